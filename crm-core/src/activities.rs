@@ -1,0 +1,196 @@
+//! Activities: notes, emails, calls, meetings, tasks and changes recorded on a lead or a deal.
+
+use crate::deals::Deal;
+use crate::error::{Error, Result};
+use crate::ids::{ActivityId, UserId};
+use crate::leads::Lead;
+use crate::records::{self, Page, PageRequest, Record, string_enum, table};
+use crate::store::{EntityType, Tx};
+use crate::tenancy::Scope;
+use crate::time::{self, Timestamp};
+use crate::validate;
+use rusqlite::types::Value;
+use rusqlite::{Row, params};
+use serde::{Deserialize, Serialize};
+
+string_enum! {
+    /// What an activity is attached to.
+    ActivityEntity {
+        Lead = "lead",
+        Deal = "deal",
+    }
+}
+
+string_enum! {
+    /// What kind of activity it was.
+    ActivityKind {
+        Note = "note",
+        Email = "email",
+        Call = "call",
+        Meeting = "meeting",
+        Task = "task",
+        /// Written by `deals.moveStage`.
+        StageChange = "stage_change",
+        StatusChange = "status_change",
+    }
+}
+
+/// An activity on a lead or a deal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Activity {
+    pub id: ActivityId,
+    pub external_id: Option<String>,
+    pub entity_type: ActivityEntity,
+    pub entity_id: i64,
+    pub kind: ActivityKind,
+    pub body: Option<String>,
+    pub actor_id: Option<UserId>,
+    #[serde(with = "time::rfc3339")]
+    pub occurred_at: Timestamp,
+    #[serde(with = "time::rfc3339")]
+    pub created_at: Timestamp,
+    #[serde(with = "time::rfc3339")]
+    pub updated_at: Timestamp,
+}
+
+impl Record for Activity {
+    const ENTITY: EntityType = EntityType::Activity;
+    const LIST: &'static str = "activities";
+    table!("activities", [
+        "id", "external_id", "entity_type", "lead_id", "deal_id", "kind", "body", "actor_id", "occurred_at",
+        "created_at", "updated_at"
+    ]);
+
+    fn id(&self) -> i64 {
+        self.id.0
+    }
+    fn external_id(&self) -> Option<&str> {
+        self.external_id.as_deref()
+    }
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        let entity_type: ActivityEntity = row.get(2)?;
+        let entity_id: i64 = match entity_type {
+            ActivityEntity::Lead => row.get(3)?,
+            ActivityEntity::Deal => row.get(4)?,
+        };
+        Ok(Activity {
+            id: row.get(0)?,
+            external_id: row.get(1)?,
+            entity_type,
+            entity_id,
+            kind: row.get(5)?,
+            body: row.get(6)?,
+            actor_id: row.get(7)?,
+            occurred_at: time::from_millis(row.get(8)?),
+            created_at: time::from_millis(row.get(9)?),
+            updated_at: time::from_millis(row.get(10)?),
+        })
+    }
+    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize> {
+        let (lead, deal) = match self.entity_type {
+            ActivityEntity::Lead => (Some(self.entity_id), None),
+            ActivityEntity::Deal => (None, Some(self.entity_id)),
+        };
+        stmt.execute(params![
+            tenant,
+            self.id,
+            self.external_id,
+            self.entity_type,
+            lead,
+            deal,
+            self.kind,
+            self.body,
+            self.actor_id,
+            time::to_millis(self.occurred_at),
+            time::to_millis(self.created_at),
+            time::to_millis(self.updated_at),
+        ])
+    }
+}
+
+/// What `activities.create` takes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewActivity {
+    #[serde(default)]
+    pub external_id: Option<String>,
+    pub entity_type: ActivityEntity,
+    pub entity_id: i64,
+    pub kind: ActivityKind,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default, with = "time::rfc3339::option")]
+    pub occurred_at: Option<Timestamp>,
+}
+
+/// Filters of `activities.list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ActivityFilter {
+    pub entity_type: Option<ActivityEntity>,
+    /// Needs `entityType`.
+    pub entity_id: Option<i64>,
+    pub kind: Option<ActivityKind>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+pub(crate) fn create(tx: &mut Tx<'_>, new: NewActivity) -> Result<Activity> {
+    match new.entity_type {
+        ActivityEntity::Lead => drop(tx.require::<Lead>("entityId", new.entity_id)?),
+        ActivityEntity::Deal => drop(tx.require::<Deal>("entityId", new.entity_id)?),
+    }
+    let at = new.occurred_at.unwrap_or(tx.now);
+    let activity = Activity {
+        id: ActivityId(0),
+        external_id: validate::external_id(new.external_id)?,
+        entity_type: new.entity_type,
+        entity_id: new.entity_id,
+        kind: new.kind,
+        body: validate::opt_body("body", new.body)?,
+        actor_id: tx.actor.map(UserId),
+        occurred_at: at,
+        created_at: tx.now,
+        updated_at: tx.now,
+    };
+    let activity = Activity { id: ActivityId(tx.next_id("activities")?), ..activity };
+    tx.insert("activities.create", &activity)?;
+    Ok(activity)
+}
+
+/// `activities.*`.
+#[derive(Debug, Clone, Copy)]
+pub struct Activities<'s, 'c>(&'s Scope<'c>);
+
+impl<'c> Scope<'c> {
+    /// Activities on leads and deals of this tenant.
+    pub fn activities(&self) -> Activities<'_, 'c> {
+        Activities(self)
+    }
+}
+
+impl Activities<'_, '_> {
+    pub fn create(&self, new: NewActivity) -> Result<Activity> {
+        self.0.write(|tx| create(tx, new))
+    }
+
+    /// A page of activities, newest first.
+    pub fn list(&self, filter: &ActivityFilter) -> Result<Page<Activity>> {
+        let entity_column = match (filter.entity_type, filter.entity_id) {
+            (_, None) => None,
+            (Some(ActivityEntity::Lead), Some(id)) => Some(("lead_id", id)),
+            (Some(ActivityEntity::Deal), Some(id)) => Some(("deal_id", id)),
+            (None, Some(_)) => return Err(Error::invalid("entityType", "required with entityId")),
+        };
+        let mut filters = vec![
+            ("entity_type", filter.entity_type.map(Value::from)),
+            ("kind", filter.kind.map(Value::from)),
+        ];
+        if let Some((column, id)) = entity_column {
+            filters.push((column, Some(Value::Integer(id))));
+        }
+        let page = PageRequest { limit: filter.limit, cursor: filter.cursor.clone() };
+        self.0.read(|c, t| records::list(c, t, filters, &page))
+    }
+}

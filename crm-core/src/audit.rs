@@ -1,0 +1,102 @@
+//! The audit log: who changed what, with the record before and after.
+
+use crate::error::{Error, Result};
+use crate::ids::{AuditId, UserId};
+use crate::records::{self, Page, PageRequest, Record, table};
+use crate::store::EntityType;
+use crate::tenancy::Scope;
+use crate::time::{self, Timestamp};
+use rusqlite::types::Value;
+use rusqlite::Row;
+use serde::{Deserialize, Serialize};
+
+/// One audited change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    pub id: AuditId,
+    /// `None` for changes made without a user (creating a tenant).
+    pub actor_id: Option<UserId>,
+    /// The method that made the change, e.g. `deals.moveStage`.
+    pub action: String,
+    pub entity_type: EntityType,
+    pub entity_id: i64,
+    /// The record before the change; `None` when it was created.
+    pub before: Option<serde_json::Value>,
+    /// The record after the change.
+    pub after: Option<serde_json::Value>,
+    #[serde(with = "time::rfc3339")]
+    pub at: Timestamp,
+}
+
+fn json(text: Option<String>) -> Option<serde_json::Value> {
+    text.and_then(|t| serde_json::from_str(&t).ok())
+}
+
+impl Record for AuditEntry {
+    const ENTITY: EntityType = EntityType::Tenant;
+    const LIST: &'static str = "audit";
+    table!("audit_log", ["id", "actor_id", "action", "entity_type", "entity_id", "before", "after", "at"]);
+
+    fn id(&self) -> i64 {
+        self.id.0
+    }
+    fn external_id(&self) -> Option<&str> {
+        None
+    }
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        let entity: String = row.get(3)?;
+        Ok(AuditEntry {
+            id: row.get(0)?,
+            actor_id: row.get(1)?,
+            action: row.get(2)?,
+            entity_type: serde_json::from_value(serde_json::Value::String(entity))
+                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, Box::new(e)))?,
+            entity_id: row.get(4)?,
+            before: json(row.get(5)?),
+            after: json(row.get(6)?),
+            at: time::from_millis(row.get(7)?),
+        })
+    }
+    fn write(&self, _: &mut rusqlite::CachedStatement<'_>, _: i64) -> rusqlite::Result<usize> {
+        // Audit entries are written only by `Tx::record_change`.
+        Err(rusqlite::Error::InvalidQuery)
+    }
+}
+
+/// Filters of `audit.list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuditFilter {
+    pub entity_type: Option<EntityType>,
+    /// Needs `entityType`.
+    pub entity_id: Option<i64>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// `audit.*`.
+#[derive(Debug, Clone, Copy)]
+pub struct Audit<'s, 'c>(&'s Scope<'c>);
+
+impl<'c> Scope<'c> {
+    /// The audit log of this tenant.
+    pub fn audit(&self) -> Audit<'_, 'c> {
+        Audit(self)
+    }
+}
+
+impl Audit<'_, '_> {
+    /// A page of audit entries, newest first.
+    pub fn list(&self, filter: &AuditFilter) -> Result<Page<AuditEntry>> {
+        if filter.entity_id.is_some() && filter.entity_type.is_none() {
+            return Err(Error::invalid("entityType", "required with entityId"));
+        }
+        let page = PageRequest { limit: filter.limit, cursor: filter.cursor.clone() };
+        let filters = vec![
+            ("entity_type", filter.entity_type.map(|e| Value::Text(e.as_str().to_owned()))),
+            ("entity_id", filter.entity_id.map(Value::Integer)),
+        ];
+        self.0.read(|c, t| records::list(c, t, filters, &page))
+    }
+}

@@ -1,0 +1,185 @@
+//! Phone calls with customers, leads and deals.
+
+use crate::conversations::Direction;
+use crate::customers::{self, Customer};
+use crate::deals::Deal;
+use crate::error::{Error, Result};
+use crate::ids::{CallId, CustomerId, DealId, LeadId};
+use crate::leads::Lead;
+use crate::records::{self, Page, PageRequest, Record, id_value, table};
+use crate::store::{EntityType, Tx};
+use crate::tenancy::Scope;
+use crate::time::{self, Timestamp};
+use crate::validate;
+use rusqlite::{Row, params};
+use serde::{Deserialize, Serialize};
+
+/// A phone call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Call {
+    pub id: CallId,
+    pub external_id: Option<String>,
+    pub customer_id: Option<CustomerId>,
+    pub lead_id: Option<LeadId>,
+    pub deal_id: Option<DealId>,
+    pub direction: Direction,
+    pub duration_seconds: i64,
+    pub outcome: Option<String>,
+    pub notes: Option<String>,
+    #[serde(with = "time::rfc3339")]
+    pub occurred_at: Timestamp,
+    #[serde(with = "time::rfc3339")]
+    pub created_at: Timestamp,
+    #[serde(with = "time::rfc3339")]
+    pub updated_at: Timestamp,
+}
+
+impl Record for Call {
+    const ENTITY: EntityType = EntityType::Call;
+    const LIST: &'static str = "calls";
+    table!("calls", [
+        "id", "external_id", "customer_id", "lead_id", "deal_id", "direction", "duration_seconds", "outcome", "notes",
+        "occurred_at", "created_at", "updated_at"
+    ]);
+
+    fn id(&self) -> i64 {
+        self.id.0
+    }
+    fn external_id(&self) -> Option<&str> {
+        self.external_id.as_deref()
+    }
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Call {
+            id: row.get(0)?,
+            external_id: row.get(1)?,
+            customer_id: row.get(2)?,
+            lead_id: row.get(3)?,
+            deal_id: row.get(4)?,
+            direction: row.get(5)?,
+            duration_seconds: row.get(6)?,
+            outcome: row.get(7)?,
+            notes: row.get(8)?,
+            occurred_at: time::from_millis(row.get(9)?),
+            created_at: time::from_millis(row.get(10)?),
+            updated_at: time::from_millis(row.get(11)?),
+        })
+    }
+    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize> {
+        stmt.execute(params![
+            tenant,
+            self.id,
+            self.external_id,
+            self.customer_id,
+            self.lead_id,
+            self.deal_id,
+            self.direction,
+            self.duration_seconds,
+            self.outcome,
+            self.notes,
+            time::to_millis(self.occurred_at),
+            time::to_millis(self.created_at),
+            time::to_millis(self.updated_at),
+        ])
+    }
+}
+
+/// What `calls.create` takes: at least one of `customerId`, `leadId`, `dealId`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewCall {
+    pub external_id: Option<String>,
+    pub customer_id: Option<CustomerId>,
+    pub lead_id: Option<LeadId>,
+    pub deal_id: Option<DealId>,
+    pub direction: Option<Direction>,
+    pub duration_seconds: i64,
+    pub outcome: Option<String>,
+    pub notes: Option<String>,
+    #[serde(default, with = "time::rfc3339::option")]
+    pub occurred_at: Option<Timestamp>,
+}
+
+/// Filters of `calls.list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CallFilter {
+    pub customer_id: Option<CustomerId>,
+    pub lead_id: Option<LeadId>,
+    pub deal_id: Option<DealId>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// A day: longer calls are a clock or import error.
+const MAX_CALL_SECONDS: i64 = 86_400;
+
+pub(crate) fn create(tx: &mut Tx<'_>, new: NewCall) -> Result<Call> {
+    if new.customer_id.is_none() && new.lead_id.is_none() && new.deal_id.is_none() {
+        return Err(Error::invalid("customerId", "a call needs a customerId, leadId or dealId"));
+    }
+    if !(0..=MAX_CALL_SECONDS).contains(&new.duration_seconds) {
+        return Err(Error::invalid(
+            "durationSeconds",
+            format!("must be between 0 and {MAX_CALL_SECONDS}, got {}", new.duration_seconds),
+        ));
+    }
+    if let Some(id) = new.customer_id {
+        tx.require::<Customer>("customerId", id.0)?;
+    }
+    if let Some(id) = new.lead_id {
+        tx.require::<Lead>("leadId", id.0)?;
+    }
+    if let Some(id) = new.deal_id {
+        tx.require::<Deal>("dealId", id.0)?;
+    }
+    let at = new.occurred_at.unwrap_or(tx.now);
+    let call = Call {
+        id: CallId(0),
+        external_id: validate::external_id(new.external_id)?,
+        customer_id: new.customer_id,
+        lead_id: new.lead_id,
+        deal_id: new.deal_id,
+        direction: new.direction.unwrap_or(Direction::Outbound),
+        duration_seconds: new.duration_seconds,
+        outcome: validate::opt_short("outcome", new.outcome)?,
+        notes: validate::opt_body("notes", new.notes)?,
+        occurred_at: at,
+        created_at: tx.now,
+        updated_at: tx.now,
+    };
+    let call = Call { id: CallId(tx.next_id("calls")?), ..call };
+    tx.insert("calls.create", &call)?;
+    if let Some(customer) = call.customer_id {
+        customers::touch(tx, customer, at)?;
+    }
+    Ok(call)
+}
+
+/// `calls.*`.
+#[derive(Debug, Clone, Copy)]
+pub struct Calls<'s, 'c>(&'s Scope<'c>);
+
+impl<'c> Scope<'c> {
+    /// Calls of this tenant.
+    pub fn calls(&self) -> Calls<'_, 'c> {
+        Calls(self)
+    }
+}
+
+impl Calls<'_, '_> {
+    pub fn create(&self, new: NewCall) -> Result<Call> {
+        self.0.write(|tx| create(tx, new))
+    }
+
+    /// A page of calls, newest first.
+    pub fn list(&self, filter: &CallFilter) -> Result<Page<Call>> {
+        let page = PageRequest { limit: filter.limit, cursor: filter.cursor.clone() };
+        let filters = vec![
+            ("customer_id", id_value(filter.customer_id)),
+            ("lead_id", id_value(filter.lead_id)),
+            ("deal_id", id_value(filter.deal_id)),
+        ];
+        self.0.read(|c, t| records::list(c, t, filters, &page))
+    }
+}

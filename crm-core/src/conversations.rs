@@ -1,0 +1,293 @@
+//! Conversations with customers and their messages.
+
+use crate::customers::{self, Customer};
+use crate::error::{Error, Result};
+use crate::ids::{ConversationId, CustomerId, MessageId};
+use crate::records::{self, Page, PageRequest, Record, id_value, string_enum, table};
+use crate::store::{EntityType, Tx};
+use crate::tenancy::Scope;
+use crate::tickets::Channel;
+use crate::time::{self, Timestamp};
+use crate::validate;
+use rusqlite::types::Value;
+use rusqlite::{Row, params};
+use serde::{Deserialize, Serialize};
+
+string_enum! {
+    /// Where a conversation stands.
+    ConversationStatus {
+        Open = "open",
+        Pending = "pending",
+        Snoozed = "snoozed",
+        Resolved = "resolved",
+    }
+}
+
+string_enum! {
+    /// Which way a message or call went.
+    Direction {
+        Inbound = "inbound",
+        Outbound = "outbound",
+    }
+}
+
+/// A conversation with a customer on one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub external_id: Option<String>,
+    pub customer_id: CustomerId,
+    pub channel: Channel,
+    pub status: ConversationStatus,
+    pub subject: Option<String>,
+    #[serde(with = "time::rfc3339")]
+    pub created_at: Timestamp,
+    #[serde(with = "time::rfc3339")]
+    pub updated_at: Timestamp,
+}
+
+impl Record for Conversation {
+    const ENTITY: EntityType = EntityType::Conversation;
+    const LIST: &'static str = "conversations";
+    table!("conversations", ["id", "external_id", "customer_id", "channel", "status", "subject", "created_at", "updated_at"]);
+
+    fn id(&self) -> i64 {
+        self.id.0
+    }
+    fn external_id(&self) -> Option<&str> {
+        self.external_id.as_deref()
+    }
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Conversation {
+            id: row.get(0)?,
+            external_id: row.get(1)?,
+            customer_id: row.get(2)?,
+            channel: row.get(3)?,
+            status: row.get(4)?,
+            subject: row.get(5)?,
+            created_at: time::from_millis(row.get(6)?),
+            updated_at: time::from_millis(row.get(7)?),
+        })
+    }
+    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize> {
+        stmt.execute(params![
+            tenant,
+            self.id,
+            self.external_id,
+            self.customer_id,
+            self.channel,
+            self.status,
+            self.subject,
+            time::to_millis(self.created_at),
+            time::to_millis(self.updated_at),
+        ])
+    }
+}
+
+/// What `conversations.create` takes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewConversation {
+    #[serde(default)]
+    pub external_id: Option<String>,
+    pub customer_id: CustomerId,
+    pub channel: Channel,
+    /// `open` when absent.
+    #[serde(default)]
+    pub status: Option<ConversationStatus>,
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default, with = "time::rfc3339::option")]
+    pub created_at: Option<Timestamp>,
+}
+
+/// Filters of `conversations.list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConversationFilter {
+    pub customer_id: Option<CustomerId>,
+    pub status: Option<ConversationStatus>,
+    pub channel: Option<Channel>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// A message of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    pub id: MessageId,
+    pub external_id: Option<String>,
+    pub conversation_id: ConversationId,
+    pub direction: Direction,
+    pub body: String,
+    #[serde(with = "time::rfc3339")]
+    pub sent_at: Timestamp,
+    #[serde(with = "time::rfc3339")]
+    pub created_at: Timestamp,
+    #[serde(with = "time::rfc3339")]
+    pub updated_at: Timestamp,
+}
+
+impl Record for Message {
+    const ENTITY: EntityType = EntityType::Message;
+    const LIST: &'static str = "messages";
+    table!("messages", ["id", "external_id", "conversation_id", "direction", "body", "sent_at", "created_at", "updated_at"]);
+
+    fn id(&self) -> i64 {
+        self.id.0
+    }
+    fn external_id(&self) -> Option<&str> {
+        self.external_id.as_deref()
+    }
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Message {
+            id: row.get(0)?,
+            external_id: row.get(1)?,
+            conversation_id: row.get(2)?,
+            direction: row.get(3)?,
+            body: row.get(4)?,
+            sent_at: time::from_millis(row.get(5)?),
+            created_at: time::from_millis(row.get(6)?),
+            updated_at: time::from_millis(row.get(7)?),
+        })
+    }
+    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize> {
+        stmt.execute(params![
+            tenant,
+            self.id,
+            self.external_id,
+            self.conversation_id,
+            self.direction,
+            self.body,
+            time::to_millis(self.sent_at),
+            time::to_millis(self.created_at),
+            time::to_millis(self.updated_at),
+        ])
+    }
+}
+
+/// What `messages.create` takes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewMessage {
+    #[serde(default)]
+    pub external_id: Option<String>,
+    pub conversation_id: ConversationId,
+    pub direction: Direction,
+    pub body: String,
+    #[serde(default, with = "time::rfc3339::option")]
+    pub sent_at: Option<Timestamp>,
+}
+
+/// Filters of `messages.list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MessageFilter {
+    pub conversation_id: Option<ConversationId>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+pub(crate) fn create(tx: &mut Tx<'_>, new: NewConversation) -> Result<Conversation> {
+    tx.require::<Customer>("customerId", new.customer_id.0)?;
+    let at = new.created_at.unwrap_or(tx.now);
+    let conversation = Conversation {
+        id: ConversationId(0),
+        external_id: validate::external_id(new.external_id)?,
+        customer_id: new.customer_id,
+        channel: new.channel,
+        status: new.status.unwrap_or(ConversationStatus::Open),
+        subject: validate::opt_short("subject", new.subject)?,
+        created_at: at,
+        updated_at: at,
+    };
+    let conversation = Conversation { id: ConversationId(tx.next_id("conversations")?), ..conversation };
+    tx.insert("conversations.create", &conversation)?;
+    Ok(conversation)
+}
+
+pub(crate) fn create_message(tx: &mut Tx<'_>, new: NewMessage) -> Result<Message> {
+    let conversation: Conversation = tx.require("conversationId", new.conversation_id.0)?;
+    let body = validate::body("body", new.body)?;
+    if body.trim().is_empty() {
+        return Err(Error::invalid("body", "must not be empty"));
+    }
+    let at = new.sent_at.unwrap_or(tx.now);
+    let message = Message {
+        id: MessageId(tx.next_id("messages")?),
+        external_id: validate::external_id(new.external_id)?,
+        conversation_id: conversation.id,
+        direction: new.direction,
+        body,
+        sent_at: at,
+        created_at: tx.now,
+        updated_at: tx.now,
+    };
+    tx.insert("messages.create", &message)?;
+    customers::touch(tx, conversation.customer_id, at)?;
+    Ok(message)
+}
+
+/// `conversations.*`.
+#[derive(Debug, Clone, Copy)]
+pub struct Conversations<'s, 'c>(&'s Scope<'c>);
+
+/// `messages.*`.
+#[derive(Debug, Clone, Copy)]
+pub struct Messages<'s, 'c>(&'s Scope<'c>);
+
+impl<'c> Scope<'c> {
+    /// Conversations of this tenant.
+    pub fn conversations(&self) -> Conversations<'_, 'c> {
+        Conversations(self)
+    }
+
+    /// Messages of this tenant's conversations.
+    pub fn messages(&self) -> Messages<'_, 'c> {
+        Messages(self)
+    }
+}
+
+impl Conversations<'_, '_> {
+    pub fn create(&self, new: NewConversation) -> Result<Conversation> {
+        self.0.write(|tx| create(tx, new))
+    }
+
+    pub fn get(&self, id: ConversationId) -> Result<Conversation> {
+        self.0.read(|c, t| records::get(c, t, id.0))
+    }
+
+    pub fn get_by_external_id(&self, external_id: &str) -> Result<Conversation> {
+        self.0.read(|c, t| records::get_by_external_id(c, t, external_id))
+    }
+
+    /// A page of conversations, newest first.
+    pub fn list(&self, filter: &ConversationFilter) -> Result<Page<Conversation>> {
+        let page = PageRequest { limit: filter.limit, cursor: filter.cursor.clone() };
+        let filters = vec![
+            ("customer_id", id_value(filter.customer_id)),
+            ("status", filter.status.map(Value::from)),
+            ("channel", filter.channel.map(Value::from)),
+        ];
+        self.0.read(|c, t| records::list(c, t, filters, &page))
+    }
+}
+
+impl Messages<'_, '_> {
+    pub fn create(&self, new: NewMessage) -> Result<Message> {
+        self.0.write(|tx| create_message(tx, new))
+    }
+
+    /// A page of messages, newest first.
+    pub fn list(&self, filter: &MessageFilter) -> Result<Page<Message>> {
+        let page = PageRequest { limit: filter.limit, cursor: filter.cursor.clone() };
+        self.0.read(|c, t| {
+            if let Some(id) = filter.conversation_id {
+                records::get::<Conversation>(c, t, id.0)?;
+            }
+            records::list(c, t, vec![("conversation_id", id_value(filter.conversation_id))], &page)
+        })
+    }
+}

@@ -1,0 +1,238 @@
+//! Customers: the people and companies the tenant serves and sells to.
+
+use crate::error::{Error, Result};
+use crate::ids::CustomerId;
+use crate::records::{self, Page, PageRequest, Record, table};
+use crate::store::{EntityType, Tx};
+use crate::tenancy::Scope;
+use crate::time::{self, Timestamp};
+use crate::validate;
+use rusqlite::types::Value;
+use rusqlite::{Row, params};
+use serde::{Deserialize, Serialize};
+
+/// Most tags a customer may carry.
+pub const MAX_TAGS: usize = 50;
+
+/// A customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Customer {
+    pub id: CustomerId,
+    pub external_id: Option<String>,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub tags: Vec<String>,
+    /// 0 (safe) to 100 (about to leave).
+    pub churn_risk: u8,
+    /// Derived: the latest message, call or ticket event of this customer.
+    #[serde(with = "time::rfc3339::option")]
+    pub last_contact_at: Option<Timestamp>,
+    #[serde(with = "time::rfc3339")]
+    pub created_at: Timestamp,
+    #[serde(with = "time::rfc3339")]
+    pub updated_at: Timestamp,
+}
+
+impl Record for Customer {
+    const ENTITY: EntityType = EntityType::Customer;
+    const LIST: &'static str = "customers";
+    table!("customers", [
+        "id", "external_id", "name", "email", "phone", "company", "tags", "churn_risk", "last_contact_at",
+        "created_at", "updated_at"
+    ]);
+
+    fn id(&self) -> i64 {
+        self.id.0
+    }
+    fn external_id(&self) -> Option<&str> {
+        self.external_id.as_deref()
+    }
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        let tags: String = row.get(6)?;
+        Ok(Customer {
+            id: row.get(0)?,
+            external_id: row.get(1)?,
+            name: row.get(2)?,
+            email: row.get(3)?,
+            phone: row.get(4)?,
+            company: row.get(5)?,
+            tags: serde_json::from_str(&tags).unwrap_or_default(),
+            churn_risk: row.get(7)?,
+            last_contact_at: row.get::<_, Option<i64>>(8)?.map(time::from_millis),
+            created_at: time::from_millis(row.get(9)?),
+            updated_at: time::from_millis(row.get(10)?),
+        })
+    }
+    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize> {
+        let tags = serde_json::to_string(&self.tags).unwrap_or_else(|_| "[]".into());
+        stmt.execute(params![
+            tenant,
+            self.id,
+            self.external_id,
+            self.name,
+            self.email,
+            self.phone,
+            self.company,
+            tags,
+            self.churn_risk,
+            self.last_contact_at.map(time::to_millis),
+            time::to_millis(self.created_at),
+            time::to_millis(self.updated_at),
+        ])
+    }
+}
+
+/// What `customers.create` takes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewCustomer {
+    pub external_id: Option<String>,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub churn_risk: Option<i64>,
+    #[serde(default, with = "time::rfc3339::option")]
+    pub created_at: Option<Timestamp>,
+}
+
+/// What `customers.update` takes: `id` and the fields to change (`null` clears).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CustomerChanges {
+    pub id: Option<CustomerId>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub external_id: Option<Option<String>>,
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub company: Option<Option<String>>,
+    pub tags: Option<Vec<String>>,
+    pub churn_risk: Option<i64>,
+}
+
+/// Filters of `customers.list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CustomerFilter {
+    pub email: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+fn tags(tags: Vec<String>) -> Result<Vec<String>> {
+    if tags.len() > MAX_TAGS {
+        return Err(Error::invalid("tags", format!("at most {MAX_TAGS} tags, got {}", tags.len())));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(tags.len());
+    for (i, tag) in tags.into_iter().enumerate() {
+        let tag = validate::name(&format!("tags[{i}]"), &tag)?;
+        if !out.contains(&tag) {
+            out.push(tag);
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn create(tx: &mut Tx<'_>, new: NewCustomer) -> Result<Customer> {
+    let at = new.created_at.unwrap_or(tx.now);
+    let customer = Customer {
+        id: CustomerId(0),
+        external_id: validate::external_id(new.external_id)?,
+        name: validate::name("name", &new.name)?,
+        email: validate::opt_email("email", new.email)?,
+        phone: validate::opt_short("phone", new.phone)?,
+        company: validate::opt_short("company", new.company)?,
+        tags: tags(new.tags)?,
+        churn_risk: validate::percent("churnRisk", new.churn_risk.unwrap_or(0))?,
+        last_contact_at: None,
+        created_at: at,
+        updated_at: at,
+    };
+    let customer = Customer { id: CustomerId(tx.next_id("customers")?), ..customer };
+    tx.insert("customers.create", &customer)?;
+    Ok(customer)
+}
+
+fn update(tx: &mut Tx<'_>, changes: CustomerChanges) -> Result<Customer> {
+    let id = changes.id.ok_or_else(|| Error::invalid("id", "required"))?;
+    let before: Customer = records::get(tx, tx.tenant, id.0)?;
+    let mut after = before.clone();
+    if let Some(v) = changes.external_id {
+        after.external_id = validate::external_id(v)?;
+    }
+    if let Some(v) = changes.name {
+        after.name = validate::name("name", &v)?;
+    }
+    if let Some(v) = changes.email {
+        after.email = validate::opt_email("email", v)?;
+    }
+    if let Some(v) = changes.phone {
+        after.phone = validate::opt_short("phone", v)?;
+    }
+    if let Some(v) = changes.company {
+        after.company = validate::opt_short("company", v)?;
+    }
+    if let Some(v) = changes.tags {
+        after.tags = tags(v)?;
+    }
+    if let Some(v) = changes.churn_risk {
+        after.churn_risk = validate::percent("churnRisk", v)?;
+    }
+    after.updated_at = tx.now;
+    tx.replace("customers.update", &before, &after)?;
+    Ok(after)
+}
+
+/// Moves a customer's `lastContactAt` forward to `at` (never backward).
+pub(crate) fn touch(tx: &Tx<'_>, id: CustomerId, at: Timestamp) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE customers SET last_contact_at = MAX(COALESCE(last_contact_at, ?3), ?3)
+         WHERE tenant_id = ?1 AND id = ?2",
+    )?
+    .execute(params![tx.tenant, id, time::to_millis(at)])?;
+    Ok(())
+}
+
+/// `customers.*`.
+#[derive(Debug, Clone, Copy)]
+pub struct Customers<'s, 'c>(&'s Scope<'c>);
+
+impl<'c> Scope<'c> {
+    /// Customers of this tenant.
+    pub fn customers(&self) -> Customers<'_, 'c> {
+        Customers(self)
+    }
+}
+
+impl Customers<'_, '_> {
+    pub fn create(&self, new: NewCustomer) -> Result<Customer> {
+        self.0.write(|tx| create(tx, new))
+    }
+
+    pub fn get(&self, id: CustomerId) -> Result<Customer> {
+        self.0.read(|c, t| records::get(c, t, id.0))
+    }
+
+    pub fn get_by_external_id(&self, external_id: &str) -> Result<Customer> {
+        self.0.read(|c, t| records::get_by_external_id(c, t, external_id))
+    }
+
+    pub fn update(&self, changes: CustomerChanges) -> Result<Customer> {
+        self.0.write(|tx| update(tx, changes))
+    }
+
+    /// A page of customers, newest first.
+    pub fn list(&self, filter: &CustomerFilter) -> Result<Page<Customer>> {
+        let page = PageRequest { limit: filter.limit, cursor: filter.cursor.clone() };
+        self.0.read(|c, t| records::list(c, t, vec![("email", filter.email.clone().map(Value::Text))], &page))
+    }
+}

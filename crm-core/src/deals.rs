@@ -1,0 +1,602 @@
+//! Pipelines with their stages, deals, and each deal's stage history.
+
+use crate::activities::{self, ActivityEntity, ActivityKind, NewActivity};
+use crate::customers::Customer;
+use crate::error::{Error, Result};
+use crate::ids::{CustomerId, DealId, LeadId, PipelineId, StageId, UserId};
+use crate::leads::Lead;
+use crate::records::{self, Page, PageRequest, Record, id_value, string_enum, table};
+use crate::store::{EntityType, Tx};
+use crate::tenancy::{Scope, User};
+use crate::time::{self, Timestamp};
+use crate::validate;
+use rusqlite::types::Value;
+use rusqlite::{Connection, Row, params};
+use serde::{Deserialize, Serialize};
+
+/// Most stages a pipeline may have.
+pub const MAX_STAGES: usize = 50;
+
+string_enum! {
+    /// Whether a stage keeps a deal open or closes it.
+    StageKind {
+        Open = "open",
+        Won = "won",
+        Lost = "lost",
+    }
+}
+
+string_enum! {
+    /// Where a deal stands; follows the kind of its stage.
+    DealStatus {
+        Open = "open",
+        Won = "won",
+        Lost = "lost",
+    }
+}
+
+impl From<StageKind> for DealStatus {
+    fn from(kind: StageKind) -> Self {
+        match kind {
+            StageKind::Open => DealStatus::Open,
+            StageKind::Won => DealStatus::Won,
+            StageKind::Lost => DealStatus::Lost,
+        }
+    }
+}
+
+/// A stage of a pipeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stage {
+    pub id: StageId,
+    pub name: String,
+    /// Order within the pipeline, ascending.
+    pub position: i64,
+    /// Chance of winning a deal in this stage, 0 to 100.
+    pub probability: u8,
+    pub kind: StageKind,
+}
+
+/// A sales pipeline: an ordered list of stages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pipeline {
+    pub id: PipelineId,
+    pub external_id: Option<String>,
+    pub name: String,
+    pub stages: Vec<Stage>,
+    #[serde(with = "time::rfc3339")]
+    pub created_at: Timestamp,
+    #[serde(with = "time::rfc3339")]
+    pub updated_at: Timestamp,
+}
+
+impl Record for Pipeline {
+    const ENTITY: EntityType = EntityType::Pipeline;
+    const LIST: &'static str = "pipelines";
+    table!("pipelines", ["id", "external_id", "name", "created_at", "updated_at"]);
+
+    fn id(&self) -> i64 {
+        self.id.0
+    }
+    fn external_id(&self) -> Option<&str> {
+        self.external_id.as_deref()
+    }
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Pipeline {
+            id: row.get(0)?,
+            external_id: row.get(1)?,
+            name: row.get(2)?,
+            stages: Vec::new(),
+            created_at: time::from_millis(row.get(3)?),
+            updated_at: time::from_millis(row.get(4)?),
+        })
+    }
+    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize> {
+        stmt.execute(params![
+            tenant,
+            self.id,
+            self.external_id,
+            self.name,
+            time::to_millis(self.created_at),
+            time::to_millis(self.updated_at)
+        ])
+    }
+}
+
+/// A stage of a new pipeline.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewStage {
+    pub name: String,
+    /// The stage's index in `stages` when absent.
+    #[serde(default)]
+    pub position: Option<i64>,
+    pub probability: i64,
+    pub kind: StageKind,
+}
+
+/// What `pipelines.create` takes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewPipeline {
+    #[serde(default)]
+    pub external_id: Option<String>,
+    pub name: String,
+    /// At least one, and at least one of kind `open`.
+    pub stages: Vec<NewStage>,
+}
+
+/// A deal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deal {
+    pub id: DealId,
+    pub external_id: Option<String>,
+    pub pipeline_id: PipelineId,
+    pub stage_id: StageId,
+    pub customer_id: Option<CustomerId>,
+    pub lead_id: Option<LeadId>,
+    pub title: String,
+    /// In minor units of `currency`.
+    pub value: i64,
+    pub currency: String,
+    pub owner_id: Option<UserId>,
+    pub status: DealStatus,
+    #[serde(with = "time::rfc3339::option")]
+    pub expected_close_at: Option<Timestamp>,
+    #[serde(with = "time::rfc3339::option")]
+    pub closed_at: Option<Timestamp>,
+    #[serde(with = "time::rfc3339")]
+    pub created_at: Timestamp,
+    #[serde(with = "time::rfc3339")]
+    pub updated_at: Timestamp,
+}
+
+impl Record for Deal {
+    const ENTITY: EntityType = EntityType::Deal;
+    const LIST: &'static str = "deals";
+    table!("deals", [
+        "id", "external_id", "pipeline_id", "stage_id", "customer_id", "lead_id", "title", "value", "currency",
+        "owner_id", "status", "expected_close_at", "closed_at", "created_at", "updated_at"
+    ]);
+
+    fn id(&self) -> i64 {
+        self.id.0
+    }
+    fn external_id(&self) -> Option<&str> {
+        self.external_id.as_deref()
+    }
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Deal {
+            id: row.get(0)?,
+            external_id: row.get(1)?,
+            pipeline_id: row.get(2)?,
+            stage_id: row.get(3)?,
+            customer_id: row.get(4)?,
+            lead_id: row.get(5)?,
+            title: row.get(6)?,
+            value: row.get(7)?,
+            currency: row.get(8)?,
+            owner_id: row.get(9)?,
+            status: row.get(10)?,
+            expected_close_at: row.get::<_, Option<i64>>(11)?.map(time::from_millis),
+            closed_at: row.get::<_, Option<i64>>(12)?.map(time::from_millis),
+            created_at: time::from_millis(row.get(13)?),
+            updated_at: time::from_millis(row.get(14)?),
+        })
+    }
+    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize> {
+        stmt.execute(params![
+            tenant,
+            self.id,
+            self.external_id,
+            self.pipeline_id,
+            self.stage_id,
+            self.customer_id,
+            self.lead_id,
+            self.title,
+            self.value,
+            self.currency,
+            self.owner_id,
+            self.status,
+            self.expected_close_at.map(time::to_millis),
+            self.closed_at.map(time::to_millis),
+            time::to_millis(self.created_at),
+            time::to_millis(self.updated_at),
+        ])
+    }
+}
+
+/// What `deals.create` takes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewDeal {
+    #[serde(default)]
+    pub external_id: Option<String>,
+    pub pipeline_id: PipelineId,
+    /// The pipeline's first open stage when absent.
+    #[serde(default)]
+    pub stage_id: Option<StageId>,
+    #[serde(default)]
+    pub customer_id: Option<CustomerId>,
+    #[serde(default)]
+    pub lead_id: Option<LeadId>,
+    pub title: String,
+    /// Minor units, at least 0.
+    pub value: i64,
+    pub currency: String,
+    #[serde(default)]
+    pub owner_id: Option<UserId>,
+    #[serde(default, with = "time::rfc3339::option")]
+    pub expected_close_at: Option<Timestamp>,
+    #[serde(default, with = "time::rfc3339::option")]
+    pub created_at: Option<Timestamp>,
+}
+
+/// What `deals.update` takes: `id` and the fields to change (`null` clears). Stages change only
+/// through `deals.moveStage`, so that every change is in the stage history.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DealChanges {
+    pub id: Option<DealId>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub external_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub customer_id: Option<Option<CustomerId>>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub lead_id: Option<Option<LeadId>>,
+    pub title: Option<String>,
+    pub value: Option<i64>,
+    pub currency: Option<String>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub owner_id: Option<Option<UserId>>,
+    #[serde(default, deserialize_with = "time::rfc3339::patch::deserialize")]
+    pub expected_close_at: Option<Option<Timestamp>>,
+}
+
+/// Filters of `deals.list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DealFilter {
+    pub status: Option<DealStatus>,
+    pub pipeline_id: Option<PipelineId>,
+    pub stage_id: Option<StageId>,
+    pub owner_id: Option<UserId>,
+    pub customer_id: Option<CustomerId>,
+    pub lead_id: Option<LeadId>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// What `deals.moveStage` takes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MoveStage {
+    pub deal_id: DealId,
+    pub stage_id: StageId,
+    #[serde(default, with = "time::rfc3339::option")]
+    pub at: Option<Timestamp>,
+}
+
+/// One entry of a deal's stage history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StageChange {
+    pub deal_id: DealId,
+    pub from_stage_id: Option<StageId>,
+    pub to_stage_id: StageId,
+    pub actor_id: Option<UserId>,
+    #[serde(with = "time::rfc3339")]
+    pub at: Timestamp,
+}
+
+fn stages_of(c: &Connection, tenant: i64, pipeline: PipelineId) -> Result<Vec<Stage>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, name, position, probability, kind FROM stages
+         WHERE tenant_id = ?1 AND pipeline_id = ?2 ORDER BY position",
+    )?;
+    let rows = stmt.query_map(params![tenant, pipeline], |r| {
+        Ok(Stage { id: r.get(0)?, name: r.get(1)?, position: r.get(2)?, probability: r.get(3)?, kind: r.get(4)? })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn pipeline_with_stages(c: &Connection, tenant: i64, id: PipelineId) -> Result<Pipeline> {
+    let mut pipeline: Pipeline = records::get(c, tenant, id.0)?;
+    pipeline.stages = stages_of(c, tenant, id)?;
+    Ok(pipeline)
+}
+
+pub(crate) fn create_pipeline(tx: &mut Tx<'_>, new: NewPipeline) -> Result<Pipeline> {
+    let name = validate::name("name", &new.name)?;
+    let external_id = validate::external_id(new.external_id)?;
+    if new.stages.is_empty() || new.stages.len() > MAX_STAGES {
+        return Err(Error::invalid("stages", format!("a pipeline has 1 to {MAX_STAGES} stages")));
+    }
+    if !new.stages.iter().any(|s| s.kind == StageKind::Open) {
+        return Err(Error::invalid("stages", "a pipeline needs at least one open stage"));
+    }
+    let mut stages: Vec<Stage> = Vec::with_capacity(new.stages.len());
+    for (i, stage) in new.stages.into_iter().enumerate() {
+        let stage = Stage {
+            id: StageId(0),
+            name: validate::name(&format!("stages[{i}].name"), &stage.name)?,
+            position: stage.position.unwrap_or(i as i64),
+            probability: validate::percent(&format!("stages[{i}].probability"), stage.probability)?,
+            kind: stage.kind,
+        };
+        if stages.iter().any(|s| s.position == stage.position) {
+            return Err(Error::invalid(format!("stages[{i}].position"), format!("position {} is used twice", stage.position)));
+        }
+        if stages.iter().any(|s| s.name.eq_ignore_ascii_case(&stage.name)) {
+            return Err(Error::invalid(format!("stages[{i}].name"), format!("stage {:?} is named twice", stage.name)));
+        }
+        stages.push(stage);
+    }
+    stages.sort_by_key(|s| s.position);
+    let mut pipeline = Pipeline {
+        id: PipelineId(tx.next_id("pipelines")?),
+        external_id,
+        name,
+        stages: Vec::new(),
+        created_at: tx.now,
+        updated_at: tx.now,
+    };
+    for stage in &mut stages {
+        stage.id = StageId(tx.next_id("stages")?);
+    }
+    pipeline.stages = stages;
+    // The pipeline row first: stages reference it.
+    tx.insert("pipelines.create", &pipeline)?;
+    {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO stages (tenant_id, id, pipeline_id, name, position, probability, kind)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for s in &pipeline.stages {
+            stmt.execute(params![tx.tenant, s.id, pipeline.id, s.name, s.position, s.probability, s.kind])?;
+        }
+    }
+    Ok(pipeline)
+}
+
+fn stage_in(tx: &Tx<'_>, pipeline: PipelineId, stage: StageId) -> Result<Stage> {
+    stages_of(tx, tx.tenant, pipeline)?
+        .into_iter()
+        .find(|s| s.id == stage)
+        .ok_or_else(|| Error::invalid("stageId", format!("stage {stage} is not a stage of pipeline {pipeline}")))
+}
+
+fn check_refs(tx: &Tx<'_>, deal: &Deal) -> Result<()> {
+    if let Some(id) = deal.customer_id {
+        tx.require::<Customer>("customerId", id.0)?;
+    }
+    if let Some(id) = deal.lead_id {
+        tx.require::<Lead>("leadId", id.0)?;
+    }
+    if let Some(id) = deal.owner_id {
+        tx.require::<User>("ownerId", id.0)?;
+    }
+    Ok(())
+}
+
+fn value(v: i64) -> Result<i64> {
+    if v < 0 {
+        return Err(Error::invalid("value", format!("must be at least 0, got {v}")));
+    }
+    Ok(v)
+}
+
+pub(crate) fn create_deal(tx: &mut Tx<'_>, new: NewDeal) -> Result<Deal> {
+    tx.require::<Pipeline>("pipelineId", new.pipeline_id.0)?;
+    let stage = match new.stage_id {
+        Some(id) => stage_in(tx, new.pipeline_id, id)?,
+        None => stages_of(tx, tx.tenant, new.pipeline_id)?
+            .into_iter()
+            .find(|s| s.kind == StageKind::Open)
+            .ok_or_else(|| Error::invalid("stageId", "the pipeline has no open stage"))?,
+    };
+    let at = new.created_at.unwrap_or(tx.now);
+    let status = DealStatus::from(stage.kind);
+    let deal = Deal {
+        id: DealId(0),
+        external_id: validate::external_id(new.external_id)?,
+        pipeline_id: new.pipeline_id,
+        stage_id: stage.id,
+        customer_id: new.customer_id,
+        lead_id: new.lead_id,
+        title: validate::name("title", &new.title)?,
+        value: value(new.value)?,
+        currency: validate::currency("currency", &new.currency)?,
+        owner_id: new.owner_id,
+        status,
+        expected_close_at: new.expected_close_at,
+        closed_at: (status != DealStatus::Open).then_some(at),
+        created_at: at,
+        updated_at: at,
+    };
+    check_refs(tx, &deal)?;
+    let deal = Deal { id: DealId(tx.next_id("deals")?), ..deal };
+    tx.insert("deals.create", &deal)?;
+    add_history(tx, deal.id, None, stage.id, at)?;
+    Ok(deal)
+}
+
+fn add_history(tx: &mut Tx<'_>, deal: DealId, from: Option<StageId>, to: StageId, at: Timestamp) -> Result<()> {
+    let id = tx.next_id("deal_stage_history")?;
+    tx.prepare_cached(
+        "INSERT INTO deal_stage_history (tenant_id, id, deal_id, from_stage_id, to_stage_id, actor_id, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![tx.tenant, id, deal, from, to, tx.actor, time::to_millis(at)])?;
+    Ok(())
+}
+
+fn update_deal(tx: &mut Tx<'_>, changes: DealChanges) -> Result<Deal> {
+    let id = changes.id.ok_or_else(|| Error::invalid("id", "required"))?;
+    let before: Deal = records::get(tx, tx.tenant, id.0)?;
+    let mut after = before.clone();
+    if let Some(v) = changes.external_id {
+        after.external_id = validate::external_id(v)?;
+    }
+    after.customer_id = validate::apply(after.customer_id, changes.customer_id);
+    after.lead_id = validate::apply(after.lead_id, changes.lead_id);
+    if let Some(v) = changes.title {
+        after.title = validate::name("title", &v)?;
+    }
+    if let Some(v) = changes.value {
+        after.value = value(v)?;
+    }
+    if let Some(v) = changes.currency {
+        after.currency = validate::currency("currency", &v)?;
+    }
+    after.owner_id = validate::apply(after.owner_id, changes.owner_id);
+    after.expected_close_at = validate::apply(after.expected_close_at, changes.expected_close_at);
+    check_refs(tx, &after)?;
+    after.updated_at = tx.now;
+    tx.replace("deals.update", &before, &after)?;
+    Ok(after)
+}
+
+pub(crate) fn move_stage(tx: &mut Tx<'_>, mv: MoveStage) -> Result<Deal> {
+    let before: Deal = records::get(tx, tx.tenant, mv.deal_id.0)?;
+    let stages = stages_of(tx, tx.tenant, before.pipeline_id)?;
+    let to = stages.iter().find(|s| s.id == mv.stage_id).ok_or_else(|| {
+        Error::invalid("stageId", format!("stage {} is not a stage of pipeline {}", mv.stage_id, before.pipeline_id))
+    })?;
+    if to.id == before.stage_id {
+        return Err(Error::Conflict(format!("deal {} is already in stage {:?}", before.id, to.name)));
+    }
+    let from_name = stages.iter().find(|s| s.id == before.stage_id).map_or("?", |s| s.name.as_str());
+    let at = mv.at.unwrap_or(tx.now);
+    let mut after = before.clone();
+    after.stage_id = to.id;
+    after.status = DealStatus::from(to.kind);
+    // Closing stamps the time; reopening (a won/lost deal moved back to an open stage) clears it.
+    after.closed_at = match after.status {
+        DealStatus::Open => None,
+        _ if before.status == after.status => before.closed_at,
+        _ => Some(at),
+    };
+    after.updated_at = tx.now;
+    tx.replace("deals.moveStage", &before, &after)?;
+    add_history(tx, after.id, Some(before.stage_id), to.id, at)?;
+    activities::create(tx, NewActivity {
+        external_id: None,
+        entity_type: ActivityEntity::Deal,
+        entity_id: after.id.0,
+        kind: ActivityKind::StageChange,
+        body: Some(format!("{from_name} → {}", to.name)),
+        occurred_at: Some(at),
+    })?;
+    Ok(after)
+}
+
+/// `pipelines.*`.
+#[derive(Debug, Clone, Copy)]
+pub struct Pipelines<'s, 'c>(&'s Scope<'c>);
+
+/// `deals.*`.
+#[derive(Debug, Clone, Copy)]
+pub struct Deals<'s, 'c>(&'s Scope<'c>);
+
+impl<'c> Scope<'c> {
+    /// Pipelines of this tenant.
+    pub fn pipelines(&self) -> Pipelines<'_, 'c> {
+        Pipelines(self)
+    }
+
+    /// Deals of this tenant.
+    pub fn deals(&self) -> Deals<'_, 'c> {
+        Deals(self)
+    }
+}
+
+impl Pipelines<'_, '_> {
+    pub fn create(&self, new: NewPipeline) -> Result<Pipeline> {
+        self.0.write(|tx| create_pipeline(tx, new))
+    }
+
+    pub fn get(&self, id: PipelineId) -> Result<Pipeline> {
+        self.0.read(|c, t| pipeline_with_stages(c, t, id))
+    }
+
+    pub fn get_by_external_id(&self, external_id: &str) -> Result<Pipeline> {
+        self.0.read(|c, t| {
+            let p: Pipeline = records::get_by_external_id(c, t, external_id)?;
+            pipeline_with_stages(c, t, p.id)
+        })
+    }
+
+    /// A page of pipelines with their stages, newest first.
+    pub fn list(&self, page: &PageRequest) -> Result<Page<Pipeline>> {
+        self.0.read(|c, t| {
+            let mut page: Page<Pipeline> = records::list(c, t, Vec::new(), page)?;
+            for p in &mut page.items {
+                p.stages = stages_of(c, t, p.id)?;
+            }
+            Ok(page)
+        })
+    }
+}
+
+impl Deals<'_, '_> {
+    pub fn create(&self, new: NewDeal) -> Result<Deal> {
+        self.0.write(|tx| create_deal(tx, new))
+    }
+
+    pub fn get(&self, id: DealId) -> Result<Deal> {
+        self.0.read(|c, t| records::get(c, t, id.0))
+    }
+
+    pub fn get_by_external_id(&self, external_id: &str) -> Result<Deal> {
+        self.0.read(|c, t| records::get_by_external_id(c, t, external_id))
+    }
+
+    pub fn update(&self, changes: DealChanges) -> Result<Deal> {
+        self.0.write(|tx| update_deal(tx, changes))
+    }
+
+    /// Moves a deal to another stage of its pipeline, recording the stage history and a
+    /// `stage_change` activity; a won or lost stage closes the deal, an open one reopens it.
+    pub fn move_stage(&self, mv: MoveStage) -> Result<Deal> {
+        self.0.write(|tx| move_stage(tx, mv))
+    }
+
+    /// A deal's stage history, oldest first.
+    pub fn stage_history(&self, id: DealId) -> Result<Vec<StageChange>> {
+        self.0.read(|c, t| {
+            records::get::<Deal>(c, t, id.0)?;
+            let mut stmt = c.prepare_cached(
+                "SELECT deal_id, from_stage_id, to_stage_id, actor_id, at FROM deal_stage_history
+                 WHERE tenant_id = ?1 AND deal_id = ?2 ORDER BY at, id",
+            )?;
+            let rows = stmt.query_map(params![t, id], |r| {
+                Ok(StageChange {
+                    deal_id: r.get(0)?,
+                    from_stage_id: r.get(1)?,
+                    to_stage_id: r.get(2)?,
+                    actor_id: r.get(3)?,
+                    at: time::from_millis(r.get(4)?),
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    /// A page of deals, newest first.
+    pub fn list(&self, filter: &DealFilter) -> Result<Page<Deal>> {
+        let page = PageRequest { limit: filter.limit, cursor: filter.cursor.clone() };
+        let filters = vec![
+            ("status", filter.status.map(Value::from)),
+            ("pipeline_id", id_value(filter.pipeline_id)),
+            ("stage_id", id_value(filter.stage_id)),
+            ("owner_id", id_value(filter.owner_id)),
+            ("customer_id", id_value(filter.customer_id)),
+            ("lead_id", id_value(filter.lead_id)),
+        ];
+        self.0.read(|c, t| records::list(c, t, filters, &page))
+    }
+}

@@ -1,0 +1,68 @@
+//! Typed record ids. Ids are assigned per tenant by crm-core.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! typed_id {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl From<$name> for i64 {
+            fn from(id: $name) -> i64 {
+                id.0
+            }
+        }
+
+        impl rusqlite::ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(self.0.into())
+            }
+        }
+
+        impl rusqlite::types::FromSql for $name {
+            fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+                i64::column_result(value).map($name)
+            }
+        }
+    )*};
+}
+
+typed_id! {
+    /// A user of a tenant.
+    UserId;
+    /// A team of a tenant.
+    TeamId;
+    /// A customer.
+    CustomerId;
+    /// A lead.
+    LeadId;
+    /// A sales pipeline.
+    PipelineId;
+    /// A stage of a pipeline.
+    StageId;
+    /// A deal.
+    DealId;
+    /// A support ticket.
+    TicketId;
+    /// An event on a ticket.
+    TicketEventId;
+    /// A conversation.
+    ConversationId;
+    /// A message of a conversation.
+    MessageId;
+    /// A call.
+    CallId;
+    /// An activity on a lead or deal.
+    ActivityId;
+    /// An audit log entry.
+    AuditId;
+}

@@ -1,0 +1,260 @@
+//! Leads: people or companies that might buy.
+
+use crate::customers::Customer;
+use crate::error::{Error, Result};
+use crate::ids::{CustomerId, LeadId, UserId};
+use crate::records::{self, Page, PageRequest, Record, id_value, string_enum, table};
+use crate::store::{EntityType, Tx};
+use crate::tenancy::{Scope, User};
+use crate::time::{self, Timestamp};
+use crate::validate;
+use rusqlite::types::Value;
+use rusqlite::{Row, params};
+use serde::{Deserialize, Serialize};
+
+string_enum! {
+    /// Where a lead stands.
+    LeadStatus {
+        New = "new",
+        Contacted = "contacted",
+        Qualified = "qualified",
+        Unqualified = "unqualified",
+        Converted = "converted",
+    }
+}
+
+/// A lead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Lead {
+    pub id: LeadId,
+    pub external_id: Option<String>,
+    pub customer_id: Option<CustomerId>,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub status: LeadStatus,
+    /// 0 to 100.
+    pub score: u8,
+    pub owner_id: Option<UserId>,
+    pub source: Option<String>,
+    #[serde(with = "time::rfc3339")]
+    pub created_at: Timestamp,
+    #[serde(with = "time::rfc3339")]
+    pub updated_at: Timestamp,
+}
+
+impl Record for Lead {
+    const ENTITY: EntityType = EntityType::Lead;
+    const LIST: &'static str = "leads";
+    table!("leads", [
+        "id", "external_id", "customer_id", "name", "email", "phone", "company", "status", "score", "owner_id",
+        "source", "created_at", "updated_at"
+    ]);
+
+    fn id(&self) -> i64 {
+        self.id.0
+    }
+    fn external_id(&self) -> Option<&str> {
+        self.external_id.as_deref()
+    }
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Lead {
+            id: row.get(0)?,
+            external_id: row.get(1)?,
+            customer_id: row.get(2)?,
+            name: row.get(3)?,
+            email: row.get(4)?,
+            phone: row.get(5)?,
+            company: row.get(6)?,
+            status: row.get(7)?,
+            score: row.get(8)?,
+            owner_id: row.get(9)?,
+            source: row.get(10)?,
+            created_at: time::from_millis(row.get(11)?),
+            updated_at: time::from_millis(row.get(12)?),
+        })
+    }
+    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize> {
+        stmt.execute(params![
+            tenant,
+            self.id,
+            self.external_id,
+            self.customer_id,
+            self.name,
+            self.email,
+            self.phone,
+            self.company,
+            self.status,
+            self.score,
+            self.owner_id,
+            self.source,
+            time::to_millis(self.created_at),
+            time::to_millis(self.updated_at),
+        ])
+    }
+}
+
+/// What `leads.create` takes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewLead {
+    pub external_id: Option<String>,
+    pub customer_id: Option<CustomerId>,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    /// `new` when absent.
+    pub status: Option<LeadStatus>,
+    pub score: Option<i64>,
+    pub owner_id: Option<UserId>,
+    pub source: Option<String>,
+    #[serde(default, with = "time::rfc3339::option")]
+    pub created_at: Option<Timestamp>,
+}
+
+/// What `leads.update` takes: `id` and the fields to change (`null` clears).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LeadChanges {
+    pub id: Option<LeadId>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub external_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub customer_id: Option<Option<CustomerId>>,
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub company: Option<Option<String>>,
+    pub status: Option<LeadStatus>,
+    pub score: Option<i64>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub owner_id: Option<Option<UserId>>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub source: Option<Option<String>>,
+}
+
+/// Filters of `leads.list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LeadFilter {
+    pub status: Option<LeadStatus>,
+    pub owner_id: Option<UserId>,
+    pub customer_id: Option<CustomerId>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+fn check_refs(tx: &Tx<'_>, lead: &Lead) -> Result<()> {
+    if let Some(id) = lead.customer_id {
+        tx.require::<Customer>("customerId", id.0)?;
+    }
+    if let Some(id) = lead.owner_id {
+        tx.require::<User>("ownerId", id.0)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn create(tx: &mut Tx<'_>, new: NewLead) -> Result<Lead> {
+    let at = new.created_at.unwrap_or(tx.now);
+    let lead = Lead {
+        id: LeadId(0),
+        external_id: validate::external_id(new.external_id)?,
+        customer_id: new.customer_id,
+        name: validate::name("name", &new.name)?,
+        email: validate::opt_email("email", new.email)?,
+        phone: validate::opt_short("phone", new.phone)?,
+        company: validate::opt_short("company", new.company)?,
+        status: new.status.unwrap_or(LeadStatus::New),
+        score: validate::percent("score", new.score.unwrap_or(0))?,
+        owner_id: new.owner_id,
+        source: validate::opt_short("source", new.source)?,
+        created_at: at,
+        updated_at: at,
+    };
+    check_refs(tx, &lead)?;
+    let lead = Lead { id: LeadId(tx.next_id("leads")?), ..lead };
+    tx.insert("leads.create", &lead)?;
+    Ok(lead)
+}
+
+fn update(tx: &mut Tx<'_>, changes: LeadChanges) -> Result<Lead> {
+    let id = changes.id.ok_or_else(|| Error::invalid("id", "required"))?;
+    let before: Lead = records::get(tx, tx.tenant, id.0)?;
+    let mut after = before.clone();
+    if let Some(v) = changes.external_id {
+        after.external_id = validate::external_id(v)?;
+    }
+    after.customer_id = validate::apply(after.customer_id, changes.customer_id);
+    if let Some(v) = changes.name {
+        after.name = validate::name("name", &v)?;
+    }
+    if let Some(v) = changes.email {
+        after.email = validate::opt_email("email", v)?;
+    }
+    if let Some(v) = changes.phone {
+        after.phone = validate::opt_short("phone", v)?;
+    }
+    if let Some(v) = changes.company {
+        after.company = validate::opt_short("company", v)?;
+    }
+    if let Some(v) = changes.status {
+        after.status = v;
+    }
+    if let Some(v) = changes.score {
+        after.score = validate::percent("score", v)?;
+    }
+    after.owner_id = validate::apply(after.owner_id, changes.owner_id);
+    if let Some(v) = changes.source {
+        after.source = validate::opt_short("source", v)?;
+    }
+    check_refs(tx, &after)?;
+    after.updated_at = tx.now;
+    tx.replace("leads.update", &before, &after)?;
+    Ok(after)
+}
+
+/// `leads.*`.
+#[derive(Debug, Clone, Copy)]
+pub struct Leads<'s, 'c>(&'s Scope<'c>);
+
+impl<'c> Scope<'c> {
+    /// Leads of this tenant.
+    pub fn leads(&self) -> Leads<'_, 'c> {
+        Leads(self)
+    }
+}
+
+impl Leads<'_, '_> {
+    pub fn create(&self, new: NewLead) -> Result<Lead> {
+        self.0.write(|tx| create(tx, new))
+    }
+
+    pub fn get(&self, id: LeadId) -> Result<Lead> {
+        self.0.read(|c, t| records::get(c, t, id.0))
+    }
+
+    pub fn get_by_external_id(&self, external_id: &str) -> Result<Lead> {
+        self.0.read(|c, t| records::get_by_external_id(c, t, external_id))
+    }
+
+    pub fn update(&self, changes: LeadChanges) -> Result<Lead> {
+        self.0.write(|tx| update(tx, changes))
+    }
+
+    /// A page of leads, newest first.
+    pub fn list(&self, filter: &LeadFilter) -> Result<Page<Lead>> {
+        let page = PageRequest { limit: filter.limit, cursor: filter.cursor.clone() };
+        let filters = vec![
+            ("status", filter.status.map(Value::from)),
+            ("owner_id", id_value(filter.owner_id)),
+            ("customer_id", id_value(filter.customer_id)),
+        ];
+        self.0.read(|c, t| records::list(c, t, filters, &page))
+    }
+}

@@ -1,0 +1,257 @@
+//! What every kind of record shares: reading by id or external id, keyset-paginated lists with
+//! equality filters, and audited create/update.
+
+use crate::error::{Error, Result};
+use crate::store::{Cursor, EntityType, Tx};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
+
+/// The default page size of lists.
+pub const DEFAULT_LIMIT: u32 = 50;
+/// The largest page a list returns.
+pub const MAX_LIMIT: u32 = 500;
+
+/// A page of a list, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T> {
+    /// The records of this page.
+    pub items: Vec<T>,
+    /// Pass back as `cursor` for the next (older) page; `None` at the end of the list.
+    pub next_cursor: Option<String>,
+    /// Pass back as `cursor` for the previous (newer) page; `None` at the start of the list.
+    pub prev_cursor: Option<String>,
+}
+
+/// Where a page starts and how long it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PageRequest {
+    /// 1 to 500; 50 when absent.
+    pub limit: Option<u32>,
+    /// A `nextCursor` or `prevCursor` from an earlier page of the same list.
+    pub cursor: Option<String>,
+}
+
+impl PageRequest {
+    /// The first page, with the default size.
+    pub fn first() -> Self {
+        Self::default()
+    }
+
+    /// The last (oldest) page, for jumping to the end of a list.
+    pub fn last(list: &str, limit: Option<u32>) -> Self {
+        PageRequest { limit, cursor: Some(Cursor { key: i64::MIN, forward: false }.encode(list)) }
+    }
+}
+
+/// A kind of record stored in its own table, keyed by `(tenant_id, id)`.
+pub(crate) trait Record: Serialize + Sized {
+    const ENTITY: EntityType;
+    /// The list name used in cursors, e.g. `customers`.
+    const LIST: &'static str;
+    /// `SELECT <columns> FROM <table>`, columns in `from_row` order.
+    const SELECT: &'static str;
+    /// Inserts or replaces the row; parameters in `write` order.
+    const UPSERT: &'static str;
+    fn id(&self) -> i64;
+    fn external_id(&self) -> Option<&str>;
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self>;
+    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize>;
+}
+
+/// Declares a record's table and columns once; builds its SELECT and UPSERT statements.
+macro_rules! table {
+    ($table:literal, [$($col:literal),+ $(,)?]) => {
+        const SELECT: &'static str = concat!("SELECT ", table!(@cols $($col),+), " FROM ", $table);
+        const UPSERT: &'static str = concat!(
+            "INSERT INTO ", $table, " (tenant_id, ", table!(@cols $($col),+), ") VALUES (:tenant_id",
+            $(", :", $col,)+ ") ON CONFLICT (tenant_id, id) DO UPDATE SET ", table!(@set $($col),+)
+        );
+    };
+    (@cols $first:literal $(, $col:literal)*) => { concat!($first $(, ", ", $col)*) };
+    (@set $first:literal $(, $col:literal)*) => { concat!($first, " = excluded.", $first $(, ", ", $col, " = excluded.", $col)*) };
+}
+pub(crate) use table;
+
+pub(crate) fn get<R: Record>(conn: &Connection, tenant: i64, id: i64) -> Result<R> {
+    find(conn, tenant, id)?.ok_or_else(|| Error::not_found(R::ENTITY.as_str(), id))
+}
+
+pub(crate) fn find<R: Record>(conn: &Connection, tenant: i64, id: i64) -> Result<Option<R>> {
+    let sql = format!("{} WHERE tenant_id = ?1 AND id = ?2", R::SELECT);
+    Ok(conn.prepare_cached(&sql)?.query_row(params![tenant, id], R::from_row).optional()?)
+}
+
+pub(crate) fn get_by_external_id<R: Record>(conn: &Connection, tenant: i64, external_id: &str) -> Result<R> {
+    let sql = format!("{} WHERE tenant_id = ?1 AND external_id = ?2", R::SELECT);
+    conn.prepare_cached(&sql)?
+        .query_row(params![tenant, external_id], R::from_row)
+        .optional()?
+        .ok_or_else(|| Error::not_found(R::ENTITY.as_str(), format!("with externalId {external_id:?}")))
+}
+
+/// Equality filters of a list: `(column, value)`; `None` values are left out.
+pub(crate) type Filters = Vec<(&'static str, Option<Value>)>;
+
+/// One page of `R` in this tenant, newest (highest id) first, by keyset on `(tenant_id, id)`
+/// so a page deep in the list costs what the first one does.
+pub(crate) fn list<R: Record>(conn: &Connection, tenant: i64, filters: Filters, page: &PageRequest) -> Result<Page<R>> {
+    let limit = limit(page.limit)?;
+    let cursor = page.cursor.as_deref().map(|c| Cursor::decode(c, R::LIST, "cursor")).transpose()?;
+    let mut sql = format!("{} WHERE tenant_id = ?", R::SELECT);
+    let mut args: Vec<Value> = vec![Value::Integer(tenant)];
+    for (column, value) in filters {
+        if let Some(value) = value {
+            sql.push_str(" AND ");
+            sql.push_str(column);
+            sql.push_str(" = ?");
+            args.push(value);
+        }
+    }
+    let forward = cursor.is_none_or(|c| c.forward);
+    if let Some(c) = cursor {
+        sql.push_str(if c.forward { " AND id < ?" } else { " AND id > ?" });
+        args.push(Value::Integer(c.key));
+    }
+    sql.push_str(if forward { " ORDER BY id DESC LIMIT ?" } else { " ORDER BY id ASC LIMIT ?" });
+    // One row more than asked tells whether another page follows.
+    args.push(Value::Integer(i64::from(limit) + 1));
+    let mut items: Vec<R> =
+        conn.prepare_cached(&sql)?.query_map(rusqlite::params_from_iter(args), R::from_row)?.collect::<Result<_, _>>()?;
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    if !forward {
+        items.reverse();
+    }
+    let (more_after, more_before) = match cursor {
+        None => (more, false),
+        Some(c) if c.forward => (more, true),
+        // Walking backwards from the very end (`PageRequest::last`) there is nothing after.
+        Some(c) => (c.key != i64::MIN, more),
+    };
+    let next_cursor =
+        if more_after { items.last().map(|r| Cursor { key: r.id(), forward: true }.encode(R::LIST)) } else { None };
+    let prev_cursor =
+        if more_before { items.first().map(|r| Cursor { key: r.id(), forward: false }.encode(R::LIST)) } else { None };
+    Ok(Page { items, next_cursor, prev_cursor })
+}
+
+/// Checks a page size: absent means the default, otherwise 1 to [`MAX_LIMIT`].
+pub(crate) fn limit(limit: Option<u32>) -> Result<u32> {
+    match limit {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n @ 1..=MAX_LIMIT) => Ok(n),
+        Some(n) => Err(Error::invalid("limit", format!("must be between 1 and {MAX_LIMIT}, got {n}"))),
+    }
+}
+
+impl Tx<'_> {
+    /// Fails with `invalid_input` on `field` unless record `id` of kind `R` exists in this tenant.
+    pub(crate) fn require<R: Record>(&self, field: &str, id: i64) -> Result<R> {
+        find(self, self.tenant, id)?
+            .ok_or_else(|| Error::invalid(field, format!("{} {id} not found", R::ENTITY.as_str())))
+    }
+
+    /// Inserts a new record with its audit and change-feed entries.
+    pub(crate) fn insert<R: Record>(&mut self, action: &str, record: &R) -> Result<()> {
+        if let Some(external_id) = record.external_id() {
+            let sql = format!("SELECT 1 FROM {} WHERE tenant_id = ?1 AND external_id = ?2", table_of(R::SELECT));
+            let taken = self.prepare_cached(&sql)?.exists(params![self.tenant, external_id])?;
+            if taken {
+                return Err(Error::Conflict(format!(
+                    "externalId: a {} with externalId {external_id:?} already exists",
+                    R::ENTITY.as_str()
+                )));
+            }
+        }
+        record.write(&mut self.prepare_cached(R::UPSERT)?, self.tenant)?;
+        self.record_change(action, R::ENTITY, record.id(), None, Some(record))
+    }
+
+    /// Replaces a record with its changed version, with audit and change-feed entries.
+    pub(crate) fn replace<R: Record>(&mut self, action: &str, before: &R, after: &R) -> Result<()> {
+        if let Some(external_id) = after.external_id()
+            && before.external_id() != Some(external_id)
+        {
+            let sql = format!("SELECT 1 FROM {} WHERE tenant_id = ?1 AND external_id = ?2", table_of(R::SELECT));
+            if self.prepare_cached(&sql)?.exists(params![self.tenant, external_id])? {
+                return Err(Error::Conflict(format!(
+                    "externalId: a {} with externalId {external_id:?} already exists",
+                    R::ENTITY.as_str()
+                )));
+            }
+        }
+        after.write(&mut self.prepare_cached(R::UPSERT)?, self.tenant)?;
+        self.record_change(action, R::ENTITY, after.id(), Some(before), Some(after))
+    }
+}
+
+fn table_of(select: &str) -> &str {
+    select.rsplit(" FROM ").next().unwrap_or(select)
+}
+
+/// Declares a lowercase snake_case string enumeration stored as TEXT.
+macro_rules! string_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum $name {
+            $($(#[$vdoc])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The value as written in JSON and the database.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = crate::error::Error;
+            fn from_str(s: &str) -> crate::error::Result<Self> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(crate::error::Error::invalid(
+                        stringify!($name),
+                        format!("unknown value {s:?}; expected one of {}", [$($text),+].join(", ")),
+                    )),
+                }
+            }
+        }
+
+        impl rusqlite::ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(self.as_str().into())
+            }
+        }
+
+        impl rusqlite::types::FromSql for $name {
+            fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+                value.as_str()?.parse().map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
+            }
+        }
+
+        impl From<$name> for rusqlite::types::Value {
+            fn from(v: $name) -> Self {
+                rusqlite::types::Value::Text(v.as_str().to_owned())
+            }
+        }
+    };
+}
+pub(crate) use string_enum;
+
+/// The `Value` of an optional typed id, for list filters.
+pub(crate) fn id_value<T: Into<i64>>(id: Option<T>) -> Option<Value> {
+    id.map(|i| Value::Integer(i.into()))
+}

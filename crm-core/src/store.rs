@@ -1,0 +1,310 @@
+//! Opening a database, connections, migrations, write transactions, the change feed and cursors.
+
+use crate::error::{Error, Result};
+use crate::time::{self, Timestamp};
+use base64::Engine as _;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+mod embedded {
+    refinery::embed_migrations!("../migrations");
+}
+
+/// How long a connection waits for another writer (this process or another) before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Reader connections kept open for reuse.
+const MAX_IDLE_READERS: usize = 4;
+
+/// The handle to one crm database: open it once and share it (`Arc<Crm>`) between threads.
+///
+/// Writes go through one writer connection with `BEGIN IMMEDIATE`; reads use a small pool of
+/// reader connections (WAL lets them run beside the writer). Several processes may open the same
+/// file; SQLite's locking and the busy timeout keep their writes from being lost.
+pub struct Crm {
+    path: Option<PathBuf>,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for Crm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Crm").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl Crm {
+    /// Opens the database at `path`, creating it and applying any pending migrations.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let mut writer = Connection::open(&path)?;
+        configure(&writer)?;
+        // WAL is a property of the file; set it once from the writer.
+        writer.pragma_update(None, "journal_mode", "WAL")?;
+        migrate(&mut writer)?;
+        Ok(Crm { path: Some(path), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+    }
+
+    /// Opens a private in-memory database (for tests and throwaway use).
+    pub fn open_in_memory() -> Result<Self> {
+        let mut writer = Connection::open_in_memory()?;
+        configure(&writer)?;
+        migrate(&mut writer)?;
+        Ok(Crm { path: None, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+    }
+
+    /// The database file, or `None` for an in-memory database.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Runs `f` on a reader connection (the writer's, for an in-memory database).
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let Some(path) = &self.path else {
+            return f(&lock(&self.writer));
+        };
+        let pooled = lock(&self.readers).pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => {
+                let conn = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+                )?;
+                configure(&conn)?;
+                conn
+            }
+        };
+        let result = f(&conn);
+        let mut idle = lock(&self.readers);
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+        result
+    }
+
+    /// Runs `f` inside one `BEGIN IMMEDIATE` transaction of the writer connection, committing
+    /// if and only if `f` succeeds; on error nothing `f` wrote is kept.
+    pub(crate) fn write<T>(
+        &self,
+        tenant: i64,
+        actor: Option<i64>,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut w = Tx { tx, tenant, actor, now: time::now(), sequences: HashMap::new() };
+        let value = f(&mut w)?;
+        w.flush_sequences()?;
+        w.tx.commit()?;
+        Ok(value)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a connection cannot leave it inconsistent: an open transaction is
+    // rolled back when its guard drops. So a poisoned lock is still safe to use.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // In WAL mode NORMAL never corrupts the database; only the last commits before a power loss
+    // may be lost. This is what makes a single create in its own transaction cheap.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "cache_size", -32_000)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.set_prepared_statement_cache_capacity(256);
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    embedded::migrations::runner().run(conn)?;
+    Ok(())
+}
+
+/// The schema version the database is at after opening (the latest applied migration).
+pub fn schema_version(crm: &Crm) -> Result<i64> {
+    crm.read(|c| {
+        Ok(c.query_row("SELECT MAX(version) FROM refinery_schema_history", [], |r| r.get(0))?)
+    })
+}
+
+/// The kinds of records, as written in the audit log and the change feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum EntityType {
+    Tenant,
+    User,
+    Team,
+    Customer,
+    Lead,
+    Pipeline,
+    Deal,
+    Ticket,
+    TicketEvent,
+    Conversation,
+    Message,
+    Call,
+    Activity,
+}
+
+impl EntityType {
+    /// The snake_case name used in the audit log, the change feed and errors.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityType::Tenant => "tenant",
+            EntityType::User => "user",
+            EntityType::Team => "team",
+            EntityType::Customer => "customer",
+            EntityType::Lead => "lead",
+            EntityType::Pipeline => "pipeline",
+            EntityType::Deal => "deal",
+            EntityType::Ticket => "ticket",
+            EntityType::TicketEvent => "ticket_event",
+            EntityType::Conversation => "conversation",
+            EntityType::Message => "message",
+            EntityType::Call => "call",
+            EntityType::Activity => "activity",
+        }
+    }
+}
+
+/// One write transaction, scoped to a tenant and an actor. Everything written through it, and
+/// its audit and change-feed entries, commit together or not at all.
+pub(crate) struct Tx<'c> {
+    tx: rusqlite::Transaction<'c>,
+    pub(crate) tenant: i64,
+    pub(crate) actor: Option<i64>,
+    pub(crate) now: Timestamp,
+    // Ids handed out in this transaction, written back once at commit; nobody else can
+    // allocate meanwhile because `BEGIN IMMEDIATE` holds the write lock.
+    sequences: HashMap<&'static str, i64>,
+}
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.tx
+    }
+}
+
+impl Tx<'_> {
+    /// Allocates the next id of `kind` in this tenant.
+    pub(crate) fn next_id(&mut self, kind: &'static str) -> Result<i64> {
+        let last = match self.sequences.get(kind) {
+            Some(last) => *last,
+            None => self
+                .tx
+                .prepare_cached("SELECT last_id FROM id_sequences WHERE tenant_id = ?1 AND kind = ?2")?
+                .query_row(params![self.tenant, kind], |r| r.get(0))
+                .optional()?
+                .unwrap_or(0),
+        };
+        self.sequences.insert(kind, last + 1);
+        Ok(last + 1)
+    }
+
+    fn flush_sequences(&mut self) -> Result<()> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO id_sequences (tenant_id, kind, last_id) VALUES (?1, ?2, ?3)
+             ON CONFLICT (tenant_id, kind) DO UPDATE SET last_id = excluded.last_id",
+        )?;
+        for (kind, last) in &self.sequences {
+            stmt.execute(params![self.tenant, kind, last])?;
+        }
+        Ok(())
+    }
+
+    /// Records one change: an audit entry (who, what, before, after) and a change-feed entry.
+    pub(crate) fn record_change<T: Serialize>(
+        &mut self,
+        action: &str,
+        entity: EntityType,
+        entity_id: i64,
+        before: Option<&T>,
+        after: Option<&T>,
+    ) -> Result<()> {
+        let op = match (before, after) {
+            (None, _) => "create",
+            (Some(_), None) => "delete",
+            (Some(_), Some(_)) => "update",
+        };
+        let before = before.map(to_json).transpose()?;
+        let after = after.map(to_json).transpose()?;
+        let audit_id = self.next_id("audit")?;
+        let at = time::to_millis(self.now);
+        self.tx
+            .prepare_cached(
+                "INSERT INTO audit_log (tenant_id, id, actor_id, action, entity_type, entity_id, before, after, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![self.tenant, audit_id, self.actor, action, entity.as_str(), entity_id, before, after, at])?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![self.tenant, entity.as_str(), entity_id, op, at])?;
+        Ok(())
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::Internal(format!("cannot serialize a record: {e}")))
+}
+
+/// The latest change-feed sequence number: a cache key that changes with every committed write,
+/// from this process or any other sharing the file.
+pub fn change_seq(crm: &Crm) -> Result<i64> {
+    crm.read(|c| Ok(c.query_row("SELECT COALESCE(MAX(seq), 0) FROM change_feed", [], |r| r.get(0))?))
+}
+
+/// An opaque position in a list: the key of the last (or first) row shown and the direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Cursor {
+    pub key: i64,
+    /// `true`: rows after `key` in list order (older); `false`: rows before it (newer).
+    pub forward: bool,
+}
+
+impl Cursor {
+    pub(crate) fn encode(self, list: &str) -> String {
+        let dir = if self.forward { 'f' } else { 'b' };
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{list}:{dir}:{}", self.key))
+    }
+
+    /// Decodes a cursor made by [`Cursor::encode`] for the same list; anything else is
+    /// `invalid_input` on `field`.
+    pub(crate) fn decode(text: &str, list: &str, field: &str) -> Result<Self> {
+        let bad = || Error::invalid(field, "not a cursor of this list (pass back a nextCursor or prevCursor unchanged)");
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
+        let text = String::from_utf8(bytes).map_err(|_| bad())?;
+        let mut parts = text.rsplitn(3, ':');
+        let (Some(key), Some(dir), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(bad());
+        };
+        if name != list {
+            return Err(bad());
+        }
+        let forward = match dir {
+            "f" => true,
+            "b" => false,
+            _ => return Err(bad()),
+        };
+        let key = key.parse().map_err(|_| bad())?;
+        Ok(Cursor { key, forward })
+    }
+}
+
+/// Opens a raw connection with crm's settings, for tests that inspect or tamper with the file.
+#[doc(hidden)]
+pub fn raw_connection(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    configure(&conn)?;
+    Ok(conn)
+}

@@ -1,0 +1,540 @@
+//! Tenants, users, teams, roles, and the [`Scope`] every operation runs in.
+
+use crate::error::{Error, Result};
+use crate::ids::{TeamId, UserId};
+use crate::records::{self, Page, PageRequest, Record, table};
+use crate::store::{Crm, EntityType, Tx};
+use crate::time::{self, Timestamp};
+use crate::validate;
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
+
+/// A tenant: one company's CRM, isolated from every other tenant's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tenant {
+    /// The tenant's key, chosen by the host (`acme`).
+    pub tenant_id: String,
+    pub name: String,
+    /// ISO 3166 alpha-2 region used to read phone numbers without a country code.
+    pub default_region: String,
+    #[serde(with = "time::rfc3339")]
+    pub created_at: Timestamp,
+    #[serde(with = "time::rfc3339")]
+    pub updated_at: Timestamp,
+    #[serde(skip)]
+    pub(crate) row_id: i64,
+}
+
+/// What `tenants.create` takes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewTenant {
+    /// Lowercase letters, digits, `-` and `_`, 1 to 64 characters, starting with a letter or digit.
+    pub tenant_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub default_region: Option<String>,
+    /// The tenant's first user, an admin.
+    pub admin: NewAdmin,
+}
+
+/// The first admin of a new tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewAdmin {
+    pub name: String,
+    pub email: String,
+}
+
+/// What `tenants.create` returns.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedTenant {
+    pub tenant: Tenant,
+    pub admin: User,
+}
+
+/// What a user may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, including user management and auto-linking.
+    Admin,
+    /// Reads and writes records.
+    Manager,
+    /// Reads and writes records.
+    Agent,
+    /// Reads only.
+    Viewer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Agent => "agent",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "admin" => Role::Admin,
+            "manager" => Role::Manager,
+            "agent" => Role::Agent,
+            "viewer" => Role::Viewer,
+            _ => return None,
+        })
+    }
+}
+
+/// A user of a tenant: an agent, a rep, a manager.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: UserId,
+    pub external_id: Option<String>,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub team_ids: Vec<TeamId>,
+    #[serde(with = "time::rfc3339")]
+    pub created_at: Timestamp,
+    #[serde(with = "time::rfc3339")]
+    pub updated_at: Timestamp,
+}
+
+impl Record for User {
+    const ENTITY: EntityType = EntityType::User;
+    const LIST: &'static str = "users";
+    table!("users", ["id", "external_id", "name", "email", "role", "created_at", "updated_at"]);
+
+    fn id(&self) -> i64 {
+        self.id.0
+    }
+    fn external_id(&self) -> Option<&str> {
+        self.external_id.as_deref()
+    }
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        let role: String = row.get(4)?;
+        Ok(User {
+            id: row.get(0)?,
+            external_id: row.get(1)?,
+            name: row.get(2)?,
+            email: row.get(3)?,
+            role: Role::parse(&role).unwrap_or(Role::Viewer),
+            team_ids: Vec::new(),
+            created_at: time::from_millis(row.get(5)?),
+            updated_at: time::from_millis(row.get(6)?),
+        })
+    }
+    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize> {
+        stmt.execute(params![
+            tenant,
+            self.id,
+            self.external_id,
+            self.name,
+            self.email,
+            self.role.as_str(),
+            time::to_millis(self.created_at),
+            time::to_millis(self.updated_at),
+        ])
+    }
+}
+
+/// What `users.create` takes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewUser {
+    #[serde(default)]
+    pub external_id: Option<String>,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    #[serde(default)]
+    pub team_ids: Vec<TeamId>,
+}
+
+/// What `users.update` takes: `id` and the fields to change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserChanges {
+    pub id: Option<UserId>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub role: Option<Role>,
+}
+
+/// Filters of `users.list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserFilter {
+    pub role: Option<Role>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// A team of users (support tier, sales region).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Team {
+    pub id: TeamId,
+    pub external_id: Option<String>,
+    pub name: String,
+    #[serde(with = "time::rfc3339")]
+    pub created_at: Timestamp,
+    #[serde(with = "time::rfc3339")]
+    pub updated_at: Timestamp,
+}
+
+impl Record for Team {
+    const ENTITY: EntityType = EntityType::Team;
+    const LIST: &'static str = "teams";
+    table!("teams", ["id", "external_id", "name", "created_at", "updated_at"]);
+
+    fn id(&self) -> i64 {
+        self.id.0
+    }
+    fn external_id(&self) -> Option<&str> {
+        self.external_id.as_deref()
+    }
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Team {
+            id: row.get(0)?,
+            external_id: row.get(1)?,
+            name: row.get(2)?,
+            created_at: time::from_millis(row.get(3)?),
+            updated_at: time::from_millis(row.get(4)?),
+        })
+    }
+    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize> {
+        stmt.execute(params![
+            tenant,
+            self.id,
+            self.external_id,
+            self.name,
+            time::to_millis(self.created_at),
+            time::to_millis(self.updated_at)
+        ])
+    }
+}
+
+/// What `teams.create` takes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewTeam {
+    #[serde(default)]
+    pub external_id: Option<String>,
+    pub name: String,
+}
+
+/// A tenant and an actor: the context every CRM operation runs in.
+///
+/// Reads work without an actor; writes need one whose role allows them. Records of other
+/// tenants are invisible through a scope: asking for one is `not_found`.
+#[derive(Debug)]
+pub struct Scope<'c> {
+    pub(crate) crm: &'c Crm,
+    tenant: Tenant,
+    actor: Option<User>,
+}
+
+impl Crm {
+    /// The scope of `tenant` (its key), acting as `actor` (a user of that tenant), if any.
+    pub fn scope(&self, tenant: &str, actor: Option<UserId>) -> Result<Scope<'_>> {
+        let (tenant, actor) = self.read(|c| {
+            let tenant = tenant_by_key(c, tenant)?.ok_or_else(|| Error::not_found("tenant", tenant))?;
+            let actor = actor.map(|id| user_with_teams(c, tenant.row_id, id)).transpose()?;
+            Ok((tenant, actor))
+        })?;
+        Ok(Scope { crm: self, tenant, actor })
+    }
+
+    /// Creates a tenant and its first admin user.
+    pub fn create_tenant(&self, new: NewTenant) -> Result<CreatedTenant> {
+        let key = tenant_key(&new.tenant_id)?;
+        let name = validate::name("name", &new.name)?;
+        let default_region = region(new.default_region.as_deref())?;
+        let admin_name = validate::name("admin.name", &new.admin.name)?;
+        let admin_email = validate::email("admin.email", &new.admin.email)?;
+        self.write(0, None, |tx| {
+            let exists = tx.prepare_cached("SELECT 1 FROM tenants WHERE key = ?1")?.exists([&key])?;
+            if exists {
+                return Err(Error::Conflict(format!("tenantId: tenant {key:?} already exists")));
+            }
+            let now = tx.now;
+            tx.prepare_cached(
+                "INSERT INTO tenants (key, name, default_region, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+            )?
+            .execute(params![key, name, default_region, time::to_millis(now)])?;
+            tx.tenant = tx.last_insert_rowid();
+            let tenant = Tenant { tenant_id: key, name, default_region, created_at: now, updated_at: now, row_id: tx.tenant };
+            tx.record_change("tenants.create", EntityType::Tenant, tx.tenant, None, Some(&tenant))?;
+            let admin = User {
+                id: UserId(tx.next_id("users")?),
+                external_id: None,
+                name: admin_name,
+                email: admin_email,
+                role: Role::Admin,
+                team_ids: Vec::new(),
+                created_at: now,
+                updated_at: now,
+            };
+            tx.insert("tenants.create", &admin)?;
+            Ok(CreatedTenant { tenant, admin })
+        })
+    }
+
+    /// Every tenant, in the order they were created.
+    pub fn list_tenants(&self) -> Result<Vec<Tenant>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!("{TENANT_SELECT} ORDER BY id"))?;
+            Ok(stmt.query_map([], tenant_from_row)?.collect::<Result<_, _>>()?)
+        })
+    }
+}
+
+const TENANT_SELECT: &str = "SELECT id, key, name, default_region, created_at, updated_at FROM tenants";
+
+fn tenant_from_row(row: &Row<'_>) -> rusqlite::Result<Tenant> {
+    Ok(Tenant {
+        row_id: row.get(0)?,
+        tenant_id: row.get(1)?,
+        name: row.get(2)?,
+        default_region: row.get(3)?,
+        created_at: time::from_millis(row.get(4)?),
+        updated_at: time::from_millis(row.get(5)?),
+    })
+}
+
+fn tenant_by_key(c: &Connection, key: &str) -> Result<Option<Tenant>> {
+    Ok(c.prepare_cached(&format!("{TENANT_SELECT} WHERE key = ?1"))?.query_row([key], tenant_from_row).optional()?)
+}
+
+fn tenant_key(key: &str) -> Result<String> {
+    let ok = !key.is_empty()
+        && key.len() <= 64
+        && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && key.as_bytes()[0].is_ascii_alphanumeric();
+    if ok {
+        Ok(key.to_owned())
+    } else {
+        Err(Error::invalid(
+            "tenantId",
+            format!("{key:?} is not a tenant key (1-64 of a-z, 0-9, '-', '_', starting with a letter or digit)"),
+        ))
+    }
+}
+
+fn region(region: Option<&str>) -> Result<String> {
+    match region {
+        None => Ok("US".to_owned()),
+        Some(r) if r.len() == 2 && r.bytes().all(|b| b.is_ascii_alphabetic()) => Ok(r.to_ascii_uppercase()),
+        Some(r) => Err(Error::invalid("defaultRegion", format!("not an ISO 3166 alpha-2 region: {r:?}"))),
+    }
+}
+
+fn user_with_teams(c: &Connection, tenant: i64, id: UserId) -> Result<User> {
+    let mut user: User = records::get(c, tenant, id.0)?;
+    fill_team_ids(c, tenant, &mut user)?;
+    Ok(user)
+}
+
+fn fill_team_ids(c: &Connection, tenant: i64, user: &mut User) -> Result<()> {
+    let mut stmt =
+        c.prepare_cached("SELECT team_id FROM team_members WHERE tenant_id = ?1 AND user_id = ?2 ORDER BY team_id")?;
+    user.team_ids = stmt.query_map(params![tenant, user.id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(())
+}
+
+impl<'c> Scope<'c> {
+    /// The tenant of this scope.
+    pub fn tenant(&self) -> &Tenant {
+        &self.tenant
+    }
+
+    /// The acting user, if any.
+    pub fn actor(&self) -> Option<&User> {
+        self.actor.as_ref()
+    }
+
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection, i64) -> Result<T>) -> Result<T> {
+        let tenant = self.tenant.row_id;
+        self.crm.read(|c| f(c, tenant))
+    }
+
+    /// Runs `f` in one write transaction as this scope's actor, who must be allowed to write.
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+        let actor = self.writer()?;
+        self.crm.write(self.tenant.row_id, Some(actor.id.0), f)
+    }
+
+    /// Like [`Scope::write`], for operations only admins may run.
+    pub(crate) fn write_as_admin<T>(&self, what: &str, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+        let actor = self.writer()?;
+        if actor.role != Role::Admin {
+            return Err(Error::Forbidden(format!("{what} needs the admin role; user {} is {}", actor.id, actor.role.as_str())));
+        }
+        self.crm.write(self.tenant.row_id, Some(actor.id.0), f)
+    }
+
+    fn writer(&self) -> Result<&User> {
+        let actor = self.actor.as_ref().ok_or_else(|| Error::invalid("actorId", "required for writes"))?;
+        if actor.role == Role::Viewer {
+            return Err(Error::Forbidden(format!("user {} is a viewer and cannot write", actor.id)));
+        }
+        Ok(actor)
+    }
+
+    /// Users of this tenant.
+    pub fn users(&self) -> Users<'_, 'c> {
+        Users(self)
+    }
+
+    /// Teams of this tenant.
+    pub fn teams(&self) -> Teams<'_, 'c> {
+        Teams(self)
+    }
+}
+
+/// `users.*`: managing users needs the admin role.
+#[derive(Debug, Clone, Copy)]
+pub struct Users<'s, 'c>(&'s Scope<'c>);
+
+impl Users<'_, '_> {
+    pub fn create(&self, new: NewUser) -> Result<User> {
+        self.0.write_as_admin("users.create", |tx| create_user(tx, new))
+    }
+
+    pub fn get(&self, id: UserId) -> Result<User> {
+        self.0.read(|c, t| user_with_teams(c, t, id))
+    }
+
+    pub fn get_by_external_id(&self, external_id: &str) -> Result<User> {
+        self.0.read(|c, t| {
+            let mut user: User = records::get_by_external_id(c, t, external_id)?;
+            fill_team_ids(c, t, &mut user)?;
+            Ok(user)
+        })
+    }
+
+    pub fn update(&self, changes: UserChanges) -> Result<User> {
+        self.0.write_as_admin("users.update", |tx| {
+            let id = changes.id.ok_or_else(|| Error::invalid("id", "required"))?;
+            let before = user_with_teams(tx, tx.tenant, id).map_err(|_| Error::not_found("user", id))?;
+            let mut after = before.clone();
+            if let Some(name) = changes.name {
+                after.name = validate::name("name", &name)?;
+            }
+            if let Some(email) = changes.email {
+                after.email = validate::email("email", &email)?;
+            }
+            if let Some(role) = changes.role {
+                after.role = role;
+            }
+            after.updated_at = tx.now;
+            tx.replace("users.update", &before, &after)?;
+            Ok(after)
+        })
+    }
+
+    pub fn list(&self, filter: &UserFilter) -> Result<Page<User>> {
+        self.0.read(|c, t| {
+            let page = PageRequest { limit: filter.limit, cursor: filter.cursor.clone() };
+            let mut page: Page<User> =
+                records::list(c, t, vec![("role", filter.role.map(|r| Value::Text(r.as_str().into())))], &page)?;
+            for user in &mut page.items {
+                fill_team_ids(c, t, user)?;
+            }
+            Ok(page)
+        })
+    }
+}
+
+pub(crate) fn create_user(tx: &mut Tx<'_>, new: NewUser) -> Result<User> {
+    let mut user = User {
+        id: UserId(0),
+        external_id: validate::external_id(new.external_id)?,
+        name: validate::name("name", &new.name)?,
+        email: validate::email("email", &new.email)?,
+        role: new.role,
+        team_ids: new.team_ids,
+        created_at: tx.now,
+        updated_at: tx.now,
+    };
+    for (i, team) in user.team_ids.iter().enumerate() {
+        tx.require::<Team>(&format!("teamIds[{i}]"), team.0)?;
+    }
+    user.team_ids.sort_unstable();
+    user.team_ids.dedup();
+    user.id = UserId(tx.next_id("users")?);
+    tx.insert("users.create", &user)?;
+    for team in &user.team_ids {
+        add_member_row(tx, *team, user.id)?;
+    }
+    Ok(user)
+}
+
+fn add_member_row(tx: &Tx<'_>, team: TeamId, user: UserId) -> Result<bool> {
+    let added = tx
+        .prepare_cached(
+            "INSERT INTO team_members (tenant_id, team_id, user_id, added_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![tx.tenant, team, user, time::to_millis(tx.now)])?;
+    Ok(added == 1)
+}
+
+/// `teams.*`: creating teams and adding members needs the admin role.
+#[derive(Debug, Clone, Copy)]
+pub struct Teams<'s, 'c>(&'s Scope<'c>);
+
+/// What `teams.addMember` takes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TeamMember {
+    pub team_id: TeamId,
+    pub user_id: UserId,
+}
+
+impl Teams<'_, '_> {
+    pub fn create(&self, new: NewTeam) -> Result<Team> {
+        self.0.write_as_admin("teams.create", |tx| create_team(tx, new))
+    }
+
+    pub fn list(&self, page: &PageRequest) -> Result<Page<Team>> {
+        self.0.read(|c, t| records::list(c, t, Vec::new(), page))
+    }
+
+    /// Adds a user to a team; adding a member twice changes nothing. Returns the user.
+    pub fn add_member(&self, member: &TeamMember) -> Result<User> {
+        self.0.write_as_admin("teams.addMember", |tx| {
+            records::get::<Team>(tx, tx.tenant, member.team_id.0)?;
+            let before = user_with_teams(tx, tx.tenant, member.user_id)?;
+            if add_member_row(tx, member.team_id, member.user_id)? {
+                let mut after = before.clone();
+                after.team_ids.push(member.team_id);
+                after.team_ids.sort_unstable();
+                tx.record_change("teams.addMember", EntityType::User, after.id.0, Some(&before), Some(&after))?;
+                Ok(after)
+            } else {
+                Ok(before)
+            }
+        })
+    }
+}
+
+pub(crate) fn create_team(tx: &mut Tx<'_>, new: NewTeam) -> Result<Team> {
+    let team = Team {
+        id: TeamId(tx.next_id("teams")?),
+        external_id: validate::external_id(new.external_id)?,
+        name: validate::name("name", &new.name)?,
+        created_at: tx.now,
+        updated_at: tx.now,
+    };
+    tx.insert("teams.create", &team)?;
+    Ok(team)
+}

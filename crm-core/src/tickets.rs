@@ -1,0 +1,487 @@
+//! Support tickets and their events.
+
+use crate::customers::{self, Customer};
+use crate::error::{Error, Result};
+use crate::ids::{CustomerId, DealId, LeadId, TeamId, TicketEventId, TicketId, UserId};
+use crate::records::{self, Page, PageRequest, Record, id_value, string_enum, table};
+use crate::store::{EntityType, Tx};
+use crate::tenancy::{Scope, Team, User};
+use crate::time::{self, Timestamp};
+use crate::validate;
+use rusqlite::types::Value;
+use rusqlite::{Row, params};
+use serde::{Deserialize, Serialize};
+
+string_enum! {
+    /// Where a ticket stands.
+    TicketStatus {
+        Open = "open",
+        Pending = "pending",
+        Solved = "solved",
+        Closed = "closed",
+    }
+}
+
+string_enum! {
+    /// How urgent a ticket is.
+    Priority {
+        Low = "low",
+        Normal = "normal",
+        High = "high",
+        Urgent = "urgent",
+    }
+}
+
+string_enum! {
+    /// Where a ticket or conversation came in.
+    Channel {
+        Email = "email",
+        Chat = "chat",
+        Phone = "phone",
+        Web = "web",
+        Social = "social",
+        Api = "api",
+    }
+}
+
+string_enum! {
+    /// What happened to a ticket.
+    TicketEventKind {
+        Created = "created",
+        StatusChanged = "status_changed",
+        PriorityChanged = "priority_changed",
+        Assigned = "assigned",
+        Comment = "comment",
+        Note = "note",
+        Linked = "linked",
+        Unlinked = "unlinked",
+    }
+}
+
+/// A support ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ticket {
+    pub id: TicketId,
+    pub external_id: Option<String>,
+    pub customer_id: Option<CustomerId>,
+    pub subject: String,
+    pub description: String,
+    pub status: TicketStatus,
+    pub priority: Priority,
+    pub channel: Channel,
+    pub team_id: Option<TeamId>,
+    pub assignee_id: Option<UserId>,
+    pub requester_email: Option<String>,
+    pub requester_phone: Option<String>,
+    pub requester_company: Option<String>,
+    /// Set through `links.*`.
+    pub related_lead_id: Option<LeadId>,
+    /// Set through `links.*`.
+    pub related_deal_id: Option<DealId>,
+    #[serde(with = "time::rfc3339")]
+    pub created_at: Timestamp,
+    #[serde(with = "time::rfc3339")]
+    pub updated_at: Timestamp,
+}
+
+impl Record for Ticket {
+    const ENTITY: EntityType = EntityType::Ticket;
+    const LIST: &'static str = "tickets";
+    table!("tickets", [
+        "id", "external_id", "customer_id", "subject", "description", "status", "priority", "channel", "team_id",
+        "assignee_id", "requester_email", "requester_phone", "requester_company", "related_lead_id",
+        "related_deal_id", "created_at", "updated_at"
+    ]);
+
+    fn id(&self) -> i64 {
+        self.id.0
+    }
+    fn external_id(&self) -> Option<&str> {
+        self.external_id.as_deref()
+    }
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Ticket {
+            id: row.get(0)?,
+            external_id: row.get(1)?,
+            customer_id: row.get(2)?,
+            subject: row.get(3)?,
+            description: row.get(4)?,
+            status: row.get(5)?,
+            priority: row.get(6)?,
+            channel: row.get(7)?,
+            team_id: row.get(8)?,
+            assignee_id: row.get(9)?,
+            requester_email: row.get(10)?,
+            requester_phone: row.get(11)?,
+            requester_company: row.get(12)?,
+            related_lead_id: row.get(13)?,
+            related_deal_id: row.get(14)?,
+            created_at: time::from_millis(row.get(15)?),
+            updated_at: time::from_millis(row.get(16)?),
+        })
+    }
+    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize> {
+        stmt.execute(params![
+            tenant,
+            self.id,
+            self.external_id,
+            self.customer_id,
+            self.subject,
+            self.description,
+            self.status,
+            self.priority,
+            self.channel,
+            self.team_id,
+            self.assignee_id,
+            self.requester_email,
+            self.requester_phone,
+            self.requester_company,
+            self.related_lead_id,
+            self.related_deal_id,
+            time::to_millis(self.created_at),
+            time::to_millis(self.updated_at),
+        ])
+    }
+}
+
+/// What `tickets.create` takes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewTicket {
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub customer_id: Option<CustomerId>,
+    pub subject: String,
+    #[serde(default)]
+    pub description: String,
+    /// `open` when absent.
+    #[serde(default)]
+    pub status: Option<TicketStatus>,
+    /// `normal` when absent.
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    pub channel: Channel,
+    #[serde(default)]
+    pub team_id: Option<TeamId>,
+    #[serde(default)]
+    pub assignee_id: Option<UserId>,
+    #[serde(default)]
+    pub requester_email: Option<String>,
+    #[serde(default)]
+    pub requester_phone: Option<String>,
+    #[serde(default)]
+    pub requester_company: Option<String>,
+    #[serde(default, with = "time::rfc3339::option")]
+    pub created_at: Option<Timestamp>,
+}
+
+/// What `tickets.update` takes: `id` and the fields to change (`null` clears). Status, priority
+/// and assignee changes add ticket events.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TicketChanges {
+    pub id: Option<TicketId>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub external_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub customer_id: Option<Option<CustomerId>>,
+    pub subject: Option<String>,
+    pub description: Option<String>,
+    pub status: Option<TicketStatus>,
+    pub priority: Option<Priority>,
+    pub channel: Option<Channel>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub team_id: Option<Option<TeamId>>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub assignee_id: Option<Option<UserId>>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub requester_email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub requester_phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub requester_company: Option<Option<String>>,
+}
+
+/// Filters of `tickets.list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TicketFilter {
+    pub status: Option<TicketStatus>,
+    pub priority: Option<Priority>,
+    pub channel: Option<Channel>,
+    pub customer_id: Option<CustomerId>,
+    pub team_id: Option<TeamId>,
+    pub assignee_id: Option<UserId>,
+    pub related_lead_id: Option<LeadId>,
+    pub related_deal_id: Option<DealId>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// Something that happened to a ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketEvent {
+    pub id: TicketEventId,
+    pub ticket_id: TicketId,
+    pub kind: TicketEventKind,
+    pub body: Option<String>,
+    pub actor_id: Option<UserId>,
+    #[serde(with = "time::rfc3339")]
+    pub occurred_at: Timestamp,
+}
+
+impl Record for TicketEvent {
+    const ENTITY: EntityType = EntityType::TicketEvent;
+    const LIST: &'static str = "ticket_events";
+    table!("ticket_events", ["id", "ticket_id", "kind", "body", "actor_id", "occurred_at"]);
+
+    fn id(&self) -> i64 {
+        self.id.0
+    }
+    fn external_id(&self) -> Option<&str> {
+        None
+    }
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(TicketEvent {
+            id: row.get(0)?,
+            ticket_id: row.get(1)?,
+            kind: row.get(2)?,
+            body: row.get(3)?,
+            actor_id: row.get(4)?,
+            occurred_at: time::from_millis(row.get(5)?),
+        })
+    }
+    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize> {
+        stmt.execute(params![
+            tenant,
+            self.id,
+            self.ticket_id,
+            self.kind,
+            self.body,
+            self.actor_id,
+            time::to_millis(self.occurred_at)
+        ])
+    }
+}
+
+/// What `tickets.addEvent` takes. People add `comment` and `note` events; the other kinds are
+/// written by the operations they describe, so they always match what happened.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewTicketEvent {
+    pub ticket_id: TicketId,
+    pub kind: TicketEventKind,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default, with = "time::rfc3339::option")]
+    pub occurred_at: Option<Timestamp>,
+}
+
+/// What `tickets.listEvents` takes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TicketEventFilter {
+    pub ticket_id: TicketId,
+    #[serde(default)]
+    pub limit: Option<u32>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+fn check_refs(tx: &Tx<'_>, t: &Ticket) -> Result<()> {
+    if let Some(id) = t.customer_id {
+        tx.require::<Customer>("customerId", id.0)?;
+    }
+    if let Some(id) = t.team_id {
+        tx.require::<Team>("teamId", id.0)?;
+    }
+    if let Some(id) = t.assignee_id {
+        tx.require::<User>("assigneeId", id.0)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn create(tx: &mut Tx<'_>, new: NewTicket) -> Result<Ticket> {
+    let at = new.created_at.unwrap_or(tx.now);
+    let ticket = Ticket {
+        id: TicketId(0),
+        external_id: validate::external_id(new.external_id)?,
+        customer_id: new.customer_id,
+        subject: validate::name("subject", &new.subject)?,
+        description: validate::body("description", new.description)?,
+        status: new.status.unwrap_or(TicketStatus::Open),
+        priority: new.priority.unwrap_or(Priority::Normal),
+        channel: new.channel,
+        team_id: new.team_id,
+        assignee_id: new.assignee_id,
+        requester_email: validate::opt_email("requesterEmail", new.requester_email)?,
+        requester_phone: validate::opt_short("requesterPhone", new.requester_phone)?,
+        requester_company: validate::opt_short("requesterCompany", new.requester_company)?,
+        related_lead_id: None,
+        related_deal_id: None,
+        created_at: at,
+        updated_at: at,
+    };
+    check_refs(tx, &ticket)?;
+    let ticket = Ticket { id: TicketId(tx.next_id("tickets")?), ..ticket };
+    tx.insert("tickets.create", &ticket)?;
+    add_event(tx, &ticket, TicketEventKind::Created, Some(ticket.subject.clone()), at)?;
+    Ok(ticket)
+}
+
+/// Appends an event to a ticket (no audit entry of its own: the operation that caused it has one).
+pub(crate) fn add_event(
+    tx: &mut Tx<'_>,
+    ticket: &Ticket,
+    kind: TicketEventKind,
+    body: Option<String>,
+    at: Timestamp,
+) -> Result<TicketEvent> {
+    let event = TicketEvent {
+        id: TicketEventId(tx.next_id("ticket_events")?),
+        ticket_id: ticket.id,
+        kind,
+        body,
+        actor_id: tx.actor.map(UserId),
+        occurred_at: at,
+    };
+    event.write(&mut tx.prepare_cached(TicketEvent::UPSERT)?, tx.tenant)?;
+    if let Some(customer) = ticket.customer_id {
+        customers::touch(tx, customer, at)?;
+    }
+    Ok(event)
+}
+
+fn update(tx: &mut Tx<'_>, changes: TicketChanges) -> Result<Ticket> {
+    let id = changes.id.ok_or_else(|| Error::invalid("id", "required"))?;
+    let before: Ticket = records::get(tx, tx.tenant, id.0)?;
+    let mut after = before.clone();
+    if let Some(v) = changes.external_id {
+        after.external_id = validate::external_id(v)?;
+    }
+    after.customer_id = validate::apply(after.customer_id, changes.customer_id);
+    if let Some(v) = changes.subject {
+        after.subject = validate::name("subject", &v)?;
+    }
+    if let Some(v) = changes.description {
+        after.description = validate::body("description", v)?;
+    }
+    if let Some(v) = changes.status {
+        after.status = v;
+    }
+    if let Some(v) = changes.priority {
+        after.priority = v;
+    }
+    if let Some(v) = changes.channel {
+        after.channel = v;
+    }
+    after.team_id = validate::apply(after.team_id, changes.team_id);
+    after.assignee_id = validate::apply(after.assignee_id, changes.assignee_id);
+    if let Some(v) = changes.requester_email {
+        after.requester_email = validate::opt_email("requesterEmail", v)?;
+    }
+    if let Some(v) = changes.requester_phone {
+        after.requester_phone = validate::opt_short("requesterPhone", v)?;
+    }
+    if let Some(v) = changes.requester_company {
+        after.requester_company = validate::opt_short("requesterCompany", v)?;
+    }
+    check_refs(tx, &after)?;
+    after.updated_at = tx.now;
+    tx.replace("tickets.update", &before, &after)?;
+    let now = tx.now;
+    if after.status != before.status {
+        let body = format!("{} → {}", before.status, after.status);
+        add_event(tx, &after, TicketEventKind::StatusChanged, Some(body), now)?;
+    }
+    if after.priority != before.priority {
+        let body = format!("{} → {}", before.priority, after.priority);
+        add_event(tx, &after, TicketEventKind::PriorityChanged, Some(body), now)?;
+    }
+    if after.assignee_id != before.assignee_id {
+        let body = after.assignee_id.map_or_else(|| "unassigned".to_owned(), |a| format!("assigned to user {a}"));
+        add_event(tx, &after, TicketEventKind::Assigned, Some(body), now)?;
+    }
+    Ok(after)
+}
+
+pub(crate) fn create_event(tx: &mut Tx<'_>, new: NewTicketEvent) -> Result<TicketEvent> {
+    if !matches!(new.kind, TicketEventKind::Comment | TicketEventKind::Note) {
+        return Err(Error::invalid(
+            "kind",
+            format!("{} events are written by the operation they describe; add comment or note", new.kind),
+        ));
+    }
+    let ticket: Ticket = records::get(tx, tx.tenant, new.ticket_id.0)?;
+    let body = validate::body("body", new.body.unwrap_or_default())?;
+    if body.trim().is_empty() {
+        return Err(Error::invalid("body", "must not be empty"));
+    }
+    let at = new.occurred_at.unwrap_or(tx.now);
+    let event = add_event(tx, &ticket, new.kind, Some(body), at)?;
+    tx.record_change("tickets.addEvent", EntityType::TicketEvent, event.id.0, None, Some(&event))?;
+    Ok(event)
+}
+
+/// `tickets.*`.
+#[derive(Debug, Clone, Copy)]
+pub struct Tickets<'s, 'c>(&'s Scope<'c>);
+
+impl<'c> Scope<'c> {
+    /// Tickets of this tenant.
+    pub fn tickets(&self) -> Tickets<'_, 'c> {
+        Tickets(self)
+    }
+}
+
+impl Tickets<'_, '_> {
+    /// Creates a ticket and its `created` event.
+    pub fn create(&self, new: NewTicket) -> Result<Ticket> {
+        self.0.write(|tx| create(tx, new))
+    }
+
+    pub fn get(&self, id: TicketId) -> Result<Ticket> {
+        self.0.read(|c, t| records::get(c, t, id.0))
+    }
+
+    pub fn get_by_external_id(&self, external_id: &str) -> Result<Ticket> {
+        self.0.read(|c, t| records::get_by_external_id(c, t, external_id))
+    }
+
+    pub fn update(&self, changes: TicketChanges) -> Result<Ticket> {
+        self.0.write(|tx| update(tx, changes))
+    }
+
+    /// Adds a `comment` or `note` to a ticket.
+    pub fn add_event(&self, new: NewTicketEvent) -> Result<TicketEvent> {
+        self.0.write(|tx| create_event(tx, new))
+    }
+
+    /// A page of a ticket's events, newest first.
+    pub fn list_events(&self, filter: &TicketEventFilter) -> Result<Page<TicketEvent>> {
+        let page = PageRequest { limit: filter.limit, cursor: filter.cursor.clone() };
+        self.0.read(|c, t| {
+            records::get::<Ticket>(c, t, filter.ticket_id.0)?;
+            records::list(c, t, vec![("ticket_id", id_value(Some(filter.ticket_id)))], &page)
+        })
+    }
+
+    /// A page of tickets, newest first.
+    pub fn list(&self, filter: &TicketFilter) -> Result<Page<Ticket>> {
+        let page = PageRequest { limit: filter.limit, cursor: filter.cursor.clone() };
+        let filters = vec![
+            ("status", filter.status.map(Value::from)),
+            ("priority", filter.priority.map(Value::from)),
+            ("channel", filter.channel.map(Value::from)),
+            ("customer_id", id_value(filter.customer_id)),
+            ("team_id", id_value(filter.team_id)),
+            ("assignee_id", id_value(filter.assignee_id)),
+            ("related_lead_id", id_value(filter.related_lead_id)),
+            ("related_deal_id", id_value(filter.related_deal_id)),
+        ];
+        self.0.read(|c, t| records::list(c, t, filters, &page))
+    }
+}
