@@ -471,6 +471,16 @@ pub(crate) fn move_stage(tx: &mut Tx<'_>, mv: MoveStage) -> Result<Deal> {
     }
     let from_name = stages.iter().find(|s| s.id == before.stage_id).map_or("?", |s| s.name.as_str());
     let at = mv.at.unwrap_or(tx.now);
+    // History is read in time order; a move dated before the previous one would rewrite it.
+    let last: i64 = tx
+        .prepare_cached("SELECT MAX(at) FROM deal_stage_history WHERE tenant_id = ?1 AND deal_id = ?2")?
+        .query_row(params![tx.tenant, before.id], |r| r.get(0))?;
+    if time::to_millis(at) < last {
+        return Err(Error::invalid(
+            "at",
+            format!("the deal's last stage change was at {}; a move cannot be dated before it", time::from_millis(last).to_rfc3339()),
+        ));
+    }
     let mut after = before.clone();
     after.stage_id = to.id;
     after.status = DealStatus::from(to.kind);

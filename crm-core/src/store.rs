@@ -264,6 +264,38 @@ pub fn change_seq(crm: &Crm) -> Result<i64> {
     crm.read(|c| Ok(c.query_row("SELECT COALESCE(MAX(seq), 0) FROM change_feed", [], |r| r.get(0))?))
 }
 
+/// The tables whose rows [`row_counts`] counts.
+pub const TABLES: &[&str] = &[
+    "tenants",
+    "users",
+    "teams",
+    "team_members",
+    "customers",
+    "leads",
+    "pipelines",
+    "stages",
+    "deals",
+    "deal_stage_history",
+    "tickets",
+    "ticket_events",
+    "conversations",
+    "messages",
+    "calls",
+    "activities",
+    "audit_log",
+    "change_feed",
+];
+
+/// How many rows each table holds, over all tenants (diagnostics: `crm stats`).
+pub fn row_counts(crm: &Crm) -> Result<Vec<(&'static str, i64)>> {
+    crm.read(|c| {
+        TABLES
+            .iter()
+            .map(|t| Ok((*t, c.query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get(0))?)))
+            .collect()
+    })
+}
+
 /// An opaque position in a list: the key of the last (or first) row shown and the direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Cursor {
