@@ -26,6 +26,7 @@ pub mod calls;
 pub mod conversations;
 pub mod customers;
 pub mod deals;
+pub mod demo;
 mod error;
 pub mod ids;
 pub mod leads;

@@ -1,0 +1,151 @@
+//! Command-line parsing and the batch subcommands.
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use crm_core::Crm;
+use crm_core::demo::{self, DemoOptions};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// A terminal client for the crm engine: customers, leads, deals and tickets in one place.
+#[derive(Debug, Parser)]
+#[command(name = "crm", version, about)]
+pub struct Cli {
+    /// The database file (default: crm.db in your data directory).
+    #[arg(long, global = true)]
+    db: Option<PathBuf>,
+    /// The tenant to open (default: the first one).
+    #[arg(long)]
+    tenant: Option<String>,
+    /// Open a fresh demo database (about 5,000 customers) in a temporary directory.
+    #[arg(long, conflicts_with = "db")]
+    demo: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate a demo tenant at any scale.
+    Demo {
+        /// How many customers (everything else scales with it).
+        #[arg(long, default_value_t = 5_000)]
+        customers: usize,
+        /// The tenant to create.
+        #[arg(long, default_value = "demo")]
+        tenant: String,
+        /// The random seed: the same seed gives the same data.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Show how many rows each table holds.
+    Stats,
+}
+
+/// Where logs go: never the terminal the client draws on.
+fn log_path() -> PathBuf {
+    dirs::state_dir().or_else(dirs::cache_dir).unwrap_or_else(std::env::temp_dir).join("crm").join("crm.log")
+}
+
+fn default_db() -> Result<PathBuf> {
+    let dir = dirs::data_dir().context("no data directory on this system; pass --db PATH")?.join("crm");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir.join("crm.db"))
+}
+
+fn init_logging() {
+    let path = log_path();
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+        let _ = tracing_subscriber::fmt()
+            .with_writer(std::sync::Mutex::new(file))
+            .with_ansi(false)
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_env("CRM_LOG").unwrap_or_else(|_| "info".into()),
+            )
+            .try_init();
+    }
+}
+
+impl Cli {
+    pub fn run(self) -> Result<()> {
+        init_logging();
+        match self.command {
+            Some(Command::Demo { customers, tenant, seed }) => {
+                let db = match self.db {
+                    Some(db) => db,
+                    None => default_db()?,
+                };
+                generate_demo(&db, &tenant, customers, seed, true)?;
+                Ok(())
+            }
+            Some(Command::Stats) => {
+                let db = match self.db {
+                    Some(db) => db,
+                    None => default_db()?,
+                };
+                let crm = open_existing(&db)?;
+                for (table, n) in crm_core::store::row_counts(&crm)? {
+                    println!("{table:>20} {n:>12}");
+                }
+                Ok(())
+            }
+            None if self.demo => {
+                let dir = tempfile::Builder::new().prefix("crm-demo-").tempdir()?;
+                let db = dir.path().join("demo.db");
+                let started = Instant::now();
+                generate_demo(&db, "demo", 5_000, 42, false)?;
+                tracing::info!(elapsed = ?started.elapsed(), db = %db.display(), "demo database ready");
+                crate::app::run(&db, Some("demo"))
+            }
+            None => {
+                let db = match self.db {
+                    Some(db) => db,
+                    None => default_db()?,
+                };
+                crate::app::run(&db, self.tenant.as_deref())
+            }
+        }
+    }
+}
+
+fn open_existing(db: &Path) -> Result<Crm> {
+    if !db.exists() {
+        bail!("{} does not exist; create one with `crm demo --db {}`", db.display(), db.display());
+    }
+    Crm::open(db).with_context(|| format!("opening {}", db.display()))
+}
+
+fn generate_demo(db: &Path, tenant: &str, customers: usize, seed: u64, show_progress: bool) -> Result<()> {
+    let crm = Crm::open(db).with_context(|| format!("opening {}", db.display()))?;
+    let bar = if show_progress {
+        let bar = ProgressBar::new(customers as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {human_pos}/{human_len} customers ({per_sec}, {eta} left)")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let started = Instant::now();
+    let options = DemoOptions { tenant: tenant.to_owned(), customers, seed, ..DemoOptions::default() };
+    let summary = demo::generate(&crm, &options, |done, _| bar.set_position(done as u64))
+        .with_context(|| format!("generating demo tenant {tenant:?} in {}", db.display()))?;
+    bar.finish();
+    if show_progress {
+        let rows: i64 = crm_core::store::row_counts(&crm)?.iter().map(|(_, n)| n).sum();
+        println!(
+            "tenant {tenant:?}: {} customers, {} leads, {} deals ({} stage moves), {} tickets ({} events), {} conversations ({} messages), {} calls, {} activities",
+            summary.customers, summary.leads, summary.deals, summary.stage_moves, summary.tickets, summary.ticket_events,
+            summary.conversations, summary.messages, summary.calls, summary.activities
+        );
+        println!("{rows} rows in {} after {:.1?}", db.display(), started.elapsed());
+        println!("open it: crm --db {} --tenant {tenant}", db.display());
+    }
+    Ok(())
+}
