@@ -1,0 +1,58 @@
+//! The C and Python examples are built and run against the library this test run built.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// `target/<profile>`, where cargo puts `libcrm.so` beside the test binaries' `deps/`.
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().and_then(Path::parent).unwrap().to_path_buf()
+}
+
+fn crate_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn c_example_builds_with_warnings_as_errors_and_sanitizers_and_runs() {
+    let target = target_dir();
+    let exe = tempfile::tempdir().unwrap();
+    let binary = exe.path().join("demo");
+    run(Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-fsanitize=address,undefined", "-g"])
+        .arg("-I")
+        .arg(crate_dir().join("include"))
+        .arg(crate_dir().join("examples/c/demo.c"))
+        .arg("-L")
+        .arg(&target)
+        .args(["-lcrm", "-o"])
+        .arg(&binary));
+    let db = exe.path().join("c.db");
+    let out = run(Command::new(&binary)
+        .arg(&db)
+        .env("LD_LIBRARY_PATH", &target)
+        // Rust's runtime keeps a few allocations for the life of the process.
+        .env("ASAN_OPTIONS", "detect_leaks=0"));
+    assert!(out.ends_with("ok\n"), "{out}");
+    assert!(out.contains("Moth in relay 70"));
+}
+
+#[test]
+fn python_example_runs() {
+    let lib = target_dir().join("libcrm.so");
+    let out = run(Command::new("python3").arg(crate_dir().join("examples/python/demo.py")).arg(&lib));
+    assert!(out.ends_with("ok\n"), "{out}");
+    assert!(out.contains("Zoë Ångström"), "{out}");
+}
