@@ -97,12 +97,14 @@ fn params<T: DeserializeOwned>(params: Value) -> Result<T, Failure> {
     serde_path_to_error::deserialize(params).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
-        // serde reports unknown and missing fields against the enclosing object; name the field.
-        let named = ["unknown field `", "missing field `"]
-            .iter()
-            .find_map(|p| inner.strip_prefix(p).and_then(|rest| rest.split('`').next()))
-            .map(|name| if path == "." { name.to_owned() } else { format!("{path}.{name}") });
-        let field = named.unwrap_or_else(|| if path == "." { "params".to_owned() } else { path });
+        // A missing field is reported against the enclosing object; name the field itself.
+        let missing = inner.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
+        let field = match (missing, path.as_str()) {
+            (Some(name), ".") => name.to_owned(),
+            (Some(name), _) => format!("{path}.{name}"),
+            (None, ".") => "params".to_owned(),
+            (None, _) => path,
+        };
         let message = inner.split(" at line ").next().unwrap_or(&inner).to_owned();
         Failure::invalid(field, message)
     })
