@@ -319,7 +319,8 @@ fn generate_customer(
     } else {
         "mail.example".to_owned()
     };
-    let local: String = format!("{first}.{last}").to_lowercase().chars().filter(char::is_ascii_alphanumeric).collect();
+    let local: String =
+        format!("{first}.{last}").to_lowercase().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
     let email = format!("{local}.{i}@{domain}");
     let (phone, phone_parts) = phone(rng);
     let created_at = at_between(rng, start, until - Duration::days(1));

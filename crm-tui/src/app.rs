@@ -1,2 +1,534 @@
+//! The client's state, the messages that change it, and the main loop.
+//!
+//! Elm-like: terminal input and worker answers become [`Msg`]s, [`App::update`] changes the state
+//! and returns the [`Request`]s to send to the worker, and `ui::draw` renders the state.
+
+use crate::worker::{self, RecordKey, Request};
+use anyhow::{Context, Result, bail};
+use crm_core::Crm;
+use crm_core::activities::Activity;
+use crm_core::customers::Customer;
+use crm_core::deals::{Deal, StageChange};
+use crm_core::leads::Lead;
+use crm_core::tickets::{Ticket, TicketEvent};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use std::collections::HashMap;
 use std::path::Path;
-pub fn run(_db: &Path, _tenant: Option<&str>) -> anyhow::Result<()> { Ok(()) }
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// The record lists of the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tab {
+    Customers,
+    Leads,
+    Deals,
+    Tickets,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 4] = [Tab::Customers, Tab::Leads, Tab::Deals, Tab::Tickets];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Customers => "Customers",
+            Tab::Leads => "Leads",
+            Tab::Deals => "Deals",
+            Tab::Tickets => "Tickets",
+        }
+    }
+
+    /// The list name crm-core uses in cursors.
+    pub fn list_name(self) -> &'static str {
+        match self {
+            Tab::Customers => "customers",
+            Tab::Leads => "leads",
+            Tab::Deals => "deals",
+            Tab::Tickets => "tickets",
+        }
+    }
+
+    fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
+
+/// One row of a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    Customer(Customer),
+    Lead(Lead),
+    Deal(Deal),
+    Ticket(Ticket),
+}
+
+impl Record {
+    pub fn id(&self) -> i64 {
+        match self {
+            Record::Customer(r) => r.id.0,
+            Record::Lead(r) => r.id.0,
+            Record::Deal(r) => r.id.0,
+            Record::Ticket(r) => r.id.0,
+        }
+    }
+}
+
+/// Which page of a list to fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageKind {
+    First,
+    Last,
+    /// Older rows, after the last one held.
+    After(String),
+    /// Newer rows, before the first one held.
+    Before(String),
+}
+
+/// A fetched page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageData {
+    pub rows: Vec<Record>,
+    pub next_cursor: Option<String>,
+    pub prev_cursor: Option<String>,
+}
+
+/// Names for ids, fetched once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lookups {
+    pub tenant_name: String,
+    pub users: HashMap<i64, String>,
+    pub stages: HashMap<i64, String>,
+}
+
+/// Records related to the selected one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detail {
+    Customer { tickets: Vec<Ticket>, deals: Vec<Deal> },
+    Lead { activities: Vec<Activity>, deals: Vec<Deal> },
+    Deal { history: Vec<StageChange> },
+    Ticket { events: Vec<TicketEvent> },
+}
+
+/// Everything that can happen to the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize { width: u16, height: u16 },
+    Tick,
+    Lookups(Result<Lookups, String>),
+    Page { tab: Tab, kind: PageKind, generation: u64, result: Result<PageData, String> },
+    Detail { record: RecordKey, result: Result<Detail, String> },
+}
+
+/// What a key does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    NextTab,
+    PrevTab,
+    Open,
+    Help,
+    Back,
+    Quit,
+}
+
+/// The key map: data, so the status line and the help overlay list exactly what works.
+pub const KEYS: &[(&str, &str, Action)] = &[
+    ("↑/k", "up", Action::Up),
+    ("↓/j", "down", Action::Down),
+    ("PgUp", "page up", Action::PageUp),
+    ("PgDn", "page down", Action::PageDown),
+    ("g", "first", Action::Top),
+    ("G", "last", Action::Bottom),
+    ("Tab", "next tab", Action::NextTab),
+    ("S-Tab", "previous tab", Action::PrevTab),
+    ("Enter", "open", Action::Open),
+    ("?", "help", Action::Help),
+    ("Esc", "back", Action::Back),
+    ("q", "quit", Action::Quit),
+];
+
+fn action(key: KeyEvent) -> Option<Action> {
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+        return Some(Action::Quit);
+    }
+    Some(match key.code {
+        KeyCode::Up | KeyCode::Char('k') => Action::Up,
+        KeyCode::Down | KeyCode::Char('j') => Action::Down,
+        KeyCode::PageUp => Action::PageUp,
+        KeyCode::PageDown => Action::PageDown,
+        KeyCode::Home | KeyCode::Char('g') => Action::Top,
+        KeyCode::End | KeyCode::Char('G') => Action::Bottom,
+        KeyCode::Tab | KeyCode::Right | KeyCode::Char('l') => Action::NextTab,
+        KeyCode::BackTab | KeyCode::Left | KeyCode::Char('h') => Action::PrevTab,
+        KeyCode::Enter => Action::Open,
+        KeyCode::Char('?') => Action::Help,
+        KeyCode::Esc => Action::Back,
+        KeyCode::Char('q') => Action::Quit,
+        _ => return None,
+    })
+}
+
+/// One tab's list: a window of rows held in memory, extended a page at a time by keyset cursors.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListState {
+    pub rows: Vec<Record>,
+    pub selected: usize,
+    /// The first row on screen.
+    pub offset: usize,
+    pub next_cursor: Option<String>,
+    pub prev_cursor: Option<String>,
+    /// A page request is in flight.
+    pub loading: bool,
+    /// The first page has arrived.
+    pub loaded: bool,
+    pub error: Option<String>,
+    /// Answers for an older generation are dropped (the user jumped elsewhere meanwhile).
+    pub generation: u64,
+}
+
+impl ListState {
+    pub fn selected_record(&self) -> Option<&Record> {
+        self.rows.get(self.selected)
+    }
+}
+
+/// Where the detail of the selected record stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DetailState {
+    Loading(RecordKey),
+    Ready(RecordKey, Detail),
+    Failed(RecordKey, String),
+}
+
+/// The whole client state.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub tab: Tab,
+    pub lists: HashMap<Tab, ListState>,
+    pub lookups: Option<Lookups>,
+    pub detail: Option<DetailState>,
+    /// The selected record is open full-screen.
+    pub open: bool,
+    pub help: bool,
+    pub quit: bool,
+    /// Rows the list shows at once (from the terminal size).
+    pub viewport_rows: usize,
+    pub tick: u64,
+    pub tenant: String,
+}
+
+/// Fetch the next page when the selection comes this close to the end of what is held.
+const PREFETCH_MARGIN: usize = 20;
+
+impl App {
+    pub fn new(tenant: &str, height: u16) -> (App, Vec<Request>) {
+        let mut app = App {
+            tab: Tab::Customers,
+            lists: Tab::ALL.iter().map(|t| (*t, ListState::default())).collect(),
+            lookups: None,
+            detail: None,
+            open: false,
+            help: false,
+            quit: false,
+            viewport_rows: crate::ui::list_rows(height),
+            tick: 0,
+            tenant: tenant.to_owned(),
+        };
+        let mut requests = vec![Request::Lookups];
+        requests.extend(app.load(Tab::Customers, PageKind::First));
+        (app, requests)
+    }
+
+    pub fn list(&self) -> &ListState {
+        &self.lists[&self.tab]
+    }
+
+    fn list_mut(&mut self) -> &mut ListState {
+        self.lists.entry(self.tab).or_default()
+    }
+
+    /// Starts fetching a page of `tab`; a jump (first/last) supersedes pages in flight.
+    fn load(&mut self, tab: Tab, kind: PageKind) -> Option<Request> {
+        let list = self.lists.entry(tab).or_default();
+        let jump = matches!(kind, PageKind::First | PageKind::Last);
+        if list.loading && !jump {
+            return None;
+        }
+        list.loading = true;
+        list.generation += 1;
+        Some(Request::Page { tab, kind, generation: list.generation })
+    }
+
+    /// Applies one message; returns the requests for the worker.
+    pub fn update(&mut self, msg: Msg) -> Vec<Request> {
+        let mut requests = Vec::new();
+        match msg {
+            Msg::Tick => self.tick = self.tick.wrapping_add(1),
+            Msg::Resize { height, .. } => {
+                self.viewport_rows = crate::ui::list_rows(height);
+                self.scroll_into_view();
+            }
+            Msg::Lookups(Ok(lookups)) => self.lookups = Some(lookups),
+            Msg::Lookups(Err(e)) => tracing::warn!("lookups failed: {e}"),
+            Msg::Page { tab, kind, generation, result } => {
+                let list = self.lists.entry(tab).or_default();
+                if generation != list.generation {
+                    return requests;
+                }
+                list.loading = false;
+                match result {
+                    Err(e) => list.error = Some(e),
+                    Ok(page) => {
+                        list.error = None;
+                        list.loaded = true;
+                        apply_page(list, kind, page);
+                    }
+                }
+                if tab == self.tab {
+                    self.scroll_into_view();
+                    requests.extend(self.detail_request());
+                }
+            }
+            Msg::Detail { record, result } => {
+                if matches!(&self.detail, Some(DetailState::Loading(k)) if *k == record) {
+                    self.detail = Some(match result {
+                        Ok(d) => DetailState::Ready(record, d),
+                        Err(e) => DetailState::Failed(record, e),
+                    });
+                }
+            }
+            Msg::Key(key) => {
+                if key.kind == KeyEventKind::Press
+                    && let Some(action) = action(key)
+                {
+                    requests.extend(self.act(action));
+                }
+            }
+        }
+        requests
+    }
+
+    fn act(&mut self, action: Action) -> Vec<Request> {
+        let mut requests = Vec::new();
+        if self.help {
+            // The overlay takes every key; any of these closes it.
+            if matches!(action, Action::Help | Action::Back | Action::Quit) {
+                self.help = false;
+            }
+            return requests;
+        }
+        let page = self.viewport_rows.max(1);
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Back if self.open => self.open = false,
+            Action::Back => self.quit = true,
+            Action::Help => self.help = true,
+            Action::Open => self.open = self.list().selected_record().is_some() && !self.open,
+            Action::NextTab | Action::PrevTab => {
+                let step = if action == Action::NextTab { 1 } else { Tab::ALL.len() - 1 };
+                self.tab = Tab::ALL[(self.tab.index() + step) % Tab::ALL.len()];
+                self.open = false;
+                if !self.list().loaded && !self.list().loading {
+                    requests.extend(self.load(self.tab, PageKind::First));
+                }
+            }
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-(page as isize)),
+            Action::PageDown => self.move_by(page as isize),
+            Action::Top => {
+                if self.list().prev_cursor.is_some() {
+                    // The window does not hold the start of the list: fetch it.
+                    requests.extend(self.load(self.tab, PageKind::First));
+                }
+                self.list_mut().selected = 0;
+            }
+            Action::Bottom => {
+                if self.list().next_cursor.is_some() {
+                    requests.extend(self.load(self.tab, PageKind::Last));
+                }
+                let list = self.list_mut();
+                list.selected = list.rows.len().saturating_sub(1);
+            }
+        }
+        self.scroll_into_view();
+        requests.extend(self.prefetch());
+        requests.extend(self.detail_request());
+        requests
+    }
+
+    fn move_by(&mut self, delta: isize) {
+        let list = self.list_mut();
+        if list.rows.is_empty() {
+            return;
+        }
+        let max = list.rows.len() - 1;
+        list.selected = list.selected.saturating_add_signed(delta).min(max);
+    }
+
+    /// Keeps the selection on screen.
+    fn scroll_into_view(&mut self) {
+        let rows = self.viewport_rows.max(1);
+        let list = self.list_mut();
+        list.selected = list.selected.min(list.rows.len().saturating_sub(1));
+        if list.selected < list.offset {
+            list.offset = list.selected;
+        } else if list.selected >= list.offset + rows {
+            list.offset = list.selected + 1 - rows;
+        }
+    }
+
+    /// Asks for the neighbouring page when the selection nears either end of the window.
+    fn prefetch(&mut self) -> Option<Request> {
+        let list = self.list();
+        if list.loading {
+            return None;
+        }
+        if list.selected + PREFETCH_MARGIN >= list.rows.len()
+            && let Some(c) = list.next_cursor.clone()
+        {
+            return self.load(self.tab, PageKind::After(c));
+        }
+        if list.selected < PREFETCH_MARGIN
+            && let Some(c) = list.prev_cursor.clone()
+        {
+            return self.load(self.tab, PageKind::Before(c));
+        }
+        None
+    }
+
+    /// Asks for the selected record's related records, unless already held or in flight.
+    fn detail_request(&mut self) -> Option<Request> {
+        let id = self.list().selected_record()?.id();
+        let key = RecordKey { tab: self.tab, id };
+        let held = match &self.detail {
+            Some(DetailState::Loading(k) | DetailState::Ready(k, _) | DetailState::Failed(k, _)) => *k == key,
+            None => false,
+        };
+        if held {
+            return None;
+        }
+        self.detail = Some(DetailState::Loading(key));
+        Some(Request::Detail { record: key })
+    }
+
+    /// The detail of the selected record, if it has arrived.
+    pub fn selected_detail(&self) -> Option<&DetailState> {
+        let id = self.list().selected_record()?.id();
+        self.detail.as_ref().filter(|d| {
+            let (DetailState::Loading(k) | DetailState::Ready(k, _) | DetailState::Failed(k, _)) = d;
+            k.tab == self.tab && k.id == id
+        })
+    }
+
+    /// Whether anything is being fetched (drives the spinner).
+    pub fn busy(&self) -> bool {
+        self.list().loading || matches!(self.selected_detail(), Some(DetailState::Loading(_))) || self.lookups.is_none()
+    }
+}
+
+fn apply_page(list: &mut ListState, kind: PageKind, page: PageData) {
+    match kind {
+        PageKind::First => {
+            list.rows = page.rows;
+            list.next_cursor = page.next_cursor;
+            list.prev_cursor = None;
+            list.selected = 0;
+            list.offset = 0;
+        }
+        PageKind::Last => {
+            list.rows = page.rows;
+            list.next_cursor = None;
+            list.prev_cursor = page.prev_cursor;
+            list.selected = list.rows.len().saturating_sub(1);
+            // Scrolled so the last row sits at the bottom of the screen (see `scroll_into_view`).
+            list.offset = 0;
+        }
+        PageKind::After(_) => {
+            list.rows.extend(page.rows);
+            list.next_cursor = page.next_cursor;
+        }
+        PageKind::Before(_) => {
+            // Prepending shifts what is on screen; shift the selection with it.
+            let added = page.rows.len();
+            let mut rows = page.rows;
+            rows.append(&mut list.rows);
+            list.rows = rows;
+            list.prev_cursor = page.prev_cursor;
+            list.selected += added;
+            list.offset += added;
+        }
+    }
+}
+
+/// Opens `db` and runs the client on the terminal until the user quits.
+pub fn run(db: &Path, tenant: Option<&str>) -> Result<()> {
+    if !db.exists() {
+        bail!("{} does not exist; try `crm --demo`, or create one with `crm demo --db {}`", db.display(), db.display());
+    }
+    let crm = Arc::new(Crm::open(db).with_context(|| format!("opening {}", db.display()))?);
+    let tenants = crm.list_tenants()?;
+    let tenant = match tenant {
+        Some(t) => tenants.iter().find(|x| x.tenant_id == t).with_context(|| {
+            let known: Vec<_> = tenants.iter().map(|t| t.tenant_id.as_str()).collect();
+            format!("no tenant {t:?} in {}; it has: {}", db.display(), known.join(", "))
+        })?,
+        None => tenants.first().with_context(|| {
+            format!("{} has no tenants yet; create demo data with `crm demo --db {}`", db.display(), db.display())
+        })?,
+    }
+    .tenant_id
+    .clone();
+    tracing::info!(db = %db.display(), tenant, "client starting");
+
+    let (msg_tx, msg_rx) = mpsc::channel();
+    let (req_tx, req_rx) = mpsc::channel();
+    worker::spawn(Arc::clone(&crm), tenant.clone(), req_rx, msg_tx.clone());
+    // Terminal input on its own thread, so the loop below waits on one channel for everything.
+    std::thread::Builder::new().name("crm-input".into()).spawn(move || {
+        while let Ok(event) = crossterm::event::read() {
+            let msg = match event {
+                Event::Key(key) => Msg::Key(key),
+                Event::Resize(width, height) => Msg::Resize { width, height },
+                _ => continue,
+            };
+            if msg_tx.send(msg).is_err() {
+                break;
+            }
+        }
+    })?;
+
+    // `ratatui::init` also installs a panic hook that restores the terminal before reporting.
+    let mut terminal = ratatui::init();
+    let result = (|| -> Result<()> {
+        let size = terminal.size()?;
+        let (mut app, requests) = App::new(&tenant, size.height);
+        for r in requests {
+            req_tx.send(r)?;
+        }
+        loop {
+            terminal.draw(|frame| crate::ui::draw(frame, &app))?;
+            let msg = match msg_rx.recv_timeout(Duration::from_millis(120)) {
+                Ok(msg) => msg,
+                Err(mpsc::RecvTimeoutError::Timeout) => Msg::Tick,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
+            for r in app.update(msg) {
+                req_tx.send(r)?;
+            }
+            if app.quit {
+                break;
+            }
+        }
+        Ok(())
+    })();
+    ratatui::restore();
+    result
+}

@@ -1,1 +1,149 @@
+//! Database work off the UI thread: requests in, messages out.
 
+use crate::app::{Detail, Lookups, Msg, PageData, PageKind, Record, Tab};
+use crm_core::customers::CustomerFilter;
+use crm_core::deals::DealFilter;
+use crm_core::leads::LeadFilter;
+use crm_core::tickets::{TicketEventFilter, TicketFilter};
+use crm_core::{Crm, PageRequest};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender};
+
+/// Rows fetched per page: a few screens' worth.
+pub const PAGE_ROWS: u32 = 100;
+
+/// What the UI asks of the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// User and stage names, to show names instead of ids.
+    Lookups,
+    /// A page of a tab's list. `generation` comes back with the answer so stale ones are dropped.
+    Page { tab: Tab, kind: PageKind, generation: u64 },
+    /// The related records shown beside the selected one.
+    Detail { record: RecordKey },
+}
+
+/// Which record a detail request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RecordKey {
+    pub tab: Tab,
+    pub id: i64,
+}
+
+/// Answers requests on its own thread until the request channel closes.
+pub fn spawn(crm: Arc<Crm>, tenant: String, requests: Receiver<Request>, replies: Sender<Msg>) {
+    std::thread::Builder::new()
+        .name("crm-worker".into())
+        .spawn(move || {
+            for request in requests {
+                let started = std::time::Instant::now();
+                let reply = answer(&crm, &tenant, request.clone());
+                tracing::debug!(?request, elapsed = ?started.elapsed(), "answered");
+                if replies.send(reply).is_err() {
+                    break;
+                }
+            }
+        })
+        .expect("cannot start the worker thread");
+}
+
+/// Runs one request; also used directly by tests.
+pub fn answer(crm: &Crm, tenant: &str, request: Request) -> Msg {
+    match request {
+        Request::Lookups => Msg::Lookups(lookups(crm, tenant).map_err(|e| e.to_string())),
+        Request::Page { tab, kind, generation } => {
+            Msg::Page { tab, kind: kind.clone(), generation, result: page(crm, tenant, tab, &kind).map_err(|e| e.to_string()) }
+        }
+        Request::Detail { record } => Msg::Detail { record, result: detail(crm, tenant, record).map_err(|e| e.to_string()) },
+    }
+}
+
+fn lookups(crm: &Crm, tenant: &str) -> crm_core::Result<Lookups> {
+    let scope = crm.scope(tenant, None)?;
+    let mut lookups = Lookups { tenant_name: scope.tenant().name.clone(), ..Lookups::default() };
+    let mut cursor = None;
+    loop {
+        let page = scope.users().list(&crm_core::tenancy::UserFilter { limit: Some(500), cursor, ..Default::default() })?;
+        lookups.users.extend(page.items.into_iter().map(|u| (u.id.0, u.name)));
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let mut cursor = None;
+    loop {
+        let page = scope.pipelines().list(&PageRequest { limit: Some(500), cursor })?;
+        for p in page.items {
+            for s in p.stages {
+                lookups.stages.insert(s.id.0, format!("{} · {}", p.name, s.name));
+            }
+        }
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    Ok(lookups)
+}
+
+fn page(crm: &Crm, tenant: &str, tab: Tab, kind: &PageKind) -> crm_core::Result<PageData> {
+    let scope = crm.scope(tenant, None)?;
+    let (limit, cursor) = match kind {
+        PageKind::First => (Some(PAGE_ROWS), None),
+        PageKind::Last => (Some(PAGE_ROWS), PageRequest::last(tab.list_name(), None).cursor),
+        PageKind::After(c) | PageKind::Before(c) => (Some(PAGE_ROWS), Some(c.clone())),
+    };
+    macro_rules! fetch {
+        ($handle:ident, $filter:ident, $variant:ident) => {{
+            let page = scope.$handle().list(&$filter { limit, cursor, ..Default::default() })?;
+            PageData {
+                rows: page.items.into_iter().map(Record::$variant).collect(),
+                next_cursor: page.next_cursor,
+                prev_cursor: page.prev_cursor,
+            }
+        }};
+    }
+    Ok(match tab {
+        Tab::Customers => fetch!(customers, CustomerFilter, Customer),
+        Tab::Leads => fetch!(leads, LeadFilter, Lead),
+        Tab::Deals => fetch!(deals, DealFilter, Deal),
+        Tab::Tickets => fetch!(tickets, TicketFilter, Ticket),
+    })
+}
+
+/// How many related records a detail pane shows.
+const DETAIL_ROWS: u32 = 8;
+
+fn detail(crm: &Crm, tenant: &str, record: RecordKey) -> crm_core::Result<Detail> {
+    use crm_core::ids::{CustomerId, DealId, LeadId, TicketId};
+    let scope = crm.scope(tenant, None)?;
+    let limit = Some(DETAIL_ROWS);
+    Ok(match record.tab {
+        Tab::Customers => {
+            let id = CustomerId(record.id);
+            Detail::Customer {
+                tickets: scope.tickets().list(&TicketFilter { customer_id: Some(id), limit, ..Default::default() })?.items,
+                deals: scope.deals().list(&DealFilter { customer_id: Some(id), limit, ..Default::default() })?.items,
+            }
+        }
+        Tab::Leads => Detail::Lead {
+            activities: scope
+                .activities()
+                .list(&crm_core::activities::ActivityFilter {
+                    entity_type: Some(crm_core::activities::ActivityEntity::Lead),
+                    entity_id: Some(record.id),
+                    limit,
+                    ..Default::default()
+                })?
+                .items,
+            deals: scope.deals().list(&DealFilter { lead_id: Some(LeadId(record.id)), limit, ..Default::default() })?.items,
+        },
+        Tab::Deals => Detail::Deal { history: scope.deals().stage_history(DealId(record.id))? },
+        Tab::Tickets => Detail::Ticket {
+            events: scope
+                .tickets()
+                .list_events(&TicketEventFilter { ticket_id: TicketId(record.id), limit, cursor: None })?
+                .items,
+        },
+    })
+}
