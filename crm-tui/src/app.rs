@@ -138,41 +138,41 @@ pub enum Action {
     Quit,
 }
 
-/// The key map: data, so the status line and the help overlay list exactly what works.
-pub const KEYS: &[(&str, &str, Action)] = &[
-    ("↑/k", "up", Action::Up),
-    ("↓/j", "down", Action::Down),
-    ("PgUp", "page up", Action::PageUp),
-    ("PgDn", "page down", Action::PageDown),
-    ("g", "first", Action::Top),
-    ("G", "last", Action::Bottom),
-    ("Tab", "next tab", Action::NextTab),
-    ("S-Tab", "previous tab", Action::PrevTab),
-    ("Enter", "open", Action::Open),
-    ("?", "help", Action::Help),
-    ("Esc", "back", Action::Back),
-    ("q", "quit", Action::Quit),
+/// One entry of the key map.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    pub keys: &'static [KeyCode],
+    /// How the keys are written in the help overlay.
+    pub label: &'static str,
+    pub what: &'static str,
+    pub action: Action,
+}
+
+const fn bind(keys: &'static [KeyCode], label: &'static str, what: &'static str, action: Action) -> Binding {
+    Binding { keys, label, what, action }
+}
+
+/// The key map: data, so dispatch, the help overlay and the status line cannot disagree.
+pub const KEYS: &[Binding] = &[
+    bind(&[KeyCode::Up, KeyCode::Char('k')], "↑ k", "up", Action::Up),
+    bind(&[KeyCode::Down, KeyCode::Char('j')], "↓ j", "down", Action::Down),
+    bind(&[KeyCode::PageUp], "PgUp", "page up", Action::PageUp),
+    bind(&[KeyCode::PageDown], "PgDn", "page down", Action::PageDown),
+    bind(&[KeyCode::Char('g'), KeyCode::Home], "g Home", "first row", Action::Top),
+    bind(&[KeyCode::Char('G'), KeyCode::End], "G End", "last row", Action::Bottom),
+    bind(&[KeyCode::Tab, KeyCode::Right, KeyCode::Char('l')], "Tab → l", "next tab", Action::NextTab),
+    bind(&[KeyCode::BackTab, KeyCode::Left, KeyCode::Char('h')], "S-Tab ← h", "previous tab", Action::PrevTab),
+    bind(&[KeyCode::Enter], "Enter", "open the record", Action::Open),
+    bind(&[KeyCode::Char('?')], "?", "this help", Action::Help),
+    bind(&[KeyCode::Esc], "Esc", "back (quit from the lists)", Action::Back),
+    bind(&[KeyCode::Char('q')], "q", "quit", Action::Quit),
 ];
 
 fn action(key: KeyEvent) -> Option<Action> {
     if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
         return Some(Action::Quit);
     }
-    Some(match key.code {
-        KeyCode::Up | KeyCode::Char('k') => Action::Up,
-        KeyCode::Down | KeyCode::Char('j') => Action::Down,
-        KeyCode::PageUp => Action::PageUp,
-        KeyCode::PageDown => Action::PageDown,
-        KeyCode::Home | KeyCode::Char('g') => Action::Top,
-        KeyCode::End | KeyCode::Char('G') => Action::Bottom,
-        KeyCode::Tab | KeyCode::Right | KeyCode::Char('l') => Action::NextTab,
-        KeyCode::BackTab | KeyCode::Left | KeyCode::Char('h') => Action::PrevTab,
-        KeyCode::Enter => Action::Open,
-        KeyCode::Char('?') => Action::Help,
-        KeyCode::Esc => Action::Back,
-        KeyCode::Char('q') => Action::Quit,
-        _ => return None,
-    })
+    KEYS.iter().find(|b| b.keys.contains(&key.code)).map(|b| b.action)
 }
 
 /// One tab's list: a window of rows held in memory, extended a page at a time by keyset cursors.

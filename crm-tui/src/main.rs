@@ -11,3 +11,6 @@ use clap::Parser;
 fn main() -> Result<()> {
     cli::Cli::parse().run()
 }
+
+#[cfg(test)]
+mod tests;

@@ -322,19 +322,31 @@ fn draw_detail(frame: &mut Frame<'_>, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
 }
 
-fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
-    let here: &[&str] = if app.help {
-        &["?", "Esc"]
+/// The status line's hints: the keys that do something here, briefly.
+fn hints(app: &App) -> &'static [(&'static str, &'static str)] {
+    if app.help {
+        &[("? Esc q", "close help")]
     } else if app.open {
-        &["↑/k", "↓/j", "Tab", "Esc", "?", "q"]
+        &[("↑↓ jk", "previous/next record"), ("Tab", "next tab"), ("Esc", "back"), ("?", "help"), ("q", "quit")]
     } else {
-        &["↑/k", "↓/j", "PgUp", "PgDn", "g", "G", "Tab", "Enter", "?", "q"]
-    };
+        &[
+            ("↑↓ jk", "move"),
+            ("PgUp PgDn", "page"),
+            ("g G", "first/last"),
+            ("Tab", "next tab"),
+            ("Enter", "open"),
+            ("?", "help"),
+            ("q", "quit"),
+        ]
+    }
+}
+
+fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let mut spans = Vec::new();
     if app.busy() {
         spans.push(Span::styled(format!("{} ", SPINNER[(app.tick % 8) as usize]), Style::new().fg(Color::Yellow)));
     }
-    for (key, what, _) in KEYS.iter().filter(|(k, _, _)| here.contains(k)) {
+    for (key, what) in hints(app) {
         spans.push(Span::styled(format!(" {key} "), Style::new().reversed()));
         spans.push(Span::raw(format!(" {what}  ")));
     }
@@ -342,11 +354,11 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
 }
 
 fn draw_help(frame: &mut Frame<'_>, area: Rect) {
-    let width = 44.min(area.width);
+    let width = 46.min(area.width);
     let height = (KEYS.len() as u16 + 4).min(area.height);
     let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
     let mut lines = vec![Line::from("Keys").bold(), Line::default()];
-    lines.extend(KEYS.iter().map(|(key, what, _)| Line::from(format!("  {key:<8} {what}"))));
+    lines.extend(KEYS.iter().map(|b| Line::from(format!("  {:<10} {}", b.label, b.what))));
     frame.render_widget(Clear, popup);
     frame.render_widget(Paragraph::new(lines).block(Block::new().borders(Borders::ALL).title(" Help ")), popup);
 }

@@ -1,0 +1,279 @@
+//! The client driven by key events against a real (in-memory) demo database, and snapshots of
+//! every screen. The worker's requests are answered synchronously, so each step is exact.
+
+use crate::app::{App, DetailState, Msg, PageKind, Tab};
+use crate::worker::{self, Request};
+use crm_core::Crm;
+use crm_core::demo::{self, DemoOptions};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const WIDTH: u16 = 120;
+const HEIGHT: u16 = 30;
+
+fn demo_crm(customers: usize) -> Crm {
+    let crm = Crm::open_in_memory().unwrap();
+    demo::generate(&crm, &DemoOptions { customers, ..DemoOptions::default() }, |_, _| {}).unwrap();
+    crm
+}
+
+/// A client whose worker answers at once.
+struct Harness {
+    crm: Crm,
+    app: App,
+    /// Requests sent to the worker, oldest first.
+    sent: Vec<Request>,
+}
+
+impl Harness {
+    fn new(crm: Crm) -> Harness {
+        let (app, requests) = App::new("demo", HEIGHT);
+        let mut h = Harness { crm, app, sent: Vec::new() };
+        h.answer(requests);
+        h
+    }
+
+    fn answer(&mut self, mut requests: Vec<Request>) {
+        while !requests.is_empty() {
+            let mut next = Vec::new();
+            for r in requests {
+                self.sent.push(r.clone());
+                next.extend(self.app.update(worker::answer(&self.crm, "demo", r)));
+            }
+            requests = next;
+        }
+    }
+
+    fn key(&mut self, code: KeyCode) {
+        let requests = self.app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        self.answer(requests);
+    }
+
+    fn keys(&mut self, codes: &[KeyCode]) {
+        for c in codes {
+            self.key(*c);
+        }
+    }
+
+    fn selected_id(&self) -> i64 {
+        self.app.list().selected_record().unwrap().id()
+    }
+
+    fn screen(&self) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).unwrap();
+        terminal.draw(|f| crate::ui::draw(f, &self.app)).unwrap();
+        terminal.backend().to_string()
+    }
+}
+
+#[test]
+fn starts_on_customers_newest_first_with_names_loaded() {
+    let h = Harness::new(demo_crm(300));
+    assert_eq!(h.app.tab, Tab::Customers);
+    assert_eq!(h.selected_id(), 300);
+    assert_eq!(h.app.list().rows.len(), worker::PAGE_ROWS as usize);
+    assert!(h.app.lookups.as_ref().unwrap().users.len() > 5);
+    assert!(matches!(h.app.selected_detail(), Some(DetailState::Ready(..))));
+    assert!(!h.app.busy());
+}
+
+#[test]
+fn arrows_vim_keys_and_pages_move_the_selection() {
+    let mut h = Harness::new(demo_crm(300));
+    h.keys(&[KeyCode::Down, KeyCode::Char('j'), KeyCode::Char('j')]);
+    assert_eq!(h.selected_id(), 297);
+    h.key(KeyCode::Char('k'));
+    assert_eq!(h.selected_id(), 298);
+    h.key(KeyCode::PageDown);
+    let rows = crate::ui::list_rows(HEIGHT) as i64;
+    assert_eq!(h.selected_id(), 298 - rows);
+    assert!(h.app.list().selected >= h.app.list().offset);
+    assert!(h.app.list().selected < h.app.list().offset + rows as usize, "selection stays on screen");
+    h.key(KeyCode::PageUp);
+    h.key(KeyCode::Up);
+    h.key(KeyCode::Up);
+    assert_eq!(h.selected_id(), 300, "stops at the top");
+    assert_eq!(h.app.list().offset, 0);
+}
+
+#[test]
+fn scrolling_down_fetches_the_next_page_before_the_end() {
+    let mut h = Harness::new(demo_crm(300));
+    let pages_before = h.sent.iter().filter(|r| matches!(r, Request::Page { .. })).count();
+    for _ in 0..85 {
+        h.key(KeyCode::Down);
+    }
+    assert!(h.sent.iter().any(|r| matches!(r, Request::Page { kind: PageKind::After(_), .. })));
+    assert_eq!(h.app.list().rows.len(), 200);
+    assert_eq!(h.sent.iter().filter(|r| matches!(r, Request::Page { .. })).count(), pages_before + 1);
+    // Walking to the very end loads every page once, and no row twice.
+    for _ in 0..300 {
+        h.key(KeyCode::Down);
+    }
+    let ids: Vec<i64> = h.app.list().rows.iter().map(crate::app::Record::id).collect();
+    assert_eq!(ids, (1..=300).rev().collect::<Vec<_>>());
+    assert_eq!(h.selected_id(), 1);
+    assert!(h.app.list().next_cursor.is_none());
+}
+
+#[test]
+fn g_and_shift_g_jump_to_either_end_without_walking_the_list() {
+    let mut h = Harness::new(demo_crm(300));
+    h.key(KeyCode::Char('G'));
+    assert_eq!(h.selected_id(), 1, "the oldest customer");
+    assert!(h.sent.iter().any(|r| matches!(r, Request::Page { kind: PageKind::Last, .. })));
+    assert!(h.app.list().rows.len() <= 200, "only the last page (and its neighbour) is held");
+    let rows = crate::ui::list_rows(HEIGHT);
+    assert_eq!(h.app.list().offset, h.app.list().selected + 1 - rows, "last row at the bottom of the screen");
+    // Scrolling up from the end loads the newer rows before it.
+    for _ in 0..90 {
+        h.key(KeyCode::Up);
+    }
+    assert_eq!(h.selected_id(), 91);
+    assert!(h.sent.iter().any(|r| matches!(r, Request::Page { kind: PageKind::Before(_), .. })));
+    h.key(KeyCode::Char('g'));
+    assert_eq!(h.selected_id(), 300);
+    assert_eq!(h.app.list().offset, 0);
+}
+
+#[test]
+fn tab_switches_lists_and_loads_each_once() {
+    let mut h = Harness::new(demo_crm(200));
+    h.key(KeyCode::Tab);
+    assert_eq!(h.app.tab, Tab::Leads);
+    assert!(h.app.list().loaded);
+    h.keys(&[KeyCode::Tab, KeyCode::Tab]);
+    assert_eq!(h.app.tab, Tab::Tickets);
+    h.key(KeyCode::Tab);
+    assert_eq!(h.app.tab, Tab::Customers);
+    h.key(KeyCode::BackTab);
+    assert_eq!(h.app.tab, Tab::Tickets);
+    let first_pages = h.sent.iter().filter(|r| matches!(r, Request::Page { kind: PageKind::First, .. })).count();
+    assert_eq!(first_pages, 4, "one first page per tab, however often it is visited");
+}
+
+#[test]
+fn enter_opens_the_record_and_esc_goes_back_then_quits() {
+    let mut h = Harness::new(demo_crm(50));
+    h.key(KeyCode::Enter);
+    assert!(h.app.open);
+    h.key(KeyCode::Esc);
+    assert!(!h.app.open);
+    assert!(!h.app.quit);
+    h.key(KeyCode::Esc);
+    assert!(h.app.quit);
+}
+
+#[test]
+fn help_overlay_takes_keys_until_closed() {
+    let mut h = Harness::new(demo_crm(50));
+    h.key(KeyCode::Char('?'));
+    assert!(h.app.help);
+    h.keys(&[KeyCode::Down, KeyCode::Tab, KeyCode::Char('q')]);
+    assert!(!h.app.help, "q closes the overlay");
+    assert!(!h.app.quit);
+    assert_eq!((h.app.tab, h.selected_id()), (Tab::Customers, 50), "keys under the overlay did nothing");
+    h.key(KeyCode::Char('q'));
+    assert!(h.app.quit);
+}
+
+#[test]
+fn an_answer_for_a_superseded_request_is_dropped() {
+    let crm = demo_crm(300);
+    let (mut app, _) = App::new("demo", HEIGHT);
+    let stale = worker::answer(&crm, "demo", Request::Page { tab: Tab::Customers, kind: PageKind::Last, generation: 0 });
+    let requests = app.update(stale);
+    assert!(requests.is_empty());
+    assert!(app.list().rows.is_empty());
+    assert!(app.list().loading, "the current request is still awaited");
+}
+
+#[test]
+fn a_failed_page_is_shown_not_swallowed() {
+    let (mut app, _) = App::new("demo", HEIGHT);
+    let generation = app.list().generation;
+    app.update(Msg::Page { tab: Tab::Customers, kind: PageKind::First, generation, result: Err("disk on fire".into()) });
+    let h = Harness { crm: Crm::open_in_memory().unwrap(), app, sent: vec![] };
+    assert!(h.screen().contains("Could not load customers: disk on fire"));
+}
+
+#[test]
+fn detail_follows_the_selection() {
+    let mut h = Harness::new(demo_crm(50));
+    h.keys(&[KeyCode::Tab, KeyCode::Tab, KeyCode::Tab]);
+    h.key(KeyCode::Down);
+    let id = h.selected_id();
+    match h.app.selected_detail() {
+        Some(DetailState::Ready(key, crate::app::Detail::Ticket { events })) => {
+            assert_eq!(key.id, id);
+            assert!(events.iter().all(|e| e.ticket_id.0 == id));
+            assert!(!events.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+mod snapshots {
+    use super::*;
+
+    #[test]
+    fn customers() {
+        insta::assert_snapshot!(Harness::new(demo_crm(60)).screen());
+    }
+
+    #[test]
+    fn leads() {
+        let mut h = Harness::new(demo_crm(60));
+        h.key(KeyCode::Tab);
+        insta::assert_snapshot!(h.screen());
+    }
+
+    #[test]
+    fn deals() {
+        let mut h = Harness::new(demo_crm(60));
+        h.keys(&[KeyCode::Tab, KeyCode::Tab]);
+        insta::assert_snapshot!(h.screen());
+    }
+
+    #[test]
+    fn tickets() {
+        let mut h = Harness::new(demo_crm(60));
+        h.keys(&[KeyCode::Tab, KeyCode::Tab, KeyCode::Tab, KeyCode::Down]);
+        insta::assert_snapshot!(h.screen());
+    }
+
+    #[test]
+    fn record_open() {
+        let mut h = Harness::new(demo_crm(60));
+        h.keys(&[KeyCode::Tab, KeyCode::Tab, KeyCode::Enter]);
+        insta::assert_snapshot!(h.screen());
+    }
+
+    #[test]
+    fn help() {
+        let mut h = Harness::new(demo_crm(10));
+        h.key(KeyCode::Char('?'));
+        insta::assert_snapshot!(h.screen());
+    }
+
+    #[test]
+    fn loading() {
+        let (app, _) = App::new("demo", HEIGHT);
+        let h = Harness { crm: Crm::open_in_memory().unwrap(), app, sent: vec![] };
+        insta::assert_snapshot!(h.screen());
+    }
+
+    #[test]
+    fn empty_tenant() {
+        let crm = Crm::open_in_memory().unwrap();
+        crm.create_tenant(crm_core::tenancy::NewTenant {
+            tenant_id: "demo".into(),
+            name: "Empty Co".into(),
+            default_region: None,
+            admin: crm_core::tenancy::NewAdmin { name: "A".into(), email: "a@empty.test".into() },
+        })
+        .unwrap();
+        insta::assert_snapshot!(Harness::new(crm).screen());
+    }
+}
