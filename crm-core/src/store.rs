@@ -3,7 +3,8 @@
 use crate::error::{Error, Result};
 use crate::time::{self, Timestamp};
 use base64::Engine as _;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+pub use rusqlite::Connection;
+use rusqlite::{OpenFlags, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
