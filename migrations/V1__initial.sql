@@ -315,13 +315,14 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_entity ON audit_log (tenant_id, entity_type, entity_id, id);
 
 -- The change feed orders every change of every tenant: derived structures (search index, caches)
--- apply it in `seq` order and remember how far they got.
+-- apply it in `seq` order and remember how far they got. `seq` is the rowid: each new entry gets
+-- one more than the largest, so it only grows as long as the newest entry is never deleted
+-- (compaction keeps it). That saves AUTOINCREMENT's extra page write on every commit.
 CREATE TABLE change_feed (
-    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq         INTEGER PRIMARY KEY,
     tenant_id   INTEGER NOT NULL REFERENCES tenants(id),
     entity_type TEXT NOT NULL,
     entity_id   INTEGER NOT NULL,
     op          TEXT NOT NULL CHECK (op IN ('create', 'update', 'delete')),
     at          INTEGER NOT NULL
 );
-CREATE INDEX change_feed_tenant ON change_feed (tenant_id, seq);

@@ -1,1 +1,112 @@
-fn main(){}
+//! Records at the 100,000-customer demo scale (`CRM_BENCH_CUSTOMERS` to change it):
+//! bulk import, single create, get by id, list pages deep in a large list, deals.moveStage.
+//!
+//! cargo bench -p crm-benches --bench records
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use crm_benches::{demo_copy, scale};
+use crm_core::customers::{CustomerFilter, NewCustomer};
+use crm_core::deals::{DealFilter, DealStatus, MoveStage};
+use crm_core::ids::{CustomerId, UserId};
+use std::hint::black_box;
+
+fn customer(i: usize) -> NewCustomer {
+    NewCustomer {
+        external_id: Some(format!("bench-{i}")),
+        name: format!("Bench Customer {i}"),
+        email: Some(format!("bench.{i}@example.com")),
+        phone: Some("+1 415 555 0132".into()),
+        company: Some("Bench Works GmbH".into()),
+        tags: vec!["bench".into()],
+        churn_risk: Some(10),
+        created_at: None,
+    }
+}
+
+fn records(c: &mut Criterion) {
+    let customers = scale();
+    let dir = tempfile::tempdir().unwrap();
+    let crm = demo_copy(customers, dir.path());
+    let admin = UserId(1);
+    let scope = crm.scope("demo", Some(admin)).unwrap();
+    let mut next = 0usize;
+
+    let mut group = c.benchmark_group(format!("records@{customers}"));
+    const BULK: usize = 10_000;
+    group.throughput(Throughput::Elements(BULK as u64));
+    group.sample_size(10);
+    group.bench_function("bulk import 10k customers (one batch, audit + feed)", |b| {
+        b.iter(|| {
+            scope
+                .batch(|batch| {
+                    for _ in 0..BULK {
+                        next += 1;
+                        batch.create_customer(customer(next))?;
+                    }
+                    Ok(())
+                })
+                .unwrap();
+        });
+    });
+
+    group.throughput(Throughput::Elements(1));
+    group.sample_size(50);
+    group.bench_function("single create (own transaction, audit + feed)", |b| {
+        b.iter(|| {
+            next += 1;
+            black_box(scope.customers().create(customer(next)).unwrap());
+        });
+    });
+
+    group.sample_size(100);
+    let mut i = 0i64;
+    let n = customers as i64;
+    group.bench_function("get customer by id", |b| {
+        b.iter(|| {
+            // A stride through the table, so pages are not all hot.
+            i = (i + 7_919) % n;
+            black_box(scope.customers().get(CustomerId(i + 1)).unwrap());
+        });
+    });
+
+    let first = CustomerFilter { limit: Some(50), ..Default::default() };
+    group.bench_function("customers page of 50: first", |b| {
+        b.iter(|| black_box(scope.customers().list(&first).unwrap()));
+    });
+    let mut deep = first.clone();
+    for _ in 0..999 {
+        deep.cursor = scope.customers().list(&deep).unwrap().next_cursor;
+    }
+    group.bench_function("customers page of 50: 1,000th", |b| {
+        b.iter(|| black_box(scope.customers().list(&deep).unwrap()));
+    });
+    let mut deep_won = DealFilter { status: Some(DealStatus::Won), limit: Some(50), ..Default::default() };
+    for _ in 0..(customers / 50_000).max(1) * 40 {
+        match scope.deals().list(&deep_won).unwrap().next_cursor {
+            Some(c) => deep_won.cursor = Some(c),
+            None => break,
+        }
+    }
+    group.bench_function("won deals page of 50 (filtered), deep", |b| {
+        b.iter(|| black_box(scope.deals().list(&deep_won).unwrap()));
+    });
+
+    let open = scope.deals().list(&DealFilter { status: Some(DealStatus::Open), limit: Some(1), ..Default::default() }).unwrap();
+    let deal = open.items[0].clone();
+    let stages = scope.pipelines().get(deal.pipeline_id).unwrap().stages;
+    let open_stages: Vec<_> = stages.iter().filter(|s| s.kind == crm_core::deals::StageKind::Open).map(|s| s.id).collect();
+    // Back and forth between two open stages: each move is a real change.
+    let (a, b) = (open_stages[0], open_stages[1]);
+    let mut current = deal.stage_id;
+    group.bench_function("deals.moveStage (history + activity + audit)", |bench| {
+        bench.iter(|| {
+            let to = if current == a { b } else { a };
+            black_box(scope.deals().move_stage(MoveStage { deal_id: deal.id, stage_id: to, at: None }).unwrap());
+            current = to;
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, records);
+criterion_main!(benches);

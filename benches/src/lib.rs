@@ -1,1 +1,40 @@
-//! Benchmarks live in `benches/`; this crate only holds them.
+//! Shared set-up for the criterion benchmarks in `benches/`: demo databases at a chosen scale,
+//! generated once and copied for each run so every run starts from the same data.
+
+use crm_core::Crm;
+use crm_core::demo::{self, DemoOptions};
+use std::path::{Path, PathBuf};
+
+/// The scale of the benchmarks: `CRM_BENCH_CUSTOMERS` or 100,000 customers.
+pub fn scale() -> usize {
+    std::env::var("CRM_BENCH_CUSTOMERS").ok().and_then(|s| s.parse().ok()).unwrap_or(100_000)
+}
+
+fn cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data")
+}
+
+/// A fresh copy of the demo database at `customers` scale (generated on first use, then cached
+/// under `target/bench-data/`), opened in `dir`.
+pub fn demo_copy(customers: usize, dir: &Path) -> Crm {
+    let cache = cache_dir();
+    std::fs::create_dir_all(&cache).unwrap();
+    // The schema version is in the name so a new migration regenerates the data.
+    let cached = cache.join(format!("demo-{customers}-v2.db"));
+    if !cached.exists() {
+        let building = cache.join(format!("demo-{customers}.building"));
+        let _ = std::fs::remove_file(&building);
+        eprintln!("generating the {customers}-customer demo database (once) …");
+        let crm = Crm::open(&building).unwrap();
+        demo::generate(&crm, &DemoOptions { customers, ..DemoOptions::default() }, |_, _| {}).unwrap();
+        drop(crm);
+        // Fold the WAL into the file so one file is the whole database.
+        let conn = crm_core::store::raw_connection(&building).unwrap();
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;").unwrap();
+        drop(conn);
+        std::fs::rename(&building, &cached).unwrap();
+    }
+    let copy = dir.join("bench.db");
+    std::fs::copy(&cached, &copy).unwrap();
+    Crm::open(&copy).unwrap()
+}

@@ -71,7 +71,9 @@ macro_rules! table {
         );
     };
     (@cols $first:literal $(, $col:literal)*) => { concat!($first $(, ", ", $col)*) };
-    (@set $first:literal $(, $col:literal)*) => { concat!($first, " = excluded.", $first $(, ", ", $col, " = excluded.", $col)*) };
+    // The key (`id`, always first) is left out of SET: updating it would make SQLite check every
+    // table that references this one.
+    (@set $id:literal, $first:literal $(, $col:literal)*) => { concat!($first, " = excluded.", $first $(, ", ", $col, " = excluded.", $col)*) };
 }
 pub(crate) use table;
 
