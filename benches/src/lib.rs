@@ -35,6 +35,9 @@ pub fn demo_copy(customers: usize, dir: &Path) -> Crm {
         std::fs::rename(&building, &cached).unwrap();
     }
     let copy = dir.join("bench.db");
+    let _ = std::fs::remove_file(dir.join("bench.db-wal"));
     std::fs::copy(&cached, &copy).unwrap();
+    // Flush the copy now, so the kernel writing it back does not disturb the measurements.
+    std::fs::File::open(&copy).unwrap().sync_all().unwrap();
     Crm::open(&copy).unwrap()
 }

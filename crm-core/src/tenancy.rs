@@ -424,7 +424,7 @@ impl Users<'_, '_> {
     pub fn update(&self, changes: UserChanges) -> Result<User> {
         self.0.write_as_admin("users.update", |tx| {
             let id = changes.id.ok_or_else(|| Error::invalid("id", "required"))?;
-            let before = user_with_teams(tx, tx.tenant, id).map_err(|_| Error::not_found("user", id))?;
+            let before = user_with_teams(tx, tx.tenant, id)?;
             let mut after = before.clone();
             if let Some(name) = changes.name {
                 after.name = validate::name("name", &name)?;

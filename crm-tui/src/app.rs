@@ -119,6 +119,8 @@ pub enum Msg {
     Lookups(Result<Lookups, String>),
     Page { tab: Tab, kind: PageKind, generation: u64, result: Result<PageData, String> },
     Detail { record: RecordKey, result: Result<Detail, String> },
+    /// The terminal's input ended (it was closed): nothing more can be asked of the client.
+    InputClosed,
 }
 
 /// What a key does.
@@ -271,6 +273,7 @@ impl App {
         let mut requests = Vec::new();
         match msg {
             Msg::Tick => self.tick = self.tick.wrapping_add(1),
+            Msg::InputClosed => self.quit = true,
             Msg::Resize { height, .. } => {
                 self.viewport_rows = crate::ui::list_rows(height);
                 self.scroll_into_view();
@@ -500,9 +503,10 @@ pub fn run(db: &Path, tenant: Option<&str>) -> Result<()> {
                 _ => continue,
             };
             if msg_tx.send(msg).is_err() {
-                break;
+                return;
             }
         }
+        let _ = msg_tx.send(Msg::InputClosed);
     })?;
 
     // `ratatui::init` also installs a panic hook that restores the terminal before reporting.
@@ -513,8 +517,13 @@ pub fn run(db: &Path, tenant: Option<&str>) -> Result<()> {
         for r in requests {
             req_tx.send(r)?;
         }
+        let mut first_frame = true;
         loop {
             terminal.draw(|frame| crate::ui::draw(frame, &app))?;
+            if first_frame {
+                first_frame = false;
+                tracing::info!(since_start = ?crate::started().elapsed(), "first frame drawn");
+            }
             let msg = match msg_rx.recv_timeout(Duration::from_millis(120)) {
                 Ok(msg) => msg,
                 Err(mpsc::RecvTimeoutError::Timeout) => Msg::Tick,

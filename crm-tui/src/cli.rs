@@ -96,6 +96,7 @@ impl Cli {
             None if self.demo => {
                 let dir = tempfile::Builder::new().prefix("crm-demo-").tempdir()?;
                 let db = dir.path().join("demo.db");
+                eprintln!("Generating a demo CRM (5,000 customers) in {} …", dir.path().display());
                 let started = Instant::now();
                 generate_demo(&db, "demo", 5_000, 42, false)?;
                 tracing::info!(elapsed = ?started.elapsed(), db = %db.display(), "demo database ready");
