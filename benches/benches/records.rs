@@ -24,6 +24,8 @@ fn customer(i: usize) -> NewCustomer {
 }
 
 const ADMIN: UserId = UserId(1);
+/// Records per bulk-import batch.
+const BULK: usize = 10_000;
 
 fn bulk_import(c: &mut Criterion) {
     let customers = scale();
@@ -32,7 +34,6 @@ fn bulk_import(c: &mut Criterion) {
     let scope = crm.scope("demo", Some(ADMIN)).unwrap();
     let mut next = 0usize;
     let mut group = c.benchmark_group(format!("records@{customers}"));
-    const BULK: usize = 10_000;
     group.throughput(Throughput::Elements(BULK as u64));
     group.sample_size(10);
     group.bench_function("bulk import 10k customers (one batch, audit + feed)", |b| {
@@ -69,17 +70,20 @@ fn records(c: &mut Criterion) {
     });
 
     group.sample_size(100);
-    let mut i = 0i64;
-    let n = customers as i64;
+    let mut stride = 0i64;
+    let total = customers as i64;
     group.bench_function("get customer by id", |b| {
         b.iter(|| {
             // A stride through the table, so pages are not all hot.
-            i = (i + 7_919) % n;
-            black_box(scope.customers().get(CustomerId(i + 1)).unwrap());
+            stride = (stride + 7_919) % total;
+            black_box(scope.customers().get(CustomerId(stride + 1)).unwrap());
         });
     });
 
-    let first = CustomerFilter { limit: Some(50), ..Default::default() };
+    let first = CustomerFilter {
+        limit: Some(50),
+        ..Default::default()
+    };
     group.bench_function("customers page of 50: first", |b| {
         b.iter(|| black_box(scope.customers().list(&first).unwrap()));
     });
@@ -90,7 +94,11 @@ fn records(c: &mut Criterion) {
     group.bench_function("customers page of 50: 1,000th", |b| {
         b.iter(|| black_box(scope.customers().list(&deep).unwrap()));
     });
-    let mut deep_won = DealFilter { status: Some(DealStatus::Won), limit: Some(50), ..Default::default() };
+    let mut deep_won = DealFilter {
+        status: Some(DealStatus::Won),
+        limit: Some(50),
+        ..Default::default()
+    };
     for _ in 0..(customers / 50_000).max(1) * 40 {
         match scope.deals().list(&deep_won).unwrap().next_cursor {
             Some(c) => deep_won.cursor = Some(c),
@@ -101,17 +109,37 @@ fn records(c: &mut Criterion) {
         b.iter(|| black_box(scope.deals().list(&deep_won).unwrap()));
     });
 
-    let open = scope.deals().list(&DealFilter { status: Some(DealStatus::Open), limit: Some(1), ..Default::default() }).unwrap();
+    let open = scope
+        .deals()
+        .list(&DealFilter {
+            status: Some(DealStatus::Open),
+            limit: Some(1),
+            ..Default::default()
+        })
+        .unwrap();
     let deal = open.items[0].clone();
     let stages = scope.pipelines().get(deal.pipeline_id).unwrap().stages;
-    let open_stages: Vec<_> = stages.iter().filter(|s| s.kind == crm_core::deals::StageKind::Open).map(|s| s.id).collect();
+    let open_stages: Vec<_> = stages
+        .iter()
+        .filter(|s| s.kind == crm_core::deals::StageKind::Open)
+        .map(|s| s.id)
+        .collect();
     // Back and forth between two open stages: each move is a real change.
-    let (a, b) = (open_stages[0], open_stages[1]);
+    let (there, back) = (open_stages[0], open_stages[1]);
     let mut current = deal.stage_id;
     group.bench_function("deals.moveStage (history + activity + audit)", |bench| {
         bench.iter(|| {
-            let to = if current == a { b } else { a };
-            black_box(scope.deals().move_stage(MoveStage { deal_id: deal.id, stage_id: to, at: None }).unwrap());
+            let to = if current == there { back } else { there };
+            black_box(
+                scope
+                    .deals()
+                    .move_stage(MoveStage {
+                        deal_id: deal.id,
+                        stage_id: to,
+                        at: None,
+                    })
+                    .unwrap(),
+            );
             current = to;
         });
     });

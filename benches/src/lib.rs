@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 
 /// The scale of the benchmarks: `CRM_BENCH_CUSTOMERS` or 100,000 customers.
 pub fn scale() -> usize {
-    std::env::var("CRM_BENCH_CUSTOMERS").ok().and_then(|s| s.parse().ok()).unwrap_or(100_000)
+    std::env::var("CRM_BENCH_CUSTOMERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000)
 }
 
 fn cache_dir() -> PathBuf {
@@ -26,11 +29,20 @@ pub fn demo_copy(customers: usize, dir: &Path) -> Crm {
         let _ = std::fs::remove_file(&building);
         eprintln!("generating the {customers}-customer demo database (once) …");
         let crm = Crm::open(&building).unwrap();
-        demo::generate(&crm, &DemoOptions { customers, ..DemoOptions::default() }, |_, _| {}).unwrap();
+        demo::generate(
+            &crm,
+            &DemoOptions {
+                customers,
+                ..DemoOptions::default()
+            },
+            |_, _| {},
+        )
+        .unwrap();
         drop(crm);
         // Fold the WAL into the file so one file is the whole database.
         let conn = crm_core::store::raw_connection(&building).unwrap();
-        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;").unwrap();
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;")
+            .unwrap();
         drop(conn);
         std::fs::rename(&building, &cached).unwrap();
     }

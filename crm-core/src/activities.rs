@@ -57,10 +57,22 @@ pub struct Activity {
 impl Record for Activity {
     const ENTITY: EntityType = EntityType::Activity;
     const LIST: &'static str = "activities";
-    table!("activities", [
-        "id", "external_id", "entity_type", "lead_id", "deal_id", "kind", "body", "actor_id", "occurred_at",
-        "created_at", "updated_at"
-    ]);
+    table!(
+        "activities",
+        [
+            "id",
+            "external_id",
+            "entity_type",
+            "lead_id",
+            "deal_id",
+            "kind",
+            "body",
+            "actor_id",
+            "occurred_at",
+            "created_at",
+            "updated_at"
+        ]
+    );
 
     fn id(&self) -> i64 {
         self.id.0
@@ -87,7 +99,11 @@ impl Record for Activity {
             updated_at: time::from_millis(row.get(10)?),
         })
     }
-    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize> {
+    fn write(
+        &self,
+        stmt: &mut rusqlite::CachedStatement<'_>,
+        tenant: i64,
+    ) -> rusqlite::Result<usize> {
         let (lead, deal) = match self.entity_type {
             ActivityEntity::Lead => (Some(self.entity_id), None),
             ActivityEntity::Deal => (None, Some(self.entity_id)),
@@ -154,7 +170,10 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewActivity) -> Result<Activity> {
         created_at: tx.now,
         updated_at: tx.now,
     };
-    let activity = Activity { id: ActivityId(tx.next_id("activities")?), ..activity };
+    let activity = Activity {
+        id: ActivityId(tx.next_id("activities")?),
+        ..activity
+    };
     tx.insert("activities.create", &activity)?;
     Ok(activity)
 }
@@ -190,7 +209,10 @@ impl Activities<'_, '_> {
         if let Some((column, id)) = entity_column {
             filters.push((column, Some(Value::Integer(id))));
         }
-        let page = PageRequest { limit: filter.limit, cursor: filter.cursor.clone() };
+        let page = PageRequest {
+            limit: filter.limit,
+            cursor: filter.cursor.clone(),
+        };
         self.0.read(|c, t| records::list(c, t, filters, &page))
     }
 }

@@ -6,8 +6,8 @@ use crate::records::{self, Page, PageRequest, Record, table};
 use crate::store::EntityType;
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
-use rusqlite::types::Value;
 use rusqlite::Row;
+use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
 
 /// One audited change.
@@ -36,7 +36,19 @@ fn json(text: Option<String>) -> Option<serde_json::Value> {
 impl Record for AuditEntry {
     const ENTITY: EntityType = EntityType::Tenant;
     const LIST: &'static str = "audit";
-    table!("audit_log", ["id", "actor_id", "action", "entity_type", "entity_id", "before", "after", "at"]);
+    table!(
+        "audit_log",
+        [
+            "id",
+            "actor_id",
+            "action",
+            "entity_type",
+            "entity_id",
+            "before",
+            "after",
+            "at"
+        ]
+    );
 
     fn id(&self) -> i64 {
         self.id.0
@@ -50,8 +62,15 @@ impl Record for AuditEntry {
             id: row.get(0)?,
             actor_id: row.get(1)?,
             action: row.get(2)?,
-            entity_type: serde_json::from_value(serde_json::Value::String(entity))
-                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, Box::new(e)))?,
+            entity_type: serde_json::from_value(serde_json::Value::String(entity)).map_err(
+                |e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        3,
+                        rusqlite::types::Type::Text,
+                        Box::new(e),
+                    )
+                },
+            )?,
             entity_id: row.get(4)?,
             before: json(row.get(5)?),
             after: json(row.get(6)?),
@@ -92,9 +111,17 @@ impl Audit<'_, '_> {
         if filter.entity_id.is_some() && filter.entity_type.is_none() {
             return Err(Error::invalid("entityType", "required with entityId"));
         }
-        let page = PageRequest { limit: filter.limit, cursor: filter.cursor.clone() };
+        let page = PageRequest {
+            limit: filter.limit,
+            cursor: filter.cursor.clone(),
+        };
         let filters = vec![
-            ("entity_type", filter.entity_type.map(|e| Value::Text(e.as_str().to_owned()))),
+            (
+                "entity_type",
+                filter
+                    .entity_type
+                    .map(|e| Value::Text(e.as_str().to_owned())),
+            ),
             ("entity_id", filter.entity_id.map(Value::Integer)),
         ];
         self.0.read(|c, t| records::list(c, t, filters, &page))

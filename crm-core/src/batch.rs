@@ -22,7 +22,9 @@ pub struct Batch<'t, 'c> {
 
 impl std::fmt::Debug for Batch<'_, '_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Batch").field("failed", &self.failed).finish_non_exhaustive()
+        f.debug_struct("Batch")
+            .field("failed", &self.failed)
+            .finish_non_exhaustive()
     }
 }
 
@@ -32,11 +34,17 @@ impl Scope<'_> {
     pub fn batch<T>(&self, f: impl FnOnce(&mut Batch<'_, '_>) -> Result<T>) -> Result<T> {
         let admin = self.actor().is_some_and(|a| a.role == Role::Admin);
         self.write(|tx| {
-            let mut batch = Batch { tx, admin, failed: None };
+            let mut batch = Batch {
+                tx,
+                admin,
+                failed: None,
+            };
             let value = f(&mut batch)?;
             match batch.failed {
                 None => Ok(value),
-                Some(first) => Err(Error::Conflict(format!("batch rolled back: an operation failed: {first}"))),
+                Some(first) => Err(Error::Conflict(format!(
+                    "batch rolled back: an operation failed: {first}"
+                ))),
             }
         })
     }
@@ -80,18 +88,26 @@ impl Batch<'_, '_> {
     }
 
     fn admin_only(&self, what: &str) -> Result<()> {
-        if self.admin { Ok(()) } else { Err(Error::Forbidden(format!("{what} needs the admin role"))) }
+        if self.admin {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(format!("{what} needs the admin role")))
+        }
     }
 
     /// Creates a user (admin only).
     pub fn create_user(&mut self, new: NewUser) -> Result<User> {
-        let result = self.admin_only("users.create").and_then(|()| tenancy::create_user(self.tx, new));
+        let result = self
+            .admin_only("users.create")
+            .and_then(|()| tenancy::create_user(self.tx, new));
         self.track(result)
     }
 
     /// Creates a team (admin only).
     pub fn create_team(&mut self, new: NewTeam) -> Result<Team> {
-        let result = self.admin_only("teams.create").and_then(|()| tenancy::create_team(self.tx, new));
+        let result = self
+            .admin_only("teams.create")
+            .and_then(|()| tenancy::create_team(self.tx, new));
         self.track(result)
     }
 }

@@ -38,10 +38,23 @@ pub struct Call {
 impl Record for Call {
     const ENTITY: EntityType = EntityType::Call;
     const LIST: &'static str = "calls";
-    table!("calls", [
-        "id", "external_id", "customer_id", "lead_id", "deal_id", "direction", "duration_seconds", "outcome", "notes",
-        "occurred_at", "created_at", "updated_at"
-    ]);
+    table!(
+        "calls",
+        [
+            "id",
+            "external_id",
+            "customer_id",
+            "lead_id",
+            "deal_id",
+            "direction",
+            "duration_seconds",
+            "outcome",
+            "notes",
+            "occurred_at",
+            "created_at",
+            "updated_at"
+        ]
+    );
 
     fn id(&self) -> i64 {
         self.id.0
@@ -65,7 +78,11 @@ impl Record for Call {
             updated_at: time::from_millis(row.get(11)?),
         })
     }
-    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize> {
+    fn write(
+        &self,
+        stmt: &mut rusqlite::CachedStatement<'_>,
+        tenant: i64,
+    ) -> rusqlite::Result<usize> {
         stmt.execute(params![
             tenant,
             self.id,
@@ -116,12 +133,18 @@ const MAX_CALL_SECONDS: i64 = 86_400;
 
 pub(crate) fn create(tx: &mut Tx<'_>, new: NewCall) -> Result<Call> {
     if new.customer_id.is_none() && new.lead_id.is_none() && new.deal_id.is_none() {
-        return Err(Error::invalid("customerId", "a call needs a customerId, leadId or dealId"));
+        return Err(Error::invalid(
+            "customerId",
+            "a call needs a customerId, leadId or dealId",
+        ));
     }
     if !(0..=MAX_CALL_SECONDS).contains(&new.duration_seconds) {
         return Err(Error::invalid(
             "durationSeconds",
-            format!("must be between 0 and {MAX_CALL_SECONDS}, got {}", new.duration_seconds),
+            format!(
+                "must be between 0 and {MAX_CALL_SECONDS}, got {}",
+                new.duration_seconds
+            ),
         ));
     }
     if let Some(id) = new.customer_id {
@@ -148,7 +171,10 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewCall) -> Result<Call> {
         created_at: tx.now,
         updated_at: tx.now,
     };
-    let call = Call { id: CallId(tx.next_id("calls")?), ..call };
+    let call = Call {
+        id: CallId(tx.next_id("calls")?),
+        ..call
+    };
     tx.insert("calls.create", &call)?;
     if let Some(customer) = call.customer_id {
         customers::touch(tx, customer, at)?;
@@ -174,7 +200,10 @@ impl Calls<'_, '_> {
 
     /// A page of calls, newest first.
     pub fn list(&self, filter: &CallFilter) -> Result<Page<Call>> {
-        let page = PageRequest { limit: filter.limit, cursor: filter.cursor.clone() };
+        let page = PageRequest {
+            limit: filter.limit,
+            cursor: filter.cursor.clone(),
+        };
         let filters = vec![
             ("customer_id", id_value(filter.customer_id)),
             ("lead_id", id_value(filter.lead_id)),

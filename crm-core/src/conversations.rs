@@ -50,7 +50,19 @@ pub struct Conversation {
 impl Record for Conversation {
     const ENTITY: EntityType = EntityType::Conversation;
     const LIST: &'static str = "conversations";
-    table!("conversations", ["id", "external_id", "customer_id", "channel", "status", "subject", "created_at", "updated_at"]);
+    table!(
+        "conversations",
+        [
+            "id",
+            "external_id",
+            "customer_id",
+            "channel",
+            "status",
+            "subject",
+            "created_at",
+            "updated_at"
+        ]
+    );
 
     fn id(&self) -> i64 {
         self.id.0
@@ -70,7 +82,11 @@ impl Record for Conversation {
             updated_at: time::from_millis(row.get(7)?),
         })
     }
-    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize> {
+    fn write(
+        &self,
+        stmt: &mut rusqlite::CachedStatement<'_>,
+        tenant: i64,
+    ) -> rusqlite::Result<usize> {
         stmt.execute(params![
             tenant,
             self.id,
@@ -133,7 +149,19 @@ pub struct Message {
 impl Record for Message {
     const ENTITY: EntityType = EntityType::Message;
     const LIST: &'static str = "messages";
-    table!("messages", ["id", "external_id", "conversation_id", "direction", "body", "sent_at", "created_at", "updated_at"]);
+    table!(
+        "messages",
+        [
+            "id",
+            "external_id",
+            "conversation_id",
+            "direction",
+            "body",
+            "sent_at",
+            "created_at",
+            "updated_at"
+        ]
+    );
 
     fn id(&self) -> i64 {
         self.id.0
@@ -153,7 +181,11 @@ impl Record for Message {
             updated_at: time::from_millis(row.get(7)?),
         })
     }
-    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize> {
+    fn write(
+        &self,
+        stmt: &mut rusqlite::CachedStatement<'_>,
+        tenant: i64,
+    ) -> rusqlite::Result<usize> {
         stmt.execute(params![
             tenant,
             self.id,
@@ -203,7 +235,10 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewConversation) -> Result<Conversati
         created_at: at,
         updated_at: at,
     };
-    let conversation = Conversation { id: ConversationId(tx.next_id("conversations")?), ..conversation };
+    let conversation = Conversation {
+        id: ConversationId(tx.next_id("conversations")?),
+        ..conversation
+    };
     tx.insert("conversations.create", &conversation)?;
     Ok(conversation)
 }
@@ -260,12 +295,16 @@ impl Conversations<'_, '_> {
     }
 
     pub fn get_by_external_id(&self, external_id: &str) -> Result<Conversation> {
-        self.0.read(|c, t| records::get_by_external_id(c, t, external_id))
+        self.0
+            .read(|c, t| records::get_by_external_id(c, t, external_id))
     }
 
     /// A page of conversations, newest first.
     pub fn list(&self, filter: &ConversationFilter) -> Result<Page<Conversation>> {
-        let page = PageRequest { limit: filter.limit, cursor: filter.cursor.clone() };
+        let page = PageRequest {
+            limit: filter.limit,
+            cursor: filter.cursor.clone(),
+        };
         let filters = vec![
             ("customer_id", id_value(filter.customer_id)),
             ("status", filter.status.map(Value::from)),
@@ -282,12 +321,20 @@ impl Messages<'_, '_> {
 
     /// A page of messages, newest first.
     pub fn list(&self, filter: &MessageFilter) -> Result<Page<Message>> {
-        let page = PageRequest { limit: filter.limit, cursor: filter.cursor.clone() };
+        let page = PageRequest {
+            limit: filter.limit,
+            cursor: filter.cursor.clone(),
+        };
         self.0.read(|c, t| {
             if let Some(id) = filter.conversation_id {
                 records::get::<Conversation>(c, t, id.0)?;
             }
-            records::list(c, t, vec![("conversation_id", id_value(filter.conversation_id))], &page)
+            records::list(
+                c,
+                t,
+                vec![("conversation_id", id_value(filter.conversation_id))],
+                &page,
+            )
         })
     }
 }

@@ -39,10 +39,22 @@ pub struct Customer {
 impl Record for Customer {
     const ENTITY: EntityType = EntityType::Customer;
     const LIST: &'static str = "customers";
-    table!("customers", [
-        "id", "external_id", "name", "email", "phone", "company", "tags", "churn_risk", "last_contact_at",
-        "created_at", "updated_at"
-    ]);
+    table!(
+        "customers",
+        [
+            "id",
+            "external_id",
+            "name",
+            "email",
+            "phone",
+            "company",
+            "tags",
+            "churn_risk",
+            "last_contact_at",
+            "created_at",
+            "updated_at"
+        ]
+    );
 
     fn id(&self) -> i64 {
         self.id.0
@@ -66,7 +78,11 @@ impl Record for Customer {
             updated_at: time::from_millis(row.get(10)?),
         })
     }
-    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize> {
+    fn write(
+        &self,
+        stmt: &mut rusqlite::CachedStatement<'_>,
+        tenant: i64,
+    ) -> rusqlite::Result<usize> {
         let tags = serde_json::to_string(&self.tags).unwrap_or_else(|_| "[]".into());
         stmt.execute(params![
             tenant,
@@ -130,7 +146,10 @@ pub struct CustomerFilter {
 
 fn tags(tags: Vec<String>) -> Result<Vec<String>> {
     if tags.len() > MAX_TAGS {
-        return Err(Error::invalid("tags", format!("at most {MAX_TAGS} tags, got {}", tags.len())));
+        return Err(Error::invalid(
+            "tags",
+            format!("at most {MAX_TAGS} tags, got {}", tags.len()),
+        ));
     }
     let mut out: Vec<String> = Vec::with_capacity(tags.len());
     for (i, tag) in tags.into_iter().enumerate() {
@@ -148,7 +167,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewCustomer) -> Result<Customer> {
         id: CustomerId(0),
         external_id: validate::external_id(new.external_id)?,
         name: validate::name("name", &new.name)?,
-        email: validate::opt_email("email", new.email)?,
+        email: validate::opt_email("email", new.email.as_deref())?,
         phone: validate::opt_short("phone", new.phone)?,
         company: validate::opt_short("company", new.company)?,
         tags: tags(new.tags)?,
@@ -157,7 +176,10 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewCustomer) -> Result<Customer> {
         created_at: at,
         updated_at: at,
     };
-    let customer = Customer { id: CustomerId(tx.next_id("customers")?), ..customer };
+    let customer = Customer {
+        id: CustomerId(tx.next_id("customers")?),
+        ..customer
+    };
     tx.insert("customers.create", &customer)?;
     Ok(customer)
 }
@@ -173,7 +195,7 @@ fn update(tx: &mut Tx<'_>, changes: CustomerChanges) -> Result<Customer> {
         after.name = validate::name("name", &v)?;
     }
     if let Some(v) = changes.email {
-        after.email = validate::opt_email("email", v)?;
+        after.email = validate::opt_email("email", v.as_deref())?;
     }
     if let Some(v) = changes.phone {
         after.phone = validate::opt_short("phone", v)?;
@@ -223,7 +245,8 @@ impl Customers<'_, '_> {
     }
 
     pub fn get_by_external_id(&self, external_id: &str) -> Result<Customer> {
-        self.0.read(|c, t| records::get_by_external_id(c, t, external_id))
+        self.0
+            .read(|c, t| records::get_by_external_id(c, t, external_id))
     }
 
     pub fn update(&self, changes: CustomerChanges) -> Result<Customer> {
@@ -232,7 +255,17 @@ impl Customers<'_, '_> {
 
     /// A page of customers, newest first.
     pub fn list(&self, filter: &CustomerFilter) -> Result<Page<Customer>> {
-        let page = PageRequest { limit: filter.limit, cursor: filter.cursor.clone() };
-        self.0.read(|c, t| records::list(c, t, vec![("email", filter.email.clone().map(Value::Text))], &page))
+        let page = PageRequest {
+            limit: filter.limit,
+            cursor: filter.cursor.clone(),
+        };
+        self.0.read(|c, t| {
+            records::list(
+                c,
+                t,
+                vec![("email", filter.email.clone().map(Value::Text))],
+                &page,
+            )
+        })
     }
 }

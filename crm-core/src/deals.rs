@@ -75,7 +75,10 @@ pub struct Pipeline {
 impl Record for Pipeline {
     const ENTITY: EntityType = EntityType::Pipeline;
     const LIST: &'static str = "pipelines";
-    table!("pipelines", ["id", "external_id", "name", "created_at", "updated_at"]);
+    table!(
+        "pipelines",
+        ["id", "external_id", "name", "created_at", "updated_at"]
+    );
 
     fn id(&self) -> i64 {
         self.id.0
@@ -93,7 +96,11 @@ impl Record for Pipeline {
             updated_at: time::from_millis(row.get(4)?),
         })
     }
-    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize> {
+    fn write(
+        &self,
+        stmt: &mut rusqlite::CachedStatement<'_>,
+        tenant: i64,
+    ) -> rusqlite::Result<usize> {
         stmt.execute(params![
             tenant,
             self.id,
@@ -157,10 +164,26 @@ pub struct Deal {
 impl Record for Deal {
     const ENTITY: EntityType = EntityType::Deal;
     const LIST: &'static str = "deals";
-    table!("deals", [
-        "id", "external_id", "pipeline_id", "stage_id", "customer_id", "lead_id", "title", "value", "currency",
-        "owner_id", "status", "expected_close_at", "closed_at", "created_at", "updated_at"
-    ]);
+    table!(
+        "deals",
+        [
+            "id",
+            "external_id",
+            "pipeline_id",
+            "stage_id",
+            "customer_id",
+            "lead_id",
+            "title",
+            "value",
+            "currency",
+            "owner_id",
+            "status",
+            "expected_close_at",
+            "closed_at",
+            "created_at",
+            "updated_at"
+        ]
+    );
 
     fn id(&self) -> i64 {
         self.id.0
@@ -187,7 +210,11 @@ impl Record for Deal {
             updated_at: time::from_millis(row.get(14)?),
         })
     }
-    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize> {
+    fn write(
+        &self,
+        stmt: &mut rusqlite::CachedStatement<'_>,
+        tenant: i64,
+    ) -> rusqlite::Result<usize> {
         stmt.execute(params![
             tenant,
             self.id,
@@ -298,7 +325,13 @@ fn stages_of(c: &Connection, tenant: i64, pipeline: PipelineId) -> Result<Vec<St
          WHERE tenant_id = ?1 AND pipeline_id = ?2 ORDER BY position",
     )?;
     let rows = stmt.query_map(params![tenant, pipeline], |r| {
-        Ok(Stage { id: r.get(0)?, name: r.get(1)?, position: r.get(2)?, probability: r.get(3)?, kind: r.get(4)? })
+        Ok(Stage {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            position: r.get(2)?,
+            probability: r.get(3)?,
+            kind: r.get(4)?,
+        })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -313,10 +346,16 @@ pub(crate) fn create_pipeline(tx: &mut Tx<'_>, new: NewPipeline) -> Result<Pipel
     let name = validate::name("name", &new.name)?;
     let external_id = validate::external_id(new.external_id)?;
     if new.stages.is_empty() || new.stages.len() > MAX_STAGES {
-        return Err(Error::invalid("stages", format!("a pipeline has 1 to {MAX_STAGES} stages")));
+        return Err(Error::invalid(
+            "stages",
+            format!("a pipeline has 1 to {MAX_STAGES} stages"),
+        ));
     }
     if !new.stages.iter().any(|s| s.kind == StageKind::Open) {
-        return Err(Error::invalid("stages", "a pipeline needs at least one open stage"));
+        return Err(Error::invalid(
+            "stages",
+            "a pipeline needs at least one open stage",
+        ));
     }
     let mut stages: Vec<Stage> = Vec::with_capacity(new.stages.len());
     for (i, stage) in new.stages.into_iter().enumerate() {
@@ -328,10 +367,19 @@ pub(crate) fn create_pipeline(tx: &mut Tx<'_>, new: NewPipeline) -> Result<Pipel
             kind: stage.kind,
         };
         if stages.iter().any(|s| s.position == stage.position) {
-            return Err(Error::invalid(format!("stages[{i}].position"), format!("position {} is used twice", stage.position)));
+            return Err(Error::invalid(
+                format!("stages[{i}].position"),
+                format!("position {} is used twice", stage.position),
+            ));
         }
-        if stages.iter().any(|s| s.name.eq_ignore_ascii_case(&stage.name)) {
-            return Err(Error::invalid(format!("stages[{i}].name"), format!("stage {:?} is named twice", stage.name)));
+        if stages
+            .iter()
+            .any(|s| s.name.eq_ignore_ascii_case(&stage.name))
+        {
+            return Err(Error::invalid(
+                format!("stages[{i}].name"),
+                format!("stage {:?} is named twice", stage.name),
+            ));
         }
         stages.push(stage);
     }
@@ -356,7 +404,15 @@ pub(crate) fn create_pipeline(tx: &mut Tx<'_>, new: NewPipeline) -> Result<Pipel
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         for s in &pipeline.stages {
-            stmt.execute(params![tx.tenant, s.id, pipeline.id, s.name, s.position, s.probability, s.kind])?;
+            stmt.execute(params![
+                tx.tenant,
+                s.id,
+                pipeline.id,
+                s.name,
+                s.position,
+                s.probability,
+                s.kind
+            ])?;
         }
     }
     Ok(pipeline)
@@ -366,7 +422,12 @@ fn stage_in(tx: &Tx<'_>, pipeline: PipelineId, stage: StageId) -> Result<Stage> 
     stages_of(tx, tx.tenant, pipeline)?
         .into_iter()
         .find(|s| s.id == stage)
-        .ok_or_else(|| Error::invalid("stageId", format!("stage {stage} is not a stage of pipeline {pipeline}")))
+        .ok_or_else(|| {
+            Error::invalid(
+                "stageId",
+                format!("stage {stage} is not a stage of pipeline {pipeline}"),
+            )
+        })
 }
 
 fn check_refs(tx: &Tx<'_>, deal: &Deal) -> Result<()> {
@@ -384,7 +445,10 @@ fn check_refs(tx: &Tx<'_>, deal: &Deal) -> Result<()> {
 
 fn value(v: i64) -> Result<i64> {
     if v < 0 {
-        return Err(Error::invalid("value", format!("must be at least 0, got {v}")));
+        return Err(Error::invalid(
+            "value",
+            format!("must be at least 0, got {v}"),
+        ));
     }
     Ok(v)
 }
@@ -418,13 +482,22 @@ pub(crate) fn create_deal(tx: &mut Tx<'_>, new: NewDeal) -> Result<Deal> {
         updated_at: at,
     };
     check_refs(tx, &deal)?;
-    let deal = Deal { id: DealId(tx.next_id("deals")?), ..deal };
+    let deal = Deal {
+        id: DealId(tx.next_id("deals")?),
+        ..deal
+    };
     tx.insert("deals.create", &deal)?;
     add_history(tx, deal.id, None, stage.id, at)?;
     Ok(deal)
 }
 
-fn add_history(tx: &mut Tx<'_>, deal: DealId, from: Option<StageId>, to: StageId, at: Timestamp) -> Result<()> {
+fn add_history(
+    tx: &mut Tx<'_>,
+    deal: DealId,
+    from: Option<StageId>,
+    to: StageId,
+    at: Timestamp,
+) -> Result<()> {
     let id = tx.next_id("deal_stage_history")?;
     tx.prepare_cached(
         "INSERT INTO deal_stage_history (tenant_id, id, deal_id, from_stage_id, to_stage_id, actor_id, at)
@@ -460,25 +533,43 @@ fn update_deal(tx: &mut Tx<'_>, changes: DealChanges) -> Result<Deal> {
     Ok(after)
 }
 
+#[allow(clippy::needless_pass_by_value)] // every batch operation takes its input by value
 pub(crate) fn move_stage(tx: &mut Tx<'_>, mv: MoveStage) -> Result<Deal> {
     let before: Deal = records::get(tx, tx.tenant, mv.deal_id.0)?;
     let stages = stages_of(tx, tx.tenant, before.pipeline_id)?;
     let to = stages.iter().find(|s| s.id == mv.stage_id).ok_or_else(|| {
-        Error::invalid("stageId", format!("stage {} is not a stage of pipeline {}", mv.stage_id, before.pipeline_id))
+        Error::invalid(
+            "stageId",
+            format!(
+                "stage {} is not a stage of pipeline {}",
+                mv.stage_id, before.pipeline_id
+            ),
+        )
     })?;
     if to.id == before.stage_id {
-        return Err(Error::Conflict(format!("deal {} is already in stage {:?}", before.id, to.name)));
+        return Err(Error::Conflict(format!(
+            "deal {} is already in stage {:?}",
+            before.id, to.name
+        )));
     }
-    let from_name = stages.iter().find(|s| s.id == before.stage_id).map_or("?", |s| s.name.as_str());
+    let from_name = stages
+        .iter()
+        .find(|s| s.id == before.stage_id)
+        .map_or("?", |s| s.name.as_str());
     let at = mv.at.unwrap_or(tx.now);
     // History is read in time order; a move dated before the previous one would rewrite it.
     let last: i64 = tx
-        .prepare_cached("SELECT MAX(at) FROM deal_stage_history WHERE tenant_id = ?1 AND deal_id = ?2")?
+        .prepare_cached(
+            "SELECT MAX(at) FROM deal_stage_history WHERE tenant_id = ?1 AND deal_id = ?2",
+        )?
         .query_row(params![tx.tenant, before.id], |r| r.get(0))?;
     if time::to_millis(at) < last {
         return Err(Error::invalid(
             "at",
-            format!("the deal's last stage change was at {}; a move cannot be dated before it", time::from_millis(last).to_rfc3339()),
+            format!(
+                "the deal's last stage change was at {}; a move cannot be dated before it",
+                time::from_millis(last).to_rfc3339()
+            ),
         ));
     }
     let mut after = before.clone();
@@ -493,14 +584,17 @@ pub(crate) fn move_stage(tx: &mut Tx<'_>, mv: MoveStage) -> Result<Deal> {
     after.updated_at = tx.now;
     tx.replace("deals.moveStage", &before, &after)?;
     add_history(tx, after.id, Some(before.stage_id), to.id, at)?;
-    activities::create(tx, NewActivity {
-        external_id: None,
-        entity_type: ActivityEntity::Deal,
-        entity_id: after.id.0,
-        kind: ActivityKind::StageChange,
-        body: Some(format!("{from_name} → {}", to.name)),
-        occurred_at: Some(at),
-    })?;
+    activities::create(
+        tx,
+        NewActivity {
+            external_id: None,
+            entity_type: ActivityEntity::Deal,
+            entity_id: after.id.0,
+            kind: ActivityKind::StageChange,
+            body: Some(format!("{from_name} → {}", to.name)),
+            occurred_at: Some(at),
+        },
+    )?;
     Ok(after)
 }
 
@@ -562,7 +656,8 @@ impl Deals<'_, '_> {
     }
 
     pub fn get_by_external_id(&self, external_id: &str) -> Result<Deal> {
-        self.0.read(|c, t| records::get_by_external_id(c, t, external_id))
+        self.0
+            .read(|c, t| records::get_by_external_id(c, t, external_id))
     }
 
     pub fn update(&self, changes: DealChanges) -> Result<Deal> {
@@ -598,7 +693,10 @@ impl Deals<'_, '_> {
 
     /// A page of deals, newest first.
     pub fn list(&self, filter: &DealFilter) -> Result<Page<Deal>> {
-        let page = PageRequest { limit: filter.limit, cursor: filter.cursor.clone() };
+        let page = PageRequest {
+            limit: filter.limit,
+            cursor: filter.cursor.clone(),
+        };
         let filters = vec![
             ("status", filter.status.map(Value::from)),
             ("pipeline_id", id_value(filter.pipeline_id)),

@@ -40,7 +40,10 @@ impl Default for DemoOptions {
             tenant: "demo".into(),
             customers: 5_000,
             seed: 42,
-            until: Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).single().unwrap_or_default(),
+            until: Utc
+                .with_ymd_and_hms(2026, 11, 1, 9, 0, 0)
+                .single()
+                .unwrap_or_default(),
             batch_size: 500,
         }
     }
@@ -65,38 +68,218 @@ pub struct DemoSummary {
 }
 
 const FIRST: &[&str] = &[
-    "Olivia", "Liam", "Emma", "Noah", "Ava", "Mateo", "Sofía", "Lucas", "Mia", "Ethan", "Amelia", "James", "Zoë",
-    "Søren", "Chloé", "Łukasz", "Ingrid", "Raj", "Priya", "Wei", "Mei", "Hiroshi", "Yuki", "Fatima", "Omar",
-    "Aisha", "Kwame", "Amara", "Diego", "Camila", "José", "Ana", "Björn", "Astrid", "Grace", "Henry", "Isabella",
-    "Jack", "Kenji", "Leila", "Marta", "Nikolai", "Oksana", "Pablo", "Quentin", "Rosa", "Siobhán", "Tomás",
-    "Uma", "Viktor", "Wanjiru", "Xavier", "Yara", "Zainab", "Dmitri", "Elena", "François", "Gabriel", "Hana",
+    "Olivia",
+    "Liam",
+    "Emma",
+    "Noah",
+    "Ava",
+    "Mateo",
+    "Sofía",
+    "Lucas",
+    "Mia",
+    "Ethan",
+    "Amelia",
+    "James",
+    "Zoë",
+    "Søren",
+    "Chloé",
+    "Łukasz",
+    "Ingrid",
+    "Raj",
+    "Priya",
+    "Wei",
+    "Mei",
+    "Hiroshi",
+    "Yuki",
+    "Fatima",
+    "Omar",
+    "Aisha",
+    "Kwame",
+    "Amara",
+    "Diego",
+    "Camila",
+    "José",
+    "Ana",
+    "Björn",
+    "Astrid",
+    "Grace",
+    "Henry",
+    "Isabella",
+    "Jack",
+    "Kenji",
+    "Leila",
+    "Marta",
+    "Nikolai",
+    "Oksana",
+    "Pablo",
+    "Quentin",
+    "Rosa",
+    "Siobhán",
+    "Tomás",
+    "Uma",
+    "Viktor",
+    "Wanjiru",
+    "Xavier",
+    "Yara",
+    "Zainab",
+    "Dmitri",
+    "Elena",
+    "François",
+    "Gabriel",
+    "Hana",
     "Ines",
 ];
 const LAST: &[&str] = &[
-    "Smith", "Johnson", "García", "Müller", "Nguyễn", "Kowalski", "Rossi", "Dubois", "Andersson", "O'Brien",
-    "Patel", "Chen", "Tanaka", "Kim", "Okafor", "Mensah", "Silva", "Fernández", "Jensen", "Novák", "Ivanova",
-    "Haddad", "Cohen", "Murphy", "Schmidt", "López", "Wright", "Walker", "Young", "Hernández", "Moore", "Taylor",
-    "Brown", "Davies", "Evans", "Wilson", "Thomas", "Roberts", "Nakamura", "Singh", "Kumar", "Ali", "Hansen",
-    "Berg", "Lindqvist", "Petrov", "Yilmaz", "Demir", "Costa", "Pereira", "Santos", "Bianchi", "Romano",
-    "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann",
+    "Smith",
+    "Johnson",
+    "García",
+    "Müller",
+    "Nguyễn",
+    "Kowalski",
+    "Rossi",
+    "Dubois",
+    "Andersson",
+    "O'Brien",
+    "Patel",
+    "Chen",
+    "Tanaka",
+    "Kim",
+    "Okafor",
+    "Mensah",
+    "Silva",
+    "Fernández",
+    "Jensen",
+    "Novák",
+    "Ivanova",
+    "Haddad",
+    "Cohen",
+    "Murphy",
+    "Schmidt",
+    "López",
+    "Wright",
+    "Walker",
+    "Young",
+    "Hernández",
+    "Moore",
+    "Taylor",
+    "Brown",
+    "Davies",
+    "Evans",
+    "Wilson",
+    "Thomas",
+    "Roberts",
+    "Nakamura",
+    "Singh",
+    "Kumar",
+    "Ali",
+    "Hansen",
+    "Berg",
+    "Lindqvist",
+    "Petrov",
+    "Yilmaz",
+    "Demir",
+    "Costa",
+    "Pereira",
+    "Santos",
+    "Bianchi",
+    "Romano",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
 ];
 const COMPANY_A: &[&str] = &[
-    "Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Wonka", "Tyrell", "Cyberdyne", "Soylent",
-    "Hooli", "Vandelay", "Gringotts", "Oceanic", "Monarch", "Sirius", "Blue Sky", "Northwind", "Contoso",
-    "Fabrikam", "Adventure", "Litware", "Proseware", "Tailspin", "Wingtip", "Alpine", "Coho", "Fourth Coffee",
-    "Lucerne", "Margie's", "Nordlys", "Sakura", "Zenith", "Apex", "Summit", "Pioneer", "Vertex", "Quantum",
-    "Helios", "Orion",
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Wonka",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Hooli",
+    "Vandelay",
+    "Gringotts",
+    "Oceanic",
+    "Monarch",
+    "Sirius",
+    "Blue Sky",
+    "Northwind",
+    "Contoso",
+    "Fabrikam",
+    "Adventure",
+    "Litware",
+    "Proseware",
+    "Tailspin",
+    "Wingtip",
+    "Alpine",
+    "Coho",
+    "Fourth Coffee",
+    "Lucerne",
+    "Margie's",
+    "Nordlys",
+    "Sakura",
+    "Zenith",
+    "Apex",
+    "Summit",
+    "Pioneer",
+    "Vertex",
+    "Quantum",
+    "Helios",
+    "Orion",
 ];
 const COMPANY_B: &[&str] = &[
-    "Systems", "Industries", "Labs", "Logistics", "Analytics", "Foods", "Energy", "Robotics", "Media",
-    "Health", "Capital", "Software", "Networks", "Motors", "Design", "Consulting", "Retail", "Biotech",
+    "Systems",
+    "Industries",
+    "Labs",
+    "Logistics",
+    "Analytics",
+    "Foods",
+    "Energy",
+    "Robotics",
+    "Media",
+    "Health",
+    "Capital",
+    "Software",
+    "Networks",
+    "Motors",
+    "Design",
+    "Consulting",
+    "Retail",
+    "Biotech",
 ];
-const SUFFIXES: &[&str] =
-    &["Inc", "Inc.", "LLC", "Ltd", "Ltd.", "GmbH", "Corp", "Corp.", "Co.", "PLC", "S.A.", "AG", "B.V.", "Pty Ltd"];
-const AREA_CODES: &[u16] = &[212, 305, 312, 415, 503, 617, 702, 713, 206, 303, 404, 512, 602, 646, 720, 818];
-const TAGS: &[&str] = &["vip", "enterprise", "smb", "trial", "churn-watch", "eu", "apac", "beta", "partner"];
+const SUFFIXES: &[&str] = &[
+    "Inc", "Inc.", "LLC", "Ltd", "Ltd.", "GmbH", "Corp", "Corp.", "Co.", "PLC", "S.A.", "AG",
+    "B.V.", "Pty Ltd",
+];
+const AREA_CODES: &[u16] = &[
+    212, 305, 312, 415, 503, 617, 702, 713, 206, 303, 404, 512, 602, 646, 720, 818,
+];
+const TAGS: &[&str] = &[
+    "vip",
+    "enterprise",
+    "smb",
+    "trial",
+    "churn-watch",
+    "eu",
+    "apac",
+    "beta",
+    "partner",
+];
 const LEAD_SOURCES: &[&str] = &["web", "referral", "event", "outbound", "partner", "webinar"];
-const PRODUCTS: &[&str] = &["GTX Pro", "MG Special", "GTX Plus Basic", "GTK 500", "MG Advanced", "GTX Basic"];
+const PRODUCTS: &[&str] = &[
+    "GTX Pro",
+    "MG Special",
+    "GTX Plus Basic",
+    "GTK 500",
+    "MG Advanced",
+    "GTX Basic",
+];
 const TICKET_SUBJECTS: &[&str] = &[
     "Cannot log in to my account",
     "Refund request for last invoice",
@@ -151,7 +334,13 @@ const REPS: &[(&str, Role, u32)] = &[
     ("Cecily Lampkin", Role::Manager, 58),
     ("Rocco Neubert", Role::Manager, 45),
 ];
-const AGENTS: &[&str] = &["Moses Frase", "Zane Levy", "Hayden Neloms", "Gladys Colclough", "Elease Gluck"];
+const AGENTS: &[&str] = &[
+    "Moses Frase",
+    "Zane Levy",
+    "Hayden Neloms",
+    "Gladys Colclough",
+    "Elease Gluck",
+];
 
 struct Team {
     support: Vec<TeamId>,
@@ -161,22 +350,40 @@ struct Team {
 
 /// Creates tenant `options.tenant` and fills it. `progress(done, total)` is called after each
 /// batch of customers.
-pub fn generate(crm: &Crm, options: &DemoOptions, mut progress: impl FnMut(usize, usize)) -> Result<DemoSummary> {
+pub fn generate(
+    crm: &Crm,
+    options: &DemoOptions,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<DemoSummary> {
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let created = crm.create_tenant(NewTenant {
         tenant_id: options.tenant.clone(),
         name: "Demo Hardware Co.".into(),
         default_region: Some("US".into()),
-        admin: NewAdmin { name: "Ada Admin".into(), email: "ada.admin@demo.example".into() },
+        admin: NewAdmin {
+            name: "Ada Admin".into(),
+            email: "ada.admin@demo.example".into(),
+        },
     })?;
     let scope = crm.scope(&options.tenant, Some(created.admin.id))?;
     let start = options.until - Duration::days(730);
     let (team, pipelines) = scope.batch(|b| {
         let mut support = Vec::new();
         for name in ["Tier 1", "Tier 2", "Billing"] {
-            support.push(b.create_team(NewTeam { external_id: None, name: name.into() })?.id);
+            support.push(
+                b.create_team(NewTeam {
+                    external_id: None,
+                    name: name.into(),
+                })?
+                .id,
+            );
         }
-        let sales = b.create_team(NewTeam { external_id: None, name: "Sales".into() })?.id;
+        let sales = b
+            .create_team(NewTeam {
+                external_id: None,
+                name: "Sales".into(),
+            })?
+            .id;
         let mut reps = Vec::new();
         for (name, role, win_rate) in REPS {
             let user = b.create_user(new_user(name, *role, vec![sales]))?;
@@ -184,21 +391,50 @@ pub fn generate(crm: &Crm, options: &DemoOptions, mut progress: impl FnMut(usize
         }
         let mut agents = Vec::new();
         for (i, name) in AGENTS.iter().enumerate() {
-            agents.push(b.create_user(new_user(name, Role::Agent, vec![support[i % support.len()]]))?.id);
+            agents.push(
+                b.create_user(new_user(
+                    name,
+                    Role::Agent,
+                    vec![support[i % support.len()]],
+                ))?
+                .id,
+            );
         }
         b.create_user(new_user("Vera Viewer", Role::Viewer, vec![]))?;
-        let pipelines = [b.create_pipeline(new_business())?, b.create_pipeline(renewals())?];
-        Ok((Team { support, agents, reps }, pipelines))
+        let pipelines = [
+            b.create_pipeline(new_business())?,
+            b.create_pipeline(renewals())?,
+        ];
+        Ok((
+            Team {
+                support,
+                agents,
+                reps,
+            },
+            pipelines,
+        ))
     })?;
 
-    let mut summary = DemoSummary { admin_id: created.admin.id.0, ..DemoSummary::default() };
+    let mut summary = DemoSummary {
+        admin_id: created.admin.id.0,
+        ..DemoSummary::default()
+    };
     let batch_size = options.batch_size.max(1);
     let mut done = 0;
     while done < options.customers {
         let n = batch_size.min(options.customers - done);
         scope.batch(|b| {
             for i in done..done + n {
-                generate_customer(b, &mut rng, i, start, options.until, &team, &pipelines, &mut summary)?;
+                generate_customer(
+                    b,
+                    &mut rng,
+                    i,
+                    start,
+                    options.until,
+                    &team,
+                    &pipelines,
+                    &mut summary,
+                )?;
             }
             Ok(())
         })?;
@@ -210,11 +446,22 @@ pub fn generate(crm: &Crm, options: &DemoOptions, mut progress: impl FnMut(usize
 
 fn new_user(name: &str, role: Role, team_ids: Vec<TeamId>) -> NewUser {
     let email = format!("{}@demo.example", name.to_lowercase().replace(' ', "."));
-    NewUser { external_id: None, name: name.into(), email, role, team_ids }
+    NewUser {
+        external_id: None,
+        name: name.into(),
+        email,
+        role,
+        team_ids,
+    }
 }
 
 fn stage(name: &str, probability: i64, kind: StageKind) -> NewStage {
-    NewStage { name: name.into(), position: None, probability, kind }
+    NewStage {
+        name: name.into(),
+        position: None,
+        probability,
+        kind,
+    }
 }
 
 fn new_business() -> NewPipeline {
@@ -256,7 +503,11 @@ fn chance(rng: &mut impl Rng, percent: u32) -> bool {
 
 /// A US number written in one of the ways people write them.
 fn phone(rng: &mut impl Rng) -> (String, [u16; 3]) {
-    let parts = [*pick(rng, AREA_CODES), rng.random_range(200..1000), rng.random_range(0..10_000)];
+    let parts = [
+        *pick(rng, AREA_CODES),
+        rng.random_range(200..1000),
+        rng.random_range(0..10_000),
+    ];
     (format_phone(rng.random_range(0..5), parts), parts)
 }
 
@@ -286,7 +537,10 @@ fn email_variant(rng: &mut impl Rng, email: &str) -> String {
         1 => format!("  {email} "),
         _ => {
             let mut chars = email.chars();
-            chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
         }
     }
 }
@@ -315,12 +569,18 @@ fn generate_customer(
     let has_company = chance(rng, 70);
     let company = has_company.then(|| format!("{company_base} {suffix}"));
     let domain = if has_company {
-        format!("{}.example", company_base.to_lowercase().replace(['\'', ' '], ""))
+        format!(
+            "{}.example",
+            company_base.to_lowercase().replace(['\'', ' '], "")
+        )
     } else {
         "mail.example".to_owned()
     };
-    let local: String =
-        format!("{first}.{last}").to_lowercase().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
+    let local: String = format!("{first}.{last}")
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
+        .collect();
     let email = format!("{local}.{i}@{domain}");
     let (phone, phone_parts) = phone(rng);
     let created_at = at_between(rng, start, until - Duration::days(1));
@@ -340,7 +600,9 @@ fn generate_customer(
     })?;
     summary.customers += 1;
     let days_known = (until - created_at).num_days().max(1);
-    let later = |rng: &mut ChaCha8Rng, after: Timestamp| at_between(rng, after, (after + Duration::days(days_known)).min(until));
+    let later = |rng: &mut ChaCha8Rng, after: Timestamp| {
+        at_between(rng, after, (after + Duration::days(days_known)).min(until))
+    };
 
     // Leads: most customers started as one; some leads never became customers.
     let mut lead = None;
@@ -354,7 +616,11 @@ fn generate_customer(
             email: Some(email.clone()),
             phone: Some(format_phone(rng.random_range(0..5), phone_parts)),
             company: company.clone(),
-            status: Some(if converted { LeadStatus::Converted } else { *pick(rng, LeadStatus::ALL) }),
+            status: Some(if converted {
+                LeadStatus::Converted
+            } else {
+                *pick(rng, LeadStatus::ALL)
+            }),
             score: Some(i64::from(rng.random_range(0..=100u32))),
             owner_id: Some(rep),
             source: Some((*pick(rng, LEAD_SOURCES)).to_owned()),
@@ -362,7 +628,15 @@ fn generate_customer(
         })?;
         summary.leads += 1;
         for _ in 0..rng.random_range(1..3) {
-            let kind = *pick(rng, &[ActivityKind::Email, ActivityKind::Call, ActivityKind::Meeting, ActivityKind::Note]);
+            let kind = *pick(
+                rng,
+                &[
+                    ActivityKind::Email,
+                    ActivityKind::Call,
+                    ActivityKind::Meeting,
+                    ActivityKind::Note,
+                ],
+            );
             b.create_activity(NewActivity {
                 external_id: None,
                 entity_type: ActivityEntity::Lead,
@@ -384,10 +658,21 @@ fn generate_customer(
             external_id: None,
             customer_id: None,
             name: format!("{pf} {pl}"),
-            email: Some(format!("{}.{}.p{i}@{domain}", pf.to_lowercase(), pl.to_lowercase()).replace(|c: char| !c.is_ascii() , "")),
+            email: Some(
+                format!("{}.{}.p{i}@{domain}", pf.to_lowercase(), pl.to_lowercase())
+                    .replace(|c: char| !c.is_ascii(), ""),
+            ),
             phone: chance(rng, 50).then(|| phone_of(rng)),
             company: has_company.then(|| company_variant(rng, &company_base, suffix)),
-            status: Some(*pick(rng, &[LeadStatus::New, LeadStatus::Contacted, LeadStatus::Qualified, LeadStatus::Unqualified])),
+            status: Some(*pick(
+                rng,
+                &[
+                    LeadStatus::New,
+                    LeadStatus::Contacted,
+                    LeadStatus::Qualified,
+                    LeadStatus::Unqualified,
+                ],
+            )),
             score: Some(i64::from(rng.random_range(0..=100u32))),
             owner_id: Some(rep),
             source: Some((*pick(rng, LEAD_SOURCES)).to_owned()),
@@ -401,7 +686,8 @@ fn generate_customer(
         let renewal = chance(rng, 25);
         let pipeline = &pipelines[usize::from(renewal)];
         let (rep, win_rate) = *pick(rng, &team.reps);
-        let opened = lead.as_ref().map_or(created_at, |l| l.created_at) + Duration::days(rng.random_range(0..30));
+        let opened = lead.as_ref().map_or(created_at, |l| l.created_at)
+            + Duration::days(rng.random_range(0..30));
         let opened = opened.min(until - Duration::hours(1));
         let product = *pick(rng, PRODUCTS);
         let deal = b.create_deal(NewDeal {
@@ -418,22 +704,46 @@ fn generate_customer(
             created_at: Some(opened),
         })?;
         summary.deals += 1;
-        let open: Vec<_> = pipeline.stages.iter().filter(|s| s.kind == StageKind::Open).collect();
+        let open: Vec<_> = pipeline
+            .stages
+            .iter()
+            .filter(|s| s.kind == StageKind::Open)
+            .collect();
         let age_days = (until - opened).num_days();
         let closes = age_days > 45 && chance(rng, 85);
-        let steps = if closes { open.len() } else { rng.random_range(0..open.len()) };
+        let steps = if closes {
+            open.len()
+        } else {
+            rng.random_range(0..open.len())
+        };
         let mut at = opened;
         for next in open.iter().skip(1).take(steps.saturating_sub(1)) {
             at = (at + Duration::hours(rng.random_range(24..24 * 20))).min(until);
-            b.move_stage(MoveStage { deal_id: deal.id, stage_id: next.id, at: Some(at) })?;
+            b.move_stage(MoveStage {
+                deal_id: deal.id,
+                stage_id: next.id,
+                at: Some(at),
+            })?;
             summary.stage_moves += 1;
         }
         if closes {
-            let kind = if chance(rng, win_rate) { StageKind::Won } else { StageKind::Lost };
-            let end = pipeline.stages.iter().find(|s| s.kind == kind).map(|s| s.id);
+            let kind = if chance(rng, win_rate) {
+                StageKind::Won
+            } else {
+                StageKind::Lost
+            };
+            let end = pipeline
+                .stages
+                .iter()
+                .find(|s| s.kind == kind)
+                .map(|s| s.id);
             if let Some(end) = end {
                 at = (at + Duration::hours(rng.random_range(24..24 * 20))).min(until);
-                b.move_stage(MoveStage { deal_id: deal.id, stage_id: end, at: Some(at) })?;
+                b.move_stage(MoveStage {
+                    deal_id: deal.id,
+                    stage_id: end,
+                    at: Some(at),
+                })?;
                 summary.stage_moves += 1;
             }
         }
@@ -461,17 +771,44 @@ fn generate_customer(
         let age = (until - opened).num_days();
         let status = match age {
             0..=2 => TicketStatus::Open,
-            3..=10 => *pick(rng, &[TicketStatus::Open, TicketStatus::Pending, TicketStatus::Solved]),
-            _ => *pick(rng, &[TicketStatus::Solved, TicketStatus::Closed, TicketStatus::Closed]),
+            3..=10 => *pick(
+                rng,
+                &[
+                    TicketStatus::Open,
+                    TicketStatus::Pending,
+                    TicketStatus::Solved,
+                ],
+            ),
+            _ => *pick(
+                rng,
+                &[
+                    TicketStatus::Solved,
+                    TicketStatus::Closed,
+                    TicketStatus::Closed,
+                ],
+            ),
         };
         let anonymous = chance(rng, 8);
         let ticket = b.create_ticket(NewTicket {
             external_id: None,
             customer_id: (!anonymous).then_some(customer.id),
             subject: (*pick(rng, TICKET_SUBJECTS)).to_owned(),
-            description: format!("{} Product: {}.", pick(rng, TICKET_BODIES), pick(rng, PRODUCTS)),
+            description: format!(
+                "{} Product: {}.",
+                pick(rng, TICKET_BODIES),
+                pick(rng, PRODUCTS)
+            ),
             status: Some(status),
-            priority: Some(*pick(rng, &[Priority::Low, Priority::Normal, Priority::Normal, Priority::High, Priority::Urgent])),
+            priority: Some(*pick(
+                rng,
+                &[
+                    Priority::Low,
+                    Priority::Normal,
+                    Priority::Normal,
+                    Priority::High,
+                    Priority::Urgent,
+                ],
+            )),
             channel,
             team_id: Some(*pick(rng, &team.support)),
             assignee_id: chance(rng, 80).then(|| *pick(rng, &team.agents)),
@@ -488,7 +825,11 @@ fn generate_customer(
             at = (at + Duration::minutes(rng.random_range(5..60 * 48))).min(until);
             b.add_ticket_event(NewTicketEvent {
                 ticket_id: ticket.id,
-                kind: if chance(rng, 70) { TicketEventKind::Comment } else { TicketEventKind::Note },
+                kind: if chance(rng, 70) {
+                    TicketEventKind::Comment
+                } else {
+                    TicketEventKind::Note
+                },
                 body: Some((*pick(rng, COMMENTS)).to_owned()),
                 occurred_at: Some(at),
             })?;
@@ -507,7 +848,10 @@ fn generate_customer(
         let conversation = b.create_conversation(NewConversation {
             external_id: None,
             customer_id: customer.id,
-            channel: *pick(rng, &[Channel::Chat, Channel::Email, Channel::Social, Channel::Web]),
+            channel: *pick(
+                rng,
+                &[Channel::Chat, Channel::Email, Channel::Social, Channel::Web],
+            ),
             status: Some(*pick(rng, ConversationStatus::ALL)),
             subject: Some((*pick(rng, TICKET_SUBJECTS)).to_owned()),
             created_at: Some(opened),
@@ -519,7 +863,11 @@ fn generate_customer(
             b.create_message(NewMessage {
                 external_id: None,
                 conversation_id: conversation.id,
-                direction: if m % 2 == 0 { Direction::Inbound } else { Direction::Outbound },
+                direction: if m % 2 == 0 {
+                    Direction::Inbound
+                } else {
+                    Direction::Outbound
+                },
                 body: (*pick(rng, MESSAGES)).to_owned(),
                 sent_at: Some(at),
             })?;
@@ -533,9 +881,15 @@ fn generate_customer(
             customer_id: Some(customer.id),
             lead_id: lead.as_ref().filter(|_| chance(rng, 50)).map(|l| l.id),
             deal_id: None,
-            direction: Some(if chance(rng, 50) { Direction::Inbound } else { Direction::Outbound }),
+            direction: Some(if chance(rng, 50) {
+                Direction::Inbound
+            } else {
+                Direction::Outbound
+            }),
             duration_seconds: i64::from(rng.random_range(15..3_600u32)),
-            outcome: Some((*pick(rng, &["connected", "voicemail", "no answer", "call back"])).to_owned()),
+            outcome: Some(
+                (*pick(rng, &["connected", "voicemail", "no answer", "call back"])).to_owned(),
+            ),
             notes: chance(rng, 40).then(|| format!("Spoke with {first} about renewal.")),
             occurred_at: Some(later(rng, created_at)),
         })?;
@@ -554,9 +908,17 @@ mod tests {
 
     fn small(seed: u64) -> (Crm, DemoSummary) {
         let crm = Crm::open_in_memory().unwrap();
-        let summary =
-            generate(&crm, &DemoOptions { customers: 120, seed, batch_size: 50, ..DemoOptions::default() }, |_, _| {})
-                .unwrap();
+        let summary = generate(
+            &crm,
+            &DemoOptions {
+                customers: 120,
+                seed,
+                batch_size: 50,
+                ..DemoOptions::default()
+            },
+            |_, _| {},
+        )
+        .unwrap();
         (crm, summary)
     }
 
@@ -569,9 +931,22 @@ mod tests {
             let scope = crm.scope("demo", None).unwrap();
             let page = scope
                 .tickets()
-                .list(&crate::tickets::TicketFilter { limit: Some(500), ..Default::default() })
+                .list(&crate::tickets::TicketFilter {
+                    limit: Some(500),
+                    ..Default::default()
+                })
                 .unwrap();
-            page.items.into_iter().map(|t| (t.subject, t.requester_email, t.requester_phone, t.created_at)).collect::<Vec<_>>()
+            page.items
+                .into_iter()
+                .map(|t| {
+                    (
+                        t.subject,
+                        t.requester_email,
+                        t.requester_phone,
+                        t.created_at,
+                    )
+                })
+                .collect::<Vec<_>>()
         };
         assert_eq!(dump(&a), dump(&b));
         let (_, sc) = small(8);
@@ -582,22 +957,36 @@ mod tests {
     fn every_kind_of_record_and_every_channel_is_there() {
         let (crm, s) = small(42);
         assert_eq!(s.customers, 120);
-        for (what, n) in [("leads", s.leads), ("deals", s.deals), ("moves", s.stage_moves), ("tickets", s.tickets),
-            ("messages", s.messages), ("calls", s.calls), ("activities", s.activities)]
-        {
+        for (what, n) in [
+            ("leads", s.leads),
+            ("deals", s.deals),
+            ("moves", s.stage_moves),
+            ("tickets", s.tickets),
+            ("messages", s.messages),
+            ("calls", s.calls),
+            ("activities", s.activities),
+        ] {
             assert!(n > 10, "{what}: {n}");
         }
         let scope = crm.scope("demo", None).unwrap();
         for channel in Channel::ALL {
             let page = scope
                 .tickets()
-                .list(&crate::tickets::TicketFilter { channel: Some(*channel), limit: Some(1), ..Default::default() })
+                .list(&crate::tickets::TicketFilter {
+                    channel: Some(*channel),
+                    limit: Some(1),
+                    ..Default::default()
+                })
                 .unwrap();
             assert_eq!(page.items.len(), 1, "no {channel} ticket");
         }
         let won = scope
             .deals()
-            .list(&crate::deals::DealFilter { status: Some(crate::deals::DealStatus::Won), limit: Some(1), ..Default::default() })
+            .list(&crate::deals::DealFilter {
+                status: Some(crate::deals::DealStatus::Won),
+                limit: Some(1),
+                ..Default::default()
+            })
             .unwrap();
         assert_eq!(won.items.len(), 1);
     }
@@ -606,7 +995,13 @@ mod tests {
     fn requesters_spell_their_details_differently() {
         let (crm, _) = small(42);
         let scope = crm.scope("demo", None).unwrap();
-        let tickets = scope.tickets().list(&crate::tickets::TicketFilter { limit: Some(500), ..Default::default() }).unwrap();
+        let tickets = scope
+            .tickets()
+            .list(&crate::tickets::TicketFilter {
+                limit: Some(500),
+                ..Default::default()
+            })
+            .unwrap();
         let mut differs = 0;
         for t in tickets.items.iter().filter(|t| t.customer_id.is_some()) {
             let c = scope.customers().get(t.customer_id.unwrap()).unwrap();

@@ -57,10 +57,16 @@ impl Error {
     }
 
     pub(crate) fn invalid(field: impl Into<String>, message: impl fmt::Display) -> Self {
-        Error::InvalidInput { field: field.into(), message: message.to_string() }
+        Error::InvalidInput {
+            field: field.into(),
+            message: message.to_string(),
+        }
     }
 
     pub(crate) fn not_found(entity: &'static str, id: impl fmt::Display) -> Self {
-        Error::NotFound { entity, id: id.to_string() }
+        Error::NotFound {
+            entity,
+            id: id.to_string(),
+        }
     }
 }

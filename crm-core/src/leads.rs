@@ -48,10 +48,24 @@ pub struct Lead {
 impl Record for Lead {
     const ENTITY: EntityType = EntityType::Lead;
     const LIST: &'static str = "leads";
-    table!("leads", [
-        "id", "external_id", "customer_id", "name", "email", "phone", "company", "status", "score", "owner_id",
-        "source", "created_at", "updated_at"
-    ]);
+    table!(
+        "leads",
+        [
+            "id",
+            "external_id",
+            "customer_id",
+            "name",
+            "email",
+            "phone",
+            "company",
+            "status",
+            "score",
+            "owner_id",
+            "source",
+            "created_at",
+            "updated_at"
+        ]
+    );
 
     fn id(&self) -> i64 {
         self.id.0
@@ -76,7 +90,11 @@ impl Record for Lead {
             updated_at: time::from_millis(row.get(12)?),
         })
     }
-    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize> {
+    fn write(
+        &self,
+        stmt: &mut rusqlite::CachedStatement<'_>,
+        tenant: i64,
+    ) -> rusqlite::Result<usize> {
         stmt.execute(params![
             tenant,
             self.id,
@@ -167,7 +185,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewLead) -> Result<Lead> {
         external_id: validate::external_id(new.external_id)?,
         customer_id: new.customer_id,
         name: validate::name("name", &new.name)?,
-        email: validate::opt_email("email", new.email)?,
+        email: validate::opt_email("email", new.email.as_deref())?,
         phone: validate::opt_short("phone", new.phone)?,
         company: validate::opt_short("company", new.company)?,
         status: new.status.unwrap_or(LeadStatus::New),
@@ -178,7 +196,10 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewLead) -> Result<Lead> {
         updated_at: at,
     };
     check_refs(tx, &lead)?;
-    let lead = Lead { id: LeadId(tx.next_id("leads")?), ..lead };
+    let lead = Lead {
+        id: LeadId(tx.next_id("leads")?),
+        ..lead
+    };
     tx.insert("leads.create", &lead)?;
     Ok(lead)
 }
@@ -195,7 +216,7 @@ fn update(tx: &mut Tx<'_>, changes: LeadChanges) -> Result<Lead> {
         after.name = validate::name("name", &v)?;
     }
     if let Some(v) = changes.email {
-        after.email = validate::opt_email("email", v)?;
+        after.email = validate::opt_email("email", v.as_deref())?;
     }
     if let Some(v) = changes.phone {
         after.phone = validate::opt_short("phone", v)?;
@@ -240,7 +261,8 @@ impl Leads<'_, '_> {
     }
 
     pub fn get_by_external_id(&self, external_id: &str) -> Result<Lead> {
-        self.0.read(|c, t| records::get_by_external_id(c, t, external_id))
+        self.0
+            .read(|c, t| records::get_by_external_id(c, t, external_id))
     }
 
     pub fn update(&self, changes: LeadChanges) -> Result<Lead> {
@@ -249,7 +271,10 @@ impl Leads<'_, '_> {
 
     /// A page of leads, newest first.
     pub fn list(&self, filter: &LeadFilter) -> Result<Page<Lead>> {
-        let page = PageRequest { limit: filter.limit, cursor: filter.cursor.clone() };
+        let page = PageRequest {
+            limit: filter.limit,
+            cursor: filter.cursor.clone(),
+        };
         let filters = vec![
             ("status", filter.status.map(Value::from)),
             ("owner_id", id_value(filter.owner_id)),

@@ -42,7 +42,16 @@ impl PageRequest {
 
     /// The last (oldest) page, for jumping to the end of a list.
     pub fn last(list: &str, limit: Option<u32>) -> Self {
-        PageRequest { limit, cursor: Some(Cursor { key: i64::MIN, forward: false }.encode(list)) }
+        PageRequest {
+            limit,
+            cursor: Some(
+                Cursor {
+                    key: i64::MIN,
+                    forward: false,
+                }
+                .encode(list),
+            ),
+        }
     }
 }
 
@@ -58,7 +67,11 @@ pub(crate) trait Record: Serialize + Sized {
     fn id(&self) -> i64;
     fn external_id(&self) -> Option<&str>;
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self>;
-    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize>;
+    fn write(
+        &self,
+        stmt: &mut rusqlite::CachedStatement<'_>,
+        tenant: i64,
+    ) -> rusqlite::Result<usize>;
 }
 
 /// Declares a record's table and columns once; builds its SELECT and UPSERT statements.
@@ -83,15 +96,27 @@ pub(crate) fn get<R: Record>(conn: &Connection, tenant: i64, id: i64) -> Result<
 
 pub(crate) fn find<R: Record>(conn: &Connection, tenant: i64, id: i64) -> Result<Option<R>> {
     let sql = format!("{} WHERE tenant_id = ?1 AND id = ?2", R::SELECT);
-    Ok(conn.prepare_cached(&sql)?.query_row(params![tenant, id], R::from_row).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![tenant, id], R::from_row)
+        .optional()?)
 }
 
-pub(crate) fn get_by_external_id<R: Record>(conn: &Connection, tenant: i64, external_id: &str) -> Result<R> {
+pub(crate) fn get_by_external_id<R: Record>(
+    conn: &Connection,
+    tenant: i64,
+    external_id: &str,
+) -> Result<R> {
     let sql = format!("{} WHERE tenant_id = ?1 AND external_id = ?2", R::SELECT);
     conn.prepare_cached(&sql)?
         .query_row(params![tenant, external_id], R::from_row)
         .optional()?
-        .ok_or_else(|| Error::not_found(R::ENTITY.as_str(), format!("with externalId {external_id:?}")))
+        .ok_or_else(|| {
+            Error::not_found(
+                R::ENTITY.as_str(),
+                format!("with externalId {external_id:?}"),
+            )
+        })
 }
 
 /// Equality filters of a list: `(column, value)`; `None` values are left out.
@@ -99,9 +124,18 @@ pub(crate) type Filters = Vec<(&'static str, Option<Value>)>;
 
 /// One page of `R` in this tenant, newest (highest id) first, by keyset on `(tenant_id, id)`
 /// so a page deep in the list costs what the first one does.
-pub(crate) fn list<R: Record>(conn: &Connection, tenant: i64, filters: Filters, page: &PageRequest) -> Result<Page<R>> {
+pub(crate) fn list<R: Record>(
+    conn: &Connection,
+    tenant: i64,
+    filters: Filters,
+    page: &PageRequest,
+) -> Result<Page<R>> {
     let limit = limit(page.limit)?;
-    let cursor = page.cursor.as_deref().map(|c| Cursor::decode(c, R::LIST, "cursor")).transpose()?;
+    let cursor = page
+        .cursor
+        .as_deref()
+        .map(|c| Cursor::decode(c, R::LIST, "cursor"))
+        .transpose()?;
     let mut sql = format!("{} WHERE tenant_id = ?", R::SELECT);
     let mut args: Vec<Value> = vec![Value::Integer(tenant)];
     for (column, value) in filters {
@@ -114,14 +148,24 @@ pub(crate) fn list<R: Record>(conn: &Connection, tenant: i64, filters: Filters, 
     }
     let forward = cursor.is_none_or(|c| c.forward);
     if let Some(c) = cursor {
-        sql.push_str(if c.forward { " AND id < ?" } else { " AND id > ?" });
+        sql.push_str(if c.forward {
+            " AND id < ?"
+        } else {
+            " AND id > ?"
+        });
         args.push(Value::Integer(c.key));
     }
-    sql.push_str(if forward { " ORDER BY id DESC LIMIT ?" } else { " ORDER BY id ASC LIMIT ?" });
+    sql.push_str(if forward {
+        " ORDER BY id DESC LIMIT ?"
+    } else {
+        " ORDER BY id ASC LIMIT ?"
+    });
     // One row more than asked tells whether another page follows.
     args.push(Value::Integer(i64::from(limit) + 1));
-    let mut items: Vec<R> =
-        conn.prepare_cached(&sql)?.query_map(rusqlite::params_from_iter(args), R::from_row)?.collect::<Result<_, _>>()?;
+    let mut items: Vec<R> = conn
+        .prepare_cached(&sql)?
+        .query_map(rusqlite::params_from_iter(args), R::from_row)?
+        .collect::<Result<_, _>>()?;
     let more = items.len() > limit as usize;
     items.truncate(limit as usize);
     if !forward {
@@ -133,11 +177,33 @@ pub(crate) fn list<R: Record>(conn: &Connection, tenant: i64, filters: Filters, 
         // Walking backwards from the very end (`PageRequest::last`) there is nothing after.
         Some(c) => (c.key != i64::MIN, more),
     };
-    let next_cursor =
-        if more_after { items.last().map(|r| Cursor { key: r.id(), forward: true }.encode(R::LIST)) } else { None };
-    let prev_cursor =
-        if more_before { items.first().map(|r| Cursor { key: r.id(), forward: false }.encode(R::LIST)) } else { None };
-    Ok(Page { items, next_cursor, prev_cursor })
+    let next_cursor = if more_after {
+        items.last().map(|r| {
+            Cursor {
+                key: r.id(),
+                forward: true,
+            }
+            .encode(R::LIST)
+        })
+    } else {
+        None
+    };
+    let prev_cursor = if more_before {
+        items.first().map(|r| {
+            Cursor {
+                key: r.id(),
+                forward: false,
+            }
+            .encode(R::LIST)
+        })
+    } else {
+        None
+    };
+    Ok(Page {
+        items,
+        next_cursor,
+        prev_cursor,
+    })
 }
 
 /// Checks a page size: absent means the default, otherwise 1 to [`MAX_LIMIT`].
@@ -145,7 +211,10 @@ pub(crate) fn limit(limit: Option<u32>) -> Result<u32> {
     match limit {
         None => Ok(DEFAULT_LIMIT),
         Some(n @ 1..=MAX_LIMIT) => Ok(n),
-        Some(n) => Err(Error::invalid("limit", format!("must be between 1 and {MAX_LIMIT}, got {n}"))),
+        Some(n) => Err(Error::invalid(
+            "limit",
+            format!("must be between 1 and {MAX_LIMIT}, got {n}"),
+        )),
     }
 }
 
@@ -159,8 +228,13 @@ impl Tx<'_> {
     /// Inserts a new record with its audit and change-feed entries.
     pub(crate) fn insert<R: Record>(&mut self, action: &str, record: &R) -> Result<()> {
         if let Some(external_id) = record.external_id() {
-            let sql = format!("SELECT 1 FROM {} WHERE tenant_id = ?1 AND external_id = ?2", table_of(R::SELECT));
-            let taken = self.prepare_cached(&sql)?.exists(params![self.tenant, external_id])?;
+            let sql = format!(
+                "SELECT 1 FROM {} WHERE tenant_id = ?1 AND external_id = ?2",
+                table_of(R::SELECT)
+            );
+            let taken = self
+                .prepare_cached(&sql)?
+                .exists(params![self.tenant, external_id])?;
             if taken {
                 return Err(Error::Conflict(format!(
                     "externalId: a {} with externalId {external_id:?} already exists",
@@ -177,8 +251,14 @@ impl Tx<'_> {
         if let Some(external_id) = after.external_id()
             && before.external_id() != Some(external_id)
         {
-            let sql = format!("SELECT 1 FROM {} WHERE tenant_id = ?1 AND external_id = ?2", table_of(R::SELECT));
-            if self.prepare_cached(&sql)?.exists(params![self.tenant, external_id])? {
+            let sql = format!(
+                "SELECT 1 FROM {} WHERE tenant_id = ?1 AND external_id = ?2",
+                table_of(R::SELECT)
+            );
+            if self
+                .prepare_cached(&sql)?
+                .exists(params![self.tenant, external_id])?
+            {
                 return Err(Error::Conflict(format!(
                     "externalId: a {} with externalId {external_id:?} already exists",
                     R::ENTITY.as_str()
@@ -194,7 +274,7 @@ fn table_of(select: &str) -> &str {
     select.rsplit(" FROM ").next().unwrap_or(select)
 }
 
-/// Declares a lowercase snake_case string enumeration stored as TEXT.
+/// Declares a lowercase `snake_case` string enumeration stored as TEXT.
 macro_rules! string_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$doc])*

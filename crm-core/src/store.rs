@@ -35,7 +35,9 @@ pub struct Crm {
 
 impl std::fmt::Debug for Crm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Crm").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("Crm")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -52,7 +54,11 @@ impl Crm {
         // (index tails, id sequences, the feed's tail) are then copied back once for many commits.
         // Measured against a background checkpoint thread, which lost to contention.
         writer.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)?;
-        Ok(Crm { path: Some(path), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+        Ok(Crm {
+            path: Some(path),
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        })
     }
 
     /// Opens a private in-memory database (for tests and throwaway use).
@@ -60,7 +66,11 @@ impl Crm {
         let mut writer = Connection::open_in_memory()?;
         configure(&writer)?;
         migrate(&mut writer)?;
-        Ok(Crm { path: None, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+        Ok(Crm {
+            path: None,
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        })
     }
 
     /// The database file, or `None` for an in-memory database.
@@ -74,16 +84,17 @@ impl Crm {
             return f(&lock(&self.writer));
         };
         let pooled = lock(&self.readers).pop();
-        let conn = match pooled {
-            Some(conn) => conn,
-            None => {
-                let conn = Connection::open_with_flags(
-                    path,
-                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-                )?;
-                configure(&conn)?;
-                conn
-            }
+        let conn = if let Some(conn) = pooled {
+            conn
+        } else {
+            let conn = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                    | OpenFlags::SQLITE_OPEN_URI,
+            )?;
+            configure(&conn)?;
+            conn
         };
         let result = f(&conn);
         let mut idle = lock(&self.readers);
@@ -103,10 +114,16 @@ impl Crm {
     ) -> Result<T> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut w = Tx { tx, tenant, actor, now: time::now(), sequences: HashMap::new() };
+        let mut w = Tx {
+            inner: tx,
+            tenant,
+            actor,
+            now: time::now(),
+            sequences: HashMap::new(),
+        };
         let value = f(&mut w)?;
         w.flush_sequences()?;
-        w.tx.commit()?;
+        w.inner.commit()?;
         Ok(value)
     }
 }
@@ -137,7 +154,11 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 /// The schema version the database is at after opening (the latest applied migration).
 pub fn schema_version(crm: &Crm) -> Result<i64> {
     crm.read(|c| {
-        Ok(c.query_row("SELECT MAX(version) FROM refinery_schema_history", [], |r| r.get(0))?)
+        Ok(c.query_row(
+            "SELECT MAX(version) FROM refinery_schema_history",
+            [],
+            |r| r.get(0),
+        )?)
     })
 }
 
@@ -162,7 +183,7 @@ pub enum EntityType {
 }
 
 impl EntityType {
-    /// The snake_case name used in the audit log, the change feed and errors.
+    /// The `snake_case` name used in the audit log, the change feed and errors.
     pub fn as_str(self) -> &'static str {
         match self {
             EntityType::Tenant => "tenant",
@@ -185,7 +206,7 @@ impl EntityType {
 /// One write transaction, scoped to a tenant and an actor. Everything written through it, and
 /// its audit and change-feed entries, commit together or not at all.
 pub(crate) struct Tx<'c> {
-    tx: rusqlite::Transaction<'c>,
+    inner: rusqlite::Transaction<'c>,
     pub(crate) tenant: i64,
     pub(crate) actor: Option<i64>,
     pub(crate) now: Timestamp,
@@ -197,7 +218,7 @@ pub(crate) struct Tx<'c> {
 impl std::ops::Deref for Tx<'_> {
     type Target = Connection;
     fn deref(&self) -> &Connection {
-        &self.tx
+        &self.inner
     }
 }
 
@@ -207,8 +228,10 @@ impl Tx<'_> {
         let last = match self.sequences.get(kind) {
             Some(last) => *last,
             None => self
-                .tx
-                .prepare_cached("SELECT last_id FROM id_sequences WHERE tenant_id = ?1 AND kind = ?2")?
+                .inner
+                .prepare_cached(
+                    "SELECT last_id FROM id_sequences WHERE tenant_id = ?1 AND kind = ?2",
+                )?
                 .query_row(params![self.tenant, kind], |r| r.get(0))
                 .optional()?
                 .unwrap_or(0),
@@ -218,7 +241,7 @@ impl Tx<'_> {
     }
 
     fn flush_sequences(&mut self) -> Result<()> {
-        let mut stmt = self.tx.prepare_cached(
+        let mut stmt = self.inner.prepare_cached(
             "INSERT INTO id_sequences (tenant_id, kind, last_id) VALUES (?1, ?2, ?3)
              ON CONFLICT (tenant_id, kind) DO UPDATE SET last_id = excluded.last_id",
         )?;
@@ -246,13 +269,13 @@ impl Tx<'_> {
         let after = after.map(to_json).transpose()?;
         let audit_id = self.next_id("audit")?;
         let at = time::to_millis(self.now);
-        self.tx
+        self.inner
             .prepare_cached(
                 "INSERT INTO audit_log (tenant_id, id, actor_id, action, entity_type, entity_id, before, after, at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
             .execute(params![self.tenant, audit_id, self.actor, action, entity.as_str(), entity_id, before, after, at])?;
-        self.tx
+        self.inner
             .prepare_cached(
                 "INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
@@ -262,13 +285,20 @@ impl Tx<'_> {
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| Error::Internal(format!("cannot serialize a record: {e}")))
+    serde_json::to_string(value)
+        .map_err(|e| Error::Internal(format!("cannot serialize a record: {e}")))
 }
 
 /// The latest change-feed sequence number: a cache key that changes with every committed write,
 /// from this process or any other sharing the file.
 pub fn change_seq(crm: &Crm) -> Result<i64> {
-    crm.read(|c| Ok(c.query_row("SELECT COALESCE(MAX(seq), 0) FROM change_feed", [], |r| r.get(0))?))
+    crm.read(|c| {
+        Ok(
+            c.query_row("SELECT COALESCE(MAX(seq), 0) FROM change_feed", [], |r| {
+                r.get(0)
+            })?,
+        )
+    })
 }
 
 /// The tables whose rows [`row_counts`] counts.
@@ -298,7 +328,12 @@ pub fn row_counts(crm: &Crm) -> Result<Vec<(&'static str, i64)>> {
     crm.read(|c| {
         TABLES
             .iter()
-            .map(|t| Ok((*t, c.query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get(0))?)))
+            .map(|t| {
+                Ok((
+                    *t,
+                    c.query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get(0))?,
+                ))
+            })
             .collect()
     })
 }
@@ -314,14 +349,22 @@ pub(crate) struct Cursor {
 impl Cursor {
     pub(crate) fn encode(self, list: &str) -> String {
         let dir = if self.forward { 'f' } else { 'b' };
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{list}:{dir}:{}", self.key))
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(format!("{list}:{dir}:{}", self.key))
     }
 
     /// Decodes a cursor made by [`Cursor::encode`] for the same list; anything else is
     /// `invalid_input` on `field`.
     pub(crate) fn decode(text: &str, list: &str, field: &str) -> Result<Self> {
-        let bad = || Error::invalid(field, "not a cursor of this list (pass back a nextCursor or prevCursor unchanged)");
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
+        let bad = || {
+            Error::invalid(
+                field,
+                "not a cursor of this list (pass back a nextCursor or prevCursor unchanged)",
+            )
+        };
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text)
+            .map_err(|_| bad())?;
         let text = String::from_utf8(bytes).map_err(|_| bad())?;
         let mut parts = text.rsplitn(3, ':');
         let (Some(key), Some(dir), Some(name)) = (parts.next(), parts.next(), parts.next()) else {

@@ -110,7 +110,18 @@ pub struct User {
 impl Record for User {
     const ENTITY: EntityType = EntityType::User;
     const LIST: &'static str = "users";
-    table!("users", ["id", "external_id", "name", "email", "role", "created_at", "updated_at"]);
+    table!(
+        "users",
+        [
+            "id",
+            "external_id",
+            "name",
+            "email",
+            "role",
+            "created_at",
+            "updated_at"
+        ]
+    );
 
     fn id(&self) -> i64 {
         self.id.0
@@ -131,7 +142,11 @@ impl Record for User {
             updated_at: time::from_millis(row.get(6)?),
         })
     }
-    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize> {
+    fn write(
+        &self,
+        stmt: &mut rusqlite::CachedStatement<'_>,
+        tenant: i64,
+    ) -> rusqlite::Result<usize> {
         stmt.execute(params![
             tenant,
             self.id,
@@ -193,7 +208,10 @@ pub struct Team {
 impl Record for Team {
     const ENTITY: EntityType = EntityType::Team;
     const LIST: &'static str = "teams";
-    table!("teams", ["id", "external_id", "name", "created_at", "updated_at"]);
+    table!(
+        "teams",
+        ["id", "external_id", "name", "created_at", "updated_at"]
+    );
 
     fn id(&self) -> i64 {
         self.id.0
@@ -210,7 +228,11 @@ impl Record for Team {
             updated_at: time::from_millis(row.get(4)?),
         })
     }
-    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize> {
+    fn write(
+        &self,
+        stmt: &mut rusqlite::CachedStatement<'_>,
+        tenant: i64,
+    ) -> rusqlite::Result<usize> {
         stmt.execute(params![
             tenant,
             self.id,
@@ -246,16 +268,23 @@ impl Crm {
     /// The scope of `tenant` (its key), acting as `actor` (a user of that tenant), if any.
     pub fn scope(&self, tenant: &str, actor: Option<UserId>) -> Result<Scope<'_>> {
         let (tenant, actor) = self.read(|c| {
-            let tenant = tenant_by_key(c, tenant)?.ok_or_else(|| Error::not_found("tenant", tenant))?;
-            let actor = actor.map(|id| user_with_teams(c, tenant.row_id, id)).transpose()?;
+            let tenant =
+                tenant_by_key(c, tenant)?.ok_or_else(|| Error::not_found("tenant", tenant))?;
+            let actor = actor
+                .map(|id| user_with_teams(c, tenant.row_id, id))
+                .transpose()?;
             Ok((tenant, actor))
         })?;
-        Ok(Scope { crm: self, tenant, actor })
+        Ok(Scope {
+            crm: self,
+            tenant,
+            actor,
+        })
     }
 
     /// Creates a tenant and its first admin user.
     pub fn create_tenant(&self, new: NewTenant) -> Result<CreatedTenant> {
-        let key = tenant_key(&new.tenant_id)?;
+        let key = tenant_key(new.tenant_id)?;
         let name = validate::name("name", &new.name)?;
         let default_region = region(new.default_region.as_deref())?;
         let admin_name = validate::name("admin.name", &new.admin.name)?;
@@ -292,12 +321,15 @@ impl Crm {
     pub fn list_tenants(&self) -> Result<Vec<Tenant>> {
         self.read(|c| {
             let mut stmt = c.prepare_cached(&format!("{TENANT_SELECT} ORDER BY id"))?;
-            Ok(stmt.query_map([], tenant_from_row)?.collect::<Result<_, _>>()?)
+            Ok(stmt
+                .query_map([], tenant_from_row)?
+                .collect::<Result<_, _>>()?)
         })
     }
 }
 
-const TENANT_SELECT: &str = "SELECT id, key, name, default_region, created_at, updated_at FROM tenants";
+const TENANT_SELECT: &str =
+    "SELECT id, key, name, default_region, created_at, updated_at FROM tenants";
 
 fn tenant_from_row(row: &Row<'_>) -> rusqlite::Result<Tenant> {
     Ok(Tenant {
@@ -311,20 +343,28 @@ fn tenant_from_row(row: &Row<'_>) -> rusqlite::Result<Tenant> {
 }
 
 fn tenant_by_key(c: &Connection, key: &str) -> Result<Option<Tenant>> {
-    Ok(c.prepare_cached(&format!("{TENANT_SELECT} WHERE key = ?1"))?.query_row([key], tenant_from_row).optional()?)
+    Ok(
+        c.prepare_cached(&format!("{TENANT_SELECT} WHERE key = ?1"))?
+            .query_row([key], tenant_from_row)
+            .optional()?,
+    )
 }
 
-fn tenant_key(key: &str) -> Result<String> {
+fn tenant_key(key: String) -> Result<String> {
     let ok = !key.is_empty()
         && key.len() <= 64
-        && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
         && key.as_bytes()[0].is_ascii_alphanumeric();
     if ok {
-        Ok(key.to_owned())
+        Ok(key)
     } else {
         Err(Error::invalid(
             "tenantId",
-            format!("{key:?} is not a tenant key (1-64 of a-z, 0-9, '-', '_', starting with a letter or digit)"),
+            format!(
+                "{key:?} is not a tenant key (1-64 of a-z, 0-9, '-', '_', starting with a letter or digit)"
+            ),
         ))
     }
 }
@@ -332,8 +372,13 @@ fn tenant_key(key: &str) -> Result<String> {
 fn region(region: Option<&str>) -> Result<String> {
     match region {
         None => Ok("US".to_owned()),
-        Some(r) if r.len() == 2 && r.bytes().all(|b| b.is_ascii_alphabetic()) => Ok(r.to_ascii_uppercase()),
-        Some(r) => Err(Error::invalid("defaultRegion", format!("not an ISO 3166 alpha-2 region: {r:?}"))),
+        Some(r) if r.len() == 2 && r.bytes().all(|b| b.is_ascii_alphabetic()) => {
+            Ok(r.to_ascii_uppercase())
+        }
+        Some(r) => Err(Error::invalid(
+            "defaultRegion",
+            format!("not an ISO 3166 alpha-2 region: {r:?}"),
+        )),
     }
 }
 
@@ -344,9 +389,12 @@ fn user_with_teams(c: &Connection, tenant: i64, id: UserId) -> Result<User> {
 }
 
 fn fill_team_ids(c: &Connection, tenant: i64, user: &mut User) -> Result<()> {
-    let mut stmt =
-        c.prepare_cached("SELECT team_id FROM team_members WHERE tenant_id = ?1 AND user_id = ?2 ORDER BY team_id")?;
-    user.team_ids = stmt.query_map(params![tenant, user.id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    let mut stmt = c.prepare_cached(
+        "SELECT team_id FROM team_members WHERE tenant_id = ?1 AND user_id = ?2 ORDER BY team_id",
+    )?;
+    user.team_ids = stmt
+        .query_map(params![tenant, user.id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
     Ok(())
 }
 
@@ -373,18 +421,32 @@ impl<'c> Scope<'c> {
     }
 
     /// Like [`Scope::write`], for operations only admins may run.
-    pub(crate) fn write_as_admin<T>(&self, what: &str, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+    pub(crate) fn write_as_admin<T>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T>,
+    ) -> Result<T> {
         let actor = self.writer()?;
         if actor.role != Role::Admin {
-            return Err(Error::Forbidden(format!("{what} needs the admin role; user {} is {}", actor.id, actor.role.as_str())));
+            return Err(Error::Forbidden(format!(
+                "{what} needs the admin role; user {} is {}",
+                actor.id,
+                actor.role.as_str()
+            )));
         }
         self.crm.write(self.tenant.row_id, Some(actor.id.0), f)
     }
 
     fn writer(&self) -> Result<&User> {
-        let actor = self.actor.as_ref().ok_or_else(|| Error::invalid("actorId", "required for writes"))?;
+        let actor = self
+            .actor
+            .as_ref()
+            .ok_or_else(|| Error::invalid("actorId", "required for writes"))?;
         if actor.role == Role::Viewer {
-            return Err(Error::Forbidden(format!("user {} is a viewer and cannot write", actor.id)));
+            return Err(Error::Forbidden(format!(
+                "user {} is a viewer and cannot write",
+                actor.id
+            )));
         }
         Ok(actor)
     }
@@ -406,7 +468,8 @@ pub struct Users<'s, 'c>(&'s Scope<'c>);
 
 impl Users<'_, '_> {
     pub fn create(&self, new: NewUser) -> Result<User> {
-        self.0.write_as_admin("users.create", |tx| create_user(tx, new))
+        self.0
+            .write_as_admin("users.create", |tx| create_user(tx, new))
     }
 
     pub fn get(&self, id: UserId) -> Result<User> {
@@ -443,9 +506,16 @@ impl Users<'_, '_> {
 
     pub fn list(&self, filter: &UserFilter) -> Result<Page<User>> {
         self.0.read(|c, t| {
-            let page = PageRequest { limit: filter.limit, cursor: filter.cursor.clone() };
-            let mut page: Page<User> =
-                records::list(c, t, vec![("role", filter.role.map(|r| Value::Text(r.as_str().into())))], &page)?;
+            let page = PageRequest {
+                limit: filter.limit,
+                cursor: filter.cursor.clone(),
+            };
+            let mut page: Page<User> = records::list(
+                c,
+                t,
+                vec![("role", filter.role.map(|r| Value::Text(r.as_str().into())))],
+                &page,
+            )?;
             for user in &mut page.items {
                 fill_team_ids(c, t, user)?;
             }
@@ -502,7 +572,8 @@ pub struct TeamMember {
 
 impl Teams<'_, '_> {
     pub fn create(&self, new: NewTeam) -> Result<Team> {
-        self.0.write_as_admin("teams.create", |tx| create_team(tx, new))
+        self.0
+            .write_as_admin("teams.create", |tx| create_team(tx, new))
     }
 
     pub fn list(&self, page: &PageRequest) -> Result<Page<Team>> {
@@ -518,7 +589,13 @@ impl Teams<'_, '_> {
                 let mut after = before.clone();
                 after.team_ids.push(member.team_id);
                 after.team_ids.sort_unstable();
-                tx.record_change("teams.addMember", EntityType::User, after.id.0, Some(&before), Some(&after))?;
+                tx.record_change(
+                    "teams.addMember",
+                    EntityType::User,
+                    after.id.0,
+                    Some(&before),
+                    Some(&after),
+                )?;
                 Ok(after)
             } else {
                 Ok(before)

@@ -88,11 +88,28 @@ pub struct Ticket {
 impl Record for Ticket {
     const ENTITY: EntityType = EntityType::Ticket;
     const LIST: &'static str = "tickets";
-    table!("tickets", [
-        "id", "external_id", "customer_id", "subject", "description", "status", "priority", "channel", "team_id",
-        "assignee_id", "requester_email", "requester_phone", "requester_company", "related_lead_id",
-        "related_deal_id", "created_at", "updated_at"
-    ]);
+    table!(
+        "tickets",
+        [
+            "id",
+            "external_id",
+            "customer_id",
+            "subject",
+            "description",
+            "status",
+            "priority",
+            "channel",
+            "team_id",
+            "assignee_id",
+            "requester_email",
+            "requester_phone",
+            "requester_company",
+            "related_lead_id",
+            "related_deal_id",
+            "created_at",
+            "updated_at"
+        ]
+    );
 
     fn id(&self) -> i64 {
         self.id.0
@@ -121,7 +138,11 @@ impl Record for Ticket {
             updated_at: time::from_millis(row.get(16)?),
         })
     }
-    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize> {
+    fn write(
+        &self,
+        stmt: &mut rusqlite::CachedStatement<'_>,
+        tenant: i64,
+    ) -> rusqlite::Result<usize> {
         stmt.execute(params![
             tenant,
             self.id,
@@ -236,7 +257,10 @@ pub struct TicketEvent {
 impl Record for TicketEvent {
     const ENTITY: EntityType = EntityType::TicketEvent;
     const LIST: &'static str = "ticket_events";
-    table!("ticket_events", ["id", "ticket_id", "kind", "body", "actor_id", "occurred_at"]);
+    table!(
+        "ticket_events",
+        ["id", "ticket_id", "kind", "body", "actor_id", "occurred_at"]
+    );
 
     fn id(&self) -> i64 {
         self.id.0
@@ -254,7 +278,11 @@ impl Record for TicketEvent {
             occurred_at: time::from_millis(row.get(5)?),
         })
     }
-    fn write(&self, stmt: &mut rusqlite::CachedStatement<'_>, tenant: i64) -> rusqlite::Result<usize> {
+    fn write(
+        &self,
+        stmt: &mut rusqlite::CachedStatement<'_>,
+        tenant: i64,
+    ) -> rusqlite::Result<usize> {
         stmt.execute(params![
             tenant,
             self.id,
@@ -317,7 +345,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewTicket) -> Result<Ticket> {
         channel: new.channel,
         team_id: new.team_id,
         assignee_id: new.assignee_id,
-        requester_email: validate::opt_email("requesterEmail", new.requester_email)?,
+        requester_email: validate::opt_email("requesterEmail", new.requester_email.as_deref())?,
         requester_phone: validate::opt_short("requesterPhone", new.requester_phone)?,
         requester_company: validate::opt_short("requesterCompany", new.requester_company)?,
         related_lead_id: None,
@@ -326,9 +354,18 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewTicket) -> Result<Ticket> {
         updated_at: at,
     };
     check_refs(tx, &ticket)?;
-    let ticket = Ticket { id: TicketId(tx.next_id("tickets")?), ..ticket };
+    let ticket = Ticket {
+        id: TicketId(tx.next_id("tickets")?),
+        ..ticket
+    };
     tx.insert("tickets.create", &ticket)?;
-    add_event(tx, &ticket, TicketEventKind::Created, Some(ticket.subject.clone()), at)?;
+    add_event(
+        tx,
+        &ticket,
+        TicketEventKind::Created,
+        Some(ticket.subject.clone()),
+        at,
+    )?;
     Ok(ticket)
 }
 
@@ -381,7 +418,7 @@ fn update(tx: &mut Tx<'_>, changes: TicketChanges) -> Result<Ticket> {
     after.team_id = validate::apply(after.team_id, changes.team_id);
     after.assignee_id = validate::apply(after.assignee_id, changes.assignee_id);
     if let Some(v) = changes.requester_email {
-        after.requester_email = validate::opt_email("requesterEmail", v)?;
+        after.requester_email = validate::opt_email("requesterEmail", v.as_deref())?;
     }
     if let Some(v) = changes.requester_phone {
         after.requester_phone = validate::opt_short("requesterPhone", v)?;
@@ -399,10 +436,19 @@ fn update(tx: &mut Tx<'_>, changes: TicketChanges) -> Result<Ticket> {
     }
     if after.priority != before.priority {
         let body = format!("{} → {}", before.priority, after.priority);
-        add_event(tx, &after, TicketEventKind::PriorityChanged, Some(body), now)?;
+        add_event(
+            tx,
+            &after,
+            TicketEventKind::PriorityChanged,
+            Some(body),
+            now,
+        )?;
     }
     if after.assignee_id != before.assignee_id {
-        let body = after.assignee_id.map_or_else(|| "unassigned".to_owned(), |a| format!("assigned to user {a}"));
+        let body = after.assignee_id.map_or_else(
+            || "unassigned".to_owned(),
+            |a| format!("assigned to user {a}"),
+        );
         add_event(tx, &after, TicketEventKind::Assigned, Some(body), now)?;
     }
     Ok(after)
@@ -412,7 +458,10 @@ pub(crate) fn create_event(tx: &mut Tx<'_>, new: NewTicketEvent) -> Result<Ticke
     if !matches!(new.kind, TicketEventKind::Comment | TicketEventKind::Note) {
         return Err(Error::invalid(
             "kind",
-            format!("{} events are written by the operation they describe; add comment or note", new.kind),
+            format!(
+                "{} events are written by the operation they describe; add comment or note",
+                new.kind
+            ),
         ));
     }
     let ticket: Ticket = records::get(tx, tx.tenant, new.ticket_id.0)?;
@@ -422,7 +471,13 @@ pub(crate) fn create_event(tx: &mut Tx<'_>, new: NewTicketEvent) -> Result<Ticke
     }
     let at = new.occurred_at.unwrap_or(tx.now);
     let event = add_event(tx, &ticket, new.kind, Some(body), at)?;
-    tx.record_change("tickets.addEvent", EntityType::TicketEvent, event.id.0, None, Some(&event))?;
+    tx.record_change(
+        "tickets.addEvent",
+        EntityType::TicketEvent,
+        event.id.0,
+        None,
+        Some(&event),
+    )?;
     Ok(event)
 }
 
@@ -448,7 +503,8 @@ impl Tickets<'_, '_> {
     }
 
     pub fn get_by_external_id(&self, external_id: &str) -> Result<Ticket> {
-        self.0.read(|c, t| records::get_by_external_id(c, t, external_id))
+        self.0
+            .read(|c, t| records::get_by_external_id(c, t, external_id))
     }
 
     pub fn update(&self, changes: TicketChanges) -> Result<Ticket> {
@@ -462,16 +518,27 @@ impl Tickets<'_, '_> {
 
     /// A page of a ticket's events, newest first.
     pub fn list_events(&self, filter: &TicketEventFilter) -> Result<Page<TicketEvent>> {
-        let page = PageRequest { limit: filter.limit, cursor: filter.cursor.clone() };
+        let page = PageRequest {
+            limit: filter.limit,
+            cursor: filter.cursor.clone(),
+        };
         self.0.read(|c, t| {
             records::get::<Ticket>(c, t, filter.ticket_id.0)?;
-            records::list(c, t, vec![("ticket_id", id_value(Some(filter.ticket_id)))], &page)
+            records::list(
+                c,
+                t,
+                vec![("ticket_id", id_value(Some(filter.ticket_id)))],
+                &page,
+            )
         })
     }
 
     /// A page of tickets, newest first.
     pub fn list(&self, filter: &TicketFilter) -> Result<Page<Ticket>> {
-        let page = PageRequest { limit: filter.limit, cursor: filter.cursor.clone() };
+        let page = PageRequest {
+            limit: filter.limit,
+            cursor: filter.cursor.clone(),
+        };
         let filters = vec![
             ("status", filter.status.map(Value::from)),
             ("priority", filter.priority.map(Value::from)),

@@ -16,6 +16,7 @@ pub(crate) fn from_millis(ms: i64) -> Timestamp {
 
 /// The current time, truncated to what is stored so a record read back equals the one returned.
 pub(crate) fn now() -> Timestamp {
+    #[allow(clippy::disallowed_methods)] // the one place allowed to read the clock
     truncate(Utc::now())
 }
 
@@ -64,7 +65,10 @@ pub(crate) mod rfc3339 {
         use super::Timestamp;
         use serde::Deserializer;
 
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<Timestamp>>, D::Error> {
+        #[allow(clippy::option_option)] // absent, null and a value are three different requests
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<Option<Timestamp>>, D::Error> {
             super::option::deserialize(d).map(Some)
         }
     }

@@ -29,7 +29,10 @@ pub(crate) fn opt_short(field: &str, value: Option<String>) -> Result<Option<Str
 fn short<'a>(field: &str, value: &'a str) -> Result<&'a str> {
     let chars = value.chars().count();
     if chars > MAX_NAME_CHARS {
-        return Err(Error::invalid(field, format!("at most {MAX_NAME_CHARS} characters, got {chars}")));
+        return Err(Error::invalid(
+            field,
+            format!("at most {MAX_NAME_CHARS} characters, got {chars}"),
+        ));
     }
     Ok(value)
 }
@@ -37,7 +40,10 @@ fn short<'a>(field: &str, value: &'a str) -> Result<&'a str> {
 /// A body of text: at most [`MAX_BODY_BYTES`].
 pub(crate) fn body(field: &str, value: String) -> Result<String> {
     if value.len() > MAX_BODY_BYTES {
-        return Err(Error::invalid(field, format!("at most {MAX_BODY_BYTES} bytes, got {}", value.len())));
+        return Err(Error::invalid(
+            field,
+            format!("at most {MAX_BODY_BYTES} bytes, got {}", value.len()),
+        ));
     }
     Ok(value)
 }
@@ -50,13 +56,16 @@ pub(crate) fn opt_body(field: &str, value: Option<String>) -> Result<Option<Stri
 pub(crate) fn email(field: &str, value: &str) -> Result<String> {
     let value = value.trim();
     if value.len() > 254 || !email_address::EmailAddress::is_valid(value) {
-        return Err(Error::invalid(field, format!("not a valid email address: {value:?}")));
+        return Err(Error::invalid(
+            field,
+            format!("not a valid email address: {value:?}"),
+        ));
     }
     Ok(value.to_owned())
 }
 
-pub(crate) fn opt_email(field: &str, value: Option<String>) -> Result<Option<String>> {
-    match value.as_deref().map(str::trim) {
+pub(crate) fn opt_email(field: &str, value: Option<&str>) -> Result<Option<String>> {
+    match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) => email(field, v).map(Some),
     }
@@ -83,13 +92,17 @@ pub(crate) fn external_id(value: Option<String>) -> Result<Option<String>> {
 pub(crate) fn currency(field: &str, value: &str) -> Result<String> {
     let value = value.trim();
     if value.len() != 3 || !value.bytes().all(|b| b.is_ascii_alphabetic()) {
-        return Err(Error::invalid(field, format!("not an ISO 4217 currency code: {value:?}")));
+        return Err(Error::invalid(
+            field,
+            format!("not an ISO 4217 currency code: {value:?}"),
+        ));
     }
     Ok(value.to_ascii_uppercase())
 }
 
 /// Deserializes an update field: absent (via `#[serde(default)]`) keeps the value, `null`
 /// clears it, a value sets it.
+#[allow(clippy::option_option)] // absent, null and a value are three different requests
 pub(crate) fn patch<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
 where
     D: serde::Deserializer<'de>,
@@ -99,6 +112,7 @@ where
 }
 
 /// Applies an update of an optional field.
+#[allow(clippy::option_option)] // see `patch`
 pub(crate) fn apply<T>(current: Option<T>, change: Option<Option<T>>) -> Option<T> {
     match change {
         None => current,
@@ -113,7 +127,10 @@ mod tests {
     #[test]
     fn names_count_characters_not_bytes() {
         let two_hundred_kanji = "漢".repeat(200);
-        assert_eq!(name("name", &two_hundred_kanji).unwrap().chars().count(), 200);
+        assert_eq!(
+            name("name", &two_hundred_kanji).unwrap().chars().count(),
+            200
+        );
         let err = name("name", &"漢".repeat(201)).unwrap_err();
         assert_eq!(err.field(), Some("name"));
     }
@@ -125,11 +142,18 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_checked() {
-        assert_eq!(email("email", "  ann@example.com ").unwrap(), "ann@example.com");
+        assert_eq!(
+            email("email", "  ann@example.com ").unwrap(),
+            "ann@example.com"
+        );
         for bad in ["ann", "ann@", "@example.com", "a b@example.com"] {
-            assert_eq!(email("email", bad).unwrap_err().code(), "invalid_input", "{bad}");
+            assert_eq!(
+                email("email", bad).unwrap_err().code(),
+                "invalid_input",
+                "{bad}"
+            );
         }
-        assert_eq!(opt_email("email", Some("  ".into())).unwrap(), None);
+        assert_eq!(opt_email("email", Some("  ")).unwrap(), None);
     }
 
     #[test]
@@ -143,7 +167,12 @@ mod tests {
     #[test]
     fn bodies_up_to_one_mebibyte() {
         assert!(body("body", "x".repeat(MAX_BODY_BYTES)).is_ok());
-        assert_eq!(body("body", "x".repeat(MAX_BODY_BYTES + 1)).unwrap_err().field(), Some("body"));
+        assert_eq!(
+            body("body", "x".repeat(MAX_BODY_BYTES + 1))
+                .unwrap_err()
+                .field(),
+            Some("body")
+        );
     }
 
     #[test]

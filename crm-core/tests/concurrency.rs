@@ -13,7 +13,14 @@ fn all_customer_ids(crm: &Crm) -> Vec<i64> {
     let mut ids = Vec::new();
     let mut cursor = None;
     loop {
-        let page = scope.customers().list(&CustomerFilter { limit: Some(500), cursor, ..Default::default() }).unwrap();
+        let page = scope
+            .customers()
+            .list(&CustomerFilter {
+                limit: Some(500),
+                cursor,
+                ..Default::default()
+            })
+            .unwrap();
         ids.extend(page.items.iter().map(|c| c.id.0));
         cursor = page.next_cursor;
         if cursor.is_none() {
@@ -34,7 +41,13 @@ fn separate_handles_on_one_file_lose_no_writes() {
             s.spawn(move || {
                 let scope = crm.scope("acme", Some(admin)).unwrap();
                 for i in 0..100 {
-                    let c = scope.customers().create(NewCustomer { name: format!("w{n}-{i}"), ..Default::default() }).unwrap();
+                    let c = scope
+                        .customers()
+                        .create(NewCustomer {
+                            name: format!("w{n}-{i}"),
+                            ..Default::default()
+                        })
+                        .unwrap();
                     // A read right after a write, through the same handle, sees it.
                     assert_eq!(scope.customers().get(c.id).unwrap().name, c.name);
                     if i % 10 == 0 {
@@ -86,6 +99,13 @@ fn the_change_sequence_moves_with_writes_from_any_handle() {
     let admin = common::tenant(&a, "acme");
     let b = Crm::open(&path).unwrap();
     let before = crm_core::store::change_seq(&a).unwrap();
-    b.scope("acme", Some(admin)).unwrap().customers().create(NewCustomer { name: "X".into(), ..Default::default() }).unwrap();
+    b.scope("acme", Some(admin))
+        .unwrap()
+        .customers()
+        .create(NewCustomer {
+            name: "X".into(),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(crm_core::store::change_seq(&a).unwrap(), before + 1);
 }

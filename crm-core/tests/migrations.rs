@@ -10,7 +10,11 @@ use crm_core::tickets::TicketFilter;
 /// Builds a database file from the V1 fixture (a dump of a V1 database).
 fn v1_database(dir: &std::path::Path) -> std::path::PathBuf {
     let path = dir.join("v1.db");
-    let fixture = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v1.sql")).unwrap();
+    let fixture = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/v1.sql"
+    ))
+    .unwrap();
     let conn = rusqlite_connection(&path);
     // The dump lists tables alphabetically, so references come before what they point to.
     conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
@@ -35,22 +39,43 @@ fn a_v1_database_upgrades_and_keeps_its_data() {
     assert_eq!(customers.items.len(), 4);
     let first = scope.customers().get_by_external_id("cust-0").unwrap();
     assert_eq!(first.id, CustomerId(1));
-    assert!(first.email.as_deref().is_some_and(|e| e.ends_with(".0@mail.example") || e.contains(".0@")));
+    assert!(
+        first
+            .email
+            .as_deref()
+            .is_some_and(|e| e.ends_with(".0@mail.example") || e.contains(".0@"))
+    );
     let tickets = scope.tickets().list(&TicketFilter::default()).unwrap();
     assert_eq!(tickets.items.len(), 4);
     let t = scope.tickets().get(TicketId(1)).unwrap();
     // The V2 index serves the team queue.
     let team = t.team_id.unwrap();
-    let queue = scope.tickets().list(&TicketFilter { team_id: Some(team), ..Default::default() }).unwrap();
+    let queue = scope
+        .tickets()
+        .list(&TicketFilter {
+            team_id: Some(team),
+            ..Default::default()
+        })
+        .unwrap();
     assert!(queue.items.iter().any(|x| x.id == t.id));
     assert_eq!(crm.list_tenants().unwrap()[0].name, "Demo Hardware Co.");
 
     // Writing continues where the old version left off: ids, audit and feed.
     let admin = crm_core::ids::UserId(1);
-    let created =
-        crm.scope("demo", Some(admin)).unwrap().customers().create(NewCustomer { name: "After".into(), ..Default::default() }).unwrap();
+    let created = crm
+        .scope("demo", Some(admin))
+        .unwrap()
+        .customers()
+        .create(NewCustomer {
+            name: "After".into(),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(created.id, CustomerId(5));
-    let audit = scope.audit().list(&crm_core::audit::AuditFilter::default()).unwrap();
+    let audit = scope
+        .audit()
+        .list(&crm_core::audit::AuditFilter::default())
+        .unwrap();
     assert_eq!(audit.items[0].action, "customers.create");
     assert_eq!(common::count(&crm, "customers"), 5);
 

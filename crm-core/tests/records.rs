@@ -1,4 +1,5 @@
 //! Stories over the record operations: what a host or an agent does, and what must hold.
+#![allow(clippy::many_single_char_names)] // stories name records by their initial (c, l, p, d, t)
 
 mod common;
 
@@ -8,19 +9,24 @@ use crm_core::audit::AuditFilter;
 use crm_core::calls::{CallFilter, NewCall};
 use crm_core::conversations::{Direction, MessageFilter, NewConversation, NewMessage};
 use crm_core::customers::{CustomerChanges, CustomerFilter, NewCustomer};
-use crm_core::deals::{DealChanges, DealFilter, DealStatus, MoveStage, NewDeal, NewPipeline, NewStage, StageKind};
+use crm_core::deals::{
+    DealChanges, DealFilter, DealStatus, MoveStage, NewDeal, NewPipeline, NewStage, StageKind,
+};
 use crm_core::ids::{CustomerId, DealId, LeadId, TicketId};
 use crm_core::leads::{LeadChanges, LeadFilter, LeadStatus, NewLead};
 use crm_core::store::EntityType;
 use crm_core::tenancy::{NewTeam, NewUser, Role, TeamMember};
 use crm_core::tickets::{
-    Channel, NewTicket, NewTicketEvent, Priority, TicketChanges, TicketEventFilter, TicketEventKind, TicketFilter,
-    TicketStatus,
+    Channel, NewTicket, NewTicketEvent, Priority, TicketChanges, TicketEventFilter,
+    TicketEventKind, TicketFilter, TicketStatus,
 };
 use crm_core::{Crm, Error, PageRequest};
 
 fn customer(name: &str) -> NewCustomer {
-    NewCustomer { name: name.into(), ..Default::default() }
+    NewCustomer {
+        name: name.into(),
+        ..Default::default()
+    }
 }
 
 fn ticket(subject: &str) -> NewTicket {
@@ -42,7 +48,12 @@ fn ticket(subject: &str) -> NewTicket {
 }
 
 fn pipeline() -> NewPipeline {
-    let stage = |name: &str, probability, kind| NewStage { name: name.into(), position: None, probability, kind };
+    let stage = |name: &str, probability, kind| NewStage {
+        name: name.into(),
+        position: None,
+        probability,
+        kind,
+    };
     NewPipeline {
         external_id: None,
         name: "Sales".into(),
@@ -97,7 +108,10 @@ fn customer_lifecycle_with_audit_and_change_feed() {
     assert_eq!(created.email.as_deref(), Some("zoe@example.com"));
     assert_eq!(created.tags, ["vip", "eu"]);
     assert_eq!(scope.customers().get(created.id).unwrap(), created);
-    assert_eq!(scope.customers().get_by_external_id("zd-1").unwrap(), created);
+    assert_eq!(
+        scope.customers().get_by_external_id("zd-1").unwrap(),
+        created
+    );
 
     let updated = scope
         .customers()
@@ -114,7 +128,11 @@ fn customer_lifecycle_with_audit_and_change_feed() {
 
     let audit = scope
         .audit()
-        .list(&AuditFilter { entity_type: Some(EntityType::Customer), entity_id: Some(created.id.0), ..Default::default() })
+        .list(&AuditFilter {
+            entity_type: Some(EntityType::Customer),
+            entity_id: Some(created.id.0),
+            ..Default::default()
+        })
         .unwrap();
     assert_eq!(audit.items.len(), 2);
     let (update, create) = (&audit.items[0], &audit.items[1]);
@@ -124,7 +142,10 @@ fn customer_lifecycle_with_audit_and_change_feed() {
     assert_eq!(update.action, "customers.update");
     assert_eq!(update.before.as_ref().unwrap()["churnRisk"], 35);
     assert_eq!(update.after.as_ref().unwrap()["churnRisk"], 80);
-    assert_eq!(update.after.as_ref().unwrap()["phone"], serde_json::Value::Null);
+    assert_eq!(
+        update.after.as_ref().unwrap()["phone"],
+        serde_json::Value::Null
+    );
     // tenant + admin + customer create + customer update
     assert_eq!(count(&crm, "change_feed"), 4);
 }
@@ -135,60 +156,143 @@ fn bad_input_names_the_field_and_changes_nothing() {
     let admin = tenant(&crm, "acme");
     let scope = crm.scope("acme", Some(admin)).unwrap();
     let c = scope.customers().create(customer("Ann")).unwrap();
-    let before = (count(&crm, "audit_log"), count(&crm, "change_feed"), count(&crm, "customers"));
+    let before = (
+        count(&crm, "audit_log"),
+        count(&crm, "change_feed"),
+        count(&crm, "customers"),
+    );
 
     let cases: Vec<(Error, (&str, Option<&str>))> = vec![
-        (scope.customers().create(customer("")).unwrap_err(), ("invalid_input", Some("name"))),
-        (scope.customers().create(customer(&"x".repeat(201))).unwrap_err(), ("invalid_input", Some("name"))),
         (
-            scope.customers().create(NewCustomer { email: Some("not-an-email".into()), ..customer("B") }).unwrap_err(),
+            scope.customers().create(customer("")).unwrap_err(),
+            ("invalid_input", Some("name")),
+        ),
+        (
+            scope
+                .customers()
+                .create(customer(&"x".repeat(201)))
+                .unwrap_err(),
+            ("invalid_input", Some("name")),
+        ),
+        (
+            scope
+                .customers()
+                .create(NewCustomer {
+                    email: Some("not-an-email".into()),
+                    ..customer("B")
+                })
+                .unwrap_err(),
             ("invalid_input", Some("email")),
         ),
         (
-            scope.customers().create(NewCustomer { churn_risk: Some(101), ..customer("B") }).unwrap_err(),
+            scope
+                .customers()
+                .create(NewCustomer {
+                    churn_risk: Some(101),
+                    ..customer("B")
+                })
+                .unwrap_err(),
             ("invalid_input", Some("churnRisk")),
         ),
         (
-            scope.customers().create(NewCustomer { tags: vec!["ok".into(), " ".into()], ..customer("B") }).unwrap_err(),
+            scope
+                .customers()
+                .create(NewCustomer {
+                    tags: vec!["ok".into(), " ".into()],
+                    ..customer("B")
+                })
+                .unwrap_err(),
             ("invalid_input", Some("tags[1]")),
         ),
         (
-            scope.leads().create(NewLead { name: "L".into(), score: Some(-1), ..Default::default() }).unwrap_err(),
+            scope
+                .leads()
+                .create(NewLead {
+                    name: "L".into(),
+                    score: Some(-1),
+                    ..Default::default()
+                })
+                .unwrap_err(),
             ("invalid_input", Some("score")),
         ),
         (
             scope
                 .leads()
-                .create(NewLead { name: "L".into(), customer_id: Some(CustomerId(999)), ..Default::default() })
+                .create(NewLead {
+                    name: "L".into(),
+                    customer_id: Some(CustomerId(999)),
+                    ..Default::default()
+                })
                 .unwrap_err(),
             ("invalid_input", Some("customerId")),
         ),
         (
-            scope.tickets().create(NewTicket { description: "x".repeat((1 << 20) + 1), ..ticket("T") }).unwrap_err(),
+            scope
+                .tickets()
+                .create(NewTicket {
+                    description: "x".repeat((1 << 20) + 1),
+                    ..ticket("T")
+                })
+                .unwrap_err(),
             ("invalid_input", Some("description")),
         ),
         (
-            scope.customers().update(CustomerChanges { id: Some(c.id), email: Some(Some("@".into())), ..Default::default() }).unwrap_err(),
+            scope
+                .customers()
+                .update(CustomerChanges {
+                    id: Some(c.id),
+                    email: Some(Some("@".into())),
+                    ..Default::default()
+                })
+                .unwrap_err(),
             ("invalid_input", Some("email")),
         ),
-        (scope.customers().get(CustomerId(12_345)).unwrap_err(), ("not_found", None)),
         (
-            scope.customers().list(&CustomerFilter { limit: Some(0), ..Default::default() }).unwrap_err(),
+            scope.customers().get(CustomerId(12_345)).unwrap_err(),
+            ("not_found", None),
+        ),
+        (
+            scope
+                .customers()
+                .list(&CustomerFilter {
+                    limit: Some(0),
+                    ..Default::default()
+                })
+                .unwrap_err(),
             ("invalid_input", Some("limit")),
         ),
         (
-            scope.customers().list(&CustomerFilter { limit: Some(501), ..Default::default() }).unwrap_err(),
+            scope
+                .customers()
+                .list(&CustomerFilter {
+                    limit: Some(501),
+                    ..Default::default()
+                })
+                .unwrap_err(),
             ("invalid_input", Some("limit")),
         ),
         (
-            scope.customers().list(&CustomerFilter { cursor: Some("forged".into()), ..Default::default() }).unwrap_err(),
+            scope
+                .customers()
+                .list(&CustomerFilter {
+                    cursor: Some("forged".into()),
+                    ..Default::default()
+                })
+                .unwrap_err(),
             ("invalid_input", Some("cursor")),
         ),
     ];
     for (err, expected) in &cases {
         assert_eq!(field(err), *expected, "{err}");
     }
-    assert_eq!((count(&crm, "audit_log"), count(&crm, "change_feed"), count(&crm, "customers")), before);
+    assert_eq!(
+        (
+            count(&crm, "audit_log"),
+            count(&crm, "change_feed"),
+            count(&crm, "customers")
+        ),
+        before
+    );
     assert_eq!(scope.customers().get(c.id).unwrap().email, None);
 }
 
@@ -198,11 +302,26 @@ fn a_cursor_of_one_list_is_refused_by_another() {
     let admin = tenant(&crm, "acme");
     let scope = crm.scope("acme", Some(admin)).unwrap();
     for i in 0..3 {
-        scope.customers().create(customer(&format!("C{i}"))).unwrap();
+        scope
+            .customers()
+            .create(customer(&format!("C{i}")))
+            .unwrap();
     }
-    let page = scope.customers().list(&CustomerFilter { limit: Some(1), ..Default::default() }).unwrap();
+    let page = scope
+        .customers()
+        .list(&CustomerFilter {
+            limit: Some(1),
+            ..Default::default()
+        })
+        .unwrap();
     let cursor = page.next_cursor.unwrap();
-    let err = scope.leads().list(&LeadFilter { cursor: Some(cursor), ..Default::default() }).unwrap_err();
+    let err = scope
+        .leads()
+        .list(&LeadFilter {
+            cursor: Some(cursor),
+            ..Default::default()
+        })
+        .unwrap_err();
     assert_eq!(field(&err), ("invalid_input", Some("cursor")));
 }
 
@@ -211,13 +330,29 @@ fn duplicate_external_id_is_a_conflict() {
     let crm = Crm::open_in_memory().unwrap();
     let admin = tenant(&crm, "acme");
     let scope = crm.scope("acme", Some(admin)).unwrap();
-    scope.customers().create(NewCustomer { external_id: Some("x-1".into()), ..customer("A") }).unwrap();
-    let err = scope.customers().create(NewCustomer { external_id: Some("x-1".into()), ..customer("B") }).unwrap_err();
+    scope
+        .customers()
+        .create(NewCustomer {
+            external_id: Some("x-1".into()),
+            ..customer("A")
+        })
+        .unwrap();
+    let err = scope
+        .customers()
+        .create(NewCustomer {
+            external_id: Some("x-1".into()),
+            ..customer("B")
+        })
+        .unwrap_err();
     assert_eq!(err.code(), "conflict");
     let b = scope.customers().create(customer("B")).unwrap();
     let err = scope
         .customers()
-        .update(CustomerChanges { id: Some(b.id), external_id: Some(Some("x-1".into())), ..Default::default() })
+        .update(CustomerChanges {
+            id: Some(b.id),
+            external_id: Some(Some("x-1".into())),
+            ..Default::default()
+        })
         .unwrap_err();
     assert_eq!(err.code(), "conflict");
     // The same external id in another tenant is fine: it is unique per tenant.
@@ -225,7 +360,10 @@ fn duplicate_external_id_is_a_conflict() {
     crm.scope("globex", Some(other))
         .unwrap()
         .customers()
-        .create(NewCustomer { external_id: Some("x-1".into()), ..customer("A") })
+        .create(NewCustomer {
+            external_id: Some("x-1".into()),
+            ..customer("A")
+        })
         .unwrap();
 }
 
@@ -235,25 +373,67 @@ fn roles_viewers_read_only_and_writes_need_an_actor() {
     let admin = tenant(&crm, "acme");
     let viewer = user(&crm, "acme", admin, Role::Viewer);
     let agent = user(&crm, "acme", admin, Role::Agent);
-    let c = crm.scope("acme", Some(admin)).unwrap().customers().create(customer("Ann")).unwrap();
+    let c = crm
+        .scope("acme", Some(admin))
+        .unwrap()
+        .customers()
+        .create(customer("Ann"))
+        .unwrap();
 
     let as_viewer = crm.scope("acme", Some(viewer)).unwrap();
     assert_eq!(as_viewer.customers().get(c.id).unwrap().name, "Ann");
-    assert_eq!(as_viewer.customers().create(customer("B")).unwrap_err().code(), "forbidden");
-    assert_eq!(as_viewer.tickets().create(ticket("T")).unwrap_err().code(), "forbidden");
+    assert_eq!(
+        as_viewer
+            .customers()
+            .create(customer("B"))
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+    assert_eq!(
+        as_viewer.tickets().create(ticket("T")).unwrap_err().code(),
+        "forbidden"
+    );
 
     let anonymous = crm.scope("acme", None).unwrap();
-    assert_eq!(anonymous.customers().list(&CustomerFilter::default()).unwrap().items.len(), 1);
-    assert_eq!(field(&anonymous.customers().create(customer("B")).unwrap_err()), ("invalid_input", Some("actorId")));
+    assert_eq!(
+        anonymous
+            .customers()
+            .list(&CustomerFilter::default())
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    assert_eq!(
+        field(&anonymous.customers().create(customer("B")).unwrap_err()),
+        ("invalid_input", Some("actorId"))
+    );
 
     let as_agent = crm.scope("acme", Some(agent)).unwrap();
     as_agent.customers().create(customer("B")).unwrap();
     let err = as_agent
         .users()
-        .create(NewUser { external_id: None, name: "X".into(), email: "x@acme.test".into(), role: Role::Admin, team_ids: vec![] })
+        .create(NewUser {
+            external_id: None,
+            name: "X".into(),
+            email: "x@acme.test".into(),
+            role: Role::Admin,
+            team_ids: vec![],
+        })
         .unwrap_err();
     assert_eq!(err.code(), "forbidden");
-    assert_eq!(as_agent.teams().create(NewTeam { external_id: None, name: "T".into() }).unwrap_err().code(), "forbidden");
+    assert_eq!(
+        as_agent
+            .teams()
+            .create(NewTeam {
+                external_id: None,
+                name: "T".into()
+            })
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
 }
 
 #[test]
@@ -261,8 +441,20 @@ fn users_and_teams() {
     let crm = Crm::open_in_memory().unwrap();
     let admin = tenant(&crm, "acme");
     let scope = crm.scope("acme", Some(admin)).unwrap();
-    let tier1 = scope.teams().create(NewTeam { external_id: None, name: "Tier 1".into() }).unwrap();
-    let tier2 = scope.teams().create(NewTeam { external_id: None, name: "Tier 2".into() }).unwrap();
+    let tier1 = scope
+        .teams()
+        .create(NewTeam {
+            external_id: None,
+            name: "Tier 1".into(),
+        })
+        .unwrap();
+    let tier2 = scope
+        .teams()
+        .create(NewTeam {
+            external_id: None,
+            name: "Tier 2".into(),
+        })
+        .unwrap();
     let u = scope
         .users()
         .create(NewUser {
@@ -274,24 +466,63 @@ fn users_and_teams() {
         })
         .unwrap();
     assert_eq!(u.team_ids, [tier2.id]);
-    let u = scope.teams().add_member(&TeamMember { team_id: tier1.id, user_id: u.id }).unwrap();
+    let u = scope
+        .teams()
+        .add_member(&TeamMember {
+            team_id: tier1.id,
+            user_id: u.id,
+        })
+        .unwrap();
     assert_eq!(u.team_ids, [tier1.id, tier2.id]);
     // Adding again changes nothing.
-    assert_eq!(scope.teams().add_member(&TeamMember { team_id: tier1.id, user_id: u.id }).unwrap(), u);
+    assert_eq!(
+        scope
+            .teams()
+            .add_member(&TeamMember {
+                team_id: tier1.id,
+                user_id: u.id
+            })
+            .unwrap(),
+        u
+    );
     assert_eq!(scope.users().get_by_external_id("u-9").unwrap(), u);
-    let agents = scope.users().list(&crm_core::tenancy::UserFilter { role: Some(Role::Agent), ..Default::default() }).unwrap();
-    assert_eq!(agents.items, [u.clone()]);
+    let agents = scope
+        .users()
+        .list(&crm_core::tenancy::UserFilter {
+            role: Some(Role::Agent),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(agents.items, std::slice::from_ref(&u));
     let promoted = scope
         .users()
-        .update(crm_core::tenancy::UserChanges { id: Some(u.id), role: Some(Role::Manager), ..Default::default() })
+        .update(crm_core::tenancy::UserChanges {
+            id: Some(u.id),
+            role: Some(Role::Manager),
+            ..Default::default()
+        })
         .unwrap();
     assert_eq!(promoted.role, Role::Manager);
     let err = scope
         .users()
-        .create(NewUser { external_id: None, name: "Z".into(), email: "z@acme.test".into(), role: Role::Agent, team_ids: vec![crm_core::ids::TeamId(77)] })
+        .create(NewUser {
+            external_id: None,
+            name: "Z".into(),
+            email: "z@acme.test".into(),
+            role: Role::Agent,
+            team_ids: vec![crm_core::ids::TeamId(77)],
+        })
         .unwrap_err();
     assert_eq!(field(&err), ("invalid_input", Some("teamIds[0]")));
-    assert_eq!(scope.teams().list(&PageRequest::first()).unwrap().items.len(), 2);
+    assert_eq!(
+        scope
+            .teams()
+            .list(&PageRequest::first())
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
 }
 
 #[test]
@@ -304,56 +535,230 @@ fn tenants_are_isolated_for_every_operation() {
 
     // Acme's records...
     let c = acme.customers().create(customer("Acme customer")).unwrap();
-    let l = acme.leads().create(NewLead { name: "Acme lead".into(), ..Default::default() }).unwrap();
+    let l = acme
+        .leads()
+        .create(NewLead {
+            name: "Acme lead".into(),
+            ..Default::default()
+        })
+        .unwrap();
     let p = acme.pipelines().create(pipeline()).unwrap();
     let d = acme.deals().create(deal(p.id, "Acme deal")).unwrap();
     let t = acme.tickets().create(ticket("Acme ticket")).unwrap();
-    let conv = acme.conversations().create(NewConversation { external_id: Some("cv".into()), customer_id: c.id, channel: Channel::Chat, status: None, subject: None, created_at: None }).unwrap();
-    acme.calls().create(NewCall { customer_id: Some(c.id), duration_seconds: 60, ..Default::default() }).unwrap();
-    acme.activities().create(NewActivity { external_id: None, entity_type: ActivityEntity::Lead, entity_id: l.id.0, kind: ActivityKind::Note, body: None, occurred_at: None }).unwrap();
-    acme.customers().update(CustomerChanges { id: Some(c.id), external_id: Some(Some("ext".into())), ..Default::default() }).unwrap();
+    let conv = acme
+        .conversations()
+        .create(NewConversation {
+            external_id: Some("cv".into()),
+            customer_id: c.id,
+            channel: Channel::Chat,
+            status: None,
+            subject: None,
+            created_at: None,
+        })
+        .unwrap();
+    acme.calls()
+        .create(NewCall {
+            customer_id: Some(c.id),
+            duration_seconds: 60,
+            ..Default::default()
+        })
+        .unwrap();
+    acme.activities()
+        .create(NewActivity {
+            external_id: None,
+            entity_type: ActivityEntity::Lead,
+            entity_id: l.id.0,
+            kind: ActivityKind::Note,
+            body: None,
+            occurred_at: None,
+        })
+        .unwrap();
+    acme.customers()
+        .update(CustomerChanges {
+            id: Some(c.id),
+            external_id: Some(Some("ext".into())),
+            ..Default::default()
+        })
+        .unwrap();
 
     // ...are invisible to Globex: ids are per tenant, so Globex has none of these.
     let nf = |e: Error| assert_eq!(e.code(), "not_found", "{e}");
     nf(globex.customers().get(c.id).unwrap_err());
     nf(globex.customers().get_by_external_id("ext").unwrap_err());
-    nf(globex.customers().update(CustomerChanges { id: Some(c.id), name: Some("x".into()), ..Default::default() }).unwrap_err());
+    nf(globex
+        .customers()
+        .update(CustomerChanges {
+            id: Some(c.id),
+            name: Some("x".into()),
+            ..Default::default()
+        })
+        .unwrap_err());
     nf(globex.leads().get(l.id).unwrap_err());
-    nf(globex.leads().update(LeadChanges { id: Some(l.id), score: Some(1), ..Default::default() }).unwrap_err());
+    nf(globex
+        .leads()
+        .update(LeadChanges {
+            id: Some(l.id),
+            score: Some(1),
+            ..Default::default()
+        })
+        .unwrap_err());
     nf(globex.pipelines().get(p.id).unwrap_err());
     nf(globex.deals().get(d.id).unwrap_err());
-    nf(globex.deals().update(DealChanges { id: Some(d.id), value: Some(1), ..Default::default() }).unwrap_err());
-    nf(globex.deals().move_stage(MoveStage { deal_id: d.id, stage_id: p.stages[1].id, at: None }).unwrap_err());
+    nf(globex
+        .deals()
+        .update(DealChanges {
+            id: Some(d.id),
+            value: Some(1),
+            ..Default::default()
+        })
+        .unwrap_err());
+    nf(globex
+        .deals()
+        .move_stage(MoveStage {
+            deal_id: d.id,
+            stage_id: p.stages[1].id,
+            at: None,
+        })
+        .unwrap_err());
     nf(globex.deals().stage_history(d.id).unwrap_err());
     nf(globex.tickets().get(t.id).unwrap_err());
-    nf(globex.tickets().update(TicketChanges { id: Some(t.id), status: Some(TicketStatus::Closed), ..Default::default() }).unwrap_err());
-    nf(globex.tickets().add_event(NewTicketEvent { ticket_id: t.id, kind: TicketEventKind::Comment, body: Some("hi".into()), occurred_at: None }).unwrap_err());
-    nf(globex.tickets().list_events(&TicketEventFilter { ticket_id: t.id, limit: None, cursor: None }).unwrap_err());
+    nf(globex
+        .tickets()
+        .update(TicketChanges {
+            id: Some(t.id),
+            status: Some(TicketStatus::Closed),
+            ..Default::default()
+        })
+        .unwrap_err());
+    nf(globex
+        .tickets()
+        .add_event(NewTicketEvent {
+            ticket_id: t.id,
+            kind: TicketEventKind::Comment,
+            body: Some("hi".into()),
+            occurred_at: None,
+        })
+        .unwrap_err());
+    nf(globex
+        .tickets()
+        .list_events(&TicketEventFilter {
+            ticket_id: t.id,
+            limit: None,
+            cursor: None,
+        })
+        .unwrap_err());
     nf(globex.conversations().get(conv.id).unwrap_err());
     nf(globex.conversations().get_by_external_id("cv").unwrap_err());
-    nf(globex.messages().list(&MessageFilter { conversation_id: Some(conv.id), ..Default::default() }).unwrap_err());
+    nf(globex
+        .messages()
+        .list(&MessageFilter {
+            conversation_id: Some(conv.id),
+            ..Default::default()
+        })
+        .unwrap_err());
     // References to another tenant's records are refused as input.
-    let e = globex.messages().create(NewMessage { external_id: None, conversation_id: conv.id, direction: Direction::Inbound, body: "x".into(), sent_at: None }).unwrap_err();
+    let e = globex
+        .messages()
+        .create(NewMessage {
+            external_id: None,
+            conversation_id: conv.id,
+            direction: Direction::Inbound,
+            body: "x".into(),
+            sent_at: None,
+        })
+        .unwrap_err();
     assert_eq!(field(&e), ("invalid_input", Some("conversationId")));
     let e = globex.deals().create(deal(p.id, "x")).unwrap_err();
     assert_eq!(field(&e), ("invalid_input", Some("pipelineId")));
-    let e = globex.calls().create(NewCall { customer_id: Some(c.id), duration_seconds: 1, ..Default::default() }).unwrap_err();
+    let e = globex
+        .calls()
+        .create(NewCall {
+            customer_id: Some(c.id),
+            duration_seconds: 1,
+            ..Default::default()
+        })
+        .unwrap_err();
     assert_eq!(field(&e), ("invalid_input", Some("customerId")));
-    let e = globex.activities().create(NewActivity { external_id: None, entity_type: ActivityEntity::Lead, entity_id: l.id.0, kind: ActivityKind::Note, body: None, occurred_at: None }).unwrap_err();
+    let e = globex
+        .activities()
+        .create(NewActivity {
+            external_id: None,
+            entity_type: ActivityEntity::Lead,
+            entity_id: l.id.0,
+            kind: ActivityKind::Note,
+            body: None,
+            occurred_at: None,
+        })
+        .unwrap_err();
     assert_eq!(field(&e), ("invalid_input", Some("entityId")));
     // Lists and the audit log show nothing of Acme.
-    assert!(globex.customers().list(&CustomerFilter::default()).unwrap().items.is_empty());
-    assert!(globex.leads().list(&LeadFilter::default()).unwrap().items.is_empty());
-    assert!(globex.deals().list(&DealFilter::default()).unwrap().items.is_empty());
-    assert!(globex.tickets().list(&TicketFilter::default()).unwrap().items.is_empty());
-    assert!(globex.calls().list(&CallFilter::default()).unwrap().items.is_empty());
-    assert!(globex.activities().list(&ActivityFilter::default()).unwrap().items.is_empty());
-    assert!(globex.pipelines().list(&PageRequest::first()).unwrap().items.is_empty());
+    assert!(
+        globex
+            .customers()
+            .list(&CustomerFilter::default())
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        globex
+            .leads()
+            .list(&LeadFilter::default())
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        globex
+            .deals()
+            .list(&DealFilter::default())
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        globex
+            .tickets()
+            .list(&TicketFilter::default())
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        globex
+            .calls()
+            .list(&CallFilter::default())
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        globex
+            .activities()
+            .list(&ActivityFilter::default())
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        globex
+            .pipelines()
+            .list(&PageRequest::first())
+            .unwrap()
+            .items
+            .is_empty()
+    );
     let audit = globex.audit().list(&AuditFilter::default()).unwrap();
-    assert!(audit.items.iter().all(|e| e.action == "tenants.create"), "{audit:?}");
+    assert!(
+        audit.items.iter().all(|e| e.action == "tenants.create"),
+        "{audit:?}"
+    );
     // An actor of another tenant cannot act here: Acme's users are not Globex's.
     let acme_agent = user(&crm, "acme", a, Role::Agent);
-    assert_eq!(crm.scope("globex", Some(acme_agent)).unwrap_err().code(), "not_found");
+    assert_eq!(
+        crm.scope("globex", Some(acme_agent)).unwrap_err().code(),
+        "not_found"
+    );
     assert_eq!(crm.scope("initech", None).unwrap_err().code(), "not_found");
     // Acme's records are untouched.
     assert_eq!(acme.customers().get(c.id).unwrap().name, "Acme customer");
@@ -367,50 +772,158 @@ fn deals_move_through_stages_with_history() {
     let p = scope.pipelines().create(pipeline()).unwrap();
     let [prospecting, engaging, won, lost] = [0, 1, 2, 3].map(|i| p.stages[i].id);
     let at = |s: &str| Some(s.parse().unwrap());
-    let d = scope.deals().create(NewDeal { created_at: at("2025-01-01T00:00:00Z"), ..deal(p.id, "Big one") }).unwrap();
-    assert_eq!((d.stage_id, d.status, d.currency.as_str()), (prospecting, DealStatus::Open, "USD"));
-    let err = scope.deals().move_stage(MoveStage { deal_id: d.id, stage_id: engaging, at: at("2024-12-31T00:00:00Z") }).unwrap_err();
+    let d = scope
+        .deals()
+        .create(NewDeal {
+            created_at: at("2025-01-01T00:00:00Z"),
+            ..deal(p.id, "Big one")
+        })
+        .unwrap();
+    assert_eq!(
+        (d.stage_id, d.status, d.currency.as_str()),
+        (prospecting, DealStatus::Open, "USD")
+    );
+    let err = scope
+        .deals()
+        .move_stage(MoveStage {
+            deal_id: d.id,
+            stage_id: engaging,
+            at: at("2024-12-31T00:00:00Z"),
+        })
+        .unwrap_err();
     assert_eq!(field(&err), ("invalid_input", Some("at")));
-    let d = scope.deals().move_stage(MoveStage { deal_id: d.id, stage_id: engaging, at: at("2025-01-02T00:00:00Z") }).unwrap();
+    let d = scope
+        .deals()
+        .move_stage(MoveStage {
+            deal_id: d.id,
+            stage_id: engaging,
+            at: at("2025-01-02T00:00:00Z"),
+        })
+        .unwrap();
     assert_eq!(d.status, DealStatus::Open);
-    let d = scope.deals().move_stage(MoveStage { deal_id: d.id, stage_id: won, at: at("2025-02-03T00:00:00Z") }).unwrap();
+    let d = scope
+        .deals()
+        .move_stage(MoveStage {
+            deal_id: d.id,
+            stage_id: won,
+            at: at("2025-02-03T00:00:00Z"),
+        })
+        .unwrap();
     assert_eq!(d.status, DealStatus::Won);
     assert_eq!(d.closed_at, at("2025-02-03T00:00:00Z"));
-    let err = scope.deals().move_stage(MoveStage { deal_id: d.id, stage_id: won, at: None }).unwrap_err();
+    let err = scope
+        .deals()
+        .move_stage(MoveStage {
+            deal_id: d.id,
+            stage_id: won,
+            at: None,
+        })
+        .unwrap_err();
     assert_eq!(err.code(), "conflict");
-    let d = scope.deals().move_stage(MoveStage { deal_id: d.id, stage_id: lost, at: at("2025-02-04T00:00:00Z") }).unwrap();
-    assert_eq!((d.status, d.closed_at), (DealStatus::Lost, at("2025-02-04T00:00:00Z")));
+    let d = scope
+        .deals()
+        .move_stage(MoveStage {
+            deal_id: d.id,
+            stage_id: lost,
+            at: at("2025-02-04T00:00:00Z"),
+        })
+        .unwrap();
+    assert_eq!(
+        (d.status, d.closed_at),
+        (DealStatus::Lost, at("2025-02-04T00:00:00Z"))
+    );
     // Reopening clears the close date.
-    let d = scope.deals().move_stage(MoveStage { deal_id: d.id, stage_id: engaging, at: None }).unwrap();
+    let d = scope
+        .deals()
+        .move_stage(MoveStage {
+            deal_id: d.id,
+            stage_id: engaging,
+            at: None,
+        })
+        .unwrap();
     assert_eq!((d.status, d.closed_at), (DealStatus::Open, None));
 
     let history = scope.deals().stage_history(d.id).unwrap();
-    let moves: Vec<_> = history.iter().map(|h| (h.from_stage_id, h.to_stage_id)).collect();
-    assert_eq!(moves, [
-        (None, prospecting),
-        (Some(prospecting), engaging),
-        (Some(engaging), won),
-        (Some(won), lost),
-        (Some(lost), engaging)
-    ]);
+    let moves: Vec<_> = history
+        .iter()
+        .map(|h| (h.from_stage_id, h.to_stage_id))
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            (None, prospecting),
+            (Some(prospecting), engaging),
+            (Some(engaging), won),
+            (Some(won), lost),
+            (Some(lost), engaging)
+        ]
+    );
     let activities = scope
         .activities()
-        .list(&ActivityFilter { entity_type: Some(ActivityEntity::Deal), entity_id: Some(d.id.0), ..Default::default() })
+        .list(&ActivityFilter {
+            entity_type: Some(ActivityEntity::Deal),
+            entity_id: Some(d.id.0),
+            ..Default::default()
+        })
         .unwrap();
     assert_eq!(activities.items.len(), 4);
-    assert!(activities.items.iter().all(|a| a.kind == ActivityKind::StageChange));
-    assert_eq!(activities.items[3].body.as_deref(), Some("Prospecting → Engaging"));
+    assert!(
+        activities
+            .items
+            .iter()
+            .all(|a| a.kind == ActivityKind::StageChange)
+    );
+    assert_eq!(
+        activities.items[3].body.as_deref(),
+        Some("Prospecting → Engaging")
+    );
 
     // A stage of another pipeline is refused, and so is a deal of another tenant's pipeline.
-    let other = scope.pipelines().create(NewPipeline { name: "Renewals".into(), ..pipeline() }).unwrap();
-    let err = scope.deals().move_stage(MoveStage { deal_id: d.id, stage_id: other.stages[0].id, at: None }).unwrap_err();
+    let other = scope
+        .pipelines()
+        .create(NewPipeline {
+            name: "Renewals".into(),
+            ..pipeline()
+        })
+        .unwrap();
+    let err = scope
+        .deals()
+        .move_stage(MoveStage {
+            deal_id: d.id,
+            stage_id: other.stages[0].id,
+            at: None,
+        })
+        .unwrap_err();
     assert_eq!(field(&err), ("invalid_input", Some("stageId")));
-    assert_eq!(scope.deals().move_stage(MoveStage { deal_id: DealId(99), stage_id: won, at: None }).unwrap_err().code(), "not_found");
+    assert_eq!(
+        scope
+            .deals()
+            .move_stage(MoveStage {
+                deal_id: DealId(99),
+                stage_id: won,
+                at: None
+            })
+            .unwrap_err()
+            .code(),
+        "not_found"
+    );
     // Creating straight into a won stage closes the deal at once.
-    let closed = scope.deals().create(NewDeal { stage_id: Some(won), ..deal(p.id, "Done") }).unwrap();
+    let closed = scope
+        .deals()
+        .create(NewDeal {
+            stage_id: Some(won),
+            ..deal(p.id, "Done")
+        })
+        .unwrap();
     assert_eq!(closed.status, DealStatus::Won);
     assert_eq!(closed.closed_at, Some(closed.created_at));
-    let won_deals = scope.deals().list(&DealFilter { status: Some(DealStatus::Won), ..Default::default() }).unwrap();
+    let won_deals = scope
+        .deals()
+        .list(&DealFilter {
+            status: Some(DealStatus::Won),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(won_deals.items, [closed]);
 }
 
@@ -421,21 +934,48 @@ fn pipelines_are_validated() {
     let scope = crm.scope("acme", Some(admin)).unwrap();
     let mut p = pipeline();
     p.stages.retain(|s| s.kind != StageKind::Open);
-    assert_eq!(field(&scope.pipelines().create(p).unwrap_err()), ("invalid_input", Some("stages")));
+    assert_eq!(
+        field(&scope.pipelines().create(p).unwrap_err()),
+        ("invalid_input", Some("stages"))
+    );
     let mut p = pipeline();
     p.stages[1].probability = 120;
-    assert_eq!(field(&scope.pipelines().create(p).unwrap_err()), ("invalid_input", Some("stages[1].probability")));
+    assert_eq!(
+        field(&scope.pipelines().create(p).unwrap_err()),
+        ("invalid_input", Some("stages[1].probability"))
+    );
     let mut p = pipeline();
     p.stages[2].position = Some(0);
-    assert_eq!(field(&scope.pipelines().create(p).unwrap_err()), ("invalid_input", Some("stages[2].position")));
+    assert_eq!(
+        field(&scope.pipelines().create(p).unwrap_err()),
+        ("invalid_input", Some("stages[2].position"))
+    );
     assert_eq!(count(&crm, "pipelines"), 0);
     assert_eq!(count(&crm, "stages"), 0);
-    let err = scope.deals().create(NewDeal { value: -1, ..deal(crm_core::ids::PipelineId(1), "x") }).unwrap_err();
+    let err = scope
+        .deals()
+        .create(NewDeal {
+            value: -1,
+            ..deal(crm_core::ids::PipelineId(1), "x")
+        })
+        .unwrap_err();
     assert_eq!(field(&err), ("invalid_input", Some("pipelineId")));
     let p = scope.pipelines().create(pipeline()).unwrap();
-    let err = scope.deals().create(NewDeal { value: -1, ..deal(p.id, "x") }).unwrap_err();
+    let err = scope
+        .deals()
+        .create(NewDeal {
+            value: -1,
+            ..deal(p.id, "x")
+        })
+        .unwrap_err();
     assert_eq!(field(&err), ("invalid_input", Some("value")));
-    let err = scope.deals().create(NewDeal { currency: "dollars".into(), ..deal(p.id, "x") }).unwrap_err();
+    let err = scope
+        .deals()
+        .create(NewDeal {
+            currency: "dollars".into(),
+            ..deal(p.id, "x")
+        })
+        .unwrap_err();
     assert_eq!(field(&err), ("invalid_input", Some("currency")));
 }
 
@@ -456,8 +996,14 @@ fn tickets_record_their_events_and_touch_the_customer() {
             ..ticket("Printer on fire")
         })
         .unwrap();
-    assert_eq!((t.status, t.priority), (TicketStatus::Open, Priority::Normal));
-    assert_eq!(scope.customers().get(c.id).unwrap().last_contact_at, Some(t.created_at));
+    assert_eq!(
+        (t.status, t.priority),
+        (TicketStatus::Open, Priority::Normal)
+    );
+    assert_eq!(
+        scope.customers().get(c.id).unwrap().last_contact_at,
+        Some(t.created_at)
+    );
 
     let t = scope
         .tickets()
@@ -471,17 +1017,32 @@ fn tickets_record_their_events_and_touch_the_customer() {
         .unwrap();
     scope
         .tickets()
-        .add_event(NewTicketEvent { ticket_id: t.id, kind: TicketEventKind::Comment, body: Some("On it 🔥".into()), occurred_at: None })
+        .add_event(NewTicketEvent {
+            ticket_id: t.id,
+            kind: TicketEventKind::Comment,
+            body: Some("On it 🔥".into()),
+            occurred_at: None,
+        })
         .unwrap();
-    let events = scope.tickets().list_events(&TicketEventFilter { ticket_id: t.id, limit: None, cursor: None }).unwrap();
+    let events = scope
+        .tickets()
+        .list_events(&TicketEventFilter {
+            ticket_id: t.id,
+            limit: None,
+            cursor: None,
+        })
+        .unwrap();
     let kinds: Vec<_> = events.items.iter().map(|e| e.kind).collect();
-    assert_eq!(kinds, [
-        TicketEventKind::Comment,
-        TicketEventKind::Assigned,
-        TicketEventKind::PriorityChanged,
-        TicketEventKind::StatusChanged,
-        TicketEventKind::Created
-    ]);
+    assert_eq!(
+        kinds,
+        [
+            TicketEventKind::Comment,
+            TicketEventKind::Assigned,
+            TicketEventKind::PriorityChanged,
+            TicketEventKind::StatusChanged,
+            TicketEventKind::Created
+        ]
+    );
     assert!(events.items.iter().all(|e| e.actor_id == Some(agent)));
     assert_eq!(events.items[3].body.as_deref(), Some("open → pending"));
     assert!(scope.customers().get(c.id).unwrap().last_contact_at > Some(t.created_at));
@@ -489,15 +1050,31 @@ fn tickets_record_their_events_and_touch_the_customer() {
     // Only people's words may be added by hand.
     let err = scope
         .tickets()
-        .add_event(NewTicketEvent { ticket_id: t.id, kind: TicketEventKind::Linked, body: Some("x".into()), occurred_at: None })
+        .add_event(NewTicketEvent {
+            ticket_id: t.id,
+            kind: TicketEventKind::Linked,
+            body: Some("x".into()),
+            occurred_at: None,
+        })
         .unwrap_err();
     assert_eq!(field(&err), ("invalid_input", Some("kind")));
     let err = scope
         .tickets()
-        .add_event(NewTicketEvent { ticket_id: TicketId(404), kind: TicketEventKind::Note, body: Some("x".into()), occurred_at: None })
+        .add_event(NewTicketEvent {
+            ticket_id: TicketId(404),
+            kind: TicketEventKind::Note,
+            body: Some("x".into()),
+            occurred_at: None,
+        })
         .unwrap_err();
     assert_eq!(err.code(), "not_found");
-    let urgent = scope.tickets().list(&TicketFilter { priority: Some(Priority::Urgent), ..Default::default() }).unwrap();
+    let urgent = scope
+        .tickets()
+        .list(&TicketFilter {
+            priority: Some(Priority::Urgent),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(urgent.items, [t]);
 }
 
@@ -507,8 +1084,26 @@ fn conversations_messages_calls_and_activities() {
     let admin = tenant(&crm, "acme");
     let scope = crm.scope("acme", Some(admin)).unwrap();
     let c = scope.customers().create(customer("Ann")).unwrap();
-    let lead = scope.leads().create(NewLead { name: "Ann".into(), customer_id: Some(c.id), status: Some(LeadStatus::Contacted), ..Default::default() }).unwrap();
-    let conv = scope.conversations().create(NewConversation { external_id: None, customer_id: c.id, channel: Channel::Chat, status: None, subject: Some("Hello".into()), created_at: None }).unwrap();
+    let lead = scope
+        .leads()
+        .create(NewLead {
+            name: "Ann".into(),
+            customer_id: Some(c.id),
+            status: Some(LeadStatus::Contacted),
+            ..Default::default()
+        })
+        .unwrap();
+    let conv = scope
+        .conversations()
+        .create(NewConversation {
+            external_id: None,
+            customer_id: c.id,
+            channel: Channel::Chat,
+            status: None,
+            subject: Some("Hello".into()),
+            created_at: None,
+        })
+        .unwrap();
     let sent: Vec<_> = (0..3)
         .map(|i| {
             scope
@@ -516,35 +1111,123 @@ fn conversations_messages_calls_and_activities() {
                 .create(NewMessage {
                     external_id: None,
                     conversation_id: conv.id,
-                    direction: if i % 2 == 0 { Direction::Inbound } else { Direction::Outbound },
+                    direction: if i % 2 == 0 {
+                        Direction::Inbound
+                    } else {
+                        Direction::Outbound
+                    },
                     body: format!("message {i} — ✓"),
                     sent_at: Some(format!("2025-03-0{}T12:00:00Z", i + 1).parse().unwrap()),
                 })
                 .unwrap()
         })
         .collect();
-    let listed = scope.messages().list(&MessageFilter { conversation_id: Some(conv.id), ..Default::default() }).unwrap();
+    let listed = scope
+        .messages()
+        .list(&MessageFilter {
+            conversation_id: Some(conv.id),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(listed.items, sent.iter().rev().cloned().collect::<Vec<_>>());
-    assert_eq!(scope.customers().get(c.id).unwrap().last_contact_at, Some(sent[2].sent_at));
-    let err = scope.messages().create(NewMessage { external_id: None, conversation_id: conv.id, direction: Direction::Inbound, body: "   ".into(), sent_at: None }).unwrap_err();
+    assert_eq!(
+        scope.customers().get(c.id).unwrap().last_contact_at,
+        Some(sent[2].sent_at)
+    );
+    let err = scope
+        .messages()
+        .create(NewMessage {
+            external_id: None,
+            conversation_id: conv.id,
+            direction: Direction::Inbound,
+            body: "   ".into(),
+            sent_at: None,
+        })
+        .unwrap_err();
     assert_eq!(field(&err), ("invalid_input", Some("body")));
 
-    let call = scope.calls().create(NewCall { lead_id: Some(lead.id), duration_seconds: 300, outcome: Some("voicemail".into()), ..Default::default() }).unwrap();
-    assert_eq!(scope.calls().list(&CallFilter { lead_id: Some(lead.id), ..Default::default() }).unwrap().items, [call]);
-    let err = scope.calls().create(NewCall { duration_seconds: 300, ..Default::default() }).unwrap_err();
+    let call = scope
+        .calls()
+        .create(NewCall {
+            lead_id: Some(lead.id),
+            duration_seconds: 300,
+            outcome: Some("voicemail".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        scope
+            .calls()
+            .list(&CallFilter {
+                lead_id: Some(lead.id),
+                ..Default::default()
+            })
+            .unwrap()
+            .items,
+        [call]
+    );
+    let err = scope
+        .calls()
+        .create(NewCall {
+            duration_seconds: 300,
+            ..Default::default()
+        })
+        .unwrap_err();
     assert_eq!(field(&err), ("invalid_input", Some("customerId")));
-    let err = scope.calls().create(NewCall { customer_id: Some(c.id), duration_seconds: -5, ..Default::default() }).unwrap_err();
+    let err = scope
+        .calls()
+        .create(NewCall {
+            customer_id: Some(c.id),
+            duration_seconds: -5,
+            ..Default::default()
+        })
+        .unwrap_err();
     assert_eq!(field(&err), ("invalid_input", Some("durationSeconds")));
 
-    let note = scope.activities().create(NewActivity { external_id: None, entity_type: ActivityEntity::Lead, entity_id: lead.id.0, kind: ActivityKind::Meeting, body: Some("Demo".into()), occurred_at: None }).unwrap();
+    let note = scope
+        .activities()
+        .create(NewActivity {
+            external_id: None,
+            entity_type: ActivityEntity::Lead,
+            entity_id: lead.id.0,
+            kind: ActivityKind::Meeting,
+            body: Some("Demo".into()),
+            occurred_at: None,
+        })
+        .unwrap();
     assert_eq!(note.actor_id, Some(admin));
-    let err = scope.activities().create(NewActivity { external_id: None, entity_type: ActivityEntity::Deal, entity_id: lead.id.0, kind: ActivityKind::Note, body: None, occurred_at: None }).unwrap_err();
+    let err = scope
+        .activities()
+        .create(NewActivity {
+            external_id: None,
+            entity_type: ActivityEntity::Deal,
+            entity_id: lead.id.0,
+            kind: ActivityKind::Note,
+            body: None,
+            occurred_at: None,
+        })
+        .unwrap_err();
     assert_eq!(field(&err), ("invalid_input", Some("entityId")));
-    let err = scope.activities().list(&ActivityFilter { entity_id: Some(1), ..Default::default() }).unwrap_err();
+    let err = scope
+        .activities()
+        .list(&ActivityFilter {
+            entity_id: Some(1),
+            ..Default::default()
+        })
+        .unwrap_err();
     assert_eq!(field(&err), ("invalid_input", Some("entityType")));
-    let leads = scope.leads().list(&LeadFilter { customer_id: Some(c.id), ..Default::default() }).unwrap();
+    let leads = scope
+        .leads()
+        .list(&LeadFilter {
+            customer_id: Some(c.id),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(leads.items, [lead]);
-    assert_eq!(scope.leads().get(LeadId(2)).unwrap_err().code(), "not_found");
+    assert_eq!(
+        scope.leads().get(LeadId(2)).unwrap_err().code(),
+        "not_found"
+    );
 }
 
 #[test]
@@ -560,8 +1243,19 @@ fn pages_walk_forward_backward_and_from_the_end() {
             Ok(())
         })
         .unwrap();
-    let names = |p: &crm_core::Page<crm_core::customers::Customer>| p.items.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
-    let list = |cursor: Option<String>| scope.customers().list(&CustomerFilter { limit: Some(10), cursor, ..Default::default() }).unwrap();
+    let names = |p: &crm_core::Page<crm_core::customers::Customer>| {
+        p.items.iter().map(|c| c.name.clone()).collect::<Vec<_>>()
+    };
+    let list = |cursor: Option<String>| {
+        scope
+            .customers()
+            .list(&CustomerFilter {
+                limit: Some(10),
+                cursor,
+                ..Default::default()
+            })
+            .unwrap()
+    };
 
     let p1 = list(None);
     assert_eq!(names(&p1)[0], "C22");
@@ -579,11 +1273,18 @@ fn pages_walk_forward_backward_and_from_the_end() {
     let back = list(p2.prev_cursor.clone());
     assert_eq!(names(&back)[0], "C22");
     // The last page, straight away.
-    let last = scope.customers().list(&CustomerFilter { limit: Some(10), cursor: PageRequest::last("customers", None).cursor, ..Default::default() }).unwrap();
-    assert_eq!(names(&last).last().map(String::as_str), Some("C00"));
-    assert_eq!(last.items.len(), 10);
-    assert!(last.next_cursor.is_none());
-    assert!(last.prev_cursor.is_some());
+    let oldest = scope
+        .customers()
+        .list(&CustomerFilter {
+            limit: Some(10),
+            cursor: PageRequest::last("customers", None).cursor,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(names(&oldest).last().map(String::as_str), Some("C00"));
+    assert_eq!(oldest.items.len(), 10);
+    assert!(oldest.next_cursor.is_none());
+    assert!(oldest.prev_cursor.is_some());
 }
 
 #[test]
@@ -591,7 +1292,11 @@ fn a_failed_batch_writes_nothing_even_if_the_closure_carries_on() {
     let crm = Crm::open_in_memory().unwrap();
     let admin = tenant(&crm, "acme");
     let scope = crm.scope("acme", Some(admin)).unwrap();
-    let before = (count(&crm, "customers"), count(&crm, "audit_log"), count(&crm, "change_feed"));
+    let before = (
+        count(&crm, "customers"),
+        count(&crm, "audit_log"),
+        count(&crm, "change_feed"),
+    );
     let result = scope.batch(|b| {
         b.create_customer(customer("One"))?;
         let _ignored = b.create_customer(customer(""));
@@ -599,9 +1304,19 @@ fn a_failed_batch_writes_nothing_even_if_the_closure_carries_on() {
         Ok(())
     });
     assert_eq!(result.unwrap_err().code(), "conflict");
-    assert_eq!((count(&crm, "customers"), count(&crm, "audit_log"), count(&crm, "change_feed")), before);
+    assert_eq!(
+        (
+            count(&crm, "customers"),
+            count(&crm, "audit_log"),
+            count(&crm, "change_feed")
+        ),
+        before
+    );
     // Ids were not consumed by the rolled-back batch.
-    assert_eq!(scope.customers().create(customer("Next")).unwrap().id, CustomerId(1));
+    assert_eq!(
+        scope.customers().create(customer("Next")).unwrap().id,
+        CustomerId(1)
+    );
 }
 
 #[test]
@@ -612,12 +1327,24 @@ fn tenant_keys_and_regions_are_checked() {
             tenant_id: key.into(),
             name: "T".into(),
             default_region: region.map(Into::into),
-            admin: crm_core::tenancy::NewAdmin { name: "A".into(), email: "a@t.test".into() },
+            admin: crm_core::tenancy::NewAdmin {
+                name: "A".into(),
+                email: "a@t.test".into(),
+            },
         })
     };
-    assert_eq!(field(&mk("Acme!", None).unwrap_err()), ("invalid_input", Some("tenantId")));
-    assert_eq!(field(&mk("", None).unwrap_err()), ("invalid_input", Some("tenantId")));
-    assert_eq!(field(&mk("acme", Some("USA")).unwrap_err()), ("invalid_input", Some("defaultRegion")));
+    assert_eq!(
+        field(&mk("Acme!", None).unwrap_err()),
+        ("invalid_input", Some("tenantId"))
+    );
+    assert_eq!(
+        field(&mk("", None).unwrap_err()),
+        ("invalid_input", Some("tenantId"))
+    );
+    assert_eq!(
+        field(&mk("acme", Some("USA")).unwrap_err()),
+        ("invalid_input", Some("defaultRegion"))
+    );
     let t = mk("acme", Some("de")).unwrap();
     assert_eq!(t.tenant.default_region, "DE");
     assert_eq!(t.admin.role, Role::Admin);

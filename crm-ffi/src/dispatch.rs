@@ -19,16 +19,25 @@ pub struct Failure {
 
 impl Failure {
     fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Failure { code, message: message.into(), field: None }
+        Failure {
+            code,
+            message: message.into(),
+            field: None,
+        }
     }
 
     fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         let field = field.into();
         let message = message.into();
-        Failure { code: "invalid_input", message: format!("{field}: {message}"), field: Some(field) }
+        Failure {
+            code: "invalid_input",
+            message: format!("{field}: {message}"),
+            field: Some(field),
+        }
     }
 
     /// The response object for this failure.
+    #[must_use]
     pub fn to_json(&self) -> Value {
         let mut error = json!({"code": self.code, "message": self.message});
         if let Some(field) = &self.field {
@@ -40,7 +49,11 @@ impl Failure {
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
-        Failure { code: e.code(), message: e.to_string(), field: e.field().map(str::to_owned) }
+        Failure {
+            code: e.code(),
+            message: e.to_string(),
+            field: e.field().map(str::to_owned),
+        }
     }
 }
 
@@ -62,10 +75,17 @@ struct Request {
 }
 
 fn parse(request: &str) -> Result<Request, Failure> {
-    let value: Value = serde_json::from_str(request)
-        .map_err(|e| Failure::new("invalid_request", format!("the request is not valid JSON: {e}")))?;
+    let value: Value = serde_json::from_str(request).map_err(|e| {
+        Failure::new(
+            "invalid_request",
+            format!("the request is not valid JSON: {e}"),
+        )
+    })?;
     let Value::Object(mut object) = value else {
-        return Err(Failure::new("invalid_request", "the request must be a JSON object"));
+        return Err(Failure::new(
+            "invalid_request",
+            "the request must be a JSON object",
+        ));
     };
     let method = match object.remove("method") {
         Some(Value::String(m)) => m,
@@ -79,7 +99,11 @@ fn parse(request: &str) -> Result<Request, Failure> {
     };
     let actor_id = match object.remove("actorId") {
         None | Some(Value::Null) => None,
-        Some(v) => Some(UserId(v.as_i64().ok_or_else(|| Failure::invalid("actorId", "must be an integer"))?)),
+        Some(v) => {
+            Some(UserId(v.as_i64().ok_or_else(|| {
+                Failure::invalid("actorId", "must be an integer")
+            })?))
+        }
     };
     let params = match object.remove("params") {
         None | Some(Value::Null) => Value::Object(Map::new()),
@@ -87,9 +111,17 @@ fn parse(request: &str) -> Result<Request, Failure> {
         Some(_) => return Err(Failure::invalid("params", "must be an object")),
     };
     if let Some(unknown) = object.keys().next() {
-        return Err(Failure::new("invalid_request", format!("unknown request field {unknown:?}")));
+        return Err(Failure::new(
+            "invalid_request",
+            format!("unknown request field {unknown:?}"),
+        ));
     }
-    Ok(Request { method, tenant_id, actor_id, params })
+    Ok(Request {
+        method,
+        tenant_id,
+        actor_id,
+        params,
+    })
 }
 
 /// Deserializes `params` into `T`; a mismatch names the JSON path at fault.
@@ -98,7 +130,9 @@ fn params<T: DeserializeOwned>(params: Value) -> Result<T, Failure> {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
         // A missing field is reported against the enclosing object; name the field itself.
-        let missing = inner.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
+        let missing = inner
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next());
         let field = match (missing, path.as_str()) {
             (Some(name), ".") => name.to_owned(),
             (Some(name), _) => format!("{path}.{name}"),
@@ -111,7 +145,8 @@ fn params<T: DeserializeOwned>(params: Value) -> Result<T, Failure> {
 }
 
 fn ok<T: Serialize>(value: T) -> Result<Value, Failure> {
-    serde_json::to_value(value).map_err(|e| Failure::new("internal", format!("cannot serialize the result: {e}")))
+    serde_json::to_value(value)
+        .map_err(|e| Failure::new("internal", format!("cannot serialize the result: {e}")))
 }
 
 /// `{"id": n}` or `{"externalId": s}`.
@@ -129,9 +164,18 @@ enum Key {
 
 fn key(value: Value) -> Result<Key, Failure> {
     match params::<Get>(value)? {
-        Get { id: Some(id), external_id: None } => Ok(Key::Id(id)),
-        Get { id: None, external_id: Some(e) } => Ok(Key::External(e)),
-        _ => Err(Failure::invalid("id", "give exactly one of id and externalId")),
+        Get {
+            id: Some(id),
+            external_id: None,
+        } => Ok(Key::Id(id)),
+        Get {
+            id: None,
+            external_id: Some(e),
+        } => Ok(Key::External(e)),
+        _ => Err(Failure::invalid(
+            "id",
+            "give exactly one of id and externalId",
+        )),
     }
 }
 
@@ -151,7 +195,12 @@ fn run(crm: &Crm, request: &str) -> Result<Value, Failure> {
             params::<Map<String, Value>>(p.clone())?
                 .keys()
                 .next()
-                .map_or(Ok(()), |k| Err(Failure::invalid(k.clone(), "tenants.list takes no parameters")))?;
+                .map_or(Ok(()), |k| {
+                    Err(Failure::invalid(
+                        k.clone(),
+                        "tenants.list takes no parameters",
+                    ))
+                })?;
             return ok(json!({"items": crm.list_tenants()?}));
         }
         _ => {}
@@ -160,13 +209,19 @@ fn run(crm: &Crm, request: &str) -> Result<Value, Failure> {
     // The scope is resolved only for a known method, so a misspelt method is `unknown_method`
     // whatever else the request holds.
     let scope = || -> Result<Scope<'_>, Failure> {
-        let tenant = tenant.as_deref().ok_or_else(|| Failure::invalid("tenantId", "required"))?;
+        let tenant = tenant
+            .as_deref()
+            .ok_or_else(|| Failure::invalid("tenantId", "required"))?;
         Ok(crm.scope(tenant, actor)?)
     };
     scoped(scope, &request.method, p)
 }
 
-fn scoped<'c>(s: impl Fn() -> Result<Scope<'c>, Failure>, method: &str, p: Value) -> Result<Value, Failure> {
+fn scoped<'c>(
+    s: impl Fn() -> Result<Scope<'c>, Failure>,
+    method: &str,
+    p: Value,
+) -> Result<Value, Failure> {
     match method {
         "users.create" => ok(s()?.users().create(params(p)?)?),
         "users.get" => match key(p)? {
@@ -206,7 +261,9 @@ fn scoped<'c>(s: impl Fn() -> Result<Scope<'c>, Failure>, method: &str, p: Value
         "deals.update" => ok(s()?.deals().update(params(p)?)?),
         "deals.list" => ok(s()?.deals().list(&params(p)?)?),
         "deals.moveStage" => ok(s()?.deals().move_stage(params(p)?)?),
-        "deals.stageHistory" => ok(json!({"items": s()?.deals().stage_history(params::<DealRef>(p)?.deal_id)?})),
+        "deals.stageHistory" => {
+            ok(json!({"items": s()?.deals().stage_history(params::<DealRef>(p)?.deal_id)?}))
+        }
         "tickets.create" => ok(s()?.tickets().create(params(p)?)?),
         "tickets.get" => match key(p)? {
             Key::Id(id) => ok(s()?.tickets().get(TicketId(id))?),
@@ -229,6 +286,9 @@ fn scoped<'c>(s: impl Fn() -> Result<Scope<'c>, Failure>, method: &str, p: Value
         "activities.create" => ok(s()?.activities().create(params(p)?)?),
         "activities.list" => ok(s()?.activities().list(&params(p)?)?),
         "audit.list" => ok(s()?.audit().list(&params(p)?)?),
-        other => Err(Failure::new("unknown_method", format!("unknown method {other:?}"))),
+        other => Err(Failure::new(
+            "unknown_method",
+            format!("unknown method {other:?}"),
+        )),
     }
 }

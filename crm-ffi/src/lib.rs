@@ -10,7 +10,6 @@ use crm_core::Crm;
 use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-
 /// The crate version, as `crm_version` returns it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -47,7 +46,9 @@ unsafe fn read_str<'a>(s: *const c_char, what: &str) -> Result<&'a str, String> 
         return Err(format!("{what} is NULL"));
     }
     // SAFETY: the caller guarantees a NUL-terminated string.
-    unsafe { CStr::from_ptr(s) }.to_str().map_err(|_| format!("{what} is not valid UTF-8"))
+    unsafe { CStr::from_ptr(s) }
+        .to_str()
+        .map_err(|_| format!("{what} is not valid UTF-8"))
 }
 
 /// Opens (creating and migrating if needed) the database at `path`; `":memory:"` opens a private
@@ -68,29 +69,51 @@ pub unsafe extern "C" fn crm_open(
     out: *mut *mut CrmHandle,
     error_out: *mut *mut c_char,
 ) -> i32 {
-    let result = catch_unwind(AssertUnwindSafe(|| -> Result<Box<CrmHandle>, (i32, String)> {
-        if out.is_null() {
-            return Err((CRM_ERR_INVALID, error_json("invalid_request", "out is NULL")));
-        }
-        // SAFETY: forwarded from the caller.
-        let path = unsafe { read_str(path, "path") }.map_err(|m| (CRM_ERR_INVALID, error_json("invalid_request", &m)))?;
-        if !options_json.is_null() {
-            // SAFETY: forwarded from the caller.
-            let options =
-                unsafe { read_str(options_json, "options_json") }.map_err(|m| (CRM_ERR_INVALID, error_json("invalid_request", &m)))?;
-            match serde_json::from_str::<serde_json::Value>(options) {
-                Ok(serde_json::Value::Object(o)) if o.is_empty() => {}
-                Ok(serde_json::Value::Object(o)) => {
-                    let key = o.keys().next().cloned().unwrap_or_default();
-                    return Err((CRM_ERR_INVALID, error_json("invalid_input", &format!("{key}: unknown option"))));
-                }
-                _ => return Err((CRM_ERR_INVALID, error_json("invalid_request", "options_json must be a JSON object"))),
+    let result = catch_unwind(AssertUnwindSafe(
+        || -> Result<Box<CrmHandle>, (i32, String)> {
+            if out.is_null() {
+                return Err((
+                    CRM_ERR_INVALID,
+                    error_json("invalid_request", "out is NULL"),
+                ));
             }
-        }
-        let crm = if path == ":memory:" { Crm::open_in_memory() } else { Crm::open(path) };
-        crm.map(|crm| Box::new(CrmHandle { crm }))
-            .map_err(|e| (CRM_ERR_STORAGE, dispatch::Failure::from(e).to_json().to_string()))
-    }));
+            // SAFETY: forwarded from the caller.
+            let path = unsafe { read_str(path, "path") }
+                .map_err(|m| (CRM_ERR_INVALID, error_json("invalid_request", &m)))?;
+            if !options_json.is_null() {
+                // SAFETY: forwarded from the caller.
+                let options = unsafe { read_str(options_json, "options_json") }
+                    .map_err(|m| (CRM_ERR_INVALID, error_json("invalid_request", &m)))?;
+                match serde_json::from_str::<serde_json::Value>(options) {
+                    Ok(serde_json::Value::Object(o)) if o.is_empty() => {}
+                    Ok(serde_json::Value::Object(o)) => {
+                        let key = o.keys().next().cloned().unwrap_or_default();
+                        return Err((
+                            CRM_ERR_INVALID,
+                            error_json("invalid_input", &format!("{key}: unknown option")),
+                        ));
+                    }
+                    _ => {
+                        return Err((
+                            CRM_ERR_INVALID,
+                            error_json("invalid_request", "options_json must be a JSON object"),
+                        ));
+                    }
+                }
+            }
+            let crm = if path == ":memory:" {
+                Crm::open_in_memory()
+            } else {
+                Crm::open(path)
+            };
+            crm.map(|crm| Box::new(CrmHandle { crm })).map_err(|e| {
+                (
+                    CRM_ERR_STORAGE,
+                    dispatch::Failure::from(e).to_json().to_string(),
+                )
+            })
+        },
+    ));
     let (code, error) = match result {
         Ok(Ok(handle)) => {
             // SAFETY: checked non-NULL above; the caller guarantees it is writable.
@@ -98,7 +121,10 @@ pub unsafe extern "C" fn crm_open(
             return CRM_OK;
         }
         Ok(Err(failure)) => failure,
-        Err(_) => (CRM_ERR_INTERNAL, error_json("internal", "crm_open panicked")),
+        Err(_) => (
+            CRM_ERR_INTERNAL,
+            error_json("internal", "crm_open panicked"),
+        ),
     };
     if !error_out.is_null() {
         // SAFETY: the caller guarantees `error_out` is writable when not NULL.
@@ -115,7 +141,10 @@ pub unsafe extern "C" fn crm_open(
 /// `handle` is NULL or a handle from `crm_open` not yet closed; `request_json` is NULL or a
 /// NUL-terminated string.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn crm_call(handle: *mut CrmHandle, request_json: *const c_char) -> *mut c_char {
+pub unsafe extern "C" fn crm_call(
+    handle: *mut CrmHandle,
+    request_json: *const c_char,
+) -> *mut c_char {
     let response = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: the caller guarantees `handle` is NULL or live.
         let Some(handle) = (unsafe { handle.as_ref() }) else {
@@ -163,4 +192,3 @@ pub extern "C" fn crm_version() -> *const c_char {
     const V: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
     V.as_ptr().cast()
 }
-

@@ -1,7 +1,11 @@
 //! The C ABI as a host sees it: every records method through JSON, hostile input, threads.
+#![allow(clippy::many_single_char_names)] // the stories name records by their initial (c, l, d, t)
 #![allow(unsafe_code)]
 
-use crm::{CRM_ERR_INVALID, CRM_ERR_STORAGE, CRM_OK, CrmHandle, crm_call, crm_close, crm_open, crm_string_free, crm_version};
+use crm::{
+    CRM_ERR_INVALID, CRM_ERR_STORAGE, CRM_OK, CrmHandle, crm_call, crm_close, crm_open,
+    crm_string_free, crm_version,
+};
 use serde_json::{Value, json};
 use std::ffi::{CStr, CString, c_char};
 use std::ptr;
@@ -43,7 +47,10 @@ impl Handle {
         assert_eq!(response["ok"], false, "{request} -> {response}");
         let e = &response["error"];
         assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()));
-        (e["code"].as_str().unwrap().to_owned(), e["field"].as_str().map(str::to_owned))
+        (
+            e["code"].as_str().unwrap().to_owned(),
+            e["field"].as_str().map(str::to_owned),
+        )
     }
 }
 
@@ -61,7 +68,9 @@ unsafe fn take(s: *mut c_char) -> Value {
 }
 
 fn req(method: &str, tenant: &str, actor: i64, params: Value) -> Value {
-    json!({"method": method, "tenantId": tenant, "actorId": actor, "params": params})
+    let mut request = json!({"method": method, "tenantId": tenant, "actorId": actor});
+    request["params"] = params;
+    request
 }
 
 fn setup() -> (Handle, i64) {
@@ -71,8 +80,8 @@ fn setup() -> (Handle, i64) {
     (h, created["admin"]["id"].as_i64().unwrap())
 }
 
-fn invalid(code: (String, Option<String>), field: &str) {
-    assert_eq!(code, ("invalid_input".to_owned(), Some(field.to_owned())));
+fn invalid(code: &(String, Option<String>), field: &str) {
+    assert_eq!(*code, ("invalid_input".to_owned(), Some(field.to_owned())));
 }
 
 #[test]
@@ -91,30 +100,113 @@ fn hostile_input_gets_error_responses_never_a_crash() {
     assert_eq!(code(h.raw(b"\"customers.get\"")), "invalid_request");
     assert_eq!(code(h.raw(b"{}")), "invalid_request");
     assert_eq!(code(h.raw(b"{\"method\": 7}")), "invalid_request");
-    assert_eq!(code(h.raw(b"{\"method\": \"customers.get\", \"tenant\": \"acme\"}")), "invalid_request");
+    assert_eq!(
+        code(h.raw(b"{\"method\": \"customers.get\", \"tenant\": \"acme\"}")),
+        "invalid_request"
+    );
     // Unknown methods, whatever else is wrong.
-    assert_eq!(h.err(&json!({"method": "customers.delete"})).0, "unknown_method");
-    assert_eq!(h.err(&json!({"method": "nope", "tenantId": 5})).0, "invalid_input");
+    assert_eq!(
+        h.err(&json!({"method": "customers.delete"})).0,
+        "unknown_method"
+    );
+    assert_eq!(
+        h.err(&json!({"method": "nope", "tenantId": 5})).0,
+        "invalid_input"
+    );
     // Envelope fields of the wrong type.
-    invalid(h.err(&json!({"method": "customers.get", "tenantId": "acme", "actorId": "one", "params": {"id": 1}})), "actorId");
-    invalid(h.err(&json!({"method": "customers.get", "tenantId": "acme", "params": [1]})), "params");
-    invalid(h.err(&json!({"method": "customers.get", "params": {"id": 1}})), "tenantId");
+    invalid(&h.err(&json!({"method": "customers.get", "tenantId": "acme", "actorId": "one", "params": {"id": 1}})), "actorId");
+    invalid(
+        &h.err(&json!({"method": "customers.get", "tenantId": "acme", "params": [1]})),
+        "params",
+    );
+    invalid(
+        &h.err(&json!({"method": "customers.get", "params": {"id": 1}})),
+        "tenantId",
+    );
     // Parameters of the wrong type, misspelt, missing, or both/neither of id and externalId.
-    invalid(h.err(&req("customers.get", "acme", 1, json!({"id": "1"}))), "id");
-    invalid(h.err(&req("customers.create", "acme", 1, json!({"name": "A", "emial": "a@b.c"}))), "emial");
-    invalid(h.err(&req("customers.create", "acme", 1, json!({"email": "a@b.c"}))), "name");
-    invalid(h.err(&req("customers.create", "acme", 1, json!({"name": "A", "tags": ["ok", 5]}))), "tags[1]");
-    invalid(h.err(&req("tickets.create", "acme", 1, json!({"subject": "S", "channel": "pigeon"}))), "channel");
-    invalid(h.err(&req("pipelines.create", "acme", 1, json!({"name": "P", "stages": [{"name": "A", "probability": 5, "kind": "maybe"}]}))), "stages[0].kind");
-    invalid(h.err(&req("customers.get", "acme", 1, json!({"id": 1, "externalId": "x"}))), "id");
-    invalid(h.err(&req("customers.get", "acme", 1, json!({}))), "id");
-    invalid(h.err(&req("customers.create", "acme", 1, json!({"name": "A", "createdAt": "yesterday"}))), "createdAt");
-    invalid(h.err(&req("tenants.list", "acme", 1, json!({"x": 1}))), "x");
+    invalid(
+        &h.err(&req("customers.get", "acme", 1, json!({"id": "1"}))),
+        "id",
+    );
+    invalid(
+        &h.err(&req(
+            "customers.create",
+            "acme",
+            1,
+            json!({"name": "A", "emial": "a@b.c"}),
+        )),
+        "emial",
+    );
+    invalid(
+        &h.err(&req(
+            "customers.create",
+            "acme",
+            1,
+            json!({"email": "a@b.c"}),
+        )),
+        "name",
+    );
+    invalid(
+        &h.err(&req(
+            "customers.create",
+            "acme",
+            1,
+            json!({"name": "A", "tags": ["ok", 5]}),
+        )),
+        "tags[1]",
+    );
+    invalid(
+        &h.err(&req(
+            "tickets.create",
+            "acme",
+            1,
+            json!({"subject": "S", "channel": "pigeon"}),
+        )),
+        "channel",
+    );
+    invalid(
+        &h.err(&req(
+            "pipelines.create",
+            "acme",
+            1,
+            json!({"name": "P", "stages": [{"name": "A", "probability": 5, "kind": "maybe"}]}),
+        )),
+        "stages[0].kind",
+    );
+    invalid(
+        &h.err(&req(
+            "customers.get",
+            "acme",
+            1,
+            json!({"id": 1, "externalId": "x"}),
+        )),
+        "id",
+    );
+    invalid(&h.err(&req("customers.get", "acme", 1, json!({}))), "id");
+    invalid(
+        &h.err(&req(
+            "customers.create",
+            "acme",
+            1,
+            json!({"name": "A", "createdAt": "yesterday"}),
+        )),
+        "createdAt",
+    );
+    invalid(
+        &h.err(&req("tenants.list", "acme", 1, json!({"x": 1}))),
+        "x",
+    );
     // A huge, deeply nested or unicode-heavy request is an answer, not a crash.
     let deep = "[".repeat(100_000);
-    assert_eq!(code(h.raw(format!("{{\"method\":\"customers.get\",\"params\":{deep}").as_bytes())), "invalid_request");
+    assert_eq!(
+        code(h.raw(format!("{{\"method\":\"customers.get\",\"params\":{deep}").as_bytes())),
+        "invalid_request"
+    );
     let big = "ü".repeat(300_000);
-    invalid(h.err(&req("customers.create", "acme", 1, json!({"name": big}))), "name");
+    invalid(
+        &h.err(&req("customers.create", "acme", 1, json!({"name": big}))),
+        "name",
+    );
     // Nothing of the above changed anything.
     let audit = h.ok(&req("audit.list", "acme", 1, json!({})));
     assert_eq!(audit["items"].as_array().unwrap().len(), 2, "{audit}");
@@ -128,18 +220,56 @@ fn open_refuses_bad_arguments_with_an_error_object() {
     assert_eq!(code, CRM_ERR_INVALID);
     assert!(out.is_null());
     assert_eq!(unsafe { take(error) }["error"]["code"], "invalid_request");
-    let code = unsafe { crm_open(c":memory:".as_ptr(), c"{\"cache\": 1}".as_ptr(), &raw mut out, &raw mut error) };
+    let code = unsafe {
+        crm_open(
+            c":memory:".as_ptr(),
+            c"{\"cache\": 1}".as_ptr(),
+            &raw mut out,
+            &raw mut error,
+        )
+    };
     assert_eq!(code, CRM_ERR_INVALID);
-    assert_eq!(unsafe { take(error) }["error"]["message"], "cache: unknown option");
-    let code = unsafe { crm_open(c":memory:".as_ptr(), c"nope".as_ptr(), &raw mut out, ptr::null_mut()) };
+    assert_eq!(
+        unsafe { take(error) }["error"]["message"],
+        "cache: unknown option"
+    );
+    let code = unsafe {
+        crm_open(
+            c":memory:".as_ptr(),
+            c"nope".as_ptr(),
+            &raw mut out,
+            ptr::null_mut(),
+        )
+    };
     assert_eq!(code, CRM_ERR_INVALID);
-    let code = unsafe { crm_open(c":memory:".as_ptr(), ptr::null(), ptr::null_mut(), ptr::null_mut()) };
+    let code = unsafe {
+        crm_open(
+            c":memory:".as_ptr(),
+            ptr::null(),
+            ptr::null_mut(),
+            ptr::null_mut(),
+        )
+    };
     assert_eq!(code, CRM_ERR_INVALID);
-    let code = unsafe { crm_open(c"/nonexistent-dir/x/crm.db".as_ptr(), ptr::null(), &raw mut out, &raw mut error) };
+    let code = unsafe {
+        crm_open(
+            c"/nonexistent-dir/x/crm.db".as_ptr(),
+            ptr::null(),
+            &raw mut out,
+            &raw mut error,
+        )
+    };
     assert_eq!(code, CRM_ERR_STORAGE);
     assert_eq!(unsafe { take(error) }["error"]["code"], "storage");
     assert!(out.is_null());
-    let code = unsafe { crm_open(c":memory:".as_ptr(), c"{}".as_ptr(), &raw mut out, ptr::null_mut()) };
+    let code = unsafe {
+        crm_open(
+            c":memory:".as_ptr(),
+            c"{}".as_ptr(),
+            &raw mut out,
+            ptr::null_mut(),
+        )
+    };
     assert_eq!(code, CRM_OK);
     unsafe {
         crm_close(out);
@@ -154,66 +284,218 @@ fn open_refuses_bad_arguments_with_an_error_object() {
 fn every_records_method_through_json() {
     let (h, admin) = setup();
     let r = |m: &str, p: Value| h.ok(&req(m, "acme", admin, p));
-    assert_eq!(h.ok(&json!({"method": "system.version"}))["version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(h.ok(&json!({"method": "tenants.list"}))["items"][0]["tenantId"], "acme");
+    assert_eq!(
+        h.ok(&json!({"method": "system.version"}))["version"],
+        env!("CARGO_PKG_VERSION")
+    );
+    assert_eq!(
+        h.ok(&json!({"method": "tenants.list"}))["items"][0]["tenantId"],
+        "acme"
+    );
 
     let team = r("teams.create", json!({"name": "Tier 1"}));
-    let agent = r("users.create", json!({"name": "Kai", "email": "kai@acme.test", "role": "agent", "externalId": "u-kai"}));
+    let agent = r(
+        "users.create",
+        json!({"name": "Kai", "email": "kai@acme.test", "role": "agent", "externalId": "u-kai"}),
+    );
     let agent_id = agent["id"].as_i64().unwrap();
-    assert_eq!(r("teams.addMember", json!({"teamId": team["id"], "userId": agent_id}))["teamIds"], json!([team["id"]]));
-    assert_eq!(r("users.get", json!({"externalId": "u-kai"}))["name"], "Kai");
-    assert_eq!(r("users.update", json!({"id": agent_id, "role": "manager"}))["role"], "manager");
-    assert_eq!(r("users.list", json!({"role": "manager"}))["items"].as_array().unwrap().len(), 1);
-    assert_eq!(r("teams.list", json!({"limit": 5}))["items"][0]["name"], "Tier 1");
+    assert_eq!(
+        r(
+            "teams.addMember",
+            json!({"teamId": team["id"], "userId": agent_id})
+        )["teamIds"],
+        json!([team["id"]])
+    );
+    assert_eq!(
+        r("users.get", json!({"externalId": "u-kai"}))["name"],
+        "Kai"
+    );
+    assert_eq!(
+        r("users.update", json!({"id": agent_id, "role": "manager"}))["role"],
+        "manager"
+    );
+    assert_eq!(
+        r("users.list", json!({"role": "manager"}))["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        r("teams.list", json!({"limit": 5}))["items"][0]["name"],
+        "Tier 1"
+    );
 
-    let c = r("customers.create", json!({"name": "Zoë", "email": "zoe@example.com", "tags": ["vip"], "churnRisk": 20, "externalId": "c-1"}));
+    let c = r(
+        "customers.create",
+        json!({"name": "Zoë", "email": "zoe@example.com", "tags": ["vip"], "churnRisk": 20, "externalId": "c-1"}),
+    );
     let cid = c["id"].clone();
     assert_eq!(r("customers.get", json!({"externalId": "c-1"})), c);
-    let c2 = r("customers.update", json!({"id": cid, "email": null, "churnRisk": 70}));
-    assert_eq!((c2["email"].clone(), c2["churnRisk"].clone()), (Value::Null, json!(70)));
-    assert_eq!(r("customers.list", json!({"limit": 1}))["items"][0]["id"], cid);
+    let c2 = r(
+        "customers.update",
+        json!({"id": cid, "email": null, "churnRisk": 70}),
+    );
+    assert_eq!(
+        (c2["email"].clone(), c2["churnRisk"].clone()),
+        (Value::Null, json!(70))
+    );
+    assert_eq!(
+        r("customers.list", json!({"limit": 1}))["items"][0]["id"],
+        cid
+    );
 
-    let lead = r("leads.create", json!({"name": "Zoë", "customerId": cid, "score": 55, "ownerId": agent_id, "createdAt": "2025-01-01T00:00:00Z"}));
+    let lead = r(
+        "leads.create",
+        json!({"name": "Zoë", "customerId": cid, "score": 55, "ownerId": agent_id, "createdAt": "2025-01-01T00:00:00Z"}),
+    );
     assert_eq!(lead["createdAt"], "2025-01-01T00:00:00.000Z");
-    assert_eq!(r("leads.update", json!({"id": lead["id"], "status": "qualified"}))["status"], "qualified");
-    assert_eq!(r("leads.get", json!({"id": lead["id"]}))["status"], "qualified");
-    assert_eq!(r("leads.list", json!({"status": "qualified"}))["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        r(
+            "leads.update",
+            json!({"id": lead["id"], "status": "qualified"})
+        )["status"],
+        "qualified"
+    );
+    assert_eq!(
+        r("leads.get", json!({"id": lead["id"]}))["status"],
+        "qualified"
+    );
+    assert_eq!(
+        r("leads.list", json!({"status": "qualified"}))["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 
-    let p = r("pipelines.create", json!({"name": "Sales", "stages": [
+    let p = r(
+        "pipelines.create",
+        json!({"name": "Sales", "stages": [
         {"name": "Open", "probability": 10, "kind": "open"},
         {"name": "Won", "probability": 100, "kind": "won"},
-        {"name": "Lost", "probability": 0, "kind": "lost"}]}));
+        {"name": "Lost", "probability": 0, "kind": "lost"}]}),
+    );
     assert_eq!(r("pipelines.get", json!({"id": p["id"]})), p);
-    assert_eq!(r("pipelines.list", json!({}))["items"][0]["stages"].as_array().unwrap().len(), 3);
-    let d = r("deals.create", json!({"pipelineId": p["id"], "title": "Deal", "value": 99_900, "currency": "EUR", "customerId": cid, "leadId": lead["id"]}));
-    assert_eq!((d["status"].clone(), d["stageId"].clone()), (json!("open"), p["stages"][0]["id"].clone()));
-    assert_eq!(r("deals.update", json!({"id": d["id"], "value": 100_000}))["value"], 100_000);
-    let won = r("deals.moveStage", json!({"dealId": d["id"], "stageId": p["stages"][1]["id"]}));
+    assert_eq!(
+        r("pipelines.list", json!({}))["items"][0]["stages"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let d = r(
+        "deals.create",
+        json!({"pipelineId": p["id"], "title": "Deal", "value": 99_900, "currency": "EUR", "customerId": cid, "leadId": lead["id"]}),
+    );
+    assert_eq!(
+        (d["status"].clone(), d["stageId"].clone()),
+        (json!("open"), p["stages"][0]["id"].clone())
+    );
+    assert_eq!(
+        r("deals.update", json!({"id": d["id"], "value": 100_000}))["value"],
+        100_000
+    );
+    let won = r(
+        "deals.moveStage",
+        json!({"dealId": d["id"], "stageId": p["stages"][1]["id"]}),
+    );
     assert_eq!(won["status"], "won");
     assert!(won["closedAt"].is_string());
-    assert_eq!(r("deals.stageHistory", json!({"dealId": d["id"]}))["items"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        r("deals.stageHistory", json!({"dealId": d["id"]}))["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     assert_eq!(r("deals.get", json!({"id": d["id"]})), won);
-    assert_eq!(r("deals.list", json!({"status": "won"}))["items"][0]["id"], d["id"]);
+    assert_eq!(
+        r("deals.list", json!({"status": "won"}))["items"][0]["id"],
+        d["id"]
+    );
 
-    let t = r("tickets.create", json!({"subject": "Help", "channel": "chat", "customerId": cid, "teamId": team["id"], "requesterPhone": "(415) 555-0132"}));
-    assert_eq!(r("tickets.update", json!({"id": t["id"], "status": "solved"}))["status"], "solved");
-    let ev = r("tickets.addEvent", json!({"ticketId": t["id"], "kind": "comment", "body": "Fixed ✓"}));
+    let t = r(
+        "tickets.create",
+        json!({"subject": "Help", "channel": "chat", "customerId": cid, "teamId": team["id"], "requesterPhone": "(415) 555-0132"}),
+    );
+    assert_eq!(
+        r("tickets.update", json!({"id": t["id"], "status": "solved"}))["status"],
+        "solved"
+    );
+    let ev = r(
+        "tickets.addEvent",
+        json!({"ticketId": t["id"], "kind": "comment", "body": "Fixed ✓"}),
+    );
     assert_eq!(ev["kind"], "comment");
-    assert_eq!(r("tickets.listEvents", json!({"ticketId": t["id"]}))["items"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        r("tickets.listEvents", json!({"ticketId": t["id"]}))["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
     assert_eq!(r("tickets.get", json!({"id": t["id"]}))["status"], "solved");
-    assert_eq!(r("tickets.list", json!({"status": "solved", "teamId": team["id"]}))["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        r(
+            "tickets.list",
+            json!({"status": "solved", "teamId": team["id"]})
+        )["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 
-    let conv = r("conversations.create", json!({"customerId": cid, "channel": "email", "subject": "Hi"}));
+    let conv = r(
+        "conversations.create",
+        json!({"customerId": cid, "channel": "email", "subject": "Hi"}),
+    );
     assert_eq!(r("conversations.get", json!({"id": conv["id"]})), conv);
-    assert_eq!(r("conversations.list", json!({"customerId": cid}))["items"].as_array().unwrap().len(), 1);
-    r("messages.create", json!({"conversationId": conv["id"], "direction": "inbound", "body": "Hello", "sentAt": "2026-01-01T10:00:00Z"}));
-    assert_eq!(r("messages.list", json!({"conversationId": conv["id"]}))["items"][0]["body"], "Hello");
-    r("calls.create", json!({"customerId": cid, "dealId": d["id"], "durationSeconds": 90, "direction": "inbound"}));
-    assert_eq!(r("calls.list", json!({"dealId": d["id"]}))["items"][0]["durationSeconds"], 90);
-    r("activities.create", json!({"entityType": "lead", "entityId": lead["id"], "kind": "meeting", "body": "Intro"}));
-    assert_eq!(r("activities.list", json!({"entityType": "lead", "entityId": lead["id"]}))["items"][0]["kind"], "meeting");
-    let audit = r("audit.list", json!({"entityType": "deal", "entityId": d["id"]}));
-    let actions: Vec<_> = audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(
+        r("conversations.list", json!({"customerId": cid}))["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    r(
+        "messages.create",
+        json!({"conversationId": conv["id"], "direction": "inbound", "body": "Hello", "sentAt": "2026-01-01T10:00:00Z"}),
+    );
+    assert_eq!(
+        r("messages.list", json!({"conversationId": conv["id"]}))["items"][0]["body"],
+        "Hello"
+    );
+    r(
+        "calls.create",
+        json!({"customerId": cid, "dealId": d["id"], "durationSeconds": 90, "direction": "inbound"}),
+    );
+    assert_eq!(
+        r("calls.list", json!({"dealId": d["id"]}))["items"][0]["durationSeconds"],
+        90
+    );
+    r(
+        "activities.create",
+        json!({"entityType": "lead", "entityId": lead["id"], "kind": "meeting", "body": "Intro"}),
+    );
+    assert_eq!(
+        r(
+            "activities.list",
+            json!({"entityType": "lead", "entityId": lead["id"]})
+        )["items"][0]["kind"],
+        "meeting"
+    );
+    let audit = r(
+        "audit.list",
+        json!({"entityType": "deal", "entityId": d["id"]}),
+    );
+    let actions: Vec<_> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(actions, ["deals.moveStage", "deals.update", "deals.create"]);
 }
 
@@ -223,11 +505,26 @@ fn another_tenants_records_are_not_found_through_every_method() {
     let r = |m: &str, p: Value| h.ok(&req(m, "acme", admin, p));
     let c = r("customers.create", json!({"name": "A", "externalId": "x"}))["id"].clone();
     let l = r("leads.create", json!({"name": "A"}))["id"].clone();
-    let p = r("pipelines.create", json!({"name": "P", "stages": [{"name": "O", "probability": 1, "kind": "open"}, {"name": "W", "probability": 100, "kind": "won"}]}));
-    let d = r("deals.create", json!({"pipelineId": p["id"], "title": "D", "value": 1, "currency": "USD"}))["id"].clone();
+    let p = r(
+        "pipelines.create",
+        json!({"name": "P", "stages": [{"name": "O", "probability": 1, "kind": "open"}, {"name": "W", "probability": 100, "kind": "won"}]}),
+    );
+    let d = r(
+        "deals.create",
+        json!({"pipelineId": p["id"], "title": "D", "value": 1, "currency": "USD"}),
+    )["id"]
+        .clone();
     let t = r("tickets.create", json!({"subject": "T", "channel": "web"}))["id"].clone();
-    let cv = r("conversations.create", json!({"customerId": c, "channel": "chat"}))["id"].clone();
-    let u = r("users.create", json!({"name": "U", "email": "u@acme.test", "role": "agent"}))["id"].clone();
+    let cv = r(
+        "conversations.create",
+        json!({"customerId": c, "channel": "chat"}),
+    )["id"]
+        .clone();
+    let u = r(
+        "users.create",
+        json!({"name": "U", "email": "u@acme.test", "role": "agent"}),
+    )["id"]
+        .clone();
     let tm = r("teams.create", json!({"name": "T"}))["id"].clone();
 
     let other = h.ok(&json!({"method": "tenants.create", "params": {"tenantId": "globex", "name": "Globex", "admin": {"name": "G", "email": "g@globex.test"}}}));
@@ -246,11 +543,17 @@ fn another_tenants_records_are_not_found_through_every_method() {
         ("pipelines.get", json!({"id": p["id"]})),
         ("deals.get", json!({"id": d})),
         ("deals.update", json!({"id": d, "value": 3})),
-        ("deals.moveStage", json!({"dealId": d, "stageId": p["stages"][1]["id"]})),
+        (
+            "deals.moveStage",
+            json!({"dealId": d, "stageId": p["stages"][1]["id"]}),
+        ),
         ("deals.stageHistory", json!({"dealId": d})),
         ("tickets.get", json!({"id": t})),
         ("tickets.update", json!({"id": t, "status": "closed"})),
-        ("tickets.addEvent", json!({"ticketId": t, "kind": "note", "body": "x"})),
+        (
+            "tickets.addEvent",
+            json!({"ticketId": t, "kind": "note", "body": "x"}),
+        ),
         ("tickets.listEvents", json!({"ticketId": t})),
         ("conversations.get", json!({"id": cv})),
         ("messages.list", json!({"conversationId": cv})),
@@ -260,23 +563,78 @@ fn another_tenants_records_are_not_found_through_every_method() {
         assert_eq!(code, "not_found", "{method} {params}");
     }
     let refused_refs: Vec<(&str, Value, &str)> = vec![
-        ("leads.create", json!({"name": "L", "customerId": c}), "customerId"),
-        ("deals.create", json!({"pipelineId": p["id"], "title": "D", "value": 1, "currency": "USD"}), "pipelineId"),
-        ("tickets.create", json!({"subject": "S", "channel": "web", "customerId": c}), "customerId"),
-        ("conversations.create", json!({"customerId": c, "channel": "chat"}), "customerId"),
-        ("messages.create", json!({"conversationId": cv, "direction": "inbound", "body": "b"}), "conversationId"),
-        ("calls.create", json!({"customerId": c, "durationSeconds": 1}), "customerId"),
-        ("activities.create", json!({"entityType": "deal", "entityId": d, "kind": "note"}), "entityId"),
-        ("users.create", json!({"name": "N", "email": "n@globex.test", "role": "agent", "teamIds": [tm]}), "teamIds[0]"),
+        (
+            "leads.create",
+            json!({"name": "L", "customerId": c}),
+            "customerId",
+        ),
+        (
+            "deals.create",
+            json!({"pipelineId": p["id"], "title": "D", "value": 1, "currency": "USD"}),
+            "pipelineId",
+        ),
+        (
+            "tickets.create",
+            json!({"subject": "S", "channel": "web", "customerId": c}),
+            "customerId",
+        ),
+        (
+            "conversations.create",
+            json!({"customerId": c, "channel": "chat"}),
+            "customerId",
+        ),
+        (
+            "messages.create",
+            json!({"conversationId": cv, "direction": "inbound", "body": "b"}),
+            "conversationId",
+        ),
+        (
+            "calls.create",
+            json!({"customerId": c, "durationSeconds": 1}),
+            "customerId",
+        ),
+        (
+            "activities.create",
+            json!({"entityType": "deal", "entityId": d, "kind": "note"}),
+            "entityId",
+        ),
+        (
+            "users.create",
+            json!({"name": "N", "email": "n@globex.test", "role": "agent", "teamIds": [tm]}),
+            "teamIds[0]",
+        ),
     ];
     for (method, params, field) in refused_refs {
-        invalid(h.err(&req(method, "globex", g, params)), field);
+        invalid(&h.err(&req(method, "globex", g, params)), field);
     }
-    for method in ["customers.list", "leads.list", "deals.list", "tickets.list", "conversations.list", "messages.list", "calls.list", "activities.list", "pipelines.list"] {
-        assert_eq!(h.ok(&req(method, "globex", g, json!({})))["items"], json!([]), "{method}");
+    for method in [
+        "customers.list",
+        "leads.list",
+        "deals.list",
+        "tickets.list",
+        "conversations.list",
+        "messages.list",
+        "calls.list",
+        "activities.list",
+        "pipelines.list",
+    ] {
+        assert_eq!(
+            h.ok(&req(method, "globex", g, json!({})))["items"],
+            json!([]),
+            "{method}"
+        );
     }
     // An Acme user cannot act in Globex.
-    assert_eq!(h.err(&req("customers.list", "globex", u.as_i64().unwrap(), json!({}))).0, "not_found");
+    assert_eq!(
+        h.err(&req(
+            "customers.list",
+            "globex",
+            u.as_i64().unwrap(),
+            json!({})
+        ))
+        .0,
+        "not_found"
+    );
     assert_eq!(h.ok(&req("audit.list", "acme", admin, json!({}))), before);
 }
 
@@ -290,7 +648,12 @@ fn many_threads_share_one_handle() {
             let h = &h;
             s.spawn(move || {
                 for i in 0..25 {
-                    h.ok(&req("customers.create", "acme", admin, json!({"name": format!("T{thread}-{i}")})));
+                    h.ok(&req(
+                        "customers.create",
+                        "acme",
+                        admin,
+                        json!({"name": format!("T{thread}-{i}")}),
+                    ));
                     h.ok(&req("customers.list", "acme", admin, json!({"limit": 5})));
                 }
             });
@@ -299,8 +662,19 @@ fn many_threads_share_one_handle() {
     let mut ids = Vec::new();
     let mut cursor = Value::Null;
     loop {
-        let page = h.ok(&req("customers.list", "acme", admin, json!({"limit": 500, "cursor": cursor})));
-        ids.extend(page["items"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()));
+        let page = h.ok(&req(
+            "customers.list",
+            "acme",
+            admin,
+            json!({"limit": 500, "cursor": cursor}),
+        ));
+        ids.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_i64().unwrap()),
+        );
         cursor = page["nextCursor"].clone();
         if cursor.is_null() {
             break;

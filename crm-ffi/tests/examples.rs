@@ -14,7 +14,9 @@ fn crate_dir() -> &'static Path {
 }
 
 fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
@@ -31,7 +33,14 @@ fn c_example_builds_with_warnings_as_errors_and_sanitizers_and_runs() {
     let exe = tempfile::tempdir().unwrap();
     let binary = exe.path().join("demo");
     run(Command::new("cc")
-        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-fsanitize=address,undefined", "-g"])
+        .args([
+            "-std=c11",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-fsanitize=address,undefined",
+            "-g",
+        ])
         .arg("-I")
         .arg(crate_dir().join("include"))
         .arg(crate_dir().join("examples/c/demo.c"))
@@ -52,7 +61,9 @@ fn c_example_builds_with_warnings_as_errors_and_sanitizers_and_runs() {
 #[test]
 fn python_example_runs() {
     let lib = target_dir().join("libcrm.so");
-    let out = run(Command::new("python3").arg(crate_dir().join("examples/python/demo.py")).arg(&lib));
+    let out = run(Command::new("python3")
+        .arg(crate_dir().join("examples/python/demo.py"))
+        .arg(&lib));
     assert!(out.ends_with("ok\n"), "{out}");
     assert!(out.contains("Zoë Ångström"), "{out}");
 }

@@ -104,21 +104,42 @@ pub struct Lookups {
 /// Records related to the selected one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Detail {
-    Customer { tickets: Vec<Ticket>, deals: Vec<Deal> },
-    Lead { activities: Vec<Activity>, deals: Vec<Deal> },
-    Deal { history: Vec<StageChange> },
-    Ticket { events: Vec<TicketEvent> },
+    Customer {
+        tickets: Vec<Ticket>,
+        deals: Vec<Deal>,
+    },
+    Lead {
+        activities: Vec<Activity>,
+        deals: Vec<Deal>,
+    },
+    Deal {
+        history: Vec<StageChange>,
+    },
+    Ticket {
+        events: Vec<TicketEvent>,
+    },
 }
 
 /// Everything that can happen to the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Msg {
     Key(KeyEvent),
-    Resize { width: u16, height: u16 },
+    Resize {
+        width: u16,
+        height: u16,
+    },
     Tick,
     Lookups(Result<Lookups, String>),
-    Page { tab: Tab, kind: PageKind, generation: u64, result: Result<PageData, String> },
-    Detail { record: RecordKey, result: Result<Detail, String> },
+    Page {
+        tab: Tab,
+        kind: PageKind,
+        generation: u64,
+        result: Result<PageData, String>,
+    },
+    Detail {
+        record: RecordKey,
+        result: Result<Detail, String>,
+    },
     /// The terminal's input ended (it was closed): nothing more can be asked of the client.
     InputClosed,
 }
@@ -150,23 +171,63 @@ pub struct Binding {
     pub action: Action,
 }
 
-const fn bind(keys: &'static [KeyCode], label: &'static str, what: &'static str, action: Action) -> Binding {
-    Binding { keys, label, what, action }
+const fn bind(
+    keys: &'static [KeyCode],
+    label: &'static str,
+    what: &'static str,
+    action: Action,
+) -> Binding {
+    Binding {
+        keys,
+        label,
+        what,
+        action,
+    }
 }
 
 /// The key map: data, so dispatch, the help overlay and the status line cannot disagree.
 pub const KEYS: &[Binding] = &[
     bind(&[KeyCode::Up, KeyCode::Char('k')], "↑ k", "up", Action::Up),
-    bind(&[KeyCode::Down, KeyCode::Char('j')], "↓ j", "down", Action::Down),
+    bind(
+        &[KeyCode::Down, KeyCode::Char('j')],
+        "↓ j",
+        "down",
+        Action::Down,
+    ),
     bind(&[KeyCode::PageUp], "PgUp", "page up", Action::PageUp),
     bind(&[KeyCode::PageDown], "PgDn", "page down", Action::PageDown),
-    bind(&[KeyCode::Char('g'), KeyCode::Home], "g Home", "first row", Action::Top),
-    bind(&[KeyCode::Char('G'), KeyCode::End], "G End", "last row", Action::Bottom),
-    bind(&[KeyCode::Tab, KeyCode::Right, KeyCode::Char('l')], "Tab → l", "next tab", Action::NextTab),
-    bind(&[KeyCode::BackTab, KeyCode::Left, KeyCode::Char('h')], "S-Tab ← h", "previous tab", Action::PrevTab),
+    bind(
+        &[KeyCode::Char('g'), KeyCode::Home],
+        "g Home",
+        "first row",
+        Action::Top,
+    ),
+    bind(
+        &[KeyCode::Char('G'), KeyCode::End],
+        "G End",
+        "last row",
+        Action::Bottom,
+    ),
+    bind(
+        &[KeyCode::Tab, KeyCode::Right, KeyCode::Char('l')],
+        "Tab → l",
+        "next tab",
+        Action::NextTab,
+    ),
+    bind(
+        &[KeyCode::BackTab, KeyCode::Left, KeyCode::Char('h')],
+        "S-Tab ← h",
+        "previous tab",
+        Action::PrevTab,
+    ),
     bind(&[KeyCode::Enter], "Enter", "open the record", Action::Open),
     bind(&[KeyCode::Char('?')], "?", "this help", Action::Help),
-    bind(&[KeyCode::Esc], "Esc", "back (quit from the lists)", Action::Back),
+    bind(
+        &[KeyCode::Esc],
+        "Esc",
+        "back (quit from the lists)",
+        Action::Back,
+    ),
     bind(&[KeyCode::Char('q')], "q", "quit", Action::Quit),
 ];
 
@@ -174,7 +235,9 @@ fn action(key: KeyEvent) -> Option<Action> {
     if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
         return Some(Action::Quit);
     }
-    KEYS.iter().find(|b| b.keys.contains(&key.code)).map(|b| b.action)
+    KEYS.iter()
+        .find(|b| b.keys.contains(&key.code))
+        .map(|b| b.action)
 }
 
 /// One tab's list: a window of rows held in memory, extended a page at a time by keyset cursors.
@@ -233,7 +296,10 @@ impl App {
     pub fn new(tenant: &str, height: u16) -> (App, Vec<Request>) {
         let mut app = App {
             tab: Tab::Customers,
-            lists: Tab::ALL.iter().map(|t| (*t, ListState::default())).collect(),
+            lists: Tab::ALL
+                .iter()
+                .map(|t| (*t, ListState::default()))
+                .collect(),
             lookups: None,
             detail: None,
             open: false,
@@ -265,7 +331,11 @@ impl App {
         }
         list.loading = true;
         list.generation += 1;
-        Some(Request::Page { tab, kind, generation: list.generation })
+        Some(Request::Page {
+            tab,
+            kind,
+            generation: list.generation,
+        })
     }
 
     /// Applies one message; returns the requests for the worker.
@@ -280,7 +350,12 @@ impl App {
             }
             Msg::Lookups(Ok(lookups)) => self.lookups = Some(lookups),
             Msg::Lookups(Err(e)) => tracing::warn!("lookups failed: {e}"),
-            Msg::Page { tab, kind, generation, result } => {
+            Msg::Page {
+                tab,
+                kind,
+                generation,
+                result,
+            } => {
                 let list = self.lists.entry(tab).or_default();
                 if generation != list.generation {
                     return requests;
@@ -291,7 +366,7 @@ impl App {
                     Ok(page) => {
                         list.error = None;
                         list.loaded = true;
-                        apply_page(list, kind, page);
+                        apply_page(list, &kind, page);
                     }
                 }
                 if tab == self.tab {
@@ -329,13 +404,16 @@ impl App {
         }
         let page = self.viewport_rows.max(1);
         match action {
-            Action::Quit => self.quit = true,
             Action::Back if self.open => self.open = false,
-            Action::Back => self.quit = true,
+            Action::Quit | Action::Back => self.quit = true,
             Action::Help => self.help = true,
             Action::Open => self.open = self.list().selected_record().is_some() && !self.open,
             Action::NextTab | Action::PrevTab => {
-                let step = if action == Action::NextTab { 1 } else { Tab::ALL.len() - 1 };
+                let step = if action == Action::NextTab {
+                    1
+                } else {
+                    Tab::ALL.len() - 1
+                };
                 self.tab = Tab::ALL[(self.tab.index() + step) % Tab::ALL.len()];
                 self.open = false;
                 if !self.list().loaded && !self.list().loading {
@@ -412,7 +490,9 @@ impl App {
         let id = self.list().selected_record()?.id();
         let key = RecordKey { tab: self.tab, id };
         let held = match &self.detail {
-            Some(DetailState::Loading(k) | DetailState::Ready(k, _) | DetailState::Failed(k, _)) => *k == key,
+            Some(
+                DetailState::Loading(k) | DetailState::Ready(k, _) | DetailState::Failed(k, _),
+            ) => *k == key,
             None => false,
         };
         if held {
@@ -426,18 +506,21 @@ impl App {
     pub fn selected_detail(&self) -> Option<&DetailState> {
         let id = self.list().selected_record()?.id();
         self.detail.as_ref().filter(|d| {
-            let (DetailState::Loading(k) | DetailState::Ready(k, _) | DetailState::Failed(k, _)) = d;
+            let (DetailState::Loading(k) | DetailState::Ready(k, _) | DetailState::Failed(k, _)) =
+                d;
             k.tab == self.tab && k.id == id
         })
     }
 
     /// Whether anything is being fetched (drives the spinner).
     pub fn busy(&self) -> bool {
-        self.list().loading || matches!(self.selected_detail(), Some(DetailState::Loading(_))) || self.lookups.is_none()
+        self.list().loading
+            || matches!(self.selected_detail(), Some(DetailState::Loading(_)))
+            || self.lookups.is_none()
     }
 }
 
-fn apply_page(list: &mut ListState, kind: PageKind, page: PageData) {
+fn apply_page(list: &mut ListState, kind: &PageKind, page: PageData) {
     match kind {
         PageKind::First => {
             list.rows = page.rows;
@@ -474,17 +557,29 @@ fn apply_page(list: &mut ListState, kind: PageKind, page: PageData) {
 /// Opens `db` and runs the client on the terminal until the user quits.
 pub fn run(db: &Path, tenant: Option<&str>) -> Result<()> {
     if !db.exists() {
-        bail!("{} does not exist; try `crm --demo`, or create one with `crm demo --db {}`", db.display(), db.display());
+        bail!(
+            "{} does not exist; try `crm --demo`, or create one with `crm demo --db {}`",
+            db.display(),
+            db.display()
+        );
     }
     let crm = Arc::new(Crm::open(db).with_context(|| format!("opening {}", db.display()))?);
     let tenants = crm.list_tenants()?;
     let tenant = match tenant {
         Some(t) => tenants.iter().find(|x| x.tenant_id == t).with_context(|| {
             let known: Vec<_> = tenants.iter().map(|t| t.tenant_id.as_str()).collect();
-            format!("no tenant {t:?} in {}; it has: {}", db.display(), known.join(", "))
+            format!(
+                "no tenant {t:?} in {}; it has: {}",
+                db.display(),
+                known.join(", ")
+            )
         })?,
         None => tenants.first().with_context(|| {
-            format!("{} has no tenants yet; create demo data with `crm demo --db {}`", db.display(), db.display())
+            format!(
+                "{} has no tenants yet; create demo data with `crm demo --db {}`",
+                db.display(),
+                db.display()
+            )
         })?,
     }
     .tenant_id
@@ -495,19 +590,21 @@ pub fn run(db: &Path, tenant: Option<&str>) -> Result<()> {
     let (req_tx, req_rx) = mpsc::channel();
     worker::spawn(Arc::clone(&crm), tenant.clone(), req_rx, msg_tx.clone());
     // Terminal input on its own thread, so the loop below waits on one channel for everything.
-    std::thread::Builder::new().name("crm-input".into()).spawn(move || {
-        while let Ok(event) = crossterm::event::read() {
-            let msg = match event {
-                Event::Key(key) => Msg::Key(key),
-                Event::Resize(width, height) => Msg::Resize { width, height },
-                _ => continue,
-            };
-            if msg_tx.send(msg).is_err() {
-                return;
+    std::thread::Builder::new()
+        .name("crm-input".into())
+        .spawn(move || {
+            while let Ok(event) = crossterm::event::read() {
+                let msg = match event {
+                    Event::Key(key) => Msg::Key(key),
+                    Event::Resize(width, height) => Msg::Resize { width, height },
+                    _ => continue,
+                };
+                if msg_tx.send(msg).is_err() {
+                    return;
+                }
             }
-        }
-        let _ = msg_tx.send(Msg::InputClosed);
-    })?;
+            let _ = msg_tx.send(Msg::InputClosed);
+        })?;
 
     // `ratatui::init` also installs a panic hook that restores the terminal before reporting.
     let mut terminal = ratatui::init();

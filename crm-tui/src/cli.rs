@@ -45,11 +45,17 @@ enum Command {
 
 /// Where logs go: never the terminal the client draws on.
 fn log_path() -> PathBuf {
-    dirs::state_dir().or_else(dirs::cache_dir).unwrap_or_else(std::env::temp_dir).join("crm").join("crm.log")
+    dirs::state_dir()
+        .or_else(dirs::cache_dir)
+        .unwrap_or_else(std::env::temp_dir)
+        .join("crm")
+        .join("crm.log")
 }
 
 fn default_db() -> Result<PathBuf> {
-    let dir = dirs::data_dir().context("no data directory on this system; pass --db PATH")?.join("crm");
+    let dir = dirs::data_dir()
+        .context("no data directory on this system; pass --db PATH")?
+        .join("crm");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     Ok(dir.join("crm.db"))
 }
@@ -59,12 +65,17 @@ fn init_logging() {
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    if let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+    if let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+    {
         let _ = tracing_subscriber::fmt()
             .with_writer(std::sync::Mutex::new(file))
             .with_ansi(false)
             .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_env("CRM_LOG").unwrap_or_else(|_| "info".into()),
+                tracing_subscriber::EnvFilter::try_from_env("CRM_LOG")
+                    .unwrap_or_else(|_| "info".into()),
             )
             .try_init();
     }
@@ -74,7 +85,11 @@ impl Cli {
     pub fn run(self) -> Result<()> {
         init_logging();
         match self.command {
-            Some(Command::Demo { customers, tenant, seed }) => {
+            Some(Command::Demo {
+                customers,
+                tenant,
+                seed,
+            }) => {
                 let db = match self.db {
                     Some(db) => db,
                     None => default_db()?,
@@ -96,7 +111,10 @@ impl Cli {
             None if self.demo => {
                 let dir = tempfile::Builder::new().prefix("crm-demo-").tempdir()?;
                 let db = dir.path().join("demo.db");
-                eprintln!("Generating a demo CRM (5,000 customers) in {} …", dir.path().display());
+                eprintln!(
+                    "Generating a demo CRM (5,000 customers) in {} …",
+                    dir.path().display()
+                );
                 let started = Instant::now();
                 generate_demo(&db, "demo", 5_000, 42, false)?;
                 tracing::info!(elapsed = ?started.elapsed(), db = %db.display(), "demo database ready");
@@ -115,12 +133,22 @@ impl Cli {
 
 fn open_existing(db: &Path) -> Result<Crm> {
     if !db.exists() {
-        bail!("{} does not exist; create one with `crm demo --db {}`", db.display(), db.display());
+        bail!(
+            "{} does not exist; create one with `crm demo --db {}`",
+            db.display(),
+            db.display()
+        );
     }
     Crm::open(db).with_context(|| format!("opening {}", db.display()))
 }
 
-fn generate_demo(db: &Path, tenant: &str, customers: usize, seed: u64, show_progress: bool) -> Result<()> {
+fn generate_demo(
+    db: &Path,
+    tenant: &str,
+    customers: usize,
+    seed: u64,
+    show_progress: bool,
+) -> Result<()> {
     let crm = Crm::open(db).with_context(|| format!("opening {}", db.display()))?;
     let bar = if show_progress {
         let bar = ProgressBar::new(customers as u64);
@@ -134,18 +162,38 @@ fn generate_demo(db: &Path, tenant: &str, customers: usize, seed: u64, show_prog
         ProgressBar::hidden()
     };
     let started = Instant::now();
-    let options = DemoOptions { tenant: tenant.to_owned(), customers, seed, ..DemoOptions::default() };
+    let options = DemoOptions {
+        tenant: tenant.to_owned(),
+        customers,
+        seed,
+        ..DemoOptions::default()
+    };
     let summary = demo::generate(&crm, &options, |done, _| bar.set_position(done as u64))
         .with_context(|| format!("generating demo tenant {tenant:?} in {}", db.display()))?;
     bar.finish();
     if show_progress {
-        let rows: i64 = crm_core::store::row_counts(&crm)?.iter().map(|(_, n)| n).sum();
+        let rows: i64 = crm_core::store::row_counts(&crm)?
+            .iter()
+            .map(|(_, n)| n)
+            .sum();
         println!(
             "tenant {tenant:?}: {} customers, {} leads, {} deals ({} stage moves), {} tickets ({} events), {} conversations ({} messages), {} calls, {} activities",
-            summary.customers, summary.leads, summary.deals, summary.stage_moves, summary.tickets, summary.ticket_events,
-            summary.conversations, summary.messages, summary.calls, summary.activities
+            summary.customers,
+            summary.leads,
+            summary.deals,
+            summary.stage_moves,
+            summary.tickets,
+            summary.ticket_events,
+            summary.conversations,
+            summary.messages,
+            summary.calls,
+            summary.activities
         );
-        println!("{rows} rows in {} after {:.1?}", db.display(), started.elapsed());
+        println!(
+            "{rows} rows in {} after {:.1?}",
+            db.display(),
+            started.elapsed()
+        );
         println!("open it: crm --db {} --tenant {tenant}", db.display());
     }
     Ok(())

@@ -14,7 +14,15 @@ const HEIGHT: u16 = 30;
 
 fn demo_crm(customers: usize) -> Crm {
     let crm = Crm::open_in_memory().unwrap();
-    demo::generate(&crm, &DemoOptions { customers, ..DemoOptions::default() }, |_, _| {}).unwrap();
+    demo::generate(
+        &crm,
+        &DemoOptions {
+            customers,
+            ..DemoOptions::default()
+        },
+        |_, _| {},
+    )
+    .unwrap();
     crm
 }
 
@@ -29,7 +37,11 @@ struct Harness {
 impl Harness {
     fn new(crm: Crm) -> Harness {
         let (app, requests) = App::new("demo", HEIGHT);
-        let mut h = Harness { crm, app, sent: Vec::new() };
+        let mut h = Harness {
+            crm,
+            app,
+            sent: Vec::new(),
+        };
         h.answer(requests);
         h
     }
@@ -46,7 +58,9 @@ impl Harness {
     }
 
     fn key(&mut self, code: KeyCode) {
-        let requests = self.app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        let requests = self
+            .app
+            .update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
         self.answer(requests);
     }
 
@@ -74,7 +88,10 @@ fn starts_on_customers_newest_first_with_names_loaded() {
     assert_eq!(h.selected_id(), 300);
     assert_eq!(h.app.list().rows.len(), worker::PAGE_ROWS as usize);
     assert!(h.app.lookups.as_ref().unwrap().users.len() > 5);
-    assert!(matches!(h.app.selected_detail(), Some(DetailState::Ready(..))));
+    assert!(matches!(
+        h.app.selected_detail(),
+        Some(DetailState::Ready(..))
+    ));
     assert!(!h.app.busy());
 }
 
@@ -89,7 +106,10 @@ fn arrows_vim_keys_and_pages_move_the_selection() {
     let rows = crate::ui::list_rows(HEIGHT) as i64;
     assert_eq!(h.selected_id(), 298 - rows);
     assert!(h.app.list().selected >= h.app.list().offset);
-    assert!(h.app.list().selected < h.app.list().offset + rows as usize, "selection stays on screen");
+    assert!(
+        h.app.list().selected < h.app.list().offset + rows as usize,
+        "selection stays on screen"
+    );
     h.key(KeyCode::PageUp);
     h.key(KeyCode::Up);
     h.key(KeyCode::Up);
@@ -100,18 +120,40 @@ fn arrows_vim_keys_and_pages_move_the_selection() {
 #[test]
 fn scrolling_down_fetches_the_next_page_before_the_end() {
     let mut h = Harness::new(demo_crm(300));
-    let pages_before = h.sent.iter().filter(|r| matches!(r, Request::Page { .. })).count();
+    let pages_before = h
+        .sent
+        .iter()
+        .filter(|r| matches!(r, Request::Page { .. }))
+        .count();
     for _ in 0..85 {
         h.key(KeyCode::Down);
     }
-    assert!(h.sent.iter().any(|r| matches!(r, Request::Page { kind: PageKind::After(_), .. })));
+    assert!(h.sent.iter().any(|r| matches!(
+        r,
+        Request::Page {
+            kind: PageKind::After(_),
+            ..
+        }
+    )));
     assert_eq!(h.app.list().rows.len(), 200);
-    assert_eq!(h.sent.iter().filter(|r| matches!(r, Request::Page { .. })).count(), pages_before + 1);
+    assert_eq!(
+        h.sent
+            .iter()
+            .filter(|r| matches!(r, Request::Page { .. }))
+            .count(),
+        pages_before + 1
+    );
     // Walking to the very end loads every page once, and no row twice.
     for _ in 0..300 {
         h.key(KeyCode::Down);
     }
-    let ids: Vec<i64> = h.app.list().rows.iter().map(crate::app::Record::id).collect();
+    let ids: Vec<i64> = h
+        .app
+        .list()
+        .rows
+        .iter()
+        .map(crate::app::Record::id)
+        .collect();
     assert_eq!(ids, (1..=300).rev().collect::<Vec<_>>());
     assert_eq!(h.selected_id(), 1);
     assert!(h.app.list().next_cursor.is_none());
@@ -122,16 +164,35 @@ fn g_and_shift_g_jump_to_either_end_without_walking_the_list() {
     let mut h = Harness::new(demo_crm(300));
     h.key(KeyCode::Char('G'));
     assert_eq!(h.selected_id(), 1, "the oldest customer");
-    assert!(h.sent.iter().any(|r| matches!(r, Request::Page { kind: PageKind::Last, .. })));
-    assert!(h.app.list().rows.len() <= 200, "only the last page (and its neighbour) is held");
+    assert!(h.sent.iter().any(|r| matches!(
+        r,
+        Request::Page {
+            kind: PageKind::Last,
+            ..
+        }
+    )));
+    assert!(
+        h.app.list().rows.len() <= 200,
+        "only the last page (and its neighbour) is held"
+    );
     let rows = crate::ui::list_rows(HEIGHT);
-    assert_eq!(h.app.list().offset, h.app.list().selected + 1 - rows, "last row at the bottom of the screen");
+    assert_eq!(
+        h.app.list().offset,
+        h.app.list().selected + 1 - rows,
+        "last row at the bottom of the screen"
+    );
     // Scrolling up from the end loads the newer rows before it.
     for _ in 0..90 {
         h.key(KeyCode::Up);
     }
     assert_eq!(h.selected_id(), 91);
-    assert!(h.sent.iter().any(|r| matches!(r, Request::Page { kind: PageKind::Before(_), .. })));
+    assert!(h.sent.iter().any(|r| matches!(
+        r,
+        Request::Page {
+            kind: PageKind::Before(_),
+            ..
+        }
+    )));
     h.key(KeyCode::Char('g'));
     assert_eq!(h.selected_id(), 300);
     assert_eq!(h.app.list().offset, 0);
@@ -149,8 +210,23 @@ fn tab_switches_lists_and_loads_each_once() {
     assert_eq!(h.app.tab, Tab::Customers);
     h.key(KeyCode::BackTab);
     assert_eq!(h.app.tab, Tab::Tickets);
-    let first_pages = h.sent.iter().filter(|r| matches!(r, Request::Page { kind: PageKind::First, .. })).count();
-    assert_eq!(first_pages, 4, "one first page per tab, however often it is visited");
+    let first_pages = h
+        .sent
+        .iter()
+        .filter(|r| {
+            matches!(
+                r,
+                Request::Page {
+                    kind: PageKind::First,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(
+        first_pages, 4,
+        "one first page per tab, however often it is visited"
+    );
 }
 
 #[test]
@@ -173,7 +249,11 @@ fn help_overlay_takes_keys_until_closed() {
     h.keys(&[KeyCode::Down, KeyCode::Tab, KeyCode::Char('q')]);
     assert!(!h.app.help, "q closes the overlay");
     assert!(!h.app.quit);
-    assert_eq!((h.app.tab, h.selected_id()), (Tab::Customers, 50), "keys under the overlay did nothing");
+    assert_eq!(
+        (h.app.tab, h.selected_id()),
+        (Tab::Customers, 50),
+        "keys under the overlay did nothing"
+    );
     h.key(KeyCode::Char('q'));
     assert!(h.app.quit);
 }
@@ -182,7 +262,15 @@ fn help_overlay_takes_keys_until_closed() {
 fn an_answer_for_a_superseded_request_is_dropped() {
     let crm = demo_crm(300);
     let (mut app, _) = App::new("demo", HEIGHT);
-    let stale = worker::answer(&crm, "demo", Request::Page { tab: Tab::Customers, kind: PageKind::Last, generation: 0 });
+    let stale = worker::answer(
+        &crm,
+        "demo",
+        Request::Page {
+            tab: Tab::Customers,
+            kind: PageKind::Last,
+            generation: 0,
+        },
+    );
     let requests = app.update(stale);
     assert!(requests.is_empty());
     assert!(app.list().rows.is_empty());
@@ -193,9 +281,21 @@ fn an_answer_for_a_superseded_request_is_dropped() {
 fn a_failed_page_is_shown_not_swallowed() {
     let (mut app, _) = App::new("demo", HEIGHT);
     let generation = app.list().generation;
-    app.update(Msg::Page { tab: Tab::Customers, kind: PageKind::First, generation, result: Err("disk on fire".into()) });
-    let h = Harness { crm: Crm::open_in_memory().unwrap(), app, sent: vec![] };
-    assert!(h.screen().contains("Could not load customers: disk on fire"));
+    app.update(Msg::Page {
+        tab: Tab::Customers,
+        kind: PageKind::First,
+        generation,
+        result: Err("disk on fire".into()),
+    });
+    let h = Harness {
+        crm: Crm::open_in_memory().unwrap(),
+        app,
+        sent: vec![],
+    };
+    assert!(
+        h.screen()
+            .contains("Could not load customers: disk on fire")
+    );
 }
 
 #[test]
@@ -260,7 +360,11 @@ mod snapshots {
     #[test]
     fn loading() {
         let (app, _) = App::new("demo", HEIGHT);
-        let h = Harness { crm: Crm::open_in_memory().unwrap(), app, sent: vec![] };
+        let h = Harness {
+            crm: Crm::open_in_memory().unwrap(),
+            app,
+            sent: vec![],
+        };
         insta::assert_snapshot!(h.screen());
     }
 
@@ -271,7 +375,10 @@ mod snapshots {
             tenant_id: "demo".into(),
             name: "Empty Co".into(),
             default_region: None,
-            admin: crm_core::tenancy::NewAdmin { name: "A".into(), email: "a@empty.test".into() },
+            admin: crm_core::tenancy::NewAdmin {
+                name: "A".into(),
+                email: "a@empty.test".into(),
+            },
         })
         .unwrap();
         insta::assert_snapshot!(Harness::new(crm).screen());

@@ -17,13 +17,19 @@ pub fn list_rows(height: u16) -> usize {
 const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
 
 pub fn draw(frame: &mut Frame<'_>, app: &App) {
-    let [tabs, main, status] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(frame.area());
+    let [tabs, main, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
     draw_tabs(frame, app, tabs);
     if app.open {
         draw_detail(frame, app, main);
     } else {
-        let [list, detail] = Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(main);
+        let [list, detail] =
+            Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])
+                .areas(main);
         draw_list(frame, app, list);
         draw_detail(frame, app, detail);
     }
@@ -34,53 +40,59 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
 }
 
 fn draw_tabs(frame: &mut Frame<'_>, app: &App, area: Rect) {
-    let titles = Tab::ALL.iter().enumerate().map(|(i, t)| format!("{} {}", i + 1, t.title()));
+    let titles = Tab::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("{} {}", i + 1, t.title()));
     let selected = Tab::ALL.iter().position(|t| *t == app.tab).unwrap_or(0);
-    let tenant = app.lookups.as_ref().map_or(app.tenant.as_str(), |l| l.tenant_name.as_str());
-    let [left, right] =
-        Layout::horizontal([Constraint::Min(10), Constraint::Length(tenant.chars().count() as u16 + 6)]).areas(area);
+    let tenant = app
+        .lookups
+        .as_ref()
+        .map_or(app.tenant.as_str(), |l| l.tenant_name.as_str());
+    let [left, right] = Layout::horizontal([
+        Constraint::Min(10),
+        Constraint::Length(tenant.chars().count() as u16 + 6),
+    ])
+    .areas(area);
     frame.render_widget(
-        Tabs::new(titles).select(selected).highlight_style(Style::new().fg(Color::Yellow).bold()).divider("│"),
+        Tabs::new(titles)
+            .select(selected)
+            .highlight_style(Style::new().fg(Color::Yellow).bold())
+            .divider("│"),
         left,
     );
-    frame.render_widget(Line::from(format!("crm · {tenant}")).right_aligned().dim(), right);
+    frame.render_widget(
+        Line::from(format!("crm · {tenant}")).right_aligned().dim(),
+        right,
+    );
 }
 
 fn header(tab: Tab) -> (Vec<&'static str>, Vec<Constraint>) {
     use Constraint::{Length, Min};
     match tab {
-        Tab::Customers => (vec!["ID", "Name", "Email", "Company", "Risk", "Last contact"], vec![
-            Length(6),
-            Min(14),
-            Min(18),
-            Min(12),
-            Length(4),
-            Length(12),
-        ]),
-        Tab::Leads => (vec!["ID", "Name", "Company", "Status", "Score", "Owner"], vec![
-            Length(6),
-            Min(14),
-            Min(12),
-            Length(11),
-            Length(5),
-            Min(10),
-        ]),
-        Tab::Deals => (vec!["ID", "Title", "Stage", "Status", "Value", "Owner"], vec![
-            Length(6),
-            Min(16),
-            Min(14),
-            Length(6),
-            Length(14),
-            Min(10),
-        ]),
-        Tab::Tickets => (vec!["ID", "Subject", "Status", "Priority", "Channel", "Opened"], vec![
-            Length(6),
-            Min(18),
-            Length(7),
-            Length(8),
-            Length(7),
-            Length(10),
-        ]),
+        Tab::Customers => (
+            vec!["ID", "Name", "Email", "Company", "Risk", "Last contact"],
+            vec![Length(6), Min(14), Min(18), Min(12), Length(4), Length(12)],
+        ),
+        Tab::Leads => (
+            vec!["ID", "Name", "Company", "Status", "Score", "Owner"],
+            vec![Length(6), Min(14), Min(12), Length(11), Length(5), Min(10)],
+        ),
+        Tab::Deals => (
+            vec!["ID", "Title", "Stage", "Status", "Value", "Owner"],
+            vec![Length(6), Min(16), Min(14), Length(6), Length(14), Min(10)],
+        ),
+        Tab::Tickets => (
+            vec!["ID", "Subject", "Status", "Priority", "Channel", "Opened"],
+            vec![
+                Length(6),
+                Min(18),
+                Length(7),
+                Length(8),
+                Length(7),
+                Length(10),
+            ],
+        ),
     }
 }
 
@@ -101,24 +113,36 @@ pub fn money(minor: i64, currency: &str) -> String {
     let whole = (minor / 100).unsigned_abs().to_string();
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
     }
     let sign = if minor < 0 { "-" } else { "" };
-    format!("{currency} {sign}{grouped}.{:02}", (minor % 100).unsigned_abs())
+    format!(
+        "{currency} {sign}{grouped}.{:02}",
+        (minor % 100).unsigned_abs()
+    )
 }
 
 fn name_of(app: &App, id: Option<i64>) -> String {
     match id {
         None => "—".to_owned(),
-        Some(id) => app.lookups.as_ref().and_then(|l| l.users.get(&id)).cloned().unwrap_or_else(|| format!("user {id}")),
+        Some(id) => app
+            .lookups
+            .as_ref()
+            .and_then(|l| l.users.get(&id))
+            .cloned()
+            .unwrap_or_else(|| format!("user {id}")),
     }
 }
 
 fn stage_of(app: &App, id: i64) -> String {
-    app.lookups.as_ref().and_then(|l| l.stages.get(&id)).cloned().unwrap_or_else(|| format!("stage {id}"))
+    app.lookups
+        .as_ref()
+        .and_then(|l| l.stages.get(&id))
+        .cloned()
+        .unwrap_or_else(|| format!("stage {id}"))
 }
 
 fn cells(app: &App, record: &Record) -> Vec<String> {
@@ -161,13 +185,24 @@ fn cells(app: &App, record: &Record) -> Vec<String> {
 fn draw_list(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let list = app.list();
     let more = if list.next_cursor.is_some() { "+" } else { "" };
-    let position = if list.rows.is_empty() { String::new() } else { format!(" {}/{}{more} ", list.selected + 1, list.rows.len()) };
-    let block = Block::new().borders(Borders::ALL).title(format!(" {} ", app.tab.title())).title_bottom(Line::from(position).right_aligned());
+    let position = if list.rows.is_empty() {
+        String::new()
+    } else {
+        format!(" {}/{}{more} ", list.selected + 1, list.rows.len())
+    };
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .title(format!(" {} ", app.tab.title()))
+        .title_bottom(Line::from(position).right_aligned());
     if list.rows.is_empty() {
         let text = if let Some(e) = &list.error {
             format!("Could not load {}: {e}", app.tab.title().to_lowercase())
         } else if list.loading || !list.loaded {
-            format!("{} Loading {}…", SPINNER[(app.tick % 8) as usize], app.tab.title().to_lowercase())
+            format!(
+                "{} Loading {}…",
+                SPINNER[(app.tick % 8) as usize],
+                app.tab.title().to_lowercase()
+            )
         } else {
             format!("No {} yet.", app.tab.title().to_lowercase())
         };
@@ -176,22 +211,37 @@ fn draw_list(frame: &mut Frame<'_>, app: &App, area: Rect) {
     }
     let (titles, widths) = header(app.tab);
     // Only the rows on screen become widgets: a frame costs the same at any list size.
-    let visible = list.rows.iter().skip(list.offset).take(list_rows(area.height + 2));
+    let visible = list
+        .rows
+        .iter()
+        .skip(list.offset)
+        .take(list_rows(area.height + 2));
     let rows = visible.map(|r| Row::new(cells(app, r)));
     let table = Table::new(rows, widths)
         .header(Row::new(titles).style(Style::new().bold().underlined()))
         .block(block)
-        .row_highlight_style(Style::new().bg(Color::Blue).fg(Color::White).add_modifier(Modifier::BOLD));
+        .row_highlight_style(
+            Style::new()
+                .bg(Color::Blue)
+                .fg(Color::White)
+                .add_modifier(Modifier::BOLD),
+        );
     let mut state = TableState::default().with_selected(Some(list.selected - list.offset));
     frame.render_stateful_widget(table, area, &mut state);
 }
 
 fn field(label: &str, value: impl Into<String>) -> Line<'static> {
-    Line::from(vec![Span::styled(format!("{label:>13} "), Style::new().dim()), Span::raw(value.into())])
+    Line::from(vec![
+        Span::styled(format!("{label:>13} "), Style::new().dim()),
+        Span::raw(value.into()),
+    ])
 }
 
 fn section(title: &str) -> Line<'static> {
-    Line::from(Span::styled(format!("── {title} "), Style::new().fg(Color::Yellow)))
+    Line::from(Span::styled(
+        format!("── {title} "),
+        Style::new().fg(Color::Yellow),
+    ))
 }
 
 fn record_lines(app: &App, record: &Record) -> Vec<Line<'static>> {
@@ -201,9 +251,19 @@ fn record_lines(app: &App, record: &Record) -> Vec<Line<'static>> {
             field("email", opt(c.email.as_deref())),
             field("phone", opt(c.phone.as_deref())),
             field("company", opt(c.company.as_deref())),
-            field("tags", if c.tags.is_empty() { "—".into() } else { c.tags.join(", ") }),
+            field(
+                "tags",
+                if c.tags.is_empty() {
+                    "—".into()
+                } else {
+                    c.tags.join(", ")
+                },
+            ),
             field("churn risk", format!("{}/100", c.churn_risk)),
-            field("last contact", c.last_contact_at.map_or_else(|| "—".into(), datetime)),
+            field(
+                "last contact",
+                c.last_contact_at.map_or_else(|| "—".into(), datetime),
+            ),
             field("customer since", date(c.created_at)),
             field("external id", opt(c.external_id.as_deref())),
         ],
@@ -216,7 +276,11 @@ fn record_lines(app: &App, record: &Record) -> Vec<Line<'static>> {
             field("company", opt(l.company.as_deref())),
             field("owner", name_of(app, l.owner_id.map(|u| u.0))),
             field("source", opt(l.source.as_deref())),
-            field("customer", l.customer_id.map_or_else(|| "—".into(), |c| format!("#{c}"))),
+            field(
+                "customer",
+                l.customer_id
+                    .map_or_else(|| "—".into(), |c| format!("#{c}")),
+            ),
             field("created", date(l.created_at)),
         ],
         Record::Deal(d) => vec![
@@ -225,9 +289,19 @@ fn record_lines(app: &App, record: &Record) -> Vec<Line<'static>> {
             field("stage", stage_of(app, d.stage_id.0)),
             field("status", d.status.to_string()),
             field("owner", name_of(app, d.owner_id.map(|u| u.0))),
-            field("customer", d.customer_id.map_or_else(|| "—".into(), |c| format!("#{c}"))),
-            field("lead", d.lead_id.map_or_else(|| "—".into(), |l| format!("#{l}"))),
-            field("expected", d.expected_close_at.map_or_else(|| "—".into(), date)),
+            field(
+                "customer",
+                d.customer_id
+                    .map_or_else(|| "—".into(), |c| format!("#{c}")),
+            ),
+            field(
+                "lead",
+                d.lead_id.map_or_else(|| "—".into(), |l| format!("#{l}")),
+            ),
+            field(
+                "expected",
+                d.expected_close_at.map_or_else(|| "—".into(), date),
+            ),
             field("closed", d.closed_at.map_or_else(|| "—".into(), date)),
             field("opened", date(d.created_at)),
         ],
@@ -237,7 +311,11 @@ fn record_lines(app: &App, record: &Record) -> Vec<Line<'static>> {
             field("priority", t.priority.to_string()),
             field("channel", t.channel.to_string()),
             field("assignee", name_of(app, t.assignee_id.map(|u| u.0))),
-            field("customer", t.customer_id.map_or_else(|| "—".into(), |c| format!("#{c}"))),
+            field(
+                "customer",
+                t.customer_id
+                    .map_or_else(|| "—".into(), |c| format!("#{c}")),
+            ),
             field("requester", opt(t.requester_email.as_deref())),
             field("phone", opt(t.requester_phone.as_deref())),
             field("company", opt(t.requester_company.as_deref())),
@@ -257,14 +335,26 @@ fn related_lines(app: &App, detail: &Detail) -> Vec<Line<'static>> {
                 lines.push(Line::from("none").dim());
             }
             for t in tickets {
-                lines.push(Line::from(format!("#{} {} · {} · {}", t.id, date(t.created_at), t.status, t.subject)));
+                lines.push(Line::from(format!(
+                    "#{} {} · {} · {}",
+                    t.id,
+                    date(t.created_at),
+                    t.status,
+                    t.subject
+                )));
             }
             lines.push(section("Deals"));
             if deals.is_empty() {
                 lines.push(Line::from("none").dim());
             }
             for d in deals {
-                lines.push(Line::from(format!("#{} {} · {} · {}", d.id, d.title, d.status, money(d.value, &d.currency))));
+                lines.push(Line::from(format!(
+                    "#{} {} · {} · {}",
+                    d.id,
+                    d.title,
+                    d.status,
+                    money(d.value, &d.currency)
+                )));
             }
         }
         Detail::Lead { activities, deals } => {
@@ -273,7 +363,12 @@ fn related_lines(app: &App, detail: &Detail) -> Vec<Line<'static>> {
                 lines.push(Line::from("none").dim());
             }
             for a in activities {
-                lines.push(Line::from(format!("{} {} · {}", datetime(a.occurred_at), a.kind, a.body.as_deref().unwrap_or(""))));
+                lines.push(Line::from(format!(
+                    "{} {} · {}",
+                    datetime(a.occurred_at),
+                    a.kind,
+                    a.body.as_deref().unwrap_or("")
+                )));
             }
             lines.push(section("Deals"));
             if deals.is_empty() {
@@ -286,15 +381,28 @@ fn related_lines(app: &App, detail: &Detail) -> Vec<Line<'static>> {
         Detail::Deal { history } => {
             lines.push(section("Stage history"));
             for h in history {
-                let from = h.from_stage_id.map_or_else(|| "created".to_owned(), |s| stage_of(app, s.0));
-                lines.push(Line::from(format!("{} {from} → {}", datetime(h.at), stage_of(app, h.to_stage_id.0))));
+                let from = h
+                    .from_stage_id
+                    .map_or_else(|| "created".to_owned(), |s| stage_of(app, s.0));
+                lines.push(Line::from(format!(
+                    "{} {from} → {}",
+                    datetime(h.at),
+                    stage_of(app, h.to_stage_id.0)
+                )));
             }
         }
         Detail::Ticket { events } => {
             lines.push(section("Events"));
             for e in events {
-                let who = e.actor_id.map(|a| format!(" · {}", name_of(app, Some(a.0)))).unwrap_or_default();
-                lines.push(Line::from(format!("{} {}{who}", datetime(e.occurred_at), e.kind)));
+                let who = e
+                    .actor_id
+                    .map(|a| format!(" · {}", name_of(app, Some(a.0))))
+                    .unwrap_or_default();
+                lines.push(Line::from(format!(
+                    "{} {}{who}",
+                    datetime(e.occurred_at),
+                    e.kind
+                )));
                 if let Some(body) = &e.body {
                     lines.push(Line::from(format!("    {body}")).dim());
                 }
@@ -314,12 +422,25 @@ fn draw_detail(frame: &mut Frame<'_>, app: &App, area: Rect) {
     lines.push(Line::default());
     match app.selected_detail() {
         Some(DetailState::Ready(_, detail)) => lines.extend(related_lines(app, detail)),
-        Some(DetailState::Failed(_, e)) => lines.push(Line::from(format!("Could not load related records: {e}")).red()),
+        Some(DetailState::Failed(_, e)) => {
+            lines.push(Line::from(format!("Could not load related records: {e}")).red());
+        }
         Some(DetailState::Loading(_)) | None => {
-            lines.push(Line::from(format!("{} loading related records…", SPINNER[(app.tick % 8) as usize])).dim());
+            lines.push(
+                Line::from(format!(
+                    "{} loading related records…",
+                    SPINNER[(app.tick % 8) as usize]
+                ))
+                .dim(),
+            );
         }
     }
-    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
 }
 
 /// The status line's hints: the keys that do something here, briefly.
@@ -327,7 +448,13 @@ fn hints(app: &App) -> &'static [(&'static str, &'static str)] {
     if app.help {
         &[("? Esc q", "close help")]
     } else if app.open {
-        &[("↑↓ jk", "previous/next record"), ("Tab", "next tab"), ("Esc", "back"), ("?", "help"), ("q", "quit")]
+        &[
+            ("↑↓ jk", "previous/next record"),
+            ("Tab", "next tab"),
+            ("Esc", "back"),
+            ("?", "help"),
+            ("q", "quit"),
+        ]
     } else {
         &[
             ("↑↓ jk", "move"),
@@ -344,7 +471,10 @@ fn hints(app: &App) -> &'static [(&'static str, &'static str)] {
 fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let mut spans = Vec::new();
     if app.busy() {
-        spans.push(Span::styled(format!("{} ", SPINNER[(app.tick % 8) as usize]), Style::new().fg(Color::Yellow)));
+        spans.push(Span::styled(
+            format!("{} ", SPINNER[(app.tick % 8) as usize]),
+            Style::new().fg(Color::Yellow),
+        ));
     }
     for (key, what) in hints(app) {
         spans.push(Span::styled(format!(" {key} "), Style::new().reversed()));
@@ -356,9 +486,20 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
 fn draw_help(frame: &mut Frame<'_>, area: Rect) {
     let width = 46.min(area.width);
     let height = (KEYS.len() as u16 + 4).min(area.height);
-    let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
     let mut lines = vec![Line::from("Keys").bold(), Line::default()];
-    lines.extend(KEYS.iter().map(|b| Line::from(format!("  {:<10} {}", b.label, b.what))));
+    lines.extend(
+        KEYS.iter()
+            .map(|b| Line::from(format!("  {:<10} {}", b.label, b.what))),
+    );
     frame.render_widget(Clear, popup);
-    frame.render_widget(Paragraph::new(lines).block(Block::new().borders(Borders::ALL).title(" Help ")), popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::new().borders(Borders::ALL).title(" Help ")),
+        popup,
+    );
 }

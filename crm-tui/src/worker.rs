@@ -18,7 +18,11 @@ pub enum Request {
     /// User and stage names, to show names instead of ids.
     Lookups,
     /// A page of a tab's list. `generation` comes back with the answer so stale ones are dropped.
-    Page { tab: Tab, kind: PageKind, generation: u64 },
+    Page {
+        tab: Tab,
+        kind: PageKind,
+        generation: u64,
+    },
     /// The related records shown beside the selected one.
     Detail { record: RecordKey },
 }
@@ -51,20 +55,39 @@ pub fn spawn(crm: Arc<Crm>, tenant: String, requests: Receiver<Request>, replies
 pub fn answer(crm: &Crm, tenant: &str, request: Request) -> Msg {
     match request {
         Request::Lookups => Msg::Lookups(lookups(crm, tenant).map_err(|e| e.to_string())),
-        Request::Page { tab, kind, generation } => {
-            Msg::Page { tab, kind: kind.clone(), generation, result: page(crm, tenant, tab, &kind).map_err(|e| e.to_string()) }
-        }
-        Request::Detail { record } => Msg::Detail { record, result: detail(crm, tenant, record).map_err(|e| e.to_string()) },
+        Request::Page {
+            tab,
+            kind,
+            generation,
+        } => Msg::Page {
+            tab,
+            kind: kind.clone(),
+            generation,
+            result: page(crm, tenant, tab, &kind).map_err(|e| e.to_string()),
+        },
+        Request::Detail { record } => Msg::Detail {
+            record,
+            result: detail(crm, tenant, record).map_err(|e| e.to_string()),
+        },
     }
 }
 
 fn lookups(crm: &Crm, tenant: &str) -> crm_core::Result<Lookups> {
     let scope = crm.scope(tenant, None)?;
-    let mut lookups = Lookups { tenant_name: scope.tenant().name.clone(), ..Lookups::default() };
+    let mut lookups = Lookups {
+        tenant_name: scope.tenant().name.clone(),
+        ..Lookups::default()
+    };
     let mut cursor = None;
     loop {
-        let page = scope.users().list(&crm_core::tenancy::UserFilter { limit: Some(500), cursor, ..Default::default() })?;
-        lookups.users.extend(page.items.into_iter().map(|u| (u.id.0, u.name)));
+        let page = scope.users().list(&crm_core::tenancy::UserFilter {
+            limit: Some(500),
+            cursor,
+            ..Default::default()
+        })?;
+        lookups
+            .users
+            .extend(page.items.into_iter().map(|u| (u.id.0, u.name)));
         cursor = page.next_cursor;
         if cursor.is_none() {
             break;
@@ -72,10 +95,15 @@ fn lookups(crm: &Crm, tenant: &str) -> crm_core::Result<Lookups> {
     }
     let mut cursor = None;
     loop {
-        let page = scope.pipelines().list(&PageRequest { limit: Some(500), cursor })?;
+        let page = scope.pipelines().list(&PageRequest {
+            limit: Some(500),
+            cursor,
+        })?;
         for p in page.items {
             for s in p.stages {
-                lookups.stages.insert(s.id.0, format!("{} · {}", p.name, s.name));
+                lookups
+                    .stages
+                    .insert(s.id.0, format!("{} · {}", p.name, s.name));
             }
         }
         cursor = page.next_cursor;
@@ -90,12 +118,19 @@ fn page(crm: &Crm, tenant: &str, tab: Tab, kind: &PageKind) -> crm_core::Result<
     let scope = crm.scope(tenant, None)?;
     let (limit, cursor) = match kind {
         PageKind::First => (Some(PAGE_ROWS), None),
-        PageKind::Last => (Some(PAGE_ROWS), PageRequest::last(tab.list_name(), None).cursor),
+        PageKind::Last => (
+            Some(PAGE_ROWS),
+            PageRequest::last(tab.list_name(), None).cursor,
+        ),
         PageKind::After(c) | PageKind::Before(c) => (Some(PAGE_ROWS), Some(c.clone())),
     };
     macro_rules! fetch {
         ($handle:ident, $filter:ident, $variant:ident) => {{
-            let page = scope.$handle().list(&$filter { limit, cursor, ..Default::default() })?;
+            let page = scope.$handle().list(&$filter {
+                limit,
+                cursor,
+                ..Default::default()
+            })?;
             PageData {
                 rows: page.items.into_iter().map(Record::$variant).collect(),
                 next_cursor: page.next_cursor,
@@ -122,8 +157,22 @@ fn detail(crm: &Crm, tenant: &str, record: RecordKey) -> crm_core::Result<Detail
         Tab::Customers => {
             let id = CustomerId(record.id);
             Detail::Customer {
-                tickets: scope.tickets().list(&TicketFilter { customer_id: Some(id), limit, ..Default::default() })?.items,
-                deals: scope.deals().list(&DealFilter { customer_id: Some(id), limit, ..Default::default() })?.items,
+                tickets: scope
+                    .tickets()
+                    .list(&TicketFilter {
+                        customer_id: Some(id),
+                        limit,
+                        ..Default::default()
+                    })?
+                    .items,
+                deals: scope
+                    .deals()
+                    .list(&DealFilter {
+                        customer_id: Some(id),
+                        limit,
+                        ..Default::default()
+                    })?
+                    .items,
             }
         }
         Tab::Leads => Detail::Lead {
@@ -136,13 +185,26 @@ fn detail(crm: &Crm, tenant: &str, record: RecordKey) -> crm_core::Result<Detail
                     ..Default::default()
                 })?
                 .items,
-            deals: scope.deals().list(&DealFilter { lead_id: Some(LeadId(record.id)), limit, ..Default::default() })?.items,
+            deals: scope
+                .deals()
+                .list(&DealFilter {
+                    lead_id: Some(LeadId(record.id)),
+                    limit,
+                    ..Default::default()
+                })?
+                .items,
         },
-        Tab::Deals => Detail::Deal { history: scope.deals().stage_history(DealId(record.id))? },
+        Tab::Deals => Detail::Deal {
+            history: scope.deals().stage_history(DealId(record.id))?,
+        },
         Tab::Tickets => Detail::Ticket {
             events: scope
                 .tickets()
-                .list_events(&TicketEventFilter { ticket_id: TicketId(record.id), limit, cursor: None })?
+                .list_events(&TicketEventFilter {
+                    ticket_id: TicketId(record.id),
+                    limit,
+                    cursor: None,
+                })?
                 .items,
         },
     })

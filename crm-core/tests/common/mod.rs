@@ -11,7 +11,10 @@ pub fn tenant(crm: &Crm, key: &str) -> UserId {
         tenant_id: key.into(),
         name: format!("Tenant {key}"),
         default_region: None,
-        admin: NewAdmin { name: "Admin".into(), email: format!("admin@{key}.test") },
+        admin: NewAdmin {
+            name: "Admin".into(),
+            email: format!("admin@{key}.test"),
+        },
     })
     .unwrap()
     .admin
@@ -36,5 +39,10 @@ pub fn user(crm: &Crm, key: &str, admin: UserId, role: Role) -> UserId {
 
 /// Counts the rows of `table` (all tenants) through a separate connection.
 pub fn count(crm: &Crm, table: &str) -> i64 {
-    crm_core::store::row_counts(crm).unwrap().into_iter().find(|(t, _)| *t == table).unwrap().1
+    crm_core::store::row_counts(crm)
+        .unwrap()
+        .into_iter()
+        .find(|(t, _)| *t == table)
+        .unwrap()
+        .1
 }
