@@ -228,19 +228,7 @@ impl Tx<'_> {
     /// Inserts a new record with its audit and change-feed entries.
     pub(crate) fn insert<R: Record>(&mut self, action: &str, record: &R) -> Result<()> {
         if let Some(external_id) = record.external_id() {
-            let sql = format!(
-                "SELECT 1 FROM {} WHERE tenant_id = ?1 AND external_id = ?2",
-                table_of(R::SELECT)
-            );
-            let taken = self
-                .prepare_cached(&sql)?
-                .exists(params![self.tenant, external_id])?;
-            if taken {
-                return Err(Error::Conflict(format!(
-                    "externalId: a {} with externalId {external_id:?} already exists",
-                    R::ENTITY.as_str()
-                )));
-            }
+            self.ensure_external_id_free::<R>(external_id)?;
         }
         record.write(&mut self.prepare_cached(R::UPSERT)?, self.tenant)?;
         self.record_change(action, R::ENTITY, record.id(), None, Some(record))
@@ -251,22 +239,28 @@ impl Tx<'_> {
         if let Some(external_id) = after.external_id()
             && before.external_id() != Some(external_id)
         {
-            let sql = format!(
-                "SELECT 1 FROM {} WHERE tenant_id = ?1 AND external_id = ?2",
-                table_of(R::SELECT)
-            );
-            if self
-                .prepare_cached(&sql)?
-                .exists(params![self.tenant, external_id])?
-            {
-                return Err(Error::Conflict(format!(
-                    "externalId: a {} with externalId {external_id:?} already exists",
-                    R::ENTITY.as_str()
-                )));
-            }
+            self.ensure_external_id_free::<R>(external_id)?;
         }
         after.write(&mut self.prepare_cached(R::UPSERT)?, self.tenant)?;
         self.record_change(action, R::ENTITY, after.id(), Some(before), Some(after))
+    }
+
+    /// `conflict` if another `R` of this tenant already has `external_id`.
+    fn ensure_external_id_free<R: Record>(&self, external_id: &str) -> Result<()> {
+        let sql = format!(
+            "SELECT 1 FROM {} WHERE tenant_id = ?1 AND external_id = ?2",
+            table_of(R::SELECT)
+        );
+        if self
+            .prepare_cached(&sql)?
+            .exists(params![self.tenant, external_id])?
+        {
+            return Err(Error::Conflict(format!(
+                "externalId: a {} with externalId {external_id:?} already exists",
+                R::ENTITY.as_str()
+            )));
+        }
+        Ok(())
     }
 }
 

@@ -57,17 +57,8 @@ fn separate_handles_on_one_file_lose_no_writes() {
                                     b.create_ticket(NewTicket {
                                         external_id: Some(format!("w{n}-{i}-{j}")),
                                         customer_id: Some(c.id),
-                                        subject: "Batch".into(),
-                                        description: String::new(),
-                                        status: None,
-                                        priority: None,
                                         channel: Channel::Api,
-                                        team_id: None,
-                                        assignee_id: None,
-                                        requester_email: None,
-                                        requester_phone: None,
-                                        requester_company: None,
-                                        created_at: None,
+                                        ..common::ticket("Batch")
                                     })?;
                                 }
                                 Ok(())

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{count, tenant, user};
+use common::{count, tenant, ticket, user};
 use crm_core::activities::{ActivityEntity, ActivityFilter, ActivityKind, NewActivity};
 use crm_core::audit::AuditFilter;
 use crm_core::calls::{CallFilter, NewCall};
@@ -26,24 +26,6 @@ fn customer(name: &str) -> NewCustomer {
     NewCustomer {
         name: name.into(),
         ..Default::default()
-    }
-}
-
-fn ticket(subject: &str) -> NewTicket {
-    NewTicket {
-        external_id: None,
-        customer_id: None,
-        subject: subject.into(),
-        description: "It broke.".into(),
-        status: None,
-        priority: None,
-        channel: Channel::Email,
-        team_id: None,
-        assignee_id: None,
-        requester_email: None,
-        requester_phone: None,
-        requester_company: None,
-        created_at: None,
     }
 }
 

@@ -4,6 +4,7 @@
 use crm_core::Crm;
 use crm_core::ids::UserId;
 use crm_core::tenancy::{NewAdmin, NewTenant, NewUser, Role};
+use crm_core::tickets::{Channel, NewTicket};
 
 /// Creates tenant `key` with an admin, and returns the admin's id.
 pub fn tenant(crm: &Crm, key: &str) -> UserId {
@@ -45,4 +46,23 @@ pub fn count(crm: &Crm, table: &str) -> i64 {
         .find(|(t, _)| *t == table)
         .unwrap()
         .1
+}
+
+/// A ticket with only a subject, by email.
+pub fn ticket(subject: &str) -> NewTicket {
+    NewTicket {
+        external_id: None,
+        customer_id: None,
+        subject: subject.into(),
+        description: "It broke.".into(),
+        status: None,
+        priority: None,
+        channel: Channel::Email,
+        team_id: None,
+        assignee_id: None,
+        requester_email: None,
+        requester_phone: None,
+        requester_company: None,
+        created_at: None,
+    }
 }
