@@ -3,10 +3,17 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// `target/<profile>`, where cargo puts `libcrm.so` beside the test binaries' `deps/`.
-fn target_dir() -> PathBuf {
+/// `target/<profile>/deps`: where this test binary lives, and where cargo put the `libcrm.so`
+/// built for this very run (it copies it up to `target/<profile>` only on `cargo build`).
+fn lib_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    exe.parent().and_then(Path::parent).unwrap().to_path_buf()
+    let dir = exe.parent().unwrap().to_path_buf();
+    assert!(
+        dir.join("libcrm.so").exists(),
+        "no libcrm.so in {}",
+        dir.display()
+    );
+    dir
 }
 
 fn crate_dir() -> &'static Path {
@@ -29,7 +36,7 @@ fn run(cmd: &mut Command) -> String {
 
 #[test]
 fn c_example_builds_with_warnings_as_errors_and_sanitizers_and_runs() {
-    let target = target_dir();
+    let target = lib_dir();
     let exe = tempfile::tempdir().unwrap();
     let binary = exe.path().join("demo");
     run(Command::new("cc")
@@ -60,7 +67,7 @@ fn c_example_builds_with_warnings_as_errors_and_sanitizers_and_runs() {
 
 #[test]
 fn python_example_runs() {
-    let lib = target_dir().join("libcrm.so");
+    let lib = lib_dir().join("libcrm.so");
     let out = run(Command::new("python3")
         .arg(crate_dir().join("examples/python/demo.py"))
         .arg(&lib));
