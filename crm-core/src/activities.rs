@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::ids::{ActivityId, UserId};
 use crate::leads::Lead;
 use crate::records::{self, Page, PageRequest, Record, string_enum, table};
-use crate::store::{EntityType, Tx};
+use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
 use crate::validate;
@@ -102,14 +102,14 @@ impl Record for Activity {
     fn write(
         &self,
         stmt: &mut rusqlite::CachedStatement<'_>,
-        tenant: i64,
+        ctx: &WriteCtx<'_>,
     ) -> rusqlite::Result<usize> {
         let (lead, deal) = match self.entity_type {
             ActivityEntity::Lead => (Some(self.entity_id), None),
             ActivityEntity::Deal => (None, Some(self.entity_id)),
         };
         stmt.execute(params![
-            tenant,
+            ctx.tenant,
             self.id,
             self.external_id,
             self.entity_type,

@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use crate::ids::{AuditId, UserId};
 use crate::records::{self, Page, PageRequest, Record, table};
-use crate::store::EntityType;
+use crate::store::{EntityType, WriteCtx};
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
 use rusqlite::Row;
@@ -27,6 +27,8 @@ pub struct AuditEntry {
     pub after: Option<serde_json::Value>,
     #[serde(with = "time::rfc3339")]
     pub at: Timestamp,
+    /// Why, where the records do not say (how an auto-link matched, and its evidence).
+    pub note: Option<String>,
 }
 
 fn json(text: Option<String>) -> Option<serde_json::Value> {
@@ -46,7 +48,8 @@ impl Record for AuditEntry {
             "entity_id",
             "before",
             "after",
-            "at"
+            "at",
+            "note"
         ]
     );
 
@@ -75,9 +78,14 @@ impl Record for AuditEntry {
             before: json(row.get(5)?),
             after: json(row.get(6)?),
             at: time::from_millis(row.get(7)?),
+            note: row.get(8)?,
         })
     }
-    fn write(&self, _: &mut rusqlite::CachedStatement<'_>, _: i64) -> rusqlite::Result<usize> {
+    fn write(
+        &self,
+        _: &mut rusqlite::CachedStatement<'_>,
+        _: &WriteCtx<'_>,
+    ) -> rusqlite::Result<usize> {
         // Audit entries are written only by `Tx::record_change`.
         Err(rusqlite::Error::InvalidQuery)
     }

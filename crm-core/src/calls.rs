@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::ids::{CallId, CustomerId, DealId, LeadId};
 use crate::leads::Lead;
 use crate::records::{self, Page, PageRequest, Record, id_value, table};
-use crate::store::{EntityType, Tx};
+use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
 use crate::validate;
@@ -81,10 +81,10 @@ impl Record for Call {
     fn write(
         &self,
         stmt: &mut rusqlite::CachedStatement<'_>,
-        tenant: i64,
+        ctx: &WriteCtx<'_>,
     ) -> rusqlite::Result<usize> {
         stmt.execute(params![
-            tenant,
+            ctx.tenant,
             self.id,
             self.external_id,
             self.customer_id,

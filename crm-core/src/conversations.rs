@@ -4,7 +4,7 @@ use crate::customers::{self, Customer};
 use crate::error::{Error, Result};
 use crate::ids::{ConversationId, CustomerId, MessageId};
 use crate::records::{self, Page, PageRequest, Record, id_value, string_enum, table};
-use crate::store::{EntityType, Tx};
+use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::Scope;
 use crate::tickets::Channel;
 use crate::time::{self, Timestamp};
@@ -85,10 +85,10 @@ impl Record for Conversation {
     fn write(
         &self,
         stmt: &mut rusqlite::CachedStatement<'_>,
-        tenant: i64,
+        ctx: &WriteCtx<'_>,
     ) -> rusqlite::Result<usize> {
         stmt.execute(params![
-            tenant,
+            ctx.tenant,
             self.id,
             self.external_id,
             self.customer_id,
@@ -184,10 +184,10 @@ impl Record for Message {
     fn write(
         &self,
         stmt: &mut rusqlite::CachedStatement<'_>,
-        tenant: i64,
+        ctx: &WriteCtx<'_>,
     ) -> rusqlite::Result<usize> {
         stmt.execute(params![
-            tenant,
+            ctx.tenant,
             self.id,
             self.external_id,
             self.conversation_id,

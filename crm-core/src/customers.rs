@@ -2,8 +2,9 @@
 
 use crate::error::{Error, Result};
 use crate::ids::CustomerId;
+use crate::matching;
 use crate::records::{self, Page, PageRequest, Record, table};
-use crate::store::{EntityType, Tx};
+use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
 use crate::validate;
@@ -52,7 +53,11 @@ impl Record for Customer {
             "churn_risk",
             "last_contact_at",
             "created_at",
-            "updated_at"
+            "updated_at",
+            "email_key",
+            "phone_key",
+            "company_key",
+            "keys_version"
         ]
     );
 
@@ -81,11 +86,11 @@ impl Record for Customer {
     fn write(
         &self,
         stmt: &mut rusqlite::CachedStatement<'_>,
-        tenant: i64,
+        ctx: &WriteCtx<'_>,
     ) -> rusqlite::Result<usize> {
         let tags = serde_json::to_string(&self.tags).unwrap_or_else(|_| "[]".into());
         stmt.execute(params![
-            tenant,
+            ctx.tenant,
             self.id,
             self.external_id,
             self.name,
@@ -97,6 +102,12 @@ impl Record for Customer {
             self.last_contact_at.map(time::to_millis),
             time::to_millis(self.created_at),
             time::to_millis(self.updated_at),
+            self.email.as_deref().and_then(matching::email_key),
+            self.phone
+                .as_deref()
+                .and_then(|p| matching::phone_key(p, ctx.region)),
+            self.company.as_deref().and_then(matching::company_key),
+            matching::KEYS_VERSION,
         ])
     }
 }

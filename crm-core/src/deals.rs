@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::ids::{CustomerId, DealId, LeadId, PipelineId, StageId, UserId};
 use crate::leads::Lead;
 use crate::records::{self, Page, PageRequest, Record, id_value, string_enum, table};
-use crate::store::{EntityType, Tx};
+use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::{Scope, User};
 use crate::time::{self, Timestamp};
 use crate::validate;
@@ -99,10 +99,10 @@ impl Record for Pipeline {
     fn write(
         &self,
         stmt: &mut rusqlite::CachedStatement<'_>,
-        tenant: i64,
+        ctx: &WriteCtx<'_>,
     ) -> rusqlite::Result<usize> {
         stmt.execute(params![
-            tenant,
+            ctx.tenant,
             self.id,
             self.external_id,
             self.name,
@@ -213,10 +213,10 @@ impl Record for Deal {
     fn write(
         &self,
         stmt: &mut rusqlite::CachedStatement<'_>,
-        tenant: i64,
+        ctx: &WriteCtx<'_>,
     ) -> rusqlite::Result<usize> {
         stmt.execute(params![
-            tenant,
+            ctx.tenant,
             self.id,
             self.external_id,
             self.pipeline_id,

@@ -3,8 +3,9 @@
 use crate::customers::Customer;
 use crate::error::{Error, Result};
 use crate::ids::{CustomerId, LeadId, UserId};
+use crate::matching;
 use crate::records::{self, Page, PageRequest, Record, id_value, string_enum, table};
-use crate::store::{EntityType, Tx};
+use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::{Scope, User};
 use crate::time::{self, Timestamp};
 use crate::validate;
@@ -63,7 +64,11 @@ impl Record for Lead {
             "owner_id",
             "source",
             "created_at",
-            "updated_at"
+            "updated_at",
+            "email_key",
+            "phone_key",
+            "company_key",
+            "keys_version"
         ]
     );
 
@@ -93,10 +98,10 @@ impl Record for Lead {
     fn write(
         &self,
         stmt: &mut rusqlite::CachedStatement<'_>,
-        tenant: i64,
+        ctx: &WriteCtx<'_>,
     ) -> rusqlite::Result<usize> {
         stmt.execute(params![
-            tenant,
+            ctx.tenant,
             self.id,
             self.external_id,
             self.customer_id,
@@ -110,6 +115,12 @@ impl Record for Lead {
             self.source,
             time::to_millis(self.created_at),
             time::to_millis(self.updated_at),
+            self.email.as_deref().and_then(matching::email_key),
+            self.phone
+                .as_deref()
+                .and_then(|p| matching::phone_key(p, ctx.region)),
+            self.company.as_deref().and_then(matching::company_key),
+            matching::KEYS_VERSION,
         ])
     }
 }

@@ -30,6 +30,8 @@ pub mod demo;
 mod error;
 pub mod ids;
 pub mod leads;
+pub mod links;
+pub mod matching;
 pub mod records;
 pub mod store;
 pub mod tenancy;

@@ -2,7 +2,7 @@
 //! equality filters, and audited create/update.
 
 use crate::error::{Error, Result};
-use crate::store::{Cursor, EntityType, Tx};
+use crate::store::{Cursor, EntityType, Tx, WriteCtx};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
@@ -70,7 +70,7 @@ pub(crate) trait Record: Serialize + Sized {
     fn write(
         &self,
         stmt: &mut rusqlite::CachedStatement<'_>,
-        tenant: i64,
+        ctx: &WriteCtx<'_>,
     ) -> rusqlite::Result<usize>;
 }
 
@@ -230,19 +230,37 @@ impl Tx<'_> {
         if let Some(external_id) = record.external_id() {
             self.ensure_external_id_free::<R>(external_id)?;
         }
-        record.write(&mut self.prepare_cached(R::UPSERT)?, self.tenant)?;
+        record.write(&mut self.prepare_cached(R::UPSERT)?, &self.ctx())?;
         self.record_change(action, R::ENTITY, record.id(), None, Some(record))
     }
 
     /// Replaces a record with its changed version, with audit and change-feed entries.
     pub(crate) fn replace<R: Record>(&mut self, action: &str, before: &R, after: &R) -> Result<()> {
+        self.replace_noted(action, before, after, None)
+    }
+
+    /// Like [`Tx::replace`], with a note in the audit entry saying why.
+    pub(crate) fn replace_noted<R: Record>(
+        &mut self,
+        action: &str,
+        before: &R,
+        after: &R,
+        note: Option<&str>,
+    ) -> Result<()> {
         if let Some(external_id) = after.external_id()
             && before.external_id() != Some(external_id)
         {
             self.ensure_external_id_free::<R>(external_id)?;
         }
-        after.write(&mut self.prepare_cached(R::UPSERT)?, self.tenant)?;
-        self.record_change(action, R::ENTITY, after.id(), Some(before), Some(after))
+        after.write(&mut self.prepare_cached(R::UPSERT)?, &self.ctx())?;
+        self.record_noted_change(
+            action,
+            R::ENTITY,
+            after.id(),
+            Some(before),
+            Some(after),
+            note,
+        )
     }
 
     /// `conflict` if another `R` of this tenant already has `external_id`.

@@ -109,6 +109,7 @@ impl Crm {
     pub(crate) fn write<T>(
         &self,
         tenant: i64,
+        region: &str,
         actor: Option<i64>,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T>,
     ) -> Result<T> {
@@ -117,6 +118,7 @@ impl Crm {
         let mut w = Tx {
             inner: tx,
             tenant,
+            region: region.to_owned(),
             actor,
             now: time::now(),
             sequences: HashMap::new(),
@@ -148,7 +150,7 @@ fn configure(conn: &Connection) -> Result<()> {
 
 fn migrate(conn: &mut Connection) -> Result<()> {
     embedded::migrations::runner().run(conn)?;
-    Ok(())
+    crate::links::fill_match_keys(conn)
 }
 
 /// The schema version the database is at after opening (the latest applied migration).
@@ -208,6 +210,8 @@ impl EntityType {
 pub(crate) struct Tx<'c> {
     inner: rusqlite::Transaction<'c>,
     pub(crate) tenant: i64,
+    /// The tenant's default region, for reading phone numbers.
+    pub(crate) region: String,
     pub(crate) actor: Option<i64>,
     pub(crate) now: Timestamp,
     // Ids handed out in this transaction, written back once at commit; nobody else can
@@ -222,7 +226,22 @@ impl std::ops::Deref for Tx<'_> {
     }
 }
 
+/// What a record needs to know to write its row.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WriteCtx<'a> {
+    pub tenant: i64,
+    /// The tenant's default region: match keys of phone numbers depend on it.
+    pub region: &'a str,
+}
+
 impl Tx<'_> {
+    pub(crate) fn ctx(&self) -> WriteCtx<'_> {
+        WriteCtx {
+            tenant: self.tenant,
+            region: &self.region,
+        }
+    }
+
     /// Allocates the next id of `kind` in this tenant.
     pub(crate) fn next_id(&mut self, kind: &'static str) -> Result<i64> {
         let last = match self.sequences.get(kind) {
@@ -260,6 +279,19 @@ impl Tx<'_> {
         before: Option<&T>,
         after: Option<&T>,
     ) -> Result<()> {
+        self.record_noted_change(action, entity, entity_id, before, after, None)
+    }
+
+    /// Like [`Tx::record_change`], with a note in the audit entry saying why.
+    pub(crate) fn record_noted_change<T: Serialize>(
+        &mut self,
+        action: &str,
+        entity: EntityType,
+        entity_id: i64,
+        before: Option<&T>,
+        after: Option<&T>,
+        note: Option<&str>,
+    ) -> Result<()> {
         let op = match (before, after) {
             (None, _) => "create",
             (Some(_), None) => "delete",
@@ -271,10 +303,21 @@ impl Tx<'_> {
         let at = time::to_millis(self.now);
         self.inner
             .prepare_cached(
-                "INSERT INTO audit_log (tenant_id, id, actor_id, action, entity_type, entity_id, before, after, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO audit_log (tenant_id, id, actor_id, action, entity_type, entity_id, before, after, at, note)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?
-            .execute(params![self.tenant, audit_id, self.actor, action, entity.as_str(), entity_id, before, after, at])?;
+            .execute(params![
+                self.tenant,
+                audit_id,
+                self.actor,
+                action,
+                entity.as_str(),
+                entity_id,
+                before,
+                after,
+                at,
+                note
+            ])?;
         self.inner
             .prepare_cached(
                 "INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at) VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use crate::ids::{TeamId, UserId};
 use crate::records::{self, Page, PageRequest, Record, table};
-use crate::store::{Crm, EntityType, Tx};
+use crate::store::{Crm, EntityType, Tx, WriteCtx};
 use crate::time::{self, Timestamp};
 use crate::validate;
 use rusqlite::types::Value;
@@ -145,10 +145,10 @@ impl Record for User {
     fn write(
         &self,
         stmt: &mut rusqlite::CachedStatement<'_>,
-        tenant: i64,
+        ctx: &WriteCtx<'_>,
     ) -> rusqlite::Result<usize> {
         stmt.execute(params![
-            tenant,
+            ctx.tenant,
             self.id,
             self.external_id,
             self.name,
@@ -231,10 +231,10 @@ impl Record for Team {
     fn write(
         &self,
         stmt: &mut rusqlite::CachedStatement<'_>,
-        tenant: i64,
+        ctx: &WriteCtx<'_>,
     ) -> rusqlite::Result<usize> {
         stmt.execute(params![
-            tenant,
+            ctx.tenant,
             self.id,
             self.external_id,
             self.name,
@@ -289,7 +289,7 @@ impl Crm {
         let default_region = region(new.default_region.as_deref())?;
         let admin_name = validate::name("admin.name", &new.admin.name)?;
         let admin_email = validate::email("admin.email", &new.admin.email)?;
-        self.write(0, None, |tx| {
+        self.write(0, &default_region.clone(), None, |tx| {
             let exists = tx.prepare_cached("SELECT 1 FROM tenants WHERE key = ?1")?.exists([&key])?;
             if exists {
                 return Err(Error::Conflict(format!("tenantId: tenant {key:?} already exists")));
@@ -417,7 +417,12 @@ impl<'c> Scope<'c> {
     /// Runs `f` in one write transaction as this scope's actor, who must be allowed to write.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
         let actor = self.writer()?;
-        self.crm.write(self.tenant.row_id, Some(actor.id.0), f)
+        self.crm.write(
+            self.tenant.row_id,
+            &self.tenant.default_region,
+            Some(actor.id.0),
+            f,
+        )
     }
 
     /// Like [`Scope::write`], for operations only admins may run.
@@ -434,7 +439,12 @@ impl<'c> Scope<'c> {
                 actor.role.as_str()
             )));
         }
-        self.crm.write(self.tenant.row_id, Some(actor.id.0), f)
+        self.crm.write(
+            self.tenant.row_id,
+            &self.tenant.default_region,
+            Some(actor.id.0),
+            f,
+        )
     }
 
     fn writer(&self) -> Result<&User> {

@@ -4,7 +4,7 @@ use crate::customers::{self, Customer};
 use crate::error::{Error, Result};
 use crate::ids::{CustomerId, DealId, LeadId, TeamId, TicketEventId, TicketId, UserId};
 use crate::records::{self, Page, PageRequest, Record, id_value, string_enum, table};
-use crate::store::{EntityType, Tx};
+use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::{Scope, Team, User};
 use crate::time::{self, Timestamp};
 use crate::validate;
@@ -141,10 +141,10 @@ impl Record for Ticket {
     fn write(
         &self,
         stmt: &mut rusqlite::CachedStatement<'_>,
-        tenant: i64,
+        ctx: &WriteCtx<'_>,
     ) -> rusqlite::Result<usize> {
         stmt.execute(params![
-            tenant,
+            ctx.tenant,
             self.id,
             self.external_id,
             self.customer_id,
@@ -281,10 +281,10 @@ impl Record for TicketEvent {
     fn write(
         &self,
         stmt: &mut rusqlite::CachedStatement<'_>,
-        tenant: i64,
+        ctx: &WriteCtx<'_>,
     ) -> rusqlite::Result<usize> {
         stmt.execute(params![
-            tenant,
+            ctx.tenant,
             self.id,
             self.ticket_id,
             self.kind,
@@ -385,7 +385,7 @@ pub(crate) fn add_event(
         actor_id: tx.actor.map(UserId),
         occurred_at: at,
     };
-    event.write(&mut tx.prepare_cached(TicketEvent::UPSERT)?, tx.tenant)?;
+    event.write(&mut tx.prepare_cached(TicketEvent::UPSERT)?, &tx.ctx())?;
     if let Some(customer) = ticket.customer_id {
         customers::touch(tx, customer, at)?;
     }
