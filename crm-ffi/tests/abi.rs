@@ -683,3 +683,187 @@ fn many_threads_share_one_handle() {
     ids.sort_unstable();
     assert_eq!(ids, (1..=200).collect::<Vec<_>>());
 }
+
+#[test]
+fn links_through_json() {
+    let (h, admin) = setup();
+    let r = |m: &str, p: Value| h.ok(&req(m, "acme", admin, p));
+    let lead = r(
+        "leads.create",
+        json!({"name": "Ann", "email": "ann@example.com", "phone": "(415) 555-0132"}),
+    );
+    let customer = r("customers.create", json!({"name": "Ann"}));
+    let p = r(
+        "pipelines.create",
+        json!({"name": "P", "stages": [{"name": "O", "probability": 1, "kind": "open"}]}),
+    );
+    let deal = r(
+        "deals.create",
+        json!({"pipelineId": p["id"], "title": "D", "value": 1, "currency": "USD", "leadId": lead["id"]}),
+    );
+    let by_phone = r(
+        "tickets.create",
+        json!({"subject": "Call me", "channel": "phone", "requesterPhone": "+1 415 555 0132", "customerId": customer["id"]}),
+    );
+    let manual = r(
+        "tickets.create",
+        json!({"subject": "Mine", "channel": "web"}),
+    );
+
+    let linked = r(
+        "links.linkTicketToLead",
+        json!({"ticketId": manual["id"], "leadId": lead["id"]}),
+    );
+    assert_eq!(
+        linked,
+        json!({"ticketId": manual["id"], "relatedLeadId": lead["id"], "relatedDealId": null})
+    );
+    let linked = r(
+        "links.linkTicketToDeal",
+        json!({"ticketId": manual["id"], "dealId": deal["id"]}),
+    );
+    assert_eq!(linked["relatedDealId"], deal["id"]);
+    let read = r("links.getTicketLinks", json!({"ticketId": manual["id"]}));
+    assert_eq!(
+        (read["lead"]["name"].clone(), read["deal"]["title"].clone()),
+        (json!("Ann"), json!("D"))
+    );
+    assert_eq!(
+        r(
+            "links.unlinkTicketFromDeal",
+            json!({"ticketId": manual["id"]})
+        )["relatedDealId"],
+        Value::Null
+    );
+
+    let dry = r("links.autoLink", json!({"dryRun": true}));
+    assert_eq!(
+        dry["matches"],
+        json!([{"ticketId": by_phone["id"], "leadId": lead["id"], "dealId": deal["id"], "matchedBy": "phone", "evidence": "+14155550132"}])
+    );
+    assert_eq!(
+        (
+            dry["examined"].clone(),
+            dry["alreadyLinked"].clone(),
+            dry["unmatched"].clone()
+        ),
+        (json!(2), json!(1), json!(0))
+    );
+    assert_eq!(
+        r("links.getLeadTickets", json!({"leadId": lead["id"]}))["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "a dry run links nothing"
+    );
+    let real = r("links.autoLink", json!({"batchSize": 1}));
+    assert_eq!(real["matches"], dry["matches"]);
+    let page = r("links.getLeadTickets", json!({"leadId": lead["id"]}));
+    let ids: Vec<_> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].clone())
+        .collect();
+    assert_eq!(
+        ids,
+        [manual["id"].clone(), by_phone["id"].clone()],
+        "newest first"
+    );
+    assert_eq!(
+        r("links.getDealTickets", json!({"dealId": deal["id"]}))["items"][0]["id"],
+        by_phone["id"]
+    );
+    assert_eq!(
+        r(
+            "links.unlinkTicketFromLead",
+            json!({"ticketId": manual["id"]})
+        )["relatedLeadId"],
+        Value::Null
+    );
+
+    invalid(
+        &h.err(&req(
+            "links.autoLink",
+            "acme",
+            admin,
+            json!({"batchSize": 0}),
+        )),
+        "batchSize",
+    );
+    invalid(
+        &h.err(&req(
+            "links.autoLink",
+            "acme",
+            admin,
+            json!({"dryrun": true}),
+        )),
+        "dryrun",
+    );
+    invalid(
+        &h.err(&req(
+            "links.linkTicketToLead",
+            "acme",
+            admin,
+            json!({"ticketId": manual["id"]}),
+        )),
+        "leadId",
+    );
+    assert_eq!(
+        h.err(&req(
+            "links.linkTicketToLead",
+            "acme",
+            admin,
+            json!({"ticketId": manual["id"], "leadId": 99})
+        ))
+        .0,
+        "not_found"
+    );
+    let agent = r(
+        "users.create",
+        json!({"name": "Kai", "email": "kai@acme.test", "role": "agent"}),
+    )["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        h.err(&req("links.autoLink", "acme", agent, json!({}))).0,
+        "forbidden"
+    );
+    // Another tenant sees none of it.
+    let g = h.ok(&json!({"method": "tenants.create", "params": {"tenantId": "globex", "name": "G", "admin": {"name": "G", "email": "g@globex.test"}}}))["admin"]["id"].as_i64().unwrap();
+    assert_eq!(
+        h.err(&req(
+            "links.getLeadTickets",
+            "globex",
+            g,
+            json!({"leadId": lead["id"]})
+        ))
+        .0,
+        "not_found"
+    );
+    assert_eq!(
+        h.err(&req(
+            "links.getTicketLinks",
+            "globex",
+            g,
+            json!({"ticketId": by_phone["id"]})
+        ))
+        .0,
+        "not_found"
+    );
+    assert_eq!(
+        h.err(&req(
+            "links.linkTicketToLead",
+            "globex",
+            g,
+            json!({"ticketId": 1, "leadId": 1})
+        ))
+        .0,
+        "not_found"
+    );
+    assert_eq!(
+        h.ok(&req("links.autoLink", "globex", g, json!({})))["examined"],
+        0
+    );
+}
