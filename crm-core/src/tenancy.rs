@@ -317,6 +317,18 @@ impl Crm {
         })
     }
 
+    /// The tenant's first admin (the user batch jobs act as), if it has one.
+    pub fn first_admin(&self, tenant: &str) -> Result<Option<UserId>> {
+        self.read(|c| {
+            let t = tenant_by_key(c, tenant)?.ok_or_else(|| Error::not_found("tenant", tenant))?;
+            Ok(c.prepare_cached(
+                "SELECT MIN(id) FROM users WHERE tenant_id = ?1 AND role = 'admin'",
+            )?
+            .query_row([t.row_id], |r| r.get::<_, Option<i64>>(0))?
+            .map(UserId))
+        })
+    }
+
     /// Every tenant, in the order they were created.
     pub fn list_tenants(&self) -> Result<Vec<Tenant>> {
         self.read(|c| {

@@ -533,6 +533,16 @@ impl Tickets<'_, '_> {
         })
     }
 
+    /// How many tickets the tenant has.
+    pub fn count(&self) -> Result<u64> {
+        self.0.read(|c, t| {
+            let n: i64 = c
+                .prepare_cached("SELECT COUNT(*) FROM tickets WHERE tenant_id = ?1")?
+                .query_row([t], |r| r.get(0))?;
+            Ok(n.unsigned_abs())
+        })
+    }
+
     /// A page of tickets, newest first.
     pub fn list(&self, filter: &TicketFilter) -> Result<Page<Ticket>> {
         let page = PageRequest {

@@ -41,6 +41,19 @@ enum Command {
     },
     /// Show how many rows each table holds.
     Stats,
+    /// Link tickets to leads and deals by email, phone and company, for one tenant or all.
+    /// Safe to interrupt and run again: it carries on where it stopped.
+    BackfillLinks {
+        /// Report what would be linked; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Only this tenant (its key); every tenant when absent.
+        #[arg(long)]
+        tenant_id: Option<String>,
+        /// Tickets per transaction (1 to 10,000).
+        #[arg(long, default_value_t = crm_core::links::DEFAULT_BATCH_SIZE)]
+        batch_size: u32,
+    },
 }
 
 /// Where logs go: never the terminal the client draws on.
@@ -96,6 +109,22 @@ impl Cli {
                 };
                 generate_demo(&db, &tenant, customers, seed, true)?;
                 Ok(())
+            }
+            Some(Command::BackfillLinks {
+                dry_run,
+                tenant_id,
+                batch_size,
+            }) => {
+                let db = match self.db {
+                    Some(db) => db,
+                    None => default_db()?,
+                };
+                backfill_links(
+                    &open_existing(&db)?,
+                    dry_run,
+                    tenant_id.as_deref(),
+                    batch_size,
+                )
             }
             Some(Command::Stats) => {
                 let db = match self.db {
@@ -196,5 +225,71 @@ fn generate_demo(
         );
         println!("open it: crm --db {} --tenant {tenant}", db.display());
     }
+    Ok(())
+}
+
+fn backfill_links(crm: &Crm, dry_run: bool, tenant: Option<&str>, batch_size: u32) -> Result<()> {
+    use crm_core::links::{AutoLink, AutoLinkReport};
+    let tenants: Vec<String> = match tenant {
+        Some(t) => vec![t.to_owned()],
+        None => crm
+            .list_tenants()?
+            .into_iter()
+            .map(|t| t.tenant_id)
+            .collect(),
+    };
+    let started = Instant::now();
+    let mut total = AutoLinkReport {
+        dry_run,
+        ..AutoLinkReport::default()
+    };
+    for key in &tenants {
+        let admin = crm
+            .first_admin(key)?
+            .with_context(|| format!("tenant {key:?} has no admin to act as"))?;
+        let scope = crm.scope(key, Some(admin))?;
+        let bar = ProgressBar::new(scope.tickets().count()?);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix} [{bar:40}] {human_pos}/{human_len} tickets ({per_sec}, {eta} left) {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.set_prefix(key.clone());
+        let mut tenant_total = AutoLinkReport::default();
+        let request = AutoLink {
+            ticket_ids: None,
+            dry_run,
+            batch_size: Some(batch_size),
+        };
+        scope.links().auto_link_batches(&request, |batch| {
+            tenant_total.add_counts(batch);
+            bar.inc(batch.examined);
+            bar.set_message(format!(
+                "{} linked",
+                tenant_total.linked_to_lead + tenant_total.linked_to_deal
+            ));
+        })?;
+        bar.finish();
+        total.add_counts(&tenant_total);
+    }
+    let verb = if dry_run { "would link" } else { "linked" };
+    println!(
+        "{} tenant(s), {:.1?}{}: examined {}, {verb} to a lead {}, {verb} to a deal {}, ambiguous {}, already linked {}, unmatched {}",
+        tenants.len(),
+        started.elapsed(),
+        if dry_run {
+            " (dry run: nothing changed)"
+        } else {
+            ""
+        },
+        total.examined,
+        total.linked_to_lead,
+        total.linked_to_deal,
+        total.ambiguous,
+        total.already_linked,
+        total.unmatched
+    );
     Ok(())
 }

@@ -5,7 +5,6 @@ mod cli;
 mod ui;
 mod worker;
 
-use anyhow::Result;
 use clap::Parser;
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -17,9 +16,16 @@ pub fn started() -> Instant {
     *STARTED.get_or_init(Instant::now)
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
     started();
-    cli::Cli::parse().run()
+    match cli::Cli::parse().run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The chain of causes, one line, without a backtrace: this is for people.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 #[cfg(test)]

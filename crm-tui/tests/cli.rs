@@ -1,0 +1,79 @@
+//! The batch subcommands, run as a person runs them.
+
+use std::process::Command;
+
+fn crm(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_crm"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn demo_then_backfill_links_dry_run_real_and_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let db = db.to_str().unwrap();
+    let (ok, out, err) = crm(&["demo", "--db", db, "--customers", "300"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("300 customers"), "{out}");
+
+    let (ok, dry, err) = crm(&[
+        "backfill-links",
+        "--db",
+        db,
+        "--dry-run",
+        "--batch-size",
+        "7",
+    ]);
+    assert!(ok, "{err}");
+    assert!(dry.contains("dry run: nothing changed"), "{dry}");
+    let linked = |text: &str| {
+        text.split("link to a lead ")
+            .nth(1)
+            .or_else(|| text.split("linked to a lead ").nth(1))
+            .and_then(|s| s.split(',').next())
+            .map(str::to_owned)
+    };
+    let would = linked(&dry).unwrap();
+    assert_ne!(would, "0", "{dry}");
+
+    let (ok, real, err) = crm(&["backfill-links", "--db", db, "--tenant-id", "demo"]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        linked(&real),
+        Some(would.clone()),
+        "the dry run said exactly what the real run did:\n{dry}\n{real}"
+    );
+
+    let (ok, again, _) = crm(&["backfill-links", "--db", db]);
+    assert!(ok);
+    assert_eq!(linked(&again).as_deref(), Some("0"), "{again}");
+    assert!(!again.contains("already linked 0,"), "{again}");
+}
+
+#[test]
+fn bad_arguments_are_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let db = db.to_str().unwrap();
+    assert!(crm(&["demo", "--db", db, "--customers", "5"]).0);
+    let (ok, _, err) = crm(&["backfill-links", "--db", db, "--batch-size", "0"]);
+    assert!(!ok);
+    assert_eq!(
+        err.trim(),
+        "error: batchSize: must be between 1 and 10000, got 0"
+    );
+    let (ok, _, err) = crm(&["backfill-links", "--db", db, "--tenant-id", "nope"]);
+    assert!(!ok);
+    assert_eq!(err.trim(), "error: tenant nope not found");
+    let missing = dir.path().join("missing.db");
+    let (ok, _, err) = crm(&["backfill-links", "--db", missing.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(err.contains("does not exist"), "{err}");
+}
