@@ -757,8 +757,8 @@ fn links_through_json() {
         1,
         "a dry run links nothing"
     );
-    let real = r("links.autoLink", json!({"batchSize": 1}));
-    assert_eq!(real["matches"], dry["matches"]);
+    let applied = r("links.autoLink", json!({"batchSize": 1}));
+    assert_eq!(applied["matches"], dry["matches"]);
     let page = r("links.getLeadTickets", json!({"leadId": lead["id"]}));
     let ids: Vec<_> = page["items"]
         .as_array()
