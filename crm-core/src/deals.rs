@@ -691,6 +691,12 @@ impl Deals<'_, '_> {
         })
     }
 
+    /// Up to `limit` deals whose title contains `text`, newest first.
+    pub fn containing(&self, text: &str, limit: u32) -> Result<Vec<Deal>> {
+        self.0
+            .read(|c, t| records::containing(c, t, &["title"], text, limit))
+    }
+
     /// A page of deals, newest first.
     pub fn list(&self, filter: &DealFilter) -> Result<Page<Deal>> {
         let page = PageRequest {

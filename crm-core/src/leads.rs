@@ -280,6 +280,12 @@ impl Leads<'_, '_> {
         self.0.write(|tx| update(tx, changes))
     }
 
+    /// Up to `limit` leads whose name, email or company contains `text`, newest first.
+    pub fn containing(&self, text: &str, limit: u32) -> Result<Vec<Lead>> {
+        self.0
+            .read(|c, t| records::containing(c, t, &["name", "email", "company"], text, limit))
+    }
+
     /// A page of leads, newest first.
     pub fn list(&self, filter: &LeadFilter) -> Result<Page<Lead>> {
         let page = PageRequest {

@@ -206,6 +206,38 @@ pub(crate) fn list<R: Record>(
     })
 }
 
+/// Up to `limit` records of this tenant, newest first, whose `columns` contain `text`
+/// (case-insensitive for ASCII). For pickers: it scans newest first and stops at `limit`
+/// matches, so a common word is quick and a rare one costs a scan.
+pub(crate) fn containing<R: Record>(
+    conn: &Connection,
+    tenant: i64,
+    columns: &[&str],
+    text: &str,
+    limit: u32,
+) -> Result<Vec<R>> {
+    let limit = self::limit(Some(limit))?;
+    let pattern = format!(
+        "%{}%",
+        text.trim()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let any = columns
+        .iter()
+        .map(|c| format!("{c} LIKE ?2 ESCAPE '\\'"))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let sql = format!(
+        "{} WHERE tenant_id = ?1 AND ({any}) ORDER BY id DESC LIMIT ?3",
+        R::SELECT
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![tenant, pattern, limit], R::from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Checks a page size: absent means the default, otherwise 1 to [`MAX_LIMIT`].
 pub(crate) fn limit(limit: Option<u32>) -> Result<u32> {
     match limit {

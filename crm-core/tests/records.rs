@@ -1383,3 +1383,69 @@ mod paging_properties {
         }
     }
 }
+
+#[test]
+fn pickers_find_records_containing_text_in_this_tenant_only() {
+    let crm = Crm::open_in_memory().unwrap();
+    let a = tenant(&crm, "acme");
+    let b = tenant(&crm, "globex");
+    let acme = crm.scope("acme", Some(a)).unwrap();
+    let globex = crm.scope("globex", Some(b)).unwrap();
+    for (name, company) in [
+        ("Zoë Ångström", "Nordlys AS"),
+        ("Ann Lee", "100% Juice_Co"),
+        ("Bob", "Acme"),
+    ] {
+        acme.leads()
+            .create(NewLead {
+                name: name.into(),
+                company: Some(company.into()),
+                ..Default::default()
+            })
+            .unwrap();
+    }
+    globex
+        .leads()
+        .create(NewLead {
+            name: "Ann Other".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let names =
+        |leads: Vec<crm_core::leads::Lead>| leads.into_iter().map(|l| l.name).collect::<Vec<_>>();
+    assert_eq!(
+        names(acme.leads().containing("ann", 20).unwrap()),
+        ["Ann Lee"]
+    );
+    assert_eq!(
+        names(acme.leads().containing("ångström", 20).unwrap()),
+        Vec::<String>::new(),
+        "non-ASCII case is not folded"
+    );
+    assert_eq!(
+        names(acme.leads().containing("Ångström", 20).unwrap()),
+        ["Zoë Ångström"]
+    );
+    assert_eq!(
+        names(acme.leads().containing("%", 20).unwrap()),
+        ["Ann Lee"],
+        "% is a character, not a wildcard"
+    );
+    assert_eq!(
+        names(acme.leads().containing("e_c", 20).unwrap()),
+        ["Ann Lee"]
+    );
+    assert_eq!(
+        names(acme.leads().containing("", 2).unwrap()),
+        ["Bob", "Ann Lee"],
+        "newest first, at most the limit"
+    );
+    assert_eq!(
+        acme.leads().containing("x", 0).unwrap_err().field(),
+        Some("limit")
+    );
+    assert_eq!(
+        names(globex.leads().containing("ann", 20).unwrap()),
+        ["Ann Other"]
+    );
+}

@@ -10,6 +10,7 @@ use crm_core::activities::Activity;
 use crm_core::customers::Customer;
 use crm_core::deals::{Deal, StageChange};
 use crm_core::leads::Lead;
+use crm_core::links::{AutoLinkReport, TicketLinks};
 use crm_core::tickets::{Ticket, TicketEvent};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::collections::HashMap;
@@ -111,13 +112,56 @@ pub enum Detail {
     Lead {
         activities: Vec<Activity>,
         deals: Vec<Deal>,
+        tickets: Vec<Ticket>,
     },
     Deal {
         history: Vec<StageChange>,
+        tickets: Vec<Ticket>,
     },
+    // Boxed: a lead and a deal inline would make every `Detail` (and message) several times larger.
     Ticket {
         events: Vec<TicketEvent>,
+        lead: Option<Box<Lead>>,
+        deal: Option<Box<Deal>>,
     },
+}
+
+/// What a picker picks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PickKind {
+    Lead,
+    Deal,
+}
+
+/// A link change asked of the worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkChange {
+    ToLead(i64),
+    ToDeal(i64),
+    UnlinkLead,
+    UnlinkDeal,
+}
+
+/// The overlay that links the selected ticket to a lead or deal: type to filter, Enter to link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picker {
+    pub kind: PickKind,
+    pub ticket: i64,
+    pub query: String,
+    /// `(id, label)` of the records matching `query`.
+    pub items: Vec<(i64, String)>,
+    pub selected: usize,
+    pub loading: bool,
+}
+
+/// The auto-link review: a dry run shown as a table, applied on confirmation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review {
+    pub report: Option<AutoLinkReport>,
+    pub error: Option<String>,
+    pub offset: usize,
+    /// The apply request is in flight.
+    pub applying: bool,
 }
 
 /// Everything that can happen to the client.
@@ -140,6 +184,17 @@ pub enum Msg {
         record: RecordKey,
         result: Result<Detail, String>,
     },
+    Picked {
+        kind: PickKind,
+        query: String,
+        result: Result<Vec<(i64, String)>, String>,
+    },
+    Linked {
+        change: LinkChange,
+        result: Result<TicketLinks, String>,
+    },
+    AutoLinkPlanned(Result<AutoLinkReport, String>),
+    AutoLinkApplied(Result<AutoLinkReport, String>),
     /// The terminal's input ended (it was closed): nothing more can be asked of the client.
     InputClosed,
 }
@@ -159,6 +214,11 @@ pub enum Action {
     Help,
     Back,
     Quit,
+    LinkLead,
+    LinkDeal,
+    UnlinkLead,
+    UnlinkDeal,
+    AutoLink,
 }
 
 /// One entry of the key map.
@@ -221,6 +281,36 @@ pub const KEYS: &[Binding] = &[
         Action::PrevTab,
     ),
     bind(&[KeyCode::Enter], "Enter", "open the record", Action::Open),
+    bind(
+        &[KeyCode::Char('L')],
+        "L",
+        "link the ticket to a lead",
+        Action::LinkLead,
+    ),
+    bind(
+        &[KeyCode::Char('D')],
+        "D",
+        "link the ticket to a deal",
+        Action::LinkDeal,
+    ),
+    bind(
+        &[KeyCode::Char('x')],
+        "x",
+        "unlink the ticket's lead",
+        Action::UnlinkLead,
+    ),
+    bind(
+        &[KeyCode::Char('X')],
+        "X",
+        "unlink the ticket's deal",
+        Action::UnlinkDeal,
+    ),
+    bind(
+        &[KeyCode::Char('A')],
+        "A",
+        "auto-link review (admin)",
+        Action::AutoLink,
+    ),
     bind(&[KeyCode::Char('?')], "?", "this help", Action::Help),
     bind(
         &[KeyCode::Esc],
@@ -287,6 +377,10 @@ pub struct App {
     pub viewport_rows: usize,
     pub tick: u64,
     pub tenant: String,
+    pub picker: Option<Picker>,
+    pub review: Option<Review>,
+    /// The outcome of the last change, shown in the status line until the next key.
+    pub notice: Option<String>,
 }
 
 /// Fetch the next page when the selection comes this close to the end of what is held.
@@ -308,6 +402,9 @@ impl App {
             viewport_rows: crate::ui::list_rows(height),
             tick: 0,
             tenant: tenant.to_owned(),
+            picker: None,
+            review: None,
+            notice: None,
         };
         let mut requests = vec![Request::Lookups];
         requests.extend(app.load(Tab::Customers, PageKind::First));
@@ -383,10 +480,88 @@ impl App {
                 }
             }
             Msg::Key(key) => {
-                if key.kind == KeyEventKind::Press
-                    && let Some(action) = action(key)
-                {
+                if key.kind != KeyEventKind::Press {
+                    return requests;
+                }
+                self.notice = None;
+                if self.picker.is_some() && !self.help {
+                    requests.extend(self.pick_key(key));
+                } else if self.review.is_some() && !self.help {
+                    requests.extend(self.review_key(key));
+                } else if let Some(action) = action(key) {
                     requests.extend(self.act(action));
+                }
+            }
+            Msg::Picked {
+                kind,
+                query,
+                result,
+            } => {
+                if let Some(p) = &mut self.picker
+                    && p.kind == kind
+                    && p.query == query
+                {
+                    p.loading = false;
+                    match result {
+                        Ok(items) => {
+                            p.items = items;
+                            p.selected = p.selected.min(p.items.len().saturating_sub(1));
+                        }
+                        Err(e) => self.notice = Some(format!("search failed: {e}")),
+                    }
+                }
+            }
+            Msg::Linked { change, result } => match result {
+                Ok(links) => {
+                    let tickets = self.lists.entry(Tab::Tickets).or_default();
+                    if let Some(Record::Ticket(t)) = tickets
+                        .rows
+                        .iter_mut()
+                        .find(|r| r.id() == links.ticket_id.0)
+                    {
+                        t.related_lead_id = links.related_lead_id;
+                        t.related_deal_id = links.related_deal_id;
+                    }
+                    self.notice = Some(match change {
+                        LinkChange::ToLead(id) => {
+                            format!("ticket #{} linked to lead #{id}", links.ticket_id)
+                        }
+                        LinkChange::ToDeal(id) => {
+                            format!("ticket #{} linked to deal #{id}", links.ticket_id)
+                        }
+                        LinkChange::UnlinkLead => {
+                            format!("ticket #{} has no lead now", links.ticket_id)
+                        }
+                        LinkChange::UnlinkDeal => {
+                            format!("ticket #{} has no deal now", links.ticket_id)
+                        }
+                    });
+                    self.detail = None;
+                    requests.extend(self.detail_request());
+                }
+                Err(e) => self.notice = Some(format!("not changed: {e}")),
+            },
+            Msg::AutoLinkPlanned(result) => {
+                if let Some(r) = &mut self.review {
+                    match result {
+                        Ok(report) => r.report = Some(report),
+                        Err(e) => r.error = Some(e),
+                    }
+                }
+            }
+            Msg::AutoLinkApplied(result) => {
+                self.review = None;
+                match result {
+                    Ok(report) => {
+                        self.notice = Some(format!(
+                            "auto-link: {} linked to a lead, {} to a deal, {} ambiguous left alone",
+                            report.linked_to_lead, report.linked_to_deal, report.ambiguous
+                        ));
+                        // The rows changed: fetch the tickets again, and the detail.
+                        self.detail = None;
+                        requests.extend(self.load(Tab::Tickets, PageKind::First));
+                    }
+                    Err(e) => self.notice = Some(format!("auto-link not applied: {e}")),
                 }
             }
         }
@@ -431,6 +606,53 @@ impl App {
                 }
                 self.list_mut().selected = 0;
             }
+            Action::LinkLead | Action::LinkDeal if self.tab == Tab::Tickets => {
+                if let Some(ticket) = self.list().selected_record().map(Record::id) {
+                    let kind = if action == Action::LinkLead {
+                        PickKind::Lead
+                    } else {
+                        PickKind::Deal
+                    };
+                    self.picker = Some(Picker {
+                        kind,
+                        ticket,
+                        query: String::new(),
+                        items: Vec::new(),
+                        selected: 0,
+                        loading: true,
+                    });
+                    requests.push(Request::Pick {
+                        kind,
+                        query: String::new(),
+                    });
+                }
+            }
+            Action::UnlinkLead | Action::UnlinkDeal if self.tab == Tab::Tickets => {
+                if let Some(ticket) = self.list().selected_record().map(Record::id) {
+                    let change = if action == Action::UnlinkLead {
+                        LinkChange::UnlinkLead
+                    } else {
+                        LinkChange::UnlinkDeal
+                    };
+                    requests.push(Request::Link { ticket, change });
+                }
+            }
+            Action::AutoLink if self.tab == Tab::Tickets => {
+                self.review = Some(Review {
+                    report: None,
+                    error: None,
+                    offset: 0,
+                    applying: false,
+                });
+                requests.push(Request::AutoLinkPlan);
+            }
+            Action::LinkLead
+            | Action::LinkDeal
+            | Action::UnlinkLead
+            | Action::UnlinkDeal
+            | Action::AutoLink => {
+                self.notice = Some("links are made on the Tickets tab".into());
+            }
             Action::Bottom => {
                 if self.list().next_cursor.is_some() {
                     requests.extend(self.load(self.tab, PageKind::Last));
@@ -443,6 +665,75 @@ impl App {
         requests.extend(self.prefetch());
         requests.extend(self.detail_request());
         requests
+    }
+
+    fn pick_key(&mut self, key: KeyEvent) -> Vec<Request> {
+        let Some(p) = &mut self.picker else {
+            return Vec::new();
+        };
+        match key.code {
+            KeyCode::Esc => self.picker = None,
+            KeyCode::Up => p.selected = p.selected.saturating_sub(1),
+            KeyCode::Down => p.selected = (p.selected + 1).min(p.items.len().saturating_sub(1)),
+            KeyCode::Enter => {
+                if let Some((id, _)) = p.items.get(p.selected) {
+                    let change = match p.kind {
+                        PickKind::Lead => LinkChange::ToLead(*id),
+                        PickKind::Deal => LinkChange::ToDeal(*id),
+                    };
+                    let ticket = p.ticket;
+                    self.picker = None;
+                    return vec![Request::Link { ticket, change }];
+                }
+            }
+            KeyCode::Backspace | KeyCode::Char(_) => {
+                if let KeyCode::Char(c) = key.code {
+                    p.query.push(c);
+                } else {
+                    p.query.pop();
+                }
+                p.loading = true;
+                p.selected = 0;
+                // Each keystroke asks again; answers for an older query are dropped on arrival.
+                return vec![Request::Pick {
+                    kind: p.kind,
+                    query: p.query.clone(),
+                }];
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn review_key(&mut self, key: KeyEvent) -> Vec<Request> {
+        let page = self.viewport_rows.max(1);
+        let Some(r) = &mut self.review else {
+            return Vec::new();
+        };
+        let rows = r
+            .report
+            .as_ref()
+            .map_or(0, |rep| rep.matches.len() + rep.ambiguities.len());
+        match key.code {
+            KeyCode::Esc | KeyCode::Char('q') if !r.applying => self.review = None,
+            KeyCode::Down | KeyCode::Char('j') => {
+                r.offset = (r.offset + 1).min(rows.saturating_sub(1));
+            }
+            KeyCode::Up | KeyCode::Char('k') => r.offset = r.offset.saturating_sub(1),
+            KeyCode::PageDown => r.offset = (r.offset + page).min(rows.saturating_sub(1)),
+            KeyCode::PageUp => r.offset = r.offset.saturating_sub(page),
+            KeyCode::Enter if !r.applying => {
+                if let Some(report) = &r.report
+                    && !report.matches.is_empty()
+                {
+                    r.applying = true;
+                    let tickets = report.matches.iter().map(|m| m.ticket_id).collect();
+                    return vec![Request::AutoLinkApply { tickets }];
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
     }
 
     fn move_by(&mut self, delta: isize) {
@@ -517,6 +808,11 @@ impl App {
         self.list().loading
             || matches!(self.selected_detail(), Some(DetailState::Loading(_)))
             || self.lookups.is_none()
+            || self.picker.as_ref().is_some_and(|p| p.loading)
+            || self
+                .review
+                .as_ref()
+                .is_some_and(|r| r.applying || (r.report.is_none() && r.error.is_none()))
     }
 }
 
@@ -555,7 +851,7 @@ fn apply_page(list: &mut ListState, kind: &PageKind, page: PageData) {
 }
 
 /// Opens `db` and runs the client on the terminal until the user quits.
-pub fn run(db: &Path, tenant: Option<&str>) -> Result<()> {
+pub fn run(db: &Path, tenant: Option<&str>, user: Option<i64>) -> Result<()> {
     if !db.exists() {
         bail!(
             "{} does not exist; try `crm --demo`, or create one with `crm demo --db {}`",
@@ -588,7 +884,18 @@ pub fn run(db: &Path, tenant: Option<&str>) -> Result<()> {
 
     let (msg_tx, msg_rx) = mpsc::channel();
     let (req_tx, req_rx) = mpsc::channel();
-    worker::spawn(Arc::clone(&crm), tenant.clone(), req_rx, msg_tx.clone());
+    // Changes (links) are made as `--user`, or as the tenant's first admin.
+    let actor = match user {
+        Some(id) => Some(crm_core::ids::UserId(id)),
+        None => crm.first_admin(&tenant)?,
+    };
+    worker::spawn(
+        Arc::clone(&crm),
+        tenant.clone(),
+        actor,
+        req_rx,
+        msg_tx.clone(),
+    );
     // Terminal input on its own thread, so the loop below waits on one channel for everything.
     std::thread::Builder::new()
         .name("crm-input".into())

@@ -18,6 +18,9 @@ pub struct Cli {
     /// The tenant to open (default: the first one).
     #[arg(long)]
     tenant: Option<String>,
+    /// The user (id) changes are made as (default: the tenant's first admin).
+    #[arg(long)]
+    user: Option<i64>,
     /// Open a fresh demo database (about 5,000 customers) in a temporary directory.
     #[arg(long, conflicts_with = "db")]
     demo: bool,
@@ -147,14 +150,14 @@ impl Cli {
                 let started = Instant::now();
                 generate_demo(&db, "demo", 5_000, 42, false)?;
                 tracing::info!(elapsed = ?started.elapsed(), db = %db.display(), "demo database ready");
-                crate::app::run(&db, Some("demo"))
+                crate::app::run(&db, Some("demo"), None)
             }
             None => {
                 let db = match self.db {
                     Some(db) => db,
                     None => default_db()?,
                 };
-                crate::app::run(&db, self.tenant.as_deref())
+                crate::app::run(&db, self.tenant.as_deref(), self.user)
             }
         }
     }

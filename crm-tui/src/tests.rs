@@ -32,6 +32,8 @@ struct Harness {
     app: App,
     /// Requests sent to the worker, oldest first.
     sent: Vec<Request>,
+    /// Who changes are made as (the demo's admin).
+    actor: Option<crm_core::ids::UserId>,
 }
 
 impl Harness {
@@ -41,6 +43,7 @@ impl Harness {
             crm,
             app,
             sent: Vec::new(),
+            actor: Some(crm_core::ids::UserId(1)),
         };
         h.answer(requests);
         h
@@ -51,7 +54,10 @@ impl Harness {
             let mut next = Vec::new();
             for r in requests {
                 self.sent.push(r.clone());
-                next.extend(self.app.update(worker::answer(&self.crm, "demo", r)));
+                next.extend(
+                    self.app
+                        .update(worker::answer(&self.crm, "demo", self.actor, r)),
+                );
             }
             requests = next;
         }
@@ -265,6 +271,7 @@ fn an_answer_for_a_superseded_request_is_dropped() {
     let stale = worker::answer(
         &crm,
         "demo",
+        None,
         Request::Page {
             tab: Tab::Customers,
             kind: PageKind::Last,
@@ -291,6 +298,7 @@ fn a_failed_page_is_shown_not_swallowed() {
         crm: Crm::open_in_memory().unwrap(),
         app,
         sent: vec![],
+        actor: None,
     };
     assert!(
         h.screen()
@@ -305,7 +313,7 @@ fn detail_follows_the_selection() {
     h.key(KeyCode::Down);
     let id = h.selected_id();
     match h.app.selected_detail() {
-        Some(DetailState::Ready(key, crate::app::Detail::Ticket { events })) => {
+        Some(DetailState::Ready(key, crate::app::Detail::Ticket { events, .. })) => {
             assert_eq!(key.id, id);
             assert!(events.iter().all(|e| e.ticket_id.0 == id));
             assert!(!events.is_empty());
@@ -364,6 +372,7 @@ mod snapshots {
             crm: Crm::open_in_memory().unwrap(),
             app,
             sent: vec![],
+            actor: None,
         };
         insta::assert_snapshot!(h.screen());
     }
@@ -382,5 +391,201 @@ mod snapshots {
         })
         .unwrap();
         insta::assert_snapshot!(Harness::new(crm).screen());
+    }
+}
+
+mod links {
+    use super::*;
+    use crm_core::ids::TicketId;
+
+    fn on_tickets(h: &mut Harness) {
+        h.keys(&[KeyCode::Tab, KeyCode::Tab, KeyCode::Tab]);
+        assert_eq!(h.app.tab, Tab::Tickets);
+    }
+
+    fn ticket(h: &Harness, id: i64) -> crm_core::tickets::Ticket {
+        h.crm
+            .scope("demo", None)
+            .unwrap()
+            .tickets()
+            .get(TicketId(id))
+            .unwrap()
+    }
+
+    fn type_text(h: &mut Harness, text: &str) {
+        for c in text.chars() {
+            h.key(KeyCode::Char(c));
+        }
+    }
+
+    #[test]
+    fn the_picker_filters_as_you_type_and_links_on_enter() {
+        let mut h = Harness::new(demo_crm(80));
+        on_tickets(&mut h);
+        let id = h.selected_id();
+        h.key(KeyCode::Char('L'));
+        let all = h.app.picker.as_ref().unwrap().items.len();
+        assert!(all > 1);
+        // `j` and `q` are letters here, not moves or quit.
+        type_text(&mut h, "jq");
+        assert!(!h.app.quit);
+        assert!(
+            h.app.picker.as_ref().unwrap().items.is_empty(),
+            "no lead contains \"jq\""
+        );
+        h.key(KeyCode::Backspace);
+        h.key(KeyCode::Backspace);
+        let lead = h
+            .crm
+            .scope("demo", None)
+            .unwrap()
+            .leads()
+            .list(&crm_core::leads::LeadFilter::default())
+            .unwrap()
+            .items[3]
+            .clone();
+        type_text(&mut h, &lead.name);
+        let picker = h.app.picker.clone().unwrap();
+        assert!(
+            picker
+                .items
+                .iter()
+                .all(|(_, label)| label.contains(&lead.name)),
+            "{:?}",
+            picker.items
+        );
+        let position = picker
+            .items
+            .iter()
+            .position(|(i, _)| *i == lead.id.0)
+            .unwrap();
+        for _ in 0..position {
+            h.key(KeyCode::Down);
+        }
+        h.key(KeyCode::Enter);
+        assert!(h.app.picker.is_none());
+        assert_eq!(ticket(&h, id).related_lead_id, Some(lead.id));
+        assert!(h.app.notice.as_deref().unwrap().contains("linked to lead"));
+        // The detail shows the link at once, and the row holds it.
+        match h.app.selected_detail() {
+            Some(DetailState::Ready(_, crate::app::Detail::Ticket { lead: Some(l), .. })) => {
+                assert_eq!(l.id, lead.id);
+            }
+            other => panic!("{other:?}"),
+        }
+        match h.app.list().selected_record() {
+            Some(crate::app::Record::Ticket(t)) => assert_eq!(t.related_lead_id, Some(lead.id)),
+            other => panic!("{other:?}"),
+        }
+        // x unlinks.
+        h.key(KeyCode::Char('x'));
+        assert_eq!(ticket(&h, id).related_lead_id, None);
+        // Esc closes a picker without linking.
+        h.key(KeyCode::Char('D'));
+        h.key(KeyCode::Esc);
+        assert!(h.app.picker.is_none());
+        assert_eq!(ticket(&h, id).related_deal_id, None);
+    }
+
+    #[test]
+    fn the_review_shows_the_dry_run_and_applies_it_on_enter() {
+        let mut h = Harness::new(demo_crm(120));
+        on_tickets(&mut h);
+        h.key(KeyCode::Char('A'));
+        let report = h.app.review.as_ref().unwrap().report.clone().unwrap();
+        assert!(report.dry_run && report.linked_to_lead > 0);
+        let linked = |h: &Harness| {
+            let scope = h.crm.scope("demo", None).unwrap();
+            let page = scope
+                .tickets()
+                .list(&crm_core::tickets::TicketFilter {
+                    limit: Some(500),
+                    ..Default::default()
+                })
+                .unwrap();
+            page.items
+                .iter()
+                .filter(|t| t.related_lead_id.is_some() || t.related_deal_id.is_some())
+                .count()
+        };
+        assert_eq!(linked(&h), 0, "reviewing changes nothing");
+        h.key(KeyCode::Down);
+        h.key(KeyCode::Enter);
+        assert!(h.app.review.is_none());
+        assert_eq!(linked(&h), report.matches.len());
+        assert!(h.app.notice.as_deref().unwrap().starts_with("auto-link:"));
+        // Esc leaves a review without applying.
+        h.key(KeyCode::Char('A'));
+        assert_eq!(
+            h.app
+                .review
+                .as_ref()
+                .unwrap()
+                .report
+                .as_ref()
+                .unwrap()
+                .linked_to_lead,
+            0
+        );
+        h.key(KeyCode::Esc);
+        assert!(h.app.review.is_none());
+    }
+
+    #[test]
+    fn a_refused_change_is_shown_and_changes_nothing() {
+        let crm = demo_crm(30);
+        let mut h = Harness::new(crm);
+        // The demo's viewer is its last user.
+        let viewer = h
+            .crm
+            .scope("demo", None)
+            .unwrap()
+            .users()
+            .list(&crm_core::tenancy::UserFilter {
+                role: Some(crm_core::tenancy::Role::Viewer),
+                ..Default::default()
+            })
+            .unwrap()
+            .items[0]
+            .id;
+        h.actor = Some(viewer);
+        on_tickets(&mut h);
+        let id = h.selected_id();
+        h.key(KeyCode::Char('L'));
+        h.key(KeyCode::Enter);
+        assert!(
+            h.app.notice.as_deref().unwrap().starts_with("not changed:"),
+            "{:?}",
+            h.app.notice
+        );
+        assert_eq!(ticket(&h, id).related_lead_id, None);
+        h.key(KeyCode::Char('A'));
+        assert!(
+            h.app
+                .review
+                .as_ref()
+                .unwrap()
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("viewer and cannot write")
+        );
+    }
+
+    #[test]
+    fn snapshot_picker() {
+        let mut h = Harness::new(demo_crm(40));
+        on_tickets(&mut h);
+        h.key(KeyCode::Char('L'));
+        type_text(&mut h, "an");
+        insta::assert_snapshot!(h.screen());
+    }
+
+    #[test]
+    fn snapshot_review() {
+        let mut h = Harness::new(demo_crm(40));
+        on_tickets(&mut h);
+        h.key(KeyCode::Char('A'));
+        insta::assert_snapshot!(h.screen());
     }
 }

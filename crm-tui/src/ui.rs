@@ -34,6 +34,12 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
         draw_detail(frame, app, detail);
     }
     draw_status(frame, app, status);
+    if let Some(review) = &app.review {
+        draw_review(frame, app, review, main);
+    }
+    if let Some(picker) = &app.picker {
+        draw_picker(frame, picker, frame.area());
+    }
     if app.help {
         draw_help(frame, frame.area());
     }
@@ -357,7 +363,11 @@ fn related_lines(app: &App, detail: &Detail) -> Vec<Line<'static>> {
                 )));
             }
         }
-        Detail::Lead { activities, deals } => {
+        Detail::Lead {
+            activities,
+            deals,
+            tickets,
+        } => {
             lines.push(section("Activities"));
             if activities.is_empty() {
                 lines.push(Line::from("none").dim());
@@ -377,8 +387,9 @@ fn related_lines(app: &App, detail: &Detail) -> Vec<Line<'static>> {
             for d in deals {
                 lines.push(Line::from(format!("#{} {} · {}", d.id, d.title, d.status)));
             }
+            ticket_lines(&mut lines, tickets);
         }
-        Detail::Deal { history } => {
+        Detail::Deal { history, tickets } => {
             lines.push(section("Stage history"));
             for h in history {
                 let from = h
@@ -390,8 +401,18 @@ fn related_lines(app: &App, detail: &Detail) -> Vec<Line<'static>> {
                     stage_of(app, h.to_stage_id.0)
                 )));
             }
+            ticket_lines(&mut lines, tickets);
         }
-        Detail::Ticket { events } => {
+        Detail::Ticket { events, lead, deal } => {
+            lines.push(section("Links"));
+            lines.push(match lead {
+                Some(l) => Line::from(format!("lead #{} {} · {}", l.id, l.name, l.status)),
+                None => Line::from("no lead (L to link)").dim(),
+            });
+            lines.push(match deal {
+                Some(d) => Line::from(format!("deal #{} {} · {}", d.id, d.title, d.status)),
+                None => Line::from("no deal (D to link)").dim(),
+            });
             lines.push(section("Events"));
             for e in events {
                 let who = e
@@ -410,6 +431,22 @@ fn related_lines(app: &App, detail: &Detail) -> Vec<Line<'static>> {
         }
     }
     lines
+}
+
+fn ticket_lines(lines: &mut Vec<Line<'static>>, tickets: &[crm_core::tickets::Ticket]) {
+    lines.push(section("Linked tickets"));
+    if tickets.is_empty() {
+        lines.push(Line::from("none").dim());
+    }
+    for t in tickets {
+        lines.push(Line::from(format!(
+            "#{} {} · {} · {}",
+            t.id,
+            date(t.created_at),
+            t.status,
+            t.subject
+        )));
+    }
 }
 
 fn draw_detail(frame: &mut Frame<'_>, app: &App, area: Rect) {
@@ -447,11 +484,35 @@ fn draw_detail(frame: &mut Frame<'_>, app: &App, area: Rect) {
 fn hints(app: &App) -> &'static [(&'static str, &'static str)] {
     if app.help {
         &[("? Esc q", "close help")]
+    } else if app.picker.is_some() {
+        &[
+            ("type", "filter"),
+            ("↑↓", "choose"),
+            ("Enter", "link"),
+            ("Esc", "cancel"),
+        ]
+    } else if app.review.is_some() {
+        &[
+            ("↑↓ PgUp PgDn", "scroll"),
+            ("Enter", "apply these links"),
+            ("Esc", "cancel"),
+        ]
     } else if app.open {
         &[
             ("↑↓ jk", "previous/next record"),
             ("Tab", "next tab"),
             ("Esc", "back"),
+            ("?", "help"),
+            ("q", "quit"),
+        ]
+    } else if app.tab == Tab::Tickets {
+        &[
+            ("↑↓ jk", "move"),
+            ("g G", "first/last"),
+            ("L D", "link lead/deal"),
+            ("x X", "unlink"),
+            ("A", "auto-link"),
+            ("Enter", "open"),
             ("?", "help"),
             ("q", "quit"),
         ]
@@ -476,11 +537,138 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
             Style::new().fg(Color::Yellow),
         ));
     }
+    if let Some(notice) = &app.notice {
+        spans.push(Span::styled(
+            format!("{notice}  "),
+            Style::new().fg(Color::Cyan).bold(),
+        ));
+    }
     for (key, what) in hints(app) {
         spans.push(Span::styled(format!(" {key} "), Style::new().reversed()));
         spans.push(Span::raw(format!(" {what}  ")));
     }
     frame.render_widget(Line::from(spans), area);
+}
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let (width, height) = (width.min(area.width), height.min(area.height));
+    Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    }
+}
+
+fn draw_picker(frame: &mut Frame<'_>, picker: &crate::app::Picker, area: Rect) {
+    let what = match picker.kind {
+        crate::app::PickKind::Lead => "lead",
+        crate::app::PickKind::Deal => "deal",
+    };
+    let popup = centered(area, 70, 16);
+    let mut lines = vec![
+        Line::from(vec![
+            Span::raw("> "),
+            Span::raw(picker.query.clone()).bold(),
+            Span::raw("▏"),
+        ]),
+        Line::default(),
+    ];
+    if picker.items.is_empty() {
+        lines.push(
+            Line::from(if picker.loading {
+                "searching…"
+            } else {
+                "no match"
+            })
+            .dim(),
+        );
+    }
+    let visible = usize::from(popup.height.saturating_sub(4));
+    let first = picker.selected.saturating_sub(visible.saturating_sub(1));
+    for (i, (_, label)) in picker.items.iter().enumerate().skip(first).take(visible) {
+        let line = Line::from(label.clone());
+        lines.push(if i == picker.selected {
+            line.reversed()
+        } else {
+            line
+        });
+    }
+    let title = format!(" Link ticket #{} to a {what} ", picker.ticket);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::new().borders(Borders::ALL).title(title)),
+        popup,
+    );
+}
+
+fn draw_review(frame: &mut Frame<'_>, app: &App, review: &crate::app::Review, area: Rect) {
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .title(" Auto-link review (dry run: nothing is linked until Enter) ");
+    frame.render_widget(Clear, area);
+    let Some(report) = &review.report else {
+        let text = match &review.error {
+            Some(e) => format!("Could not run auto-link: {e}"),
+            None => format!(
+                "{} Matching tickets to leads and deals…",
+                SPINNER[(app.tick % 8) as usize]
+            ),
+        };
+        frame.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    };
+    let summary = format!(
+        "examined {} · would link {} to a lead and {} to a deal · {} ambiguous (left alone) · {} already linked · {} unmatched",
+        report.examined,
+        report.linked_to_lead,
+        report.linked_to_deal,
+        report.ambiguous,
+        report.already_linked,
+        report.unmatched
+    );
+    let [top, table] =
+        Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(block.inner(area));
+    frame.render_widget(block, area);
+    frame.render_widget(Paragraph::new(summary).wrap(Wrap { trim: true }), top);
+    let id = |v: Option<i64>| v.map_or_else(|| "—".to_owned(), |v| format!("#{v}"));
+    let rows = report
+        .matches
+        .iter()
+        .map(|m| {
+            vec![
+                format!("#{}", m.ticket_id),
+                id(m.lead_id.map(|l| l.0)),
+                id(m.deal_id.map(|d| d.0)),
+                format!("{:?}", m.matched_by).to_lowercase(),
+                m.evidence.clone(),
+            ]
+        })
+        .chain(report.ambiguities.iter().map(|a| {
+            let ids: Vec<String> = a.candidates.iter().map(|c| format!("#{c}")).collect();
+            vec![
+                format!("#{}", a.ticket_id),
+                format!("ambiguous {}", a.kind),
+                ids.join(" "),
+                format!("{:?}", a.matched_by).to_lowercase(),
+                a.evidence.clone(),
+            ]
+        }));
+    // Only the rows on screen become widgets.
+    let visible = rows
+        .skip(review.offset)
+        .take(usize::from(table.height))
+        .map(Row::new);
+    let widths = [
+        Constraint::Length(8),
+        Constraint::Length(16),
+        Constraint::Length(16),
+        Constraint::Length(9),
+        Constraint::Min(10),
+    ];
+    let header = Row::new(["Ticket", "Lead", "Deal", "Matched", "Evidence"])
+        .style(Style::new().bold().underlined());
+    frame.render_widget(Table::new(visible, widths).header(header), table);
 }
 
 fn draw_help(frame: &mut Frame<'_>, area: Rect) {

@@ -1,9 +1,13 @@
 //! Database work off the UI thread: requests in, messages out.
 
-use crate::app::{Detail, Lookups, Msg, PageData, PageKind, Record, Tab};
+use crate::app::{Detail, LinkChange, Lookups, Msg, PageData, PageKind, PickKind, Record, Tab};
 use crm_core::customers::CustomerFilter;
 use crm_core::deals::DealFilter;
+use crm_core::ids::{DealId, LeadId, TicketId, UserId};
 use crm_core::leads::LeadFilter;
+use crm_core::links::{
+    AutoLink, DealLink, DealTickets, LeadLink, LeadTickets, TicketLinks, TicketRef,
+};
 use crm_core::tickets::{TicketEventFilter, TicketFilter};
 use crm_core::{Crm, PageRequest};
 use std::sync::Arc;
@@ -25,7 +29,18 @@ pub enum Request {
     },
     /// The related records shown beside the selected one.
     Detail { record: RecordKey },
+    /// Leads or deals containing `query`, for the link picker.
+    Pick { kind: PickKind, query: String },
+    /// Link or unlink a ticket.
+    Link { ticket: i64, change: LinkChange },
+    /// An auto-link dry run over all tickets.
+    AutoLinkPlan,
+    /// Auto-link these tickets (the ones the reviewed dry run would link).
+    AutoLinkApply { tickets: Vec<TicketId> },
 }
+
+/// Entries a picker shows.
+const PICK_ROWS: u32 = 20;
 
 /// Which record a detail request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -35,13 +50,19 @@ pub struct RecordKey {
 }
 
 /// Answers requests on its own thread until the request channel closes.
-pub fn spawn(crm: Arc<Crm>, tenant: String, requests: Receiver<Request>, replies: Sender<Msg>) {
+pub fn spawn(
+    crm: Arc<Crm>,
+    tenant: String,
+    actor: Option<UserId>,
+    requests: Receiver<Request>,
+    replies: Sender<Msg>,
+) {
     std::thread::Builder::new()
         .name("crm-worker".into())
         .spawn(move || {
             for request in requests {
                 let started = std::time::Instant::now();
-                let reply = answer(&crm, &tenant, request.clone());
+                let reply = answer(&crm, &tenant, actor, request.clone());
                 tracing::debug!(?request, elapsed = ?started.elapsed(), "answered");
                 if replies.send(reply).is_err() {
                     break;
@@ -52,7 +73,8 @@ pub fn spawn(crm: Arc<Crm>, tenant: String, requests: Receiver<Request>, replies
 }
 
 /// Runs one request; also used directly by tests.
-pub fn answer(crm: &Crm, tenant: &str, request: Request) -> Msg {
+pub fn answer(crm: &Crm, tenant: &str, actor: Option<UserId>, request: Request) -> Msg {
+    let err = |e: crm_core::Error| e.to_string();
     match request {
         Request::Lookups => Msg::Lookups(lookups(crm, tenant).map_err(|e| e.to_string())),
         Request::Page {
@@ -69,6 +91,89 @@ pub fn answer(crm: &Crm, tenant: &str, request: Request) -> Msg {
             record,
             result: detail(crm, tenant, record).map_err(|e| e.to_string()),
         },
+        Request::Pick { kind, query } => Msg::Picked {
+            kind,
+            result: pick(crm, tenant, kind, &query).map_err(err),
+            query,
+        },
+        Request::Link { ticket, change } => Msg::Linked {
+            change,
+            result: link(crm, tenant, actor, ticket, change).map_err(err),
+        },
+        Request::AutoLinkPlan => Msg::AutoLinkPlanned(
+            crm.scope(tenant, actor)
+                .and_then(|s| {
+                    s.links().auto_link(&AutoLink {
+                        dry_run: true,
+                        ..AutoLink::default()
+                    })
+                })
+                .map_err(err),
+        ),
+        Request::AutoLinkApply { tickets } => Msg::AutoLinkApplied(
+            crm.scope(tenant, actor)
+                .and_then(|s| {
+                    s.links().auto_link(&AutoLink {
+                        ticket_ids: Some(tickets),
+                        ..AutoLink::default()
+                    })
+                })
+                .map_err(err),
+        ),
+    }
+}
+
+fn pick(
+    crm: &Crm,
+    tenant: &str,
+    kind: PickKind,
+    query: &str,
+) -> crm_core::Result<Vec<(i64, String)>> {
+    let scope = crm.scope(tenant, None)?;
+    Ok(match kind {
+        PickKind::Lead => scope
+            .leads()
+            .containing(query, PICK_ROWS)?
+            .into_iter()
+            .map(|l| {
+                let at = l
+                    .company
+                    .or(l.email)
+                    .map(|c| format!(" · {c}"))
+                    .unwrap_or_default();
+                (l.id.0, format!("#{} {}{at} · {}", l.id, l.name, l.status))
+            })
+            .collect(),
+        PickKind::Deal => scope
+            .deals()
+            .containing(query, PICK_ROWS)?
+            .into_iter()
+            .map(|d| (d.id.0, format!("#{} {} · {}", d.id, d.title, d.status)))
+            .collect(),
+    })
+}
+
+fn link(
+    crm: &Crm,
+    tenant: &str,
+    actor: Option<UserId>,
+    ticket: i64,
+    change: LinkChange,
+) -> crm_core::Result<TicketLinks> {
+    let scope = crm.scope(tenant, actor)?;
+    let links = scope.links();
+    let ticket_id = TicketId(ticket);
+    match change {
+        LinkChange::ToLead(lead) => links.link_ticket_to_lead(LeadLink {
+            ticket_id,
+            lead_id: LeadId(lead),
+        }),
+        LinkChange::ToDeal(deal) => links.link_ticket_to_deal(DealLink {
+            ticket_id,
+            deal_id: DealId(deal),
+        }),
+        LinkChange::UnlinkLead => links.unlink_ticket_from_lead(TicketRef { ticket_id }),
+        LinkChange::UnlinkDeal => links.unlink_ticket_from_deal(TicketRef { ticket_id }),
     }
 }
 
@@ -150,7 +255,7 @@ fn page(crm: &Crm, tenant: &str, tab: Tab, kind: &PageKind) -> crm_core::Result<
 const DETAIL_ROWS: u32 = 8;
 
 fn detail(crm: &Crm, tenant: &str, record: RecordKey) -> crm_core::Result<Detail> {
-    use crm_core::ids::{CustomerId, DealId, LeadId, TicketId};
+    use crm_core::ids::CustomerId;
     let scope = crm.scope(tenant, None)?;
     let limit = Some(DETAIL_ROWS);
     Ok(match record.tab {
@@ -193,19 +298,41 @@ fn detail(crm: &Crm, tenant: &str, record: RecordKey) -> crm_core::Result<Detail
                     ..Default::default()
                 })?
                 .items,
-        },
-        Tab::Deals => Detail::Deal {
-            history: scope.deals().stage_history(DealId(record.id))?,
-        },
-        Tab::Tickets => Detail::Ticket {
-            events: scope
-                .tickets()
-                .list_events(&TicketEventFilter {
-                    ticket_id: TicketId(record.id),
+            tickets: scope
+                .links()
+                .lead_tickets(&LeadTickets {
+                    lead_id: Some(LeadId(record.id)),
                     limit,
                     cursor: None,
                 })?
                 .items,
         },
+        Tab::Deals => Detail::Deal {
+            history: scope.deals().stage_history(DealId(record.id))?,
+            tickets: scope
+                .links()
+                .deal_tickets(&DealTickets {
+                    deal_id: Some(DealId(record.id)),
+                    limit,
+                    cursor: None,
+                })?
+                .items,
+        },
+        Tab::Tickets => {
+            let ticket_id = TicketId(record.id);
+            let links = scope.links().ticket_links(TicketRef { ticket_id })?;
+            Detail::Ticket {
+                events: scope
+                    .tickets()
+                    .list_events(&TicketEventFilter {
+                        ticket_id,
+                        limit,
+                        cursor: None,
+                    })?
+                    .items,
+                lead: links.lead.map(Box::new),
+                deal: links.deal.map(Box::new),
+            }
+        }
     })
 }
