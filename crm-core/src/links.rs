@@ -401,23 +401,32 @@ fn find(c: &Connection, tenant: i64, table: &str, keys: &Keys) -> Result<Found> 
     Ok(Found::None)
 }
 
-/// Open deals of a lead or a customer, lowest id first (at most 11: more only says "many").
+/// Open deals of a lead or a customer, lowest id first (at most 11 each: more only says "many").
 fn open_deals(
     c: &Connection,
     tenant: i64,
     lead: Option<i64>,
     customer: Option<i64>,
 ) -> Result<Vec<i64>> {
-    let mut stmt = c.prepare_cached(
-        "SELECT id FROM deals WHERE tenant_id = ?1 AND status = ?4 AND lead_id = ?2
-         UNION
-         SELECT id FROM deals WHERE tenant_id = ?1 AND status = ?4 AND customer_id = ?3
-         ORDER BY id LIMIT 11",
-    )?;
-    let ids = stmt.query_map(params![tenant, lead, customer, DealStatus::Open], |r| {
-        r.get(0)
-    })?;
-    Ok(ids.collect::<Result<_, _>>()?)
+    // Two plain queries rather than one UNION: a NULL bound where a partial index might apply
+    // makes SQLite recompile the statement on every call (measured: a quarter of auto-link's time).
+    let mut ids = Vec::new();
+    for (column, value) in [("lead_id", lead), ("customer_id", customer)] {
+        let Some(value) = value else { continue };
+        let sql = format!(
+            "SELECT id FROM deals WHERE tenant_id = ?1 AND {column} = ?2 AND status = ?3 LIMIT 11"
+        );
+        let mut stmt = c.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![tenant, value, DealStatus::Open], |r| {
+            r.get::<_, i64>(0)
+        })?;
+        for id in rows {
+            ids.push(id?);
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
 }
 
 /// What auto-link decides for one ticket.
@@ -541,15 +550,17 @@ fn settle(
     let note = format!("matched by {}: {evidence}", by.as_str());
     tx.replace_noted("links.autoLink", ticket, &after, Some(&note))?;
     let now = tx.now;
-    for (kind, link) in [("lead", &lead), ("deal", &deal)] {
-        if let Some((id, by, evidence)) = link {
-            let body = format!(
-                "auto-linked to {kind} {id}, matched by {}: {evidence}",
-                by.as_str()
-            );
-            tickets::add_event(tx, &after, TicketEventKind::Linked, Some(body), now)?;
-        }
-    }
+    // One event says what this auto-link did and why, for the lead and the deal alike.
+    let what: Vec<String> = [("lead", &lead), ("deal", &deal)]
+        .into_iter()
+        .filter_map(|(kind, link)| {
+            link.as_ref().map(|(id, by, evidence)| {
+                format!("{kind} {id} (matched by {}: {evidence})", by.as_str())
+            })
+        })
+        .collect();
+    let body = format!("auto-linked to {}", what.join(" and "));
+    tickets::add_event(tx, &after, TicketEventKind::Linked, Some(body), now)?;
     Ok(())
 }
 

@@ -386,7 +386,9 @@ pub(crate) fn add_event(
         occurred_at: at,
     };
     event.write(&mut tx.prepare_cached(TicketEvent::UPSERT)?, &tx.ctx())?;
-    if let Some(customer) = ticket.customer_id {
+    // Linking is bookkeeping on our side, not contact with the customer.
+    let contact = !matches!(kind, TicketEventKind::Linked | TicketEventKind::Unlinked);
+    if let Some(customer) = ticket.customer_id.filter(|_| contact) {
         customers::touch(tx, customer, at)?;
     }
     Ok(event)

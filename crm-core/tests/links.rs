@@ -545,11 +545,13 @@ fn an_interrupted_run_finishes_on_the_next_with_no_duplicate_or_lost_link() {
     let mut linked: Vec<_> = part.matches.iter().chain(&rest.matches).cloned().collect();
     linked.sort_by_key(|m| m.ticket_id);
     assert_eq!(linked, full.matches);
-    // One `linked` event per link, none twice.
+    // One `linked` event per linked ticket, none twice.
     let events = count(&w.crm, "ticket_events");
     let per_ticket_created = 8_469;
-    let links: u64 = full.linked_to_lead + full.linked_to_deal;
-    assert_eq!(events as u64, per_ticket_created + links);
+    assert_eq!(
+        events as u64,
+        per_ticket_created + full.matches.len() as u64
+    );
 }
 
 #[test]
@@ -924,5 +926,49 @@ fn links_never_cross_tenants_and_bad_input_changes_nothing() {
     assert_eq!(
         acme.tickets().get(acme_ticket.id).unwrap().related_lead_id,
         Some(lead.id)
+    );
+}
+
+#[test]
+fn linking_is_not_contact_with_the_customer() {
+    let crm = Crm::open_in_memory().unwrap();
+    let admin = tenant(&crm, "acme");
+    let scope = crm.scope("acme", Some(admin)).unwrap();
+    let c = scope
+        .customers()
+        .create(NewCustomer {
+            name: "Ann".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let t = scope
+        .tickets()
+        .create(NewTicket {
+            customer_id: Some(c.id),
+            created_at: Some("2025-01-01T00:00:00Z".parse().unwrap()),
+            ..ticket("T")
+        })
+        .unwrap();
+    let lead = scope
+        .leads()
+        .create(NewLead {
+            name: "Ann".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    scope
+        .links()
+        .link_ticket_to_lead(LeadLink {
+            ticket_id: t.id,
+            lead_id: lead.id,
+        })
+        .unwrap();
+    scope
+        .links()
+        .unlink_ticket_from_lead(TicketRef { ticket_id: t.id })
+        .unwrap();
+    assert_eq!(
+        scope.customers().get(c.id).unwrap().last_contact_at,
+        Some(t.created_at)
     );
 }
