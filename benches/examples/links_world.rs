@@ -22,7 +22,9 @@ fn phone(i: usize, style: usize) -> String {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let path = args.next().expect("usage: links_world DB [LEADS] [TICKETS]");
+    let path = args
+        .next()
+        .expect("usage: links_world DB [LEADS] [TICKETS]");
     let leads: usize = args.next().map_or(200_000, |s| s.parse().unwrap());
     let tickets: usize = args.next().map_or(1_000_000, |s| s.parse().unwrap());
     let crm = Crm::open(&path).unwrap();
@@ -31,7 +33,10 @@ fn main() {
             tenant_id: "scale".into(),
             name: "Scale Co".into(),
             default_region: Some("US".into()),
-            admin: NewAdmin { name: "Admin".into(), email: "admin@scale.example".into() },
+            admin: NewAdmin {
+                name: "Admin".into(),
+                email: "admin@scale.example".into(),
+            },
         })
         .unwrap()
         .admin
@@ -43,7 +48,12 @@ fn main() {
         .create(NewPipeline {
             external_id: None,
             name: "Sales".into(),
-            stages: vec![NewStage { name: "Open".into(), position: None, probability: 50, kind: StageKind::Open }],
+            stages: vec![NewStage {
+                name: "Open".into(),
+                position: None,
+                probability: 50,
+                kind: StageKind::Open,
+            }],
         })
         .unwrap();
     for chunk in (0..leads).collect::<Vec<_>>().chunks(10_000) {
@@ -111,5 +121,8 @@ fn main() {
             })
             .unwrap();
     }
-    println!("{leads} leads, {tickets} tickets in {path} after {:.1?}", started.elapsed());
+    println!(
+        "{leads} leads, {tickets} tickets in {path} after {:.1?}",
+        started.elapsed()
+    );
 }
