@@ -2,8 +2,10 @@
 //! requesters share the leads' emails, phones or companies in other spellings (and 50,000 open
 //! deals). Time `crm backfill-links` on it:
 //!
+//! ```sh
 //! cargo run --release -p crm-benches --example links_world -- /tmp/links.db [LEADS] [TICKETS]
 //! /usr/bin/time -v target/release/crm backfill-links --db /tmp/links.db --dry-run
+//! ```
 
 use crm_core::Crm;
 use crm_core::deals::{NewDeal, NewPipeline, NewStage, StageKind};
