@@ -89,6 +89,12 @@ impl Record for Customer {
         ctx: &WriteCtx<'_>,
     ) -> rusqlite::Result<usize> {
         let tags = serde_json::to_string(&self.tags).unwrap_or_else(|_| "[]".into());
+        let [email_key, phone_key, company_key] = matching::keys(
+            self.email.as_deref(),
+            self.phone.as_deref(),
+            self.company.as_deref(),
+            ctx.region,
+        );
         stmt.execute(params![
             ctx.tenant,
             self.id,
@@ -102,11 +108,9 @@ impl Record for Customer {
             self.last_contact_at.map(time::to_millis),
             time::to_millis(self.created_at),
             time::to_millis(self.updated_at),
-            self.email.as_deref().and_then(matching::email_key),
-            self.phone
-                .as_deref()
-                .and_then(|p| matching::phone_key(p, ctx.region)),
-            self.company.as_deref().and_then(matching::company_key),
+            email_key,
+            phone_key,
+            company_key,
             matching::KEYS_VERSION,
         ])
     }

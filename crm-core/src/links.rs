@@ -811,14 +811,18 @@ pub(crate) fn fill_match_keys(conn: &mut Connection) -> Result<()> {
                 let (email, phone, company): (Option<String>, Option<String>, Option<String>) =
                     (r.get(2)?, r.get(3)?, r.get(4)?);
                 let region: String = r.get(5)?;
+                let [email_key, phone_key, company_key] = matching::keys(
+                    email.as_deref(),
+                    phone.as_deref(),
+                    company.as_deref(),
+                    &region,
+                );
                 write.execute(params![
                     tenant,
                     id,
-                    email.as_deref().and_then(matching::email_key),
-                    phone
-                        .as_deref()
-                        .and_then(|p| matching::phone_key(p, &region)),
-                    company.as_deref().and_then(matching::company_key),
+                    email_key,
+                    phone_key,
+                    company_key,
                     matching::KEYS_VERSION
                 ])?;
             }

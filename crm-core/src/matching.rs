@@ -39,6 +39,20 @@ const LEGAL_SUFFIXES: &[&str] = &[
     "se",
 ];
 
+/// The three keys of a record with an email, a phone and a company, in that order.
+pub fn keys(
+    email: Option<&str>,
+    phone: Option<&str>,
+    company: Option<&str>,
+    region: &str,
+) -> [Option<String>; 3] {
+    [
+        email.and_then(email_key),
+        phone.and_then(|p| phone_key(p, region)),
+        company.and_then(company_key),
+    ]
+}
+
 /// An email's key: trimmed and lower-cased; `None` if nothing is left.
 pub fn email_key(email: &str) -> Option<String> {
     let key = email.trim().to_lowercase();
