@@ -515,16 +515,11 @@ fn settle(
         deal,
         ambiguities,
     } = decision;
-    if !ambiguities.is_empty() {
-        report.ambiguous += 1;
-    }
+    let ambiguous = !ambiguities.is_empty();
+    report.ambiguous += u64::from(ambiguous);
     report.ambiguities.extend(ambiguities);
     if lead.is_none() && deal.is_none() {
-        if report
-            .ambiguities
-            .last()
-            .is_none_or(|a| a.ticket_id != ticket.id)
-        {
+        if !ambiguous {
             report.unmatched += 1;
         }
         return Ok(());
@@ -706,7 +701,7 @@ impl Links<'_, '_> {
             }
         };
         // Check the role before reading anything.
-        self.0.write_as_admin("links.autoLink", |_| Ok(()))?;
+        self.0.admin("links.autoLink")?;
         let region = self.0.tenant().default_region.clone();
         if let Some(ids) = &req.ticket_ids {
             // Every id must be a ticket of this tenant, or nothing happens.

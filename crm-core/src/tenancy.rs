@@ -443,6 +443,17 @@ impl<'c> Scope<'c> {
         what: &str,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T>,
     ) -> Result<T> {
+        let actor = self.admin(what)?;
+        self.crm.write(
+            self.tenant.row_id,
+            &self.tenant.default_region,
+            Some(actor.id.0),
+            f,
+        )
+    }
+
+    /// The actor, if and only if it may run admin-only `what`.
+    pub(crate) fn admin(&self, what: &str) -> Result<&User> {
         let actor = self.writer()?;
         if actor.role != Role::Admin {
             return Err(Error::Forbidden(format!(
@@ -451,12 +462,7 @@ impl<'c> Scope<'c> {
                 actor.role.as_str()
             )));
         }
-        self.crm.write(
-            self.tenant.row_id,
-            &self.tenant.default_region,
-            Some(actor.id.0),
-            f,
-        )
+        Ok(actor)
     }
 
     fn writer(&self) -> Result<&User> {
