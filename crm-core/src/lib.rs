@@ -37,6 +37,7 @@ pub mod store;
 pub mod tenancy;
 pub mod tickets;
 pub mod time;
+pub mod timeline;
 pub mod validate;
 
 pub use batch::Batch;
