@@ -60,6 +60,19 @@ fn a_v1_database_upgrades_and_keeps_its_data() {
     assert!(queue.items.iter().any(|x| x.id == t.id));
     assert_eq!(crm.list_tenants().unwrap()[0].name, "Demo Hardware Co.");
 
+    // V4 fills the timeline from the history already there.
+    let check = scope.timeline().verify().unwrap();
+    assert!(check.consistent() && check.entries > 0, "{check:?}");
+    let with_ticket = t.customer_id.unwrap();
+    let timeline = scope
+        .timeline()
+        .get(&crm_core::timeline::TimelineQuery::of(
+            crm_core::timeline::TimelineOwner::Customer,
+            with_ticket.0,
+        ))
+        .unwrap();
+    assert!(timeline.items.iter().any(|e| e.ticket_id == Some(t.id)));
+
     // Writing continues where the old version left off: ids, audit and feed.
     let admin = crm_core::ids::UserId(1);
     let created = crm

@@ -294,6 +294,7 @@ fn scoped<'c>(
         "links.getLeadTickets" => ok(s()?.links().lead_tickets(&params(p)?)?),
         "links.getDealTickets" => ok(s()?.links().deal_tickets(&params(p)?)?),
         "links.autoLink" => ok(s()?.links().auto_link(&params(p)?)?),
+        "timeline.get" => ok(s()?.timeline().get(&params(p)?)?),
         other => Err(Failure::new(
             "unknown_method",
             format!("unknown method {other:?}"),

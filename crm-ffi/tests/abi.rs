@@ -557,6 +557,12 @@ fn another_tenants_records_are_not_found_through_every_method() {
         ("tickets.listEvents", json!({"ticketId": t})),
         ("conversations.get", json!({"id": cv})),
         ("messages.list", json!({"conversationId": cv})),
+        (
+            "timeline.get",
+            json!({"entity": {"type": "customer", "id": c}}),
+        ),
+        ("timeline.get", json!({"entity": {"type": "lead", "id": l}})),
+        ("timeline.get", json!({"entity": {"type": "deal", "id": d}})),
     ];
     for (method, params) in not_found {
         let (code, _) = h.err(&req(method, "globex", g, params.clone()));
@@ -866,4 +872,107 @@ fn links_through_json() {
         h.ok(&req("links.autoLink", "globex", g, json!({})))["examined"],
         0
     );
+}
+
+#[test]
+fn timeline_through_json() {
+    let (h, admin) = setup();
+    let r = |m: &str, p: Value| h.ok(&req(m, "acme", admin, p));
+    let c = r("customers.create", json!({"name": "Ana"}))["id"].clone();
+    let cv = r(
+        "conversations.create",
+        json!({"customerId": c, "channel": "chat", "subject": "Ayuda ¿dónde está mi pedido?", "createdAt": "2026-01-05T10:00:00Z"}),
+    )["id"]
+        .clone();
+    for minute in 1..=3 {
+        r(
+            "messages.create",
+            json!({"conversationId": cv, "direction": "inbound", "body": format!("hola {minute}"), "sentAt": format!("2026-01-05T10:0{minute}:00Z")}),
+        );
+    }
+    let call = r(
+        "calls.create",
+        json!({"customerId": c, "durationSeconds": 61, "occurredAt": "2026-01-05T10:02:00Z"}),
+    );
+    let first = r(
+        "timeline.get",
+        json!({"entity": {"type": "customer", "id": c}, "limit": 2}),
+    );
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let top = &first["items"][0];
+    assert_eq!(top["id"], "message:3");
+    assert_eq!(top["type"], "message");
+    assert_eq!(top["occurredAt"], "2026-01-05T10:03:00.000Z");
+    assert_eq!(top["channel"], "chat");
+    assert_eq!(
+        top["title"],
+        "Inbound message · Ayuda ¿dónde está mi pedido?"
+    );
+    assert_eq!(top["body"], "hola 3");
+    assert_eq!(top["customerId"], c);
+    assert_eq!(top["conversationId"], cv);
+    assert_eq!(top["source"], json!({"kind": "message", "id": 3}));
+    // At 10:02 the message sorts before the call ("message" > "call", newest first).
+    assert_eq!(first["items"][1]["id"], "message:2");
+    let rest = r(
+        "timeline.get",
+        json!({"entity": {"type": "customer", "id": c}, "limit": 2, "cursor": first["nextCursor"]}),
+    );
+    let ids: Vec<&str> = rest["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["call:1", "message:1"]);
+    assert_eq!(rest["items"][0]["source"]["id"], call["id"]);
+    let last = r(
+        "timeline.get",
+        json!({"entity": {"type": "customer", "id": c}, "limit": 2, "cursor": rest["nextCursor"]}),
+    );
+    assert_eq!(last["items"][0]["type"], "conversation");
+    assert_eq!(last["nextCursor"], Value::Null);
+
+    let filtered = r(
+        "timeline.get",
+        json!({"entity": {"type": "customer", "id": c}, "types": ["call"], "channels": ["phone"],
+               "from": "2026-01-05T10:02:00Z", "to": "2026-01-05T10:03:00Z"}),
+    );
+    assert_eq!(filtered["items"].as_array().unwrap().len(), 1);
+    assert_eq!(filtered["items"][0]["title"], "Outbound call, 1:01");
+
+    let e = |p: Value| h.err(&req("timeline.get", "acme", admin, p));
+    let entity = json!({"type": "customer", "id": c});
+    invalid(
+        &e(json!({"entity": {"type": "ticket", "id": 1}})),
+        "entity.type",
+    );
+    invalid(&e(json!({"entity": {"type": "customer"}})), "entity.id");
+    invalid(&e(json!({})), "entity");
+    invalid(&e(json!({"entity": entity, "types": ["sms"]})), "types[0]");
+    invalid(
+        &e(json!({"entity": entity, "channels": "chat"})),
+        "channels",
+    );
+    invalid(&e(json!({"entity": entity, "from": "yesterday"})), "from");
+    invalid(
+        &e(json!({"entity": entity, "from": "2026-01-06T00:00:00Z", "to": "2026-01-05T00:00:00Z"})),
+        "to",
+    );
+    invalid(&e(json!({"entity": entity, "limit": 0})), "limit");
+    invalid(&e(json!({"entity": entity, "limit": 10_000})), "limit");
+    invalid(&e(json!({"entity": entity, "cursor": "forged"})), "cursor");
+    invalid(
+        &e(json!({"entity": entity, "types": ["message"], "cursor": first["nextCursor"]})),
+        "cursor",
+    );
+    invalid(&e(json!({"entity": entity, "sort": "asc"})), "sort");
+    assert_eq!(
+        e(json!({"entity": {"type": "deal", "id": 404}})).0,
+        "not_found"
+    );
+    // A read needs no actor.
+    let anonymous = h.ok(&json!({"method": "timeline.get", "tenantId": "acme",
+        "params": {"entity": entity, "limit": 1}}));
+    assert_eq!(anonymous["items"][0]["id"], "message:3");
 }
