@@ -167,7 +167,7 @@ fn activity(entity_type: ActivityEntity, entity_id: i64, at: chrono::DateTime<Ut
     }
 }
 
-/// A position in a timeline: (occurred_at, type, source id).
+/// A position in a timeline: `(occurred_at, type, source id)`.
 type Key = (i64, &'static str, i64);
 
 #[derive(Clone, Copy)]
