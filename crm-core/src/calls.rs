@@ -198,6 +198,11 @@ impl Calls<'_, '_> {
         self.0.write(|tx| create(tx, new))
     }
 
+    /// One call, by id.
+    pub fn get(&self, id: CallId) -> Result<Call> {
+        self.0.read(|c, t| records::get(c, t, id.0))
+    }
+
     /// A page of calls, newest first.
     pub fn list(&self, filter: &CallFilter) -> Result<Page<Call>> {
         let page = PageRequest {

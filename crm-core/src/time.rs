@@ -15,7 +15,7 @@ pub(crate) fn from_millis(ms: i64) -> Timestamp {
 }
 
 /// The current time, truncated to what is stored so a record read back equals the one returned.
-pub(crate) fn now() -> Timestamp {
+pub fn now() -> Timestamp {
     #[allow(clippy::disallowed_methods)] // the one place allowed to read the clock
     truncate(Utc::now())
 }

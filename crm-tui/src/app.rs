@@ -3,6 +3,7 @@
 //! Elm-like: terminal input and worker answers become [`Msg`]s, [`App::update`] changes the state
 //! and returns the [`Request`]s to send to the worker, and `ui::draw` renders the state.
 
+use crate::timeline::{Opened, Outcome, TimelineView, Viewer};
 use crate::worker::{self, RecordKey, Request};
 use anyhow::{Context, Result, bail};
 use crm_core::Crm;
@@ -12,6 +13,8 @@ use crm_core::deals::{Deal, StageChange};
 use crm_core::leads::Lead;
 use crm_core::links::{AutoLinkReport, TicketLinks};
 use crm_core::tickets::{Ticket, TicketEvent};
+use crm_core::time::Timestamp;
+use crm_core::timeline::{TimelineOwner, TimelinePage};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::collections::HashMap;
 use std::path::Path;
@@ -195,6 +198,13 @@ pub enum Msg {
     },
     AutoLinkPlanned(Result<AutoLinkReport, String>),
     AutoLinkApplied(Result<AutoLinkReport, String>),
+    /// A page of the open timeline.
+    Timeline {
+        generation: u64,
+        result: Result<TimelinePage, String>,
+    },
+    /// The record behind a timeline event.
+    Opened(Result<Box<Opened>, String>),
     /// The terminal's input ended (it was closed): nothing more can be asked of the client.
     InputClosed,
 }
@@ -219,6 +229,7 @@ pub enum Action {
     UnlinkLead,
     UnlinkDeal,
     AutoLink,
+    Timeline,
 }
 
 /// One entry of the key map.
@@ -281,6 +292,12 @@ pub const KEYS: &[Binding] = &[
         Action::PrevTab,
     ),
     bind(&[KeyCode::Enter], "Enter", "open the record", Action::Open),
+    bind(
+        &[KeyCode::Char('t')],
+        "t",
+        "timeline of the customer, lead or deal",
+        Action::Timeline,
+    ),
     bind(
         &[KeyCode::Char('L')],
         "L",
@@ -381,6 +398,12 @@ pub struct App {
     pub review: Option<Review>,
     /// The outcome of the last change, shown in the status line until the next key.
     pub notice: Option<String>,
+    /// The timeline of a customer, lead or deal, when open.
+    pub timeline: Option<TimelineView>,
+    /// The record opened from a timeline event, over the timeline.
+    pub viewer: Option<Viewer>,
+    /// The clock the timeline's time ranges count back from (set by tests).
+    pub now: Timestamp,
 }
 
 /// Fetch the next page when the selection comes this close to the end of what is held.
@@ -405,6 +428,9 @@ impl App {
             picker: None,
             review: None,
             notice: None,
+            timeline: None,
+            viewer: None,
+            now: crm_core::time::now(),
         };
         let mut requests = vec![Request::Lookups];
         requests.extend(app.load(Tab::Customers, PageKind::First));
@@ -484,7 +510,13 @@ impl App {
                     return requests;
                 }
                 self.notice = None;
-                if self.picker.is_some() && !self.help {
+                if self.viewer.is_some() && !self.help {
+                    if matches!(key.code, KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter) {
+                        self.viewer = None;
+                    }
+                } else if self.timeline.is_some() && !self.help && key.code != KeyCode::Char('?') {
+                    requests.extend(self.timeline_key(key.code));
+                } else if self.picker.is_some() && !self.help {
                     requests.extend(self.pick_key(key));
                 } else if self.review.is_some() && !self.help {
                     requests.extend(self.review_key(key));
@@ -541,6 +573,25 @@ impl App {
                 }
                 Err(e) => self.notice = Some(format!("not changed: {e}")),
             },
+            Msg::Timeline { generation, result } => {
+                let rows = self.timeline_rows();
+                if let Some(view) = &mut self.timeline {
+                    view.receive(generation, result);
+                    view.scroll_into_view(rows);
+                    // A filter that matches little may need more pages to fill the screen.
+                    if let Some(ask) = view.prefetch() {
+                        requests.push(Request::Timeline(ask));
+                    }
+                }
+            }
+            Msg::Opened(result) => {
+                if matches!(self.viewer, Some(Viewer::Loading(_))) {
+                    self.viewer = Some(match result {
+                        Ok(opened) => Viewer::Ready(opened),
+                        Err(e) => Viewer::Failed(e),
+                    });
+                }
+            }
             Msg::AutoLinkPlanned(result) => {
                 if let Some(r) = &mut self.review {
                     match result {
@@ -646,6 +697,31 @@ impl App {
                 });
                 requests.push(Request::AutoLinkPlan);
             }
+            Action::Timeline => {
+                let owner = match self.list().selected_record() {
+                    Some(Record::Customer(c)) => Some((
+                        TimelineOwner::Customer,
+                        c.id.0,
+                        format!("customer {}", c.name),
+                    )),
+                    Some(Record::Lead(l)) => {
+                        Some((TimelineOwner::Lead, l.id.0, format!("lead {}", l.name)))
+                    }
+                    Some(Record::Deal(d)) => {
+                        Some((TimelineOwner::Deal, d.id.0, format!("deal {}", d.title)))
+                    }
+                    Some(Record::Ticket(_)) => {
+                        self.notice = Some("timelines are for customers, leads and deals".into());
+                        None
+                    }
+                    None => None,
+                };
+                if let Some((owner, id, label)) = owner {
+                    let (view, ask) = TimelineView::new(owner, id, label, self.now);
+                    self.timeline = Some(view);
+                    requests.push(Request::Timeline(ask));
+                }
+            }
             Action::LinkLead
             | Action::LinkDeal
             | Action::UnlinkLead
@@ -736,6 +812,30 @@ impl App {
         Vec::new()
     }
 
+    /// Lines the timeline's event list shows.
+    pub fn timeline_rows(&self) -> usize {
+        self.viewport_rows.saturating_sub(1).max(1)
+    }
+
+    fn timeline_key(&mut self, code: KeyCode) -> Vec<Request> {
+        let rows = self.timeline_rows();
+        let Some(view) = &mut self.timeline else {
+            return Vec::new();
+        };
+        match view.key(code, rows) {
+            Outcome::Nothing => Vec::new(),
+            Outcome::Close => {
+                self.timeline = None;
+                Vec::new()
+            }
+            Outcome::Fetch(ask) => vec![Request::Timeline(ask)],
+            Outcome::Open(event) => {
+                self.viewer = Some(Viewer::Loading(event.title.clone()));
+                vec![Request::OpenEvent(Box::new(event))]
+            }
+        }
+    }
+
     fn move_by(&mut self, delta: isize) {
         let list = self.list_mut();
         if list.rows.is_empty() {
@@ -806,6 +906,8 @@ impl App {
     /// Whether anything is being fetched (drives the spinner).
     pub fn busy(&self) -> bool {
         self.list().loading
+            || self.timeline.as_ref().is_some_and(|t| t.loading)
+            || matches!(self.viewer, Some(Viewer::Loading(_)))
             || matches!(self.selected_detail(), Some(DetailState::Loading(_)))
             || self.lookups.is_none()
             || self.picker.as_ref().is_some_and(|p| p.loading)

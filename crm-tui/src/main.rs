@@ -2,6 +2,7 @@
 
 mod app;
 mod cli;
+mod timeline;
 mod ui;
 mod worker;
 

@@ -1,6 +1,7 @@
 //! Rendering: a pure function of the [`App`] state. Only the rows on screen are drawn.
 
 use crate::app::{App, Detail, DetailState, KEYS, Record, Tab};
+use crate::timeline::{Opened, Viewer};
 use crm_core::time::Timestamp;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -14,7 +15,7 @@ pub fn list_rows(height: u16) -> usize {
     usize::from(height.saturating_sub(5)).max(1)
 }
 
-const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
+pub const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
 
 pub fn draw(frame: &mut Frame<'_>, app: &App) {
     let [tabs, main, status] = Layout::vertical([
@@ -24,7 +25,11 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     ])
     .areas(frame.area());
     draw_tabs(frame, app, tabs);
-    if app.open {
+    if let Some(viewer) = &app.viewer {
+        draw_viewer(frame, app, viewer, main);
+    } else if let Some(view) = &app.timeline {
+        crate::timeline::draw(frame, view, app.tick, main);
+    } else if app.open {
         draw_detail(frame, app, main);
     } else {
         let [list, detail] =
@@ -332,7 +337,8 @@ fn record_lines(app: &App, record: &Record) -> Vec<Line<'static>> {
     }
 }
 
-fn related_lines(app: &App, detail: &Detail) -> Vec<Line<'static>> {
+/// `link_keys`: the L and D keys work here (the Tickets tab), so say so.
+fn related_lines(app: &App, detail: &Detail, link_keys: bool) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     match detail {
         Detail::Customer { tickets, deals } => {
@@ -407,11 +413,13 @@ fn related_lines(app: &App, detail: &Detail) -> Vec<Line<'static>> {
             lines.push(section("Links"));
             lines.push(match lead {
                 Some(l) => Line::from(format!("lead #{} {} · {}", l.id, l.name, l.status)),
-                None => Line::from("no lead (L to link)").dim(),
+                None if link_keys => Line::from("no lead (L to link)").dim(),
+                None => Line::from("no lead").dim(),
             });
             lines.push(match deal {
                 Some(d) => Line::from(format!("deal #{} {} · {}", d.id, d.title, d.status)),
-                None => Line::from("no deal (D to link)").dim(),
+                None if link_keys => Line::from("no deal (D to link)").dim(),
+                None => Line::from("no deal").dim(),
             });
             lines.push(section("Events"));
             for e in events {
@@ -458,7 +466,7 @@ fn draw_detail(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let mut lines = record_lines(app, record);
     lines.push(Line::default());
     match app.selected_detail() {
-        Some(DetailState::Ready(_, detail)) => lines.extend(related_lines(app, detail)),
+        Some(DetailState::Ready(_, detail)) => lines.extend(related_lines(app, detail, true)),
         Some(DetailState::Failed(_, e)) => {
             lines.push(Line::from(format!("Could not load related records: {e}")).red());
         }
@@ -484,6 +492,19 @@ fn draw_detail(frame: &mut Frame<'_>, app: &App, area: Rect) {
 fn hints(app: &App) -> &'static [(&'static str, &'static str)] {
     if app.help {
         &[("? Esc q", "close help")]
+    } else if app.viewer.is_some() {
+        &[("Esc Enter", "back to the timeline")]
+    } else if app.timeline.is_some() {
+        &[
+            ("↑↓ jk", "move"),
+            ("1-6", "types"),
+            ("e c p w s a", "channels"),
+            ("r", "range"),
+            ("0", "clear"),
+            ("Enter", "open"),
+            ("Esc", "back"),
+            ("?", "help"),
+        ]
     } else if app.picker.is_some() {
         &[
             ("type", "filter"),
@@ -672,8 +693,9 @@ fn draw_review(frame: &mut Frame<'_>, app: &App, review: &crate::app::Review, ar
 }
 
 fn draw_help(frame: &mut Frame<'_>, area: Rect) {
-    let width = 46.min(area.width);
-    let height = (KEYS.len() as u16 + 4).min(area.height);
+    let timeline = crate::timeline::KEYS;
+    let width = 86.min(area.width);
+    let height = ((KEYS.len() + timeline.len()) as u16 + 7).min(area.height);
     let popup = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
@@ -683,11 +705,85 @@ fn draw_help(frame: &mut Frame<'_>, area: Rect) {
     let mut lines = vec![Line::from("Keys").bold(), Line::default()];
     lines.extend(
         KEYS.iter()
-            .map(|b| Line::from(format!("  {:<10} {}", b.label, b.what))),
+            .map(|b| Line::from(format!("  {:<16} {}", b.label, b.what))),
+    );
+    lines.push(Line::default());
+    lines.push(Line::from("In a timeline").bold());
+    lines.extend(
+        timeline
+            .iter()
+            .map(|(keys, what)| Line::from(format!("  {keys:<16} {what}"))),
     );
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines).block(Block::new().borders(Borders::ALL).title(" Help ")),
         popup,
+    );
+}
+
+/// The record opened from a timeline event, full-screen over the timeline.
+fn draw_viewer(frame: &mut Frame<'_>, app: &App, viewer: &Viewer, area: Rect) {
+    let block = Block::new().borders(Borders::ALL).title(" Record ");
+    let lines = match viewer {
+        Viewer::Loading(what) => vec![Line::from(format!(
+            "{} opening {what}…",
+            SPINNER[(app.tick % 8) as usize]
+        ))],
+        Viewer::Failed(e) => vec![Line::from(format!("Could not open the record: {e}")).red()],
+        Viewer::Ready(opened) => match opened.as_ref() {
+            Opened::Record(record, detail) => {
+                let mut lines = record_lines(app, record);
+                lines.push(Line::default());
+                lines.extend(related_lines(app, detail, false));
+                lines
+            }
+            Opened::Conversation(c, messages) => {
+                let mut lines = vec![
+                    Line::from(c.subject.clone().unwrap_or_else(|| "(no subject)".into())).bold(),
+                    field("channel", c.channel.to_string()),
+                    field("status", c.status.to_string()),
+                    field("customer", format!("#{}", c.customer_id)),
+                    field("opened", datetime(c.created_at)),
+                    Line::default(),
+                    section("Messages"),
+                ];
+                if messages.is_empty() {
+                    lines.push(Line::from("none").dim());
+                }
+                for m in messages {
+                    lines
+                        .push(Line::from(format!("{} {}", datetime(m.sent_at), m.direction)).dim());
+                    lines.push(Line::from(format!("    {}", m.body)));
+                }
+                lines
+            }
+            Opened::Call(call) => {
+                let who = |id: Option<i64>| id.map_or_else(|| "—".into(), |i| format!("#{i}"));
+                vec![
+                    Line::from(format!("{} call", call.direction)).bold(),
+                    field("at", datetime(call.occurred_at)),
+                    field(
+                        "duration",
+                        format!(
+                            "{}:{:02}",
+                            call.duration_seconds / 60,
+                            call.duration_seconds % 60
+                        ),
+                    ),
+                    field("outcome", opt(call.outcome.as_deref())),
+                    field("customer", who(call.customer_id.map(|c| c.0))),
+                    field("lead", who(call.lead_id.map(|l| l.0))),
+                    field("deal", who(call.deal_id.map(|d| d.0))),
+                    Line::default(),
+                    Line::from(call.notes.clone().unwrap_or_default()),
+                ]
+            }
+        },
+    };
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
     );
 }

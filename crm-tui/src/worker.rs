@@ -1,6 +1,7 @@
 //! Database work off the UI thread: requests in, messages out.
 
 use crate::app::{Detail, LinkChange, Lookups, Msg, PageData, PageKind, PickKind, Record, Tab};
+use crate::timeline::{Opened, PageAsk};
 use crm_core::customers::CustomerFilter;
 use crm_core::deals::DealFilter;
 use crm_core::ids::{DealId, LeadId, TicketId, UserId};
@@ -9,6 +10,7 @@ use crm_core::links::{
     AutoLink, DealLink, DealTickets, LeadLink, LeadTickets, TicketLinks, TicketRef,
 };
 use crm_core::tickets::{TicketEventFilter, TicketFilter};
+use crm_core::timeline::{EventType, TimelineEvent};
 use crm_core::{Crm, PageRequest};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender};
@@ -37,6 +39,10 @@ pub enum Request {
     AutoLinkPlan,
     /// Auto-link these tickets (the ones the reviewed dry run would link).
     AutoLinkApply { tickets: Vec<TicketId> },
+    /// A page of a timeline.
+    Timeline(PageAsk),
+    /// The record behind a timeline event.
+    OpenEvent(Box<TimelineEvent>),
 }
 
 /// Entries a picker shows.
@@ -110,6 +116,16 @@ pub fn answer(crm: &Crm, tenant: &str, actor: Option<UserId>, request: Request) 
                 })
                 .map_err(err),
         ),
+        Request::Timeline(ask) => Msg::Timeline {
+            generation: ask.generation,
+            result: crm
+                .scope(tenant, None)
+                .and_then(|s| s.timeline().get(&ask.query))
+                .map_err(err),
+        },
+        Request::OpenEvent(event) => {
+            Msg::Opened(open_event(crm, tenant, &event).map(Box::new).map_err(err))
+        }
         Request::AutoLinkApply { tickets } => Msg::AutoLinkApplied(
             crm.scope(tenant, actor)
                 .and_then(|s| {
@@ -120,6 +136,57 @@ pub fn answer(crm: &Crm, tenant: &str, actor: Option<UserId>, request: Request) 
                 })
                 .map_err(err),
         ),
+    }
+}
+
+/// Messages shown with a conversation opened from a timeline.
+const THREAD_MESSAGES: u32 = 50;
+
+/// The record a timeline event comes from: its ticket, lead, deal, conversation or call.
+fn open_event(crm: &Crm, tenant: &str, event: &TimelineEvent) -> crm_core::Result<Opened> {
+    use crm_core::conversations::MessageFilter;
+    let scope = crm.scope(tenant, None)?;
+    let missing = || crm_core::Error::Internal(format!("event {} names no record", event.id));
+    let record = |tab: Tab, id: i64, record: Record| -> crm_core::Result<Opened> {
+        Ok(Opened::Record(
+            record,
+            detail(crm, tenant, RecordKey { tab, id })?,
+        ))
+    };
+    match event.event_type {
+        EventType::TicketEvent => {
+            let id = event.ticket_id.ok_or_else(missing)?;
+            record(Tab::Tickets, id.0, Record::Ticket(scope.tickets().get(id)?))
+        }
+        EventType::LeadActivity => {
+            let id = event.lead_id.ok_or_else(missing)?;
+            record(Tab::Leads, id.0, Record::Lead(scope.leads().get(id)?))
+        }
+        EventType::DealActivity => {
+            let id = event.deal_id.ok_or_else(missing)?;
+            record(Tab::Deals, id.0, Record::Deal(scope.deals().get(id)?))
+        }
+        EventType::Message | EventType::Conversation => {
+            let id = event.conversation_id.ok_or_else(missing)?;
+            let conversation = scope.conversations().get(id)?;
+            let mut messages = scope
+                .messages()
+                .list(&MessageFilter {
+                    conversation_id: Some(id),
+                    limit: Some(THREAD_MESSAGES),
+                    cursor: None,
+                })?
+                .items;
+            // Newest first from the list; a thread reads oldest first.
+            messages.reverse();
+            Ok(Opened::Conversation(conversation, messages))
+        }
+        EventType::Call => Ok(Opened::Call(
+            scope.calls().get(crm_core::ids::CallId(event.source.id))?,
+        )),
+        EventType::QuoteActivity => Err(crm_core::Error::Internal(
+            "quotes are not available yet".into(),
+        )),
     }
 }
 
