@@ -57,6 +57,15 @@ enum Command {
         #[arg(long, default_value_t = crm_core::links::DEFAULT_BATCH_SIZE)]
         batch_size: u32,
     },
+    /// Check that each timeline holds exactly what its sources say; fails if not.
+    CheckTimeline {
+        /// Rebuild the timelines that differ (as the tenant's first admin).
+        #[arg(long)]
+        repair: bool,
+        /// Only this tenant (its key); every tenant when absent.
+        #[arg(long)]
+        tenant_id: Option<String>,
+    },
 }
 
 /// Where logs go: never the terminal the client draws on.
@@ -128,6 +137,13 @@ impl Cli {
                     tenant_id.as_deref(),
                     batch_size,
                 )
+            }
+            Some(Command::CheckTimeline { repair, tenant_id }) => {
+                let db = match self.db {
+                    Some(db) => db,
+                    None => default_db()?,
+                };
+                check_timeline(&open_existing(&db)?, repair, tenant_id.as_deref())
             }
             Some(Command::Stats) => {
                 let db = match self.db {
@@ -227,6 +243,55 @@ fn generate_demo(
             started.elapsed()
         );
         println!("open it: crm --db {} --tenant {tenant}", db.display());
+    }
+    Ok(())
+}
+
+/// Verifies (and with `repair`, rebuilds) the timeline of each tenant; an error if any differs
+/// and was left so.
+fn check_timeline(crm: &Crm, repair: bool, tenant: Option<&str>) -> Result<()> {
+    let tenants: Vec<String> = match tenant {
+        Some(t) => vec![t.to_owned()],
+        None => crm
+            .list_tenants()?
+            .into_iter()
+            .map(|t| t.tenant_id)
+            .collect(),
+    };
+    let mut drifted = 0;
+    for key in &tenants {
+        let started = Instant::now();
+        let check = crm.scope(key, None)?.timeline().verify()?;
+        if check.consistent() {
+            println!(
+                "{key}: consistent, {} timeline entries ({:.1?})",
+                check.entries,
+                started.elapsed()
+            );
+            continue;
+        }
+        println!(
+            "{key}: {} missing, {} extra (sources call for {}, the table holds {})",
+            check.missing, check.extra, check.expected, check.entries
+        );
+        if repair {
+            let admin = crm
+                .first_admin(key)?
+                .with_context(|| format!("tenant {key:?} has no admin to act as"))?;
+            crm.scope(key, Some(admin))?.timeline().rebuild()?;
+            let after = crm.scope(key, None)?.timeline().verify()?;
+            if !after.consistent() {
+                bail!("{key}: still inconsistent after the rebuild: {after:?}");
+            }
+            println!("{key}: rebuilt, {} timeline entries", after.entries);
+        } else {
+            drifted += 1;
+        }
+    }
+    if drifted > 0 {
+        bail!(
+            "{drifted} tenant(s) with timelines that differ from their sources; run again with --repair"
+        );
     }
     Ok(())
 }

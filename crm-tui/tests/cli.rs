@@ -77,3 +77,38 @@ fn bad_arguments_are_refused_with_a_clear_message() {
     assert!(!ok);
     assert!(err.contains("does not exist"), "{err}");
 }
+
+#[test]
+fn check_timeline_finds_drift_and_repair_mends_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crm.db");
+    let db = path.to_str().unwrap();
+    assert!(crm(&["demo", "--db", db, "--customers", "40"]).0);
+    let (ok, out, err) = crm(&["check-timeline", "--db", db]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("demo: consistent, "), "{out}");
+
+    // Drift made behind crm's back: two entries lost, one invented.
+    let raw = crm_core::store::raw_connection(&path).unwrap();
+    raw.execute_batch(
+        "DELETE FROM timeline_entries WHERE (owner_type, owner_id, occurred_at, kind, source_id) IN
+           (SELECT owner_type, owner_id, occurred_at, kind, source_id FROM timeline_entries LIMIT 2);
+         INSERT INTO timeline_entries VALUES (1, 'customer', 1, 0, 'call', 999999, 'phone');",
+    )
+    .unwrap();
+    drop(raw);
+    let (ok, out, err) = crm(&["check-timeline", "--db", db]);
+    assert!(!ok);
+    assert!(out.contains("demo: 2 missing, 1 extra"), "{out}");
+    assert!(err.contains("--repair"), "{err}");
+
+    let (ok, out, err) = crm(&["check-timeline", "--db", db, "--repair"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("demo: rebuilt"), "{out}");
+    let (ok, out, _) = crm(&["check-timeline", "--db", db, "--tenant-id", "demo"]);
+    assert!(ok);
+    assert!(out.starts_with("demo: consistent"), "{out}");
+    let (ok, _, err) = crm(&["check-timeline", "--db", db, "--tenant-id", "nope"]);
+    assert!(!ok);
+    assert_eq!(err.trim(), "error: tenant nope not found");
+}
