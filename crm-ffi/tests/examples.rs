@@ -73,4 +73,9 @@ fn python_example_runs() {
         .arg(&lib));
     assert!(out.ends_with("ok\n"), "{out}");
     assert!(out.contains("Zoë Ångström"), "{out}");
+    assert!(
+        out.contains("call Outbound call, 1:35 · resolved")
+            && out.contains("ticket_event Ticket #1 opened · Ça ne marche pas"),
+        "{out}"
+    );
 }

@@ -64,7 +64,8 @@ def main() -> int:
                                              "tags": ["vip"]}, tenant="acme", actor=admin)
     assert customer["ok"], customer
     ticket = crm.call("tickets.create", {"customerId": customer["result"]["id"], "subject": "Ça ne marche pas",
-                                         "channel": "email", "priority": "high"}, tenant="acme", actor=admin)
+                                         "channel": "email", "priority": "high", "createdAt": "2026-01-05T09:30:00Z"},
+                      tenant="acme", actor=admin)
     assert ticket["ok"], ticket
     got = crm.call("customers.get", {"id": customer["result"]["id"]}, tenant="acme")
     assert got["result"]["name"] == "Zoë Ångström", got
@@ -72,6 +73,14 @@ def main() -> int:
     assert got["result"]["subject"] == "Ça ne marche pas" and got["result"]["priority"] == "high", got
     page = crm.call("tickets.list", {"customerId": customer["result"]["id"]}, tenant="acme")
     assert [t["id"] for t in page["result"]["items"]] == [ticket["result"]["id"]], page
+    crm.call("calls.create", {"customerId": customer["result"]["id"], "durationSeconds": 95,
+                              "outcome": "resolved"}, tenant="acme", actor=admin)
+    # The customer's timeline, newest first: the call, then the ticket's "created" event.
+    timeline = crm.call("timeline.get", {"entity": {"type": "customer", "id": customer["result"]["id"]}},
+                        tenant="acme")
+    assert [e["type"] for e in timeline["result"]["items"]] == ["call", "ticket_event"], timeline
+    for event in timeline["result"]["items"]:
+        print(event["occurredAt"][:16], event["type"], event["title"])
     error = crm.call("customers.get", {"id": 999}, tenant="acme")
     assert error == {"ok": False, "error": {"code": "not_found", "message": "customer 999 not found"}}, error
     print(json.dumps(crm.call("customers.get", {"id": customer["result"]["id"]}, tenant="acme")["result"],
