@@ -152,6 +152,9 @@ fn configure(conn: &Connection) -> Result<()> {
         rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
         true,
     )?;
+    // `rarray(?)`: a list of ids bound as one parameter (`id IN rarray(?1)`), so one statement
+    // reads a page's worth of records whatever its length.
+    rusqlite::vtab::array::load_module(conn)?;
     Ok(())
 }
 

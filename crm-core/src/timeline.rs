@@ -15,9 +15,12 @@ use crate::tenancy::Scope;
 use crate::tickets::Channel;
 use crate::time::{self, Timestamp};
 use base64::Engine as _;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::types::Value;
+use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::rc::Rc;
 
 string_enum! {
     /// What kind of record a timeline belongs to.
@@ -211,10 +214,7 @@ impl Timeline<'_, '_> {
             } else {
                 None
             };
-            let items = keys
-                .iter()
-                .map(|k| hydrate(conn, tenant, k))
-                .collect::<Result<_>>()?;
+            let items = hydrate(conn, tenant, &keys)?;
             Ok(TimelinePage { items, next_cursor })
         })
     }
@@ -504,9 +504,50 @@ fn decode_cursor(text: &str, fingerprint: &str) -> Result<Key> {
     })
 }
 
-/// Reads an event's source record (and its parent, for the title).
-fn hydrate(conn: &Connection, tenant: i64, key: &Key) -> Result<TimelineEvent> {
-    let mut event = TimelineEvent {
+/// Reads the events' source records (and their parents, for titles): one statement per type
+/// on the page, each fetching its ids at once.
+fn hydrate(conn: &Connection, tenant: i64, keys: &[Key]) -> Result<Vec<TimelineEvent>> {
+    let mut events: Vec<TimelineEvent> = keys.iter().map(blank).collect();
+    let mut filled = vec![false; keys.len()];
+    let mut at: HashMap<(EventType, i64), usize> = HashMap::with_capacity(keys.len());
+    for (i, k) in keys.iter().enumerate() {
+        at.insert((k.kind, k.id), i);
+    }
+    for kind in EventType::ALL.iter().copied() {
+        let ids: Vec<Value> = keys
+            .iter()
+            .filter(|k| k.kind == kind)
+            .map(|k| Value::Integer(k.id))
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let Some(sql) = source_sql(kind) else {
+            continue;
+        };
+        let mut stmt = conn.prepare_cached(sql)?;
+        let mut rows = stmt.query(params![tenant, Rc::new(ids)])?;
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            if let Some(&i) = at.get(&(kind, id)) {
+                fill(&mut events[i], row)?;
+                filled[i] = true;
+            }
+        }
+    }
+    if let Some(i) = filled.iter().position(|f| !f) {
+        // The entry and its source are written in one transaction and sources are never
+        // deleted (triggers refuse it), so this is a broken invariant, not a user error.
+        return Err(Error::Internal(format!(
+            "timeline entry {} has no source record",
+            events[i].id
+        )));
+    }
+    Ok(events)
+}
+
+fn blank(key: &Key) -> TimelineEvent {
+    TimelineEvent {
         id: format!("{}:{}", key.kind, key.id),
         event_type: key.kind,
         occurred_at: time::from_millis(key.at),
@@ -520,161 +561,145 @@ fn hydrate(conn: &Connection, tenant: i64, key: &Key) -> Result<TimelineEvent> {
         ticket_id: None,
         conversation_id: None,
         source: Source {
-            kind: EntityType::Activity,
+            kind: match key.kind {
+                EventType::Message => EntityType::Message,
+                EventType::Conversation => EntityType::Conversation,
+                EventType::TicketEvent => EntityType::TicketEvent,
+                EventType::Call => EntityType::Call,
+                EventType::LeadActivity | EventType::DealActivity | EventType::QuoteActivity => {
+                    EntityType::Activity
+                }
+            },
             id: key.id,
         },
-    };
-    let found = match key.kind {
-        EventType::Message => conn
-            .prepare_cached(
-                "SELECT m.direction, m.body, m.conversation_id, c.customer_id, c.channel, c.subject
-                   FROM messages m JOIN conversations c ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id
-                  WHERE m.tenant_id = ?1 AND m.id = ?2",
-            )?
-            .query_row(params![tenant, key.id], |r| {
-                let direction: String = r.get(0)?;
-                let subject: Option<String> = r.get(5)?;
-                let channel: Channel = r.get(4)?;
-                event.title = match subject {
-                    Some(s) => format!("{} message · {s}", capitalised(&direction)),
-                    None => format!("{} {channel} message", capitalised(&direction)),
-                };
-                event.body = Some(r.get(1)?);
-                event.conversation_id = Some(r.get(2)?);
-                event.customer_id = Some(r.get(3)?);
-                event.channel = Some(channel);
-                event.source.kind = EntityType::Message;
-                Ok(())
-            })
-            .optional()?,
-        EventType::Conversation => conn
-            .prepare_cached(
-                "SELECT customer_id, channel, status, subject FROM conversations
-                  WHERE tenant_id = ?1 AND id = ?2",
-            )?
-            .query_row(params![tenant, key.id], |r| {
-                let channel: Channel = r.get(1)?;
-                let status: String = r.get(2)?;
-                let subject: Option<String> = r.get(3)?;
-                event.title = match subject {
-                    Some(s) => format!("Conversation opened · {s}"),
-                    None => format!("{} conversation opened", capitalised(channel.as_str())),
-                };
-                event.body = Some(format!("status: {status}"));
-                event.customer_id = Some(r.get(0)?);
-                event.conversation_id = Some(ConversationId(key.id));
-                event.channel = Some(channel);
-                event.source.kind = EntityType::Conversation;
-                Ok(())
-            })
-            .optional()?,
-        EventType::TicketEvent => conn
-            .prepare_cached(
-                "SELECT e.kind, e.body, e.actor_id, e.ticket_id, t.subject, t.customer_id,
-                        t.related_lead_id, t.related_deal_id, t.channel
-                   FROM ticket_events e JOIN tickets t ON t.tenant_id = e.tenant_id AND t.id = e.ticket_id
-                  WHERE e.tenant_id = ?1 AND e.id = ?2",
-            )?
-            .query_row(params![tenant, key.id], |r| {
-                let kind: String = r.get(0)?;
-                let ticket: TicketId = r.get(3)?;
-                let subject: String = r.get(4)?;
-                event.title = match kind.as_str() {
-                    "created" => format!("Ticket #{ticket} opened · {subject}"),
-                    "comment" => format!("Comment on ticket #{ticket} · {subject}"),
-                    "note" => format!("Internal note on ticket #{ticket} · {subject}"),
-                    other => format!(
-                        "Ticket #{ticket} {} · {subject}",
-                        other.replace('_', " ")
-                    ),
-                };
-                event.body = r.get(1)?;
-                event.actor_id = r.get(2)?;
-                event.ticket_id = Some(ticket);
-                event.customer_id = r.get(5)?;
-                event.lead_id = r.get(6)?;
-                event.deal_id = r.get(7)?;
-                event.channel = Some(r.get(8)?);
-                event.source.kind = EntityType::TicketEvent;
-                Ok(())
-            })
-            .optional()?,
-        EventType::LeadActivity => conn
-            .prepare_cached(
-                "SELECT a.kind, a.body, a.actor_id, a.lead_id, l.name, l.customer_id
-                   FROM activities a JOIN leads l ON l.tenant_id = a.tenant_id AND l.id = a.lead_id
-                  WHERE a.tenant_id = ?1 AND a.id = ?2",
-            )?
-            .query_row(params![tenant, key.id], |r| {
-                let kind: String = r.get(0)?;
-                let name: String = r.get(4)?;
-                event.title = format!("{} · lead {name}", capitalised(&kind.replace('_', " ")));
-                event.body = r.get(1)?;
-                event.actor_id = r.get(2)?;
-                event.lead_id = Some(r.get(3)?);
-                event.customer_id = r.get(5)?;
-                event.source.kind = EntityType::Activity;
-                Ok(())
-            })
-            .optional()?,
-        EventType::DealActivity => conn
-            .prepare_cached(
-                "SELECT a.kind, a.body, a.actor_id, a.deal_id, d.title, d.customer_id, d.lead_id
-                   FROM activities a JOIN deals d ON d.tenant_id = a.tenant_id AND d.id = a.deal_id
-                  WHERE a.tenant_id = ?1 AND a.id = ?2",
-            )?
-            .query_row(params![tenant, key.id], |r| {
-                let kind: String = r.get(0)?;
-                let title: String = r.get(4)?;
-                event.title = format!("{} · deal {title}", capitalised(&kind.replace('_', " ")));
-                event.body = r.get(1)?;
-                event.actor_id = r.get(2)?;
-                event.deal_id = Some(r.get(3)?);
-                event.customer_id = r.get(5)?;
-                event.lead_id = r.get(6)?;
-                event.source.kind = EntityType::Activity;
-                Ok(())
-            })
-            .optional()?,
-        EventType::Call => conn
-            .prepare_cached(
-                "SELECT direction, duration_seconds, outcome, notes, customer_id, lead_id, deal_id
-                   FROM calls WHERE tenant_id = ?1 AND id = ?2",
-            )?
-            .query_row(params![tenant, key.id], |r| {
-                let direction: String = r.get(0)?;
-                let seconds: i64 = r.get(1)?;
-                let outcome: Option<String> = r.get(2)?;
-                let mut title = format!(
-                    "{} call, {}:{:02}",
-                    capitalised(&direction),
-                    seconds / 60,
-                    seconds % 60
-                );
-                if let Some(o) = outcome {
-                    let _ = write!(title, " · {o}");
-                }
-                event.title = title;
-                event.body = r.get(3)?;
-                event.customer_id = r.get(4)?;
-                event.lead_id = r.get(5)?;
-                event.deal_id = r.get(6)?;
-                event.channel = Some(Channel::Phone);
-                event.source.kind = EntityType::Call;
-                Ok(())
-            })
-            .optional()?,
-        EventType::QuoteActivity => None,
-    };
-    match found {
-        Some(()) => Ok(event),
-        // The entry and its source are written in one transaction and sources are never
-        // deleted (triggers refuse it), so this is a broken invariant, not a user error.
-        None => Err(Error::Internal(format!(
-            "timeline entry {} has no source record",
-            event.id
-        ))),
     }
+}
+
+/// The statement reading a type's source records by id (`?2`, a `rarray`); the id comes first.
+fn source_sql(kind: EventType) -> Option<&'static str> {
+    Some(match kind {
+        EventType::Message => {
+            "SELECT m.id, m.direction, m.body, m.conversation_id, c.customer_id, c.channel, c.subject
+               FROM messages m JOIN conversations c ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id
+              WHERE m.tenant_id = ?1 AND m.id IN rarray(?2)"
+        }
+        EventType::Conversation => {
+            "SELECT id, customer_id, channel, status, subject FROM conversations
+              WHERE tenant_id = ?1 AND id IN rarray(?2)"
+        }
+        EventType::TicketEvent => {
+            "SELECT e.id, e.kind, e.body, e.actor_id, e.ticket_id, t.subject, t.customer_id,
+                    t.related_lead_id, t.related_deal_id, t.channel
+               FROM ticket_events e JOIN tickets t ON t.tenant_id = e.tenant_id AND t.id = e.ticket_id
+              WHERE e.tenant_id = ?1 AND e.id IN rarray(?2)"
+        }
+        EventType::LeadActivity => {
+            "SELECT a.id, a.kind, a.body, a.actor_id, a.lead_id, l.name, l.customer_id
+               FROM activities a JOIN leads l ON l.tenant_id = a.tenant_id AND l.id = a.lead_id
+              WHERE a.tenant_id = ?1 AND a.id IN rarray(?2)"
+        }
+        EventType::DealActivity => {
+            "SELECT a.id, a.kind, a.body, a.actor_id, a.deal_id, d.title, d.customer_id, d.lead_id
+               FROM activities a JOIN deals d ON d.tenant_id = a.tenant_id AND d.id = a.deal_id
+              WHERE a.tenant_id = ?1 AND a.id IN rarray(?2)"
+        }
+        EventType::Call => {
+            "SELECT id, direction, duration_seconds, outcome, notes, customer_id, lead_id, deal_id
+               FROM calls WHERE tenant_id = ?1 AND id IN rarray(?2)"
+        }
+        EventType::QuoteActivity => return None,
+    })
+}
+
+/// Fills an event from a row of its type's [`source_sql`].
+fn fill(event: &mut TimelineEvent, r: &rusqlite::Row<'_>) -> rusqlite::Result<()> {
+    match event.event_type {
+        EventType::Message => {
+            let direction: String = r.get(1)?;
+            let channel: Channel = r.get(5)?;
+            let subject: Option<String> = r.get(6)?;
+            event.title = match subject {
+                Some(s) => format!("{} message · {s}", capitalised(&direction)),
+                None => format!("{} {channel} message", capitalised(&direction)),
+            };
+            event.body = Some(r.get(2)?);
+            event.conversation_id = Some(r.get(3)?);
+            event.customer_id = Some(r.get(4)?);
+            event.channel = Some(channel);
+        }
+        EventType::Conversation => {
+            let channel: Channel = r.get(2)?;
+            let status: String = r.get(3)?;
+            let subject: Option<String> = r.get(4)?;
+            event.title = match subject {
+                Some(s) => format!("Conversation opened · {s}"),
+                None => format!("{} conversation opened", capitalised(channel.as_str())),
+            };
+            event.body = Some(format!("status: {status}"));
+            event.customer_id = Some(r.get(1)?);
+            event.conversation_id = Some(ConversationId(event.source.id));
+            event.channel = Some(channel);
+        }
+        EventType::TicketEvent => {
+            let kind: String = r.get(1)?;
+            let ticket: TicketId = r.get(4)?;
+            let subject: String = r.get(5)?;
+            event.title = match kind.as_str() {
+                "created" => format!("Ticket #{ticket} opened · {subject}"),
+                "comment" => format!("Comment on ticket #{ticket} · {subject}"),
+                "note" => format!("Internal note on ticket #{ticket} · {subject}"),
+                other => format!("Ticket #{ticket} {} · {subject}", other.replace('_', " ")),
+            };
+            event.body = r.get(2)?;
+            event.actor_id = r.get(3)?;
+            event.ticket_id = Some(ticket);
+            event.customer_id = r.get(6)?;
+            event.lead_id = r.get(7)?;
+            event.deal_id = r.get(8)?;
+            event.channel = Some(r.get(9)?);
+        }
+        EventType::LeadActivity => {
+            let kind: String = r.get(1)?;
+            let name: String = r.get(5)?;
+            event.title = format!("{} · lead {name}", capitalised(&kind.replace('_', " ")));
+            event.body = r.get(2)?;
+            event.actor_id = r.get(3)?;
+            event.lead_id = Some(r.get(4)?);
+            event.customer_id = r.get(6)?;
+        }
+        EventType::DealActivity => {
+            let kind: String = r.get(1)?;
+            let title: String = r.get(5)?;
+            event.title = format!("{} · deal {title}", capitalised(&kind.replace('_', " ")));
+            event.body = r.get(2)?;
+            event.actor_id = r.get(3)?;
+            event.deal_id = Some(r.get(4)?);
+            event.customer_id = r.get(6)?;
+            event.lead_id = r.get(7)?;
+        }
+        EventType::Call => {
+            let direction: String = r.get(1)?;
+            let seconds: i64 = r.get(2)?;
+            let outcome: Option<String> = r.get(3)?;
+            let mut title = format!(
+                "{} call, {}:{:02}",
+                capitalised(&direction),
+                seconds / 60,
+                seconds % 60
+            );
+            if let Some(o) = outcome {
+                let _ = write!(title, " · {o}");
+            }
+            event.title = title;
+            event.body = r.get(4)?;
+            event.customer_id = r.get(5)?;
+            event.lead_id = r.get(6)?;
+            event.deal_id = r.get(7)?;
+            event.channel = Some(Channel::Phone);
+        }
+        EventType::QuoteActivity => {}
+    }
+    Ok(())
 }
 
 fn capitalised(s: &str) -> String {
