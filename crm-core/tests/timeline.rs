@@ -1335,9 +1335,11 @@ fn apply(
             conversation,
             minute,
         } => {
-            if let Some(c) = conversations.get(conversation % conversations.len().max(1)) {
-                message(s, *c, at(minute));
-            }
+            message(
+                s,
+                conversations[conversation % conversations.len()],
+                at(minute),
+            );
         }
         Op::Ticket {
             customer,
@@ -1352,9 +1354,7 @@ fn apply(
             ));
         }
         Op::Comment { ticket, minute } => {
-            if let Some(t) = tickets.get(ticket % tickets.len().max(1)) {
-                comment(s, *t, at(minute));
-            }
+            comment(s, tickets[ticket % tickets.len()], at(minute));
         }
         Op::LeadActivity { lead, minute } => {
             activity(s, ActivityEntity::Lead, w.leads[lead].0, at(minute));
@@ -1379,54 +1379,50 @@ fn apply(
             );
         }
         Op::LinkLead { ticket, lead } => {
-            if let Some(&t) = tickets.get(ticket % tickets.len().max(1)) {
-                match lead {
-                    Some(l) => s.links().link_ticket_to_lead(LeadLink {
-                        ticket_id: t,
-                        lead_id: w.leads[l],
-                    }),
-                    None => s
-                        .links()
-                        .unlink_ticket_from_lead(TicketRef { ticket_id: t }),
-                }
-                .unwrap();
+            let t = tickets[ticket % tickets.len()];
+            match lead {
+                Some(l) => s.links().link_ticket_to_lead(LeadLink {
+                    ticket_id: t,
+                    lead_id: w.leads[l],
+                }),
+                None => s
+                    .links()
+                    .unlink_ticket_from_lead(TicketRef { ticket_id: t }),
             }
+            .unwrap();
         }
         Op::LinkDeal { ticket, deal } => {
-            if let Some(&t) = tickets.get(ticket % tickets.len().max(1)) {
-                match deal {
-                    Some(d) => s.links().link_ticket_to_deal(DealLink {
-                        ticket_id: t,
-                        deal_id: w.deals[d],
-                    }),
-                    None => s
-                        .links()
-                        .unlink_ticket_from_deal(TicketRef { ticket_id: t }),
-                }
-                .unwrap();
+            let t = tickets[ticket % tickets.len()];
+            match deal {
+                Some(d) => s.links().link_ticket_to_deal(DealLink {
+                    ticket_id: t,
+                    deal_id: w.deals[d],
+                }),
+                None => s
+                    .links()
+                    .unlink_ticket_from_deal(TicketRef { ticket_id: t }),
             }
+            .unwrap();
         }
         Op::Reassign { ticket, customer } => {
-            if let Some(&t) = tickets.get(ticket % tickets.len().max(1)) {
-                s.tickets()
-                    .update(TicketChanges {
-                        id: Some(t),
-                        customer_id: Some(customer.map(|c| w.customers[c])),
-                        ..Default::default()
-                    })
-                    .unwrap();
-            }
+            let t = tickets[ticket % tickets.len()];
+            s.tickets()
+                .update(TicketChanges {
+                    id: Some(t),
+                    customer_id: Some(customer.map(|c| w.customers[c])),
+                    ..Default::default()
+                })
+                .unwrap();
         }
         Op::Rechannel { ticket, channel } => {
-            if let Some(&t) = tickets.get(ticket % tickets.len().max(1)) {
-                s.tickets()
-                    .update(TicketChanges {
-                        id: Some(t),
-                        channel: Some(ch(channel)),
-                        ..Default::default()
-                    })
-                    .unwrap();
-            }
+            let t = tickets[ticket % tickets.len()];
+            s.tickets()
+                .update(TicketChanges {
+                    id: Some(t),
+                    channel: Some(ch(channel)),
+                    ..Default::default()
+                })
+                .unwrap();
         }
         Op::LeadCustomer { lead, customer } => {
             s.leads()

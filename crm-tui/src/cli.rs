@@ -247,17 +247,22 @@ fn generate_demo(
     Ok(())
 }
 
-/// Verifies (and with `repair`, rebuilds) the timeline of each tenant; an error if any differs
-/// and was left so.
-fn check_timeline(crm: &Crm, repair: bool, tenant: Option<&str>) -> Result<()> {
-    let tenants: Vec<String> = match tenant {
+/// `tenant`, or every tenant of the database.
+fn tenant_keys(crm: &Crm, tenant: Option<&str>) -> Result<Vec<String>> {
+    Ok(match tenant {
         Some(t) => vec![t.to_owned()],
         None => crm
             .list_tenants()?
             .into_iter()
             .map(|t| t.tenant_id)
             .collect(),
-    };
+    })
+}
+
+/// Verifies (and with `repair`, rebuilds) the timeline of each tenant; an error if any differs
+/// and was left so.
+fn check_timeline(crm: &Crm, repair: bool, tenant: Option<&str>) -> Result<()> {
+    let tenants = tenant_keys(crm, tenant)?;
     let mut drifted = 0;
     for key in &tenants {
         let started = Instant::now();
@@ -298,14 +303,7 @@ fn check_timeline(crm: &Crm, repair: bool, tenant: Option<&str>) -> Result<()> {
 
 fn backfill_links(crm: &Crm, dry_run: bool, tenant: Option<&str>, batch_size: u32) -> Result<()> {
     use crm_core::links::{AutoLink, AutoLinkReport};
-    let tenants: Vec<String> = match tenant {
-        Some(t) => vec![t.to_owned()],
-        None => crm
-            .list_tenants()?
-            .into_iter()
-            .map(|t| t.tenant_id)
-            .collect(),
-    };
+    let tenants = tenant_keys(crm, tenant)?;
     let started = Instant::now();
     let mut total = AutoLinkReport {
         dry_run,
