@@ -29,6 +29,9 @@ pub enum Error {
     /// Applying schema migrations failed.
     #[error("storage: migration failed: {0}")]
     Migration(#[from] refinery::Error),
+    /// The search index failed (it is rebuilt from SQLite when it cannot be read).
+    #[error("search: {0}")]
+    Search(String),
     /// A bug: an invariant did not hold.
     #[error("internal: {0}")]
     Internal(String),
@@ -36,7 +39,7 @@ pub enum Error {
 
 impl Error {
     /// The stable machine code of this error: `invalid_input`, `not_found`, `conflict`,
-    /// `forbidden`, `storage` or `internal`.
+    /// `forbidden`, `storage`, `search` or `internal`.
     pub fn code(&self) -> &'static str {
         match self {
             Error::InvalidInput { .. } => "invalid_input",
@@ -44,6 +47,7 @@ impl Error {
             Error::Conflict(_) => "conflict",
             Error::Forbidden(_) => "forbidden",
             Error::Storage(_) | Error::Migration(_) => "storage",
+            Error::Search(_) => "search",
             Error::Internal(_) => "internal",
         }
     }

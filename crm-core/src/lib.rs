@@ -33,6 +33,7 @@ pub mod leads;
 pub mod links;
 pub mod matching;
 pub mod records;
+pub mod search;
 pub mod store;
 pub mod tenancy;
 pub mod tickets;

@@ -31,6 +31,8 @@ pub struct Crm {
     path: Option<PathBuf>,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// The search index, opened on first use.
+    search: Mutex<Option<crate::search::Engine>>,
 }
 
 impl std::fmt::Debug for Crm {
@@ -58,6 +60,7 @@ impl Crm {
             path: Some(path),
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            search: Mutex::new(None),
         })
     }
 
@@ -70,6 +73,7 @@ impl Crm {
             path: None,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            search: Mutex::new(None),
         })
     }
 
@@ -102,6 +106,24 @@ impl Crm {
             idle.push(conn);
         }
         result
+    }
+
+    /// Runs `f` with the search index (opened, and rebuilt if need be, on first use) and a
+    /// reader connection. One query or rebuild at a time: the index has one writer.
+    pub(crate) fn with_search<T>(
+        &self,
+        f: impl FnOnce(&mut crate::search::Engine, &Connection) -> Result<T>,
+    ) -> Result<T> {
+        let mut search = lock(&self.search);
+        self.read(|conn| {
+            if search.is_none() {
+                *search = Some(crate::search::Engine::open(self.path.as_deref(), conn)?);
+            }
+            match search.as_mut() {
+                Some(engine) => f(engine, conn),
+                None => Err(Error::Internal("the search index did not open".into())),
+            }
+        })
     }
 
     /// Runs `f` inside one `BEGIN IMMEDIATE` transaction of the writer connection, committing

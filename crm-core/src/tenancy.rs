@@ -421,6 +421,11 @@ impl<'c> Scope<'c> {
         self.actor.as_ref()
     }
 
+    /// The tenant's internal row id (what `tenant_id` columns hold).
+    pub(crate) fn tenant_row_id(&self) -> i64 {
+        self.tenant.row_id
+    }
+
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection, i64) -> Result<T>) -> Result<T> {
         let tenant = self.tenant.row_id;
         self.crm.read(|c| f(c, tenant))

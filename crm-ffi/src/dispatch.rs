@@ -295,6 +295,8 @@ fn scoped<'c>(
         "links.getDealTickets" => ok(s()?.links().deal_tickets(&params(p)?)?),
         "links.autoLink" => ok(s()?.links().auto_link(&params(p)?)?),
         "timeline.get" => ok(s()?.timeline().get(&params(p)?)?),
+        "search.query" => ok(s()?.search().query(&params(p)?)?),
+        "search.rebuild" => ok(json!({"indexed": s()?.search().rebuild()?})),
         other => Err(Failure::new(
             "unknown_method",
             format!("unknown method {other:?}"),

@@ -564,6 +564,9 @@ fn another_tenants_records_are_not_found_through_every_method() {
         ("timeline.get", json!({"entity": {"type": "lead", "id": l}})),
         ("timeline.get", json!({"entity": {"type": "deal", "id": d}})),
     ];
+    // Search in the other tenant finds none of Acme's records.
+    let found = h.ok(&req("search.query", "globex", g, json!({"q": ""})));
+    assert_eq!(found["total"], 0, "{found}");
     for (method, params) in not_found {
         let (code, _) = h.err(&req(method, "globex", g, params.clone()));
         assert_eq!(code, "not_found", "{method} {params}");
@@ -975,4 +978,58 @@ fn timeline_through_json() {
     let anonymous = h.ok(&json!({"method": "timeline.get", "tenantId": "acme",
         "params": {"entity": entity, "limit": 1}}));
     assert_eq!(anonymous["items"][0]["id"], "message:3");
+}
+
+#[test]
+fn search_through_json() {
+    let (h, admin) = setup();
+    let r = |m: &str, p: Value| h.ok(&req(m, "acme", admin, p));
+    let c = r(
+        "customers.create",
+        json!({"name": "Zoë Ångström", "company": "Kaffee GmbH"}),
+    );
+    r(
+        "tickets.create",
+        json!({"subject": "Kaffeemaschine kaputt", "channel": "chat", "priority": "urgent", "customerId": c["id"]}),
+    );
+    let found = r("search.query", json!({"q": "kaffe"}));
+    assert_eq!(found["total"], 2, "{found}");
+    assert_eq!(found["facets"]["type"], json!({"customer": 1, "ticket": 1}));
+    assert_eq!(found["facets"]["ticketPriority"], json!({"urgent": 1}));
+    assert_eq!(found["facets"]["channels"], json!({"chat": 1}));
+    let tickets = r(
+        "search.query",
+        json!({"q": "kaffe", "types": ["ticket"], "filters": {"ticketPriority": "urgent", "channels": ["chat"]}}),
+    );
+    assert_eq!(tickets["total"], 1);
+    assert_eq!(tickets["hits"][0]["type"], "ticket");
+    assert!(tickets["hits"][0]["score"].as_f64().unwrap() > 0.0);
+    let zoe = r("search.query", json!({"q": "zoe angstrom"}));
+    assert_eq!(zoe["hits"][0]["id"], c["id"]);
+    assert_eq!(zoe["hits"][0]["title"], "Zoë Ångström");
+
+    let e = |p: Value| h.err(&req("search.query", "acme", admin, p));
+    invalid(&e(json!({})), "q");
+    invalid(&e(json!({"q": "x", "types": ["quote"]})), "types[0]");
+    invalid(
+        &e(json!({"q": "x", "filters": {"ticketStatus": "lost"}})),
+        "filters.ticketStatus",
+    );
+    invalid(
+        &e(json!({"q": "x", "filters": {"colour": "red"}})),
+        "filters.colour",
+    );
+    invalid(&e(json!({"q": "x", "limit": 0})), "limit");
+    let rebuilt = r("search.rebuild", json!({}));
+    assert_eq!(rebuilt["indexed"], 2);
+    let agent = r(
+        "users.create",
+        json!({"name": "A", "email": "a@acme.test", "role": "agent"}),
+    )["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        h.err(&req("search.rebuild", "acme", agent, json!({}))).0,
+        "forbidden"
+    );
 }

@@ -57,6 +57,8 @@ enum Command {
         #[arg(long, default_value_t = crm_core::links::DEFAULT_BATCH_SIZE)]
         batch_size: u32,
     },
+    /// Rebuild the search index from the database, with a progress bar.
+    Reindex,
     /// Check that each timeline holds exactly what its sources say; fails if not.
     CheckTimeline {
         /// Rebuild the timelines that differ (as the tenant's first admin).
@@ -137,6 +139,13 @@ impl Cli {
                     tenant_id.as_deref(),
                     batch_size,
                 )
+            }
+            Some(Command::Reindex) => {
+                let db = match self.db {
+                    Some(db) => db,
+                    None => default_db()?,
+                };
+                reindex(&open_existing(&db)?)
             }
             Some(Command::CheckTimeline { repair, tenant_id }) => {
                 let db = match self.db {
@@ -244,6 +253,23 @@ fn generate_demo(
         );
         println!("open it: crm --db {} --tenant {tenant}", db.display());
     }
+    Ok(())
+}
+
+/// Rebuilds the search index with a progress bar.
+fn reindex(crm: &Crm) -> Result<()> {
+    let started = Instant::now();
+    let bar = ProgressBar::new(crm.searchable_records()?);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "indexing [{bar:40}] {human_pos}/{human_len} records ({per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let indexed = crm.rebuild_search(|done| bar.set_position(done))?;
+    bar.finish();
+    println!("indexed {indexed} records in {:.1?}", started.elapsed());
     Ok(())
 }
 

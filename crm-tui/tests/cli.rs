@@ -112,3 +112,20 @@ fn check_timeline_finds_drift_and_repair_mends_it() {
     assert!(!ok);
     assert_eq!(err.trim(), "error: tenant nope not found");
 }
+
+#[test]
+fn reindex_rebuilds_the_search_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crm.db");
+    let db = path.to_str().unwrap();
+    assert!(crm(&["demo", "--db", db, "--customers", "30"]).0);
+    let (ok, out, err) = crm(&["reindex", "--db", db]);
+    assert!(ok, "{err}");
+    let crm_db = crm_core::Crm::open(&path).unwrap();
+    let records = crm_db.searchable_records().unwrap();
+    assert!(
+        out.starts_with(&format!("indexed {records} records")),
+        "{out}"
+    );
+    assert!(crm_core::search::index_dir(&path).is_dir());
+}

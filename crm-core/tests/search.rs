@@ -1,0 +1,449 @@
+//! Search over the real support-tickets dataset: results and facet counts against an answer
+//! computed here from the records, read-your-writes, updates, tenant isolation, unicode, long
+//! and empty queries, a broken index rebuilt, bad input.
+
+mod common;
+
+use common::tenant;
+use crm_core::Crm;
+use crm_core::customers::{CustomerChanges, NewCustomer};
+use crm_core::search::{SearchFilters, SearchQuery, SearchType};
+use crm_core::tickets::{Channel, NewTicket, Priority, TicketChanges, TicketStatus};
+use std::collections::{BTreeMap, HashSet};
+
+const DATASET: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/datasets/support-tickets/customer_support_tickets.csv"
+);
+
+fn dataset_tickets(limit: usize) -> Vec<NewTicket> {
+    let mut reader =
+        csv::Reader::from_path(DATASET).expect("../shared/datasets must be beside the repository");
+    reader
+        .records()
+        .take(limit)
+        .map(|r| {
+            let r = r.unwrap();
+            NewTicket {
+                external_id: Some(format!("ds-{}", &r[0])),
+                customer_id: None,
+                subject: r[8].to_owned(),
+                description: r[9].to_owned(),
+                status: Some(match &r[10] {
+                    "Open" => TicketStatus::Open,
+                    "Closed" => TicketStatus::Closed,
+                    _ => TicketStatus::Pending,
+                }),
+                priority: Some(match &r[12] {
+                    "Low" => Priority::Low,
+                    "Medium" => Priority::Normal,
+                    "High" => Priority::High,
+                    _ => Priority::Urgent,
+                }),
+                channel: match &r[13] {
+                    "Email" => Channel::Email,
+                    "Phone" => Channel::Phone,
+                    "Chat" => Channel::Chat,
+                    _ => Channel::Social,
+                },
+                team_id: None,
+                assignee_id: None,
+                requester_email: Some(r[2].to_owned()),
+                requester_phone: None,
+                requester_company: None,
+                created_at: None,
+            }
+        })
+        .collect()
+}
+
+fn load(crm: &Crm, key: &str, tickets: &[NewTicket]) {
+    let admin = tenant(crm, key);
+    crm.scope(key, Some(admin))
+        .unwrap()
+        .batch(|b| {
+            for t in tickets {
+                b.create_ticket(t.clone())?;
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// Words as the index sees them: runs of letters and digits, lower case.
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && w.len() <= 40)
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Edit distance with adjacent transpositions costing one.
+fn distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// The tickets a query should find, by the documented rules: every word matches a word of the
+/// ticket exactly, or (5+ letters) with one typo; the last word also as a prefix.
+fn expected(tickets: &[NewTicket], q: &str) -> Vec<usize> {
+    let query = words(q);
+    tickets
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| {
+            let text = format!(
+                "{} {} {} {} {} {}",
+                t.subject,
+                t.description,
+                t.requester_email.as_deref().unwrap_or(""),
+                t.status.unwrap(),
+                t.priority.unwrap(),
+                t.channel
+            );
+            let have: HashSet<String> = words(&text).into_iter().collect();
+            query.iter().enumerate().all(|(i, w)| {
+                have.iter().any(|h| {
+                    h == w
+                        || (i == query.len() - 1 && h.starts_with(w.as_str()))
+                        || (w.chars().count() >= 5 && distance(h, w) <= 1)
+                })
+            })
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+#[test]
+fn dataset_results_and_facets_match_the_rules() {
+    let tickets = dataset_tickets(usize::MAX);
+    assert!(tickets.len() > 8_000);
+    let crm = Crm::open_in_memory().unwrap();
+    load(&crm, "acme", &tickets);
+    let scope = crm.scope("acme", None).unwrap();
+    for q in [
+        "refund",
+        "battery life",
+        "data loss",
+        "softwre",
+        "instal",
+        "peripheral compatib",
+        "xyzzy",
+    ] {
+        let want = expected(&tickets, q);
+        let got = scope
+            .search()
+            .query(&SearchQuery {
+                q: q.into(),
+                limit: Some(100),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(got.total, want.len() as u64, "{q:?}");
+        assert_eq!(got.hits.len(), want.len().min(100), "{q:?}");
+        assert!(got.hits.iter().all(|h| h.hit_type == SearchType::Ticket));
+        let mut status: BTreeMap<String, u64> = BTreeMap::new();
+        let mut priority: BTreeMap<String, u64> = BTreeMap::new();
+        let mut channel: BTreeMap<String, u64> = BTreeMap::new();
+        for &i in &want {
+            *status
+                .entry(tickets[i].status.unwrap().to_string())
+                .or_default() += 1;
+            *priority
+                .entry(tickets[i].priority.unwrap().to_string())
+                .or_default() += 1;
+            *channel.entry(tickets[i].channel.to_string()).or_default() += 1;
+        }
+        assert_eq!(got.facets.ticket_status, status, "{q:?}");
+        assert_eq!(got.facets.ticket_priority, priority, "{q:?}");
+        assert_eq!(got.facets.channels, channel, "{q:?}");
+        if !want.is_empty() {
+            assert_eq!(got.facets.types.get("ticket"), Some(&(want.len() as u64)));
+        }
+        // Filters narrow to exactly their facet's count.
+        if let Some((value, n)) = status.iter().next() {
+            let filtered = scope
+                .search()
+                .query(&SearchQuery {
+                    q: q.into(),
+                    filters: SearchFilters {
+                        ticket_status: Some(value.parse().unwrap()),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                })
+                .unwrap();
+            assert_eq!(filtered.total, *n, "{q:?} {value}");
+        }
+    }
+}
+
+#[test]
+fn exact_matches_rank_above_typos_and_snippets_mark_the_words() {
+    let crm = Crm::open_in_memory().unwrap();
+    let admin = tenant(&crm, "acme");
+    let scope = crm.scope("acme", Some(admin)).unwrap();
+    for subject in [
+        "Printer jammed again",
+        "Printers everywhere",
+        "Prnter on fire",
+    ] {
+        scope.tickets().create(common::ticket(subject)).unwrap();
+    }
+    let got = scope
+        .search()
+        .query(&SearchQuery {
+            q: "printer".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let titles: Vec<&str> = got.hits.iter().map(|h| h.title.as_str()).collect();
+    assert_eq!(titles[0], "Printer jammed again", "{titles:?}");
+    assert_eq!(
+        got.total, 3,
+        "printers (prefix) and prnter (one typo) match too"
+    );
+    assert!(
+        got.hits[0].snippet.contains("<b>Printer</b>"),
+        "{}",
+        got.hits[0].snippet
+    );
+}
+
+#[test]
+fn a_search_sees_every_write_before_it_and_updates() {
+    let dir = tempfile::tempdir().unwrap();
+    let crm = Crm::open(dir.path().join("crm.db")).unwrap();
+    let admin = tenant(&crm, "acme");
+    let scope = crm.scope("acme", Some(admin)).unwrap();
+    let find = |q: &str| {
+        scope
+            .search()
+            .query(&SearchQuery {
+                q: q.into(),
+                ..Default::default()
+            })
+            .unwrap()
+    };
+    assert_eq!(find("zoë").total, 0);
+    let c = scope
+        .customers()
+        .create(NewCustomer {
+            name: "Zoë Ångström".into(),
+            email: Some("zoe@example.com".into()),
+            tags: vec!["vip".into()],
+            ..Default::default()
+        })
+        .unwrap();
+    for q in ["zoe", "ZOË", "angstrom", "vip", "zoe@example.com", "Ång"] {
+        let got = find(q);
+        assert_eq!(got.total, 1, "{q:?}");
+        assert_eq!(
+            (got.hits[0].hit_type, got.hits[0].id),
+            (SearchType::Customer, c.id.0)
+        );
+    }
+    scope
+        .customers()
+        .update(CustomerChanges {
+            id: Some(c.id),
+            name: Some("Grace Hopper".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(find("angstrom").total, 0, "the old name is gone");
+    assert_eq!(find("hopper").total, 1);
+    let t = scope
+        .tickets()
+        .create(common::ticket("Kaffeemaschine kaputt"))
+        .unwrap();
+    assert_eq!(
+        find("kaffeemaschine").facets.ticket_status.get("open"),
+        Some(&1)
+    );
+    scope
+        .tickets()
+        .update(TicketChanges {
+            id: Some(t.id),
+            status: Some(TicketStatus::Solved),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        find("kaffeemaschine").facets.ticket_status.get("solved"),
+        Some(&1)
+    );
+
+    // A second handle (another process) sees the first one's writes too, after reopening.
+    drop(scope);
+    drop(crm);
+    let again = Crm::open(dir.path().join("crm.db")).unwrap();
+    let scope = again.scope("acme", None).unwrap();
+    let got = scope
+        .search()
+        .query(&SearchQuery {
+            q: "hopper".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(got.total, 1);
+}
+
+#[test]
+fn another_tenants_identical_records_never_appear() {
+    let tickets = dataset_tickets(300);
+    let crm = Crm::open_in_memory().unwrap();
+    load(&crm, "acme", &tickets);
+    load(&crm, "globex", &tickets[..100]);
+    let q = SearchQuery {
+        q: "product".into(),
+        limit: Some(100),
+        ..Default::default()
+    };
+    let acme = crm.scope("acme", None).unwrap().search().query(&q).unwrap();
+    let globex = crm
+        .scope("globex", None)
+        .unwrap()
+        .search()
+        .query(&q)
+        .unwrap();
+    assert_eq!(acme.total, expected(&tickets, "product").len() as u64);
+    assert_eq!(
+        globex.total,
+        expected(&tickets[..100], "product").len() as u64
+    );
+    assert!(globex.hits.iter().all(|h| h.id <= 100));
+}
+
+#[test]
+fn empty_huge_and_odd_queries_are_not_errors_and_bad_input_is() {
+    let crm = Crm::open_in_memory().unwrap();
+    load(&crm, "acme", &dataset_tickets(50));
+    let scope = crm.scope("acme", None).unwrap();
+    let run = |q: SearchQuery| scope.search().query(&q);
+    assert_eq!(
+        run(SearchQuery::default()).unwrap().total,
+        50,
+        "empty: everything"
+    );
+    let huge = "refund ".repeat(1_500);
+    assert_eq!(huge.len(), 10_500);
+    assert!(
+        run(SearchQuery {
+            q: huge,
+            ..Default::default()
+        })
+        .is_ok()
+    );
+    for odd in ["\"unclosed", "a AND OR", "title:(", "*", "-", "ü🎉", "(((("] {
+        assert!(
+            run(SearchQuery {
+                q: odd.into(),
+                ..Default::default()
+            })
+            .is_ok(),
+            "{odd}"
+        );
+    }
+    let field = |q: SearchQuery| run(q).unwrap_err().field().map(str::to_owned);
+    assert_eq!(
+        field(SearchQuery {
+            limit: Some(0),
+            ..Default::default()
+        })
+        .as_deref(),
+        Some("limit")
+    );
+    assert_eq!(
+        field(SearchQuery {
+            limit: Some(101),
+            ..Default::default()
+        })
+        .as_deref(),
+        Some("limit")
+    );
+    assert_eq!(
+        field(SearchQuery {
+            offset: Some(10_001),
+            ..Default::default()
+        })
+        .as_deref(),
+        Some("offset")
+    );
+    assert_eq!(
+        field(SearchQuery {
+            types: Some(vec![]),
+            ..Default::default()
+        })
+        .as_deref(),
+        Some("types")
+    );
+}
+
+#[test]
+fn a_broken_index_is_rebuilt_from_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let crm = Crm::open(&db).unwrap();
+    load(&crm, "acme", &dataset_tickets(200));
+    let q = SearchQuery {
+        q: "refund".into(),
+        ..Default::default()
+    };
+    let before = crm
+        .scope("acme", None)
+        .unwrap()
+        .search()
+        .query(&q)
+        .unwrap()
+        .total;
+    assert!(before > 0);
+    drop(crm);
+    let index = crm_core::search::index_dir(&db);
+    for entry in std::fs::read_dir(&index).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            std::fs::write(&path, b"{ not json").unwrap();
+        }
+    }
+    let crm = Crm::open(&db).unwrap();
+    assert_eq!(
+        crm.scope("acme", None)
+            .unwrap()
+            .search()
+            .query(&q)
+            .unwrap()
+            .total,
+        before
+    );
+    std::fs::remove_dir_all(&index).unwrap();
+    drop(crm);
+    let crm = Crm::open(&db).unwrap();
+    assert_eq!(
+        crm.scope("acme", None)
+            .unwrap()
+            .search()
+            .query(&q)
+            .unwrap()
+            .total,
+        before
+    );
+}
