@@ -3,6 +3,7 @@
 //! Elm-like: terminal input and worker answers become [`Msg`]s, [`App::update`] changes the state
 //! and returns the [`Request`]s to send to the worker, and `ui::draw` renders the state.
 
+use crate::palette::Palette;
 use crate::timeline::{Opened, Outcome, TimelineView, Viewer};
 use crate::worker::{self, RecordKey, Request};
 use anyhow::{Context, Result, bail};
@@ -168,7 +169,7 @@ pub struct Review {
 }
 
 /// Everything that can happen to the client.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
     Key(KeyEvent),
     Resize {
@@ -203,8 +204,13 @@ pub enum Msg {
         generation: u64,
         result: Result<TimelinePage, String>,
     },
-    /// The record behind a timeline event.
+    /// The record behind a timeline event or a search hit.
     Opened(Result<Box<Opened>, String>),
+    /// Results of the palette's search.
+    Searched {
+        generation: u64,
+        result: Result<crm_core::search::SearchResults, String>,
+    },
     /// The terminal's input ended (it was closed): nothing more can be asked of the client.
     InputClosed,
 }
@@ -230,6 +236,7 @@ pub enum Action {
     UnlinkDeal,
     AutoLink,
     Timeline,
+    Search,
 }
 
 /// One entry of the key map.
@@ -328,6 +335,12 @@ pub const KEYS: &[Binding] = &[
         "auto-link review (admin)",
         Action::AutoLink,
     ),
+    bind(
+        &[KeyCode::Char('/')],
+        "/",
+        "search everything (Tab: facets, Enter: open)",
+        Action::Search,
+    ),
     bind(&[KeyCode::Char('?')], "?", "this help", Action::Help),
     bind(
         &[KeyCode::Esc],
@@ -400,8 +413,10 @@ pub struct App {
     pub notice: Option<String>,
     /// The timeline of a customer, lead or deal, when open.
     pub timeline: Option<TimelineView>,
-    /// The record opened from a timeline event, over the timeline.
+    /// The record opened from a timeline event or a search hit, over everything else.
     pub viewer: Option<Viewer>,
+    /// The search palette, when open.
+    pub palette: Option<Palette>,
     /// The clock the timeline's time ranges count back from (set by tests).
     pub now: Timestamp,
 }
@@ -430,6 +445,7 @@ impl App {
             notice: None,
             timeline: None,
             viewer: None,
+            palette: None,
             now: crm_core::time::now(),
         };
         let mut requests = vec![Request::Lookups];
@@ -465,7 +481,17 @@ impl App {
     pub fn update(&mut self, msg: Msg) -> Vec<Request> {
         let mut requests = Vec::new();
         match msg {
-            Msg::Tick => self.tick = self.tick.wrapping_add(1),
+            Msg::Tick => {
+                self.tick = self.tick.wrapping_add(1);
+                if let Some(ask) = self.palette.as_mut().and_then(|p| p.tick(self.tick)) {
+                    requests.push(Request::Search(ask));
+                }
+            }
+            Msg::Searched { generation, result } => {
+                if let Some(p) = &mut self.palette {
+                    p.receive(generation, result);
+                }
+            }
             Msg::InputClosed => self.quit = true,
             Msg::Resize { height, .. } => {
                 self.viewport_rows = crate::ui::list_rows(height);
@@ -514,7 +540,12 @@ impl App {
                     if matches!(key.code, KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter) {
                         self.viewer = None;
                     }
-                } else if self.timeline.is_some() && !self.help && key.code != KeyCode::Char('?') {
+                } else if self.palette.is_some() && !self.help {
+                    requests.extend(self.palette_key(key.code));
+                } else if self.timeline.is_some()
+                    && !self.help
+                    && !matches!(key.code, KeyCode::Char('?' | '/'))
+                {
                     requests.extend(self.timeline_key(key.code));
                 } else if self.picker.is_some() && !self.help {
                     requests.extend(self.pick_key(key));
@@ -697,6 +728,11 @@ impl App {
                 });
                 requests.push(Request::AutoLinkPlan);
             }
+            Action::Search => {
+                let (palette, ask) = Palette::new();
+                self.palette = Some(palette);
+                requests.push(Request::Search(ask));
+            }
             Action::Timeline => {
                 let owner = match self.list().selected_record() {
                     Some(Record::Customer(c)) => Some((
@@ -817,6 +853,25 @@ impl App {
         self.viewport_rows.saturating_sub(1).max(1)
     }
 
+    fn palette_key(&mut self, code: KeyCode) -> Vec<Request> {
+        let tick = self.tick;
+        let Some(p) = &mut self.palette else {
+            return Vec::new();
+        };
+        match p.key(code, tick) {
+            crate::palette::Outcome::Nothing => Vec::new(),
+            crate::palette::Outcome::Close => {
+                self.palette = None;
+                Vec::new()
+            }
+            crate::palette::Outcome::Search(ask) => vec![Request::Search(ask)],
+            crate::palette::Outcome::Open(kind, id) => {
+                self.viewer = Some(Viewer::Loading(format!("{} #{id}", kind.as_str())));
+                vec![Request::OpenHit(kind, id)]
+            }
+        }
+    }
+
     fn timeline_key(&mut self, code: KeyCode) -> Vec<Request> {
         let rows = self.timeline_rows();
         let Some(view) = &mut self.timeline else {
@@ -908,6 +963,10 @@ impl App {
         self.list().loading
             || self.timeline.as_ref().is_some_and(|t| t.loading)
             || matches!(self.viewer, Some(Viewer::Loading(_)))
+            || self
+                .palette
+                .as_ref()
+                .is_some_and(|p| p.loading || p.typed_at.is_some())
             || matches!(self.selected_detail(), Some(DetailState::Loading(_)))
             || self.lookups.is_none()
             || self.picker.as_ref().is_some_and(|p| p.loading)

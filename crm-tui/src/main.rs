@@ -2,6 +2,7 @@
 
 mod app;
 mod cli;
+mod palette;
 mod timeline;
 mod ui;
 mod worker;

@@ -913,3 +913,153 @@ mod timeline {
         insta::assert_snapshot!(h.screen());
     }
 }
+
+mod palette {
+    use super::*;
+    use crate::timeline::{Opened, Viewer};
+    use crm_core::search::SearchType;
+
+    fn type_text(h: &mut Harness, text: &str) {
+        for c in text.chars() {
+            h.key(KeyCode::Char(c));
+        }
+    }
+
+    fn searches(h: &Harness) -> usize {
+        h.sent
+            .iter()
+            .filter(|r| matches!(r, Request::Search(_)))
+            .count()
+    }
+
+    #[test]
+    fn slash_opens_it_anywhere_and_typing_searches_once_typing_pauses() {
+        let mut h = Harness::new(demo_crm(40));
+        h.key(KeyCode::Char('t')); // from inside a timeline too
+        h.key(KeyCode::Char('/'));
+        assert!(h.app.palette.is_some());
+        assert_eq!(
+            searches(&h),
+            1,
+            "the first search shows the facets of everything"
+        );
+        let everything = h
+            .app
+            .palette
+            .as_ref()
+            .unwrap()
+            .results
+            .as_ref()
+            .unwrap()
+            .total;
+        assert!(everything > 40);
+        type_text(&mut h, "print");
+        assert_eq!(searches(&h), 1, "nothing sent while typing");
+        assert!(h.app.busy());
+        let r = h.app.update(Msg::Tick);
+        h.answer(r);
+        assert_eq!(searches(&h), 2, "one search for the five keys");
+        let results = h.app.palette.as_ref().unwrap().results.clone().unwrap();
+        let direct = h
+            .crm
+            .scope("demo", None)
+            .unwrap()
+            .search()
+            .query(&crm_core::search::SearchQuery {
+                q: "print".into(),
+                limit: Some(crate::palette::HITS),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(results, direct);
+        h.key(KeyCode::Esc);
+        assert!(h.app.palette.is_none());
+        assert!(h.app.timeline.is_some(), "back where it was opened");
+    }
+
+    #[test]
+    fn facets_toggle_filters_and_enter_opens_the_record() {
+        let mut h = Harness::new(demo_crm(40));
+        h.key(KeyCode::Char('/'));
+        h.key(KeyCode::Tab);
+        // The first facet row is a type: toggling it keeps only that type.
+        let (kind, value, count) = h.app.palette.as_ref().unwrap().facet_rows()[0].clone();
+        assert_eq!(kind, crate::palette::FacetKind::Type);
+        h.key(KeyCode::Enter);
+        let p = h.app.palette.as_ref().unwrap();
+        assert!(p.active(kind, &value));
+        let r = p.results.as_ref().unwrap();
+        assert_eq!(r.total, count);
+        assert!(r.hits.iter().all(|hit| hit.hit_type.as_str() == value));
+        h.key(KeyCode::Enter);
+        assert!(
+            !h.app.palette.as_ref().unwrap().active(kind, &value),
+            "toggled off"
+        );
+
+        h.key(KeyCode::Tab);
+        type_text(&mut h, "a");
+        let r = h.app.update(Msg::Tick);
+        h.answer(r);
+        let hit = h
+            .app
+            .palette
+            .as_ref()
+            .unwrap()
+            .results
+            .as_ref()
+            .unwrap()
+            .hits[0]
+            .clone();
+        h.key(KeyCode::Enter);
+        match h.app.viewer.as_ref().unwrap() {
+            Viewer::Ready(opened) => match (hit.hit_type, opened.as_ref()) {
+                (SearchType::Conversation, Opened::Conversation(c, _)) => {
+                    assert_eq!(c.id.0, hit.id);
+                }
+                (_, Opened::Record(record, _)) => assert_eq!(record.id(), hit.id),
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        }
+        h.key(KeyCode::Esc);
+        assert!(h.app.viewer.is_none() && h.app.palette.is_some());
+    }
+
+    #[test]
+    fn an_answer_for_an_older_query_is_dropped() {
+        let mut h = Harness::new(demo_crm(20));
+        h.key(KeyCode::Char('/'));
+        type_text(&mut h, "zz");
+        let stale = h.app.update(Msg::Tick);
+        type_text(&mut h, "q");
+        let fresh = h.app.update(Msg::Tick);
+        h.answer(fresh);
+        let now = h.app.palette.as_ref().unwrap().results.clone();
+        h.answer(stale);
+        assert_eq!(h.app.palette.as_ref().unwrap().results, now);
+        assert_eq!(h.app.palette.as_ref().unwrap().query, "zzq");
+    }
+
+    #[test]
+    fn snapshot_palette() {
+        let mut h = Harness::new(demo_crm(40));
+        h.key(KeyCode::Char('/'));
+        type_text(&mut h, "refund");
+        let r = h.app.update(Msg::Tick);
+        h.answer(r);
+        insta::assert_snapshot!(h.screen());
+    }
+}
+
+#[test]
+fn help_in_a_timeline_lists_the_timeline_keys() {
+    let mut h = Harness::new(demo_crm(10));
+    h.key(KeyCode::Char('t'));
+    h.key(KeyCode::Char('?'));
+    let screen = h.screen();
+    assert!(screen.contains("Keys in a timeline"), "{screen}");
+    assert!(screen.contains("clear the filters") && screen.contains("search everything"));
+    h.key(KeyCode::Esc);
+    assert!(!h.app.help && h.app.timeline.is_some());
+}

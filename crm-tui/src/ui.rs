@@ -1,6 +1,6 @@
 //! Rendering: a pure function of the [`App`] state. Only the rows on screen are drawn.
 
-use crate::app::{App, Detail, DetailState, KEYS, Record, Tab};
+use crate::app::{Action, App, Detail, DetailState, KEYS, Record, Tab};
 use crate::timeline::{Opened, Viewer};
 use crm_core::time::Timestamp;
 use ratatui::Frame;
@@ -45,8 +45,13 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     if let Some(picker) = &app.picker {
         draw_picker(frame, picker, frame.area());
     }
+    if let Some(palette) = &app.palette
+        && app.viewer.is_none()
+    {
+        crate::palette::draw(frame, palette, app.tick, main);
+    }
     if app.help {
-        draw_help(frame, frame.area());
+        draw_help(frame, app, frame.area());
     }
 }
 
@@ -493,7 +498,15 @@ fn hints(app: &App) -> &'static [(&'static str, &'static str)] {
     if app.help {
         &[("? Esc q", "close help")]
     } else if app.viewer.is_some() {
-        &[("Esc Enter", "back to the timeline")]
+        &[("Esc Enter", "back")]
+    } else if app.palette.is_some() {
+        &[
+            ("type", "search"),
+            ("↑↓", "choose"),
+            ("Tab", "hits / facets"),
+            ("Enter", "open / toggle filter"),
+            ("Esc", "close"),
+        ]
     } else if app.timeline.is_some() {
         &[
             ("↑↓ jk", "move"),
@@ -692,26 +705,35 @@ fn draw_review(frame: &mut Frame<'_>, app: &App, review: &crate::app::Review, ar
     frame.render_widget(Table::new(visible, widths).header(header), table);
 }
 
-fn draw_help(frame: &mut Frame<'_>, area: Rect) {
-    let timeline = crate::timeline::KEYS;
+/// The keys of where the user is: the lists' key map, or the timeline's keys in a timeline.
+fn draw_help(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let rows: Vec<(&str, &str)> = if app.timeline.is_some() {
+        let mut rows = crate::timeline::KEYS.to_vec();
+        rows.extend(
+            KEYS.iter()
+                .filter(|b| matches!(b.action, Action::Search | Action::Help | Action::Quit))
+                .map(|b| (b.label, b.what)),
+        );
+        rows
+    } else {
+        KEYS.iter().map(|b| (b.label, b.what)).collect()
+    };
+    let title = if app.timeline.is_some() {
+        "Keys in a timeline"
+    } else {
+        "Keys"
+    };
     let width = 86.min(area.width);
-    let height = ((KEYS.len() + timeline.len()) as u16 + 7).min(area.height);
+    let height = (rows.len() as u16 + 4).min(area.height);
     let popup = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
         width,
         height,
     };
-    let mut lines = vec![Line::from("Keys").bold(), Line::default()];
+    let mut lines = vec![Line::from(title).bold(), Line::default()];
     lines.extend(
-        KEYS.iter()
-            .map(|b| Line::from(format!("  {:<16} {}", b.label, b.what))),
-    );
-    lines.push(Line::default());
-    lines.push(Line::from("In a timeline").bold());
-    lines.extend(
-        timeline
-            .iter()
+        rows.iter()
             .map(|(keys, what)| Line::from(format!("  {keys:<16} {what}"))),
     );
     frame.render_widget(Clear, popup);

@@ -1,6 +1,7 @@
 //! Database work off the UI thread: requests in, messages out.
 
 use crate::app::{Detail, LinkChange, Lookups, Msg, PageData, PageKind, PickKind, Record, Tab};
+use crate::palette::SearchAsk;
 use crate::timeline::{Opened, PageAsk};
 use crm_core::customers::CustomerFilter;
 use crm_core::deals::DealFilter;
@@ -9,6 +10,7 @@ use crm_core::leads::LeadFilter;
 use crm_core::links::{
     AutoLink, DealLink, DealTickets, LeadLink, LeadTickets, TicketLinks, TicketRef,
 };
+use crm_core::search::SearchType;
 use crm_core::tickets::{TicketEventFilter, TicketFilter};
 use crm_core::timeline::{EventType, TimelineEvent};
 use crm_core::{Crm, PageRequest};
@@ -43,6 +45,10 @@ pub enum Request {
     Timeline(PageAsk),
     /// The record behind a timeline event.
     OpenEvent(Box<TimelineEvent>),
+    /// A search of the palette.
+    Search(SearchAsk),
+    /// The record of a search hit.
+    OpenHit(SearchType, i64),
 }
 
 /// Entries a picker shows.
@@ -123,6 +129,16 @@ pub fn answer(crm: &Crm, tenant: &str, actor: Option<UserId>, request: Request) 
                 .and_then(|s| s.timeline().get(&ask.query))
                 .map_err(err),
         },
+        Request::Search(ask) => Msg::Searched {
+            generation: ask.generation,
+            result: crm
+                .scope(tenant, None)
+                .and_then(|s| s.search().query(&ask.query))
+                .map_err(err),
+        },
+        Request::OpenHit(kind, id) => {
+            Msg::Opened(open_hit(crm, tenant, kind, id).map(Box::new).map_err(err))
+        }
         Request::OpenEvent(event) => {
             Msg::Opened(open_event(crm, tenant, &event).map(Box::new).map_err(err))
         }
@@ -139,12 +155,56 @@ pub fn answer(crm: &Crm, tenant: &str, actor: Option<UserId>, request: Request) 
     }
 }
 
+/// The record a search hit names.
+fn open_hit(crm: &Crm, tenant: &str, kind: SearchType, id: i64) -> crm_core::Result<Opened> {
+    use crm_core::ids::{ConversationId, CustomerId};
+    let scope = crm.scope(tenant, None)?;
+    let record = |tab: Tab, record: Record| -> crm_core::Result<Opened> {
+        Ok(Opened::Record(
+            record,
+            detail(crm, tenant, RecordKey { tab, id })?,
+        ))
+    };
+    match kind {
+        SearchType::Customer => record(
+            Tab::Customers,
+            Record::Customer(scope.customers().get(CustomerId(id))?),
+        ),
+        SearchType::Lead => record(Tab::Leads, Record::Lead(scope.leads().get(LeadId(id))?)),
+        SearchType::Deal => record(Tab::Deals, Record::Deal(scope.deals().get(DealId(id))?)),
+        SearchType::Ticket => record(
+            Tab::Tickets,
+            Record::Ticket(scope.tickets().get(TicketId(id))?),
+        ),
+        SearchType::Conversation => conversation(&scope, ConversationId(id)),
+    }
+}
+
+/// A conversation with its latest messages, oldest first.
+fn conversation(
+    scope: &crm_core::Scope<'_>,
+    id: crm_core::ids::ConversationId,
+) -> crm_core::Result<Opened> {
+    use crm_core::conversations::MessageFilter;
+    let conversation = scope.conversations().get(id)?;
+    let mut messages = scope
+        .messages()
+        .list(&MessageFilter {
+            conversation_id: Some(id),
+            limit: Some(THREAD_MESSAGES),
+            cursor: None,
+        })?
+        .items;
+    // Newest first from the list; a thread reads oldest first.
+    messages.reverse();
+    Ok(Opened::Conversation(conversation, messages))
+}
+
 /// Messages shown with a conversation opened from a timeline.
 const THREAD_MESSAGES: u32 = 50;
 
 /// The record a timeline event comes from: its ticket, lead, deal, conversation or call.
 fn open_event(crm: &Crm, tenant: &str, event: &TimelineEvent) -> crm_core::Result<Opened> {
-    use crm_core::conversations::MessageFilter;
     let scope = crm.scope(tenant, None)?;
     let missing = || crm_core::Error::Internal(format!("event {} names no record", event.id));
     let record = |tab: Tab, id: i64, record: Record| -> crm_core::Result<Opened> {
@@ -167,19 +227,7 @@ fn open_event(crm: &Crm, tenant: &str, event: &TimelineEvent) -> crm_core::Resul
             record(Tab::Deals, id.0, Record::Deal(scope.deals().get(id)?))
         }
         EventType::Message | EventType::Conversation => {
-            let id = event.conversation_id.ok_or_else(missing)?;
-            let conversation = scope.conversations().get(id)?;
-            let mut messages = scope
-                .messages()
-                .list(&MessageFilter {
-                    conversation_id: Some(id),
-                    limit: Some(THREAD_MESSAGES),
-                    cursor: None,
-                })?
-                .items;
-            // Newest first from the list; a thread reads oldest first.
-            messages.reverse();
-            Ok(Opened::Conversation(conversation, messages))
+            conversation(&scope, event.conversation_id.ok_or_else(missing)?)
         }
         EventType::Call => Ok(Opened::Call(
             scope.calls().get(crm_core::ids::CallId(event.source.id))?,
