@@ -15,8 +15,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 use tantivy::collector::{Count, FacetCollector, MultiCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
+use tantivy::directory::error::LockError;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery,
 };
@@ -38,8 +40,10 @@ const TOKENIZER: &str = "crm";
 const FUZZY_MIN_CHARS: usize = 5;
 /// Query words looked at; the rest of a very long query is ignored.
 const MAX_WORDS: usize = 32;
-/// Memory the index writer may use before it flushes a segment.
-const WRITER_MEMORY: usize = 50_000_000;
+/// Memory the writer of a rebuild may use before it flushes a segment.
+const REBUILD_MEMORY: usize = 100_000_000;
+/// Memory the writer of an incremental sync may use (tantivy's minimum for one thread).
+const SYNC_MEMORY: usize = 15_000_000;
 /// Change-feed entries read per step while catching up.
 const FEED_STEP: i64 = 10_000;
 
@@ -248,19 +252,20 @@ fn search_error(e: impl std::fmt::Display) -> Error {
     Error::Search(e.to_string())
 }
 
-/// The open index of one database, and how far it has applied the change feed.
+/// The open index of one database.
+///
+/// The writer is taken only while the index catches up with the feed (or is rebuilt) and is
+/// released at once, so several processes on one database take turns: whoever searches applies
+/// what the feed holds beyond the last commit, under tantivy's lock, and the others wait for it.
 pub(crate) struct Engine {
+    index: Index,
     fields: Fields,
-    writer: IndexWriter<TantivyDocument>,
     reader: IndexReader,
-    applied: i64,
 }
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine")
-            .field("applied", &self.applied)
-            .finish_non_exhaustive()
+        f.debug_struct("Engine").finish_non_exhaustive()
     }
 }
 
@@ -270,6 +275,9 @@ pub fn index_dir(db: &Path) -> PathBuf {
     name.push(".search");
     PathBuf::from(name)
 }
+
+/// How long to wait for another process that holds the index writer.
+const WRITER_WAIT: Duration = Duration::from_secs(30);
 
 impl Engine {
     /// Opens the index beside `db` (in memory for an in-memory database), rebuilding it from
@@ -292,33 +300,17 @@ impl Engine {
             }
         };
         index.tokenizers().register(TOKENIZER, analyzer());
-        let writer = index.writer(WRITER_MEMORY).map_err(search_error)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(search_error)?;
-        let payload = index
-            .load_metas()
-            .map_err(search_error)?
-            .payload
-            .unwrap_or_default();
-        let applied = payload
-            .strip_prefix(SCHEMA_TAG)
-            .and_then(|rest| rest.strip_prefix(':'))
-            .and_then(|seq| seq.parse::<i64>().ok());
         let mut engine = Engine {
+            index,
             fields,
-            writer,
             reader,
-            applied: applied.unwrap_or(-1),
         };
-        if applied.is_none() || engine.applied > head(conn)? {
-            // Never built, another schema, or ahead of this database (a restored file).
-            engine.rebuild(conn, &mut |_| {})?;
-        } else {
-            engine.sync(conn)?;
-        }
+        engine.sync(conn)?;
         Ok(engine)
     }
 
@@ -332,22 +324,54 @@ impl Engine {
         Ok(index)
     }
 
+    /// The change-feed sequence the last commit applied; `None` for a new index or one written
+    /// with another schema.
+    fn applied(&self) -> Result<Option<i64>> {
+        let payload = self
+            .index
+            .load_metas()
+            .map_err(search_error)?
+            .payload
+            .unwrap_or_default();
+        Ok(payload
+            .strip_prefix(SCHEMA_TAG)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .and_then(|seq| seq.parse::<i64>().ok()))
+    }
+
+    /// Takes the index writer, waiting while another process holds it.
+    fn writer(&self, threads: usize, memory: usize) -> Result<IndexWriter<TantivyDocument>> {
+        let started = Instant::now();
+        loop {
+            match self.index.writer_with_num_threads(threads, memory) {
+                Ok(w) => return Ok(w),
+                Err(tantivy::TantivyError::LockFailure(LockError::LockBusy, _))
+                    if started.elapsed() < WRITER_WAIT =>
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(e) => return Err(search_error(e)),
+            }
+        }
+    }
+
     /// Refills the index from SQLite; `progress` is told how many records are done.
     pub(crate) fn rebuild(
         &mut self,
         conn: &Connection,
         progress: &mut dyn FnMut(u64),
     ) -> Result<u64> {
+        let writer = self.writer(2, REBUILD_MEMORY)?;
         // The head is read first: documents read afterwards are at least that new, and entries
         // after it are applied again by the next sync, which is idempotent.
         let head = head(conn)?;
-        self.writer.delete_all_documents().map_err(search_error)?;
+        writer.delete_all_documents().map_err(search_error)?;
         let mut indexed = 0;
         for kind in SearchType::ALL {
             let mut stmt = conn.prepare(&kind.sql(false))?;
             let mut rows = stmt.query([])?;
             while let Some(row) = rows.next()? {
-                self.writer
+                writer
                     .add_document(self.document(kind, row)?)
                     .map_err(search_error)?;
                 indexed += 1;
@@ -356,22 +380,34 @@ impl Engine {
                 }
             }
         }
-        self.commit(head)?;
+        self.commit(writer, head)?;
         progress(indexed);
         Ok(indexed)
     }
 
-    /// Applies the change-feed entries after the last applied one.
+    /// Applies the change-feed entries after the last commit's, so that the index holds every
+    /// write committed before this call.
     pub(crate) fn sync(&mut self, conn: &Connection) -> Result<()> {
         let head = head(conn)?;
-        if head == self.applied {
-            return Ok(());
+        match self.applied()? {
+            Some(applied) if applied == head => return self.reload(),
+            Some(applied) if applied < head => {}
+            // New, another schema, or ahead of this database (a restored file): start again.
+            _ => {
+                self.rebuild(conn, &mut |_| {})?;
+                return Ok(());
+            }
         }
-        if head < self.applied {
+        let writer = self.writer(1, SYNC_MEMORY)?;
+        // Another process may have caught up while this one waited for the writer.
+        let Some(mut from) = self.applied()?.filter(|a| *a <= head) else {
+            drop(writer);
             self.rebuild(conn, &mut |_| {})?;
             return Ok(());
+        };
+        if from == head {
+            return self.reload();
         }
-        let mut from = self.applied;
         while from < head {
             let to = (from + FEED_STEP).min(head);
             let mut touched: Vec<(i64, SearchType, i64)> = Vec::new();
@@ -396,28 +432,32 @@ impl Engine {
                 }
             }
             for (tenant, kind, id) in touched {
-                self.writer.delete_term(self.key_term(tenant, kind, id));
+                writer.delete_term(self.key_term(tenant, kind, id));
                 let mut stmt = conn.prepare_cached(&kind.sql(true))?;
                 let mut rows = stmt.query(params![tenant, id])?;
                 if let Some(row) = rows.next()? {
-                    self.writer
+                    writer
                         .add_document(self.document(kind, row)?)
                         .map_err(search_error)?;
                 }
             }
-            self.commit(to)?;
             from = to;
         }
-        Ok(())
+        self.commit(writer, head)
     }
 
-    fn commit(&mut self, seq: i64) -> Result<()> {
-        let mut prepared = self.writer.prepare_commit().map_err(search_error)?;
+    /// Commits with the applied sequence in the payload, lets merges finish, releases the
+    /// writer and reloads the reader.
+    fn commit(&mut self, mut writer: IndexWriter<TantivyDocument>, seq: i64) -> Result<()> {
+        let mut prepared = writer.prepare_commit().map_err(search_error)?;
         prepared.set_payload(&format!("{SCHEMA_TAG}:{seq}"));
         prepared.commit().map_err(search_error)?;
-        self.reader.reload().map_err(search_error)?;
-        self.applied = seq;
-        Ok(())
+        writer.wait_merging_threads().map_err(search_error)?;
+        self.reload()
+    }
+
+    fn reload(&mut self) -> Result<()> {
+        self.reader.reload().map_err(search_error)
     }
 
     fn key_term(&self, tenant: i64, kind: SearchType, id: i64) -> Term {

@@ -447,3 +447,56 @@ fn a_broken_index_is_rebuilt_from_sqlite() {
         before
     );
 }
+
+#[test]
+fn two_processes_on_one_database_find_each_others_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let a = Crm::open(&db).unwrap();
+    let admin = tenant(&a, "acme");
+    let b = Crm::open(&db).unwrap();
+    let find = |crm: &Crm, q: &str| {
+        crm.scope("acme", None)
+            .unwrap()
+            .search()
+            .query(&SearchQuery {
+                q: q.into(),
+                ..Default::default()
+            })
+            .unwrap()
+            .total
+    };
+    let customer = |crm: &Crm, name: &str| {
+        crm.scope("acme", Some(admin))
+            .unwrap()
+            .customers()
+            .create(NewCustomer {
+                name: name.into(),
+                ..Default::default()
+            })
+            .unwrap();
+    };
+    assert_eq!(find(&a, "ada"), 0);
+    assert_eq!(find(&b, "ada"), 0, "both have the index open");
+    customer(&a, "Ada Lovelace");
+    assert_eq!(
+        find(&b, "lovelace"),
+        1,
+        "written by one, found by the other"
+    );
+    customer(&b, "Grace Hopper");
+    assert_eq!(find(&a, "hopper"), 1);
+    // Both search and write at once: every search sees its own handle's writes.
+    std::thread::scope(|s| {
+        for (crm, name) in [(&a, "alpha"), (&b, "beta")] {
+            s.spawn(move || {
+                for i in 0..15u64 {
+                    customer(crm, &format!("{name}{i} Tester"));
+                    assert_eq!(find(crm, name), i + 1, "{name}{i}");
+                }
+            });
+        }
+    });
+    assert_eq!(find(&a, "tester"), 30);
+    assert_eq!(find(&b, "tester"), 30);
+}

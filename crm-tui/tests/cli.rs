@@ -129,3 +129,67 @@ fn reindex_rebuilds_the_search_index() {
     );
     assert!(crm_core::search::index_dir(&path).is_dir());
 }
+
+#[test]
+fn a_reindex_killed_midway_leaves_an_index_that_catches_up() {
+    use crm_core::search::SearchQuery;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crm.db");
+    let db = path.to_str().unwrap();
+    assert!(crm(&["demo", "--db", db, "--customers", "3000"]).0);
+    assert!(crm(&["reindex", "--db", db]).0);
+    // New records, then a rebuild killed while it runs.
+    let admin = {
+        let c = crm_core::Crm::open(&path).unwrap();
+        let admin = c.first_admin("demo").unwrap();
+        let scope = c.scope("demo", admin).unwrap();
+        for i in 0..20 {
+            scope
+                .customers()
+                .create(crm_core::customers::NewCustomer {
+                    name: format!("Late Arrival {i}"),
+                    ..Default::default()
+                })
+                .unwrap();
+        }
+        admin
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crm"))
+        .args(["reindex", "--db", db])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The rebuild of ~11,000 records takes about half a second; stop it a third of the way in.
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "killed before it finished");
+
+    let c = crm_core::Crm::open(&path).unwrap();
+    let scope = c.scope("demo", admin).unwrap();
+    let all = scope.search().query(&SearchQuery::default()).unwrap();
+    let counts = crm_core::store::row_counts(&c).unwrap();
+    let rows = |table: &str| counts.iter().find(|(t, _)| *t == table).unwrap().1 as u64;
+    for (kind, table) in [
+        ("customer", "customers"),
+        ("lead", "leads"),
+        ("deal", "deals"),
+        ("ticket", "tickets"),
+        ("conversation", "conversations"),
+    ] {
+        assert_eq!(
+            all.facets.types.get(kind).copied().unwrap_or(0),
+            rows(table),
+            "{kind}"
+        );
+    }
+    let late = scope
+        .search()
+        .query(&SearchQuery {
+            q: "late arrival".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(late.total, 20);
+}
