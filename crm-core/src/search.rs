@@ -692,64 +692,102 @@ impl Engine {
         })
     }
 
-    /// Every word must match the title or the body: exactly (ranked first), the last word also
-    /// as a prefix, words of five letters or more also with one typo (ranked lower).
+    /// Every word must match the title or the body: exactly (ranked first), the last word of
+    /// the query also as a prefix, words of five letters or more also with one typo (ranked
+    /// lower). `OR` (in capitals, between words) separates alternatives, each of which must
+    /// match in full. Nothing else is syntax, so no text is an error.
     fn text_query(&self, q: &str) -> Box<dyn Query> {
-        let f = self.fields;
-        let mut analyzer = analyzer();
-        let mut stream = analyzer.token_stream(q);
-        let mut words = Vec::new();
-        while let Some(token) = stream.next() {
-            if words.len() == MAX_WORDS {
-                break;
-            }
-            words.push(token.text.clone());
-        }
-        if words.is_empty() {
+        let groups = word_groups(q);
+        if groups.is_empty() {
             return Box::new(AllQuery);
         }
-        let last = words.len() - 1;
-        let clauses = words
+        let last_group = groups.len() - 1;
+        let alternatives: Vec<(Occur, Box<dyn Query>)> = groups
             .iter()
             .enumerate()
-            .map(|(i, word)| {
-                let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-                for (field, boost) in [(f.title, 2.0), (f.body, 1.0)] {
-                    let term = Term::from_field_text(field, word);
-                    any.push((
-                        Occur::Should,
-                        Box::new(BoostQuery::new(
-                            Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
-                            boost,
-                        )),
-                    ));
-                    if i == last {
-                        any.push((
-                            Occur::Should,
-                            Box::new(BoostQuery::new(
-                                Box::new(FuzzyTermQuery::new_prefix(term.clone(), 0, true)),
-                                boost * 0.5,
-                            )),
-                        ));
-                    }
-                    if word.chars().count() >= FUZZY_MIN_CHARS {
-                        any.push((
-                            Occur::Should,
-                            Box::new(BoostQuery::new(
-                                Box::new(FuzzyTermQuery::new(term, 1, true)),
-                                boost * 0.25,
-                            )),
-                        ));
-                    }
-                }
+            .map(|(g, words)| {
+                let last = (g == last_group).then(|| words.len() - 1);
+                let clauses = words
+                    .iter()
+                    .enumerate()
+                    .map(|(i, word)| (Occur::Must, self.word_query(word, Some(i) == last)))
+                    .collect();
                 (
-                    Occur::Must,
-                    Box::new(BooleanQuery::new(any)) as Box<dyn Query>,
+                    Occur::Should,
+                    Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>,
                 )
             })
             .collect();
-        Box::new(BooleanQuery::new(clauses))
+        if alternatives.len() == 1 {
+            alternatives
+                .into_iter()
+                .next()
+                .map_or_else(|| Box::new(AllQuery) as Box<dyn Query>, |(_, q)| q)
+        } else {
+            Box::new(BooleanQuery::new(alternatives))
+        }
     }
+
+    /// One word in the title or the body: exact, as a prefix (`prefix`), or with one typo.
+    fn word_query(&self, word: &str, prefix: bool) -> Box<dyn Query> {
+        let f = self.fields;
+        let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (field, boost) in [(f.title, 2.0), (f.body, 1.0)] {
+            let term = Term::from_field_text(field, word);
+            any.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(
+                    Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+                    boost,
+                )),
+            ));
+            if prefix {
+                any.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(
+                        Box::new(FuzzyTermQuery::new_prefix(term.clone(), 0, true)),
+                        boost * 0.5,
+                    )),
+                ));
+            }
+            if word.chars().count() >= FUZZY_MIN_CHARS {
+                any.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(
+                        Box::new(FuzzyTermQuery::new(term, 1, true)),
+                        boost * 0.25,
+                    )),
+                ));
+            }
+        }
+        Box::new(BooleanQuery::new(any))
+    }
+}
+
+/// The query's words as the index sees them, in groups separated by `OR`; empty groups (a
+/// leading, trailing or doubled `OR`) are dropped, and at most [`MAX_WORDS`] words are kept.
+fn word_groups(q: &str) -> Vec<Vec<String>> {
+    let mut analyzer = analyzer();
+    let mut groups: Vec<Vec<String>> = vec![Vec::new()];
+    let mut kept = 0;
+    for raw in q.split_whitespace() {
+        if raw == "OR" {
+            groups.push(Vec::new());
+            continue;
+        }
+        let mut stream = analyzer.token_stream(raw);
+        while let Some(token) = stream.next() {
+            if kept == MAX_WORDS {
+                break;
+            }
+            kept += 1;
+            if let Some(group) = groups.last_mut() {
+                group.push(token.text.clone());
+            }
+        }
+    }
+    groups.retain(|g| !g.is_empty());
+    groups
 }
 
 /// The one way a query reaches the index: inside the tenant's filter.

@@ -103,9 +103,14 @@ fn distance(a: &str, b: &str) -> usize {
 }
 
 /// The tickets a query should find, by the documented rules: every word matches a word of the
-/// ticket exactly, or (5+ letters) with one typo; the last word also as a prefix.
+/// ticket exactly, or (5+ letters) with one typo; the query's last word also as a prefix; `OR`
+/// separates alternatives.
 fn expected(tickets: &[NewTicket], q: &str) -> Vec<usize> {
-    let query = words(q);
+    let groups: Vec<Vec<String>> = q
+        .split(" OR ")
+        .map(words)
+        .filter(|g| !g.is_empty())
+        .collect();
     tickets
         .iter()
         .enumerate()
@@ -120,11 +125,14 @@ fn expected(tickets: &[NewTicket], q: &str) -> Vec<usize> {
                 t.channel
             );
             let have: HashSet<String> = words(&text).into_iter().collect();
-            query.iter().enumerate().all(|(i, w)| {
-                have.iter().any(|h| {
-                    h == w
-                        || (i == query.len() - 1 && h.starts_with(w.as_str()))
-                        || (w.chars().count() >= 5 && distance(h, w) <= 1)
+            groups.iter().enumerate().any(|(g, query)| {
+                query.iter().enumerate().all(|(i, w)| {
+                    let prefix = g == groups.len() - 1 && i == query.len() - 1;
+                    have.iter().any(|h| {
+                        h == w
+                            || (prefix && h.starts_with(w.as_str()))
+                            || (w.chars().count() >= 5 && distance(h, w) <= 1)
+                    })
                 })
             })
         })
