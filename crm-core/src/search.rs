@@ -16,14 +16,14 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use tantivy::collector::{Count, FacetCollector, MultiCollector, TopDocs};
+use tantivy::collector::{Collector, Count, MultiCollector, SegmentCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::directory::error::LockError;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery,
 };
 use tantivy::schema::{
-    Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
+    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
     TextFieldIndexing, TextOptions, Value as _,
 };
 use tantivy::tokenizer::{
@@ -33,7 +33,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 
 /// Written into every commit's payload with the applied sequence; a different tag (another
 /// schema) makes the index stale, and it is rebuilt.
-const SCHEMA_TAG: &str = "crm-search-1";
+const SCHEMA_TAG: &str = "crm-search-2";
 /// The tokenizer of the text fields: words, lower case, accents folded (`Zoë` finds `zoe`).
 const TOKENIZER: &str = "crm";
 /// Words of at least this many letters also match with one typo (ranked below exact matches).
@@ -132,6 +132,14 @@ impl SearchType {
     }
 }
 
+/// The statement reading every document of `kind` (columns: tenant, id, title, body, ticket
+/// status, ticket priority, conversation status, channel, team), for benchmarks that index the
+/// same records elsewhere.
+#[doc(hidden)]
+pub fn document_sql(kind: SearchType) -> String {
+    kind.sql(false)
+}
+
 /// Filters of `search.query`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -211,6 +219,8 @@ struct Fields {
     f_conversation_status: Field,
     f_channel: Field,
     f_team: Field,
+    /// Every facet of the document packed in one number (see [`pack`]), for counting.
+    codes: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -236,6 +246,7 @@ fn schema() -> (Schema, Fields) {
         f_conversation_status: b.add_facet_field("f_conversation_status", facet.clone()),
         f_channel: b.add_facet_field("f_channel", facet.clone()),
         f_team: b.add_facet_field("f_team", facet),
+        codes: b.add_u64_field("codes", FAST),
     };
     (b.build(), fields)
 }
@@ -490,9 +501,27 @@ impl Engine {
                 doc.add_facet(field, Facet::from_path([value]));
             }
         }
-        if let Some(team) = row.get::<_, Option<i64>>(8)? {
+        let team = row.get::<_, Option<i64>>(8)?;
+        if let Some(team) = team {
             doc.add_facet(f.f_team, Facet::from_path([team.to_string()]));
         }
+        let code = |column: usize, values: &[&str]| -> rusqlite::Result<u64> {
+            Ok(row
+                .get::<_, Option<String>>(column)?
+                .and_then(|v| values.iter().position(|x| *x == v))
+                .map_or(0, |i| i as u64 + 1))
+        };
+        doc.add_u64(
+            f.codes,
+            pack(&[
+                SearchType::ALL.iter().position(|t| *t == kind).unwrap_or(0) as u64 + 1,
+                code(4, TICKET_STATUSES)?,
+                code(5, PRIORITIES)?,
+                code(6, CONVERSATION_STATUSES)?,
+                code(7, CHANNELS)?,
+                team.map_or(0, |t| t.unsigned_abs() + 1),
+            ]),
+        );
         Ok(doc)
     }
 
@@ -592,50 +621,13 @@ impl Engine {
                 .order_by_score(),
         );
         let count = collectors.add_collector(Count);
-        let facet_fields = [
-            ("f_type", f.f_type),
-            ("f_ticket_status", f.f_ticket_status),
-            ("f_ticket_priority", f.f_ticket_priority),
-            ("f_conversation_status", f.f_conversation_status),
-            ("f_channel", f.f_channel),
-            ("f_team", f.f_team),
-        ];
-        let facet_handles: Vec<_> = facet_fields
-            .iter()
-            .map(|(name, _)| {
-                let mut c = FacetCollector::for_field(*name);
-                c.add_facet("/");
-                collectors.add_collector(c)
-            })
-            .collect();
+        let counted = collectors.add_collector(FacetCounter);
         let mut fruits = searcher
             .search(&*query, &collectors)
             .map_err(search_error)?;
         let top = top.extract(&mut fruits);
         let total = count.extract(&mut fruits) as u64;
-        let mut counts: Vec<BTreeMap<String, u64>> = Vec::new();
-        for handle in facet_handles {
-            let fruit = handle.extract(&mut fruits);
-            counts.push(
-                fruit
-                    .get("/")
-                    .map(|(facet, n)| {
-                        let text = facet.to_path_string();
-                        (text.trim_start_matches('/').to_owned(), n)
-                    })
-                    .collect(),
-            );
-        }
-        let mut counts = counts.into_iter();
-        let mut next = || counts.next().unwrap_or_default();
-        let facets = Facets {
-            types: next(),
-            ticket_status: next(),
-            ticket_priority: next(),
-            conversation_status: next(),
-            channels: next(),
-            team_id: next(),
-        };
+        let facets = counted.extract(&mut fruits).facets();
 
         let title_snippets =
             tantivy::snippet::SnippetGenerator::create(&searcher, &*query, f.title)
@@ -894,5 +886,126 @@ impl crate::Crm {
             }
             Ok(total)
         })
+    }
+}
+
+const TICKET_STATUSES: &[&str] = &["open", "pending", "solved", "closed"];
+const PRIORITIES: &[&str] = &["low", "normal", "high", "urgent"];
+const CONVERSATION_STATUSES: &[&str] = &["open", "pending", "snoozed", "resolved"];
+const CHANNELS: &[&str] = &["email", "chat", "phone", "web", "social", "api"];
+/// Bits of each packed code: type, ticket status, priority, conversation status and channel (0
+/// is "none", n the nth value), then the team id + 1 in the rest.
+const CODE_BITS: u32 = 4;
+const SMALL_CODES: usize = 5;
+
+/// Packs a document's facet codes into one fast-field value.
+fn pack(codes: &[u64; 6]) -> u64 {
+    let mut packed = codes[5] << (CODE_BITS * SMALL_CODES as u32);
+    for (i, code) in codes[..SMALL_CODES].iter().enumerate() {
+        packed |= code << (CODE_BITS * i as u32);
+    }
+    packed
+}
+
+/// Counts the facets of every match from the packed fast field: one column read per match,
+/// where tantivy's `FacetCollector` reads one per facet and match.
+struct FacetCounter;
+
+/// Counts per facet value: `small[facet][code]` for the five small facets, teams by id + 1.
+#[derive(Debug, Default)]
+struct FacetTally {
+    small: [[u64; 16]; SMALL_CODES],
+    teams: BTreeMap<u64, u64>,
+}
+
+impl FacetTally {
+    fn add(&mut self, other: FacetTally) {
+        for (mine, theirs) in self.small.iter_mut().zip(other.small) {
+            for (m, t) in mine.iter_mut().zip(theirs) {
+                *m += t;
+            }
+        }
+        for (team, n) in other.teams {
+            *self.teams.entry(team).or_default() += n;
+        }
+    }
+
+    fn facets(&self) -> Facets {
+        let names = |facet: usize, values: &[&str]| -> BTreeMap<String, u64> {
+            values
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| self.small[facet][i + 1] > 0)
+                .map(|(i, v)| ((*v).to_owned(), self.small[facet][i + 1]))
+                .collect()
+        };
+        let types: Vec<&str> = SearchType::ALL.iter().map(|t| t.as_str()).collect();
+        Facets {
+            types: names(0, &types),
+            ticket_status: names(1, TICKET_STATUSES),
+            ticket_priority: names(2, PRIORITIES),
+            conversation_status: names(3, CONVERSATION_STATUSES),
+            channels: names(4, CHANNELS),
+            team_id: self
+                .teams
+                .iter()
+                .map(|(team, n)| ((team - 1).to_string(), *n))
+                .collect(),
+        }
+    }
+}
+
+impl Collector for FacetCounter {
+    type Fruit = FacetTally;
+    type Child = FacetSegmentCounter;
+
+    fn for_segment(
+        &self,
+        _segment: u32,
+        reader: &tantivy::SegmentReader,
+    ) -> tantivy::Result<FacetSegmentCounter> {
+        Ok(FacetSegmentCounter {
+            codes: reader.fast_fields().u64("codes")?,
+            tally: FacetTally::default(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<FacetTally>) -> tantivy::Result<FacetTally> {
+        let mut all = FacetTally::default();
+        for fruit in fruits {
+            all.add(fruit);
+        }
+        Ok(all)
+    }
+}
+
+struct FacetSegmentCounter {
+    codes: tantivy::columnar::Column<u64>,
+    tally: FacetTally,
+}
+
+impl SegmentCollector for FacetSegmentCounter {
+    type Fruit = FacetTally;
+
+    fn collect(&mut self, doc: tantivy::DocId, _score: tantivy::Score) {
+        let Some(packed) = self.codes.first(doc) else {
+            return;
+        };
+        let mask = (1u64 << CODE_BITS) - 1;
+        for (facet, counts) in self.tally.small.iter_mut().enumerate() {
+            counts[((packed >> (CODE_BITS * facet as u32)) & mask) as usize] += 1;
+        }
+        let team = packed >> (CODE_BITS * SMALL_CODES as u32);
+        if team > 0 {
+            *self.tally.teams.entry(team).or_default() += 1;
+        }
+    }
+
+    fn harvest(self) -> FacetTally {
+        self.tally
     }
 }
