@@ -10,12 +10,11 @@
 //! cargo bench -p crm-benches --bench search
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use crm_benches::{demo_copy, scale};
+use crm_benches::{demo_copy, percentiles, scale, write_report};
 use crm_core::search::{SearchQuery, SearchType, document_sql};
 use crm_core::store::Connection;
 use crm_core::tickets::{Channel, NewTicket};
 use std::hint::black_box;
-use std::io::Write as _;
 use std::time::Instant;
 
 /// Searchable records to reach: `CRM_BENCH_RECORDS` or a million.
@@ -46,6 +45,25 @@ fn dataset() -> Vec<(String, String, Channel)> {
             (r[8].to_owned(), r[9].to_owned(), channel)
         })
         .collect()
+}
+
+/// A new ticket with only a subject, a description and a channel.
+fn ticket(subject: &str, description: &str, channel: Channel) -> NewTicket {
+    NewTicket {
+        external_id: None,
+        customer_id: None,
+        subject: subject.to_owned(),
+        description: description.to_owned(),
+        status: None,
+        priority: None,
+        channel,
+        team_id: None,
+        assignee_id: None,
+        requester_email: None,
+        requester_phone: None,
+        requester_company: None,
+        created_at: None,
+    }
 }
 
 /// FTS5 over the same documents, with the facet columns beside them.
@@ -111,29 +129,6 @@ fn fts_query(conn: &Connection, q: &str) -> (u64, usize) {
     (total, hits.len())
 }
 
-fn percentiles(report: &mut Vec<String>, name: &str, n: usize, mut f: impl FnMut()) {
-    for _ in 0..n / 10 {
-        f();
-    }
-    let mut times: Vec<f64> = (0..n)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed().as_secs_f64() * 1e6
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
-    let line = format!(
-        "{name}: p50 {:.1} µs, p99 {:.1} µs, max {:.1} µs ({n} calls)",
-        at(0.50),
-        at(0.99),
-        times[times.len() - 1]
-    );
-    eprintln!("{line}");
-    report.push(line);
-}
-
 fn search(c: &mut Criterion) {
     let customers = scale();
     let dir = tempfile::tempdir().unwrap();
@@ -157,21 +152,7 @@ fn search(c: &mut Criterion) {
                 for i in 0..n {
                     let (subject, description, channel) =
                         &tickets[((added + i) % tickets.len() as u64) as usize];
-                    b.create_ticket(NewTicket {
-                        external_id: None,
-                        customer_id: None,
-                        subject: subject.clone(),
-                        description: description.clone(),
-                        status: None,
-                        priority: None,
-                        channel: *channel,
-                        team_id: None,
-                        assignee_id: None,
-                        requester_email: None,
-                        requester_phone: None,
-                        requester_company: None,
-                        created_at: None,
-                    })?;
+                    b.create_ticket(ticket(subject, description, *channel))?;
                 }
                 Ok(())
             })
@@ -239,21 +220,7 @@ fn search(c: &mut Criterion) {
             let word = format!("zqx{n}marker");
             let created = scope
                 .tickets()
-                .create(NewTicket {
-                    external_id: None,
-                    customer_id: None,
-                    subject: word.clone(),
-                    description: "visibility".into(),
-                    status: None,
-                    priority: None,
-                    channel: Channel::Web,
-                    team_id: None,
-                    assignee_id: None,
-                    requester_email: None,
-                    requester_phone: None,
-                    requester_company: None,
-                    created_at: None,
-                })
+                .create(ticket(&word, "visibility", Channel::Web))
                 .unwrap();
             // Found at once (neighbouring markers also match, with one typo).
             let found = scope.search().query(&query(&word)).unwrap();
@@ -266,17 +233,11 @@ fn search(c: &mut Criterion) {
         percentiles(&mut report, &format!("tantivy: {name}"), 1_000, || {
             black_box(scope.search().query(q).unwrap());
         });
-        percentiles(&mut report, &format!("FTS5: {name}"), 200, || {
+        percentiles(&mut report, &format!("FTS5: {name}"), 50, || {
             black_box(fts_query(&raw, fts));
         });
     }
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/criterion/search-percentiles.txt");
-    let _ = std::fs::create_dir_all(path.parent().unwrap());
-    let mut file = std::fs::File::create(&path).unwrap();
-    for line in &report {
-        writeln!(file, "{line}").unwrap();
-    }
+    write_report("search-percentiles.txt", &report);
 }
 
 criterion_group!(benches, search);

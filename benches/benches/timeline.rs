@@ -15,7 +15,7 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
-use crm_benches::{demo_copy, scale};
+use crm_benches::{demo_copy, percentiles, scale, write_report};
 use crm_core::Scope;
 use crm_core::activities::{ActivityEntity, ActivityKind, NewActivity};
 use crm_core::calls::{CallFilter, NewCall};
@@ -29,7 +29,6 @@ use crm_core::tickets::{Channel, NewTicket, NewTicketEvent, TicketEventKind};
 use crm_core::timeline::{EventType, TimelineOwner, TimelineQuery};
 use std::collections::{BinaryHeap, VecDeque};
 use std::hint::black_box;
-use std::io::Write as _;
 use std::time::Instant;
 
 const ADMIN: UserId = UserId(1);
@@ -361,29 +360,6 @@ fn key_of(e: &crm_core::timeline::TimelineEvent) -> Key {
 }
 
 /// p50 / p99 / max over `n` calls, printed and appended to the percentile report.
-fn percentiles(report: &mut Vec<String>, name: &str, n: usize, mut f: impl FnMut()) {
-    for _ in 0..n / 10 {
-        f();
-    }
-    let mut times: Vec<f64> = (0..n)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed().as_secs_f64() * 1e6
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
-    let line = format!(
-        "{name}: p50 {:.1} µs, p99 {:.1} µs, max {:.1} µs ({n} calls)",
-        at(0.50),
-        at(0.99),
-        times[times.len() - 1]
-    );
-    eprintln!("{line}");
-    report.push(line);
-}
-
 fn timeline(c: &mut Criterion) {
     let customers = scale();
     let dir = tempfile::tempdir().unwrap();
@@ -538,13 +514,7 @@ fn timeline(c: &mut Criterion) {
             black_box(merge_page(&raw, heavy.0, deep_after, 50));
         },
     );
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/criterion/timeline-percentiles.txt");
-    let _ = std::fs::create_dir_all(path.parent().unwrap());
-    let mut file = std::fs::File::create(&path).unwrap();
-    for line in &report {
-        writeln!(file, "{line}").unwrap();
-    }
+    write_report("timeline-percentiles.txt", &report);
 }
 
 criterion_group!(benches, timeline);

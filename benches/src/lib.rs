@@ -4,6 +4,7 @@
 use crm_core::Crm;
 use crm_core::demo::{self, DemoOptions};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 /// The scale of the benchmarks: `CRM_BENCH_CUSTOMERS` or 100,000 customers.
 pub fn scale() -> usize {
@@ -52,4 +53,38 @@ pub fn demo_copy(customers: usize, dir: &Path) -> Crm {
     // Flush the copy now, so the kernel writing it back does not disturb the measurements.
     std::fs::File::open(&copy).unwrap().sync_all().unwrap();
     Crm::open(&copy).unwrap()
+}
+
+/// Times `n` calls of `f` (after `n / 10` warm-up calls) and adds a `p50 / p99 / max` line to
+/// `report` (and prints it): criterion reports means, the issues' targets are p99s.
+pub fn percentiles(report: &mut Vec<String>, name: &str, n: usize, mut f: impl FnMut()) {
+    for _ in 0..n / 10 {
+        f();
+    }
+    let mut times: Vec<f64> = (0..n)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
+    let line = format!(
+        "{name}: p50 {:.1} µs, p99 {:.1} µs, max {:.1} µs ({n} calls)",
+        at(0.50),
+        at(0.99),
+        times[times.len() - 1]
+    );
+    eprintln!("{line}");
+    report.push(line);
+}
+
+/// Writes a percentile report to `target/criterion/<name>`.
+pub fn write_report(name: &str, report: &[String]) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/criterion")
+        .join(name);
+    let _ = std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")));
+    let _ = std::fs::write(&path, report.join("\n") + "\n");
 }

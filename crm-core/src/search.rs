@@ -295,7 +295,7 @@ impl Engine {
     /// SQLite when it is missing, unreadable or of another schema, then catches up with the feed.
     pub(crate) fn open(db: Option<&Path>, conn: &Connection) -> Result<Self> {
         let (schema, fields) = schema();
-        let index = match db {
+        let mut index = match db {
             None => Index::create_in_ram(schema),
             Some(db) => {
                 let dir = index_dir(db);
@@ -311,6 +311,10 @@ impl Engine {
             }
         };
         index.tokenizers().register(TOKENIZER, analyzer());
+        // Segments are searched in parallel, one thread per core.
+        index
+            .set_default_multithread_executor()
+            .map_err(search_error)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
