@@ -1506,3 +1506,44 @@ fn a_filtered_page_ending_mid_millisecond_continues_with_the_rest_of_it() {
         expected_stream(&expected_events(&s), &q)
     );
 }
+
+#[test]
+fn titles_follow_their_records_at_once() {
+    let w = World::new();
+    let s = w.scope();
+    let ticket = new_ticket(&s, Some(w.customers[0]), Channel::Email, t0());
+    activity(
+        &s,
+        ActivityEntity::Deal,
+        w.deals[0].0,
+        t0() + Duration::minutes(1),
+    );
+    s.tickets()
+        .update(TicketChanges {
+            id: Some(ticket),
+            subject: Some("Drucker repariert".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    s.deals()
+        .update(DealChanges {
+            id: Some(w.deals[0]),
+            title: Some("Renewal 2027".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    let titles: Vec<String> = all_pages(
+        &s,
+        TimelineQuery::of(TimelineOwner::Customer, w.customers[0].0),
+    )
+    .into_iter()
+    .map(|e| e.title)
+    .collect();
+    assert_eq!(
+        titles,
+        vec![
+            "Meeting · deal Renewal 2027".to_owned(),
+            format!("Ticket #{ticket} opened · Drucker repariert"),
+        ]
+    );
+}

@@ -1,6 +1,7 @@
 //! The search palette: `/` from anywhere, results as you type (debounced), facet counts beside
 //! them, filters toggled from the facets, `Enter` opens the record.
 
+use crate::timeline::{non_empty, toggle};
 use crm_core::conversations::ConversationStatus;
 use crm_core::search::{SearchFilters, SearchHit, SearchQuery, SearchResults, SearchType};
 use crm_core::tickets::{Channel, Priority, TicketStatus};
@@ -112,12 +113,12 @@ impl Palette {
         SearchAsk {
             query: SearchQuery {
                 q: self.query.clone(),
-                types: (!self.types.is_empty()).then(|| self.types.clone()),
+                types: non_empty(&self.types),
                 filters: SearchFilters {
                     ticket_status: self.ticket_status,
                     ticket_priority: self.ticket_priority,
                     conversation_status: self.conversation_status,
-                    channels: (!self.channels.is_empty()).then(|| self.channels.clone()),
+                    channels: non_empty(&self.channels),
                     team_id: None,
                 },
                 limit: Some(HITS),
@@ -246,20 +247,13 @@ impl Palette {
     }
 
     fn toggle(&mut self, kind: FacetKind, value: &str) {
-        fn flip<T: PartialEq + Copy>(list: &mut Vec<T>, v: T) {
-            if let Some(i) = list.iter().position(|x| *x == v) {
-                list.remove(i);
-            } else {
-                list.push(v);
-            }
-        }
         fn swap<T: PartialEq + Copy>(slot: &mut Option<T>, v: T) {
             *slot = if *slot == Some(v) { None } else { Some(v) };
         }
         match kind {
             FacetKind::Type => {
                 if let Some(t) = SearchType::ALL.iter().find(|t| t.as_str() == value) {
-                    flip(&mut self.types, *t);
+                    toggle(&mut self.types, *t);
                 }
             }
             FacetKind::TicketStatus => {
@@ -279,7 +273,7 @@ impl Palette {
             }
             FacetKind::Channel => {
                 if let Ok(c) = value.parse() {
-                    flip(&mut self.channels, c);
+                    toggle(&mut self.channels, c);
                 }
             }
         }

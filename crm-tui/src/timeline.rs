@@ -286,11 +286,12 @@ impl TimelineView {
 }
 
 /// `None` (no filter) for an empty selection.
-fn non_empty<T: Copy>(v: &[T]) -> Option<Vec<T>> {
+pub(crate) fn non_empty<T: Copy>(v: &[T]) -> Option<Vec<T>> {
     (!v.is_empty()).then(|| v.to_vec())
 }
 
-fn toggle<T: PartialEq + Copy>(set: &mut Vec<T>, value: T) {
+/// Adds `value` to `set`, or takes it out if there.
+pub(crate) fn toggle<T: PartialEq + Copy>(set: &mut Vec<T>, value: T) {
     if let Some(i) = set.iter().position(|v| *v == value) {
         set.remove(i);
     } else {

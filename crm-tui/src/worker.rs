@@ -136,9 +136,11 @@ pub fn answer(crm: &Crm, tenant: &str, actor: Option<UserId>, request: Request) 
                 .and_then(|s| s.search().query(&ask.query))
                 .map_err(err),
         },
-        Request::OpenHit(kind, id) => {
-            Msg::Opened(open_hit(crm, tenant, kind, id).map(Box::new).map_err(err))
-        }
+        Request::OpenHit(kind, id) => Msg::Opened(
+            open_record(crm, tenant, kind, id)
+                .map(Box::new)
+                .map_err(err),
+        ),
         Request::OpenEvent(event) => {
             Msg::Opened(open_event(crm, tenant, &event).map(Box::new).map_err(err))
         }
@@ -155,29 +157,28 @@ pub fn answer(crm: &Crm, tenant: &str, actor: Option<UserId>, request: Request) 
     }
 }
 
-/// The record a search hit names.
-fn open_hit(crm: &Crm, tenant: &str, kind: SearchType, id: i64) -> crm_core::Result<Opened> {
+/// A customer, lead, deal, ticket (each with its related records) or conversation (with its
+/// messages): what a search hit or a timeline event opens.
+fn open_record(crm: &Crm, tenant: &str, kind: SearchType, id: i64) -> crm_core::Result<Opened> {
     use crm_core::ids::{ConversationId, CustomerId};
     let scope = crm.scope(tenant, None)?;
-    let record = |tab: Tab, record: Record| -> crm_core::Result<Opened> {
-        Ok(Opened::Record(
-            record,
-            detail(crm, tenant, RecordKey { tab, id })?,
-        ))
-    };
-    match kind {
-        SearchType::Customer => record(
+    let (tab, record) = match kind {
+        SearchType::Customer => (
             Tab::Customers,
             Record::Customer(scope.customers().get(CustomerId(id))?),
         ),
-        SearchType::Lead => record(Tab::Leads, Record::Lead(scope.leads().get(LeadId(id))?)),
-        SearchType::Deal => record(Tab::Deals, Record::Deal(scope.deals().get(DealId(id))?)),
-        SearchType::Ticket => record(
+        SearchType::Lead => (Tab::Leads, Record::Lead(scope.leads().get(LeadId(id))?)),
+        SearchType::Deal => (Tab::Deals, Record::Deal(scope.deals().get(DealId(id))?)),
+        SearchType::Ticket => (
             Tab::Tickets,
             Record::Ticket(scope.tickets().get(TicketId(id))?),
         ),
-        SearchType::Conversation => conversation(&scope, ConversationId(id)),
-    }
+        SearchType::Conversation => return conversation(&scope, ConversationId(id)),
+    };
+    Ok(Opened::Record(
+        record,
+        detail(crm, tenant, RecordKey { tab, id })?,
+    ))
 }
 
 /// A conversation with its latest messages, oldest first.
@@ -205,37 +206,28 @@ const THREAD_MESSAGES: u32 = 50;
 
 /// The record a timeline event comes from: its ticket, lead, deal, conversation or call.
 fn open_event(crm: &Crm, tenant: &str, event: &TimelineEvent) -> crm_core::Result<Opened> {
-    let scope = crm.scope(tenant, None)?;
     let missing = || crm_core::Error::Internal(format!("event {} names no record", event.id));
-    let record = |tab: Tab, id: i64, record: Record| -> crm_core::Result<Opened> {
-        Ok(Opened::Record(
-            record,
-            detail(crm, tenant, RecordKey { tab, id })?,
-        ))
-    };
-    match event.event_type {
-        EventType::TicketEvent => {
-            let id = event.ticket_id.ok_or_else(missing)?;
-            record(Tab::Tickets, id.0, Record::Ticket(scope.tickets().get(id)?))
-        }
-        EventType::LeadActivity => {
-            let id = event.lead_id.ok_or_else(missing)?;
-            record(Tab::Leads, id.0, Record::Lead(scope.leads().get(id)?))
-        }
-        EventType::DealActivity => {
-            let id = event.deal_id.ok_or_else(missing)?;
-            record(Tab::Deals, id.0, Record::Deal(scope.deals().get(id)?))
-        }
+    let (kind, id) = match event.event_type {
+        EventType::TicketEvent => (SearchType::Ticket, event.ticket_id.map(|i| i.0)),
+        EventType::LeadActivity => (SearchType::Lead, event.lead_id.map(|i| i.0)),
+        EventType::DealActivity => (SearchType::Deal, event.deal_id.map(|i| i.0)),
         EventType::Message | EventType::Conversation => {
-            conversation(&scope, event.conversation_id.ok_or_else(missing)?)
+            (SearchType::Conversation, event.conversation_id.map(|i| i.0))
         }
-        EventType::Call => Ok(Opened::Call(
-            scope.calls().get(crm_core::ids::CallId(event.source.id))?,
-        )),
-        EventType::QuoteActivity => Err(crm_core::Error::Internal(
-            "quotes are not available yet".into(),
-        )),
-    }
+        EventType::Call => {
+            let call = crm
+                .scope(tenant, None)?
+                .calls()
+                .get(crm_core::ids::CallId(event.source.id))?;
+            return Ok(Opened::Call(call));
+        }
+        EventType::QuoteActivity => {
+            return Err(crm_core::Error::Internal(
+                "quotes are not available yet".into(),
+            ));
+        }
+    };
+    open_record(crm, tenant, kind, id.ok_or_else(missing)?)
 }
 
 fn pick(
