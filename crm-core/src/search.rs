@@ -13,31 +13,44 @@ use crate::tenancy::Scope;
 use crate::tickets::{Channel, Priority, TicketStatus};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use tantivy::collector::{Collector, Count, MultiCollector, SegmentCollector, TopDocs};
+use tantivy::collector::TopDocs;
+use tantivy::columnar::Cardinality;
 use tantivy::directory::MmapDirectory;
 use tantivy::directory::error::LockError;
+use tantivy::index::InvertedIndexReader;
+use tantivy::postings::TermInfo;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DfaWrapper, FuzzyTermQuery, Occur, Query,
+    TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
-    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
-    TextFieldIndexing, TextOptions, Value as _,
+    FAST, Facet, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions, Value as _,
 };
+use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
 };
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, TantivyDocument,
+    Term,
+};
+use tantivy_fst::Automaton;
 
 /// Written into every commit's payload with the applied sequence; a different tag (another
 /// schema) makes the index stale, and it is rebuilt.
-const SCHEMA_TAG: &str = "crm-search-2";
+const SCHEMA_TAG: &str = "crm-search-4";
 /// The tokenizer of the text fields: words, lower case, accents folded (`Zoë` finds `zoe`).
 const TOKENIZER: &str = "crm";
 /// Words of at least this many letters also match with one typo (ranked below exact matches).
 const FUZZY_MIN_CHARS: usize = 5;
+/// Other forms of a word (completions, typos) ranked by BM25; rarer ones score a constant.
+const RANKED_FORMS: usize = 3;
+/// Longest snippet, in characters.
+const SNIPPET_CHARS: usize = 150;
 /// Query words looked at; the rest of a very long query is ignored.
 const MAX_WORDS: usize = 32;
 /// Memory the writer of a rebuild may use before it flushes a segment.
@@ -211,8 +224,11 @@ struct Fields {
     tenant: Field,
     kind: Field,
     id: Field,
+    /// Stored for hits and snippets.
     title: Field,
     body: Field,
+    /// What queries match: the title twice (so it weighs double) and the body.
+    text: Field,
     f_type: Field,
     f_ticket_status: Field,
     f_ticket_priority: Field,
@@ -225,21 +241,31 @@ struct Fields {
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let text = TextOptions::default()
-        .set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(TOKENIZER)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-        )
-        .set_stored();
+    let stored = TextOptions::default().set_stored();
+    // No positions: no query looks at word order.
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
     let facet = FacetOptions::default();
     let fields = Fields {
         key: b.add_text_field("key", STRING),
-        tenant: b.add_u64_field("tenant", INDEXED),
+        // A word with frequencies (always 1), so that a query's words and its tenant make one
+        // intersection of term postings, which tantivy ranks with block-max pruning.
+        tenant: b.add_text_field(
+            "tenant",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer("raw")
+                    .set_index_option(IndexRecordOption::WithFreqs),
+            ),
+        ),
         kind: b.add_text_field("kind", STRING | STORED),
         id: b.add_i64_field("id", STORED),
-        title: b.add_text_field("title", text.clone()),
-        body: b.add_text_field("body", text),
+        title: b.add_text_field("title", stored.clone()),
+        body: b.add_text_field("body", stored),
+        text: b.add_text_field("text", text),
         f_type: b.add_facet_field("f_type", facet.clone()),
         f_ticket_status: b.add_facet_field("f_ticket_status", facet.clone()),
         f_ticket_priority: b.add_facet_field("f_ticket_priority", facet.clone()),
@@ -272,6 +298,10 @@ pub(crate) struct Engine {
     index: Index,
     fields: Fields,
     reader: IndexReader,
+    /// The feed sequence the reader's searcher is known to hold (it may hold more): while the
+    /// committed sequence stays the same the searcher is current, and reloading it (which opens
+    /// every segment again) is skipped.
+    loaded: Option<i64>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -324,6 +354,7 @@ impl Engine {
             index,
             fields,
             reader,
+            loaded: None,
         };
         engine.sync(conn)?;
         Ok(engine)
@@ -395,7 +426,10 @@ impl Engine {
                 }
             }
         }
-        self.commit(writer, head)?;
+        // A query walks every segment's dictionary: a rebuilt index is merged down to one
+        // segment per core, which searches them side by side.
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        self.commit(writer, head, Some(cores))?;
         progress(indexed);
         Ok(indexed)
     }
@@ -405,7 +439,7 @@ impl Engine {
     pub(crate) fn sync(&mut self, conn: &Connection) -> Result<()> {
         let head = head(conn)?;
         match self.applied()? {
-            Some(applied) if applied == head => return self.reload(),
+            Some(applied) if applied == head => return self.reload(applied),
             Some(applied) if applied < head => {}
             // New, another schema, or ahead of this database (a restored file): start again.
             _ => {
@@ -421,7 +455,7 @@ impl Engine {
             return Ok(());
         };
         if from == head {
-            return self.reload();
+            return self.reload(from);
         }
         while from < head {
             let to = (from + FEED_STEP).min(head);
@@ -458,21 +492,45 @@ impl Engine {
             }
             from = to;
         }
-        self.commit(writer, head)
+        self.commit(writer, head, None)
     }
 
     /// Commits with the applied sequence in the payload, lets merges finish, releases the
     /// writer and reloads the reader.
-    fn commit(&mut self, mut writer: IndexWriter<TantivyDocument>, seq: i64) -> Result<()> {
+    /// With `merge_into`, the segments are then merged into that many (merges keep the
+    /// payload).
+    fn commit(
+        &mut self,
+        mut writer: IndexWriter<TantivyDocument>,
+        seq: i64,
+        merge_into: Option<usize>,
+    ) -> Result<()> {
         let mut prepared = writer.prepare_commit().map_err(search_error)?;
         prepared.set_payload(&format!("{SCHEMA_TAG}:{seq}"));
         prepared.commit().map_err(search_error)?;
+        if let Some(n) = merge_into {
+            let segments = self.index.searchable_segment_ids().map_err(search_error)?;
+            for group in segments.chunks(segments.len().div_ceil(n.max(1)).max(1)) {
+                if group.len() > 1 {
+                    // Waited for below, with every other merge.
+                    drop(writer.merge(group));
+                }
+            }
+        }
         writer.wait_merging_threads().map_err(search_error)?;
-        self.reload()
+        // A commit always gets a new searcher, whatever the sequence was.
+        self.loaded = None;
+        self.reload(seq)
     }
 
-    fn reload(&mut self) -> Result<()> {
-        self.reader.reload().map_err(search_error)
+    /// Makes the searcher hold at least the commit of `seq`, which the caller read from the
+    /// metas before this call (so the searcher may be newer than `seq`, never older).
+    fn reload(&mut self, seq: i64) -> Result<()> {
+        if self.loaded != Some(seq) {
+            self.reader.reload().map_err(search_error)?;
+            self.loaded = Some(seq);
+        }
+        Ok(())
     }
 
     fn key_term(&self, tenant: i64, kind: SearchType, id: i64) -> Term {
@@ -485,14 +543,16 @@ impl Engine {
         let id: i64 = row.get(1)?;
         let mut doc = TantivyDocument::default();
         doc.add_text(f.key, format!("{tenant}/{}/{id}", kind.as_str()));
-        doc.add_u64(f.tenant, tenant.unsigned_abs());
+        doc.add_text(f.tenant, tenant.to_string());
         doc.add_text(f.kind, kind.as_str());
         doc.add_i64(f.id, id);
-        doc.add_text(
-            f.title,
-            row.get::<_, Option<String>>(2)?.unwrap_or_default(),
-        );
-        doc.add_text(f.body, row.get::<_, Option<String>>(3)?.unwrap_or_default());
+        let title = row.get::<_, Option<String>>(2)?.unwrap_or_default();
+        let body = row.get::<_, Option<String>>(3)?.unwrap_or_default();
+        doc.add_text(f.text, &title);
+        doc.add_text(f.text, &title);
+        doc.add_text(f.text, &body);
+        doc.add_text(f.title, title);
+        doc.add_text(f.body, body);
         doc.add_facet(f.f_type, Facet::from_path([kind.as_str()]));
         let facets = [
             (f.f_ticket_status, 4),
@@ -566,8 +626,107 @@ impl Engine {
             ));
         }
         self.sync(conn)?;
+        let searcher = self.reader.searcher();
+        let groups = self.expand(&searcher, &query.q)?;
+
+        // The total and the facets count every match, unscored.
+        let tally = self.count(&searcher, tenant, query, &groups)?;
+
+        // Ranked: records matching every word as typed first (by BM25, the title counting
+        // twice), then those that needed a completion or a typo. Only the first tier is scored
+        // unless the page reaches past it, so a common query scores plain term intersections.
+        let wanted = offset as usize + limit as usize;
+        let exact = self.exact(&groups);
+        let first = searcher
+            .search(
+                &*self.filtered(tenant, query, exact.box_clone()),
+                &TopDocs::with_limit(wanted).order_by_score(),
+            )
+            .map_err(search_error)?;
+        let whole = first.len();
+        let mut ranked: Vec<(Score, DocAddress)> = first
+            .into_iter()
+            .skip(offset as usize)
+            .map(|(score, address)| (1.0 + score, address))
+            .collect();
+        if whole < wanted && !groups.is_empty() {
+            let rest = BooleanQuery::new(vec![
+                (Occur::Must, self.ranked(&groups)),
+                (Occur::MustNot, exact),
+            ]);
+            let more = searcher
+                .search(
+                    &*self.filtered(tenant, query, Box::new(rest)),
+                    &TopDocs::with_limit(wanted - whole.max(offset as usize))
+                        .and_offset((offset as usize).saturating_sub(whole))
+                        .order_by_score(),
+                )
+                .map_err(search_error)?;
+            // Below 1, where every whole-word match scores above 1.
+            ranked.extend(
+                more.into_iter()
+                    .map(|(score, address)| (score / (1.0 + score), address)),
+            );
+        }
+
         let f = self.fields;
-        let text = self.text_query(&query.q);
+        let words = snippet_words(&groups);
+        let title_snippets =
+            SnippetGenerator::new(words.clone(), analyzer(), f.title, SNIPPET_CHARS);
+        let body_snippets = SnippetGenerator::new(words, analyzer(), f.body, SNIPPET_CHARS);
+        let mut hits = Vec::with_capacity(ranked.len());
+        for (score, address) in ranked {
+            let doc: TantivyDocument = searcher.doc(address).map_err(search_error)?;
+            let kind = match doc.get_first(f.kind).and_then(|v| v.as_str()) {
+                Some("customer") => SearchType::Customer,
+                Some("lead") => SearchType::Lead,
+                Some("deal") => SearchType::Deal,
+                Some("ticket") => SearchType::Ticket,
+                Some("conversation") => SearchType::Conversation,
+                other => {
+                    return Err(Error::Internal(format!(
+                        "search document of kind {other:?}"
+                    )));
+                }
+            };
+            let id = doc
+                .get_first(f.id)
+                .and_then(|v| v.as_i64())
+                .unwrap_or_default();
+            let title = doc
+                .get_first(f.title)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            let body = body_snippets.snippet_from_doc(&doc);
+            let snippet = if body.highlighted().is_empty() {
+                let t = title_snippets.snippet_from_doc(&doc);
+                if t.highlighted().is_empty() {
+                    body.to_html()
+                } else {
+                    t.to_html()
+                }
+            } else {
+                body.to_html()
+            };
+            hits.push(SearchHit {
+                hit_type: kind,
+                id,
+                title,
+                snippet,
+                score,
+            });
+        }
+        Ok(SearchResults {
+            total: tally.total(),
+            hits,
+            facets: tally.facets(),
+        })
+    }
+
+    /// `text` inside the request's filters and the tenant's.
+    fn filtered(&self, tenant: i64, query: &SearchQuery, text: Box<dyn Query>) -> Box<dyn Query> {
+        let f = self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text)];
         let facet_term = |field: Field, value: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(
@@ -615,149 +774,352 @@ impl Engine {
         if let Some(team) = filters.team_id {
             clauses.push((Occur::Must, facet_term(f.f_team, &team.to_string())));
         }
-        let query = scoped(f, tenant, Box::new(BooleanQuery::new(clauses)));
+        let query: Box<dyn Query> = if clauses.len() == 1 {
+            clauses.remove(0).1
+        } else {
+            Box::new(BooleanQuery::new(clauses))
+        };
+        scoped(f, tenant, query)
+    }
 
-        let searcher = self.reader.searcher();
-        let mut collectors = MultiCollector::new();
-        let top = collectors.add_collector(
-            TopDocs::with_limit(limit as usize)
-                .and_offset(offset as usize)
-                .order_by_score(),
-        );
-        let count = collectors.add_collector(Count);
-        let counted = collectors.add_collector(FacetCounter);
-        let mut fruits = searcher
-            .search(&*query, &collectors)
-            .map_err(search_error)?;
-        let top = top.extract(&mut fruits);
-        let total = count.extract(&mut fruits) as u64;
-        let facets = counted.extract(&mut fruits).facets();
-
-        let title_snippets =
-            tantivy::snippet::SnippetGenerator::create(&searcher, &*query, f.title)
-                .map_err(search_error)?;
-        let body_snippets = tantivy::snippet::SnippetGenerator::create(&searcher, &*query, f.body)
-            .map_err(search_error)?;
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, address) in top {
-            let doc: TantivyDocument = searcher.doc(address).map_err(search_error)?;
-            let kind = match doc.get_first(f.kind).and_then(|v| v.as_str()) {
-                Some("customer") => SearchType::Customer,
-                Some("lead") => SearchType::Lead,
-                Some("deal") => SearchType::Deal,
-                Some("ticket") => SearchType::Ticket,
-                Some("conversation") => SearchType::Conversation,
-                other => {
-                    return Err(Error::Internal(format!(
-                        "search document of kind {other:?}"
-                    )));
-                }
-            };
-            let id = doc
-                .get_first(f.id)
-                .and_then(|v| v.as_i64())
-                .unwrap_or_default();
-            let title = doc
-                .get_first(f.title)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_owned();
-            let body = body_snippets.snippet_from_doc(&doc);
-            let snippet = if body.highlighted().is_empty() {
-                let t = title_snippets.snippet_from_doc(&doc);
-                if t.highlighted().is_empty() {
-                    body.to_html()
+    /// The query's words in their `OR` groups, each with the indexed words it also matches:
+    /// completions of the query's last word, and words one typo away from a word of
+    /// [`FUZZY_MIN_CHARS`] letters or more. They are read from the term dictionaries of every
+    /// tenant; a word only another tenant uses matches nothing here, as the tenant filter
+    /// applies to every query.
+    fn expand(&self, searcher: &Searcher, q: &str) -> Result<Vec<Vec<Word>>> {
+        let groups = word_groups(q);
+        let last_group = groups.len().saturating_sub(1);
+        let mut expanded = Vec::with_capacity(groups.len());
+        for (g, words) in groups.into_iter().enumerate() {
+            let last_word = words.len().saturating_sub(1);
+            let mut group = Vec::with_capacity(words.len());
+            for (i, typed) in words.into_iter().enumerate() {
+                let prefix = g == last_group && i == last_word;
+                let fuzzy = typed.chars().count() >= FUZZY_MIN_CHARS;
+                let typos = if fuzzy {
+                    let term = Term::from_field_text(self.fields.text, &typed);
+                    Some(
+                        FuzzyTermQuery::new(term, 1, true)
+                            .automaton()
+                            .map_err(search_error)?,
+                    )
                 } else {
-                    t.to_html()
+                    None
+                };
+                let forms = (prefix || fuzzy).then_some(Forms {
+                    prefix: prefix.then_some(typed.as_bytes()),
+                    typos,
+                });
+                let (mut found, postings) = self.forms(searcher, &typed, forms.as_ref())?;
+                found.remove(typed.as_bytes());
+                let mut others: Vec<(String, u64)> = found
+                    .into_iter()
+                    .filter_map(|(word, docs)| String::from_utf8(word).ok().map(|w| (w, docs)))
+                    .collect();
+                others.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                group.push(Word {
+                    typed,
+                    others,
+                    postings,
+                });
+            }
+            expanded.push(group);
+        }
+        Ok(expanded)
+    }
+
+    /// The indexed words `forms` accepts (or just `typed` without it), with their document
+    /// counts, and per segment their postings.
+    #[allow(clippy::type_complexity)]
+    fn forms(
+        &self,
+        searcher: &Searcher,
+        typed: &str,
+        forms: Option<&Forms<'_>>,
+    ) -> Result<(HashMap<Vec<u8>, u64>, Vec<Vec<TermInfo>>)> {
+        let mut found: HashMap<Vec<u8>, u64> = HashMap::new();
+        let mut postings = Vec::with_capacity(searcher.segment_readers().len());
+        let term = Term::from_field_text(self.fields.text, typed);
+        for segment in searcher.segment_readers() {
+            let index = segment
+                .inverted_index(self.fields.text)
+                .map_err(search_error)?;
+            let mut infos = Vec::new();
+            match forms {
+                Some(forms) => {
+                    let mut stream = index
+                        .terms()
+                        .search(forms)
+                        .into_stream()
+                        .map_err(search_error)?;
+                    while stream.advance() {
+                        let info = stream.value();
+                        *found.entry(stream.key().to_vec()).or_default() +=
+                            u64::from(info.doc_freq);
+                        infos.push(info.clone());
+                    }
+                }
+                None => infos.extend(index.get_term_info(&term).map_err(search_error)?),
+            }
+            postings.push(infos);
+        }
+        Ok((found, postings))
+    }
+
+    /// The total and the facet counts of every record in `tenant` that the words match (in
+    /// any of their forms) and the filters let through; segments are counted in parallel.
+    fn count(
+        &self,
+        searcher: &Searcher,
+        tenant: i64,
+        query: &SearchQuery,
+        groups: &[Vec<Word>],
+    ) -> Result<FacetTally> {
+        let filter = CodeFilter::new(query);
+        let tenant = Term::from_field_text(self.fields.tenant, &tenant.to_string());
+        let tallies = self
+            .index
+            .search_executor()
+            .map(
+                |(segment, reader)| {
+                    self.count_segment(segment, reader, &tenant, &filter, groups)
+                        .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))
+                },
+                searcher.segment_readers().iter().enumerate(),
+            )
+            .map_err(search_error)?;
+        let mut all = FacetTally::default();
+        for tally in tallies {
+            all.add(tally);
+        }
+        Ok(all)
+    }
+
+    /// [`Engine::count`] in one segment: the matches as a bitmap (each word's forms united,
+    /// the words of a group intersected, the groups united, the tenant's records intersected),
+    /// then one packed fast-field value per match for the filters and the facets.
+    fn count_segment(
+        &self,
+        segment: usize,
+        reader: &tantivy::SegmentReader,
+        tenant: &Term,
+        filter: &CodeFilter,
+        groups: &[Vec<Word>],
+    ) -> Result<FacetTally> {
+        let mut tally = FacetTally::default();
+        let docs = reader.max_doc();
+        let text = reader
+            .inverted_index(self.fields.text)
+            .map_err(search_error)?;
+        let mut matched = if groups.is_empty() {
+            Bitmap::full(docs)
+        } else {
+            let mut any = Bitmap::empty(docs);
+            for group in groups {
+                let mut all: Option<Bitmap> = None;
+                for word in group {
+                    let mut forms = Bitmap::empty(docs);
+                    for info in &word.postings[segment] {
+                        forms.add_postings(&text, info)?;
+                    }
+                    all = Some(match all {
+                        None => forms,
+                        Some(mut all) => {
+                            all.intersect(&forms);
+                            all
+                        }
+                    });
+                }
+                if let Some(all) = all {
+                    any.unite(&all);
+                }
+            }
+            any
+        };
+        // The tenant filter: skipped only where every record of the segment is the tenant's.
+        let tenants = reader
+            .inverted_index(self.fields.tenant)
+            .map_err(search_error)?;
+        match tenants.get_term_info(tenant).map_err(search_error)? {
+            None => return Ok(tally),
+            Some(info) if info.doc_freq == docs => {}
+            Some(info) => {
+                let mut theirs = Bitmap::empty(docs);
+                theirs.add_postings(&tenants, &info)?;
+                matched.intersect(&theirs);
+            }
+        }
+        let codes = reader.fast_fields().u64("codes").map_err(search_error)?;
+        // Every record has a code, so the values are read by document id directly.
+        let codes = match codes.get_cardinality() {
+            Cardinality::Full => codes.values,
+            _ => codes.first_or_default_col(0),
+        };
+        let alive = reader.alive_bitset();
+        // Codes are read in batches, which the column decodes faster than one by one.
+        let mut batch: Vec<u32> = Vec::with_capacity(CODE_BATCH + 64);
+        let mut values = [0u64; CODE_BATCH + 64];
+        let mut flush = |batch: &mut Vec<u32>| {
+            let values = &mut values[..batch.len()];
+            codes.get_vals(batch, values);
+            if filter.is_none() {
+                for packed in values.iter() {
+                    tally.add_packed(*packed);
                 }
             } else {
-                body.to_html()
-            };
-            hits.push(SearchHit {
-                hit_type: kind,
-                id,
-                title,
-                snippet,
-                score,
-            });
+                for packed in values.iter() {
+                    if filter.accepts(*packed) {
+                        tally.add_packed(*packed);
+                    }
+                }
+            }
+            batch.clear();
+        };
+        for (block, bits) in matched.words.iter().enumerate() {
+            let mut bits = *bits;
+            while bits != 0 {
+                let doc = (block as u32) * 64 + bits.trailing_zeros();
+                bits &= bits - 1;
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    batch.push(doc);
+                }
+            }
+            if batch.len() >= CODE_BATCH {
+                flush(&mut batch);
+            }
         }
-        Ok(SearchResults {
-            total,
-            hits,
-            facets,
+        flush(&mut batch);
+        Ok(tally)
+    }
+
+    /// Records matching every word as typed, scored by BM25.
+    fn exact(&self, groups: &[Vec<Word>]) -> Box<dyn Query> {
+        let text = self.fields.text;
+        any_group(groups, |word| {
+            Box::new(TermQuery::new(
+                Term::from_field_text(text, &word.typed),
+                IndexRecordOption::WithFreqs,
+            ))
         })
     }
 
-    /// Every word must match the title or the body: exactly (ranked first), the last word of
-    /// the query also as a prefix, words of five letters or more also with one typo (ranked
-    /// lower). `OR` (in capitals, between words) separates alternatives, each of which must
-    /// match in full. Nothing else is syntax, so no text is an error.
-    fn text_query(&self, q: &str) -> Box<dyn Query> {
-        let groups = word_groups(q);
-        if groups.is_empty() {
-            return Box::new(AllQuery);
-        }
-        let last_group = groups.len() - 1;
-        let alternatives: Vec<(Occur, Box<dyn Query>)> = groups
-            .iter()
-            .enumerate()
-            .map(|(g, words)| {
-                let last = (g == last_group).then(|| words.len() - 1);
-                let clauses = words
-                    .iter()
-                    .enumerate()
-                    .map(|(i, word)| (Occur::Must, self.word_query(word, Some(i) == last)))
-                    .collect();
-                (
+    /// Every match, scored: the words as typed by BM25, their [`RANKED_FORMS`] commonest other
+    /// forms by half of it, rarer forms by a small constant.
+    fn ranked(&self, groups: &[Vec<Word>]) -> Box<dyn Query> {
+        let text = self.fields.text;
+        let term = |w: &str| {
+            Box::new(TermQuery::new(
+                Term::from_field_text(text, w),
+                IndexRecordOption::WithFreqs,
+            ))
+        };
+        any_group(groups, |word| {
+            let mut forms: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, term(&word.typed))];
+            let (common, rare) = word.others.split_at(word.others.len().min(RANKED_FORMS));
+            for (w, _) in common {
+                forms.push((Occur::Should, Box::new(BoostQuery::new(term(w), 0.5))));
+            }
+            if !rare.is_empty() {
+                let rare =
+                    TermSetQuery::new(rare.iter().map(|(w, _)| Term::from_field_text(text, w)));
+                forms.push((
                     Occur::Should,
-                    Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>,
-                )
-            })
-            .collect();
-        if alternatives.len() == 1 {
-            alternatives
-                .into_iter()
-                .next()
-                .map_or_else(|| Box::new(AllQuery) as Box<dyn Query>, |(_, q)| q)
-        } else {
-            Box::new(BooleanQuery::new(alternatives))
-        }
+                    Box::new(ConstScoreQuery::new(Box::new(rare), 0.1)),
+                ));
+            }
+            Box::new(BooleanQuery::new(forms))
+        })
+    }
+}
+
+/// The other forms of a query word, as an automaton over a term dictionary: the words it begins
+/// (`prefix`), the words one typo away (`typos`), or both.
+struct Forms<'w> {
+    prefix: Option<&'w [u8]>,
+    typos: Option<DfaWrapper>,
+}
+
+impl Automaton for Forms<'_> {
+    /// Bytes of the prefix matched so far (`None` once a byte differed), and the typo
+    /// automaton's state (0 when there is none).
+    type State = (Option<usize>, u32);
+
+    fn start(&self) -> Self::State {
+        (
+            self.prefix.map(|_| 0),
+            self.typos.as_ref().map_or(0, Automaton::start),
+        )
     }
 
-    /// One word in the title or the body: exact, as a prefix (`prefix`), or with one typo.
-    fn word_query(&self, word: &str, prefix: bool) -> Box<dyn Query> {
-        let f = self.fields;
-        let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (field, boost) in [(f.title, 2.0), (f.body, 1.0)] {
-            let term = Term::from_field_text(field, word);
-            any.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(
-                    Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
-                    boost,
-                )),
-            ));
-            if prefix {
-                any.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(
-                        Box::new(FuzzyTermQuery::new_prefix(term.clone(), 0, true)),
-                        boost * 0.5,
-                    )),
-                ));
-            }
-            if word.chars().count() >= FUZZY_MIN_CHARS {
-                any.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(
-                        Box::new(FuzzyTermQuery::new(term, 1, true)),
-                        boost * 0.25,
-                    )),
-                ));
-            }
-        }
-        Box::new(BooleanQuery::new(any))
+    fn is_match(&self, state: &Self::State) -> bool {
+        self.prefix.is_some_and(|p| state.0 == Some(p.len()))
+            || self.typos.as_ref().is_some_and(|t| t.is_match(&state.1))
     }
+
+    fn can_match(&self, state: &Self::State) -> bool {
+        state.0.is_some() || self.typos.as_ref().is_some_and(|t| t.can_match(&state.1))
+    }
+
+    fn will_always_match(&self, state: &Self::State) -> bool {
+        self.prefix.is_some_and(|p| state.0 == Some(p.len()))
+    }
+
+    fn accept(&self, state: &Self::State, byte: u8) -> Self::State {
+        let prefix = match (self.prefix, state.0) {
+            (Some(p), Some(i)) if i == p.len() => Some(i),
+            (Some(p), Some(i)) if p[i] == byte => Some(i + 1),
+            _ => None,
+        };
+        let typos = self.typos.as_ref().map_or(0, |t| t.accept(&state.1, byte));
+        (prefix, typos)
+    }
+}
+
+/// One word of the query: as typed, the other indexed words it matches (most documents
+/// first), and per segment of the searcher the postings of every form it matches.
+struct Word {
+    typed: String,
+    others: Vec<(String, u64)>,
+    postings: Vec<Vec<TermInfo>>,
+}
+
+/// Records matching every word of some group, each word as `word` says; everything for no
+/// words at all.
+fn any_group(groups: &[Vec<Word>], word: impl Fn(&Word) -> Box<dyn Query>) -> Box<dyn Query> {
+    let mut alternatives: Vec<(Occur, Box<dyn Query>)> = groups
+        .iter()
+        .map(|words| {
+            let mut all: Vec<(Occur, Box<dyn Query>)> =
+                words.iter().map(|w| (Occur::Must, word(w))).collect();
+            let group: Box<dyn Query> = if all.len() == 1 {
+                all.remove(0).1
+            } else {
+                Box::new(BooleanQuery::new(all))
+            };
+            (Occur::Should, group)
+        })
+        .collect();
+    match alternatives.len() {
+        0 => Box::new(AllQuery),
+        1 => alternatives.remove(0).1,
+        _ => Box::new(BooleanQuery::new(alternatives)),
+    }
+}
+
+/// The words a snippet highlights: those typed, and the other forms that matched (weighed
+/// less when the snippet picks its fragment).
+fn snippet_words(groups: &[Vec<Word>]) -> BTreeMap<String, Score> {
+    let mut words = BTreeMap::new();
+    for word in groups.iter().flatten() {
+        for (other, _) in &word.others {
+            words.entry(other.clone()).or_insert(0.5);
+        }
+    }
+    for word in groups.iter().flatten() {
+        words.insert(word.typed.clone(), 1.0);
+    }
+    words
 }
 
 /// The query's words as the index sees them, in groups separated by `OR`; empty groups (a
@@ -787,28 +1149,33 @@ fn word_groups(q: &str) -> Vec<Vec<String>> {
 }
 
 /// The one way a query reaches the index: inside the tenant's filter.
+///
+/// The tenant's term adds the same score to every record of the tenant (each holds it once, in
+/// a one-word field), so it does not change the ranking. A query that is all required clauses
+/// is flattened into one with the tenant's term, so that an intersection of words stays one
+/// intersection of term postings (see the `tenant` field).
 fn scoped(f: Fields, tenant: i64, query: Box<dyn Query>) -> Box<dyn Query> {
-    let tenant = TermQuery::new(
-        Term::from_field_u64(f.tenant, tenant.unsigned_abs()),
-        IndexRecordOption::Basic,
-    );
-    Box::new(BooleanQuery::new(vec![
-        (Occur::Must, query),
-        // Scored zero: the filter must not change the ranking.
-        (
-            Occur::Must,
-            Box::new(ConstScoreQuery::new(Box::new(tenant), 0.0)),
-        ),
-    ]))
+    let tenant: Box<dyn Query> = Box::new(TermQuery::new(
+        Term::from_field_text(f.tenant, &tenant.to_string()),
+        IndexRecordOption::WithFreqs,
+    ));
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = match query.downcast_ref::<BooleanQuery>() {
+        Some(all) if all.clauses().iter().all(|(occur, _)| *occur == Occur::Must) => all
+            .clauses()
+            .iter()
+            .map(|(occur, q)| (*occur, q.box_clone()))
+            .collect(),
+        _ => vec![(Occur::Must, query)],
+    };
+    clauses.push((Occur::Must, tenant));
+    Box::new(BooleanQuery::new(clauses))
 }
 
 /// The highest change-feed sequence.
 fn head(conn: &Connection) -> Result<i64> {
-    Ok(
-        conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM change_feed", [], |r| {
-            r.get(0)
-        })?,
-    )
+    Ok(conn
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM change_feed")?
+        .query_row([], |r| r.get(0))?)
 }
 
 /// The documents a change to `entity` `id` affects.
@@ -911,105 +1278,227 @@ fn pack(codes: &[u64; 6]) -> u64 {
     packed
 }
 
-/// Counts the facets of every match from the packed fast field: one column read per match,
-/// where tantivy's `FacetCollector` reads one per facet and match.
-struct FacetCounter;
+/// Matches whose codes are read from the column at once.
+const CODE_BATCH: usize = 256;
+/// Team ids below this are counted in an array, larger ones in a map.
+const TEAM_SLOTS: usize = 1024;
 
-/// Counts per facet value: `small[facet][code]` for the five small facets, teams by id + 1.
-#[derive(Debug, Default)]
+/// Counts of matches by packed code (see [`pack`]), kept so that counting a match is two or
+/// three increments: by the code's low byte (type, ticket status), by its next twelve bits
+/// (priority, conversation status, channel) and by team.
+#[derive(Debug)]
 struct FacetTally {
-    small: [[u64; 16]; SMALL_CODES],
-    teams: BTreeMap<u64, u64>,
+    low: Vec<u64>,
+    high: Vec<u64>,
+    /// By team id + 1 below [`TEAM_SLOTS`], then by team id + 1 in `more_teams`.
+    teams: Vec<u64>,
+    more_teams: BTreeMap<u64, u64>,
+}
+
+impl Default for FacetTally {
+    fn default() -> Self {
+        FacetTally {
+            low: vec![0; 1 << (2 * CODE_BITS)],
+            high: vec![0; 1 << (3 * CODE_BITS)],
+            teams: vec![0; TEAM_SLOTS],
+            more_teams: BTreeMap::new(),
+        }
+    }
 }
 
 impl FacetTally {
+    /// Counts one match with the packed code `packed`.
+    #[inline]
+    fn add_packed(&mut self, packed: u64) {
+        let low = (packed & 0xff) as usize;
+        let high = ((packed >> (2 * CODE_BITS)) & 0xfff) as usize;
+        self.low[low] += 1;
+        self.high[high] += 1;
+        let team = packed >> (CODE_BITS * SMALL_CODES as u32);
+        if team > 0 {
+            match self.teams.get_mut(team as usize) {
+                Some(n) => *n += 1,
+                None => *self.more_teams.entry(team).or_default() += 1,
+            }
+        }
+    }
+
     fn add(&mut self, other: FacetTally) {
-        for (mine, theirs) in self.small.iter_mut().zip(other.small) {
+        for (mine, theirs) in [
+            (&mut self.low, &other.low),
+            (&mut self.high, &other.high),
+            (&mut self.teams, &other.teams),
+        ] {
             for (m, t) in mine.iter_mut().zip(theirs) {
                 *m += t;
             }
         }
-        for (team, n) in other.teams {
-            *self.teams.entry(team).or_default() += n;
+        for (team, n) in other.more_teams {
+            *self.more_teams.entry(team).or_default() += n;
         }
     }
 
+    fn total(&self) -> u64 {
+        self.low.iter().sum()
+    }
+
+    /// Matches per code of each small facet: `small[facet][code]`.
+    fn small(&self) -> [[u64; 16]; SMALL_CODES] {
+        let mut small = [[0u64; 16]; SMALL_CODES];
+        let mask = (1usize << CODE_BITS) - 1;
+        for (code, n) in self.low.iter().enumerate() {
+            small[0][code & mask] += n;
+            small[1][(code >> CODE_BITS) & mask] += n;
+        }
+        for (code, n) in self.high.iter().enumerate() {
+            for facet in 0..3 {
+                small[2 + facet][(code >> (CODE_BITS * facet as u32)) & mask] += n;
+            }
+        }
+        small
+    }
+
     fn facets(&self) -> Facets {
+        let small = self.small();
         let names = |facet: usize, values: &[&str]| -> BTreeMap<String, u64> {
             values
                 .iter()
                 .enumerate()
-                .filter(|(i, _)| self.small[facet][i + 1] > 0)
-                .map(|(i, v)| ((*v).to_owned(), self.small[facet][i + 1]))
+                .filter(|(i, _)| small[facet][i + 1] > 0)
+                .map(|(i, v)| ((*v).to_owned(), small[facet][i + 1]))
                 .collect()
         };
         let types: Vec<&str> = SearchType::ALL.iter().map(|t| t.as_str()).collect();
+        let teams = self
+            .teams
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(team, n)| (team as u64, *n))
+            .chain(self.more_teams.iter().map(|(team, n)| (*team, *n)));
         Facets {
             types: names(0, &types),
             ticket_status: names(1, TICKET_STATUSES),
             ticket_priority: names(2, PRIORITIES),
             conversation_status: names(3, CONVERSATION_STATUSES),
             channels: names(4, CHANNELS),
-            team_id: self
-                .teams
+            team_id: teams.map(|(team, n)| ((team - 1).to_string(), n)).collect(),
+        }
+    }
+}
+
+/// The request's types and filters as a test of a packed code (see [`pack`]): the meaning of
+/// the facet terms [`Engine::filtered`] adds to ranked queries.
+struct CodeFilter {
+    /// Per small facet, the codes let through (bit n for code n); all where unfiltered.
+    allowed: [u16; SMALL_CODES],
+    /// The team id + 1, when filtered.
+    team: Option<u64>,
+}
+
+impl CodeFilter {
+    fn new(query: &SearchQuery) -> Self {
+        // A value is always in its list; were it not, it would match nothing (no record has
+        // code 15) rather than everything without the facet.
+        let bit = |values: &[&str], value: &str| -> u16 {
+            1 << values
                 .iter()
-                .map(|(team, n)| ((team - 1).to_string(), *n))
-                .collect(),
-        }
-    }
-}
-
-impl Collector for FacetCounter {
-    type Fruit = FacetTally;
-    type Child = FacetSegmentCounter;
-
-    fn for_segment(
-        &self,
-        _segment: u32,
-        reader: &tantivy::SegmentReader,
-    ) -> tantivy::Result<FacetSegmentCounter> {
-        Ok(FacetSegmentCounter {
-            codes: reader.fast_fields().u64("codes")?,
-            tally: FacetTally::default(),
-        })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        false
-    }
-
-    fn merge_fruits(&self, fruits: Vec<FacetTally>) -> tantivy::Result<FacetTally> {
-        let mut all = FacetTally::default();
-        for fruit in fruits {
-            all.add(fruit);
-        }
-        Ok(all)
-    }
-}
-
-struct FacetSegmentCounter {
-    codes: tantivy::columnar::Column<u64>,
-    tally: FacetTally,
-}
-
-impl SegmentCollector for FacetSegmentCounter {
-    type Fruit = FacetTally;
-
-    fn collect(&mut self, doc: tantivy::DocId, _score: tantivy::Score) {
-        let Some(packed) = self.codes.first(doc) else {
-            return;
+                .position(|v| *v == value)
+                .map_or(15, |i| i + 1)
         };
-        let mask = (1u64 << CODE_BITS) - 1;
-        for (facet, counts) in self.tally.small.iter_mut().enumerate() {
-            counts[((packed >> (CODE_BITS * facet as u32)) & mask) as usize] += 1;
+        let mut allowed = [u16::MAX; SMALL_CODES];
+        if let Some(types) = &query.types {
+            let all: Vec<&str> = SearchType::ALL.iter().map(|t| t.as_str()).collect();
+            allowed[0] = types.iter().fold(0, |m, t| m | bit(&all, t.as_str()));
         }
-        let team = packed >> (CODE_BITS * SMALL_CODES as u32);
-        if team > 0 {
-            *self.tally.teams.entry(team).or_default() += 1;
+        let filters = &query.filters;
+        if let Some(s) = filters.ticket_status {
+            allowed[1] = bit(TICKET_STATUSES, s.as_str());
+        }
+        if let Some(p) = filters.ticket_priority {
+            allowed[2] = bit(PRIORITIES, p.as_str());
+        }
+        if let Some(s) = filters.conversation_status {
+            allowed[3] = bit(CONVERSATION_STATUSES, s.as_str());
+        }
+        if let Some(channels) = &filters.channels {
+            allowed[4] = channels
+                .iter()
+                .fold(0, |m, c| m | bit(CHANNELS, c.as_str()));
+        }
+        CodeFilter {
+            allowed,
+            team: filters.team_id.map(|t| t.unsigned_abs() + 1),
         }
     }
 
-    fn harvest(self) -> FacetTally {
-        self.tally
+    /// Whether it lets every record through.
+    fn is_none(&self) -> bool {
+        self.allowed.iter().all(|a| *a == u16::MAX) && self.team.is_none()
+    }
+
+    fn accepts(&self, packed: u64) -> bool {
+        let mask = (1u64 << CODE_BITS) - 1;
+        self.allowed.iter().enumerate().all(|(facet, allowed)| {
+            allowed & (1 << ((packed >> (CODE_BITS * facet as u32)) & mask)) != 0
+        }) && self
+            .team
+            .is_none_or(|t| packed >> (CODE_BITS * SMALL_CODES as u32) == t)
+    }
+}
+
+/// A set of the documents of one segment, 64 to a word.
+struct Bitmap {
+    words: Vec<u64>,
+}
+
+impl Bitmap {
+    fn empty(docs: u32) -> Self {
+        Bitmap {
+            words: vec![0; (docs as usize).div_ceil(64)],
+        }
+    }
+
+    fn full(docs: u32) -> Self {
+        let mut all = Bitmap {
+            words: vec![u64::MAX; (docs as usize).div_ceil(64)],
+        };
+        if let Some(last) = all.words.last_mut()
+            && !docs.is_multiple_of(64)
+        {
+            *last = (1u64 << (docs % 64)) - 1;
+        }
+        all
+    }
+
+    /// Adds the documents of a posting list.
+    fn add_postings(&mut self, index: &InvertedIndexReader, info: &TermInfo) -> Result<()> {
+        let mut postings = index
+            .read_block_postings_from_terminfo(info, IndexRecordOption::Basic)
+            .map_err(search_error)?;
+        loop {
+            let docs = postings.docs();
+            if docs.is_empty() {
+                return Ok(());
+            }
+            for &doc in docs {
+                if let Some(word) = self.words.get_mut((doc / 64) as usize) {
+                    *word |= 1 << (doc % 64);
+                }
+            }
+            postings.advance();
+        }
+    }
+
+    fn intersect(&mut self, other: &Bitmap) {
+        for (mine, theirs) in self.words.iter_mut().zip(&other.words) {
+            *mine &= theirs;
+        }
+    }
+
+    fn unite(&mut self, other: &Bitmap) {
+        for (mine, theirs) in self.words.iter_mut().zip(&other.words) {
+            *mine |= theirs;
+        }
     }
 }

@@ -6,8 +6,11 @@ mod common;
 
 use common::tenant;
 use crm_core::Crm;
+use crm_core::conversations::ConversationStatus;
 use crm_core::customers::{CustomerChanges, NewCustomer};
-use crm_core::search::{SearchFilters, SearchQuery, SearchType};
+use crm_core::demo::{self, DemoOptions};
+use crm_core::ids::{ConversationId, TeamId, TicketId};
+use crm_core::search::{SearchFilters, SearchHit, SearchQuery, SearchType};
 use crm_core::tickets::{Channel, NewTicket, Priority, TicketChanges, TicketStatus};
 use std::collections::{BTreeMap, HashSet};
 
@@ -507,4 +510,184 @@ fn two_processes_on_one_database_find_each_others_writes() {
     });
     assert_eq!(find(&a, "tester"), 30);
     assert_eq!(find(&b, "tester"), 30);
+}
+
+/// Every hit of `q`, page by page (`limit` at a time).
+fn every_hit(scope: &crm_core::Scope<'_>, q: &SearchQuery, limit: u32) -> Vec<SearchHit> {
+    let mut hits = Vec::new();
+    loop {
+        let page = scope
+            .search()
+            .query(&SearchQuery {
+                limit: Some(limit),
+                offset: Some(hits.len() as u32),
+                ..q.clone()
+            })
+            .unwrap();
+        if page.hits.is_empty() {
+            return hits;
+        }
+        hits.extend(page.hits);
+    }
+}
+
+#[test]
+fn filters_pages_and_counts_agree_on_every_type() {
+    let crm = Crm::open_in_memory().unwrap();
+    demo::generate(
+        &crm,
+        &DemoOptions {
+            customers: 120,
+            ..Default::default()
+        },
+        |_, _| {},
+    )
+    .unwrap();
+    let admin = crm.first_admin("demo").unwrap();
+    let scope = crm.scope("demo", admin).unwrap();
+    let everything = scope.search().query(&SearchQuery::default()).unwrap();
+    let team: i64 = everything
+        .facets
+        .team_id
+        .keys()
+        .next()
+        .expect("demo tickets have teams")
+        .parse()
+        .unwrap();
+    let filters = [
+        (None, SearchFilters::default()),
+        (Some(vec![SearchType::Ticket]), SearchFilters::default()),
+        (
+            Some(vec![SearchType::Conversation, SearchType::Deal]),
+            SearchFilters::default(),
+        ),
+        (
+            None,
+            SearchFilters {
+                ticket_status: Some(TicketStatus::Open),
+                ..Default::default()
+            },
+        ),
+        (
+            None,
+            SearchFilters {
+                conversation_status: Some(ConversationStatus::Open),
+                ..Default::default()
+            },
+        ),
+        (
+            None,
+            SearchFilters {
+                channels: Some(vec![Channel::Email, Channel::Chat]),
+                ..Default::default()
+            },
+        ),
+        (
+            None,
+            SearchFilters {
+                team_id: Some(team),
+                ..Default::default()
+            },
+        ),
+        (
+            Some(vec![SearchType::Ticket]),
+            SearchFilters {
+                ticket_priority: Some(Priority::High),
+                channels: Some(vec![Channel::Phone, Channel::Web]),
+                ..Default::default()
+            },
+        ),
+    ];
+    // Everything, a word most records have, and a prefix that needs completions (so pages
+    // run from the records matching as typed into those that needed a completion).
+    let words = ["", "refund", "in"];
+    for q in words {
+        for (types, filters) in &filters {
+            let query = SearchQuery {
+                q: q.into(),
+                types: types.clone(),
+                filters: filters.clone(),
+                ..Default::default()
+            };
+            let first = scope.search().query(&query).unwrap();
+            let hits = every_hit(&scope, &query, 37);
+            let what = format!("{q:?} {types:?} {filters:?}");
+            assert_eq!(hits.len() as u64, first.total, "{what}");
+            let distinct: HashSet<(SearchType, i64)> =
+                hits.iter().map(|h| (h.hit_type, h.id)).collect();
+            assert_eq!(distinct.len(), hits.len(), "no record twice: {what}");
+            assert!(
+                hits.windows(2).all(|w| w[0].score >= w[1].score),
+                "rank order across pages: {what}"
+            );
+            // The facets count exactly the hits.
+            let mut by_type: BTreeMap<String, u64> = BTreeMap::new();
+            for h in &hits {
+                *by_type.entry(h.hit_type.as_str().to_owned()).or_default() += 1;
+            }
+            assert_eq!(first.facets.types, by_type, "{what}");
+            // Every hit passes the filters.
+            for h in &hits {
+                if let Some(types) = types {
+                    assert!(types.contains(&h.hit_type), "{what}");
+                }
+                match h.hit_type {
+                    SearchType::Ticket => {
+                        let t = scope.tickets().get(TicketId(h.id)).unwrap();
+                        assert!(filters.ticket_status.is_none_or(|s| s == t.status));
+                        assert!(filters.ticket_priority.is_none_or(|p| p == t.priority));
+                        assert!(
+                            filters
+                                .channels
+                                .as_ref()
+                                .is_none_or(|c| c.contains(&t.channel)),
+                            "{what}"
+                        );
+                        assert!(
+                            filters
+                                .team_id
+                                .is_none_or(|team| Some(TeamId(team)) == t.team_id)
+                        );
+                        assert!(filters.conversation_status.is_none(), "{what}");
+                    }
+                    SearchType::Conversation => {
+                        let c = scope.conversations().get(ConversationId(h.id)).unwrap();
+                        assert!(filters.conversation_status.is_none_or(|s| s == c.status));
+                        assert!(
+                            filters
+                                .channels
+                                .as_ref()
+                                .is_none_or(|ch| ch.contains(&c.channel)),
+                            "{what}"
+                        );
+                        assert!(filters.ticket_status.is_none() && filters.team_id.is_none());
+                    }
+                    _ => assert!(
+                        filters.ticket_status.is_none()
+                            && filters.ticket_priority.is_none()
+                            && filters.conversation_status.is_none()
+                            && filters.channels.is_none()
+                            && filters.team_id.is_none(),
+                        "{what}"
+                    ),
+                }
+            }
+        }
+    }
+    // Whole-word matches come first (scores above 1), then completions (below 1).
+    let found = every_hit(
+        &scope,
+        &SearchQuery {
+            q: "in".into(),
+            ..Default::default()
+        },
+        100,
+    );
+    let whole = found.iter().take_while(|h| h.score > 1.0).count();
+    assert!(
+        whole > 0 && whole < found.len(),
+        "both tiers present: {whole} of {}",
+        found.len()
+    );
+    assert!(found[whole..].iter().all(|h| h.score < 1.0));
 }
