@@ -40,6 +40,21 @@ impl PageRequest {
         Self::default()
     }
 
+    /// The page that starts at record `id` of `list` (or at the next older one if it is gone),
+    /// for jumping a list to one record.
+    pub fn starting_at(list: &str, id: i64, limit: Option<u32>) -> Self {
+        PageRequest {
+            limit,
+            cursor: Some(
+                Cursor {
+                    key: id.saturating_add(1),
+                    forward: true,
+                }
+                .encode(list),
+            ),
+        }
+    }
+
     /// The last (oldest) page, for jumping to the end of a list.
     pub fn last(list: &str, limit: Option<u32>) -> Self {
         PageRequest {

@@ -13,6 +13,7 @@ use crm_core::customers::Customer;
 use crm_core::deals::{Deal, StageChange};
 use crm_core::leads::Lead;
 use crm_core::links::{AutoLinkReport, TicketLinks};
+use crm_core::search::SearchType;
 use crm_core::tickets::{Ticket, TicketEvent};
 use crm_core::time::Timestamp;
 use crm_core::timeline::{TimelineOwner, TimelinePage};
@@ -88,6 +89,8 @@ pub enum PageKind {
     After(String),
     /// Newer rows, before the first one held.
     Before(String),
+    /// The rows from one record on (a search hit opened in its tab).
+    At(i64),
 }
 
 /// A fetched page.
@@ -464,7 +467,7 @@ impl App {
     /// Starts fetching a page of `tab`; a jump (first/last) supersedes pages in flight.
     fn load(&mut self, tab: Tab, kind: PageKind) -> Option<Request> {
         let list = self.lists.entry(tab).or_default();
-        let jump = matches!(kind, PageKind::First | PageKind::Last);
+        let jump = matches!(kind, PageKind::First | PageKind::Last | PageKind::At(_));
         if list.loading && !jump {
             return None;
         }
@@ -515,6 +518,12 @@ impl App {
                     Ok(page) => {
                         list.error = None;
                         list.loaded = true;
+                        if let PageKind::At(id) = kind
+                            && page.rows.first().is_none_or(|r| r.id() != id)
+                        {
+                            self.notice = Some(format!("#{id} is no longer there"));
+                            self.open = false;
+                        }
                         apply_page(list, &kind, page);
                     }
                 }
@@ -866,8 +875,24 @@ impl App {
             }
             crate::palette::Outcome::Search(ask) => vec![Request::Search(ask)],
             crate::palette::Outcome::Open(kind, id) => {
-                self.viewer = Some(Viewer::Loading(format!("{} #{id}", kind.as_str())));
-                vec![Request::OpenHit(kind, id)]
+                let tab = match kind {
+                    SearchType::Customer => Tab::Customers,
+                    SearchType::Lead => Tab::Leads,
+                    SearchType::Deal => Tab::Deals,
+                    SearchType::Ticket => Tab::Tickets,
+                    // Conversations have no tab: the record viewer shows them.
+                    SearchType::Conversation => {
+                        self.viewer = Some(Viewer::Loading(format!("conversation #{id}")));
+                        return vec![Request::OpenHit(kind, id)];
+                    }
+                };
+                // The record opens in its tab, its list starting at it.
+                self.palette = None;
+                self.timeline = None;
+                self.viewer = None;
+                self.tab = tab;
+                self.open = true;
+                self.load(tab, PageKind::At(id)).into_iter().collect()
             }
         }
     }
@@ -983,6 +1008,13 @@ fn apply_page(list: &mut ListState, kind: &PageKind, page: PageData) {
             list.rows = page.rows;
             list.next_cursor = page.next_cursor;
             list.prev_cursor = None;
+            list.selected = 0;
+            list.offset = 0;
+        }
+        PageKind::At(_) => {
+            list.rows = page.rows;
+            list.next_cursor = page.next_cursor;
+            list.prev_cursor = page.prev_cursor;
             list.selected = 0;
             list.offset = 0;
         }

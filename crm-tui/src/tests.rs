@@ -1012,16 +1012,110 @@ mod palette {
             .hits[0]
             .clone();
         h.key(KeyCode::Enter);
-        match h.app.viewer.as_ref().unwrap() {
-            Viewer::Ready(opened) => match (hit.hit_type, opened.as_ref()) {
-                (SearchType::Conversation, Opened::Conversation(c, _)) => {
-                    assert_eq!(c.id.0, hit.id);
-                }
-                (_, Opened::Record(record, _)) => assert_eq!(record.id(), hit.id),
+        if hit.hit_type == SearchType::Conversation {
+            match h.app.viewer.as_ref().unwrap() {
+                Viewer::Ready(opened) => match opened.as_ref() {
+                    Opened::Conversation(c, _) => assert_eq!(c.id.0, hit.id),
+                    other => panic!("{other:?}"),
+                },
                 other => panic!("{other:?}"),
-            },
-            other => panic!("{other:?}"),
+            }
+            h.key(KeyCode::Esc);
+            assert!(h.app.viewer.is_none() && h.app.palette.is_some());
+        } else {
+            assert!(h.app.palette.is_none() && h.app.open);
+            assert_eq!(h.app.list().selected_record().unwrap().id(), hit.id);
         }
+    }
+
+    #[test]
+    fn enter_opens_a_hit_in_its_tab_at_its_record_and_conversations_in_the_viewer() {
+        let crm = demo_crm(40);
+        {
+            let scope = crm.scope("demo", Some(crm_core::ids::UserId(1))).unwrap();
+            scope
+                .tickets()
+                .update(crm_core::tickets::TicketChanges {
+                    id: Some(crm_core::ids::TicketId(1)),
+                    subject: Some("Quokka escaped".into()),
+                    ..Default::default()
+                })
+                .unwrap();
+            scope
+                .customers()
+                .update(crm_core::customers::CustomerChanges {
+                    id: Some(crm_core::ids::CustomerId(2)),
+                    name: Some("Wombat Holdings".into()),
+                    ..Default::default()
+                })
+                .unwrap();
+        }
+        let mut h = Harness::new(crm);
+        // The oldest records: at the far end of their lists, not on the first page's top.
+        for (q, tab, id) in [("quokka", Tab::Tickets, 1), ("wombat", Tab::Customers, 2)] {
+            h.key(KeyCode::Char('/'));
+            type_text(&mut h, q);
+            let r = h.app.update(Msg::Tick);
+            h.answer(r);
+            h.key(KeyCode::Enter);
+            assert!(h.app.palette.is_none() && h.app.viewer.is_none(), "{q}");
+            assert_eq!(h.app.tab, tab);
+            assert!(h.app.open, "the record is open");
+            let list = h.app.list();
+            assert_eq!(list.selected_record().unwrap().id(), id, "{q}");
+            assert_eq!(list.selected, 0, "the list starts at the record");
+            assert!(list.prev_cursor.is_some(), "newer records are above it");
+            assert!(
+                matches!(h.app.selected_detail(), Some(DetailState::Ready(k, _)) if k.id == id),
+                "its detail is shown"
+            );
+            // Back in the list, the newer records above it load, and moving up reaches them.
+            let before = list.rows.len();
+            h.key(KeyCode::Esc);
+            h.key(KeyCode::Up);
+            let list = h.app.list();
+            assert!(list.rows.len() > before, "{q}: newer rows loaded");
+            assert_eq!(list.rows[list.selected + 1].id(), id, "{q}");
+        }
+        // A conversation has no tab: it opens in the viewer, over the palette.
+        let conversation = h
+            .crm
+            .scope("demo", None)
+            .unwrap()
+            .search()
+            .query(&crm_core::search::SearchQuery {
+                types: Some(vec![SearchType::Conversation]),
+                limit: Some(1),
+                ..Default::default()
+            })
+            .unwrap()
+            .hits[0]
+            .clone();
+        h.key(KeyCode::Char('/'));
+        type_text(&mut h, &conversation.title);
+        let r = h.app.update(Msg::Tick);
+        h.answer(r);
+        let hits = h
+            .app
+            .palette
+            .as_ref()
+            .unwrap()
+            .results
+            .clone()
+            .unwrap()
+            .hits;
+        let at = hits
+            .iter()
+            .position(|hit| hit.hit_type == SearchType::Conversation)
+            .expect("the conversation is found by its subject");
+        for _ in 0..at {
+            h.key(KeyCode::Down);
+        }
+        h.key(KeyCode::Enter);
+        assert!(matches!(
+            h.app.viewer.as_ref().unwrap(),
+            Viewer::Ready(opened) if matches!(opened.as_ref(), Opened::Conversation(..))
+        ));
         h.key(KeyCode::Esc);
         assert!(h.app.viewer.is_none() && h.app.palette.is_some());
     }

@@ -335,6 +335,10 @@ fn page(crm: &Crm, tenant: &str, tab: Tab, kind: &PageKind) -> crm_core::Result<
             PageRequest::last(tab.list_name(), None).cursor,
         ),
         PageKind::After(c) | PageKind::Before(c) => (Some(PAGE_ROWS), Some(c.clone())),
+        PageKind::At(id) => (
+            Some(PAGE_ROWS),
+            PageRequest::starting_at(tab.list_name(), *id, None).cursor,
+        ),
     };
     macro_rules! fetch {
         ($handle:ident, $filter:ident, $variant:ident) => {{
