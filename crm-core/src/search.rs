@@ -4,8 +4,15 @@
 //! SQLite stays the source of truth. The index stores, in each commit's payload, the change-feed
 //! sequence it has applied; before a query it applies what the feed holds beyond that (so a
 //! search sees every write committed before it began), and a missing, corrupt or stale index is
-//! rebuilt from SQLite. Every query is wrapped in the tenant's filter by [`scoped`], the only
-//! place a query is handed to tantivy.
+//! rebuilt from SQLite.
+//!
+//! A query is answered in two passes over one searcher. The total and the facets are counted
+//! per segment from posting bitmaps and each match's packed facet code
+//! ([`Engine::count_segment`]); the page is ranked by tantivy, records matching every word as
+//! typed first (an intersection of term postings, pruned with block-max scores), then, only if
+//! the page reaches past them, those that needed a completion or a typo. Both passes take the
+//! tenant as an argument and intersect with its postings: ranked queries only through
+//! [`scoped`], counts in [`Engine::count_segment`].
 
 use crate::conversations::ConversationStatus;
 use crate::error::{Error, Result};
@@ -53,8 +60,10 @@ const RANKED_FORMS: usize = 3;
 const SNIPPET_CHARS: usize = 150;
 /// Query words looked at; the rest of a very long query is ignored.
 const MAX_WORDS: usize = 32;
-/// Memory the writer of a rebuild may use before it flushes a segment.
-const REBUILD_MEMORY: usize = 100_000_000;
+/// Memory the writer of a rebuild may use before it flushes a segment: enough for a million
+/// records to make one segment per indexing thread (a query walks every segment's dictionary
+/// and merges their results, so fewer segments search faster).
+const REBUILD_MEMORY: usize = 600_000_000;
 /// Memory the writer of an incremental sync may use (tantivy's minimum for one thread).
 const SYNC_MEMORY: usize = 15_000_000;
 /// Change-feed entries read per step while catching up.
@@ -426,10 +435,7 @@ impl Engine {
                 }
             }
         }
-        // A query walks every segment's dictionary: a rebuilt index is merged down to one
-        // segment per core, which searches them side by side.
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        self.commit(writer, head, Some(cores))?;
+        self.commit(writer, head)?;
         progress(indexed);
         Ok(indexed)
     }
@@ -492,31 +498,15 @@ impl Engine {
             }
             from = to;
         }
-        self.commit(writer, head, None)
+        self.commit(writer, head)
     }
 
     /// Commits with the applied sequence in the payload, lets merges finish, releases the
     /// writer and reloads the reader.
-    /// With `merge_into`, the segments are then merged into that many (merges keep the
-    /// payload).
-    fn commit(
-        &mut self,
-        mut writer: IndexWriter<TantivyDocument>,
-        seq: i64,
-        merge_into: Option<usize>,
-    ) -> Result<()> {
+    fn commit(&mut self, mut writer: IndexWriter<TantivyDocument>, seq: i64) -> Result<()> {
         let mut prepared = writer.prepare_commit().map_err(search_error)?;
         prepared.set_payload(&format!("{SCHEMA_TAG}:{seq}"));
         prepared.commit().map_err(search_error)?;
-        if let Some(n) = merge_into {
-            let segments = self.index.searchable_segment_ids().map_err(search_error)?;
-            for group in segments.chunks(segments.len().div_ceil(n.max(1)).max(1)) {
-                if group.len() > 1 {
-                    // Waited for below, with every other merge.
-                    drop(writer.merge(group));
-                }
-            }
-        }
         writer.wait_merging_threads().map_err(search_error)?;
         // A commit always gets a new searcher, whatever the sequence was.
         self.loaded = None;
