@@ -198,6 +198,8 @@ pub struct SearchHit {
     pub title: String,
     /// A fragment of the matched text with the matched words in `<b>…</b>`.
     pub snippet: String,
+    /// Rank: above 1 for records matching every word as typed (1 + BM25), below 1 for those
+    /// that needed a completion or a typo.
     pub score: f32,
 }
 
