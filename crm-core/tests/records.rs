@@ -308,6 +308,90 @@ fn a_cursor_of_one_list_is_refused_by_another() {
 }
 
 #[test]
+fn a_list_can_start_at_one_record() {
+    let crm = Crm::open_in_memory().unwrap();
+    let admin = tenant(&crm, "acme");
+    let other = tenant(&crm, "globex");
+    let scope = crm.scope("acme", Some(admin)).unwrap();
+    let theirs = crm.scope("globex", Some(other)).unwrap();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(
+            scope
+                .customers()
+                .create(customer(&format!("C{i}")))
+                .unwrap()
+                .id,
+        );
+        theirs
+            .customers()
+            .create(customer(&format!("G{i}")))
+            .unwrap();
+    }
+    let at = |id: i64| {
+        let request = PageRequest::starting_at("customers", id, Some(2));
+        scope
+            .customers()
+            .list(&CustomerFilter {
+                limit: request.limit,
+                cursor: request.cursor,
+                ..Default::default()
+            })
+            .unwrap()
+    };
+    let ids_of = |page: &crm_core::Page<crm_core::customers::Customer>| -> Vec<CustomerId> {
+        page.items.iter().map(|c| c.id).collect()
+    };
+    let page = at(ids[2].0);
+    assert_eq!(ids_of(&page), vec![ids[2], ids[1]], "starts at the record");
+    // Newer records are reachable above it, older ones below.
+    let newer = scope
+        .customers()
+        .list(&CustomerFilter {
+            cursor: page.prev_cursor.clone(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(ids_of(&newer), vec![ids[4], ids[3]]);
+    let older = scope
+        .customers()
+        .list(&CustomerFilter {
+            cursor: page.next_cursor.clone(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(ids_of(&older), vec![ids[0]]);
+    // The same start in another tenant reads only that tenant's records.
+    let request = PageRequest::starting_at("customers", ids[2].0, Some(2));
+    let names: Vec<String> = theirs
+        .customers()
+        .list(&CustomerFilter {
+            limit: request.limit,
+            cursor: request.cursor,
+            ..Default::default()
+        })
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(names, ["G2", "G1"]);
+    // Past either end: the newest records, or none.
+    assert_eq!(ids_of(&at(i64::MAX)), vec![ids[4], ids[3]]);
+    assert!(at(0).items.is_empty());
+    // The cursor is the customers list's: another list refuses it.
+    let request = PageRequest::starting_at("customers", ids[2].0, None);
+    let err = scope
+        .leads()
+        .list(&LeadFilter {
+            cursor: request.cursor,
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(field(&err), ("invalid_input", Some("cursor")));
+}
+
+#[test]
 fn duplicate_external_id_is_a_conflict() {
     let crm = Crm::open_in_memory().unwrap();
     let admin = tenant(&crm, "acme");
