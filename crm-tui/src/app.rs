@@ -420,6 +420,8 @@ pub struct App {
     pub viewer: Option<Viewer>,
     /// The search palette, when open.
     pub palette: Option<Palette>,
+    /// The palette a hit was opened from, which `/` brings back (gone once it is closed).
+    pub last_search: Option<Palette>,
     /// The clock the timeline's time ranges count back from (set by tests).
     pub now: Timestamp,
 }
@@ -449,6 +451,7 @@ impl App {
             timeline: None,
             viewer: None,
             palette: None,
+            last_search: None,
             now: crm_core::time::now(),
         };
         let mut requests = vec![Request::Lookups];
@@ -738,7 +741,13 @@ impl App {
                 requests.push(Request::AutoLinkPlan);
             }
             Action::Search => {
-                let (palette, ask) = Palette::new();
+                let (palette, ask) = match self.last_search.take() {
+                    Some(mut palette) => {
+                        let ask = palette.reopen();
+                        (palette, ask)
+                    }
+                    None => Palette::new(),
+                };
                 self.palette = Some(palette);
                 requests.push(Request::Search(ask));
             }
@@ -887,7 +896,7 @@ impl App {
                     }
                 };
                 // The record opens in its tab, its list starting at it.
-                self.palette = None;
+                self.last_search = self.palette.take();
                 self.timeline = None;
                 self.viewer = None;
                 self.tab = tab;

@@ -106,6 +106,13 @@ impl Palette {
         (p, ask)
     }
 
+    /// Reopens a palette left by opening one of its hits: the same query, filters and
+    /// selection, searched again (the records may have changed meanwhile).
+    pub fn reopen(&mut self) -> SearchAsk {
+        self.focus = Focus::Hits;
+        self.ask()
+    }
+
     fn ask(&mut self) -> SearchAsk {
         self.generation += 1;
         self.loading = true;

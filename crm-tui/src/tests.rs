@@ -1076,6 +1076,16 @@ mod palette {
             let list = h.app.list();
             assert!(list.rows.len() > before, "{q}: newer rows loaded");
             assert_eq!(list.rows[list.selected + 1].id(), id, "{q}");
+            // `/` brings the search back as it was, searched again.
+            h.key(KeyCode::Char('/'));
+            let p = h.app.palette.as_ref().unwrap();
+            assert_eq!(p.query, q);
+            assert_eq!(p.results.as_ref().unwrap().hits[p.selected].id, id);
+            // Closed with Esc, the next `/` starts afresh.
+            h.key(KeyCode::Esc);
+            h.key(KeyCode::Char('/'));
+            assert_eq!(h.app.palette.as_ref().unwrap().query, "");
+            h.key(KeyCode::Esc);
         }
         // A conversation has no tab: it opens in the viewer, over the palette.
         let conversation = h
