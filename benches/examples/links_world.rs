@@ -95,21 +95,8 @@ fn main() {
             .batch(|b| {
                 for &j in chunk {
                     let i = j * 7 % leads;
-                    let mut t = NewTicket {
-                        external_id: None,
-                        customer_id: None,
-                        subject: format!("Ticket {j}"),
-                        description: String::new(),
-                        status: None,
-                        priority: None,
-                        channel: Channel::ALL[j % Channel::ALL.len()],
-                        team_id: None,
-                        assignee_id: None,
-                        requester_email: None,
-                        requester_phone: None,
-                        requester_company: None,
-                        created_at: None,
-                    };
+                    let mut t =
+                        NewTicket::new(format!("Ticket {j}"), Channel::ALL[j % Channel::ALL.len()]);
                     match j % 5 {
                         0 => t.requester_email = Some(format!("  LEAD{i}@Corp{}.example", i / 4)),
                         1 => t.requester_phone = Some(phone(i, i + 1)),

@@ -198,6 +198,29 @@ pub struct NewTicket {
     pub created_at: Option<Timestamp>,
 }
 
+impl NewTicket {
+    /// A ticket with a subject and a channel and nothing else: no description, customer,
+    /// requester, team or assignee; open, normal priority, created now. Set other fields with
+    /// struct update syntax: `NewTicket { description, ..NewTicket::new(subject, channel) }`.
+    pub fn new(subject: impl Into<String>, channel: Channel) -> Self {
+        NewTicket {
+            external_id: None,
+            customer_id: None,
+            subject: subject.into(),
+            description: String::new(),
+            status: None,
+            priority: None,
+            channel,
+            team_id: None,
+            assignee_id: None,
+            requester_email: None,
+            requester_phone: None,
+            requester_company: None,
+            created_at: None,
+        }
+    }
+}
+
 /// What `tickets.update` takes: `id` and the fields to change (`null` clears). Status, priority
 /// and assignee changes add ticket events.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

@@ -419,13 +419,15 @@ fn a_broken_index_is_rebuilt_from_sqlite() {
         q: "refund".into(),
         ..Default::default()
     };
-    let before = crm
-        .scope("acme", None)
-        .unwrap()
-        .search()
-        .query(&q)
-        .unwrap()
-        .total;
+    let total = |crm: &Crm| {
+        crm.scope("acme", None)
+            .unwrap()
+            .search()
+            .query(&q)
+            .unwrap()
+            .total
+    };
+    let before = total(&crm);
     assert!(before > 0);
     drop(crm);
     let index = crm_core::search::index_dir(&db);
@@ -436,27 +438,11 @@ fn a_broken_index_is_rebuilt_from_sqlite() {
         }
     }
     let crm = Crm::open(&db).unwrap();
-    assert_eq!(
-        crm.scope("acme", None)
-            .unwrap()
-            .search()
-            .query(&q)
-            .unwrap()
-            .total,
-        before
-    );
+    assert_eq!(total(&crm), before);
     std::fs::remove_dir_all(&index).unwrap();
     drop(crm);
     let crm = Crm::open(&db).unwrap();
-    assert_eq!(
-        crm.scope("acme", None)
-            .unwrap()
-            .search()
-            .query(&q)
-            .unwrap()
-            .total,
-        before
-    );
+    assert_eq!(total(&crm), before);
 }
 
 #[test]

@@ -1131,6 +1131,60 @@ mod palette {
     }
 
     #[test]
+    fn a_hit_whose_record_is_not_at_the_top_of_its_page_says_so() {
+        let crm = demo_crm(20);
+        crm.scope("demo", Some(crm_core::ids::UserId(1)))
+            .unwrap()
+            .tickets()
+            .update(crm_core::tickets::TicketChanges {
+                id: Some(crm_core::ids::TicketId(3)),
+                subject: Some("Quokka escaped".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        let mut h = Harness::new(crm);
+        h.key(KeyCode::Char('/'));
+        type_text(&mut h, "quokka");
+        let r = h.app.update(Msg::Tick);
+        h.answer(r);
+        let requests = h
+            .app
+            .update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+        let Some(Request::Page {
+            tab,
+            kind,
+            generation,
+        }) = requests.first().cloned()
+        else {
+            panic!("{requests:?}");
+        };
+        assert_eq!((tab, &kind), (Tab::Tickets, &PageKind::At(3)));
+        // As if the record were gone by the time its page is read: the page starts further on.
+        let page = worker::answer(
+            &h.crm,
+            "demo",
+            h.actor,
+            Request::Page {
+                tab,
+                kind: PageKind::At(2),
+                generation,
+            },
+        );
+        let Msg::Page { result, .. } = page else {
+            panic!("{page:?}");
+        };
+        h.app.update(Msg::Page {
+            tab,
+            kind,
+            generation,
+            result,
+        });
+        assert_eq!(h.app.notice.as_deref(), Some("#3 is no longer there"));
+        assert!(!h.app.open, "nothing is opened in its place");
+        assert_eq!(h.app.list().selected_record().unwrap().id(), 2);
+    }
+
+    #[test]
     fn an_answer_for_an_older_query_is_dropped() {
         let mut h = Harness::new(demo_crm(20));
         h.key(KeyCode::Char('/'));

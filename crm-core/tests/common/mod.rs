@@ -51,18 +51,7 @@ pub fn count(crm: &Crm, table: &str) -> i64 {
 /// A ticket with only a subject, by email.
 pub fn ticket(subject: &str) -> NewTicket {
     NewTicket {
-        external_id: None,
-        customer_id: None,
-        subject: subject.into(),
         description: "It broke.".into(),
-        status: None,
-        priority: None,
-        channel: Channel::Email,
-        team_id: None,
-        assignee_id: None,
-        requester_email: None,
-        requester_phone: None,
-        requester_company: None,
-        created_at: None,
+        ..NewTicket::new(subject, Channel::Email)
     }
 }
