@@ -50,20 +50,25 @@ fn dataset() -> Vec<(String, String, Channel)> {
 /// A new ticket with only a subject, a description and a channel.
 fn ticket(subject: &str, description: &str, channel: Channel) -> NewTicket {
     NewTicket {
-        external_id: None,
-        customer_id: None,
-        subject: subject.to_owned(),
         description: description.to_owned(),
-        status: None,
-        priority: None,
-        channel,
-        team_id: None,
-        assignee_id: None,
-        requester_email: None,
-        requester_phone: None,
-        requester_company: None,
-        created_at: None,
+        ..NewTicket::new(subject, channel)
     }
+}
+
+/// Starts the process's peak resident memory again from what it holds now (Linux).
+fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// The process's peak resident memory since [`reset_peak_memory`] (Linux's `VmHWM`).
+fn peak_memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().to_owned()))
+        })
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// FTS5 over the same documents, with the facet columns beside them.
@@ -174,13 +179,15 @@ fn search(c: &mut Criterion) {
                 .unwrap();
         }
         let log = std::fs::metadata(dir.path().join("bench.db-wal")).map_or(0, |m| m.len());
+        reset_peak_memory();
         let started = Instant::now();
         let indexed = crm.rebuild_search(|_| {}).unwrap();
         let secs = started.elapsed().as_secs_f64();
         let line = format!(
-            "indexing from SQLite {when} (log {} MB): {indexed} records in {secs:.1} s = {:.0} records/s",
+            "indexing from SQLite {when} (log {} MB): {indexed} records in {secs:.1} s = {:.0} records/s, peak resident memory {}",
             log / 1_000_000,
-            indexed as f64 / secs
+            indexed as f64 / secs,
+            peak_memory()
         );
         eprintln!("{line}");
         report.push(line);
@@ -198,11 +205,14 @@ fn search(c: &mut Criterion) {
     let or_words = query("refund OR battery");
     let prefix = query("instal");
     let second_word = query("battery li");
+    let nothing = query("zzqqxy");
     let cases = [
         ("two words", &two_words, "battery life"),
         ("OR", &or_words, "refund OR battery"),
         ("prefix (as you type)", &prefix, "instal*"),
         ("second word half typed", &second_word, "battery li*"),
+        // The cost every query pays: catching up, the searcher, the word's forms.
+        ("nothing matches", &nothing, "zzqqxy*"),
     ];
     for (name, q, fts) in &cases {
         let ours = scope.search().query(q).unwrap();
@@ -248,6 +258,27 @@ fn search(c: &mut Criterion) {
         percentiles(&mut report, &format!("FTS5: {name}"), 50, || {
             black_box(fts_query(&raw, fts));
         });
+    }
+    // Searches in one process run side by side: only catching up with the feed takes turns.
+    for threads in [1usize, 2] {
+        let per_thread = 1_000 / threads;
+        let started = Instant::now();
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| {
+                    let scope = crm.scope("demo", admin).unwrap();
+                    for _ in 0..per_thread {
+                        black_box(scope.search().query(&two_words).unwrap());
+                    }
+                });
+            }
+        });
+        let line = format!(
+            "two words, {threads} thread(s) searching one handle: {:.0} queries/s",
+            (per_thread * threads) as f64 / started.elapsed().as_secs_f64()
+        );
+        eprintln!("{line}");
+        report.push(line);
     }
     write_report("search-percentiles.txt", &report);
 }

@@ -8,11 +8,11 @@
 //!
 //! A query is answered in two passes over one searcher. The total and the facets are counted
 //! per segment from posting bitmaps and each match's packed facet code
-//! ([`Engine::count_segment`]); the page is ranked by tantivy, records matching every word as
+//! ([`Snapshot::count_segment`]); the page is ranked by tantivy, records matching every word as
 //! typed first (an intersection of term postings, pruned with block-max scores), then, only if
 //! the page reaches past them, those that needed a completion or a typo. Both passes take the
 //! tenant as an argument and intersect with its postings: ranked queries only through
-//! [`scoped`], counts in [`Engine::count_segment`].
+//! [`scoped`], counts in [`Snapshot::count_segment`].
 
 use crate::conversations::ConversationStatus;
 use crate::error::{Error, Result};
@@ -581,48 +581,71 @@ impl Engine {
         Ok(doc)
     }
 
-    /// Runs `query` in `tenant`, after catching up with the feed.
+    /// Catches up with the feed and returns the searcher that holds it. Queries run on the
+    /// snapshot without the engine, so searches in one process run side by side: only catching
+    /// up takes turns.
+    pub(crate) fn snapshot(&mut self, conn: &Connection) -> Result<Snapshot> {
+        self.sync(conn)?;
+        Ok(Snapshot {
+            searcher: self.reader.searcher(),
+            fields: self.fields,
+        })
+    }
+}
+
+/// Checks `query`; returns its `limit` and `offset`, defaults filled in.
+fn checked(query: &SearchQuery) -> Result<(u32, u32)> {
+    let limit = match query.limit {
+        None => DEFAULT_LIMIT,
+        Some(n @ 1..=MAX_LIMIT) => n,
+        Some(n) => {
+            return Err(Error::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_LIMIT}, got {n}"),
+            ));
+        }
+    };
+    let offset = query.offset.unwrap_or(0);
+    if offset > MAX_OFFSET {
+        return Err(Error::invalid(
+            "offset",
+            format!("must be at most {MAX_OFFSET}, got {offset}"),
+        ));
+    }
+    if query.types.as_ref().is_some_and(Vec::is_empty) {
+        return Err(Error::invalid(
+            "types",
+            "must not be empty; leave it out for all",
+        ));
+    }
+    if query.filters.channels.as_ref().is_some_and(Vec::is_empty) {
+        return Err(Error::invalid(
+            "filters.channels",
+            "must not be empty; leave it out for all",
+        ));
+    }
+    Ok((limit, offset))
+}
+
+/// The index as of one commit, searched without holding the engine.
+pub(crate) struct Snapshot {
+    searcher: Searcher,
+    fields: Fields,
+}
+
+impl Snapshot {
+    /// Runs `query` (see [`checked`]) in `tenant`.
     pub(crate) fn query(
-        &mut self,
-        conn: &Connection,
+        &self,
         tenant: i64,
         query: &SearchQuery,
+        (limit, offset): (u32, u32),
     ) -> Result<SearchResults> {
-        let limit = match query.limit {
-            None => DEFAULT_LIMIT,
-            Some(n @ 1..=MAX_LIMIT) => n,
-            Some(n) => {
-                return Err(Error::invalid(
-                    "limit",
-                    format!("must be between 1 and {MAX_LIMIT}, got {n}"),
-                ));
-            }
-        };
-        let offset = query.offset.unwrap_or(0);
-        if offset > MAX_OFFSET {
-            return Err(Error::invalid(
-                "offset",
-                format!("must be at most {MAX_OFFSET}, got {offset}"),
-            ));
-        }
-        if query.types.as_ref().is_some_and(Vec::is_empty) {
-            return Err(Error::invalid(
-                "types",
-                "must not be empty; leave it out for all",
-            ));
-        }
-        if query.filters.channels.as_ref().is_some_and(Vec::is_empty) {
-            return Err(Error::invalid(
-                "filters.channels",
-                "must not be empty; leave it out for all",
-            ));
-        }
-        self.sync(conn)?;
-        let searcher = self.reader.searcher();
-        let groups = self.expand(&searcher, &query.q)?;
+        let searcher = &self.searcher;
+        let groups = self.expand(searcher, &query.q)?;
 
         // The total and the facets count every match, unscored.
-        let tally = self.count(&searcher, tenant, query, &groups)?;
+        let tally = self.count(searcher, tenant, query, &groups)?;
 
         // Ranked: records matching every word as typed first (by BM25, the title counting
         // twice), then those that needed a completion or a typo. Only the first tier is scored
@@ -870,8 +893,8 @@ impl Engine {
     ) -> Result<FacetTally> {
         let filter = CodeFilter::new(query);
         let tenant = Term::from_field_text(self.fields.tenant, &tenant.to_string());
-        let tallies = self
-            .index
+        let tallies = searcher
+            .index()
             .search_executor()
             .map(
                 |(segment, reader)| {
@@ -888,7 +911,7 @@ impl Engine {
         Ok(all)
     }
 
-    /// [`Engine::count`] in one segment: the matches as a bitmap (each word's forms united,
+    /// [`Snapshot::count`] in one segment: the matches as a bitmap (each word's forms united,
     /// the words of a group intersected, the groups united, the tenant's records intersected),
     /// then one packed fast-field value per match for the filters and the facets.
     fn count_segment(
@@ -1218,10 +1241,9 @@ impl<'c> Scope<'c> {
 impl Search<'_, '_> {
     /// Runs a query; it sees every write committed before it began.
     pub fn query(&self, query: &SearchQuery) -> Result<SearchResults> {
-        let tenant = self.0.tenant_row_id();
-        self.0
-            .crm
-            .with_search(|engine, conn| engine.query(conn, tenant, query))
+        let page = checked(query)?;
+        let snapshot = self.0.crm.with_search(Engine::snapshot)?;
+        snapshot.query(self.0.tenant_row_id(), query, page)
     }
 
     /// Rebuilds the whole index from SQLite (admin only); returns the records indexed.
@@ -1380,7 +1402,7 @@ impl FacetTally {
 }
 
 /// The request's types and filters as a test of a packed code (see [`pack`]): the meaning of
-/// the facet terms [`Engine::filtered`] adds to ranked queries.
+/// the facet terms [`Snapshot::filtered`] adds to ranked queries.
 struct CodeFilter {
     /// Per small facet, the codes let through (bit n for code n); all where unfiltered.
     allowed: [u16; SMALL_CODES],
