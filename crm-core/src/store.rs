@@ -109,7 +109,8 @@ impl Crm {
     }
 
     /// Runs `f` with the search index (opened, and rebuilt if need be, on first use) and a
-    /// reader connection. One query or rebuild at a time: the index has one writer.
+    /// reader connection, one caller at a time: catching up or rebuilding (the index has one
+    /// writer). Queries then run on the snapshot `f` returns, without it.
     pub(crate) fn with_search<T>(
         &self,
         f: impl FnOnce(&mut crate::search::Engine, &Connection) -> Result<T>,
