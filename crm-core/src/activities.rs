@@ -157,7 +157,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewActivity) -> Result<Activity> {
         ActivityEntity::Lead => drop(tx.require::<Lead>("entityId", new.entity_id)?),
         ActivityEntity::Deal => drop(tx.require::<Deal>("entityId", new.entity_id)?),
     }
-    let at = new.occurred_at.unwrap_or(tx.now);
+    let at = time::given("occurredAt", new.occurred_at, tx.now)?;
     let activity = Activity {
         id: ActivityId(0),
         external_id: validate::external_id(new.external_id)?,

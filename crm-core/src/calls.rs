@@ -156,7 +156,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewCall) -> Result<Call> {
     if let Some(id) = new.deal_id {
         tx.require::<Deal>("dealId", id.0)?;
     }
-    let at = new.occurred_at.unwrap_or(tx.now);
+    let at = time::given("occurredAt", new.occurred_at, tx.now)?;
     let call = Call {
         id: CallId(0),
         external_id: validate::external_id(new.external_id)?,

@@ -224,7 +224,7 @@ pub struct MessageFilter {
 
 pub(crate) fn create(tx: &mut Tx<'_>, new: NewConversation) -> Result<Conversation> {
     tx.require::<Customer>("customerId", new.customer_id.0)?;
-    let at = new.created_at.unwrap_or(tx.now);
+    let at = time::given("createdAt", new.created_at, tx.now)?;
     let conversation = Conversation {
         id: ConversationId(0),
         external_id: validate::external_id(new.external_id)?,
@@ -249,7 +249,7 @@ pub(crate) fn create_message(tx: &mut Tx<'_>, new: NewMessage) -> Result<Message
     if body.trim().is_empty() {
         return Err(Error::invalid("body", "must not be empty"));
     }
-    let at = new.sent_at.unwrap_or(tx.now);
+    let at = time::given("sentAt", new.sent_at, tx.now)?;
     let message = Message {
         id: MessageId(tx.next_id("messages")?),
         external_id: validate::external_id(new.external_id)?,

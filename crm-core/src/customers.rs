@@ -177,7 +177,7 @@ fn tags(tags: Vec<String>) -> Result<Vec<String>> {
 }
 
 pub(crate) fn create(tx: &mut Tx<'_>, new: NewCustomer) -> Result<Customer> {
-    let at = new.created_at.unwrap_or(tx.now);
+    let at = time::given("createdAt", new.created_at, tx.now)?;
     let customer = Customer {
         id: CustomerId(0),
         external_id: validate::external_id(new.external_id)?,

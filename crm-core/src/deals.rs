@@ -462,7 +462,7 @@ pub(crate) fn create_deal(tx: &mut Tx<'_>, new: NewDeal) -> Result<Deal> {
             .find(|s| s.kind == StageKind::Open)
             .ok_or_else(|| Error::invalid("stageId", "the pipeline has no open stage"))?,
     };
-    let at = new.created_at.unwrap_or(tx.now);
+    let at = time::given("createdAt", new.created_at, tx.now)?;
     let status = DealStatus::from(stage.kind);
     let deal = Deal {
         id: DealId(0),
@@ -476,7 +476,7 @@ pub(crate) fn create_deal(tx: &mut Tx<'_>, new: NewDeal) -> Result<Deal> {
         currency: validate::currency("currency", &new.currency)?,
         owner_id: new.owner_id,
         status,
-        expected_close_at: new.expected_close_at,
+        expected_close_at: time::check_opt("expectedCloseAt", new.expected_close_at)?,
         closed_at: (status != DealStatus::Open).then_some(at),
         created_at: at,
         updated_at: at,
@@ -526,7 +526,10 @@ fn update_deal(tx: &mut Tx<'_>, changes: DealChanges) -> Result<Deal> {
         after.currency = validate::currency("currency", &v)?;
     }
     after.owner_id = validate::apply(after.owner_id, changes.owner_id);
-    after.expected_close_at = validate::apply(after.expected_close_at, changes.expected_close_at);
+    after.expected_close_at = time::check_opt(
+        "expectedCloseAt",
+        validate::apply(after.expected_close_at, changes.expected_close_at),
+    )?;
     check_refs(tx, &after)?;
     after.updated_at = tx.now;
     tx.replace("deals.update", &before, &after)?;
@@ -556,7 +559,7 @@ pub(crate) fn move_stage(tx: &mut Tx<'_>, mv: MoveStage) -> Result<Deal> {
         .iter()
         .find(|s| s.id == before.stage_id)
         .map_or("?", |s| s.name.as_str());
-    let at = mv.at.unwrap_or(tx.now);
+    let at = time::given("at", mv.at, tx.now)?;
     // History is read in time order; a move dated before the previous one would rewrite it.
     let last: i64 = tx
         .prepare_cached(

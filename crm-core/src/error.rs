@@ -62,15 +62,111 @@ impl Error {
 
     pub(crate) fn invalid(field: impl Into<String>, message: impl fmt::Display) -> Self {
         Error::InvalidInput {
-            field: field.into(),
-            message: message.to_string(),
+            field: clip(&field.into()).into_owned(),
+            message: clip_quotes(&message.to_string()),
         }
     }
 
     pub(crate) fn not_found(entity: &'static str, id: impl fmt::Display) -> Self {
         Error::NotFound {
             entity,
-            id: id.to_string(),
+            id: clip(&id.to_string()).into_owned(),
         }
+    }
+}
+
+/// The most characters of a caller's value an error message quotes; the rest is cut with `…`,
+/// so a huge bad value gives a short error, quickly.
+pub const QUOTE_CHARS: usize = 100;
+/// The most characters of an error message, whatever it quotes.
+const MESSAGE_CHARS: usize = 1_000;
+
+/// `value`, cut to [`QUOTE_CHARS`] characters with `…` when longer.
+pub fn clip(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.char_indices().nth(QUOTE_CHARS) {
+        None => value.into(),
+        Some((end, _)) => format!("{}…", &value[..end]).into(),
+    }
+}
+
+/// `message` with every quoted run (`"…"`, with backslash escapes, or `` `…` ``) longer than
+/// [`QUOTE_CHARS`] characters cut with `…`, and the whole cut to [`MESSAGE_CHARS`]: messages
+/// of other libraries (serde's `invalid type: string "…"`) quote a bad value whole.
+pub fn clip_quotes(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(MESSAGE_CHARS + 8));
+    let mut chars = message.chars();
+    let mut written = 0;
+    while let Some(c) = chars.next() {
+        if written >= MESSAGE_CHARS {
+            out.push('…');
+            return out;
+        }
+        out.push(c);
+        written += 1;
+        if c != '"' && c != '`' {
+            continue;
+        }
+        // Inside a quote: keep QUOTE_CHARS characters, skip to the closing quote.
+        let mut kept = 0;
+        let mut escaped = false;
+        let mut closed = false;
+        for q in chars.by_ref() {
+            if q == c && !escaped {
+                closed = true;
+                break;
+            }
+            escaped = c == '"' && q == '\\' && !escaped;
+            kept += 1;
+            if kept <= QUOTE_CHARS {
+                out.push(q);
+                written += 1;
+            }
+        }
+        if kept > QUOTE_CHARS {
+            out.push('…');
+        }
+        if closed {
+            out.push(c);
+            written += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_quotes_are_cut_short_ones_kept() {
+        let long = "é".repeat(5_000);
+        let cut = clip_quotes(&format!("invalid type: string \"{long}\", expected i64"));
+        assert_eq!(
+            cut,
+            format!(
+                "invalid type: string \"{}…\", expected i64",
+                "é".repeat(QUOTE_CHARS)
+            )
+        );
+        let cut = clip_quotes(&format!("unknown field `{long}`, expected `id`"));
+        assert_eq!(
+            cut,
+            format!(
+                "unknown field `{}…`, expected `id`",
+                "é".repeat(QUOTE_CHARS)
+            )
+        );
+        let short = r#"not a valid email address: "a\"b", expected `x`"#;
+        assert_eq!(clip_quotes(short), short);
+        // An escaped quote does not end a quote; an unterminated one is cut all the same.
+        let escaped = format!(r#""{}\"{}""#, "a".repeat(50), "b".repeat(200));
+        assert_eq!(
+            clip_quotes(&escaped),
+            format!(r#""{}\"{}…""#, "a".repeat(50), "b".repeat(QUOTE_CHARS - 52))
+        );
+        assert!(clip_quotes(&format!("\"{long}")).chars().count() <= QUOTE_CHARS + 2);
+        assert!(clip_quotes(&"x".repeat(1 << 20)).chars().count() <= MESSAGE_CHARS + 1);
+        assert_eq!(clip(&"x".repeat(101)), format!("{}…", "x".repeat(100)));
+        assert_eq!(clip("short"), "short");
     }
 }

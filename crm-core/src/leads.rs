@@ -194,7 +194,7 @@ fn check_refs(tx: &Tx<'_>, lead: &Lead) -> Result<()> {
 }
 
 pub(crate) fn create(tx: &mut Tx<'_>, new: NewLead) -> Result<Lead> {
-    let at = new.created_at.unwrap_or(tx.now);
+    let at = time::given("createdAt", new.created_at, tx.now)?;
     let lead = Lead {
         id: LeadId(0),
         external_id: validate::external_id(new.external_id)?,

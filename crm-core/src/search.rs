@@ -60,10 +60,16 @@ const RANKED_FORMS: usize = 3;
 const SNIPPET_CHARS: usize = 150;
 /// Query words looked at; the rest of a very long query is ignored.
 const MAX_WORDS: usize = 32;
-/// Memory the writer of a rebuild may use before it flushes a segment: enough for a million
-/// records to make one segment per indexing thread (a query walks every segment's dictionary
-/// and merges their results, so fewer segments search faster).
+/// The most memory the writer of a rebuild may use before it flushes a segment: enough for a
+/// million records to make one segment per indexing thread (a query walks every segment's
+/// dictionary and merges their results, so fewer segments search faster).
 const REBUILD_MEMORY: usize = 600_000_000;
+/// Writer memory a rebuild sets aside per record, up to [`REBUILD_MEMORY`]: a small database
+/// gets a small heap (tantivy's arena grows to its budget, so 600 MB for 50 records would be
+/// ~100 MB of resident memory for nothing).
+const REBUILD_MEMORY_PER_RECORD: usize = 1_000;
+/// Records from which a rebuild indexes on two threads.
+const REBUILD_TWO_THREADS: u64 = 50_000;
 /// Memory the writer of an incremental sync may use (tantivy's minimum for one thread).
 const SYNC_MEMORY: usize = 15_000_000;
 /// Change-feed entries read per step while catching up.
@@ -390,10 +396,7 @@ impl Engine {
             .map_err(search_error)?
             .payload
             .unwrap_or_default();
-        Ok(payload
-            .strip_prefix(SCHEMA_TAG)
-            .and_then(|rest| rest.strip_prefix(':'))
-            .and_then(|seq| seq.parse::<i64>().ok()))
+        Ok(applied_seq(&payload))
     }
 
     /// Takes the index writer, waiting while another process holds it.
@@ -418,7 +421,13 @@ impl Engine {
         conn: &Connection,
         progress: &mut dyn FnMut(u64),
     ) -> Result<u64> {
-        let writer = self.writer(2, REBUILD_MEMORY)?;
+        let records = searchable_records(conn)?;
+        let threads = if records >= REBUILD_TWO_THREADS { 2 } else { 1 };
+        let memory = usize::try_from(records)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(REBUILD_MEMORY_PER_RECORD)
+            .clamp(SYNC_MEMORY * threads, REBUILD_MEMORY);
+        let writer = self.writer(threads, memory)?;
         // The head is read first: documents read afterwards are at least that new, and entries
         // after it are applied again by the next sync, which is idempotent.
         let head = head(conn)?;
@@ -1262,16 +1271,118 @@ impl crate::Crm {
 
     /// Records the search index will hold (for a progress bar's length).
     pub fn searchable_records(&self) -> Result<u64> {
-        self.read(|conn| {
-            let mut total = 0u64;
-            for table in ["customers", "leads", "deals", "tickets", "conversations"] {
-                let n: i64 =
-                    conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
-                total += n.unsigned_abs();
+        self.read(searchable_records)
+    }
+}
+
+/// The sequence a commit payload says was applied; `None` for another schema or no payload.
+fn applied_seq(payload: &str) -> Option<i64> {
+    payload
+        .strip_prefix(SCHEMA_TAG)
+        .and_then(|rest| rest.strip_prefix(':'))
+        .and_then(|seq| seq.parse::<i64>().ok())
+}
+
+/// The search index as found beside the database, against the database's change feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "state")]
+pub enum IndexState {
+    /// The database is in memory, and so is its index: nothing to check.
+    InMemory,
+    /// There is no index yet; the first search builds it.
+    Absent,
+    /// The files cannot be read or were written by another version; the next search rebuilds it.
+    Unusable { reason: String },
+    /// The index holds the feed up to `applied`; the next search applies the rest.
+    Behind { applied: i64, head: i64 },
+    /// The index holds changes the database lacks (a database restored under it); the next
+    /// search rebuilds it.
+    Ahead { applied: i64, head: i64 },
+    /// Up to date with the feed; `documents` should equal `records`.
+    Current {
+        head: i64,
+        documents: u64,
+        records: u64,
+    },
+}
+
+impl IndexState {
+    /// What is wrong, if anything. An absent index or one behind the feed is as it should be:
+    /// the next search catches up.
+    pub fn problem(&self) -> Option<String> {
+        match self {
+            IndexState::InMemory | IndexState::Absent | IndexState::Behind { .. } => None,
+            IndexState::Unusable { reason } => Some(format!("unusable ({reason})")),
+            IndexState::Ahead { applied, head } => Some(format!(
+                "holds changes up to {applied}, but the database's feed ends at {head}"
+            )),
+            IndexState::Current {
+                documents, records, ..
+            } => (documents != records)
+                .then(|| format!("holds {documents} documents for {records} searchable records")),
+        }
+    }
+}
+
+impl crate::Crm {
+    /// The search index against the change feed, read without changing either.
+    pub fn search_state(&self) -> Result<IndexState> {
+        let Some(db) = self.path() else {
+            return Ok(IndexState::InMemory);
+        };
+        let dir = index_dir(db);
+        if !dir.join("meta.json").exists() {
+            return Ok(IndexState::Absent);
+        }
+        let read = || -> tantivy::Result<(String, u64)> {
+            let index = Index::open_in_dir(&dir)?;
+            let payload = index.load_metas()?.payload.unwrap_or_default();
+            let reader: IndexReader = index
+                .reader_builder()
+                .reload_policy(ReloadPolicy::Manual)
+                .try_into()?;
+            Ok((payload, reader.searcher().num_docs()))
+        };
+        let (payload, documents) = match read() {
+            Ok(found) => found,
+            Err(e) => {
+                return Ok(IndexState::Unusable {
+                    reason: e.to_string(),
+                });
             }
-            Ok(total)
+        };
+        let Some(applied) = applied_seq(&payload) else {
+            return Ok(IndexState::Unusable {
+                reason: "written by another version of crm".into(),
+            });
+        };
+        self.read(|conn| {
+            let head = head(conn)?;
+            let records = searchable_records(conn)?;
+            Ok(match applied.cmp(&head) {
+                std::cmp::Ordering::Less => IndexState::Behind { applied, head },
+                std::cmp::Ordering::Greater => IndexState::Ahead { applied, head },
+                // A write between the two reads moves the head: then the index is behind.
+                std::cmp::Ordering::Equal if crate::search::head(conn)? != head => {
+                    IndexState::Behind { applied, head }
+                }
+                std::cmp::Ordering::Equal => IndexState::Current {
+                    head,
+                    documents,
+                    records,
+                },
+            })
         })
     }
+}
+
+fn searchable_records(conn: &Connection) -> Result<u64> {
+    let mut total = 0u64;
+    for table in ["customers", "leads", "deals", "tickets", "conversations"] {
+        let n: i64 = conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
+        total += n.unsigned_abs();
+    }
+    Ok(total)
 }
 
 const TICKET_STATUSES: &[&str] = &["open", "pending", "solved", "closed"];

@@ -19,6 +19,8 @@ mod embedded {
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// WAL pages after which a commit copies the WAL back into the database file (40 MiB).
 const WAL_CHECKPOINT_PAGES: i64 = 10_000;
+/// How long closing waits for other connections before leaving the log for them to copy.
+const CLOSE_CHECKPOINT_WAIT: Duration = Duration::from_secs(1);
 /// Reader connections kept open for reuse.
 const MAX_IDLE_READERS: usize = 4;
 
@@ -127,6 +129,74 @@ impl Crm {
         })
     }
 
+    /// Copies the whole database (every tenant) into a new file at `out`, consistent as of one
+    /// moment, while other connections and processes keep writing: SQLite's online backup
+    /// copies every page in one step inside a read transaction, which in WAL mode blocks no
+    /// writer. The copy holds every write committed before the call began. Its search index is
+    /// not copied (it is derived): it is built the first time the copy is searched.
+    ///
+    /// `out` must not exist yet; the copy is written beside it and moved into place when whole,
+    /// so an interrupted backup never leaves a partial file under that name.
+    pub fn backup(&self, out: &Path) -> Result<BackupReport> {
+        let shown = crate::error::clip(&out.display().to_string()).into_owned();
+        if out.exists() {
+            return Err(Error::invalid(
+                "path",
+                format!("{shown} already exists; back up to a new file"),
+            ));
+        }
+        let dir = match out.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if !dir.is_dir() {
+            return Err(Error::invalid(
+                "path",
+                format!("the folder of {shown} does not exist"),
+            ));
+        }
+        let partial = tempfile::Builder::new()
+            .prefix(".crm-backup-")
+            .tempfile_in(dir)
+            .map_err(|e| {
+                Error::invalid(
+                    "path",
+                    format!("cannot write in the folder of {shown}: {e}"),
+                )
+            })?;
+        let mut dst = Connection::open(partial.path())?;
+        let mut copy = |src: &Connection| -> Result<()> {
+            let backup = rusqlite::backup::Backup::new(src, &mut dst)?;
+            let started = std::time::Instant::now();
+            loop {
+                match backup.step(-1)? {
+                    rusqlite::backup::StepResult::Done => return Ok(()),
+                    // Only a lock on the new file can say busy; nobody else knows its name.
+                    _ if started.elapsed() < BUSY_TIMEOUT => {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    _ => return Err(Error::Internal("the backup copy stayed locked".into())),
+                }
+            }
+        };
+        match &self.path {
+            Some(_) => self.read(copy)?,
+            None => copy(&lock(&self.writer))?,
+        }
+        let pages: i64 = dst.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        let page_size: i64 = dst.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        dst.close().map_err(|(_, e)| e)?;
+        // A stale index under the new name would be taken for this copy's: remove it.
+        let _ = std::fs::remove_dir_all(crate::search::index_dir(out));
+        partial
+            .persist_noclobber(out)
+            .map_err(|e| Error::invalid("path", format!("cannot create {shown}: {}", e.error)))?;
+        Ok(BackupReport {
+            path: out.display().to_string(),
+            bytes: pages * page_size,
+        })
+    }
+
     /// Runs `f` inside one `BEGIN IMMEDIATE` transaction of the writer connection, committing
     /// if and only if `f` succeeds; on error nothing `f` wrote is kept.
     pub(crate) fn write<T>(
@@ -151,6 +221,52 @@ impl Crm {
         w.inner.commit()?;
         Ok(value)
     }
+}
+
+impl Drop for Crm {
+    /// Leaves the database file whole on its own: the write-ahead log is copied into it and
+    /// truncated, so a person who copies only `crm.db` after quitting has everything.
+    ///
+    /// The readers close first (they are read-only, so SQLite would not let them checkpoint);
+    /// then the writer checkpoints. Another process still holding the file open may keep some
+    /// of the log in use, so the checkpoint is best effort and waits at most a second for it.
+    fn drop(&mut self) {
+        lock(&self.search).take();
+        lock(&self.readers).clear();
+        if self.path.is_none() {
+            return;
+        }
+        let writer = lock(&self.writer);
+        let checkpoint = writer.busy_timeout(CLOSE_CHECKPOINT_WAIT).and_then(|()| {
+            writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })
+        });
+        match checkpoint {
+            Ok((0, _, _)) => {}
+            Ok((busy, log, done)) => tracing::info!(
+                busy,
+                log,
+                done,
+                "another connection kept the write-ahead log in use at close"
+            ),
+            Err(e) => tracing::warn!(error = %e, "checkpoint at close failed"),
+        }
+    }
+}
+
+/// What [`Crm::backup`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupReport {
+    /// The new file.
+    pub path: String,
+    /// Its size.
+    pub bytes: i64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -356,7 +356,7 @@ fn check_refs(tx: &Tx<'_>, t: &Ticket) -> Result<()> {
 }
 
 pub(crate) fn create(tx: &mut Tx<'_>, new: NewTicket) -> Result<Ticket> {
-    let at = new.created_at.unwrap_or(tx.now);
+    let at = time::given("createdAt", new.created_at, tx.now)?;
     let ticket = Ticket {
         id: TicketId(0),
         external_id: validate::external_id(new.external_id)?,
@@ -494,7 +494,7 @@ pub(crate) fn create_event(tx: &mut Tx<'_>, new: NewTicketEvent) -> Result<Ticke
     if body.trim().is_empty() {
         return Err(Error::invalid("body", "must not be empty"));
     }
-    let at = new.occurred_at.unwrap_or(tx.now);
+    let at = time::given("occurredAt", new.occurred_at, tx.now)?;
     let event = add_event(tx, &ticket, new.kind, Some(body), at)?;
     tx.record_change(
         "tickets.addEvent",

@@ -299,8 +299,8 @@ struct Plan {
 
 impl Plan {
     fn new(query: &TimelineQuery) -> Result<Self> {
-        let from = query.from.map(time::to_millis);
-        let to = query.to.map(time::to_millis);
+        let from = time::check_opt("from", query.from)?.map(time::to_millis);
+        let to = time::check_opt("to", query.to)?.map(time::to_millis);
         if let (Some(f), Some(t)) = (from, to)
             && f > t
         {

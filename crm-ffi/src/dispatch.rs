@@ -3,11 +3,22 @@
 //! The request and response shapes are those of `API.md`; the parameter types are crm-core's
 //! own (serde, camelCase), so the Rust and JSON APIs cannot drift apart.
 
-use crm_core::ids::{ConversationId, CustomerId, DealId, LeadId, PipelineId, TicketId, UserId};
-use crm_core::{Crm, Error, PageRequest, Scope};
+mod audit;
+mod links;
+mod records;
+mod search;
+mod system;
+mod tenancy;
+mod timeline;
+
+use crm_core::error::{clip, clip_quotes};
+use crm_core::ids::UserId;
+use crm_core::{Crm, Error, Scope};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::sync::LazyLock;
 
 /// A failed request: an error code, a message and, for `invalid_input`, the field at fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,17 +29,19 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn new(code: &'static str, message: impl Into<String>) -> Self {
+    // Messages quote at most a little of a bad value (`clip_quotes`), so a huge one gives a
+    // short error.
+    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
         Failure {
             code,
-            message: message.into(),
+            message: clip_quotes(&message.into()),
             field: None,
         }
     }
 
-    fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        let field = field.into();
-        let message = message.into();
+    pub(crate) fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let field = clip(&field.into()).into_owned();
+        let message = clip_quotes(&message.into());
         Failure {
             code: "invalid_input",
             message: format!("{field}: {message}"),
@@ -51,8 +64,8 @@ impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         Failure {
             code: e.code(),
-            message: e.to_string(),
-            field: e.field().map(str::to_owned),
+            message: clip_quotes(&e.to_string()),
+            field: e.field().map(|f| clip(f).into_owned()),
         }
     }
 }
@@ -125,7 +138,7 @@ fn parse(request: &str) -> Result<Request, Failure> {
 }
 
 /// Deserializes `params` into `T`; a mismatch names the JSON path at fault.
-fn params<T: DeserializeOwned>(params: Value) -> Result<T, Failure> {
+pub(crate) fn params<T: DeserializeOwned>(params: Value) -> Result<T, Failure> {
     serde_path_to_error::deserialize(params).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
@@ -144,12 +157,12 @@ fn params<T: DeserializeOwned>(params: Value) -> Result<T, Failure> {
     })
 }
 
-fn ok<T: Serialize>(value: T) -> Result<Value, Failure> {
+pub(crate) fn ok<T: Serialize>(value: T) -> Result<Value, Failure> {
     serde_json::to_value(value)
         .map_err(|e| Failure::new("internal", format!("cannot serialize the result: {e}")))
 }
 
-/// `{"id": n}` or `{"externalId": s}`.
+/// `{"id": n}` or `{"externalId": s}`: the record by either key.
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Get {
@@ -157,21 +170,22 @@ struct Get {
     external_id: Option<String>,
 }
 
-enum Key {
-    Id(i64),
-    External(String),
-}
-
-fn key(value: Value) -> Result<Key, Failure> {
-    match params::<Get>(value)? {
+/// Answers a `get` by `{id}` or `{externalId}`: the key is read first (a bad one is
+/// `invalid_input` whatever else is wrong), then `by_id` or `by_external` looks the record up.
+pub(crate) fn by_key<T: Serialize>(
+    p: Value,
+    by_id: impl FnOnce(i64) -> Result<T, Failure>,
+    by_external: impl FnOnce(&str) -> Result<T, Failure>,
+) -> Result<Value, Failure> {
+    match params::<Get>(p)? {
         Get {
             id: Some(id),
             external_id: None,
-        } => Ok(Key::Id(id)),
+        } => ok(by_id(id)?),
         Get {
             id: None,
             external_id: Some(e),
-        } => Ok(Key::External(e)),
+        } => ok(by_external(&e)?),
         _ => Err(Failure::invalid(
             "id",
             "give exactly one of id and externalId",
@@ -179,127 +193,87 @@ fn key(value: Value) -> Result<Key, Failure> {
     }
 }
 
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct DealRef {
-    deal_id: DealId,
+/// A request on its way to its handler: the database, and the tenant and actor it names.
+pub(crate) struct Call<'c> {
+    crm: &'c Crm,
+    tenant: Option<String>,
+    actor: Option<UserId>,
+}
+
+impl<'c> Call<'c> {
+    /// The database, for host-level methods (`system.*`, `tenants.*`).
+    pub(crate) fn crm(&self) -> &'c Crm {
+        self.crm
+    }
+
+    /// The request's tenant and actor; resolved by the handler, so that a misspelt method is
+    /// `unknown_method` whatever else the request holds.
+    pub(crate) fn scope(&self) -> Result<Scope<'c>, Failure> {
+        let tenant = self
+            .tenant
+            .as_deref()
+            .ok_or_else(|| Failure::invalid("tenantId", "required"))?;
+        Ok(self.crm.scope(tenant, self.actor)?)
+    }
+}
+
+/// Runs one method: the call and its `params`.
+pub(crate) type Handler = fn(&Call<'_>, Value) -> Result<Value, Failure>;
+
+/// Every method, by capability: each module's table of method name → handler.
+static METHODS: LazyLock<HashMap<&'static str, Handler>> = LazyLock::new(|| {
+    [
+        system::METHODS,
+        tenancy::METHODS,
+        records::METHODS,
+        audit::METHODS,
+        links::METHODS,
+        timeline::METHODS,
+        search::METHODS,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|(name, handler)| (*name, *handler))
+    .collect()
+});
+
+/// The name of every method the C ABI answers.
+pub fn methods() -> impl Iterator<Item = &'static str> {
+    METHODS.keys().copied()
 }
 
 fn run(crm: &Crm, request: &str) -> Result<Value, Failure> {
     let request = parse(request)?;
-    let p = request.params;
-    match request.method.as_str() {
-        "system.version" => return ok(json!({"version": crate::VERSION})),
-        "tenants.create" => return ok(crm.create_tenant(params(p)?)?),
-        "tenants.list" => {
-            params::<Map<String, Value>>(p.clone())?
-                .keys()
-                .next()
-                .map_or(Ok(()), |k| {
-                    Err(Failure::invalid(
-                        k.clone(),
-                        "tenants.list takes no parameters",
-                    ))
-                })?;
-            return ok(json!({"items": crm.list_tenants()?}));
-        }
-        _ => {}
-    }
-    let (tenant, actor) = (request.tenant_id, request.actor_id);
-    // The scope is resolved only for a known method, so a misspelt method is `unknown_method`
-    // whatever else the request holds.
-    let scope = || -> Result<Scope<'_>, Failure> {
-        let tenant = tenant
-            .as_deref()
-            .ok_or_else(|| Failure::invalid("tenantId", "required"))?;
-        Ok(crm.scope(tenant, actor)?)
+    let Some(handler) = METHODS.get(request.method.as_str()) else {
+        return Err(Failure::new(
+            "unknown_method",
+            format!("unknown method {:?}", request.method),
+        ));
     };
-    scoped(scope, &request.method, p)
+    let call = Call {
+        crm,
+        tenant: request.tenant_id,
+        actor: request.actor_id,
+    };
+    handler(&call, request.params)
 }
 
-fn scoped<'c>(
-    s: impl Fn() -> Result<Scope<'c>, Failure>,
-    method: &str,
-    p: Value,
-) -> Result<Value, Failure> {
-    match method {
-        "users.create" => ok(s()?.users().create(params(p)?)?),
-        "users.get" => match key(p)? {
-            Key::Id(id) => ok(s()?.users().get(UserId(id))?),
-            Key::External(e) => ok(s()?.users().get_by_external_id(&e)?),
-        },
-        "users.list" => ok(s()?.users().list(&params(p)?)?),
-        "users.update" => ok(s()?.users().update(params(p)?)?),
-        "teams.create" => ok(s()?.teams().create(params(p)?)?),
-        "teams.list" => ok(s()?.teams().list(&params::<PageRequest>(p)?)?),
-        "teams.addMember" => ok(s()?.teams().add_member(&params(p)?)?),
-        "customers.create" => ok(s()?.customers().create(params(p)?)?),
-        "customers.get" => match key(p)? {
-            Key::Id(id) => ok(s()?.customers().get(CustomerId(id))?),
-            Key::External(e) => ok(s()?.customers().get_by_external_id(&e)?),
-        },
-        "customers.update" => ok(s()?.customers().update(params(p)?)?),
-        "customers.list" => ok(s()?.customers().list(&params(p)?)?),
-        "leads.create" => ok(s()?.leads().create(params(p)?)?),
-        "leads.get" => match key(p)? {
-            Key::Id(id) => ok(s()?.leads().get(LeadId(id))?),
-            Key::External(e) => ok(s()?.leads().get_by_external_id(&e)?),
-        },
-        "leads.update" => ok(s()?.leads().update(params(p)?)?),
-        "leads.list" => ok(s()?.leads().list(&params(p)?)?),
-        "pipelines.create" => ok(s()?.pipelines().create(params(p)?)?),
-        "pipelines.get" => match key(p)? {
-            Key::Id(id) => ok(s()?.pipelines().get(PipelineId(id))?),
-            Key::External(e) => ok(s()?.pipelines().get_by_external_id(&e)?),
-        },
-        "pipelines.list" => ok(s()?.pipelines().list(&params::<PageRequest>(p)?)?),
-        "deals.create" => ok(s()?.deals().create(params(p)?)?),
-        "deals.get" => match key(p)? {
-            Key::Id(id) => ok(s()?.deals().get(DealId(id))?),
-            Key::External(e) => ok(s()?.deals().get_by_external_id(&e)?),
-        },
-        "deals.update" => ok(s()?.deals().update(params(p)?)?),
-        "deals.list" => ok(s()?.deals().list(&params(p)?)?),
-        "deals.moveStage" => ok(s()?.deals().move_stage(params(p)?)?),
-        "deals.stageHistory" => {
-            ok(json!({"items": s()?.deals().stage_history(params::<DealRef>(p)?.deal_id)?}))
-        }
-        "tickets.create" => ok(s()?.tickets().create(params(p)?)?),
-        "tickets.get" => match key(p)? {
-            Key::Id(id) => ok(s()?.tickets().get(TicketId(id))?),
-            Key::External(e) => ok(s()?.tickets().get_by_external_id(&e)?),
-        },
-        "tickets.update" => ok(s()?.tickets().update(params(p)?)?),
-        "tickets.list" => ok(s()?.tickets().list(&params(p)?)?),
-        "tickets.addEvent" => ok(s()?.tickets().add_event(params(p)?)?),
-        "tickets.listEvents" => ok(s()?.tickets().list_events(&params(p)?)?),
-        "conversations.create" => ok(s()?.conversations().create(params(p)?)?),
-        "conversations.get" => match key(p)? {
-            Key::Id(id) => ok(s()?.conversations().get(ConversationId(id))?),
-            Key::External(e) => ok(s()?.conversations().get_by_external_id(&e)?),
-        },
-        "conversations.list" => ok(s()?.conversations().list(&params(p)?)?),
-        "messages.create" => ok(s()?.messages().create(params(p)?)?),
-        "messages.list" => ok(s()?.messages().list(&params(p)?)?),
-        "calls.create" => ok(s()?.calls().create(params(p)?)?),
-        "calls.list" => ok(s()?.calls().list(&params(p)?)?),
-        "activities.create" => ok(s()?.activities().create(params(p)?)?),
-        "activities.list" => ok(s()?.activities().list(&params(p)?)?),
-        "audit.list" => ok(s()?.audit().list(&params(p)?)?),
-        "links.linkTicketToLead" => ok(s()?.links().link_ticket_to_lead(params(p)?)?),
-        "links.unlinkTicketFromLead" => ok(s()?.links().unlink_ticket_from_lead(params(p)?)?),
-        "links.linkTicketToDeal" => ok(s()?.links().link_ticket_to_deal(params(p)?)?),
-        "links.unlinkTicketFromDeal" => ok(s()?.links().unlink_ticket_from_deal(params(p)?)?),
-        "links.getTicketLinks" => ok(s()?.links().ticket_links(params(p)?)?),
-        "links.getLeadTickets" => ok(s()?.links().lead_tickets(&params(p)?)?),
-        "links.getDealTickets" => ok(s()?.links().deal_tickets(&params(p)?)?),
-        "links.autoLink" => ok(s()?.links().auto_link(&params(p)?)?),
-        "timeline.get" => ok(s()?.timeline().get(&params(p)?)?),
-        "search.query" => ok(s()?.search().query(&params(p)?)?),
-        "search.rebuild" => ok(json!({"indexed": s()?.search().rebuild()?})),
-        other => Err(Failure::new(
-            "unknown_method",
-            format!("unknown method {other:?}"),
-        )),
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn method_names_are_unique_across_capabilities() {
+        let total: usize = [
+            super::system::METHODS,
+            super::tenancy::METHODS,
+            super::records::METHODS,
+            super::audit::METHODS,
+            super::links::METHODS,
+            super::timeline::METHODS,
+            super::search::METHODS,
+        ]
+        .iter()
+        .map(|t| t.len())
+        .sum();
+        assert_eq!(super::methods().count(), total);
     }
 }

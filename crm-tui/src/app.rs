@@ -1091,7 +1091,7 @@ pub fn run(db: &Path, tenant: Option<&str>, user: Option<i64>) -> Result<()> {
         Some(id) => Some(crm_core::ids::UserId(id)),
         None => crm.first_admin(&tenant)?,
     };
-    worker::spawn(
+    let worker = worker::spawn(
         Arc::clone(&crm),
         tenant.clone(),
         actor,
@@ -1145,5 +1145,10 @@ pub fn run(db: &Path, tenant: Option<&str>, user: Option<i64>) -> Result<()> {
         Ok(())
     })();
     ratatui::restore();
+    // The database closes when its last handle drops, which copies the write-ahead log into
+    // the file: wait for the worker to let go of its handle before the process ends.
+    drop(req_tx);
+    let _ = worker.join();
+    drop(crm);
     result
 }

@@ -59,14 +59,20 @@ enum Command {
     },
     /// Rebuild the search index from the database, with a progress bar.
     Reindex,
-    /// Check that each timeline holds exactly what its sources say; fails if not.
-    CheckTimeline {
-        /// Rebuild the timelines that differ (as the tenant's first admin).
+    /// Check the database: SQLite's integrity and foreign keys, every timeline against its
+    /// sources, the search index against the change feed. Fails on any problem.
+    Check {
+        /// Rebuild what is derived and differs: timelines (as each tenant's first admin) and
+        /// the search index.
         #[arg(long)]
         repair: bool,
-        /// Only this tenant (its key); every tenant when absent.
+    },
+    /// Copy the whole database into a new file, consistent as of one moment, while others
+    /// keep writing.
+    Backup {
+        /// The new file (it must not exist).
         #[arg(long)]
-        tenant_id: Option<String>,
+        out: PathBuf,
     },
 }
 
@@ -147,12 +153,28 @@ impl Cli {
                 };
                 reindex(&open_existing(&db)?)
             }
-            Some(Command::CheckTimeline { repair, tenant_id }) => {
+            Some(Command::Check { repair }) => {
                 let db = match self.db {
                     Some(db) => db,
                     None => default_db()?,
                 };
-                check_timeline(&open_existing(&db)?, repair, tenant_id.as_deref())
+                check(&open_existing(&db)?, repair)
+            }
+            Some(Command::Backup { out }) => {
+                let db = match self.db {
+                    Some(db) => db,
+                    None => default_db()?,
+                };
+                let started = Instant::now();
+                let report = open_existing(&db)?.backup(&out)?;
+                println!(
+                    "backed up {} to {} ({} bytes) in {:.1?}",
+                    db.display(),
+                    report.path,
+                    report.bytes,
+                    started.elapsed()
+                );
+                Ok(())
             }
             Some(Command::Stats) => {
                 let db = match self.db {
@@ -285,45 +307,80 @@ fn tenant_keys(crm: &Crm, tenant: Option<&str>) -> Result<Vec<String>> {
     })
 }
 
-/// Verifies (and with `repair`, rebuilds) the timeline of each tenant; an error if any differs
-/// and was left so.
-fn check_timeline(crm: &Crm, repair: bool, tenant: Option<&str>) -> Result<()> {
-    let tenants = tenant_keys(crm, tenant)?;
-    let mut drifted = 0;
-    for key in &tenants {
-        let started = Instant::now();
-        let check = crm.scope(key, None)?.timeline().verify()?;
+/// Checks the whole database and prints what it found; with `repair`, rebuilds the timelines
+/// and the search index where they differ. An error if a problem is left.
+fn check(crm: &Crm, repair: bool) -> Result<()> {
+    use crm_core::search::IndexState;
+    let started = Instant::now();
+    let health = crm.check()?;
+    match health.integrity.as_slice() {
+        [] => println!("integrity: ok"),
+        lines => lines.iter().for_each(|l| println!("integrity: {l}")),
+    }
+    match health.foreign_keys.as_slice() {
+        [] => println!("foreign keys: ok"),
+        lines => lines.iter().for_each(|l| println!("foreign key: {l}")),
+    }
+    for (tenant, check) in &health.timelines {
         if check.consistent() {
-            println!(
-                "{key}: consistent, {} timeline entries ({:.1?})",
-                check.entries,
-                started.elapsed()
-            );
-            continue;
-        }
-        println!(
-            "{key}: {} missing, {} extra (sources call for {}, the table holds {})",
-            check.missing, check.extra, check.expected, check.entries
-        );
-        if repair {
-            let admin = crm
-                .first_admin(key)?
-                .with_context(|| format!("tenant {key:?} has no admin to act as"))?;
-            crm.scope(key, Some(admin))?.timeline().rebuild()?;
-            let after = crm.scope(key, None)?.timeline().verify()?;
-            if !after.consistent() {
-                bail!("{key}: still inconsistent after the rebuild: {after:?}");
-            }
-            println!("{key}: rebuilt, {} timeline entries", after.entries);
+            println!("timeline {tenant}: consistent, {} entries", check.entries);
         } else {
-            drifted += 1;
+            println!(
+                "timeline {tenant}: {} missing, {} extra (sources call for {}, the table holds {})",
+                check.missing, check.extra, check.expected, check.entries
+            );
         }
     }
-    if drifted > 0 {
+    match &health.search {
+        IndexState::InMemory => {}
+        IndexState::Absent => println!("search index: none yet (built on the first search)"),
+        IndexState::Behind { applied, head } => println!(
+            "search index: {} changes behind (applied on the next search)",
+            head - applied
+        ),
+        IndexState::Current { documents, .. } if health.search.problem().is_none() => {
+            println!("search index: current, {documents} documents");
+        }
+        other => println!("search index: {}", other.problem().unwrap_or_default()),
+    }
+    let problems = health.problems();
+    println!("checked in {:.1?}", started.elapsed());
+    if problems.is_empty() {
+        return Ok(());
+    }
+    if !repair {
+        if health.repairable() {
+            bail!(
+                "{} problem(s) found; run again with --repair to rebuild the timelines and the search index",
+                problems.len()
+            );
+        }
         bail!(
-            "{drifted} tenant(s) with timelines that differ from their sources; run again with --repair"
+            "{} problem(s) found; the file itself is damaged: restore it from a backup (`crm backup`)",
+            problems.len()
         );
     }
+    if !health.repairable() {
+        bail!("the file itself is damaged and cannot be repaired here: restore it from a backup");
+    }
+    for (tenant, check) in &health.timelines {
+        if !check.consistent() {
+            let admin = crm
+                .first_admin(tenant)?
+                .with_context(|| format!("tenant {tenant:?} has no admin to act as"))?;
+            crm.scope(tenant, Some(admin))?.timeline().rebuild()?;
+            println!("timeline {tenant}: rebuilt");
+        }
+    }
+    if health.search.problem().is_some() {
+        let indexed = crm.rebuild_search(|_| {})?;
+        println!("search index: rebuilt, {indexed} documents");
+    }
+    let left = crm.check()?.problems();
+    if !left.is_empty() {
+        bail!("still wrong after the repair: {}", left.join("; "));
+    }
+    println!("repaired");
     Ok(())
 }
 

@@ -61,14 +61,15 @@ pub struct RecordKey {
     pub id: i64,
 }
 
-/// Answers requests on its own thread until the request channel closes.
+/// Answers requests on its own thread until the request channel closes; join the handle to
+/// know its share of the database handle is released.
 pub fn spawn(
     crm: Arc<Crm>,
     tenant: String,
     actor: Option<UserId>,
     requests: Receiver<Request>,
     replies: Sender<Msg>,
-) {
+) -> std::thread::JoinHandle<()> {
     std::thread::Builder::new()
         .name("crm-worker".into())
         .spawn(move || {
@@ -81,7 +82,7 @@ pub fn spawn(
                 }
             }
         })
-        .expect("cannot start the worker thread");
+        .expect("cannot start the worker thread")
 }
 
 /// Runs one request; also used directly by tests.

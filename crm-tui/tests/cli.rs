@@ -79,14 +79,23 @@ fn bad_arguments_are_refused_with_a_clear_message() {
 }
 
 #[test]
-fn check_timeline_finds_drift_and_repair_mends_it() {
+fn check_finds_drift_and_repair_mends_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crm.db");
     let db = path.to_str().unwrap();
     assert!(crm(&["demo", "--db", db, "--customers", "40"]).0);
-    let (ok, out, err) = crm(&["check-timeline", "--db", db]);
+    let (ok, out, err) = crm(&["check", "--db", db]);
     assert!(ok, "{err}");
-    assert!(out.starts_with("demo: consistent, "), "{out}");
+    assert!(
+        out.starts_with("integrity: ok\nforeign keys: ok\n"),
+        "{out}"
+    );
+    assert!(out.contains("timeline demo: consistent, "), "{out}");
+    assert!(out.contains("search index: none yet"), "{out}");
+    assert!(crm(&["reindex", "--db", db]).0);
+    let (ok, out, _) = crm(&["check", "--db", db]);
+    assert!(ok);
+    assert!(out.contains("search index: current, "), "{out}");
 
     // Drift made behind crm's back: two entries lost, one invented.
     let raw = crm_core::store::raw_connection(&path).unwrap();
@@ -97,20 +106,80 @@ fn check_timeline_finds_drift_and_repair_mends_it() {
     )
     .unwrap();
     drop(raw);
-    let (ok, out, err) = crm(&["check-timeline", "--db", db]);
+    let (ok, out, err) = crm(&["check", "--db", db]);
     assert!(!ok);
-    assert!(out.contains("demo: 2 missing, 1 extra"), "{out}");
+    assert!(out.contains("timeline demo: 2 missing, 1 extra"), "{out}");
+    assert!(err.contains("1 problem(s) found"), "{err}");
     assert!(err.contains("--repair"), "{err}");
 
-    let (ok, out, err) = crm(&["check-timeline", "--db", db, "--repair"]);
+    let (ok, out, err) = crm(&["check", "--db", db, "--repair"]);
     assert!(ok, "{err}");
-    assert!(out.contains("demo: rebuilt"), "{out}");
-    let (ok, out, _) = crm(&["check-timeline", "--db", db, "--tenant-id", "demo"]);
+    assert!(out.contains("timeline demo: rebuilt"), "{out}");
+    assert!(out.ends_with("repaired\n"), "{out}");
+    let (ok, out, _) = crm(&["check", "--db", db]);
     assert!(ok);
-    assert!(out.starts_with("demo: consistent"), "{out}");
-    let (ok, _, err) = crm(&["check-timeline", "--db", db, "--tenant-id", "nope"]);
+    assert!(out.contains("timeline demo: consistent"), "{out}");
+}
+
+#[test]
+fn check_fails_on_a_damaged_file_and_on_an_index_of_another_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crm.db");
+    let db = path.to_str().unwrap();
+    assert!(crm(&["demo", "--db", db, "--customers", "40"]).0);
+    assert!(crm(&["reindex", "--db", db]).0);
+    // The index of a bigger database, put beside this one: its commit is ahead of this feed.
+    let other = dir.path().join("other.db");
+    assert!(crm(&["demo", "--db", other.to_str().unwrap(), "--customers", "80"]).0);
+    assert!(crm(&["reindex", "--db", other.to_str().unwrap()]).0);
+    let index = crm_core::search::index_dir(&path);
+    std::fs::remove_dir_all(&index).unwrap();
+    std::fs::rename(crm_core::search::index_dir(&other), &index).unwrap();
+    let (ok, out, err) = crm(&["check", "--db", db]);
     assert!(!ok);
-    assert_eq!(err.trim(), "error: tenant nope not found");
+    assert!(out.contains("search index: holds changes up to "), "{out}");
+    assert!(err.contains("--repair"), "{err}");
+    let (ok, out, err) = crm(&["check", "--db", db, "--repair"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("search index: rebuilt"), "{out}");
+
+    // A row whose reference points nowhere, written with the checks off.
+    let raw = crm_core::store::raw_connection(&path).unwrap();
+    raw.execute_batch(
+        "PRAGMA foreign_keys = OFF;
+         UPDATE tickets SET customer_id = 999999 WHERE rowid = (SELECT MIN(rowid) FROM tickets);",
+    )
+    .unwrap();
+    drop(raw);
+    let (ok, out, err) = crm(&["check", "--db", db]);
+    assert!(!ok);
+    assert!(out.contains("foreign key: tickets row "), "{out}");
+    assert!(err.contains("restore it from a backup"), "{err}");
+}
+
+#[test]
+fn backup_copies_a_database_that_opens_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crm.db");
+    let db = path.to_str().unwrap();
+    assert!(crm(&["demo", "--db", db, "--customers", "60"]).0);
+    let out_path = dir.path().join("copy.db");
+    let out = out_path.to_str().unwrap();
+    let (ok, printed, err) = crm(&["backup", "--db", db, "--out", out]);
+    assert!(ok, "{err}");
+    assert!(
+        printed.starts_with(&format!("backed up {db} to {out} (")),
+        "{printed}"
+    );
+    let (ok, stats_copy, _) = crm(&["stats", "--db", out]);
+    assert!(ok);
+    assert_eq!(stats_copy, crm(&["stats", "--db", db]).1);
+    let (ok, checked, err) = crm(&["check", "--db", out]);
+    assert!(ok, "{checked}{err}");
+    // Never over an existing file.
+    let (ok, _, err) = crm(&["backup", "--db", db, "--out", out]);
+    assert!(!ok);
+    assert!(err.contains("already exists"), "{err}");
 }
 
 #[test]

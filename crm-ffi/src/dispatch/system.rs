@@ -1,0 +1,35 @@
+//! `system.*`: host-level methods, with no tenant.
+
+use super::{Failure, Handler, ok, params};
+use serde_json::{Value, json};
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Backup {
+    path: String,
+}
+
+pub(super) const METHODS: &[(&str, Handler)] = &[
+    ("system.version", |_, p| {
+        no_params(p)?;
+        ok(json!({"version": crate::VERSION}))
+    }),
+    ("system.backup", |c, p| {
+        let Backup { path } = params(p)?;
+        if path.is_empty() {
+            return Err(Failure::invalid("path", "must not be empty"));
+        }
+        ok(c.crm().backup(std::path::Path::new(&path))?)
+    }),
+];
+
+/// Refuses any parameter of a method that takes none, naming it.
+pub(super) fn no_params(p: Value) -> Result<(), Failure> {
+    match params::<serde_json::Map<String, Value>>(p)?.keys().next() {
+        None => Ok(()),
+        Some(k) => Err(Failure::invalid(
+            k.clone(),
+            "this method takes no parameters",
+        )),
+    }
+}
