@@ -129,7 +129,7 @@ pub(crate) fn get_by_external_id<R: Record>(
         .ok_or_else(|| {
             Error::not_found(
                 R::ENTITY.as_str(),
-                format!("with externalId {external_id:?}"),
+                format!("with externalId {:?}", crate::error::clip(external_id)),
             )
         })
 }

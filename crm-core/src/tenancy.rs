@@ -389,7 +389,10 @@ fn region(region: Option<&str>) -> Result<String> {
         }
         Some(r) => Err(Error::invalid(
             "defaultRegion",
-            format!("not an ISO 3166 alpha-2 region: {r:?}"),
+            format!(
+                "not an ISO 3166 alpha-2 region: {:?}",
+                crate::error::clip(r)
+            ),
         )),
     }
 }

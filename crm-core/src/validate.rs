@@ -58,7 +58,7 @@ pub(crate) fn email(field: &str, value: &str) -> Result<String> {
     if value.len() > 254 || !email_address::EmailAddress::is_valid(value) {
         return Err(Error::invalid(
             field,
-            format!("not a valid email address: {value:?}"),
+            format!("not a valid email address: {:?}", crate::error::clip(value)),
         ));
     }
     Ok(value.to_owned())
@@ -94,7 +94,10 @@ pub(crate) fn currency(field: &str, value: &str) -> Result<String> {
     if value.len() != 3 || !value.bytes().all(|b| b.is_ascii_alphabetic()) {
         return Err(Error::invalid(
             field,
-            format!("not an ISO 4217 currency code: {value:?}"),
+            format!(
+                "not an ISO 4217 currency code: {:?}",
+                crate::error::clip(value)
+            ),
         ));
     }
     Ok(value.to_ascii_uppercase())

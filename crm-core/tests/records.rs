@@ -1418,6 +1418,50 @@ fn tenant_keys_and_regions_are_checked() {
     assert_eq!(crm.list_tenants().unwrap().len(), 1);
 }
 
+#[test]
+fn rust_callers_cannot_write_times_that_cannot_be_read_back() {
+    // Rust callers build `Timestamp`s directly, past serde: the operations check them too.
+    let crm = Crm::open_in_memory().unwrap();
+    let admin = tenant(&crm, "acme");
+    let scope = crm.scope("acme", Some(admin)).unwrap();
+    let past_the_end = crm_core::time::MAX + chrono::Duration::milliseconds(1);
+    let before_the_start = crm_core::time::MIN - chrono::Duration::milliseconds(1);
+    for t in [past_the_end, before_the_start] {
+        let err = scope
+            .customers()
+            .create(NewCustomer {
+                name: "Zed".into(),
+                created_at: Some(t),
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert_eq!(
+            (err.code(), err.field()),
+            ("invalid_input", Some("createdAt"))
+        );
+        let err = scope
+            .tickets()
+            .create(NewTicket {
+                created_at: Some(t),
+                ..ticket("Late")
+            })
+            .unwrap_err();
+        assert_eq!(err.field(), Some("createdAt"));
+    }
+    assert_eq!(count(&crm, "customers"), 0);
+    assert_eq!(count(&crm, "tickets"), 0);
+    let edge = scope
+        .customers()
+        .create(NewCustomer {
+            name: "Edge".into(),
+            created_at: Some(crm_core::time::MAX),
+            ..Default::default()
+        })
+        .unwrap();
+    let json = serde_json::to_value(&edge).unwrap();
+    assert_eq!(json["createdAt"], "9999-12-31T23:59:59.999Z");
+}
+
 mod paging_properties {
     use super::*;
     use proptest::prelude::*;
