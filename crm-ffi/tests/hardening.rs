@@ -534,3 +534,27 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn after_crm_close_the_file_alone_is_the_whole_database() {
+    let w = World::new();
+    for i in 0..300 {
+        w.ok("customers.create", json!({"name": format!("C{i}")}));
+    }
+    let wal = w.path.with_file_name("crm.db-wal");
+    assert!(std::fs::metadata(&wal).unwrap().len() > 0);
+    let World {
+        _dir,
+        path,
+        h,
+        admin,
+        ..
+    } = w;
+    drop(h); // crm_close
+    assert_eq!(std::fs::metadata(&wal).map_or(0, |m| m.len()), 0);
+    let copy = path.with_file_name("alone.db");
+    std::fs::copy(&path, &copy).unwrap();
+    let reopened = Handle::open(copy.to_str().unwrap());
+    let page = reopened.ok(&req("customers.list", "acme", admin, json!({"limit": 500})));
+    assert_eq!(page["items"].as_array().unwrap().len(), 301);
+}
