@@ -4,30 +4,9 @@
 mod common;
 
 use crm_core::Crm;
-use crm_core::customers::{CustomerFilter, NewCustomer};
+use crm_core::customers::NewCustomer;
 use crm_core::tickets::{Channel, NewTicket};
 use std::sync::Arc;
-
-fn all_customer_ids(crm: &Crm) -> Vec<i64> {
-    let scope = crm.scope("acme", None).unwrap();
-    let mut ids = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = scope
-            .customers()
-            .list(&CustomerFilter {
-                limit: Some(500),
-                cursor,
-                ..Default::default()
-            })
-            .unwrap();
-        ids.extend(page.items.iter().map(|c| c.id.0));
-        cursor = page.next_cursor;
-        if cursor.is_none() {
-            return ids;
-        }
-    }
-}
 
 #[test]
 fn separate_handles_on_one_file_lose_no_writes() {
@@ -71,7 +50,10 @@ fn separate_handles_on_one_file_lose_no_writes() {
     });
     // Each handle sees everything the other wrote.
     for crm in [&first, &second] {
-        let mut ids = all_customer_ids(crm);
+        let mut ids: Vec<i64> = common::all_customers(crm, "acme")
+            .iter()
+            .map(|c| c.id.0)
+            .collect();
         ids.sort_unstable();
         assert_eq!(ids, (1..=400).collect::<Vec<_>>());
         assert_eq!(common::count(crm, "tickets"), 200);

@@ -4,30 +4,16 @@
 mod common;
 
 use crm_core::Crm;
-use crm_core::customers::{CustomerFilter, NewCustomer};
+use crm_core::customers::NewCustomer;
 use crm_core::search::{IndexState, SearchQuery};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 fn customer_names(crm: &Crm, tenant: &str) -> Vec<String> {
-    let scope = crm.scope(tenant, None).unwrap();
-    let mut names = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = scope
-            .customers()
-            .list(&CustomerFilter {
-                limit: Some(500),
-                cursor,
-                ..Default::default()
-            })
-            .unwrap();
-        names.extend(page.items.into_iter().map(|c| c.name));
-        cursor = page.next_cursor;
-        if cursor.is_none() {
-            return names;
-        }
-    }
+    common::all_customers(crm, tenant)
+        .into_iter()
+        .map(|c| c.name)
+        .collect()
 }
 
 fn integrity(path: &Path) -> String {

@@ -55,3 +55,25 @@ pub fn ticket(subject: &str) -> NewTicket {
         ..NewTicket::new(subject, Channel::Email)
     }
 }
+
+/// Every customer of tenant `key`, newest first, read page by page through the list API.
+pub fn all_customers(crm: &Crm, key: &str) -> Vec<crm_core::customers::Customer> {
+    let scope = crm.scope(key, None).unwrap();
+    let mut all = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = scope
+            .customers()
+            .list(&crm_core::customers::CustomerFilter {
+                limit: Some(500),
+                cursor,
+                ..Default::default()
+            })
+            .unwrap();
+        all.extend(page.items);
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            return all;
+        }
+    }
+}
