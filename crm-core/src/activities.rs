@@ -1,5 +1,6 @@
 //! Activities: notes, emails, calls, meetings, tasks and changes recorded on a lead or a deal.
 
+use crate::catalog::RecordKind;
 use crate::deals::Deal;
 use crate::error::{Error, Result};
 use crate::ids::{ActivityId, UserId};
@@ -56,7 +57,6 @@ pub struct Activity {
 
 impl Record for Activity {
     const ENTITY: EntityType = EntityType::Activity;
-    const LIST: &'static str = "activities";
     table!(
         "activities",
         [
@@ -171,7 +171,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewActivity) -> Result<Activity> {
         updated_at: tx.now,
     };
     let activity = Activity {
-        id: ActivityId(tx.next_id("activities")?),
+        id: ActivityId(tx.next_id(RecordKind::Activity)?),
         ..activity
     };
     tx.insert("activities.create", &activity)?;

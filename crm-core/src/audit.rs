@@ -37,7 +37,6 @@ fn json(text: Option<String>) -> Option<serde_json::Value> {
 
 impl Record for AuditEntry {
     const ENTITY: EntityType = EntityType::Tenant;
-    const LIST: &'static str = "audit";
     table!(
         "audit_log",
         [

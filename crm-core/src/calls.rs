@@ -1,5 +1,6 @@
 //! Phone calls with customers, leads and deals.
 
+use crate::catalog::{self, Field, FieldType, RecordKind};
 use crate::conversations::Direction;
 use crate::customers::{self, Customer};
 use crate::deals::Deal;
@@ -35,9 +36,32 @@ pub struct Call {
     pub updated_at: Timestamp,
 }
 
+/// The fields of a call, as filters, sorts, list columns and imports read them.
+pub const FIELDS: &[Field] = &[
+    catalog::id_field(RecordKind::Call),
+    catalog::EXTERNAL_ID,
+    Field::new("customerId", "customer_id", FieldType::Id, "Customer").refers(RecordKind::Customer),
+    Field::new("leadId", "lead_id", FieldType::Id, "Lead").refers(RecordKind::Lead),
+    Field::new("dealId", "deal_id", FieldType::Id, "Deal").refers(RecordKind::Deal),
+    Field::new("direction", "direction", FieldType::Enum, "Direction")
+        .sortable()
+        .values(Direction::NAMES),
+    Field::new(
+        "durationSeconds",
+        "duration_seconds",
+        FieldType::Number,
+        "Duration (s)",
+    )
+    .sortable(),
+    Field::new("outcome", "outcome", FieldType::Text, "Outcome").sortable(),
+    Field::new("notes", "notes", FieldType::Text, "Notes"),
+    Field::new("occurredAt", "occurred_at", FieldType::Time, "When").sortable(),
+    catalog::CREATED_AT,
+    catalog::UPDATED_AT,
+];
+
 impl Record for Call {
     const ENTITY: EntityType = EntityType::Call;
-    const LIST: &'static str = "calls";
     table!(
         "calls",
         [
@@ -172,7 +196,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewCall) -> Result<Call> {
         updated_at: tx.now,
     };
     let call = Call {
-        id: CallId(tx.next_id("calls")?),
+        id: CallId(tx.next_id(RecordKind::Call)?),
         ..call
     };
     tx.insert("calls.create", &call)?;

@@ -1,5 +1,6 @@
 //! Conversations with customers and their messages.
 
+use crate::catalog::{self, Field, FieldType, RecordKind};
 use crate::customers::{self, Customer};
 use crate::error::{Error, Result};
 use crate::ids::{ConversationId, CustomerId, MessageId};
@@ -47,9 +48,24 @@ pub struct Conversation {
     pub updated_at: Timestamp,
 }
 
+/// The fields of a conversation, as filters, sorts, list columns and imports read them.
+pub const FIELDS: &[Field] = &[
+    catalog::id_field(RecordKind::Conversation),
+    catalog::EXTERNAL_ID,
+    Field::new("customerId", "customer_id", FieldType::Id, "Customer").refers(RecordKind::Customer),
+    Field::new("channel", "channel", FieldType::Enum, "Channel")
+        .sortable()
+        .values(Channel::NAMES),
+    Field::new("status", "status", FieldType::Enum, "Status")
+        .sortable()
+        .values(ConversationStatus::NAMES),
+    Field::new("subject", "subject", FieldType::Text, "Subject").sortable(),
+    catalog::CREATED_AT,
+    catalog::UPDATED_AT,
+];
+
 impl Record for Conversation {
     const ENTITY: EntityType = EntityType::Conversation;
-    const LIST: &'static str = "conversations";
     table!(
         "conversations",
         [
@@ -148,7 +164,6 @@ pub struct Message {
 
 impl Record for Message {
     const ENTITY: EntityType = EntityType::Message;
-    const LIST: &'static str = "messages";
     table!(
         "messages",
         [
@@ -236,7 +251,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewConversation) -> Result<Conversati
         updated_at: at,
     };
     let conversation = Conversation {
-        id: ConversationId(tx.next_id("conversations")?),
+        id: ConversationId(tx.next_id(RecordKind::Conversation)?),
         ..conversation
     };
     tx.insert("conversations.create", &conversation)?;
@@ -251,7 +266,7 @@ pub(crate) fn create_message(tx: &mut Tx<'_>, new: NewMessage) -> Result<Message
     }
     let at = time::given("sentAt", new.sent_at, tx.now)?;
     let message = Message {
-        id: MessageId(tx.next_id("messages")?),
+        id: MessageId(tx.next_id(RecordKind::Message)?),
         external_id: validate::external_id(new.external_id)?,
         conversation_id: conversation.id,
         direction: new.direction,

@@ -1,5 +1,6 @@
 //! Customers: the people and companies the tenant serves and sells to.
 
+use crate::catalog::{self, Field, FieldType, RecordKind};
 use crate::error::{Error, Result};
 use crate::ids::CustomerId;
 use crate::matching;
@@ -37,9 +38,29 @@ pub struct Customer {
     pub updated_at: Timestamp,
 }
 
+/// The fields of a customer, as filters, sorts, list columns and imports read them.
+pub const FIELDS: &[Field] = &[
+    catalog::id_field(RecordKind::Customer),
+    catalog::EXTERNAL_ID,
+    Field::new("name", "name", FieldType::Text, "Name").sortable(),
+    Field::new("email", "email", FieldType::Email, "Email").sortable(),
+    Field::new("phone", "phone", FieldType::Phone, "Phone"),
+    Field::new("company", "company", FieldType::Text, "Company").sortable(),
+    Field::new("tags", "tags", FieldType::Tags, "Tags"),
+    Field::new("churnRisk", "churn_risk", FieldType::Number, "Churn risk").sortable(),
+    Field::new(
+        "lastContactAt",
+        "last_contact_at",
+        FieldType::Time,
+        "Last contact",
+    )
+    .sortable(),
+    catalog::CREATED_AT,
+    catalog::UPDATED_AT,
+];
+
 impl Record for Customer {
     const ENTITY: EntityType = EntityType::Customer;
-    const LIST: &'static str = "customers";
     table!(
         "customers",
         [
@@ -192,7 +213,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewCustomer) -> Result<Customer> {
         updated_at: at,
     };
     let customer = Customer {
-        id: CustomerId(tx.next_id("customers")?),
+        id: CustomerId(tx.next_id(RecordKind::Customer)?),
         ..customer
     };
     tx.insert("customers.create", &customer)?;

@@ -1,6 +1,7 @@
 //! Pipelines with their stages, deals, and each deal's stage history.
 
 use crate::activities::{self, ActivityEntity, ActivityKind, NewActivity};
+use crate::catalog::{self, Field, FieldType, RecordKind};
 use crate::customers::Customer;
 use crate::error::{Error, Result};
 use crate::ids::{CustomerId, DealId, LeadId, PipelineId, StageId, UserId};
@@ -74,7 +75,6 @@ pub struct Pipeline {
 
 impl Record for Pipeline {
     const ENTITY: EntityType = EntityType::Pipeline;
-    const LIST: &'static str = "pipelines";
     table!(
         "pipelines",
         ["id", "external_id", "name", "created_at", "updated_at"]
@@ -161,9 +161,39 @@ pub struct Deal {
     pub updated_at: Timestamp,
 }
 
+/// The fields of a deal, as filters, sorts, list columns and imports read them.
+pub const FIELDS: &[Field] = &[
+    catalog::id_field(RecordKind::Deal),
+    catalog::EXTERNAL_ID,
+    Field::new("pipelineId", "pipeline_id", FieldType::Id, "Pipeline").refers(RecordKind::Pipeline),
+    Field::new("stageId", "stage_id", FieldType::Id, "Stage")
+        .sortable()
+        .refers(RecordKind::Stage),
+    Field::new("customerId", "customer_id", FieldType::Id, "Customer").refers(RecordKind::Customer),
+    Field::new("leadId", "lead_id", FieldType::Id, "Lead").refers(RecordKind::Lead),
+    Field::new("title", "title", FieldType::Text, "Title").sortable(),
+    Field::new("value", "value", FieldType::Money, "Value").sortable(),
+    Field::new("currency", "currency", FieldType::Text, "Currency").sortable(),
+    Field::new("ownerId", "owner_id", FieldType::Id, "Owner")
+        .sortable()
+        .refers(RecordKind::User),
+    Field::new("status", "status", FieldType::Enum, "Status")
+        .sortable()
+        .values(DealStatus::NAMES),
+    Field::new(
+        "expectedCloseAt",
+        "expected_close_at",
+        FieldType::Time,
+        "Expected close",
+    )
+    .sortable(),
+    Field::new("closedAt", "closed_at", FieldType::Time, "Closed").sortable(),
+    catalog::CREATED_AT,
+    catalog::UPDATED_AT,
+];
+
 impl Record for Deal {
     const ENTITY: EntityType = EntityType::Deal;
-    const LIST: &'static str = "deals";
     table!(
         "deals",
         [
@@ -385,7 +415,7 @@ pub(crate) fn create_pipeline(tx: &mut Tx<'_>, new: NewPipeline) -> Result<Pipel
     }
     stages.sort_by_key(|s| s.position);
     let mut pipeline = Pipeline {
-        id: PipelineId(tx.next_id("pipelines")?),
+        id: PipelineId(tx.next_id(RecordKind::Pipeline)?),
         external_id,
         name,
         stages: Vec::new(),
@@ -393,7 +423,7 @@ pub(crate) fn create_pipeline(tx: &mut Tx<'_>, new: NewPipeline) -> Result<Pipel
         updated_at: tx.now,
     };
     for stage in &mut stages {
-        stage.id = StageId(tx.next_id("stages")?);
+        stage.id = StageId(tx.next_id(RecordKind::Stage)?);
     }
     pipeline.stages = stages;
     // The pipeline row first: stages reference it.
@@ -483,7 +513,7 @@ pub(crate) fn create_deal(tx: &mut Tx<'_>, new: NewDeal) -> Result<Deal> {
     };
     check_refs(tx, &deal)?;
     let deal = Deal {
-        id: DealId(tx.next_id("deals")?),
+        id: DealId(tx.next_id(RecordKind::Deal)?),
         ..deal
     };
     tx.insert("deals.create", &deal)?;
@@ -498,7 +528,7 @@ fn add_history(
     to: StageId,
     at: Timestamp,
 ) -> Result<()> {
-    let id = tx.next_id("deal_stage_history")?;
+    let id = tx.next_id(RecordKind::StageChange)?;
     tx.prepare_cached(
         "INSERT INTO deal_stage_history (tenant_id, id, deal_id, from_stage_id, to_stage_id, actor_id, at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

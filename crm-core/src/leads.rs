@@ -1,5 +1,6 @@
 //! Leads: people or companies that might buy.
 
+use crate::catalog::{self, Field, FieldType, RecordKind};
 use crate::customers::Customer;
 use crate::error::{Error, Result};
 use crate::ids::{CustomerId, LeadId, UserId};
@@ -46,9 +47,29 @@ pub struct Lead {
     pub updated_at: Timestamp,
 }
 
+/// The fields of a lead, as filters, sorts, list columns and imports read them.
+pub const FIELDS: &[Field] = &[
+    catalog::id_field(RecordKind::Lead),
+    catalog::EXTERNAL_ID,
+    Field::new("customerId", "customer_id", FieldType::Id, "Customer").refers(RecordKind::Customer),
+    Field::new("name", "name", FieldType::Text, "Name").sortable(),
+    Field::new("email", "email", FieldType::Email, "Email").sortable(),
+    Field::new("phone", "phone", FieldType::Phone, "Phone"),
+    Field::new("company", "company", FieldType::Text, "Company").sortable(),
+    Field::new("status", "status", FieldType::Enum, "Status")
+        .sortable()
+        .values(LeadStatus::NAMES),
+    Field::new("score", "score", FieldType::Number, "Score").sortable(),
+    Field::new("ownerId", "owner_id", FieldType::Id, "Owner")
+        .sortable()
+        .refers(RecordKind::User),
+    Field::new("source", "source", FieldType::Text, "Source").sortable(),
+    catalog::CREATED_AT,
+    catalog::UPDATED_AT,
+];
+
 impl Record for Lead {
     const ENTITY: EntityType = EntityType::Lead;
-    const LIST: &'static str = "leads";
     table!(
         "leads",
         [
@@ -212,7 +233,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewLead) -> Result<Lead> {
     };
     check_refs(tx, &lead)?;
     let lead = Lead {
-        id: LeadId(tx.next_id("leads")?),
+        id: LeadId(tx.next_id(RecordKind::Lead)?),
         ..lead
     };
     tx.insert("leads.create", &lead)?;

@@ -1,6 +1,7 @@
 //! What every kind of record shares: reading by id or external id, keyset-paginated lists with
 //! equality filters, and audited create/update.
 
+use crate::catalog::RecordKind;
 use crate::error::{Error, Result};
 use crate::store::{Cursor, EntityType, Tx, WriteCtx};
 use rusqlite::types::Value;
@@ -42,7 +43,7 @@ impl PageRequest {
 
     /// The page that starts at record `id` of `list` (or at the next older one if it is gone),
     /// for jumping a list to one record.
-    pub fn starting_at(list: &str, id: i64, limit: Option<u32>) -> Self {
+    pub fn starting_at(list: RecordKind, id: i64, limit: Option<u32>) -> Self {
         PageRequest {
             limit,
             cursor: Some(
@@ -50,13 +51,13 @@ impl PageRequest {
                     key: id.saturating_add(1),
                     forward: true,
                 }
-                .encode(list),
+                .encode(list.plural()),
             ),
         }
     }
 
     /// The last (oldest) page, for jumping to the end of a list.
-    pub fn last(list: &str, limit: Option<u32>) -> Self {
+    pub fn last(list: RecordKind, limit: Option<u32>) -> Self {
         PageRequest {
             limit,
             cursor: Some(
@@ -64,7 +65,7 @@ impl PageRequest {
                     key: i64::MIN,
                     forward: false,
                 }
-                .encode(list),
+                .encode(list.plural()),
             ),
         }
     }
@@ -73,8 +74,6 @@ impl PageRequest {
 /// A kind of record stored in its own table, keyed by `(tenant_id, id)`.
 pub(crate) trait Record: Serialize + Sized {
     const ENTITY: EntityType;
-    /// The list name used in cursors, e.g. `customers`.
-    const LIST: &'static str;
     /// `SELECT <columns> FROM <table>`, columns in `from_row` order.
     const SELECT: &'static str;
     /// Inserts or replaces the row; parameters in `write` order.
@@ -149,7 +148,7 @@ pub(crate) fn list<R: Record>(
     let cursor = page
         .cursor
         .as_deref()
-        .map(|c| Cursor::decode(c, R::LIST, "cursor"))
+        .map(|c| Cursor::decode(c, R::ENTITY.plural(), "cursor"))
         .transpose()?;
     let mut sql = format!("{} WHERE tenant_id = ?", R::SELECT);
     let mut args: Vec<Value> = vec![Value::Integer(tenant)];
@@ -198,7 +197,7 @@ pub(crate) fn list<R: Record>(
                 key: r.id(),
                 forward: true,
             }
-            .encode(R::LIST)
+            .encode(R::ENTITY.plural())
         })
     } else {
         None
@@ -209,7 +208,7 @@ pub(crate) fn list<R: Record>(
                 key: r.id(),
                 forward: false,
             }
-            .encode(R::LIST)
+            .encode(R::ENTITY.plural())
         })
     } else {
         None
@@ -314,23 +313,20 @@ impl Tx<'_> {
     fn ensure_external_id_free<R: Record>(&self, external_id: &str) -> Result<()> {
         let sql = format!(
             "SELECT 1 FROM {} WHERE tenant_id = ?1 AND external_id = ?2",
-            table_of(R::SELECT)
+            R::ENTITY.table()
         );
         if self
             .prepare_cached(&sql)?
             .exists(params![self.tenant, external_id])?
         {
             return Err(Error::Conflict(format!(
-                "externalId: a {} with externalId {external_id:?} already exists",
-                R::ENTITY.as_str()
+                "externalId: a {} with externalId {:?} already exists",
+                R::ENTITY.as_str(),
+                crate::error::clip(external_id)
             )));
         }
         Ok(())
     }
-}
-
-fn table_of(select: &str) -> &str {
-    select.rsplit(" FROM ").next().unwrap_or(select)
 }
 
 /// Declares a lowercase `snake_case` string enumeration stored as TEXT.
@@ -345,6 +341,8 @@ macro_rules! string_enum {
         impl $name {
             /// Every value, in declaration order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// Every value as written, in declaration order (for the record catalog).
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
 
             /// The value as written in JSON and the database.
             pub fn as_str(self) -> &'static str {

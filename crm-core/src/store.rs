@@ -1,5 +1,6 @@
 //! Opening a database, connections, migrations, write transactions, the change feed and cursors.
 
+use crate::catalog::RecordKind;
 use crate::error::{Error, Result};
 use crate::time::{self, Timestamp};
 use base64::Engine as _;
@@ -313,46 +314,8 @@ pub fn schema_version(crm: &Crm) -> Result<i64> {
     })
 }
 
-/// The kinds of records, as written in the audit log and the change feed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[allow(missing_docs)]
-pub enum EntityType {
-    Tenant,
-    User,
-    Team,
-    Customer,
-    Lead,
-    Pipeline,
-    Deal,
-    Ticket,
-    TicketEvent,
-    Conversation,
-    Message,
-    Call,
-    Activity,
-}
-
-impl EntityType {
-    /// The `snake_case` name used in the audit log, the change feed and errors.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EntityType::Tenant => "tenant",
-            EntityType::User => "user",
-            EntityType::Team => "team",
-            EntityType::Customer => "customer",
-            EntityType::Lead => "lead",
-            EntityType::Pipeline => "pipeline",
-            EntityType::Deal => "deal",
-            EntityType::Ticket => "ticket",
-            EntityType::TicketEvent => "ticket_event",
-            EntityType::Conversation => "conversation",
-            EntityType::Message => "message",
-            EntityType::Call => "call",
-            EntityType::Activity => "activity",
-        }
-    }
-}
+/// The kinds of records, as written in the audit log and the change feed: [`RecordKind`].
+pub type EntityType = RecordKind;
 
 /// One write transaction, scoped to a tenant and an actor. Everything written through it, and
 /// its audit and change-feed entries, commit together or not at all.
@@ -365,7 +328,7 @@ pub(crate) struct Tx<'c> {
     pub(crate) now: Timestamp,
     // Ids handed out in this transaction, written back once at commit; nobody else can
     // allocate meanwhile because `BEGIN IMMEDIATE` holds the write lock.
-    sequences: HashMap<&'static str, i64>,
+    sequences: HashMap<RecordKind, i64>,
 }
 
 impl std::ops::Deref for Tx<'_> {
@@ -392,15 +355,15 @@ impl Tx<'_> {
     }
 
     /// Allocates the next id of `kind` in this tenant.
-    pub(crate) fn next_id(&mut self, kind: &'static str) -> Result<i64> {
-        let last = match self.sequences.get(kind) {
+    pub(crate) fn next_id(&mut self, kind: RecordKind) -> Result<i64> {
+        let last = match self.sequences.get(&kind) {
             Some(last) => *last,
             None => self
                 .inner
                 .prepare_cached(
                     "SELECT last_id FROM id_sequences WHERE tenant_id = ?1 AND kind = ?2",
                 )?
-                .query_row(params![self.tenant, kind], |r| r.get(0))
+                .query_row(params![self.tenant, kind.plural()], |r| r.get(0))
                 .optional()?
                 .unwrap_or(0),
         };
@@ -414,7 +377,7 @@ impl Tx<'_> {
              ON CONFLICT (tenant_id, kind) DO UPDATE SET last_id = excluded.last_id",
         )?;
         for (kind, last) in &self.sequences {
-            stmt.execute(params![self.tenant, kind, last])?;
+            stmt.execute(params![self.tenant, kind.plural(), last])?;
         }
         Ok(())
     }
@@ -448,7 +411,7 @@ impl Tx<'_> {
         };
         let before = before.map(to_json).transpose()?;
         let after = after.map(to_json).transpose()?;
-        let audit_id = self.next_id("audit")?;
+        let audit_id = self.next_id(RecordKind::AuditEntry)?;
         let at = time::to_millis(self.now);
         self.inner
             .prepare_cached(

@@ -1,5 +1,6 @@
 //! Tenants, users, teams, roles, and the [`Scope`] every operation runs in.
 
+use crate::catalog::RecordKind;
 use crate::error::{Error, Result};
 use crate::ids::{TeamId, UserId};
 use crate::records::{self, Page, PageRequest, Record, table};
@@ -109,7 +110,6 @@ pub struct User {
 
 impl Record for User {
     const ENTITY: EntityType = EntityType::User;
-    const LIST: &'static str = "users";
     table!(
         "users",
         [
@@ -207,7 +207,6 @@ pub struct Team {
 
 impl Record for Team {
     const ENTITY: EntityType = EntityType::Team;
-    const LIST: &'static str = "teams";
     table!(
         "teams",
         ["id", "external_id", "name", "created_at", "updated_at"]
@@ -303,7 +302,7 @@ impl Crm {
             let tenant = Tenant { tenant_id: key, name, default_region, created_at: now, updated_at: now, row_id: tx.tenant };
             tx.record_change("tenants.create", EntityType::Tenant, tx.tenant, None, Some(&tenant))?;
             let admin = User {
-                id: UserId(tx.next_id("users")?),
+                id: UserId(tx.next_id(RecordKind::User)?),
                 external_id: None,
                 name: admin_name,
                 email: admin_email,
@@ -576,7 +575,7 @@ pub(crate) fn create_user(tx: &mut Tx<'_>, new: NewUser) -> Result<User> {
     }
     user.team_ids.sort_unstable();
     user.team_ids.dedup();
-    user.id = UserId(tx.next_id("users")?);
+    user.id = UserId(tx.next_id(RecordKind::User)?);
     tx.insert("users.create", &user)?;
     for team in &user.team_ids {
         add_member_row(tx, *team, user.id)?;
@@ -642,7 +641,7 @@ impl Teams<'_, '_> {
 
 pub(crate) fn create_team(tx: &mut Tx<'_>, new: NewTeam) -> Result<Team> {
     let team = Team {
-        id: TeamId(tx.next_id("teams")?),
+        id: TeamId(tx.next_id(RecordKind::Team)?),
         external_id: validate::external_id(new.external_id)?,
         name: validate::name("name", &new.name)?,
         created_at: tx.now,

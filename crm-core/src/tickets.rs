@@ -1,5 +1,6 @@
 //! Support tickets and their events.
 
+use crate::catalog::{self, Field, FieldType, RecordKind};
 use crate::customers::{self, Customer};
 use crate::error::{Error, Result};
 use crate::ids::{CustomerId, DealId, LeadId, TeamId, TicketEventId, TicketId, UserId};
@@ -85,9 +86,54 @@ pub struct Ticket {
     pub updated_at: Timestamp,
 }
 
+/// The fields of a ticket, as filters, sorts, list columns and imports read them.
+pub const FIELDS: &[Field] = &[
+    catalog::id_field(RecordKind::Ticket),
+    catalog::EXTERNAL_ID,
+    Field::new("customerId", "customer_id", FieldType::Id, "Customer").refers(RecordKind::Customer),
+    Field::new("subject", "subject", FieldType::Text, "Subject").sortable(),
+    Field::new("description", "description", FieldType::Text, "Description"),
+    Field::new("status", "status", FieldType::Enum, "Status")
+        .sortable()
+        .values(TicketStatus::NAMES),
+    Field::new("priority", "priority", FieldType::Enum, "Priority")
+        .sortable()
+        .values(Priority::NAMES),
+    Field::new("channel", "channel", FieldType::Enum, "Channel")
+        .sortable()
+        .values(Channel::NAMES),
+    Field::new("teamId", "team_id", FieldType::Id, "Team")
+        .sortable()
+        .refers(RecordKind::Team),
+    Field::new("assigneeId", "assignee_id", FieldType::Id, "Assignee")
+        .sortable()
+        .refers(RecordKind::User),
+    Field::new(
+        "requesterEmail",
+        "requester_email",
+        FieldType::Email,
+        "Requester email",
+    ),
+    Field::new(
+        "requesterPhone",
+        "requester_phone",
+        FieldType::Phone,
+        "Requester phone",
+    ),
+    Field::new(
+        "requesterCompany",
+        "requester_company",
+        FieldType::Text,
+        "Requester company",
+    ),
+    Field::new("relatedLeadId", "related_lead_id", FieldType::Id, "Lead").refers(RecordKind::Lead),
+    Field::new("relatedDealId", "related_deal_id", FieldType::Id, "Deal").refers(RecordKind::Deal),
+    catalog::CREATED_AT,
+    catalog::UPDATED_AT,
+];
+
 impl Record for Ticket {
     const ENTITY: EntityType = EntityType::Ticket;
-    const LIST: &'static str = "tickets";
     table!(
         "tickets",
         [
@@ -279,7 +325,6 @@ pub struct TicketEvent {
 
 impl Record for TicketEvent {
     const ENTITY: EntityType = EntityType::TicketEvent;
-    const LIST: &'static str = "ticket_events";
     table!(
         "ticket_events",
         ["id", "ticket_id", "kind", "body", "actor_id", "occurred_at"]
@@ -378,7 +423,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewTicket) -> Result<Ticket> {
     };
     check_refs(tx, &ticket)?;
     let ticket = Ticket {
-        id: TicketId(tx.next_id("tickets")?),
+        id: TicketId(tx.next_id(RecordKind::Ticket)?),
         ..ticket
     };
     tx.insert("tickets.create", &ticket)?;
@@ -401,7 +446,7 @@ pub(crate) fn add_event(
     at: Timestamp,
 ) -> Result<TicketEvent> {
     let event = TicketEvent {
-        id: TicketEventId(tx.next_id("ticket_events")?),
+        id: TicketEventId(tx.next_id(RecordKind::TicketEvent)?),
         ticket_id: ticket.id,
         kind,
         body,

@@ -7,6 +7,7 @@ use common::{count, tenant, ticket, user};
 use crm_core::activities::{ActivityEntity, ActivityFilter, ActivityKind, NewActivity};
 use crm_core::audit::AuditFilter;
 use crm_core::calls::{CallFilter, NewCall};
+use crm_core::catalog::RecordKind;
 use crm_core::conversations::{Direction, MessageFilter, NewConversation, NewMessage};
 use crm_core::customers::{CustomerChanges, CustomerFilter, NewCustomer};
 use crm_core::deals::{
@@ -329,7 +330,7 @@ fn a_list_can_start_at_one_record() {
             .unwrap();
     }
     let at = |id: i64| {
-        let request = PageRequest::starting_at("customers", id, Some(2));
+        let request = PageRequest::starting_at(RecordKind::Customer, id, Some(2));
         scope
             .customers()
             .list(&CustomerFilter {
@@ -362,7 +363,7 @@ fn a_list_can_start_at_one_record() {
         .unwrap();
     assert_eq!(ids_of(&older), vec![ids[0]]);
     // The same start in another tenant reads only that tenant's records.
-    let request = PageRequest::starting_at("customers", ids[2].0, Some(2));
+    let request = PageRequest::starting_at(RecordKind::Customer, ids[2].0, Some(2));
     let names: Vec<String> = theirs
         .customers()
         .list(&CustomerFilter {
@@ -380,7 +381,7 @@ fn a_list_can_start_at_one_record() {
     assert_eq!(ids_of(&at(i64::MAX)), vec![ids[4], ids[3]]);
     assert!(at(0).items.is_empty());
     // The cursor is the customers list's: another list refuses it.
-    let request = PageRequest::starting_at("customers", ids[2].0, None);
+    let request = PageRequest::starting_at(RecordKind::Customer, ids[2].0, None);
     let err = scope
         .leads()
         .list(&LeadFilter {
@@ -1343,7 +1344,7 @@ fn pages_walk_forward_backward_and_from_the_end() {
         .customers()
         .list(&CustomerFilter {
             limit: Some(10),
-            cursor: PageRequest::last("customers", None).cursor,
+            cursor: PageRequest::last(RecordKind::Customer, None).cursor,
             ..Default::default()
         })
         .unwrap();
@@ -1500,7 +1501,7 @@ mod paging_properties {
             }
             prop_assert_eq!(&forward, &expected);
             let mut backward = Vec::new();
-            let mut cursor = PageRequest::last("customers", None).cursor;
+            let mut cursor = PageRequest::last(RecordKind::Customer, None).cursor;
             loop {
                 let page = acme.customers().list(&CustomerFilter { limit: Some(limit), cursor, ..Default::default() }).unwrap();
                 backward.splice(0..0, page.items.iter().map(|c| c.id));

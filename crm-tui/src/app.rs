@@ -45,13 +45,14 @@ impl Tab {
         }
     }
 
-    /// The list name crm-core uses in cursors.
-    pub fn list_name(self) -> &'static str {
+    /// The kind of record the tab lists.
+    pub fn kind(self) -> crm_core::catalog::RecordKind {
+        use crm_core::catalog::RecordKind;
         match self {
-            Tab::Customers => "customers",
-            Tab::Leads => "leads",
-            Tab::Deals => "deals",
-            Tab::Tickets => "tickets",
+            Tab::Customers => RecordKind::Customer,
+            Tab::Leads => RecordKind::Lead,
+            Tab::Deals => RecordKind::Deal,
+            Tab::Tickets => RecordKind::Ticket,
         }
     }
 

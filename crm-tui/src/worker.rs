@@ -331,14 +331,11 @@ fn page(crm: &Crm, tenant: &str, tab: Tab, kind: &PageKind) -> crm_core::Result<
     let scope = crm.scope(tenant, None)?;
     let (limit, cursor) = match kind {
         PageKind::First => (Some(PAGE_ROWS), None),
-        PageKind::Last => (
-            Some(PAGE_ROWS),
-            PageRequest::last(tab.list_name(), None).cursor,
-        ),
+        PageKind::Last => (Some(PAGE_ROWS), PageRequest::last(tab.kind(), None).cursor),
         PageKind::After(c) | PageKind::Before(c) => (Some(PAGE_ROWS), Some(c.clone())),
         PageKind::At(id) => (
             Some(PAGE_ROWS),
-            PageRequest::starting_at(tab.list_name(), *id, None).cursor,
+            PageRequest::starting_at(tab.kind(), *id, None).cursor,
         ),
     };
     macro_rules! fetch {

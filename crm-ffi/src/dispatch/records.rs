@@ -136,3 +136,8 @@ pub(super) const METHODS: &[(&str, Handler)] = &[
         ok(c.scope()?.activities().list(&params(p)?)?)
     }),
 ];
+
+/// `schema.*`: the record catalog.
+pub(super) const SCHEMA: &[(&str, Handler)] = &[("schema.fields", |c, p| {
+    ok(c.scope()?.schema().fields(&params(p)?)?)
+})];

@@ -1,0 +1,137 @@
+//! `schema.fields`: the record catalog as hosts and the client read it — each kind's fields,
+//! their types, labels, operators and whether lists sort by them.
+
+use crate::catalog::{Field, FieldType, Operator, RecordKind};
+use crate::error::{Error, Result};
+use crate::tenancy::Scope;
+use serde::{Deserialize, Serialize};
+
+/// The kinds whose fields are described, and where each declares them.
+const DESCRIBED: &[(RecordKind, &[Field])] = &[
+    (RecordKind::Customer, crate::customers::FIELDS),
+    (RecordKind::Lead, crate::leads::FIELDS),
+    (RecordKind::Deal, crate::deals::FIELDS),
+    (RecordKind::Ticket, crate::tickets::FIELDS),
+    (RecordKind::Conversation, crate::conversations::FIELDS),
+    (RecordKind::Call, crate::calls::FIELDS),
+];
+
+/// The fields `kind` declares, or `None` for a kind without a description.
+pub fn fields(kind: RecordKind) -> Option<&'static [Field]> {
+    DESCRIBED
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, fields)| *fields)
+}
+
+/// What `schema.fields` takes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FieldsRequest {
+    pub kind: RecordKind,
+}
+
+/// One field as `schema.fields` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldInfo {
+    pub name: &'static str,
+    #[serde(rename = "type")]
+    pub ty: FieldType,
+    pub label: &'static str,
+    pub operators: &'static [Operator],
+    pub sortable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values: Option<&'static [&'static str]>,
+}
+
+/// A kind's fields, as `schema.fields` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KindFields {
+    pub kind: RecordKind,
+    pub fields: Vec<FieldInfo>,
+}
+
+/// `schema.*`.
+#[derive(Debug, Clone, Copy)]
+pub struct Schema<'s, 'c>(#[allow(dead_code)] &'s Scope<'c>);
+
+impl<'c> Scope<'c> {
+    /// The record catalog.
+    pub fn schema(&self) -> Schema<'_, 'c> {
+        Schema(self)
+    }
+}
+
+impl Schema<'_, '_> {
+    /// The fields of a kind of record.
+    pub fn fields(&self, request: &FieldsRequest) -> Result<KindFields> {
+        let fields = fields(request.kind).ok_or_else(|| {
+            let known: Vec<&str> = DESCRIBED.iter().map(|(k, _)| k.as_str()).collect();
+            Error::invalid(
+                "kind",
+                format!(
+                    "no fields are described for {}; one of {}",
+                    request.kind,
+                    known.join(", ")
+                ),
+            )
+        })?;
+        Ok(KindFields {
+            kind: request.kind,
+            fields: fields
+                .iter()
+                .map(|f| FieldInfo {
+                    name: f.name,
+                    ty: f.ty,
+                    label: f.label,
+                    operators: f.ty.operators(),
+                    sortable: f.sortable,
+                    values: (f.ty == FieldType::Enum).then_some(f.values),
+                })
+                .collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_names_a_column_of_its_kinds_table_once() {
+        let crm = crate::Crm::open_in_memory().unwrap();
+        crm.read(|conn| {
+            for (kind, fields) in DESCRIBED {
+                let mut stmt = conn.prepare(&format!("PRAGMA table_info({})", kind.table()))?;
+                let columns: Vec<String> = stmt
+                    .query_map([], |r| r.get(1))?
+                    .collect::<rusqlite::Result<_>>()?;
+                let mut names = std::collections::HashSet::new();
+                for field in *fields {
+                    assert!(
+                        columns.iter().any(|c| c == field.column),
+                        "{kind}.{}",
+                        field.name
+                    );
+                    assert!(names.insert(field.name), "{kind}.{} twice", field.name);
+                    assert_eq!(
+                        field.ty == FieldType::Enum,
+                        !field.values.is_empty(),
+                        "{kind}.{}",
+                        field.name
+                    );
+                    assert_eq!(
+                        field.ty == FieldType::Id,
+                        field.refers.is_some(),
+                        "{kind}.{}",
+                        field.name
+                    );
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+}
