@@ -88,6 +88,20 @@ impl RecordKind {
     }
 }
 
+impl std::str::FromStr for RecordKind {
+    type Err = crate::error::Error;
+
+    fn from_str(s: &str) -> crate::error::Result<Self> {
+        RecordKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                crate::error::Error::invalid("kind", format!("unknown kind of record {s:?}"))
+            })
+    }
+}
+
 impl std::fmt::Display for RecordKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

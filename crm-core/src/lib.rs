@@ -29,6 +29,7 @@ pub mod customers;
 pub mod deals;
 pub mod demo;
 pub mod error;
+pub mod feed;
 pub mod health;
 pub mod ids;
 pub mod leads;

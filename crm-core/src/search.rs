@@ -14,8 +14,10 @@
 //! tenant as an argument and intersect with its postings: ranked queries only through
 //! [`scoped`], counts in [`Snapshot::count_segment`].
 
+use crate::catalog::RecordKind;
 use crate::conversations::ConversationStatus;
 use crate::error::{Error, Result};
+use crate::feed::{self, Entry, Follower};
 use crate::tenancy::Scope;
 use crate::tickets::{Channel, Priority, TicketStatus};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -430,7 +432,7 @@ impl Engine {
         let writer = self.writer(threads, memory)?;
         // The head is read first: documents read afterwards are at least that new, and entries
         // after it are applied again by the next sync, which is idempotent.
-        let head = head(conn)?;
+        let head = feed::head(conn)?;
         writer.delete_all_documents().map_err(search_error)?;
         let mut indexed = 0;
         for kind in SearchType::ALL {
@@ -454,7 +456,7 @@ impl Engine {
     /// Applies the change-feed entries after the last commit's, so that the index holds every
     /// write committed before this call.
     pub(crate) fn sync(&mut self, conn: &Connection) -> Result<()> {
-        let head = head(conn)?;
+        let head = feed::head(conn)?;
         match self.applied()? {
             Some(applied) if applied == head => return self.reload(applied),
             Some(applied) if applied < head => {}
@@ -466,7 +468,7 @@ impl Engine {
         }
         let writer = self.writer(1, SYNC_MEMORY)?;
         // Another process may have caught up while this one waited for the writer.
-        let Some(mut from) = self.applied()?.filter(|a| *a <= head) else {
+        let Some(from) = self.applied()?.filter(|a| *a <= head) else {
             drop(writer);
             self.rebuild(conn, &mut |_| {})?;
             return Ok(());
@@ -474,24 +476,12 @@ impl Engine {
         if from == head {
             return self.reload(from);
         }
-        while from < head {
-            let to = (from + FEED_STEP).min(head);
+        let mut follower = Follower::new(from);
+        follower.catch_up(conn, head, FEED_STEP, |entries| {
             let mut touched: Vec<(i64, SearchType, i64)> = Vec::new();
             let mut seen = HashSet::new();
-            let mut stmt = conn.prepare_cached(
-                "SELECT tenant_id, entity_type, entity_id FROM change_feed
-                  WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
-            )?;
-            let rows = stmt.query_map(params![from, to], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                ))
-            })?;
-            for row in rows {
-                let (tenant, entity, id) = row?;
-                for doc in affected(conn, tenant, &entity, id)? {
+            for entry in entries {
+                for doc in affected(conn, entry)? {
                     if seen.insert(doc) {
                         touched.push(doc);
                     }
@@ -507,9 +497,9 @@ impl Engine {
                         .map_err(search_error)?;
                 }
             }
-            from = to;
-        }
-        self.commit(writer, head)
+            Ok(())
+        })?;
+        self.commit(writer, follower.applied())
     }
 
     /// Commits with the applied sequence in the payload, lets merges finish, releases the
@@ -1196,21 +1186,16 @@ fn scoped(f: Fields, tenant: i64, query: Box<dyn Query>) -> Box<dyn Query> {
 }
 
 /// The highest change-feed sequence.
-fn head(conn: &Connection) -> Result<i64> {
-    Ok(conn
-        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM change_feed")?
-        .query_row([], |r| r.get(0))?)
-}
-
 /// The documents a change to `entity` `id` affects.
-fn affected(
-    conn: &Connection,
-    tenant: i64,
-    entity: &str,
-    id: i64,
-) -> Result<Vec<(i64, SearchType, i64)>> {
-    Ok(match entity {
-        "customer" => {
+fn affected(conn: &Connection, entry: &Entry) -> Result<Vec<(i64, SearchType, i64)>> {
+    let Entry {
+        tenant, kind, id, ..
+    } = *entry;
+    let Some(kind) = kind else {
+        return Ok(Vec::new());
+    };
+    Ok(match kind {
+        RecordKind::Customer => {
             // A deal's document carries its customer's name.
             let mut docs = vec![(tenant, SearchType::Customer, id)];
             let mut stmt = conn
@@ -1220,11 +1205,11 @@ fn affected(
             }
             docs
         }
-        "lead" => vec![(tenant, SearchType::Lead, id)],
-        "deal" => vec![(tenant, SearchType::Deal, id)],
-        "ticket" => vec![(tenant, SearchType::Ticket, id)],
-        "conversation" => vec![(tenant, SearchType::Conversation, id)],
-        "message" => conn
+        RecordKind::Lead => vec![(tenant, SearchType::Lead, id)],
+        RecordKind::Deal => vec![(tenant, SearchType::Deal, id)],
+        RecordKind::Ticket => vec![(tenant, SearchType::Ticket, id)],
+        RecordKind::Conversation => vec![(tenant, SearchType::Conversation, id)],
+        RecordKind::Message => conn
             .prepare_cached(
                 "SELECT conversation_id FROM messages WHERE tenant_id = ?1 AND id = ?2",
             )?
@@ -1357,13 +1342,13 @@ impl crate::Crm {
             });
         };
         self.read(|conn| {
-            let head = head(conn)?;
+            let head = feed::head(conn)?;
             let records = searchable_records(conn)?;
             Ok(match applied.cmp(&head) {
                 std::cmp::Ordering::Less => IndexState::Behind { applied, head },
                 std::cmp::Ordering::Greater => IndexState::Ahead { applied, head },
                 // A write between the two reads moves the head: then the index is behind.
-                std::cmp::Ordering::Equal if crate::search::head(conn)? != head => {
+                std::cmp::Ordering::Equal if feed::head(conn)? != head => {
                     IndexState::Behind { applied, head }
                 }
                 std::cmp::Ordering::Equal => IndexState::Current {

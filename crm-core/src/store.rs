@@ -432,9 +432,10 @@ impl Tx<'_> {
             ])?;
         self.inner
             .prepare_cached(
-                "INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at, action, actor_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
-            .execute(params![self.tenant, entity.as_str(), entity_id, op, at])?;
+            .execute(params![self.tenant, entity.as_str(), entity_id, op, at, action, self.actor])?;
         Ok(())
     }
 }
@@ -447,13 +448,14 @@ fn to_json<T: Serialize>(value: &T) -> Result<String> {
 /// The latest change-feed sequence number: a cache key that changes with every committed write,
 /// from this process or any other sharing the file.
 pub fn change_seq(crm: &Crm) -> Result<i64> {
-    crm.read(|c| {
-        Ok(
-            c.query_row("SELECT COALESCE(MAX(seq), 0) FROM change_feed", [], |r| {
-                r.get(0)
-            })?,
-        )
-    })
+    crm.read(feed_head)
+}
+
+/// The latest change-feed sequence on `conn` (0 when the feed is empty).
+pub(crate) fn feed_head(conn: &Connection) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM change_feed")?
+        .query_row([], |r| r.get(0))?)
 }
 
 /// The tables whose rows [`row_counts`] counts.

@@ -1,4 +1,5 @@
-//! `schema.fields` through the C ABI, checked against the records' own JSON.
+//! What hosts read about the data itself through the C ABI: `schema.fields`, checked against
+//! the records' own JSON, and the change feed (`changes.list`).
 
 mod common;
 
@@ -154,4 +155,65 @@ fn schema_fields_refuses_kinds_without_fields_and_other_shapes() {
         json!({"kind": "customer"}),
     ));
     assert_eq!(code, "not_found");
+}
+
+#[test]
+fn changes_list_pages_the_tenants_feed_through_json() {
+    let w = World::new();
+    let first = w.ok("changes.list", json!({"limit": 2}));
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let after = first["next"].clone();
+    let c = w.id("customers.create", json!({"name": "New"}));
+    let rest = w.ok("changes.list", json!({"after": after, "limit": 500}));
+    let last = rest["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (
+            &last["entityType"],
+            &last["entityId"],
+            &last["op"],
+            &last["action"],
+            &last["actorId"]
+        ),
+        (
+            &json!("customer"),
+            &json!(c),
+            &json!("created"),
+            &json!("customers.create"),
+            &json!(w.admin)
+        )
+    );
+    assert!(chrono::DateTime::parse_from_rfc3339(last["at"].as_str().unwrap()).is_ok());
+    assert_eq!(rest["next"], last["seq"]);
+    let only = w.ok("changes.list", json!({"entityTypes": ["call"]}));
+    assert!(
+        only["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["entityType"] == "call")
+    );
+    for (params, field) in [
+        (json!({"after": "x"}), "after"),
+        (json!({"entityTypes": ["nope"]}), "entityTypes[0]"),
+        (json!({"entityTypes": []}), "entityTypes"),
+        (json!({"limit": 0}), "limit"),
+    ] {
+        let (code, at) =
+            w.h.err(&req("changes.list", "acme", w.admin, params.clone()));
+        assert_eq!(
+            (code.as_str(), at.as_deref()),
+            ("invalid_input", Some(field)),
+            "{params}"
+        );
+    }
+    // Another tenant sees none of acme's changes.
+    let theirs =
+        w.h.ok(&json!({"method": "changes.list", "tenantId": "other", "params": {"limit": 500}}));
+    assert!(
+        theirs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["entityType"] != "customer")
+    );
 }

@@ -141,3 +141,8 @@ pub(super) const METHODS: &[(&str, Handler)] = &[
 pub(super) const SCHEMA: &[(&str, Handler)] = &[("schema.fields", |c, p| {
     ok(c.scope()?.schema().fields(&params(p)?)?)
 })];
+
+/// `changes.*`: the tenant's change feed.
+pub(super) const CHANGES: &[(&str, Handler)] = &[("changes.list", |c, p| {
+    ok(c.scope()?.changes().list(&params(p)?)?)
+})];

@@ -1,0 +1,243 @@
+//! The change feed: one entry per committed change, in commit order, written in the same
+//! transaction as the change and its audit entry. Derived data follows it with a [`Follower`]
+//! (the search index now; segment memberships and aggregates next), and hosts read it with
+//! `changes.list` ([`Changes`]) to mirror or notify without polling every list.
+//!
+//! Sequence numbers only grow: writes are serialised by SQLite's write lock (one writer at a
+//! time, over every process), a sequence is the row id of an entry, and entries are never
+//! deleted, so a reader that saw `seq` never later finds a committed entry below it.
+
+use crate::catalog::RecordKind;
+use crate::error::{Error, Result};
+use crate::ids::UserId;
+use crate::records;
+use crate::tenancy::Scope;
+use crate::time::{self, Timestamp};
+use rusqlite::types::Value;
+use rusqlite::{Connection, params};
+use serde::{Deserialize, Serialize};
+
+pub(crate) use crate::store::feed_head as head;
+
+/// One entry as a follower reads it: which record of which tenant changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub seq: i64,
+    /// The tenant's row id.
+    pub tenant: i64,
+    /// `None` for an entity type this version does not know (written by a newer one).
+    pub kind: Option<RecordKind>,
+    pub id: i64,
+}
+
+/// Follows the feed for one derived structure: it knows the last sequence applied and hands
+/// the entries after it to `apply`, in order, a step at a time. Where the applied sequence is
+/// persisted is the structure's business (the search index keeps it in its commit's payload),
+/// so that the structure and its position commit together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Follower {
+    applied: i64,
+}
+
+impl Follower {
+    /// A follower that has applied everything up to `applied`.
+    pub(crate) fn new(applied: i64) -> Self {
+        Follower { applied }
+    }
+
+    /// The last sequence applied.
+    pub(crate) fn applied(self) -> i64 {
+        self.applied
+    }
+
+    /// Applies every entry after the last applied one up to `to`, `step` entries per call of
+    /// `apply`, in sequence order. On an error the position stays after the last step that
+    /// succeeded.
+    pub(crate) fn catch_up(
+        &mut self,
+        conn: &Connection,
+        to: i64,
+        step: i64,
+        mut apply: impl FnMut(&[Entry]) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, tenant_id, entity_type, entity_id FROM change_feed
+              WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
+        )?;
+        while self.applied < to {
+            let until = self.applied.saturating_add(step).min(to);
+            let entries = stmt
+                .query_map(params![self.applied, until], |r| {
+                    Ok(Entry {
+                        seq: r.get(0)?,
+                        tenant: r.get(1)?,
+                        kind: r.get::<_, String>(2)?.parse().ok(),
+                        id: r.get(3)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            apply(&entries)?;
+            self.applied = until;
+        }
+        Ok(())
+    }
+}
+
+/// What happened to a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum ChangeOp {
+    Created,
+    Updated,
+    Deleted,
+    /// A ticket linked to a lead or a deal (by hand or by auto-link).
+    Linked,
+    /// A ticket's link to a lead or a deal removed.
+    Unlinked,
+}
+
+/// One change, as `changes.list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Change {
+    /// Its place in the feed: pass the last one seen as `after`.
+    pub seq: i64,
+    pub entity_type: RecordKind,
+    pub entity_id: i64,
+    pub op: ChangeOp,
+    /// The method that made it (`links.linkTicketToLead`); absent for changes recorded before
+    /// the feed kept it.
+    pub action: Option<String>,
+    pub actor_id: Option<UserId>,
+    #[serde(with = "time::rfc3339")]
+    pub at: Timestamp,
+}
+
+/// What `changes.list` takes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChangesRequest {
+    /// Changes after this sequence (0 or absent: from the start).
+    pub after: Option<i64>,
+    /// 1 to 500; 50 when absent.
+    pub limit: Option<u32>,
+    /// Only these kinds of record; absent for all.
+    pub entity_types: Option<Vec<RecordKind>>,
+}
+
+/// A page of the feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangesPage {
+    pub items: Vec<Change>,
+    /// The `after` of the next call: the last sequence of this page, or `after` when it is empty.
+    pub next: i64,
+}
+
+/// `changes.*`.
+#[derive(Debug, Clone, Copy)]
+pub struct Changes<'s, 'c>(&'s Scope<'c>);
+
+impl<'c> Scope<'c> {
+    /// This tenant's change feed.
+    pub fn changes(&self) -> Changes<'_, 'c> {
+        Changes(self)
+    }
+}
+
+impl Changes<'_, '_> {
+    /// The tenant's changes after `after`, oldest first, in commit order.
+    pub fn list(&self, request: &ChangesRequest) -> Result<ChangesPage> {
+        let limit = records::limit(request.limit)?;
+        let after = request.after.unwrap_or(0);
+        if after < 0 {
+            return Err(Error::invalid(
+                "after",
+                format!("must be 0 or more, got {after}"),
+            ));
+        }
+        let kinds = match request.entity_types.as_deref() {
+            None => None,
+            Some([]) => {
+                return Err(Error::invalid(
+                    "entityTypes",
+                    "must not be empty; leave it out for all",
+                ));
+            }
+            Some(kinds) => Some(
+                kinds
+                    .iter()
+                    .map(|k| Value::Text(k.as_str().into()))
+                    .collect::<Vec<_>>(),
+            ),
+        };
+        self.0.read(|conn, tenant| {
+            let sql = format!(
+                "SELECT seq, entity_type, entity_id, op, action, actor_id, at FROM change_feed
+                  WHERE tenant_id = ?1 AND seq > ?2 {} ORDER BY seq LIMIT ?4",
+                if kinds.is_some() {
+                    "AND entity_type IN rarray(?3)"
+                } else {
+                    "AND ?3 IS NULL"
+                }
+            );
+            let kinds = kinds.map(std::rc::Rc::new);
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let items = stmt
+                .query_map(params![tenant, after, kinds, limit], |r| {
+                    let kind: String = r.get(1)?;
+                    let op: String = r.get(3)?;
+                    let action: Option<String> = r.get(4)?;
+                    Ok((
+                        r.get(0)?,
+                        kind,
+                        r.get(2)?,
+                        op,
+                        action,
+                        r.get::<_, Option<i64>>(5)?,
+                        r.get(6)?,
+                    ))
+                })?
+                .map(|row| {
+                    let (seq, kind, entity_id, op, action, actor, at): (
+                        i64,
+                        String,
+                        i64,
+                        String,
+                        Option<String>,
+                        Option<i64>,
+                        i64,
+                    ) = row?;
+                    let entity_type = kind.parse().map_err(|_| {
+                        Error::Internal(format!(
+                            "change {seq} is of an unknown entity type {kind:?}"
+                        ))
+                    })?;
+                    Ok(Change {
+                        seq,
+                        entity_type,
+                        entity_id,
+                        op: op_of(&op, action.as_deref()),
+                        action,
+                        actor_id: actor.map(UserId),
+                        at: time::from_millis(at),
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let next = items.last().map_or(after, |c| c.seq);
+            Ok(ChangesPage { items, next })
+        })
+    }
+}
+
+/// A feed entry's `op` (`create`, `update`, `delete`) and action as a host reads them.
+fn op_of(op: &str, action: Option<&str>) -> ChangeOp {
+    match (op, action) {
+        (_, Some(a)) if a.starts_with("links.unlink") => ChangeOp::Unlinked,
+        (_, Some(a)) if a.starts_with("links.link") || a == "links.autoLink" => ChangeOp::Linked,
+        ("create", _) => ChangeOp::Created,
+        ("delete", _) => ChangeOp::Deleted,
+        _ => ChangeOp::Updated,
+    }
+}

@@ -1,0 +1,7 @@
+-- Hosts read a tenant's change feed in commit order (`changes.list`): index it by tenant so a page
+-- costs the same however many changes other tenants made. Entries also keep the action (the
+-- method: `links.linkTicketToLead`) and the actor, as the audit entry written beside them does;
+-- entries written before V5 have neither.
+CREATE INDEX change_feed_tenant ON change_feed (tenant_id, seq);
+ALTER TABLE change_feed ADD COLUMN action TEXT;
+ALTER TABLE change_feed ADD COLUMN actor_id INTEGER;
