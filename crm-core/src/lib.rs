@@ -35,6 +35,7 @@ pub mod ids;
 pub mod leads;
 pub mod links;
 pub mod matching;
+pub mod money;
 pub mod records;
 pub mod schema;
 pub mod search;

@@ -90,17 +90,7 @@ pub(crate) fn external_id(value: Option<String>) -> Result<Option<String>> {
 
 /// An ISO 4217 currency code: three letters, stored upper case.
 pub(crate) fn currency(field: &str, value: &str) -> Result<String> {
-    let value = value.trim();
-    if value.len() != 3 || !value.bytes().all(|b| b.is_ascii_alphabetic()) {
-        return Err(Error::invalid(
-            field,
-            format!(
-                "not an ISO 4217 currency code: {:?}",
-                crate::error::clip(value)
-            ),
-        ));
-    }
-    Ok(value.to_ascii_uppercase())
+    crate::money::Currency::parse(field, value).map(|c| c.code().to_owned())
 }
 
 /// Deserializes an update field: absent (via `#[serde(default)]`) keeps the value, `null`

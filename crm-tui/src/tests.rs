@@ -1221,3 +1221,11 @@ fn help_in_a_timeline_lists_the_timeline_keys() {
     h.key(KeyCode::Esc);
     assert!(!h.app.help && h.app.timeline.is_some());
 }
+
+#[test]
+fn money_is_shown_with_each_currencys_own_decimals() {
+    assert_eq!(crate::ui::money(123_456, "USD"), "USD 1,234.56");
+    assert_eq!(crate::ui::money(1_235, "JPY"), "JPY 1,235");
+    assert_eq!(crate::ui::money(1_234, "KWD"), "KWD 1.234");
+    assert_eq!(crate::ui::money(-5, "EUR"), "EUR -0.05");
+}

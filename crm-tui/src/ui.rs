@@ -124,21 +124,13 @@ fn opt(s: Option<&str>) -> String {
     s.unwrap_or("—").to_owned()
 }
 
-/// Minor units as `USD 1,234.56` (two decimals; crm stores exact integers).
+/// Minor units as `USD 1,234.56`, with the currency's own decimals (`JPY 1,235`, `KWD 1.234`).
 pub fn money(minor: i64, currency: &str) -> String {
-    let whole = (minor / 100).unsigned_abs().to_string();
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
+    match crm_core::money::Currency::parse("currency", currency) {
+        Ok(currency) => crm_core::money::Money::new(minor, currency).to_string(),
+        // Stored codes are valid; show anything else as it is rather than hide the amount.
+        Err(_) => format!("{currency} {minor}"),
     }
-    let sign = if minor < 0 { "-" } else { "" };
-    format!(
-        "{currency} {sign}{grouped}.{:02}",
-        (minor % 100).unsigned_abs()
-    )
 }
 
 fn name_of(app: &App, id: Option<i64>) -> String {
