@@ -1,10 +1,8 @@
 //! Activities: notes, emails, calls, meetings, tasks and changes recorded on a lead or a deal.
 
 use crate::catalog::RecordKind;
-use crate::deals::Deal;
 use crate::error::{Error, Result};
 use crate::ids::{ActivityId, UserId};
-use crate::leads::Lead;
 use crate::records::{self, Page, PageRequest, Record, string_enum, table};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::Scope;
@@ -154,8 +152,8 @@ pub struct ActivityFilter {
 
 pub(crate) fn create(tx: &mut Tx<'_>, new: NewActivity) -> Result<Activity> {
     match new.entity_type {
-        ActivityEntity::Lead => drop(tx.require::<Lead>("entityId", new.entity_id)?),
-        ActivityEntity::Deal => drop(tx.require::<Deal>("entityId", new.entity_id)?),
+        ActivityEntity::Lead => tx.require_kind("entityId", RecordKind::Lead, new.entity_id)?,
+        ActivityEntity::Deal => tx.require_kind("entityId", RecordKind::Deal, new.entity_id)?,
     }
     let at = time::given("occurredAt", new.occurred_at, tx.now)?;
     let activity = Activity {

@@ -1,6 +1,9 @@
 //! Match keys: an email, a phone number and a company name written the way people write them,
 //! folded to one spelling each, so records can be matched across spellings.
 
+use crate::error::Result;
+use rusqlite::{Connection, params};
+
 /// The version of the key rules; rows with an older version get their keys recomputed on open.
 pub const KEYS_VERSION: i64 = 1;
 
@@ -86,6 +89,55 @@ pub fn company_key(company: &str) -> Option<String> {
         words.pop();
     }
     (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// Computes the match keys of customers and leads written before they existed (`keys_version`
+/// 0). Runs when a database is opened; does nothing once every row has its keys.
+pub(crate) fn fill_keys(conn: &mut Connection) -> Result<()> {
+    for table in ["customers", "leads"] {
+        let pending: i64 = conn.query_row(
+            &format!("SELECT COUNT(*) FROM {table} WHERE keys_version = 0"),
+            [],
+            |r| r.get(0),
+        )?;
+        if pending == 0 {
+            continue;
+        }
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        {
+            let mut read = tx.prepare(&format!(
+                "SELECT r.tenant_id, r.id, r.email, r.phone, r.company, t.default_region
+                 FROM {table} r JOIN tenants t ON t.id = r.tenant_id WHERE r.keys_version = 0"
+            ))?;
+            let mut write = tx.prepare(&format!(
+                "UPDATE {table} SET email_key = ?3, phone_key = ?4, company_key = ?5, keys_version = ?6
+                 WHERE tenant_id = ?1 AND id = ?2"
+            ))?;
+            let mut rows = read.query([])?;
+            while let Some(r) = rows.next()? {
+                let (tenant, id): (i64, i64) = (r.get(0)?, r.get(1)?);
+                let (email, phone, company): (Option<String>, Option<String>, Option<String>) =
+                    (r.get(2)?, r.get(3)?, r.get(4)?);
+                let region: String = r.get(5)?;
+                let [email_key, phone_key, company_key] = keys(
+                    email.as_deref(),
+                    phone.as_deref(),
+                    company.as_deref(),
+                    &region,
+                );
+                write.execute(params![
+                    tenant,
+                    id,
+                    email_key,
+                    phone_key,
+                    company_key,
+                    KEYS_VERSION
+                ])?;
+            }
+        }
+        tx.commit()?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

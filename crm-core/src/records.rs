@@ -271,6 +271,23 @@ impl Tx<'_> {
             .ok_or_else(|| Error::invalid(field, format!("{} {id} not found", R::ENTITY.as_str())))
     }
 
+    /// `invalid_input` on `field` unless this tenant has a `kind` record `id`: a reference
+    /// checked by kind alone, so the caller need not know the record's type.
+    pub(crate) fn require_kind(&self, field: &str, kind: RecordKind, id: i64) -> Result<()> {
+        let sql = format!(
+            "SELECT 1 FROM {} WHERE tenant_id = ?1 AND id = ?2",
+            kind.table()
+        );
+        if self
+            .prepare_cached(&sql)?
+            .exists(params![self.tenant, id])?
+        {
+            Ok(())
+        } else {
+            Err(Error::invalid(field, format!("{kind} {id} not found")))
+        }
+    }
+
     /// Inserts a new record with its audit and change-feed entries.
     pub(crate) fn insert<R: Record>(&mut self, action: &str, record: &R) -> Result<()> {
         if let Some(external_id) = record.external_id() {

@@ -1221,6 +1221,30 @@ fn affected(conn: &Connection, entry: &Entry) -> Result<Vec<(i64, SearchType, i6
     })
 }
 
+/// Where a handle keeps its open index: opened (and rebuilt if need be) on first use.
+#[derive(Default)]
+struct Slot(std::sync::Mutex<Option<Engine>>);
+
+/// Runs `f` with the search index of `crm` and a reader connection, one caller at a time:
+/// catching up or rebuilding (the index has one writer). Queries then run on the snapshot `f`
+/// returns, without it.
+fn with_search<T>(
+    crm: &crate::Crm,
+    f: impl FnOnce(&mut Engine, &Connection) -> Result<T>,
+) -> Result<T> {
+    let slot = crm.extension::<Slot>();
+    let mut engine = crate::store::lock(&slot.0);
+    crm.read(|conn| {
+        if engine.is_none() {
+            *engine = Some(Engine::open(crm.path(), conn)?);
+        }
+        match engine.as_mut() {
+            Some(engine) => f(engine, conn),
+            None => Err(Error::Internal("the search index did not open".into())),
+        }
+    })
+}
+
 /// `search.*`.
 #[derive(Debug, Clone, Copy)]
 pub struct Search<'s, 'c>(&'s Scope<'c>);
@@ -1236,7 +1260,7 @@ impl Search<'_, '_> {
     /// Runs a query; it sees every write committed before it began.
     pub fn query(&self, query: &SearchQuery) -> Result<SearchResults> {
         let page = checked(query)?;
-        let snapshot = self.0.crm.with_search(Engine::snapshot)?;
+        let snapshot = with_search(self.0.crm, Engine::snapshot)?;
         snapshot.query(self.0.tenant_row_id(), query, page)
     }
 
@@ -1251,7 +1275,7 @@ impl crate::Crm {
     /// Rebuilds the search index of every tenant from SQLite, telling `progress` how many
     /// records are done; returns how many were indexed. For maintenance (`crm reindex`).
     pub fn rebuild_search(&self, mut progress: impl FnMut(u64)) -> Result<u64> {
-        self.with_search(|engine, conn| engine.rebuild(conn, &mut progress))
+        with_search(self, |engine, conn| engine.rebuild(conn, &mut progress))
     }
 
     /// Records the search index will hold (for a progress bar's length).

@@ -7,9 +7,10 @@ use base64::Engine as _;
 pub use rusqlite::Connection;
 use rusqlite::{OpenFlags, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
+use std::any::Any;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 mod embedded {
@@ -34,8 +35,9 @@ pub struct Crm {
     path: Option<PathBuf>,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
-    /// The search index, opened on first use.
-    search: Mutex<Option<crate::search::Engine>>,
+    /// What capabilities keep beside the database while the handle lives (the search
+    /// index): one value per type, made on first use. The store knows none of their types.
+    extensions: Mutex<Vec<Arc<dyn Any + Send + Sync>>>,
 }
 
 impl std::fmt::Debug for Crm {
@@ -63,7 +65,7 @@ impl Crm {
             path: Some(path),
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
-            search: Mutex::new(None),
+            extensions: Mutex::new(Vec::new()),
         })
     }
 
@@ -76,7 +78,7 @@ impl Crm {
             path: None,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
-            search: Mutex::new(None),
+            extensions: Mutex::new(Vec::new()),
         })
     }
 
@@ -111,91 +113,25 @@ impl Crm {
         result
     }
 
-    /// Runs `f` with the search index (opened, and rebuilt if need be, on first use) and a
-    /// reader connection, one caller at a time: catching up or rebuilding (the index has one
-    /// writer). Queries then run on the snapshot `f` returns, without it.
-    pub(crate) fn with_search<T>(
-        &self,
-        f: impl FnOnce(&mut crate::search::Engine, &Connection) -> Result<T>,
-    ) -> Result<T> {
-        let mut search = lock(&self.search);
-        self.read(|conn| {
-            if search.is_none() {
-                *search = Some(crate::search::Engine::open(self.path.as_deref(), conn)?);
-            }
-            match search.as_mut() {
-                Some(engine) => f(engine, conn),
-                None => Err(Error::Internal("the search index did not open".into())),
-            }
-        })
+    /// The value of type `T` this handle keeps for a capability, made with `T::default()` on
+    /// first use; every later call returns the same one.
+    pub(crate) fn extension<T: Any + Send + Sync + Default>(&self) -> Arc<T> {
+        let mut extensions = lock(&self.extensions);
+        if let Some(found) = extensions
+            .iter()
+            .find_map(|e| Arc::clone(e).downcast::<T>().ok())
+        {
+            return found;
+        }
+        let made = Arc::new(T::default());
+        extensions.push(Arc::clone(&made) as Arc<dyn Any + Send + Sync>);
+        made
     }
 
-    /// Copies the whole database (every tenant) into a new file at `out`, consistent as of one
-    /// moment, while other connections and processes keep writing: SQLite's online backup
-    /// copies every page in one step inside a read transaction, which in WAL mode blocks no
-    /// writer. The copy holds every write committed before the call began. Its search index is
-    /// not copied (it is derived): it is built the first time the copy is searched.
-    ///
-    /// `out` must not exist yet; the copy is written beside it and moved into place when whole,
-    /// so an interrupted backup never leaves a partial file under that name.
-    pub fn backup(&self, out: &Path) -> Result<BackupReport> {
-        let shown = crate::error::clip(&out.display().to_string()).into_owned();
-        if out.exists() {
-            return Err(Error::invalid(
-                "path",
-                format!("{shown} already exists; back up to a new file"),
-            ));
-        }
-        let dir = match out.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        if !dir.is_dir() {
-            return Err(Error::invalid(
-                "path",
-                format!("the folder of {shown} does not exist"),
-            ));
-        }
-        let partial = tempfile::Builder::new()
-            .prefix(".crm-backup-")
-            .tempfile_in(dir)
-            .map_err(|e| {
-                Error::invalid(
-                    "path",
-                    format!("cannot write in the folder of {shown}: {e}"),
-                )
-            })?;
-        let mut dst = Connection::open(partial.path())?;
-        let mut copy = |src: &Connection| -> Result<()> {
-            let backup = rusqlite::backup::Backup::new(src, &mut dst)?;
-            let started = std::time::Instant::now();
-            loop {
-                match backup.step(-1)? {
-                    rusqlite::backup::StepResult::Done => return Ok(()),
-                    // Only a lock on the new file can say busy; nobody else knows its name.
-                    _ if started.elapsed() < BUSY_TIMEOUT => {
-                        std::thread::sleep(Duration::from_millis(10));
-                    }
-                    _ => return Err(Error::Internal("the backup copy stayed locked".into())),
-                }
-            }
-        };
-        match &self.path {
-            Some(_) => self.read(copy)?,
-            None => copy(&lock(&self.writer))?,
-        }
-        let pages: i64 = dst.query_row("PRAGMA page_count", [], |r| r.get(0))?;
-        let page_size: i64 = dst.query_row("PRAGMA page_size", [], |r| r.get(0))?;
-        dst.close().map_err(|(_, e)| e)?;
-        // A stale index under the new name would be taken for this copy's: remove it.
-        let _ = std::fs::remove_dir_all(crate::search::index_dir(out));
-        partial
-            .persist_noclobber(out)
-            .map_err(|e| Error::invalid("path", format!("cannot create {shown}: {}", e.error)))?;
-        Ok(BackupReport {
-            path: out.display().to_string(),
-            bytes: pages * page_size,
-        })
+    /// Runs `f` on the writer connection, outside any transaction (for whole-database work
+    /// such as a backup of an in-memory database).
+    pub(crate) fn with_writer<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        f(&lock(&self.writer))
     }
 
     /// Runs `f` inside one `BEGIN IMMEDIATE` transaction of the writer connection, committing
@@ -232,7 +168,7 @@ impl Drop for Crm {
     /// then the writer checkpoints. Another process still holding the file open may keep some
     /// of the log in use, so the checkpoint is best effort and waits at most a second for it.
     fn drop(&mut self) {
-        lock(&self.search).take();
+        lock(&self.extensions).clear();
         lock(&self.readers).clear();
         if self.path.is_none() {
             return;
@@ -260,17 +196,7 @@ impl Drop for Crm {
     }
 }
 
-/// What [`Crm::backup`] wrote.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BackupReport {
-    /// The new file.
-    pub path: String,
-    /// Its size.
-    pub bytes: i64,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding a connection cannot leave it inconsistent: an open transaction is
     // rolled back when its guard drops. So a poisoned lock is still safe to use.
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -300,7 +226,7 @@ fn configure(conn: &Connection) -> Result<()> {
 
 fn migrate(conn: &mut Connection) -> Result<()> {
     embedded::migrations::runner().run(conn)?;
-    crate::links::fill_match_keys(conn)
+    crate::matching::fill_keys(conn)
 }
 
 /// The schema version the database is at after opening (the latest applied migration).

@@ -1,0 +1,186 @@
+//! The database file as a whole: backups (`crm backup`, `system.backup`) and checks
+//! (`crm check`: is the file whole, and is everything derived from it in step?).
+//!
+//! A check runs SQLite's own integrity and foreign-key checks, compares each tenant's timeline
+//! with its sources and the search index with the change feed. It is read-only; repairs are
+//! separate calls (`timeline().rebuild()`, [`Crm::rebuild_search`]).
+
+use crate::Crm;
+use crate::error::{Error, Result};
+use crate::search::IndexState;
+use crate::store::Connection;
+use crate::timeline::TimelineCheck;
+use serde::Serialize;
+use std::path::Path;
+use std::time::Duration;
+
+/// How long a backup waits for its own new file, should something lock it.
+const BACKUP_WAIT: Duration = Duration::from_secs(10);
+
+/// Most lines of `PRAGMA integrity_check` kept.
+const INTEGRITY_LINES: usize = 100;
+
+/// What [`Crm::check`] found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Health {
+    /// What `PRAGMA integrity_check` reported; empty when the file is sound.
+    pub integrity: Vec<String>,
+    /// Rows whose reference points at nothing (`table row R -> parent`); empty when none.
+    pub foreign_keys: Vec<String>,
+    /// Each tenant's timeline against its sources, by tenant key.
+    pub timelines: Vec<(String, TimelineCheck)>,
+    /// The search index against the change feed.
+    pub search: IndexState,
+}
+
+impl Health {
+    /// Every problem found, one line each; empty when all is well.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems: Vec<String> = self
+            .integrity
+            .iter()
+            .map(|l| format!("integrity: {l}"))
+            .chain(
+                self.foreign_keys
+                    .iter()
+                    .map(|l| format!("foreign key: {l}")),
+            )
+            .collect();
+        for (tenant, check) in &self.timelines {
+            if !check.consistent() {
+                problems.push(format!(
+                    "timeline of {tenant}: {} missing, {} extra",
+                    check.missing, check.extra
+                ));
+            }
+        }
+        if let Some(problem) = self.search.problem() {
+            problems.push(format!("search index: {problem}"));
+        }
+        problems
+    }
+
+    /// `true` when rebuilding the timelines and the search index would mend every problem.
+    pub fn repairable(&self) -> bool {
+        self.integrity.is_empty() && self.foreign_keys.is_empty()
+    }
+}
+
+impl Crm {
+    /// Copies the whole database (every tenant) into a new file at `out`, consistent as of one
+    /// moment, while other connections and processes keep writing: SQLite's online backup
+    /// copies every page in one step inside a read transaction, which in WAL mode blocks no
+    /// writer. The copy holds every write committed before the call began. Its search index is
+    /// not copied (it is derived): it is built the first time the copy is searched.
+    ///
+    /// `out` must not exist yet; the copy is written beside it and moved into place when whole,
+    /// so an interrupted backup never leaves a partial file under that name.
+    pub fn backup(&self, out: &Path) -> Result<BackupReport> {
+        let shown = crate::error::clip(&out.display().to_string()).into_owned();
+        if out.exists() {
+            return Err(Error::invalid(
+                "path",
+                format!("{shown} already exists; back up to a new file"),
+            ));
+        }
+        let dir = match out.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if !dir.is_dir() {
+            return Err(Error::invalid(
+                "path",
+                format!("the folder of {shown} does not exist"),
+            ));
+        }
+        let partial = tempfile::Builder::new()
+            .prefix(".crm-backup-")
+            .tempfile_in(dir)
+            .map_err(|e| {
+                Error::invalid(
+                    "path",
+                    format!("cannot write in the folder of {shown}: {e}"),
+                )
+            })?;
+        let mut dst = Connection::open(partial.path())?;
+        let copy = |src: &Connection| -> Result<()> {
+            let backup = rusqlite::backup::Backup::new(src, &mut dst)?;
+            let started = std::time::Instant::now();
+            loop {
+                match backup.step(-1)? {
+                    rusqlite::backup::StepResult::Done => return Ok(()),
+                    // Only a lock on the new file can say busy; nobody else knows its name.
+                    _ if started.elapsed() < BACKUP_WAIT => {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    _ => return Err(Error::Internal("the backup copy stayed locked".into())),
+                }
+            }
+        };
+        match self.path() {
+            Some(_) => self.read(copy)?,
+            None => self.with_writer(copy)?,
+        }
+        let pages: i64 = dst.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        let page_size: i64 = dst.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        dst.close().map_err(|(_, e)| e)?;
+        // A stale index under the new name would be taken for this copy's: remove it.
+        let _ = std::fs::remove_dir_all(crate::search::index_dir(out));
+        partial
+            .persist_noclobber(out)
+            .map_err(|e| Error::invalid("path", format!("cannot create {shown}: {}", e.error)))?;
+        Ok(BackupReport {
+            path: out.display().to_string(),
+            bytes: pages * page_size,
+        })
+    }
+
+    /// Checks the whole database: SQLite's integrity and foreign keys, every tenant's timeline
+    /// and the search index. Changes nothing.
+    pub fn check(&self) -> Result<Health> {
+        let (integrity, foreign_keys) = self.read(|conn| {
+            let mut stmt = conn.prepare(&format!("PRAGMA integrity_check({INTEGRITY_LINES})"))?;
+            let integrity = stmt
+                .query_map([], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+                .into_iter()
+                .filter(|l| l != "ok")
+                .collect();
+            let mut stmt = conn.prepare("PRAGMA foreign_key_check")?;
+            let foreign_keys = stmt
+                .query_map([], |r| {
+                    Ok(format!(
+                        "{} row {} -> {}",
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<i64>>(1)?
+                            .map_or("?".into(), |id| id.to_string()),
+                        r.get::<_, String>(2)?
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok((integrity, foreign_keys))
+        })?;
+        let mut timelines = Vec::new();
+        for tenant in self.list_tenants()? {
+            let check = self.scope(&tenant.tenant_id, None)?.timeline().verify()?;
+            timelines.push((tenant.tenant_id, check));
+        }
+        Ok(Health {
+            integrity,
+            foreign_keys,
+            timelines,
+            search: self.search_state()?,
+        })
+    }
+}
+
+/// What [`Crm::backup`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupReport {
+    /// The new file.
+    pub path: String,
+    /// Its size.
+    pub bytes: i64,
+}
