@@ -42,7 +42,7 @@ impl Scope<'_> {
             let value = f(&mut batch)?;
             match batch.failed {
                 None => Ok(value),
-                Some(first) => Err(Error::Conflict(format!(
+                Some(first) => Err(Error::conflict(format!(
                     "batch rolled back: an operation failed: {first}"
                 ))),
             }

@@ -580,7 +580,7 @@ pub(crate) fn move_stage(tx: &mut Tx<'_>, mv: MoveStage) -> Result<Deal> {
         )
     })?;
     if to.id == before.stage_id {
-        return Err(Error::Conflict(format!(
+        return Err(Error::conflict(format!(
             "deal {} is already in stage {:?}",
             before.id, to.name
         )));

@@ -17,9 +17,13 @@ pub enum Error {
     /// The record does not exist in the caller's tenant (records of other tenants included).
     #[error("{entity} {id} not found")]
     NotFound { entity: &'static str, id: String },
-    /// The request conflicts with the current state (duplicate external id, invalid state change).
-    #[error("{0}")]
-    Conflict(String),
+    /// The request conflicts with the current state (duplicate external id, invalid state
+    /// change); `field` is the JSON path of the value that conflicts, when one does.
+    #[error("{}{message}", field.as_deref().map(|f| format!("{f}: ")).unwrap_or_default())]
+    Conflict {
+        field: Option<String>,
+        message: String,
+    },
     /// The actor's role does not allow the operation.
     #[error("{0}")]
     Forbidden(String),
@@ -31,7 +35,7 @@ pub enum Error {
     Migration(#[from] refinery::Error),
     /// The search index failed (it is rebuilt from SQLite when it cannot be read).
     #[error("search: {0}")]
-    Search(String),
+    Search(#[from] tantivy::TantivyError),
     /// A bug: an invariant did not hold.
     #[error("internal: {0}")]
     Internal(String),
@@ -44,7 +48,7 @@ impl Error {
         match self {
             Error::InvalidInput { .. } => "invalid_input",
             Error::NotFound { .. } => "not_found",
-            Error::Conflict(_) => "conflict",
+            Error::Conflict { .. } => "conflict",
             Error::Forbidden(_) => "forbidden",
             Error::Storage(_) | Error::Migration(_) => "storage",
             Error::Search(_) => "search",
@@ -52,11 +56,29 @@ impl Error {
         }
     }
 
-    /// The JSON path of the value at fault, for `invalid_input`.
+    /// The JSON path of the value at fault: always for `invalid_input`, and for a `conflict`
+    /// over one value (an `externalId` already taken).
     pub fn field(&self) -> Option<&str> {
         match self {
             Error::InvalidInput { field, .. } => Some(field),
+            Error::Conflict { field, .. } => field.as_deref(),
             _ => None,
+        }
+    }
+
+    /// A `conflict` over the value of `field`.
+    pub(crate) fn conflict_on(field: &str, message: impl fmt::Display) -> Self {
+        Error::Conflict {
+            field: Some(field.to_owned()),
+            message: clip_quotes(&message.to_string()),
+        }
+    }
+
+    /// A `conflict` with the state of things, not one value.
+    pub(crate) fn conflict(message: impl fmt::Display) -> Self {
+        Error::Conflict {
+            field: None,
+            message: clip_quotes(&message.to_string()),
         }
     }
 

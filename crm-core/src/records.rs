@@ -336,11 +336,14 @@ impl Tx<'_> {
             .prepare_cached(&sql)?
             .exists(params![self.tenant, external_id])?
         {
-            return Err(Error::Conflict(format!(
-                "externalId: a {} with externalId {:?} already exists",
-                R::ENTITY.as_str(),
-                crate::error::clip(external_id)
-            )));
+            return Err(Error::conflict_on(
+                "externalId",
+                format!(
+                    "a {} with externalId {:?} already exists",
+                    R::ENTITY.as_str(),
+                    crate::error::clip(external_id)
+                ),
+            ));
         }
         Ok(())
     }

@@ -304,8 +304,9 @@ fn analyzer() -> TextAnalyzer {
         .build()
 }
 
-fn search_error(e: impl std::fmt::Display) -> Error {
-    Error::Search(e.to_string())
+/// An I/O failure of the index's files, as a search error (not the database's storage).
+fn io_error(e: std::io::Error) -> Error {
+    Error::Search(e.into())
 }
 
 /// The open index of one database.
@@ -353,22 +354,19 @@ impl Engine {
                     Err(e) => {
                         tracing::warn!(dir = %dir.display(), error = %e, "search index unusable; rebuilding it");
                         let _ = std::fs::remove_dir_all(&dir);
-                        std::fs::create_dir_all(&dir).map_err(search_error)?;
-                        Index::create_in_dir(&dir, schema).map_err(search_error)?
+                        std::fs::create_dir_all(&dir).map_err(io_error)?;
+                        Index::create_in_dir(&dir, schema)?
                     }
                 }
             }
         };
         index.tokenizers().register(TOKENIZER, analyzer());
         // Segments are searched in parallel, one thread per core.
-        index
-            .set_default_multithread_executor()
-            .map_err(search_error)?;
+        index.set_default_multithread_executor()?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(search_error)?;
+            .try_into()?;
         let mut engine = Engine {
             index,
             fields,
@@ -392,12 +390,7 @@ impl Engine {
     /// The change-feed sequence the last commit applied; `None` for a new index or one written
     /// with another schema.
     fn applied(&self) -> Result<Option<i64>> {
-        let payload = self
-            .index
-            .load_metas()
-            .map_err(search_error)?
-            .payload
-            .unwrap_or_default();
+        let payload = self.index.load_metas()?.payload.unwrap_or_default();
         Ok(applied_seq(&payload))
     }
 
@@ -412,7 +405,7 @@ impl Engine {
                 {
                     std::thread::sleep(Duration::from_millis(5));
                 }
-                Err(e) => return Err(search_error(e)),
+                Err(e) => return Err(e.into()),
             }
         }
     }
@@ -433,15 +426,13 @@ impl Engine {
         // The head is read first: documents read afterwards are at least that new, and entries
         // after it are applied again by the next sync, which is idempotent.
         let head = feed::head(conn)?;
-        writer.delete_all_documents().map_err(search_error)?;
+        writer.delete_all_documents()?;
         let mut indexed = 0;
         for kind in SearchType::ALL {
             let mut stmt = conn.prepare(&kind.sql(false))?;
             let mut rows = stmt.query([])?;
             while let Some(row) = rows.next()? {
-                writer
-                    .add_document(self.document(kind, row)?)
-                    .map_err(search_error)?;
+                writer.add_document(self.document(kind, row)?)?;
                 indexed += 1;
                 if indexed % 10_000 == 0 {
                     progress(indexed);
@@ -492,9 +483,7 @@ impl Engine {
                 let mut stmt = conn.prepare_cached(&kind.sql(true))?;
                 let mut rows = stmt.query(params![tenant, id])?;
                 if let Some(row) = rows.next()? {
-                    writer
-                        .add_document(self.document(kind, row)?)
-                        .map_err(search_error)?;
+                    writer.add_document(self.document(kind, row)?)?;
                 }
             }
             Ok(())
@@ -505,10 +494,10 @@ impl Engine {
     /// Commits with the applied sequence in the payload, lets merges finish, releases the
     /// writer and reloads the reader.
     fn commit(&mut self, mut writer: IndexWriter<TantivyDocument>, seq: i64) -> Result<()> {
-        let mut prepared = writer.prepare_commit().map_err(search_error)?;
+        let mut prepared = writer.prepare_commit()?;
         prepared.set_payload(&format!("{SCHEMA_TAG}:{seq}"));
-        prepared.commit().map_err(search_error)?;
-        writer.wait_merging_threads().map_err(search_error)?;
+        prepared.commit()?;
+        writer.wait_merging_threads()?;
         // A commit always gets a new searcher, whatever the sequence was.
         self.loaded = None;
         self.reload(seq)
@@ -518,7 +507,7 @@ impl Engine {
     /// metas before this call (so the searcher may be newer than `seq`, never older).
     fn reload(&mut self, seq: i64) -> Result<()> {
         if self.loaded != Some(seq) {
-            self.reader.reload().map_err(search_error)?;
+            self.reader.reload()?;
             self.loaded = Some(seq);
         }
         Ok(())
@@ -651,12 +640,10 @@ impl Snapshot {
         // unless the page reaches past it, so a common query scores plain term intersections.
         let wanted = offset as usize + limit as usize;
         let exact = self.exact(&groups);
-        let first = searcher
-            .search(
-                &*self.filtered(tenant, query, exact.box_clone()),
-                &TopDocs::with_limit(wanted).order_by_score(),
-            )
-            .map_err(search_error)?;
+        let first = searcher.search(
+            &*self.filtered(tenant, query, exact.box_clone()),
+            &TopDocs::with_limit(wanted).order_by_score(),
+        )?;
         let whole = first.len();
         let mut ranked: Vec<(Score, DocAddress)> = first
             .into_iter()
@@ -668,14 +655,12 @@ impl Snapshot {
                 (Occur::Must, self.ranked(&groups)),
                 (Occur::MustNot, exact),
             ]);
-            let more = searcher
-                .search(
-                    &*self.filtered(tenant, query, Box::new(rest)),
-                    &TopDocs::with_limit(wanted - whole.max(offset as usize))
-                        .and_offset((offset as usize).saturating_sub(whole))
-                        .order_by_score(),
-                )
-                .map_err(search_error)?;
+            let more = searcher.search(
+                &*self.filtered(tenant, query, Box::new(rest)),
+                &TopDocs::with_limit(wanted - whole.max(offset as usize))
+                    .and_offset((offset as usize).saturating_sub(whole))
+                    .order_by_score(),
+            )?;
             // Below 1, where every whole-word match scores above 1.
             ranked.extend(
                 more.into_iter()
@@ -690,7 +675,7 @@ impl Snapshot {
         let body_snippets = SnippetGenerator::new(words, analyzer(), f.body, SNIPPET_CHARS);
         let mut hits = Vec::with_capacity(ranked.len());
         for (score, address) in ranked {
-            let doc: TantivyDocument = searcher.doc(address).map_err(search_error)?;
+            let doc: TantivyDocument = searcher.doc(address)?;
             let kind = match doc.get_first(f.kind).and_then(|v| v.as_str()) {
                 Some("customer") => SearchType::Customer,
                 Some("lead") => SearchType::Lead,
@@ -813,11 +798,7 @@ impl Snapshot {
                 let fuzzy = typed.chars().count() >= FUZZY_MIN_CHARS;
                 let typos = if fuzzy {
                     let term = Term::from_field_text(self.fields.text, &typed);
-                    Some(
-                        FuzzyTermQuery::new(term, 1, true)
-                            .automaton()
-                            .map_err(search_error)?,
-                    )
+                    Some(FuzzyTermQuery::new(term, 1, true).automaton()?)
                 } else {
                     None
                 };
@@ -856,9 +837,7 @@ impl Snapshot {
         let mut postings = Vec::with_capacity(searcher.segment_readers().len());
         let term = Term::from_field_text(self.fields.text, typed);
         for segment in searcher.segment_readers() {
-            let index = segment
-                .inverted_index(self.fields.text)
-                .map_err(search_error)?;
+            let index = segment.inverted_index(self.fields.text)?;
             let mut infos = Vec::new();
             match forms {
                 Some(forms) => {
@@ -866,7 +845,7 @@ impl Snapshot {
                         .terms()
                         .search(forms)
                         .into_stream()
-                        .map_err(search_error)?;
+                        .map_err(io_error)?;
                     while stream.advance() {
                         let info = stream.value();
                         *found.entry(stream.key().to_vec()).or_default() +=
@@ -874,7 +853,7 @@ impl Snapshot {
                         infos.push(info.clone());
                     }
                 }
-                None => infos.extend(index.get_term_info(&term).map_err(search_error)?),
+                None => infos.extend(index.get_term_info(&term).map_err(io_error)?),
             }
             postings.push(infos);
         }
@@ -892,17 +871,13 @@ impl Snapshot {
     ) -> Result<FacetTally> {
         let filter = CodeFilter::new(query);
         let tenant = Term::from_field_text(self.fields.tenant, &tenant.to_string());
-        let tallies = searcher
-            .index()
-            .search_executor()
-            .map(
-                |(segment, reader)| {
-                    self.count_segment(segment, reader, &tenant, &filter, groups)
-                        .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))
-                },
-                searcher.segment_readers().iter().enumerate(),
-            )
-            .map_err(search_error)?;
+        let tallies = searcher.index().search_executor().map(
+            |(segment, reader)| {
+                self.count_segment(segment, reader, &tenant, &filter, groups)
+                    .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))
+            },
+            searcher.segment_readers().iter().enumerate(),
+        )?;
         let mut all = FacetTally::default();
         for tally in tallies {
             all.add(tally);
@@ -923,9 +898,7 @@ impl Snapshot {
     ) -> Result<FacetTally> {
         let mut tally = FacetTally::default();
         let docs = reader.max_doc();
-        let text = reader
-            .inverted_index(self.fields.text)
-            .map_err(search_error)?;
+        let text = reader.inverted_index(self.fields.text)?;
         let mut matched = if groups.is_empty() {
             Bitmap::full(docs)
         } else {
@@ -952,10 +925,8 @@ impl Snapshot {
             any
         };
         // The tenant filter: skipped only where every record of the segment is the tenant's.
-        let tenants = reader
-            .inverted_index(self.fields.tenant)
-            .map_err(search_error)?;
-        match tenants.get_term_info(tenant).map_err(search_error)? {
+        let tenants = reader.inverted_index(self.fields.tenant)?;
+        match tenants.get_term_info(tenant).map_err(io_error)? {
             None => return Ok(tally),
             Some(info) if info.doc_freq == docs => {}
             Some(info) => {
@@ -964,7 +935,7 @@ impl Snapshot {
                 matched.intersect(&theirs);
             }
         }
-        let codes = reader.fast_fields().u64("codes").map_err(search_error)?;
+        let codes = reader.fast_fields().u64("codes")?;
         // Every record has a code, so the values are read by document id directly.
         let codes = match codes.get_cardinality() {
             Cardinality::Full => codes.values,
@@ -1609,7 +1580,7 @@ impl Bitmap {
     fn add_postings(&mut self, index: &InvertedIndexReader, info: &TermInfo) -> Result<()> {
         let mut postings = index
             .read_block_postings_from_terminfo(info, IndexRecordOption::Basic)
-            .map_err(search_error)?;
+            .map_err(io_error)?;
         loop {
             let docs = postings.docs();
             if docs.is_empty() {

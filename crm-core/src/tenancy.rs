@@ -291,7 +291,10 @@ impl Crm {
         self.write(0, &default_region.clone(), None, |tx| {
             let exists = tx.prepare_cached("SELECT 1 FROM tenants WHERE key = ?1")?.exists([&key])?;
             if exists {
-                return Err(Error::Conflict(format!("tenantId: tenant {key:?} already exists")));
+                return Err(Error::conflict_on(
+                    "tenantId",
+                    format!("tenant {key:?} already exists"),
+                ));
             }
             let now = tx.now;
             tx.prepare_cached(

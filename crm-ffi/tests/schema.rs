@@ -217,3 +217,35 @@ fn changes_list_pages_the_tenants_feed_through_json() {
             .all(|c| c["entityType"] != "customer")
     );
 }
+
+#[test]
+fn a_conflict_over_one_value_names_its_field() {
+    let w = World::new();
+    w.ok(
+        "customers.create",
+        json!({"name": "A", "externalId": "dup"}),
+    );
+    let response = w.h.call(&req(
+        "customers.create",
+        "acme",
+        w.admin,
+        json!({"name": "B", "externalId": "dup"}),
+    ));
+    assert_eq!(response["error"]["code"], "conflict");
+    assert_eq!(response["error"]["field"], "externalId");
+    let response = w.h.call(&json!({"method": "tenants.create", "params": {
+        "tenantId": "acme", "name": "Again", "admin": {"name": "Ada", "email": "ada@acme.test"}}}));
+    assert_eq!(
+        (&response["error"]["code"], &response["error"]["field"]),
+        (&json!("conflict"), &json!("tenantId"))
+    );
+    // A conflict with the state of things, not one value, names none.
+    let response = w.h.call(&req(
+        "deals.moveStage",
+        "acme",
+        w.admin,
+        json!({"dealId": w.get("dealId"), "stageId": w.get("openStageId")}),
+    ));
+    assert_eq!(response["error"]["code"], "conflict");
+    assert!(response["error"].get("field").is_none(), "{response}");
+}

@@ -5,6 +5,7 @@
 
 use crate::palette::Palette;
 use crate::timeline::{Opened, Outcome, TimelineView, Viewer};
+use crate::worker::Failure;
 use crate::worker::{self, RecordKey, Request};
 use anyhow::{Context, Result, bail};
 use crm_core::Crm;
@@ -166,7 +167,7 @@ pub struct Picker {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Review {
     pub report: Option<AutoLinkReport>,
-    pub error: Option<String>,
+    pub error: Option<Failure>,
     pub offset: usize,
     /// The apply request is in flight.
     pub applying: bool,
@@ -181,39 +182,39 @@ pub enum Msg {
         height: u16,
     },
     Tick,
-    Lookups(Result<Lookups, String>),
+    Lookups(Result<Lookups, Failure>),
     Page {
         tab: Tab,
         kind: PageKind,
         generation: u64,
-        result: Result<PageData, String>,
+        result: Result<PageData, Failure>,
     },
     Detail {
         record: RecordKey,
-        result: Result<Detail, String>,
+        result: Result<Detail, Failure>,
     },
     Picked {
         kind: PickKind,
         query: String,
-        result: Result<Vec<(i64, String)>, String>,
+        result: Result<Vec<(i64, String)>, Failure>,
     },
     Linked {
         change: LinkChange,
-        result: Result<TicketLinks, String>,
+        result: Result<TicketLinks, Failure>,
     },
-    AutoLinkPlanned(Result<AutoLinkReport, String>),
-    AutoLinkApplied(Result<AutoLinkReport, String>),
+    AutoLinkPlanned(Result<AutoLinkReport, Failure>),
+    AutoLinkApplied(Result<AutoLinkReport, Failure>),
     /// A page of the open timeline.
     Timeline {
         generation: u64,
-        result: Result<TimelinePage, String>,
+        result: Result<TimelinePage, Failure>,
     },
     /// The record behind a timeline event or a search hit.
-    Opened(Result<Box<Opened>, String>),
+    Opened(Result<Box<Opened>, Failure>),
     /// Results of the palette's search.
     Searched {
         generation: u64,
-        result: Result<crm_core::search::SearchResults, String>,
+        result: Result<crm_core::search::SearchResults, Failure>,
     },
     /// The terminal's input ended (it was closed): nothing more can be asked of the client.
     InputClosed,
@@ -377,7 +378,7 @@ pub struct ListState {
     pub loading: bool,
     /// The first page has arrived.
     pub loaded: bool,
-    pub error: Option<String>,
+    pub error: Option<Failure>,
     /// Answers for an older generation are dropped (the user jumped elsewhere meanwhile).
     pub generation: u64,
 }
@@ -393,7 +394,7 @@ impl ListState {
 pub enum DetailState {
     Loading(RecordKey),
     Ready(RecordKey, Detail),
-    Failed(RecordKey, String),
+    Failed(RecordKey, Failure),
 }
 
 /// The whole client state.

@@ -2,6 +2,7 @@
 //! them, filters toggled from the facets, `Enter` opens the record.
 
 use crate::timeline::{non_empty, toggle};
+use crate::worker::Failure;
 use crm_core::conversations::ConversationStatus;
 use crm_core::search::{SearchFilters, SearchHit, SearchQuery, SearchResults, SearchType};
 use crm_core::tickets::{Channel, Priority, TicketStatus};
@@ -56,7 +57,7 @@ pub struct Palette {
     pub conversation_status: Option<ConversationStatus>,
     pub channels: Vec<Channel>,
     pub results: Option<SearchResults>,
-    pub error: Option<String>,
+    pub error: Option<Failure>,
     pub selected: usize,
     pub focus: Focus,
     pub facet_cursor: usize,
@@ -136,7 +137,7 @@ impl Palette {
     }
 
     /// Takes an answer; answers for an earlier generation are dropped.
-    pub fn receive(&mut self, generation: u64, result: Result<SearchResults, String>) {
+    pub fn receive(&mut self, generation: u64, result: Result<SearchResults, Failure>) {
         if generation != self.generation {
             return;
         }

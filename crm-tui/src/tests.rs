@@ -292,7 +292,10 @@ fn a_failed_page_is_shown_not_swallowed() {
         tab: Tab::Customers,
         kind: PageKind::First,
         generation,
-        result: Err("disk on fire".into()),
+        result: Err(worker::Failure {
+            code: "storage",
+            message: "disk on fire".into(),
+        }),
     });
     let h = Harness {
         crm: Crm::open_in_memory().unwrap(),
@@ -566,9 +569,10 @@ mod links {
                 .as_ref()
                 .unwrap()
                 .error
-                .as_deref()
+                .as_ref()
                 .unwrap()
-                .contains("viewer and cannot write")
+                .to_string()
+                .contains("viewer and cannot write (forbidden)")
         );
     }
 

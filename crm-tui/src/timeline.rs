@@ -3,6 +3,7 @@
 //! are fetched as the selection nears the end of what is held; only the rows on screen are drawn.
 
 use crate::app::{Detail, Record};
+use crate::worker::Failure;
 use crm_core::calls::Call;
 use crm_core::conversations::{Conversation, Message};
 use crm_core::tickets::Channel;
@@ -77,7 +78,7 @@ pub struct TimelineView {
     pub next_cursor: Option<String>,
     pub loading: bool,
     pub loaded: bool,
-    pub error: Option<String>,
+    pub error: Option<Failure>,
     /// Answers for an older generation (before a filter changed) are dropped.
     pub generation: u64,
     pub selected: usize,
@@ -105,7 +106,7 @@ pub enum Opened {
 pub enum Viewer {
     Loading(String),
     Ready(Box<Opened>),
-    Failed(String),
+    Failed(Failure),
 }
 
 /// What a key did to the view.
@@ -171,7 +172,7 @@ impl TimelineView {
     }
 
     /// Takes an answer; answers for an earlier generation are dropped.
-    pub fn receive(&mut self, generation: u64, result: Result<TimelinePage, String>) {
+    pub fn receive(&mut self, generation: u64, result: Result<TimelinePage, Failure>) {
         if generation != self.generation {
             return;
         }

@@ -85,11 +85,34 @@ pub fn spawn(
         .expect("cannot start the worker thread")
 }
 
+/// A failed request as the client shows it: crm-core's stable code kept beside the message,
+/// so a screen can tell `not_found` from `storage` and the person sees which it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl From<crm_core::Error> for Failure {
+    fn from(e: crm_core::Error) -> Self {
+        Failure {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.code)
+    }
+}
+
 /// Runs one request; also used directly by tests.
 pub fn answer(crm: &Crm, tenant: &str, actor: Option<UserId>, request: Request) -> Msg {
-    let err = |e: crm_core::Error| e.to_string();
+    let err = Failure::from;
     match request {
-        Request::Lookups => Msg::Lookups(lookups(crm, tenant).map_err(|e| e.to_string())),
+        Request::Lookups => Msg::Lookups(lookups(crm, tenant).map_err(Failure::from)),
         Request::Page {
             tab,
             kind,
@@ -98,11 +121,11 @@ pub fn answer(crm: &Crm, tenant: &str, actor: Option<UserId>, request: Request) 
             tab,
             kind: kind.clone(),
             generation,
-            result: page(crm, tenant, tab, &kind).map_err(|e| e.to_string()),
+            result: page(crm, tenant, tab, &kind).map_err(Failure::from),
         },
         Request::Detail { record } => Msg::Detail {
             record,
-            result: detail(crm, tenant, record).map_err(|e| e.to_string()),
+            result: detail(crm, tenant, record).map_err(Failure::from),
         },
         Request::Pick { kind, query } => Msg::Picked {
             kind,
