@@ -3,6 +3,7 @@
 use crate::catalog::RecordKind;
 use crate::error::{Error, Result};
 use crate::ids::{ActivityId, UserId};
+use crate::methods;
 use crate::records::{self, Page, PageRequest, Record, string_enum, table};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::Scope;
@@ -172,7 +173,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewActivity) -> Result<Activity> {
         id: ActivityId(tx.next_id(RecordKind::Activity)?),
         ..activity
     };
-    tx.insert("activities.create", &activity)?;
+    tx.insert(methods::ACTIVITIES_CREATE, &activity)?;
     Ok(activity)
 }
 

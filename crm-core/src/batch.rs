@@ -7,6 +7,7 @@ use crate::customers::{self, Customer, NewCustomer};
 use crate::deals::{self, Deal, MoveStage, NewDeal, NewPipeline, Pipeline};
 use crate::error::{Error, Result};
 use crate::leads::{self, Lead, NewLead};
+use crate::methods;
 use crate::store::Tx;
 use crate::tenancy::{self, NewTeam, NewUser, Role, Scope, Team, User};
 use crate::tickets::{self, NewTicket, NewTicketEvent, Ticket, TicketEvent};
@@ -98,7 +99,7 @@ impl Batch<'_, '_> {
     /// Creates a user (admin only).
     pub fn create_user(&mut self, new: NewUser) -> Result<User> {
         let result = self
-            .admin_only("users.create")
+            .admin_only(methods::USERS_CREATE)
             .and_then(|()| tenancy::create_user(self.tx, new));
         self.track(result)
     }
@@ -106,7 +107,7 @@ impl Batch<'_, '_> {
     /// Creates a team (admin only).
     pub fn create_team(&mut self, new: NewTeam) -> Result<Team> {
         let result = self
-            .admin_only("teams.create")
+            .admin_only(methods::TEAMS_CREATE)
             .and_then(|()| tenancy::create_team(self.tx, new));
         self.track(result)
     }

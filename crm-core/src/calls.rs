@@ -7,6 +7,7 @@ use crate::deals::Deal;
 use crate::error::{Error, Result};
 use crate::ids::{CallId, CustomerId, DealId, LeadId};
 use crate::leads::Lead;
+use crate::methods;
 use crate::records::{self, Page, PageRequest, Record, id_value, table};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::Scope;
@@ -199,7 +200,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewCall) -> Result<Call> {
         id: CallId(tx.next_id(RecordKind::Call)?),
         ..call
     };
-    tx.insert("calls.create", &call)?;
+    tx.insert(methods::CALLS_CREATE, &call)?;
     if let Some(customer) = call.customer_id {
         customers::touch(tx, customer, at)?;
     }

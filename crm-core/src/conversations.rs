@@ -4,6 +4,7 @@ use crate::catalog::{self, Field, FieldType, RecordKind};
 use crate::customers::{self, Customer};
 use crate::error::{Error, Result};
 use crate::ids::{ConversationId, CustomerId, MessageId};
+use crate::methods;
 use crate::records::{self, Page, PageRequest, Record, id_value, string_enum, table};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::Scope;
@@ -254,7 +255,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewConversation) -> Result<Conversati
         id: ConversationId(tx.next_id(RecordKind::Conversation)?),
         ..conversation
     };
-    tx.insert("conversations.create", &conversation)?;
+    tx.insert(methods::CONVERSATIONS_CREATE, &conversation)?;
     Ok(conversation)
 }
 
@@ -275,7 +276,7 @@ pub(crate) fn create_message(tx: &mut Tx<'_>, new: NewMessage) -> Result<Message
         created_at: tx.now,
         updated_at: tx.now,
     };
-    tx.insert("messages.create", &message)?;
+    tx.insert(methods::MESSAGES_CREATE, &message)?;
     customers::touch(tx, conversation.customer_id, at)?;
     Ok(message)
 }

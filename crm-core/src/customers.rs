@@ -4,6 +4,7 @@ use crate::catalog::{self, Field, FieldType, RecordKind};
 use crate::error::{Error, Result};
 use crate::ids::CustomerId;
 use crate::matching;
+use crate::methods;
 use crate::records::{self, Page, PageRequest, Record, table};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::Scope;
@@ -216,7 +217,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewCustomer) -> Result<Customer> {
         id: CustomerId(tx.next_id(RecordKind::Customer)?),
         ..customer
     };
-    tx.insert("customers.create", &customer)?;
+    tx.insert(methods::CUSTOMERS_CREATE, &customer)?;
     Ok(customer)
 }
 
@@ -246,7 +247,7 @@ fn update(tx: &mut Tx<'_>, changes: CustomerChanges) -> Result<Customer> {
         after.churn_risk = validate::percent("churnRisk", v)?;
     }
     after.updated_at = tx.now;
-    tx.replace("customers.update", &before, &after)?;
+    tx.replace(methods::CUSTOMERS_UPDATE, &before, &after)?;
     Ok(after)
 }
 

@@ -6,6 +6,7 @@ use crate::customers::Customer;
 use crate::error::{Error, Result};
 use crate::ids::{CustomerId, DealId, LeadId, PipelineId, StageId, UserId};
 use crate::leads::Lead;
+use crate::methods;
 use crate::records::{self, Page, PageRequest, Record, id_value, string_enum, table};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::{Scope, User};
@@ -427,7 +428,7 @@ pub(crate) fn create_pipeline(tx: &mut Tx<'_>, new: NewPipeline) -> Result<Pipel
     }
     pipeline.stages = stages;
     // The pipeline row first: stages reference it.
-    tx.insert("pipelines.create", &pipeline)?;
+    tx.insert(methods::PIPELINES_CREATE, &pipeline)?;
     {
         let mut stmt = tx.prepare_cached(
             "INSERT INTO stages (tenant_id, id, pipeline_id, name, position, probability, kind)
@@ -516,7 +517,7 @@ pub(crate) fn create_deal(tx: &mut Tx<'_>, new: NewDeal) -> Result<Deal> {
         id: DealId(tx.next_id(RecordKind::Deal)?),
         ..deal
     };
-    tx.insert("deals.create", &deal)?;
+    tx.insert(methods::DEALS_CREATE, &deal)?;
     add_history(tx, deal.id, None, stage.id, at)?;
     Ok(deal)
 }
@@ -562,7 +563,7 @@ fn update_deal(tx: &mut Tx<'_>, changes: DealChanges) -> Result<Deal> {
     )?;
     check_refs(tx, &after)?;
     after.updated_at = tx.now;
-    tx.replace("deals.update", &before, &after)?;
+    tx.replace(methods::DEALS_UPDATE, &before, &after)?;
     Ok(after)
 }
 
@@ -615,7 +616,7 @@ pub(crate) fn move_stage(tx: &mut Tx<'_>, mv: MoveStage) -> Result<Deal> {
         _ => Some(at),
     };
     after.updated_at = tx.now;
-    tx.replace("deals.moveStage", &before, &after)?;
+    tx.replace(methods::DEALS_MOVE_STAGE, &before, &after)?;
     add_history(tx, after.id, Some(before.stage_id), to.id, at)?;
     activities::create(
         tx,

@@ -10,6 +10,7 @@
 use crate::catalog::RecordKind;
 use crate::error::{Error, Result};
 use crate::ids::UserId;
+use crate::methods;
 use crate::records;
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
@@ -235,7 +236,9 @@ impl Changes<'_, '_> {
 fn op_of(op: &str, action: Option<&str>) -> ChangeOp {
     match (op, action) {
         (_, Some(a)) if a.starts_with("links.unlink") => ChangeOp::Unlinked,
-        (_, Some(a)) if a.starts_with("links.link") || a == "links.autoLink" => ChangeOp::Linked,
+        (_, Some(a)) if a.starts_with("links.link") || a == methods::LINKS_AUTO_LINK => {
+            ChangeOp::Linked
+        }
         ("create", _) => ChangeOp::Created,
         ("delete", _) => ChangeOp::Deleted,
         _ => ChangeOp::Updated,

@@ -5,6 +5,7 @@ use crate::customers::Customer;
 use crate::error::{Error, Result};
 use crate::ids::{CustomerId, LeadId, UserId};
 use crate::matching;
+use crate::methods;
 use crate::records::{self, Page, PageRequest, Record, id_value, string_enum, table};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::{Scope, User};
@@ -236,7 +237,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewLead) -> Result<Lead> {
         id: LeadId(tx.next_id(RecordKind::Lead)?),
         ..lead
     };
-    tx.insert("leads.create", &lead)?;
+    tx.insert(methods::LEADS_CREATE, &lead)?;
     Ok(lead)
 }
 
@@ -272,7 +273,7 @@ fn update(tx: &mut Tx<'_>, changes: LeadChanges) -> Result<Lead> {
     }
     check_refs(tx, &after)?;
     after.updated_at = tx.now;
-    tx.replace("leads.update", &before, &after)?;
+    tx.replace(methods::LEADS_UPDATE, &before, &after)?;
     Ok(after)
 }
 

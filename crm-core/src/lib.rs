@@ -35,6 +35,7 @@ pub mod leads;
 pub mod links;
 pub mod maintenance;
 pub mod matching;
+pub mod methods;
 pub mod money;
 pub mod records;
 pub mod schema;

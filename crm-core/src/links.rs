@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::ids::{DealId, LeadId, TicketId};
 use crate::leads::Lead;
 use crate::matching;
+use crate::methods;
 use crate::records::{self, Page, PageRequest, id_value};
 use crate::store::Tx;
 use crate::tenancy::Scope;
@@ -184,7 +185,7 @@ fn link_lead(tx: &mut Tx<'_>, link: LeadLink) -> Result<TicketLinks> {
     );
     change(
         tx,
-        "links.linkTicketToLead",
+        methods::LINKS_LINK_TICKET_TO_LEAD,
         &before,
         after,
         TicketEventKind::Linked,
@@ -209,7 +210,7 @@ fn link_deal(tx: &mut Tx<'_>, link: DealLink) -> Result<TicketLinks> {
     );
     change(
         tx,
-        "links.linkTicketToDeal",
+        methods::LINKS_LINK_TICKET_TO_DEAL,
         &before,
         after,
         TicketEventKind::Linked,
@@ -228,7 +229,7 @@ fn unlink_lead(tx: &mut Tx<'_>, ticket: TicketRef) -> Result<TicketLinks> {
     let body = format!("unlinked from lead {lead}");
     change(
         tx,
-        "links.unlinkTicketFromLead",
+        methods::LINKS_UNLINK_TICKET_FROM_LEAD,
         &before,
         after,
         TicketEventKind::Unlinked,
@@ -247,7 +248,7 @@ fn unlink_deal(tx: &mut Tx<'_>, ticket: TicketRef) -> Result<TicketLinks> {
     let body = format!("unlinked from deal {deal}");
     change(
         tx,
-        "links.unlinkTicketFromDeal",
+        methods::LINKS_UNLINK_TICKET_FROM_DEAL,
         &before,
         after,
         TicketEventKind::Unlinked,
@@ -543,7 +544,7 @@ fn settle(
     after.related_deal_id = deal.as_ref().map(|d| DealId(d.0));
     after.updated_at = tx.now;
     let note = format!("matched by {}: {evidence}", by.as_str());
-    tx.replace_noted("links.autoLink", ticket, &after, Some(&note))?;
+    tx.replace_noted(methods::LINKS_AUTO_LINK, ticket, &after, Some(&note))?;
     let now = tx.now;
     // One event says what this auto-link did and why, for the lead and the deal alike.
     let what: Vec<String> = [("lead", &lead), ("deal", &deal)]
@@ -701,7 +702,7 @@ impl Links<'_, '_> {
             }
         };
         // Check the role before reading anything.
-        self.0.admin("links.autoLink")?;
+        self.0.admin(methods::LINKS_AUTO_LINK)?;
         let region = self.0.tenant().default_region.clone();
         if let Some(ids) = &req.ticket_ids {
             // Every id must be a ticket of this tenant, or nothing happens.
@@ -762,7 +763,7 @@ impl Links<'_, '_> {
                 Ok(report)
             })
         } else {
-            self.0.write_as_admin("links.autoLink", |tx| {
+            self.0.write_as_admin(methods::LINKS_AUTO_LINK, |tx| {
                 let tickets = load(tx, tx.tenant)?;
                 let (tenant, region) = (tx.tenant, tx.region.clone());
                 // Decisions read through the same transaction they write in.

@@ -3,6 +3,7 @@
 use crate::catalog::RecordKind;
 use crate::error::{Error, Result};
 use crate::ids::{TeamId, UserId};
+use crate::methods;
 use crate::records::{self, Page, PageRequest, Record, table};
 use crate::store::{Crm, EntityType, Tx, WriteCtx};
 use crate::time::{self, Timestamp};
@@ -303,7 +304,7 @@ impl Crm {
             .execute(params![key, name, default_region, time::to_millis(now)])?;
             tx.tenant = tx.last_insert_rowid();
             let tenant = Tenant { tenant_id: key, name, default_region, created_at: now, updated_at: now, row_id: tx.tenant };
-            tx.record_change("tenants.create", EntityType::Tenant, tx.tenant, None, Some(&tenant))?;
+            tx.record_change(methods::TENANTS_CREATE, EntityType::Tenant, tx.tenant, None, Some(&tenant))?;
             let admin = User {
                 id: UserId(tx.next_id(RecordKind::User)?),
                 external_id: None,
@@ -314,7 +315,7 @@ impl Crm {
                 created_at: now,
                 updated_at: now,
             };
-            tx.insert("tenants.create", &admin)?;
+            tx.insert(methods::TENANTS_CREATE, &admin)?;
             Ok(CreatedTenant { tenant, admin })
         })
     }
@@ -507,7 +508,7 @@ pub struct Users<'s, 'c>(&'s Scope<'c>);
 impl Users<'_, '_> {
     pub fn create(&self, new: NewUser) -> Result<User> {
         self.0
-            .write_as_admin("users.create", |tx| create_user(tx, new))
+            .write_as_admin(methods::USERS_CREATE, |tx| create_user(tx, new))
     }
 
     pub fn get(&self, id: UserId) -> Result<User> {
@@ -523,7 +524,7 @@ impl Users<'_, '_> {
     }
 
     pub fn update(&self, changes: UserChanges) -> Result<User> {
-        self.0.write_as_admin("users.update", |tx| {
+        self.0.write_as_admin(methods::USERS_UPDATE, |tx| {
             let id = changes.id.ok_or_else(|| Error::invalid("id", "required"))?;
             let before = user_with_teams(tx, tx.tenant, id)?;
             let mut after = before.clone();
@@ -537,7 +538,7 @@ impl Users<'_, '_> {
                 after.role = role;
             }
             after.updated_at = tx.now;
-            tx.replace("users.update", &before, &after)?;
+            tx.replace(methods::USERS_UPDATE, &before, &after)?;
             Ok(after)
         })
     }
@@ -579,7 +580,7 @@ pub(crate) fn create_user(tx: &mut Tx<'_>, new: NewUser) -> Result<User> {
     user.team_ids.sort_unstable();
     user.team_ids.dedup();
     user.id = UserId(tx.next_id(RecordKind::User)?);
-    tx.insert("users.create", &user)?;
+    tx.insert(methods::USERS_CREATE, &user)?;
     for team in &user.team_ids {
         add_member_row(tx, *team, user.id)?;
     }
@@ -611,7 +612,7 @@ pub struct TeamMember {
 impl Teams<'_, '_> {
     pub fn create(&self, new: NewTeam) -> Result<Team> {
         self.0
-            .write_as_admin("teams.create", |tx| create_team(tx, new))
+            .write_as_admin(methods::TEAMS_CREATE, |tx| create_team(tx, new))
     }
 
     pub fn list(&self, page: &PageRequest) -> Result<Page<Team>> {
@@ -620,7 +621,7 @@ impl Teams<'_, '_> {
 
     /// Adds a user to a team; adding a member twice changes nothing. Returns the user.
     pub fn add_member(&self, member: &TeamMember) -> Result<User> {
-        self.0.write_as_admin("teams.addMember", |tx| {
+        self.0.write_as_admin(methods::TEAMS_ADD_MEMBER, |tx| {
             records::get::<Team>(tx, tx.tenant, member.team_id.0)?;
             let before = user_with_teams(tx, tx.tenant, member.user_id)?;
             if add_member_row(tx, member.team_id, member.user_id)? {
@@ -628,7 +629,7 @@ impl Teams<'_, '_> {
                 after.team_ids.push(member.team_id);
                 after.team_ids.sort_unstable();
                 tx.record_change(
-                    "teams.addMember",
+                    methods::TEAMS_ADD_MEMBER,
                     EntityType::User,
                     after.id.0,
                     Some(&before),
@@ -650,6 +651,6 @@ pub(crate) fn create_team(tx: &mut Tx<'_>, new: NewTeam) -> Result<Team> {
         created_at: tx.now,
         updated_at: tx.now,
     };
-    tx.insert("teams.create", &team)?;
+    tx.insert(methods::TEAMS_CREATE, &team)?;
     Ok(team)
 }

@@ -4,6 +4,7 @@ use crate::catalog::{self, Field, FieldType, RecordKind};
 use crate::customers::{self, Customer};
 use crate::error::{Error, Result};
 use crate::ids::{CustomerId, DealId, LeadId, TeamId, TicketEventId, TicketId, UserId};
+use crate::methods;
 use crate::records::{self, Page, PageRequest, Record, id_value, string_enum, table};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::{Scope, Team, User};
@@ -426,7 +427,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewTicket) -> Result<Ticket> {
         id: TicketId(tx.next_id(RecordKind::Ticket)?),
         ..ticket
     };
-    tx.insert("tickets.create", &ticket)?;
+    tx.insert(methods::TICKETS_CREATE, &ticket)?;
     add_event(
         tx,
         &ticket,
@@ -498,7 +499,7 @@ fn update(tx: &mut Tx<'_>, changes: TicketChanges) -> Result<Ticket> {
     }
     check_refs(tx, &after)?;
     after.updated_at = tx.now;
-    tx.replace("tickets.update", &before, &after)?;
+    tx.replace(methods::TICKETS_UPDATE, &before, &after)?;
     let now = tx.now;
     if after.status != before.status {
         let body = format!("{} → {}", before.status, after.status);
@@ -542,7 +543,7 @@ pub(crate) fn create_event(tx: &mut Tx<'_>, new: NewTicketEvent) -> Result<Ticke
     let at = time::given("occurredAt", new.occurred_at, tx.now)?;
     let event = add_event(tx, &ticket, new.kind, Some(body), at)?;
     tx.record_change(
-        "tickets.addEvent",
+        methods::TICKETS_ADD_EVENT,
         EntityType::TicketEvent,
         event.id.0,
         None,

@@ -10,7 +10,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "foundation",
         &[
-            "error", "ids", "time", "validate", "money", "matching", "catalog", "store", "records",
+            "error", "ids", "time", "validate", "money", "matching", "catalog", "methods", "store",
+            "records",
         ],
     ),
     (

@@ -280,4 +280,11 @@ mod tests {
         .sum();
         assert_eq!(super::methods().count(), total);
     }
+
+    #[test]
+    fn every_method_of_the_contract_is_answered_and_nothing_else() {
+        let mut answered: Vec<&str> = super::methods().collect();
+        answered.sort_unstable();
+        assert_eq!(answered, crm_core::methods::ALL);
+    }
 }

@@ -1,7 +1,8 @@
 //! `audit.*`.
 
 use super::{Handler, ok, params};
+use crm_core::methods;
 
-pub(super) const METHODS: &[(&str, Handler)] = &[("audit.list", |c, p| {
+pub(super) const METHODS: &[(&str, Handler)] = &[(methods::AUDIT_LIST, |c, p| {
     ok(c.scope()?.audit().list(&params(p)?)?)
 })];

@@ -2,13 +2,14 @@
 
 use super::system::no_params;
 use super::{Handler, ok, params};
+use crm_core::methods;
 use serde_json::json;
 
 pub(super) const METHODS: &[(&str, Handler)] = &[
-    ("search.query", |c, p| {
+    (methods::SEARCH_QUERY, |c, p| {
         ok(c.scope()?.search().query(&params(p)?)?)
     }),
-    ("search.rebuild", |c, p| {
+    (methods::SEARCH_REBUILD, |c, p| {
         let scope = c.scope()?;
         no_params(p)?;
         ok(json!({"indexed": scope.search().rebuild()?}))

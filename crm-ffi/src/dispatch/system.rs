@@ -1,6 +1,7 @@
 //! `system.*`: host-level methods, with no tenant.
 
 use super::{Failure, Handler, ok, params};
+use crm_core::methods;
 use serde_json::{Value, json};
 
 #[derive(serde::Deserialize)]
@@ -10,11 +11,11 @@ struct Backup {
 }
 
 pub(super) const METHODS: &[(&str, Handler)] = &[
-    ("system.version", |_, p| {
+    (methods::SYSTEM_VERSION, |_, p| {
         no_params(p)?;
         ok(json!({"version": crate::VERSION}))
     }),
-    ("system.backup", |c, p| {
+    (methods::SYSTEM_BACKUP, |c, p| {
         let Backup { path } = params(p)?;
         if path.is_empty() {
             return Err(Failure::invalid("path", "must not be empty"));

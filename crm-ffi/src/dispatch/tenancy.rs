@@ -4,39 +4,40 @@ use super::system::no_params;
 use super::{Handler, by_key, ok, params};
 use crm_core::PageRequest;
 use crm_core::ids::UserId;
+use crm_core::methods;
 use serde_json::json;
 
 pub(super) const METHODS: &[(&str, Handler)] = &[
-    ("tenants.create", |c, p| {
+    (methods::TENANTS_CREATE, |c, p| {
         ok(c.crm().create_tenant(params(p)?)?)
     }),
-    ("tenants.list", |c, p| {
+    (methods::TENANTS_LIST, |c, p| {
         no_params(p)?;
         ok(json!({"items": c.crm().list_tenants()?}))
     }),
-    ("users.create", |c, p| {
+    (methods::USERS_CREATE, |c, p| {
         ok(c.scope()?.users().create(params(p)?)?)
     }),
-    ("users.get", |c, p| {
+    (methods::USERS_GET, |c, p| {
         by_key(
             p,
             |id| Ok(c.scope()?.users().get(UserId(id))?),
             |e| Ok(c.scope()?.users().get_by_external_id(e)?),
         )
     }),
-    ("users.list", |c, p| {
+    (methods::USERS_LIST, |c, p| {
         ok(c.scope()?.users().list(&params(p)?)?)
     }),
-    ("users.update", |c, p| {
+    (methods::USERS_UPDATE, |c, p| {
         ok(c.scope()?.users().update(params(p)?)?)
     }),
-    ("teams.create", |c, p| {
+    (methods::TEAMS_CREATE, |c, p| {
         ok(c.scope()?.teams().create(params(p)?)?)
     }),
-    ("teams.list", |c, p| {
+    (methods::TEAMS_LIST, |c, p| {
         ok(c.scope()?.teams().list(&params::<PageRequest>(p)?)?)
     }),
-    ("teams.addMember", |c, p| {
+    (methods::TEAMS_ADD_MEMBER, |c, p| {
         ok(c.scope()?.teams().add_member(&params(p)?)?)
     }),
 ];

@@ -1,7 +1,8 @@
 //! `timeline.*`.
 
 use super::{Handler, ok, params};
+use crm_core::methods;
 
-pub(super) const METHODS: &[(&str, Handler)] = &[("timeline.get", |c, p| {
+pub(super) const METHODS: &[(&str, Handler)] = &[(methods::TIMELINE_GET, |c, p| {
     ok(c.scope()?.timeline().get(&params(p)?)?)
 })];

@@ -1,0 +1,74 @@
+//! The name of every method of the request contract (`API.md`), declared once: the C ABI
+//! dispatches by them and the audit log records them as an entry's `action`, so the two never
+//! disagree.
+
+macro_rules! methods {
+    ($($name:ident = $text:literal;)*) => {
+        $(
+            #[doc = concat!("`", $text, "`")]
+            pub const $name: &str = $text;
+        )*
+        /// Every method, in alphabetical order.
+        pub const ALL: &[&str] = &[$($name),*];
+    };
+}
+
+methods! {
+    ACTIVITIES_CREATE = "activities.create";
+    ACTIVITIES_LIST = "activities.list";
+    AUDIT_LIST = "audit.list";
+    CALLS_CREATE = "calls.create";
+    CALLS_LIST = "calls.list";
+    CHANGES_LIST = "changes.list";
+    CONVERSATIONS_CREATE = "conversations.create";
+    CONVERSATIONS_GET = "conversations.get";
+    CONVERSATIONS_LIST = "conversations.list";
+    CUSTOMERS_CREATE = "customers.create";
+    CUSTOMERS_GET = "customers.get";
+    CUSTOMERS_LIST = "customers.list";
+    CUSTOMERS_UPDATE = "customers.update";
+    DEALS_CREATE = "deals.create";
+    DEALS_GET = "deals.get";
+    DEALS_LIST = "deals.list";
+    DEALS_MOVE_STAGE = "deals.moveStage";
+    DEALS_STAGE_HISTORY = "deals.stageHistory";
+    DEALS_UPDATE = "deals.update";
+    LEADS_CREATE = "leads.create";
+    LEADS_GET = "leads.get";
+    LEADS_LIST = "leads.list";
+    LEADS_UPDATE = "leads.update";
+    LINKS_AUTO_LINK = "links.autoLink";
+    LINKS_GET_DEAL_TICKETS = "links.getDealTickets";
+    LINKS_GET_LEAD_TICKETS = "links.getLeadTickets";
+    LINKS_GET_TICKET_LINKS = "links.getTicketLinks";
+    LINKS_LINK_TICKET_TO_DEAL = "links.linkTicketToDeal";
+    LINKS_LINK_TICKET_TO_LEAD = "links.linkTicketToLead";
+    LINKS_UNLINK_TICKET_FROM_DEAL = "links.unlinkTicketFromDeal";
+    LINKS_UNLINK_TICKET_FROM_LEAD = "links.unlinkTicketFromLead";
+    MESSAGES_CREATE = "messages.create";
+    MESSAGES_LIST = "messages.list";
+    PIPELINES_CREATE = "pipelines.create";
+    PIPELINES_GET = "pipelines.get";
+    PIPELINES_LIST = "pipelines.list";
+    SCHEMA_FIELDS = "schema.fields";
+    SEARCH_QUERY = "search.query";
+    SEARCH_REBUILD = "search.rebuild";
+    SYSTEM_BACKUP = "system.backup";
+    SYSTEM_VERSION = "system.version";
+    TEAMS_ADD_MEMBER = "teams.addMember";
+    TEAMS_CREATE = "teams.create";
+    TEAMS_LIST = "teams.list";
+    TENANTS_CREATE = "tenants.create";
+    TENANTS_LIST = "tenants.list";
+    TICKETS_ADD_EVENT = "tickets.addEvent";
+    TICKETS_CREATE = "tickets.create";
+    TICKETS_GET = "tickets.get";
+    TICKETS_LIST = "tickets.list";
+    TICKETS_LIST_EVENTS = "tickets.listEvents";
+    TICKETS_UPDATE = "tickets.update";
+    TIMELINE_GET = "timeline.get";
+    USERS_CREATE = "users.create";
+    USERS_GET = "users.get";
+    USERS_LIST = "users.list";
+    USERS_UPDATE = "users.update";
+}
