@@ -49,6 +49,16 @@ pub struct Conversation {
     pub updated_at: Timestamp,
 }
 
+/// This kind's search document (`search`'s columns: tenant, id, title, body, ticket status,
+/// ticket priority, conversation status, channel, team), `x` being the row; kept beside the
+/// record so that a new column is searchable by a change here alone.
+pub(crate) const SEARCH_DOCUMENT: &str = "SELECT x.tenant_id, x.id, coalesce(x.subject, ''),
+                        concat_ws(' ', (SELECT group_concat(m.body, ' ') FROM messages m
+                                         WHERE m.tenant_id = x.tenant_id AND m.conversation_id = x.id),
+                                  x.status, x.channel),
+                        NULL, NULL, x.status, x.channel, NULL
+                   FROM conversations x";
+
 /// The fields of a conversation, as filters, sorts, list columns and imports read them.
 pub const FIELDS: &[Field] = &[
     catalog::id_field(RecordKind::Conversation),

@@ -39,6 +39,15 @@ pub struct Customer {
     pub updated_at: Timestamp,
 }
 
+/// This kind's search document (`search`'s columns: tenant, id, title, body, ticket status,
+/// ticket priority, conversation status, channel, team), `x` being the row; kept beside the
+/// record so that a new column is searchable by a change here alone.
+pub(crate) const SEARCH_DOCUMENT: &str = "SELECT x.tenant_id, x.id, x.name,
+                        concat_ws(' ', x.email, x.phone, x.company,
+                                  (SELECT group_concat(value, ' ') FROM json_each(x.tags))),
+                        NULL, NULL, NULL, NULL, NULL
+                   FROM customers x";
+
 /// The fields of a customer, as filters, sorts, list columns and imports read them.
 pub const FIELDS: &[Field] = &[
     catalog::id_field(RecordKind::Customer),

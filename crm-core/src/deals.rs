@@ -162,6 +162,16 @@ pub struct Deal {
     pub updated_at: Timestamp,
 }
 
+/// This kind's search document (`search`'s columns: tenant, id, title, body, ticket status,
+/// ticket priority, conversation status, channel, team), `x` being the row; kept beside the
+/// record so that a new column is searchable by a change here alone.
+pub(crate) const SEARCH_DOCUMENT: &str =
+    "SELECT x.tenant_id, x.id, x.title, concat_ws(' ', c.name, s.name),
+                        NULL, NULL, NULL, NULL, NULL
+                   FROM deals x
+                   LEFT JOIN customers c ON c.tenant_id = x.tenant_id AND c.id = x.customer_id
+                   LEFT JOIN stages s ON s.tenant_id = x.tenant_id AND s.id = x.stage_id";
+
 /// The fields of a deal, as filters, sorts, list columns and imports read them.
 pub const FIELDS: &[Field] = &[
     catalog::id_field(RecordKind::Deal),

@@ -87,6 +87,16 @@ pub struct Ticket {
     pub updated_at: Timestamp,
 }
 
+/// This kind's search document (`search`'s columns: tenant, id, title, body, ticket status,
+/// ticket priority, conversation status, channel, team), `x` being the row; kept beside the
+/// record so that a new column is searchable by a change here alone.
+pub(crate) const SEARCH_DOCUMENT: &str = "SELECT x.tenant_id, x.id, x.subject,
+                        concat_ws(' ', x.description, x.requester_email, x.requester_phone,
+                                  x.requester_company, x.status, x.priority, x.channel, t.name),
+                        x.status, x.priority, NULL, x.channel, x.team_id
+                   FROM tickets x
+                   LEFT JOIN teams t ON t.tenant_id = x.tenant_id AND t.id = x.team_id";
+
 /// The fields of a ticket, as filters, sorts, list columns and imports read them.
 pub const FIELDS: &[Field] = &[
     catalog::id_field(RecordKind::Ticket),
