@@ -53,6 +53,17 @@ struct Person {
     customer: Customer,
 }
 
+impl Person {
+    /// A moment after `after` within the time the customer has been known, never past `until`.
+    fn later(&self, rng: &mut ChaCha8Rng, after: Timestamp, until: Timestamp) -> Timestamp {
+        at_between(
+            rng,
+            after,
+            (after + Duration::days(self.days_known)).min(until),
+        )
+    }
+}
+
 impl Generator<'_> {
     /// Customer number `i` and everything around it. The random draws happen in a fixed order,
     /// so a seed always gives the same data.
@@ -146,13 +157,7 @@ impl Generator<'_> {
         } = p;
         let (i, first, suffix, has_company, phone_parts, created_at) =
             (*i, *first, *suffix, *has_company, *phone_parts, *created_at);
-        let later = |rng: &mut ChaCha8Rng, after: Timestamp| {
-            at_between(
-                rng,
-                after,
-                (after + Duration::days(p.days_known)).min(until),
-            )
-        };
+        let later = |rng: &mut ChaCha8Rng, after: Timestamp| p.later(rng, after, until);
         // Leads: most customers started as one; some leads never became customers.
         let mut lead = None;
         if chance(rng, 40) {
@@ -344,13 +349,7 @@ impl Generator<'_> {
         } = p;
         let (suffix, has_company, phone_parts, created_at) =
             (*suffix, *has_company, *phone_parts, *created_at);
-        let later = |rng: &mut ChaCha8Rng, after: Timestamp| {
-            at_between(
-                rng,
-                after,
-                (after + Duration::days(p.days_known)).min(until),
-            )
-        };
+        let later = |rng: &mut ChaCha8Rng, after: Timestamp| p.later(rng, after, until);
         // Tickets on every channel; requesters write their details as they please.
         let tickets = match rng.random_range(0..10) {
             0..=2 => 0,
@@ -441,13 +440,7 @@ impl Generator<'_> {
             ..
         } = p;
         let created_at = *created_at;
-        let later = |rng: &mut ChaCha8Rng, after: Timestamp| {
-            at_between(
-                rng,
-                after,
-                (after + Duration::days(p.days_known)).min(until),
-            )
-        };
+        let later = |rng: &mut ChaCha8Rng, after: Timestamp| p.later(rng, after, until);
         // Conversations with a few messages each.
         let conversations = match rng.random_range(0..10) {
             0..=3 => 0,
@@ -498,13 +491,7 @@ impl Generator<'_> {
             ..
         } = p;
         let (first, created_at) = (*first, *created_at);
-        let later = |rng: &mut ChaCha8Rng, after: Timestamp| {
-            at_between(
-                rng,
-                after,
-                (after + Duration::days(p.days_known)).min(until),
-            )
-        };
+        let later = |rng: &mut ChaCha8Rng, after: Timestamp| p.later(rng, after, until);
         if chance(rng, 50) {
             b.create_call(NewCall {
                 external_id: None,
