@@ -193,6 +193,19 @@ pub(crate) fn by_key<T: Serialize>(
     }
 }
 
+/// `{id}` or `{externalId}` of the `$accessor()` records of the call's scope, `$id` the typed
+/// id: the key is read before the scope is resolved, as `by_key` does.
+macro_rules! get_by_key {
+    ($c:ident, $p:ident, $accessor:ident, $id:ident) => {
+        $crate::dispatch::by_key(
+            $p,
+            |id| Ok($c.scope()?.$accessor().get($id(id))?),
+            |e| Ok($c.scope()?.$accessor().get_by_external_id(e)?),
+        )
+    };
+}
+pub(crate) use get_by_key;
+
 /// A request on its way to its handler: the database, and the tenant and actor it names.
 pub(crate) struct Call<'c> {
     crm: &'c Crm,

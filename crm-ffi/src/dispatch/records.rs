@@ -1,7 +1,7 @@
 //! The records of the CRM and the helpdesk: customers, leads, pipelines, deals, tickets,
 //! conversations, messages, calls, activities.
 
-use super::{Handler, by_key, ok, params};
+use super::{Handler, get_by_key, ok, params};
 use crm_core::PageRequest;
 use crm_core::ids::{ConversationId, CustomerId, DealId, LeadId, PipelineId, TicketId};
 use crm_core::methods;
@@ -18,11 +18,7 @@ pub(super) const METHODS: &[(&str, Handler)] = &[
         ok(c.scope()?.customers().create(params(p)?)?)
     }),
     (methods::CUSTOMERS_GET, |c, p| {
-        by_key(
-            p,
-            |id| Ok(c.scope()?.customers().get(CustomerId(id))?),
-            |e| Ok(c.scope()?.customers().get_by_external_id(e)?),
-        )
+        get_by_key!(c, p, customers, CustomerId)
     }),
     (methods::CUSTOMERS_UPDATE, |c, p| {
         ok(c.scope()?.customers().update(params(p)?)?)
@@ -33,13 +29,7 @@ pub(super) const METHODS: &[(&str, Handler)] = &[
     (methods::LEADS_CREATE, |c, p| {
         ok(c.scope()?.leads().create(params(p)?)?)
     }),
-    (methods::LEADS_GET, |c, p| {
-        by_key(
-            p,
-            |id| Ok(c.scope()?.leads().get(LeadId(id))?),
-            |e| Ok(c.scope()?.leads().get_by_external_id(e)?),
-        )
-    }),
+    (methods::LEADS_GET, |c, p| get_by_key!(c, p, leads, LeadId)),
     (methods::LEADS_UPDATE, |c, p| {
         ok(c.scope()?.leads().update(params(p)?)?)
     }),
@@ -50,11 +40,7 @@ pub(super) const METHODS: &[(&str, Handler)] = &[
         ok(c.scope()?.pipelines().create(params(p)?)?)
     }),
     (methods::PIPELINES_GET, |c, p| {
-        by_key(
-            p,
-            |id| Ok(c.scope()?.pipelines().get(PipelineId(id))?),
-            |e| Ok(c.scope()?.pipelines().get_by_external_id(e)?),
-        )
+        get_by_key!(c, p, pipelines, PipelineId)
     }),
     (methods::PIPELINES_LIST, |c, p| {
         ok(c.scope()?.pipelines().list(&params::<PageRequest>(p)?)?)
@@ -62,13 +48,7 @@ pub(super) const METHODS: &[(&str, Handler)] = &[
     (methods::DEALS_CREATE, |c, p| {
         ok(c.scope()?.deals().create(params(p)?)?)
     }),
-    (methods::DEALS_GET, |c, p| {
-        by_key(
-            p,
-            |id| Ok(c.scope()?.deals().get(DealId(id))?),
-            |e| Ok(c.scope()?.deals().get_by_external_id(e)?),
-        )
-    }),
+    (methods::DEALS_GET, |c, p| get_by_key!(c, p, deals, DealId)),
     (methods::DEALS_UPDATE, |c, p| {
         ok(c.scope()?.deals().update(params(p)?)?)
     }),
@@ -87,11 +67,7 @@ pub(super) const METHODS: &[(&str, Handler)] = &[
         ok(c.scope()?.tickets().create(params(p)?)?)
     }),
     (methods::TICKETS_GET, |c, p| {
-        by_key(
-            p,
-            |id| Ok(c.scope()?.tickets().get(TicketId(id))?),
-            |e| Ok(c.scope()?.tickets().get_by_external_id(e)?),
-        )
+        get_by_key!(c, p, tickets, TicketId)
     }),
     (methods::TICKETS_UPDATE, |c, p| {
         ok(c.scope()?.tickets().update(params(p)?)?)
@@ -109,11 +85,7 @@ pub(super) const METHODS: &[(&str, Handler)] = &[
         ok(c.scope()?.conversations().create(params(p)?)?)
     }),
     (methods::CONVERSATIONS_GET, |c, p| {
-        by_key(
-            p,
-            |id| Ok(c.scope()?.conversations().get(ConversationId(id))?),
-            |e| Ok(c.scope()?.conversations().get_by_external_id(e)?),
-        )
+        get_by_key!(c, p, conversations, ConversationId)
     }),
     (methods::CONVERSATIONS_LIST, |c, p| {
         ok(c.scope()?.conversations().list(&params(p)?)?)

@@ -1,7 +1,7 @@
 //! `tenants.*`, `users.*`, `teams.*`.
 
 use super::system::no_params;
-use super::{Handler, by_key, ok, params};
+use super::{Handler, get_by_key, ok, params};
 use crm_core::PageRequest;
 use crm_core::ids::UserId;
 use crm_core::methods;
@@ -18,13 +18,7 @@ pub(super) const METHODS: &[(&str, Handler)] = &[
     (methods::USERS_CREATE, |c, p| {
         ok(c.scope()?.users().create(params(p)?)?)
     }),
-    (methods::USERS_GET, |c, p| {
-        by_key(
-            p,
-            |id| Ok(c.scope()?.users().get(UserId(id))?),
-            |e| Ok(c.scope()?.users().get_by_external_id(e)?),
-        )
-    }),
+    (methods::USERS_GET, |c, p| get_by_key!(c, p, users, UserId)),
     (methods::USERS_LIST, |c, p| {
         ok(c.scope()?.users().list(&params(p)?)?)
     }),
