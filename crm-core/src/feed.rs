@@ -187,45 +187,18 @@ impl Changes<'_, '_> {
             let mut stmt = conn.prepare_cached(&sql)?;
             let items = stmt
                 .query_map(params![tenant, after, kinds, limit], |r| {
-                    let kind: String = r.get(1)?;
-                    let op: String = r.get(3)?;
                     let action: Option<String> = r.get(4)?;
-                    Ok((
-                        r.get(0)?,
-                        kind,
-                        r.get(2)?,
-                        op,
-                        action,
-                        r.get::<_, Option<i64>>(5)?,
-                        r.get(6)?,
-                    ))
-                })?
-                .map(|row| {
-                    let (seq, kind, entity_id, op, action, actor, at): (
-                        i64,
-                        String,
-                        i64,
-                        String,
-                        Option<String>,
-                        Option<i64>,
-                        i64,
-                    ) = row?;
-                    let entity_type = kind.parse().map_err(|_| {
-                        Error::Internal(format!(
-                            "change {seq} is of an unknown entity type {kind:?}"
-                        ))
-                    })?;
                     Ok(Change {
-                        seq,
-                        entity_type,
-                        entity_id,
-                        op: op_of(&op, action.as_deref()),
+                        seq: r.get(0)?,
+                        entity_type: r.get(1)?,
+                        entity_id: r.get(2)?,
+                        op: op_of(&r.get::<_, String>(3)?, action.as_deref()),
                         action,
-                        actor_id: actor.map(UserId),
-                        at: time::from_millis(at),
+                        actor_id: r.get::<_, Option<i64>>(5)?.map(UserId),
+                        at: time::from_millis(r.get(6)?),
                     })
-                })
-                .collect::<Result<Vec<_>>>()?;
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
             let next = items.last().map_or(after, |c| c.seq);
             Ok(ChangesPage { items, next })
         })
