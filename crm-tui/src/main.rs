@@ -2,8 +2,9 @@
 
 mod app;
 mod cli;
-mod palette;
-mod timeline;
+mod format;
+mod keys;
+mod screens;
 mod ui;
 mod worker;
 
@@ -31,4 +32,4 @@ fn main() -> std::process::ExitCode {
 }
 
 #[cfg(test)]
-mod tests;
+mod testing;

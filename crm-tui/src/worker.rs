@@ -1,24 +1,194 @@
-//! Database work off the UI thread: requests in, messages out.
+//! The worker: database work off the UI thread, and the protocol the screens speak to it —
+//! [`Request`]s in, [`Reply`]s out. It imports no screen: screens depend on it, never the reverse.
 
-use crate::app::{Detail, LinkChange, Lookups, Msg, PageData, PageKind, PickKind, Record, Tab};
-use crate::palette::SearchAsk;
-use crate::timeline::{Opened, PageAsk};
-use crm_core::customers::CustomerFilter;
-use crm_core::deals::DealFilter;
-use crm_core::ids::{DealId, LeadId, TicketId, UserId};
-use crm_core::leads::LeadFilter;
-use crm_core::links::{
-    AutoLink, DealLink, DealTickets, LeadLink, LeadTickets, TicketLinks, TicketRef,
-};
-use crm_core::search::SearchType;
-use crm_core::tickets::{TicketEventFilter, TicketFilter};
-use crm_core::timeline::{EventType, TimelineEvent};
-use crm_core::{Crm, PageRequest};
+mod fetch;
+
+pub use fetch::answer;
+
+use crm_core::Crm;
+use crm_core::activities::Activity;
+use crm_core::calls::Call;
+use crm_core::catalog::RecordKind;
+use crm_core::conversations::{Conversation, Message};
+use crm_core::customers::Customer;
+use crm_core::deals::{Deal, StageChange};
+use crm_core::ids::{TicketId, UserId};
+use crm_core::leads::Lead;
+use crm_core::links::{AutoLinkReport, TicketLinks};
+use crm_core::search::{SearchQuery, SearchResults, SearchType};
+use crm_core::tickets::{Ticket, TicketEvent};
+use crm_core::timeline::{TimelineEvent, TimelinePage, TimelineQuery};
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::Receiver;
 
 /// Rows fetched per page: a few screens' worth.
 pub const PAGE_ROWS: u32 = 100;
+
+/// The record lists of the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tab {
+    Customers,
+    Leads,
+    Deals,
+    Tickets,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 4] = [Tab::Customers, Tab::Leads, Tab::Deals, Tab::Tickets];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Customers => "Customers",
+            Tab::Leads => "Leads",
+            Tab::Deals => "Deals",
+            Tab::Tickets => "Tickets",
+        }
+    }
+
+    /// The kind of record the tab lists.
+    pub fn kind(self) -> RecordKind {
+        match self {
+            Tab::Customers => RecordKind::Customer,
+            Tab::Leads => RecordKind::Lead,
+            Tab::Deals => RecordKind::Deal,
+            Tab::Tickets => RecordKind::Ticket,
+        }
+    }
+
+    /// The tab listing a search hit's kind; conversations have none.
+    pub fn of(kind: SearchType) -> Option<Tab> {
+        match kind {
+            SearchType::Customer => Some(Tab::Customers),
+            SearchType::Lead => Some(Tab::Leads),
+            SearchType::Deal => Some(Tab::Deals),
+            SearchType::Ticket => Some(Tab::Tickets),
+            SearchType::Conversation => None,
+        }
+    }
+
+    pub fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
+
+/// One row of a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    Customer(Customer),
+    Lead(Lead),
+    Deal(Deal),
+    Ticket(Ticket),
+}
+
+impl Record {
+    pub fn id(&self) -> i64 {
+        match self {
+            Record::Customer(r) => r.id.0,
+            Record::Lead(r) => r.id.0,
+            Record::Deal(r) => r.id.0,
+            Record::Ticket(r) => r.id.0,
+        }
+    }
+}
+
+/// Which page of a list to fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageKind {
+    First,
+    Last,
+    /// Older rows, after the last one held.
+    After(String),
+    /// Newer rows, before the first one held.
+    Before(String),
+    /// The rows from one record on (a search hit opened in its tab).
+    At(i64),
+}
+
+/// A fetched page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageData {
+    pub rows: Vec<Record>,
+    pub next_cursor: Option<String>,
+    pub prev_cursor: Option<String>,
+}
+
+/// Names for ids, fetched once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lookups {
+    pub tenant_name: String,
+    pub users: HashMap<i64, String>,
+    pub stages: HashMap<i64, String>,
+}
+
+/// Records related to the selected one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detail {
+    Customer {
+        tickets: Vec<Ticket>,
+        deals: Vec<Deal>,
+    },
+    Lead {
+        activities: Vec<Activity>,
+        deals: Vec<Deal>,
+        tickets: Vec<Ticket>,
+    },
+    Deal {
+        history: Vec<StageChange>,
+        tickets: Vec<Ticket>,
+    },
+    // Boxed: a lead and a deal inline would make every `Detail` (and reply) several times larger.
+    Ticket {
+        events: Vec<TicketEvent>,
+        lead: Option<Box<Lead>>,
+        deal: Option<Box<Deal>>,
+    },
+}
+
+/// The record a timeline event or a search hit was opened into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Opened {
+    Record(Record, Detail),
+    Conversation(Conversation, Vec<Message>),
+    Call(Call),
+}
+
+/// What a picker picks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PickKind {
+    Lead,
+    Deal,
+}
+
+/// A link change asked of the worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkChange {
+    ToLead(i64),
+    ToDeal(i64),
+    UnlinkLead,
+    UnlinkDeal,
+}
+
+/// Which record a detail request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RecordKey {
+    pub tab: Tab,
+    pub id: i64,
+}
+
+/// A request for a page of a timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageAsk {
+    pub query: TimelineQuery,
+    pub generation: u64,
+}
+
+/// A search to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchAsk {
+    pub query: SearchQuery,
+    pub generation: u64,
+}
 
 /// What the UI asks of the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,38 +221,43 @@ pub enum Request {
     OpenHit(SearchType, i64),
 }
 
-/// Entries a picker shows.
-const PICK_ROWS: u32 = 20;
-
-/// Which record a detail request is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RecordKey {
-    pub tab: Tab,
-    pub id: i64,
-}
-
-/// Answers requests on its own thread until the request channel closes; join the handle to
-/// know its share of the database handle is released.
-pub fn spawn(
-    crm: Arc<Crm>,
-    tenant: String,
-    actor: Option<UserId>,
-    requests: Receiver<Request>,
-    replies: Sender<Msg>,
-) -> std::thread::JoinHandle<()> {
-    std::thread::Builder::new()
-        .name("crm-worker".into())
-        .spawn(move || {
-            for request in requests {
-                let started = std::time::Instant::now();
-                let reply = answer(&crm, &tenant, actor, request.clone());
-                tracing::debug!(?request, elapsed = ?started.elapsed(), "answered");
-                if replies.send(reply).is_err() {
-                    break;
-                }
-            }
-        })
-        .expect("cannot start the worker thread")
+/// The answer to a [`Request`], carrying what the screen needs to match it to what it asked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Lookups(Result<Lookups, Failure>),
+    Page {
+        tab: Tab,
+        kind: PageKind,
+        generation: u64,
+        result: Result<PageData, Failure>,
+    },
+    Detail {
+        record: RecordKey,
+        result: Result<Detail, Failure>,
+    },
+    Picked {
+        kind: PickKind,
+        query: String,
+        result: Result<Vec<(i64, String)>, Failure>,
+    },
+    Linked {
+        change: LinkChange,
+        result: Result<TicketLinks, Failure>,
+    },
+    AutoLinkPlanned(Result<AutoLinkReport, Failure>),
+    AutoLinkApplied(Result<AutoLinkReport, Failure>),
+    /// A page of a timeline.
+    Timeline {
+        generation: u64,
+        result: Result<TimelinePage, Failure>,
+    },
+    /// The record behind a timeline event or a search hit.
+    Opened(Result<Box<Opened>, Failure>),
+    /// Results of the palette's search.
+    Searched {
+        generation: u64,
+        result: Result<SearchResults, Failure>,
+    },
 }
 
 /// A failed request as the client shows it: crm-core's stable code kept beside the message,
@@ -108,363 +283,27 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// Runs one request; also used directly by tests.
-pub fn answer(crm: &Crm, tenant: &str, actor: Option<UserId>, request: Request) -> Msg {
-    let err = Failure::from;
-    match request {
-        Request::Lookups => Msg::Lookups(lookups(crm, tenant).map_err(Failure::from)),
-        Request::Page {
-            tab,
-            kind,
-            generation,
-        } => Msg::Page {
-            tab,
-            kind: kind.clone(),
-            generation,
-            result: page(crm, tenant, tab, &kind).map_err(Failure::from),
-        },
-        Request::Detail { record } => Msg::Detail {
-            record,
-            result: detail(crm, tenant, record).map_err(Failure::from),
-        },
-        Request::Pick { kind, query } => Msg::Picked {
-            kind,
-            result: pick(crm, tenant, kind, &query).map_err(err),
-            query,
-        },
-        Request::Link { ticket, change } => Msg::Linked {
-            change,
-            result: link(crm, tenant, actor, ticket, change).map_err(err),
-        },
-        Request::AutoLinkPlan => Msg::AutoLinkPlanned(
-            crm.scope(tenant, actor)
-                .and_then(|s| {
-                    s.links().auto_link(&AutoLink {
-                        dry_run: true,
-                        ..AutoLink::default()
-                    })
-                })
-                .map_err(err),
-        ),
-        Request::Timeline(ask) => Msg::Timeline {
-            generation: ask.generation,
-            result: crm
-                .scope(tenant, None)
-                .and_then(|s| s.timeline().get(&ask.query))
-                .map_err(err),
-        },
-        Request::Search(ask) => Msg::Searched {
-            generation: ask.generation,
-            result: crm
-                .scope(tenant, None)
-                .and_then(|s| s.search().query(&ask.query))
-                .map_err(err),
-        },
-        Request::OpenHit(kind, id) => Msg::Opened(
-            open_record(crm, tenant, kind, id)
-                .map(Box::new)
-                .map_err(err),
-        ),
-        Request::OpenEvent(event) => {
-            Msg::Opened(open_event(crm, tenant, &event).map(Box::new).map_err(err))
-        }
-        Request::AutoLinkApply { tickets } => Msg::AutoLinkApplied(
-            crm.scope(tenant, actor)
-                .and_then(|s| {
-                    s.links().auto_link(&AutoLink {
-                        ticket_ids: Some(tickets),
-                        ..AutoLink::default()
-                    })
-                })
-                .map_err(err),
-        ),
-    }
-}
-
-/// A customer, lead, deal, ticket (each with its related records) or conversation (with its
-/// messages): what a search hit or a timeline event opens.
-fn open_record(crm: &Crm, tenant: &str, kind: SearchType, id: i64) -> crm_core::Result<Opened> {
-    use crm_core::ids::{ConversationId, CustomerId};
-    let scope = crm.scope(tenant, None)?;
-    let (tab, record) = match kind {
-        SearchType::Customer => (
-            Tab::Customers,
-            Record::Customer(scope.customers().get(CustomerId(id))?),
-        ),
-        SearchType::Lead => (Tab::Leads, Record::Lead(scope.leads().get(LeadId(id))?)),
-        SearchType::Deal => (Tab::Deals, Record::Deal(scope.deals().get(DealId(id))?)),
-        SearchType::Ticket => (
-            Tab::Tickets,
-            Record::Ticket(scope.tickets().get(TicketId(id))?),
-        ),
-        SearchType::Conversation => return conversation(&scope, ConversationId(id)),
-    };
-    Ok(Opened::Record(
-        record,
-        detail(crm, tenant, RecordKey { tab, id })?,
-    ))
-}
-
-/// A conversation with its latest messages, oldest first.
-fn conversation(
-    scope: &crm_core::Scope<'_>,
-    id: crm_core::ids::ConversationId,
-) -> crm_core::Result<Opened> {
-    use crm_core::conversations::MessageFilter;
-    let conversation = scope.conversations().get(id)?;
-    let mut messages = scope
-        .messages()
-        .list(&MessageFilter {
-            conversation_id: Some(id),
-            limit: Some(THREAD_MESSAGES),
-            cursor: None,
-        })?
-        .items;
-    // Newest first from the list; a thread reads oldest first.
-    messages.reverse();
-    Ok(Opened::Conversation(conversation, messages))
-}
-
-/// Messages shown with a conversation opened from a timeline.
-const THREAD_MESSAGES: u32 = 50;
-
-/// The record a timeline event comes from: its ticket, lead, deal, conversation or call.
-fn open_event(crm: &Crm, tenant: &str, event: &TimelineEvent) -> crm_core::Result<Opened> {
-    let missing = || crm_core::Error::Internal(format!("event {} names no record", event.id));
-    let (kind, id) = match event.event_type {
-        EventType::TicketEvent => (SearchType::Ticket, event.ticket_id.map(|i| i.0)),
-        EventType::LeadActivity => (SearchType::Lead, event.lead_id.map(|i| i.0)),
-        EventType::DealActivity => (SearchType::Deal, event.deal_id.map(|i| i.0)),
-        EventType::Message | EventType::Conversation => {
-            (SearchType::Conversation, event.conversation_id.map(|i| i.0))
-        }
-        EventType::Call => {
-            let call = crm
-                .scope(tenant, None)?
-                .calls()
-                .get(crm_core::ids::CallId(event.source.id))?;
-            return Ok(Opened::Call(call));
-        }
-        EventType::QuoteActivity => {
-            return Err(crm_core::Error::Internal(
-                "quotes are not available yet".into(),
-            ));
-        }
-    };
-    open_record(crm, tenant, kind, id.ok_or_else(missing)?)
-}
-
-fn pick(
-    crm: &Crm,
-    tenant: &str,
-    kind: PickKind,
-    query: &str,
-) -> crm_core::Result<Vec<(i64, String)>> {
-    let scope = crm.scope(tenant, None)?;
-    Ok(match kind {
-        PickKind::Lead => scope
-            .leads()
-            .containing(query, PICK_ROWS)?
-            .into_iter()
-            .map(|l| {
-                let at = l
-                    .company
-                    .or(l.email)
-                    .map(|c| format!(" · {c}"))
-                    .unwrap_or_default();
-                (l.id.0, format!("#{} {}{at} · {}", l.id, l.name, l.status))
-            })
-            .collect(),
-        PickKind::Deal => scope
-            .deals()
-            .containing(query, PICK_ROWS)?
-            .into_iter()
-            .map(|d| (d.id.0, format!("#{} {} · {}", d.id, d.title, d.status)))
-            .collect(),
-    })
-}
-
-fn link(
-    crm: &Crm,
-    tenant: &str,
+/// Answers requests on its own thread until the request channel closes; join the handle to
+/// know its share of the database handle is released. `deliver` hands each reply to the UI
+/// and says whether it is still listening.
+pub fn spawn(
+    crm: Arc<Crm>,
+    tenant: String,
     actor: Option<UserId>,
-    ticket: i64,
-    change: LinkChange,
-) -> crm_core::Result<TicketLinks> {
-    let scope = crm.scope(tenant, actor)?;
-    let links = scope.links();
-    let ticket_id = TicketId(ticket);
-    match change {
-        LinkChange::ToLead(lead) => links.link_ticket_to_lead(LeadLink {
-            ticket_id,
-            lead_id: LeadId(lead),
-        }),
-        LinkChange::ToDeal(deal) => links.link_ticket_to_deal(DealLink {
-            ticket_id,
-            deal_id: DealId(deal),
-        }),
-        LinkChange::UnlinkLead => links.unlink_ticket_from_lead(TicketRef { ticket_id }),
-        LinkChange::UnlinkDeal => links.unlink_ticket_from_deal(TicketRef { ticket_id }),
-    }
-}
-
-fn lookups(crm: &Crm, tenant: &str) -> crm_core::Result<Lookups> {
-    let scope = crm.scope(tenant, None)?;
-    let mut lookups = Lookups {
-        tenant_name: scope.tenant().name.clone(),
-        ..Lookups::default()
-    };
-    let mut cursor = None;
-    loop {
-        let page = scope.users().list(&crm_core::tenancy::UserFilter {
-            limit: Some(500),
-            cursor,
-            ..Default::default()
-        })?;
-        lookups
-            .users
-            .extend(page.items.into_iter().map(|u| (u.id.0, u.name)));
-        cursor = page.next_cursor;
-        if cursor.is_none() {
-            break;
-        }
-    }
-    let mut cursor = None;
-    loop {
-        let page = scope.pipelines().list(&PageRequest {
-            limit: Some(500),
-            cursor,
-        })?;
-        for p in page.items {
-            for s in p.stages {
-                lookups
-                    .stages
-                    .insert(s.id.0, format!("{} · {}", p.name, s.name));
+    requests: Receiver<Request>,
+    deliver: impl Fn(Reply) -> bool + Send + 'static,
+) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("crm-worker".into())
+        .spawn(move || {
+            for request in requests {
+                let started = std::time::Instant::now();
+                let reply = answer(&crm, &tenant, actor, request.clone());
+                tracing::debug!(?request, elapsed = ?started.elapsed(), "answered");
+                if !deliver(reply) {
+                    break;
+                }
             }
-        }
-        cursor = page.next_cursor;
-        if cursor.is_none() {
-            break;
-        }
-    }
-    Ok(lookups)
-}
-
-fn page(crm: &Crm, tenant: &str, tab: Tab, kind: &PageKind) -> crm_core::Result<PageData> {
-    let scope = crm.scope(tenant, None)?;
-    let (limit, cursor) = match kind {
-        PageKind::First => (Some(PAGE_ROWS), None),
-        PageKind::Last => (Some(PAGE_ROWS), PageRequest::last(tab.kind(), None).cursor),
-        PageKind::After(c) | PageKind::Before(c) => (Some(PAGE_ROWS), Some(c.clone())),
-        PageKind::At(id) => (
-            Some(PAGE_ROWS),
-            PageRequest::starting_at(tab.kind(), *id, None).cursor,
-        ),
-    };
-    macro_rules! fetch {
-        ($handle:ident, $filter:ident, $variant:ident) => {{
-            let page = scope.$handle().list(&$filter {
-                limit,
-                cursor,
-                ..Default::default()
-            })?;
-            PageData {
-                rows: page.items.into_iter().map(Record::$variant).collect(),
-                next_cursor: page.next_cursor,
-                prev_cursor: page.prev_cursor,
-            }
-        }};
-    }
-    Ok(match tab {
-        Tab::Customers => fetch!(customers, CustomerFilter, Customer),
-        Tab::Leads => fetch!(leads, LeadFilter, Lead),
-        Tab::Deals => fetch!(deals, DealFilter, Deal),
-        Tab::Tickets => fetch!(tickets, TicketFilter, Ticket),
-    })
-}
-
-/// How many related records a detail pane shows.
-const DETAIL_ROWS: u32 = 8;
-
-fn detail(crm: &Crm, tenant: &str, record: RecordKey) -> crm_core::Result<Detail> {
-    use crm_core::ids::CustomerId;
-    let scope = crm.scope(tenant, None)?;
-    let limit = Some(DETAIL_ROWS);
-    Ok(match record.tab {
-        Tab::Customers => {
-            let id = CustomerId(record.id);
-            Detail::Customer {
-                tickets: scope
-                    .tickets()
-                    .list(&TicketFilter {
-                        customer_id: Some(id),
-                        limit,
-                        ..Default::default()
-                    })?
-                    .items,
-                deals: scope
-                    .deals()
-                    .list(&DealFilter {
-                        customer_id: Some(id),
-                        limit,
-                        ..Default::default()
-                    })?
-                    .items,
-            }
-        }
-        Tab::Leads => Detail::Lead {
-            activities: scope
-                .activities()
-                .list(&crm_core::activities::ActivityFilter {
-                    entity_type: Some(crm_core::activities::ActivityEntity::Lead),
-                    entity_id: Some(record.id),
-                    limit,
-                    ..Default::default()
-                })?
-                .items,
-            deals: scope
-                .deals()
-                .list(&DealFilter {
-                    lead_id: Some(LeadId(record.id)),
-                    limit,
-                    ..Default::default()
-                })?
-                .items,
-            tickets: scope
-                .links()
-                .lead_tickets(&LeadTickets {
-                    lead_id: Some(LeadId(record.id)),
-                    limit,
-                    cursor: None,
-                })?
-                .items,
-        },
-        Tab::Deals => Detail::Deal {
-            history: scope.deals().stage_history(DealId(record.id))?,
-            tickets: scope
-                .links()
-                .deal_tickets(&DealTickets {
-                    deal_id: Some(DealId(record.id)),
-                    limit,
-                    cursor: None,
-                })?
-                .items,
-        },
-        Tab::Tickets => {
-            let ticket_id = TicketId(record.id);
-            let links = scope.links().ticket_links(TicketRef { ticket_id })?;
-            Detail::Ticket {
-                events: scope
-                    .tickets()
-                    .list_events(&TicketEventFilter {
-                        ticket_id,
-                        limit,
-                        cursor: None,
-                    })?
-                    .items,
-                lead: links.lead.map(Box::new),
-                deal: links.deal.map(Box::new),
-            }
-        }
-    })
+        })
+        .expect("cannot start the worker thread")
 }

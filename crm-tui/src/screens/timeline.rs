@@ -2,19 +2,20 @@
 //! that stay at the top while scrolling, with type, channel and time-range filters. Older pages
 //! are fetched as the selection nears the end of what is held; only the rows on screen are drawn.
 
-use crate::app::{Detail, Record};
-use crate::worker::Failure;
-use crm_core::calls::Call;
-use crm_core::conversations::{Conversation, Message};
+use super::viewer::Viewer;
+use super::{Areas, Command, Screen, View};
+use crate::format::spinner;
+use crate::keys::{Binding, KeyHelp, Keymap, each, hint};
+use crate::worker::{Failure, PageAsk, Reply, Request};
 use crm_core::tickets::Channel;
 use crm_core::time::Timestamp;
 use crm_core::timeline::{EventType, TimelineEvent, TimelineOwner, TimelinePage, TimelineQuery};
-use crossterm::event::KeyCode;
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout};
 use ratatui::style::{Color, Modifier, Style, Stylize};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 /// Events fetched per page.
 pub const PAGE_EVENTS: u32 = 100;
@@ -44,20 +45,109 @@ pub const CHANNEL_KEYS: [(char, Channel); 6] = [
 /// The time ranges `r` steps through: the last N days, or everything.
 pub const RANGES: [Option<i64>; 5] = [None, Some(7), Some(30), Some(90), Some(365)];
 
-/// The keys of the timeline view, for the help overlay and the status line.
-pub const KEYS: &[(&str, &str)] = &[
-    ("↑↓ jk PgUp PgDn", "move (older events load as you go)"),
-    ("g G", "newest / oldest held"),
-    (
-        "1-6",
-        "only messages, conversations, tickets, lead, deal activity, calls",
-    ),
-    ("e c p w s a", "only email, chat, phone, web, social, api"),
-    ("r", "time range: all, last 7, 30, 90, 365 days"),
-    ("0", "clear the filters"),
-    ("Enter", "open the event's record"),
-    ("Esc q", "back to the lists"),
-];
+/// What a key does in a timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Newest,
+    Oldest,
+    /// Toggle the type of [`TYPE_KEYS`] at this index.
+    Type(usize),
+    /// Toggle the channel of [`CHANNEL_KEYS`] at this index.
+    Channel(usize),
+    Range,
+    Clear,
+    Open,
+    Back,
+    Search,
+    Help,
+}
+
+use Action as A;
+use KeyCode as K;
+
+const KEYS: Keymap<Action> = Keymap {
+    title: "Keys in a timeline",
+    bindings: &[
+        each(
+            &[
+                (K::Up, A::Up),
+                (K::Char('k'), A::Up),
+                (K::Down, A::Down),
+                (K::Char('j'), A::Down),
+                (K::PageUp, A::PageUp),
+                (K::PageDown, A::PageDown),
+            ],
+            "↑↓ jk PgUp PgDn",
+            "move (older events load as you go)",
+        ),
+        each(
+            &[
+                (K::Char('g'), A::Newest),
+                (K::Home, A::Newest),
+                (K::Char('G'), A::Oldest),
+                (K::End, A::Oldest),
+            ],
+            "g G",
+            "newest / oldest held",
+        ),
+        each(
+            &[
+                (K::Char('1'), A::Type(0)),
+                (K::Char('2'), A::Type(1)),
+                (K::Char('3'), A::Type(2)),
+                (K::Char('4'), A::Type(3)),
+                (K::Char('5'), A::Type(4)),
+                (K::Char('6'), A::Type(5)),
+            ],
+            "1-6",
+            "only messages, conversations, tickets, lead, deal activity, calls",
+        ),
+        each(
+            &[
+                (K::Char('e'), A::Channel(0)),
+                (K::Char('c'), A::Channel(1)),
+                (K::Char('p'), A::Channel(2)),
+                (K::Char('w'), A::Channel(3)),
+                (K::Char('s'), A::Channel(4)),
+                (K::Char('a'), A::Channel(5)),
+            ],
+            "e c p w s a",
+            "only email, chat, phone, web, social, api",
+        ),
+        each(
+            &[(K::Char('r'), A::Range)],
+            "r",
+            "time range: all, last 7, 30, 90, 365 days",
+        ),
+        each(&[(K::Char('0'), A::Clear)], "0", "clear the filters"),
+        each(&[(K::Enter, A::Open)], "Enter", "open the event's record"),
+        each(
+            &[(K::Esc, A::Back), (K::Char('q'), A::Back)],
+            "Esc q",
+            "back to the lists",
+        ),
+        each(
+            &[(K::Char('/'), A::Search)],
+            "/",
+            "search everything (Tab: facets, Enter: open)",
+        ),
+        each(&[(K::Char('?'), A::Help)], "?", "this help"),
+    ] as &[Binding<Action>],
+    hints: &[
+        hint(&[A::Up, A::Down], "↑↓ jk", "move"),
+        hint(&[A::Type(0)], "1-6", "types"),
+        hint(&[A::Channel(0)], "e c p w s a", "channels"),
+        hint(&[A::Range], "r", "range"),
+        hint(&[A::Clear], "0", "clear"),
+        hint(&[A::Open], "Enter", "open"),
+        hint(&[A::Back], "Esc", "back"),
+        hint(&[A::Help], "?", "help"),
+    ],
+};
 
 /// The timeline of one record, as far as it has been fetched.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,32 +176,9 @@ pub struct TimelineView {
     pub offset: usize,
 }
 
-/// A request for a page of a timeline.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PageAsk {
-    pub query: TimelineQuery,
-    pub generation: u64,
-}
-
-/// The record an event was opened into.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Opened {
-    Record(Record, Detail),
-    Conversation(Conversation, Vec<Message>),
-    Call(Call),
-}
-
-/// Where the record opened from a timeline stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Viewer {
-    Loading(String),
-    Ready(Box<Opened>),
-    Failed(Failure),
-}
-
 /// What a key did to the view.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+enum Outcome {
     Nothing,
     Close,
     Fetch(PageAsk),
@@ -187,25 +254,23 @@ impl TimelineView {
         }
     }
 
-    /// Applies a key; `rows` is how many lines the view shows.
-    pub fn key(&mut self, code: KeyCode, rows: usize) -> Outcome {
+    /// Applies an action; `rows` is how many lines the view shows.
+    fn act(&mut self, action: Action, rows: usize) -> Outcome {
         let rows = rows.max(1);
-        match code {
-            KeyCode::Esc | KeyCode::Char('q') => return Outcome::Close,
-            KeyCode::Up | KeyCode::Char('k') => self.move_by(-1),
-            KeyCode::Down | KeyCode::Char('j') => self.move_by(1),
-            KeyCode::PageUp => self.move_by(-(rows as isize)),
-            KeyCode::PageDown => self.move_by(rows as isize),
-            KeyCode::Home | KeyCode::Char('g') => self.selected = 0,
-            KeyCode::End | KeyCode::Char('G') => {
-                self.selected = self.items.len().saturating_sub(1);
-            }
-            KeyCode::Enter => {
+        match action {
+            A::Back => return Outcome::Close,
+            A::Up => self.move_by(-1),
+            A::Down => self.move_by(1),
+            A::PageUp => self.move_by(-(rows as isize)),
+            A::PageDown => self.move_by(rows as isize),
+            A::Newest => self.selected = 0,
+            A::Oldest => self.selected = self.items.len().saturating_sub(1),
+            A::Open => {
                 if let Some(e) = self.items.get(self.selected) {
                     return Outcome::Open(e.clone());
                 }
             }
-            KeyCode::Char('0') => {
+            A::Clear => {
                 if self.types.is_empty() && self.channels.is_empty() && self.range == 0 {
                     return Outcome::Nothing;
                 }
@@ -214,21 +279,20 @@ impl TimelineView {
                 self.range = 0;
                 return Outcome::Fetch(self.reload());
             }
-            KeyCode::Char('r') => {
+            A::Range => {
                 self.range = (self.range + 1) % RANGES.len();
                 return Outcome::Fetch(self.reload());
             }
-            KeyCode::Char(c) => {
-                if let Some((_, t, _)) = TYPE_KEYS.iter().find(|(k, _, _)| *k == c) {
-                    toggle(&mut self.types, *t);
-                    return Outcome::Fetch(self.reload());
-                }
-                if let Some((_, ch)) = CHANNEL_KEYS.iter().find(|(k, _)| *k == c) {
-                    toggle(&mut self.channels, *ch);
-                    return Outcome::Fetch(self.reload());
-                }
+            A::Type(i) => {
+                toggle(&mut self.types, TYPE_KEYS[i].1);
+                return Outcome::Fetch(self.reload());
             }
-            _ => {}
+            A::Channel(i) => {
+                toggle(&mut self.channels, CHANNEL_KEYS[i].1);
+                return Outcome::Fetch(self.reload());
+            }
+            // The app's own: the screen passes them on.
+            A::Search | A::Help => return Outcome::Nothing,
         }
         self.scroll_into_view(rows);
         self.prefetch().map_or(Outcome::Nothing, Outcome::Fetch)
@@ -316,8 +380,62 @@ fn type_label(t: EventType) -> &'static str {
     }
 }
 
+/// Lines the event list shows when the lists show `rows` rows.
+fn event_rows(rows: usize) -> usize {
+    rows.saturating_sub(1).max(1)
+}
+
+impl Screen for TimelineView {
+    fn keymap(&self) -> KeyHelp {
+        KEYS.help()
+    }
+
+    fn key(&mut self, key: KeyEvent, view: &View<'_>, out: &mut Vec<Command>) {
+        let Some(action) = KEYS.action(key) else {
+            return;
+        };
+        match action {
+            A::Search => out.push(Command::Search),
+            A::Help => out.push(Command::Help),
+            _ => match self.act(action, event_rows(view.rows)) {
+                Outcome::Nothing => {}
+                Outcome::Close => out.push(Command::Close),
+                Outcome::Fetch(ask) => out.push(Command::Ask(Request::Timeline(ask))),
+                Outcome::Open(event) => {
+                    out.push(Command::Push(Box::new(Viewer::Loading(
+                        event.title.clone(),
+                    ))));
+                    out.push(Command::Ask(Request::OpenEvent(Box::new(event))));
+                }
+            },
+        }
+    }
+
+    fn reply(&mut self, reply: Reply, view: &View<'_>, out: &mut Vec<Command>) -> Option<Reply> {
+        let Reply::Timeline { generation, result } = reply else {
+            return Some(reply);
+        };
+        self.receive(generation, result);
+        self.scroll_into_view(event_rows(view.rows));
+        // A filter that matches little may need more pages to fill the screen.
+        if let Some(ask) = self.prefetch() {
+            out.push(Command::Ask(Request::Timeline(ask)));
+        }
+        None
+    }
+
+    fn draw(&self, frame: &mut Frame<'_>, areas: Areas, view: &View<'_>) {
+        frame.render_widget(Clear, areas.main);
+        draw(frame, self, view.tick, areas.main);
+    }
+
+    fn busy(&self) -> bool {
+        self.loading
+    }
+}
+
 /// Draws the view into `area`.
-pub fn draw(frame: &mut Frame<'_>, view: &TimelineView, tick: u64, area: Rect) {
+fn draw(frame: &mut Frame<'_>, view: &TimelineView, tick: u64, area: ratatui::layout::Rect) {
     let title = format!(" Timeline · {} ", view.label);
     let block = Block::new().borders(Borders::ALL).title(title);
     let inner = block.inner(area);
@@ -337,10 +455,7 @@ pub fn draw(frame: &mut Frame<'_>, view: &TimelineView, tick: u64, area: Rect) {
     }
     if view.items.is_empty() {
         let text = if view.loading || !view.loaded {
-            format!(
-                "{} loading the timeline…",
-                crate::ui::SPINNER[(tick % 8) as usize]
-            )
+            format!("{} loading the timeline…", spinner(tick))
         } else if view.types.is_empty() && view.channels.is_empty() && view.range == 0 {
             "Nothing has happened here yet.".to_owned()
         } else {
@@ -370,11 +485,7 @@ pub fn draw(frame: &mut Frame<'_>, view: &TimelineView, tick: u64, area: Rect) {
     }
     if lines.len() < height && i == view.items.len() {
         lines.push(if view.loading {
-            Line::from(format!(
-                "{} loading older events…",
-                crate::ui::SPINNER[(tick % 8) as usize]
-            ))
-            .dim()
+            Line::from(format!("{} loading older events…", spinner(tick))).dim()
         } else if view.next_cursor.is_none() {
             Line::from("· the beginning ·").dim().centered()
         } else {
@@ -447,3 +558,6 @@ fn event_line(e: &TimelineEvent, selected: bool, width: usize) -> Line<'static> 
         line
     }
 }
+
+#[cfg(test)]
+mod tests;

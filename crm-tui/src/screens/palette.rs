@@ -1,12 +1,16 @@
 //! The search palette: `/` from anywhere, results as you type (debounced), facet counts beside
 //! them, filters toggled from the facets, `Enter` opens the record.
 
-use crate::timeline::{non_empty, toggle};
-use crate::worker::Failure;
+use super::timeline::{non_empty, toggle};
+use super::viewer::Viewer;
+use super::{Areas, Command, Screen, View};
+use crate::format::spinner;
+use crate::keys::{Binding, KeyHelp, Keymap, each, hint, typing};
+use crate::worker::{Failure, Reply, Request, SearchAsk, Tab};
 use crm_core::conversations::ConversationStatus;
 use crm_core::search::{SearchFilters, SearchHit, SearchQuery, SearchResults, SearchType};
 use crm_core::tickets::{Channel, Priority, TicketStatus};
-use crossterm::event::KeyCode;
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style, Stylize};
@@ -68,16 +72,50 @@ pub struct Palette {
     pub typed_at: Option<u64>,
 }
 
-/// A search to run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SearchAsk {
-    pub query: SearchQuery,
-    pub generation: u64,
+/// What a key does in the palette.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Type,
+    Up,
+    Down,
+    Focus,
+    Enter,
+    Close,
 }
+
+const KEYS: Keymap<Action> = Keymap {
+    title: "Keys in the search",
+    bindings: &[
+        typing(Action::Type, "type", "search as you type"),
+        each(&[(KeyCode::Up, Action::Up)], "↑", "up"),
+        each(&[(KeyCode::Down, Action::Down)], "↓", "down"),
+        each(
+            &[
+                (KeyCode::Tab, Action::Focus),
+                (KeyCode::BackTab, Action::Focus),
+            ],
+            "Tab S-Tab",
+            "between the hits and the facets",
+        ),
+        each(
+            &[(KeyCode::Enter, Action::Enter)],
+            "Enter",
+            "open the hit, or toggle the facet as a filter",
+        ),
+        each(&[(KeyCode::Esc, Action::Close)], "Esc", "close"),
+    ] as &[Binding<Action>],
+    hints: &[
+        hint(&[Action::Type], "type", "search"),
+        hint(&[Action::Up, Action::Down], "↑↓", "choose"),
+        hint(&[Action::Focus], "Tab", "hits / facets"),
+        hint(&[Action::Enter], "Enter", "open / toggle filter"),
+        hint(&[Action::Close], "Esc", "close"),
+    ],
+};
 
 /// What a key did.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+enum Outcome {
     Nothing,
     Close,
     Search(SearchAsk),
@@ -155,8 +193,8 @@ impl Palette {
         }
     }
 
-    /// Runs the query once typing has paused for a tick.
-    pub fn tick(&mut self, tick: u64) -> Option<SearchAsk> {
+    /// The query to run once typing has paused for a tick.
+    fn ready(&mut self, tick: u64) -> Option<SearchAsk> {
         match self.typed_at {
             Some(at) if tick >= at + QUIET_TICKS => Some(self.ask()),
             _ => None,
@@ -164,20 +202,23 @@ impl Palette {
     }
 
     /// Applies a key at `tick`.
-    pub fn key(&mut self, code: KeyCode, tick: u64) -> Outcome {
-        match code {
-            KeyCode::Esc => return Outcome::Close,
-            KeyCode::Tab | KeyCode::BackTab => {
+    fn act(&mut self, key: KeyEvent, tick: u64) -> Outcome {
+        let Some(action) = KEYS.action(key) else {
+            return Outcome::Nothing;
+        };
+        match action {
+            Action::Close => return Outcome::Close,
+            Action::Focus => {
                 self.focus = match self.focus {
                     Focus::Hits => Focus::Facets,
                     Focus::Facets => Focus::Hits,
                 };
             }
-            KeyCode::Up => match self.focus {
+            Action::Up => match self.focus {
                 Focus::Hits => self.selected = self.selected.saturating_sub(1),
                 Focus::Facets => self.facet_cursor = self.facet_cursor.saturating_sub(1),
             },
-            KeyCode::Down => match self.focus {
+            Action::Down => match self.focus {
                 Focus::Hits => {
                     let n = self.results.as_ref().map_or(0, |r| r.hits.len());
                     self.selected = (self.selected + 1).min(n.saturating_sub(1));
@@ -187,14 +228,14 @@ impl Palette {
                     self.facet_cursor = (self.facet_cursor + 1).min(n.saturating_sub(1));
                 }
             },
-            KeyCode::Enter if self.focus == Focus::Facets => {
+            Action::Enter if self.focus == Focus::Facets => {
                 if let Some((kind, value, _)) = self.facet_rows().get(self.facet_cursor).cloned() {
                     self.toggle(kind, &value);
                     self.selected = 0;
                     return Outcome::Search(self.ask());
                 }
             }
-            KeyCode::Enter => {
+            Action::Enter => {
                 if let Some(hit) = self
                     .results
                     .as_ref()
@@ -203,15 +244,14 @@ impl Palette {
                     return Outcome::Open(hit.hit_type, hit.id);
                 }
             }
-            KeyCode::Backspace => {
-                self.query.pop();
+            Action::Type => {
+                if let KeyCode::Char(c) = key.code {
+                    self.query.push(c);
+                } else {
+                    self.query.pop();
+                }
                 self.typed(tick);
             }
-            KeyCode::Char(c) => {
-                self.query.push(c);
-                self.typed(tick);
-            }
-            _ => {}
         }
         Outcome::Nothing
     }
@@ -288,8 +328,60 @@ impl Palette {
     }
 }
 
+impl Screen for Palette {
+    fn keymap(&self) -> KeyHelp {
+        KEYS.help()
+    }
+
+    fn key(&mut self, key: KeyEvent, view: &View<'_>, out: &mut Vec<Command>) {
+        match self.act(key, view.tick) {
+            Outcome::Nothing => {}
+            Outcome::Close => out.push(Command::Close),
+            Outcome::Search(ask) => out.push(Command::Ask(Request::Search(ask))),
+            Outcome::Open(kind, id) => {
+                if let Some(tab) = Tab::of(kind) {
+                    // The record opens in its tab, its list starting at it.
+                    out.push(Command::Show {
+                        tab,
+                        id,
+                        from: Box::new(self.clone()),
+                    });
+                } else {
+                    // Conversations have no tab: the record viewer shows them.
+                    out.push(Command::Push(Box::new(Viewer::Loading(format!(
+                        "conversation #{id}"
+                    )))));
+                    out.push(Command::Ask(Request::OpenHit(kind, id)));
+                }
+            }
+        }
+    }
+
+    fn reply(&mut self, reply: Reply, _view: &View<'_>, _out: &mut Vec<Command>) -> Option<Reply> {
+        let Reply::Searched { generation, result } = reply else {
+            return Some(reply);
+        };
+        self.receive(generation, result);
+        None
+    }
+
+    fn tick(&mut self, view: &View<'_>, out: &mut Vec<Command>) {
+        if let Some(ask) = self.ready(view.tick) {
+            out.push(Command::Ask(Request::Search(ask)));
+        }
+    }
+
+    fn draw(&self, frame: &mut Frame<'_>, areas: Areas, view: &View<'_>) {
+        draw(frame, self, view.tick, areas.main);
+    }
+
+    fn busy(&self) -> bool {
+        self.loading || self.typed_at.is_some()
+    }
+}
+
 /// The palette over `area`.
-pub fn draw(frame: &mut Frame<'_>, p: &Palette, tick: u64, area: Rect) {
+fn draw(frame: &mut Frame<'_>, p: &Palette, tick: u64, area: Rect) {
     let popup = Rect {
         x: area.x + area.width / 20,
         y: area.y + 1,
@@ -302,7 +394,7 @@ pub fn draw(frame: &mut Frame<'_>, p: &Palette, tick: u64, area: Rect) {
     frame.render_widget(block, popup);
     let [input, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(inner);
     let state = if p.loading || p.typed_at.is_some() {
-        format!(" {}", crate::ui::SPINNER[(tick % 8) as usize])
+        format!(" {}", spinner(tick))
     } else {
         p.results
             .as_ref()
@@ -423,3 +515,6 @@ fn draw_facets(frame: &mut Frame<'_>, p: &Palette, area: Rect) {
     let lines: Vec<_> = lines.into_iter().skip(skip.min(p.facet_cursor)).collect();
     frame.render_widget(Paragraph::new(lines), area);
 }
+
+#[cfg(test)]
+mod tests;

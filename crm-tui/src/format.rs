@@ -1,0 +1,63 @@
+//! How values read on screen: dates, money, names for ids, the spinner.
+
+use crate::worker::Lookups;
+use crm_core::time::Timestamp;
+
+const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
+
+/// The spinner's frame at `tick`.
+pub fn spinner(tick: u64) -> &'static str {
+    SPINNER[(tick % 8) as usize]
+}
+
+pub fn date(t: Timestamp) -> String {
+    t.format("%Y-%m-%d").to_string()
+}
+
+pub fn datetime(t: Timestamp) -> String {
+    t.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// A missing value as a dash.
+pub fn opt(s: Option<&str>) -> String {
+    s.unwrap_or("—").to_owned()
+}
+
+/// Minor units as `USD 1,234.56`, with the currency's own decimals (`JPY 1,235`, `KWD 1.234`).
+pub fn money(minor: i64, currency: &str) -> String {
+    match crm_core::money::Currency::parse("currency", currency) {
+        Ok(currency) => crm_core::money::Money::new(minor, currency).to_string(),
+        // Stored codes are valid; show anything else as it is rather than hide the amount.
+        Err(_) => format!("{currency} {minor}"),
+    }
+}
+
+/// A user's name, or their id until the names have arrived.
+pub fn name_of(lookups: Option<&Lookups>, id: Option<i64>) -> String {
+    match id {
+        None => "—".to_owned(),
+        Some(id) => lookups
+            .and_then(|l| l.users.get(&id))
+            .cloned()
+            .unwrap_or_else(|| format!("user {id}")),
+    }
+}
+
+/// "Pipeline · Stage", or the stage's id until the names have arrived.
+pub fn stage_of(lookups: Option<&Lookups>, id: i64) -> String {
+    lookups
+        .and_then(|l| l.stages.get(&id))
+        .cloned()
+        .unwrap_or_else(|| format!("stage {id}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn money_is_shown_with_each_currencys_own_decimals() {
+        assert_eq!(super::money(123_456, "USD"), "USD 1,234.56");
+        assert_eq!(super::money(1_235, "JPY"), "JPY 1,235");
+        assert_eq!(super::money(1_234, "KWD"), "KWD 1.234");
+        assert_eq!(super::money(-5, "EUR"), "EUR -0.05");
+    }
+}

@@ -1,0 +1,87 @@
+//! The client's screens, each a component in its own file (gitui's shape): it takes keys and the
+//! worker's replies, says what should happen through [`Command`]s, draws itself, and declares
+//! its keys as data ([`crate::keys::Keymap`]). The lists are the base; everything else is an
+//! overlay on the app's stack, and the overlay on top takes the keys.
+
+pub mod detail;
+pub mod help;
+pub mod lists;
+pub mod palette;
+pub mod picker;
+pub mod review;
+pub mod timeline;
+pub mod viewer;
+
+use crate::keys::KeyHelp;
+use crate::worker::{Lookups, Reply, Request, Tab};
+use crm_core::time::Timestamp;
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use std::any::Any;
+
+/// What every screen reads of the app, without owning it.
+#[derive(Debug, Clone, Copy)]
+pub struct View<'a> {
+    /// Ticks of the main loop (~120 ms): spinners and the palette's debounce.
+    pub tick: u64,
+    /// The clock the timeline's time ranges count back from (set by tests).
+    pub now: Timestamp,
+    /// Rows a list shows at once (from the terminal size).
+    pub rows: usize,
+    /// User and stage names, once fetched.
+    pub lookups: Option<&'a Lookups>,
+}
+
+/// Where a screen may draw.
+#[derive(Debug, Clone, Copy)]
+pub struct Areas {
+    /// Between the tab bar and the status line.
+    pub main: Rect,
+    /// The whole terminal.
+    pub full: Rect,
+}
+
+/// What a screen asks of the app.
+pub enum Command {
+    /// Send a request to the worker.
+    Ask(Request),
+    /// Close the screen that says it.
+    Close,
+    /// Open an overlay on top.
+    Push(Box<dyn Screen>),
+    /// Show this in the status line until the next key.
+    Notice(String),
+    Quit,
+    /// Open the help of the screen on top.
+    Help,
+    /// Open the search palette (the last one again, if a hit was opened from it).
+    Search,
+    /// Close every overlay and open a record in its tab, remembering the palette it came from.
+    Show {
+        tab: Tab,
+        id: i64,
+        from: Box<palette::Palette>,
+    },
+    /// The tab's rows changed: fetch its first page again.
+    Reload(Tab),
+}
+
+/// A screen of the client.
+pub trait Screen: Any {
+    /// Its keys, for dispatch's help overlay, the status line and the binding test.
+    fn keymap(&self) -> KeyHelp;
+    /// Takes a key press (the screen is on top).
+    fn key(&mut self, key: KeyEvent, view: &View<'_>, out: &mut Vec<Command>);
+    /// Takes a reply meant for it, or gives it back for the screens under it.
+    fn reply(&mut self, reply: Reply, _view: &View<'_>, _out: &mut Vec<Command>) -> Option<Reply> {
+        Some(reply)
+    }
+    /// A tick of the main loop passed.
+    fn tick(&mut self, _view: &View<'_>, _out: &mut Vec<Command>) {}
+    fn draw(&self, frame: &mut Frame<'_>, areas: Areas, view: &View<'_>);
+    /// Whether it waits for the worker (drives the spinner).
+    fn busy(&self) -> bool {
+        false
+    }
+}
