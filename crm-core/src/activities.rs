@@ -4,7 +4,9 @@ use crate::catalog::RecordKind;
 use crate::error::{Error, Result};
 use crate::ids::{ActivityId, UserId};
 use crate::methods;
-use crate::records::{self, Page, PageRequest, Record, string_enum, table};
+use crate::records::{
+    self, Page, PageRequest, Record, TimelineItem, TimelineSource, capitalised, string_enum, table,
+};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
@@ -215,3 +217,43 @@ impl Activities<'_, '_> {
         self.0.read(|c, t| records::list(c, t, filters, &page))
     }
 }
+
+/// A lead's activity on the timelines of the lead and its customer.
+pub(crate) const LEAD_TIMELINE: TimelineSource = TimelineSource {
+    sql: "SELECT a.id, a.kind, a.body, a.actor_id, a.lead_id, l.name, l.customer_id
+            FROM activities a JOIN leads l ON l.tenant_id = a.tenant_id AND l.id = a.lead_id
+           WHERE a.tenant_id = ?1 AND a.id IN rarray(?2)",
+    read: |r| {
+        let kind: String = r.get(1)?;
+        let name: String = r.get(5)?;
+        Ok(TimelineItem {
+            title: format!("{} · lead {name}", capitalised(&kind.replace('_', " "))),
+            body: r.get(2)?,
+            actor_id: r.get(3)?,
+            lead_id: Some(r.get(4)?),
+            customer_id: r.get(6)?,
+            ..TimelineItem::default()
+        })
+    },
+};
+
+/// A deal's activity (stage changes included) on the timelines of the deal, its lead and
+/// its customer.
+pub(crate) const DEAL_TIMELINE: TimelineSource = TimelineSource {
+    sql: "SELECT a.id, a.kind, a.body, a.actor_id, a.deal_id, d.title, d.customer_id, d.lead_id
+            FROM activities a JOIN deals d ON d.tenant_id = a.tenant_id AND d.id = a.deal_id
+           WHERE a.tenant_id = ?1 AND a.id IN rarray(?2)",
+    read: |r| {
+        let kind: String = r.get(1)?;
+        let title: String = r.get(5)?;
+        Ok(TimelineItem {
+            title: format!("{} · deal {title}", capitalised(&kind.replace('_', " "))),
+            body: r.get(2)?,
+            actor_id: r.get(3)?,
+            deal_id: Some(r.get(4)?),
+            customer_id: r.get(6)?,
+            lead_id: r.get(7)?,
+            ..TimelineItem::default()
+        })
+    },
+};

@@ -8,7 +8,10 @@ use crate::error::{Error, Result};
 use crate::ids::{CallId, CustomerId, DealId, LeadId};
 use crate::leads::Lead;
 use crate::methods;
-use crate::records::{self, Page, PageRequest, Record, id_value, table};
+use crate::records::{
+    self, Channel, Page, PageRequest, Record, TimelineItem, TimelineSource, capitalised, id_value,
+    table,
+};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
@@ -242,3 +245,33 @@ impl Calls<'_, '_> {
         self.0.read(|c, t| records::list(c, t, filters, &page))
     }
 }
+
+/// A call on the timelines of its customer, lead and deal.
+pub(crate) const TIMELINE: TimelineSource = TimelineSource {
+    sql: "SELECT id, direction, duration_seconds, outcome, notes, customer_id, lead_id, deal_id
+            FROM calls WHERE tenant_id = ?1 AND id IN rarray(?2)",
+    read: |r| {
+        let direction: String = r.get(1)?;
+        let seconds: i64 = r.get(2)?;
+        let outcome: Option<String> = r.get(3)?;
+        let mut title = format!(
+            "{} call, {}:{:02}",
+            capitalised(&direction),
+            seconds / 60,
+            seconds % 60
+        );
+        if let Some(o) = outcome {
+            title.push_str(" · ");
+            title.push_str(&o);
+        }
+        Ok(TimelineItem {
+            title,
+            body: r.get(4)?,
+            customer_id: r.get(5)?,
+            lead_id: r.get(6)?,
+            deal_id: r.get(7)?,
+            channel: Some(Channel::Phone),
+            ..TimelineItem::default()
+        })
+    },
+};

@@ -5,10 +5,12 @@ use crate::customers::{self, Customer};
 use crate::error::{Error, Result};
 use crate::ids::{ConversationId, CustomerId, MessageId};
 use crate::methods;
-use crate::records::{self, Page, PageRequest, Record, id_value, string_enum, table};
+use crate::records::{
+    self, Channel, Page, PageRequest, Record, TimelineItem, TimelineSource, capitalised, id_value,
+    string_enum, table,
+};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::Scope;
-use crate::tickets::Channel;
 use crate::time::{self, Timestamp};
 use crate::validate;
 use rusqlite::types::Value;
@@ -364,3 +366,48 @@ impl Messages<'_, '_> {
         })
     }
 }
+
+/// A message on its conversation's customer's timeline.
+pub(crate) const MESSAGE_TIMELINE: TimelineSource = TimelineSource {
+    sql: "SELECT m.id, m.direction, m.body, m.conversation_id, c.customer_id, c.channel, c.subject
+            FROM messages m JOIN conversations c ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id
+           WHERE m.tenant_id = ?1 AND m.id IN rarray(?2)",
+    read: |r| {
+        let direction: String = r.get(1)?;
+        let channel: Channel = r.get(5)?;
+        let subject: Option<String> = r.get(6)?;
+        Ok(TimelineItem {
+            title: match subject {
+                Some(s) => format!("{} message · {s}", capitalised(&direction)),
+                None => format!("{} {channel} message", capitalised(&direction)),
+            },
+            body: Some(r.get(2)?),
+            conversation_id: Some(r.get(3)?),
+            customer_id: Some(r.get(4)?),
+            channel: Some(channel),
+            ..TimelineItem::default()
+        })
+    },
+};
+
+/// A conversation (its opening) on its customer's timeline.
+pub(crate) const CONVERSATION_TIMELINE: TimelineSource = TimelineSource {
+    sql: "SELECT id, customer_id, channel, status, subject FROM conversations
+           WHERE tenant_id = ?1 AND id IN rarray(?2)",
+    read: |r| {
+        let channel: Channel = r.get(2)?;
+        let status: String = r.get(3)?;
+        let subject: Option<String> = r.get(4)?;
+        Ok(TimelineItem {
+            title: match subject {
+                Some(s) => format!("Conversation opened · {s}"),
+                None => format!("{} conversation opened", capitalised(channel.as_str())),
+            },
+            body: Some(format!("status: {status}")),
+            customer_id: Some(r.get(1)?),
+            conversation_id: Some(r.get(0)?),
+            channel: Some(channel),
+            ..TimelineItem::default()
+        })
+    },
+};

@@ -3,6 +3,7 @@
 
 use crate::catalog::RecordKind;
 use crate::error::{Error, Result};
+use crate::ids::{ConversationId, CustomerId, DealId, LeadId, TicketId, UserId};
 use crate::store::{Cursor, EntityType, Tx, WriteCtx};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -413,4 +414,50 @@ pub(crate) use string_enum;
 /// The `Value` of an optional typed id, for list filters.
 pub(crate) fn id_value<T: Into<i64>>(id: Option<T>) -> Option<Value> {
     id.map(|i| Value::Integer(i.into()))
+}
+
+string_enum! {
+    /// Where a ticket or conversation came in (a call is always `phone`).
+    Channel {
+        Email = "email",
+        Chat = "chat",
+        Phone = "phone",
+        Web = "web",
+        Social = "social",
+        Api = "api",
+    }
+}
+
+/// What one row of a record kind says on a timeline: a title and body for people, and the
+/// records it belongs to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TimelineItem {
+    pub title: String,
+    pub body: Option<String>,
+    pub channel: Option<Channel>,
+    pub actor_id: Option<UserId>,
+    pub customer_id: Option<CustomerId>,
+    pub lead_id: Option<LeadId>,
+    pub deal_id: Option<DealId>,
+    pub ticket_id: Option<TicketId>,
+    pub conversation_id: Option<ConversationId>,
+}
+
+/// How the timeline reads the rows of a kind that appears on it, declared beside the kind so
+/// that a change to its columns touches its own module only.
+#[derive(Debug, Clone, Copy)]
+pub struct TimelineSource {
+    /// One statement for a page's rows of this kind: `?1` the tenant's key, `?2` an `rarray` of
+    /// ids; the row's id comes first.
+    pub sql: &'static str,
+    pub read: fn(&Row<'_>) -> rusqlite::Result<TimelineItem>,
+}
+
+/// `s` with its first letter in upper case ("inbound" → "Inbound").
+pub fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }

@@ -34,17 +34,8 @@ string_enum! {
     }
 }
 
-string_enum! {
-    /// Where a ticket or conversation came in.
-    Channel {
-        Email = "email",
-        Chat = "chat",
-        Phone = "phone",
-        Web = "web",
-        Social = "social",
-        Api = "api",
-    }
-}
+/// Where a ticket or conversation came in (declared with the other records' building blocks).
+pub use crate::records::Channel;
 
 string_enum! {
     /// What happened to a ticket.
@@ -643,3 +634,32 @@ impl Tickets<'_, '_> {
         self.0.read(|c, t| records::list(c, t, filters, &page))
     }
 }
+
+/// A ticket event on the timelines of its ticket's customer, lead and deal.
+pub(crate) const TIMELINE: records::TimelineSource = records::TimelineSource {
+    sql: "SELECT e.id, e.kind, e.body, e.actor_id, e.ticket_id, t.subject, t.customer_id,
+                 t.related_lead_id, t.related_deal_id, t.channel
+            FROM ticket_events e JOIN tickets t ON t.tenant_id = e.tenant_id AND t.id = e.ticket_id
+           WHERE e.tenant_id = ?1 AND e.id IN rarray(?2)",
+    read: |r| {
+        let kind: String = r.get(1)?;
+        let ticket: TicketId = r.get(4)?;
+        let subject: String = r.get(5)?;
+        Ok(records::TimelineItem {
+            title: match kind.as_str() {
+                "created" => format!("Ticket #{ticket} opened · {subject}"),
+                "comment" => format!("Comment on ticket #{ticket} · {subject}"),
+                "note" => format!("Internal note on ticket #{ticket} · {subject}"),
+                other => format!("Ticket #{ticket} {} · {subject}", other.replace('_', " ")),
+            },
+            body: r.get(2)?,
+            actor_id: r.get(3)?,
+            ticket_id: Some(ticket),
+            customer_id: r.get(6)?,
+            lead_id: r.get(7)?,
+            deal_id: r.get(8)?,
+            channel: Some(r.get(9)?),
+            conversation_id: None,
+        })
+    },
+};

@@ -9,10 +9,10 @@
 
 use crate::error::{Error, Result};
 use crate::ids::{ConversationId, CustomerId, DealId, LeadId, TicketId, UserId};
+use crate::records::Channel;
 use crate::records::{self, string_enum};
 use crate::store::EntityType;
 use crate::tenancy::Scope;
-use crate::tickets::Channel;
 use crate::time::{self, Timestamp};
 use base64::Engine as _;
 use rusqlite::types::Value;
@@ -522,15 +522,15 @@ fn hydrate(conn: &Connection, tenant: i64, keys: &[Key]) -> Result<Vec<TimelineE
         if ids.is_empty() {
             continue;
         }
-        let Some(sql) = source_sql(kind) else {
+        let Some(source) = source(kind) else {
             continue;
         };
-        let mut stmt = conn.prepare_cached(sql)?;
+        let mut stmt = conn.prepare_cached(source.sql)?;
         let mut rows = stmt.query(params![tenant, Rc::new(ids)])?;
         while let Some(row) = rows.next()? {
             let id: i64 = row.get(0)?;
             if let Some(&i) = at.get(&(kind, id)) {
-                fill(&mut events[i], row)?;
+                fill(&mut events[i], (source.read)(row)?);
                 filled[i] = true;
             }
         }
@@ -575,137 +575,28 @@ fn blank(key: &Key) -> TimelineEvent {
     }
 }
 
-/// The statement reading a type's source records by id (`?2`, a `rarray`); the id comes first.
-fn source_sql(kind: EventType) -> Option<&'static str> {
+/// Where a type's events come from: the record kind's own declaration (none for quotes yet).
+fn source(kind: EventType) -> Option<&'static records::TimelineSource> {
     Some(match kind {
-        EventType::Message => {
-            "SELECT m.id, m.direction, m.body, m.conversation_id, c.customer_id, c.channel, c.subject
-               FROM messages m JOIN conversations c ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id
-              WHERE m.tenant_id = ?1 AND m.id IN rarray(?2)"
-        }
-        EventType::Conversation => {
-            "SELECT id, customer_id, channel, status, subject FROM conversations
-              WHERE tenant_id = ?1 AND id IN rarray(?2)"
-        }
-        EventType::TicketEvent => {
-            "SELECT e.id, e.kind, e.body, e.actor_id, e.ticket_id, t.subject, t.customer_id,
-                    t.related_lead_id, t.related_deal_id, t.channel
-               FROM ticket_events e JOIN tickets t ON t.tenant_id = e.tenant_id AND t.id = e.ticket_id
-              WHERE e.tenant_id = ?1 AND e.id IN rarray(?2)"
-        }
-        EventType::LeadActivity => {
-            "SELECT a.id, a.kind, a.body, a.actor_id, a.lead_id, l.name, l.customer_id
-               FROM activities a JOIN leads l ON l.tenant_id = a.tenant_id AND l.id = a.lead_id
-              WHERE a.tenant_id = ?1 AND a.id IN rarray(?2)"
-        }
-        EventType::DealActivity => {
-            "SELECT a.id, a.kind, a.body, a.actor_id, a.deal_id, d.title, d.customer_id, d.lead_id
-               FROM activities a JOIN deals d ON d.tenant_id = a.tenant_id AND d.id = a.deal_id
-              WHERE a.tenant_id = ?1 AND a.id IN rarray(?2)"
-        }
-        EventType::Call => {
-            "SELECT id, direction, duration_seconds, outcome, notes, customer_id, lead_id, deal_id
-               FROM calls WHERE tenant_id = ?1 AND id IN rarray(?2)"
-        }
+        EventType::Message => &crate::conversations::MESSAGE_TIMELINE,
+        EventType::Conversation => &crate::conversations::CONVERSATION_TIMELINE,
+        EventType::TicketEvent => &crate::tickets::TIMELINE,
+        EventType::LeadActivity => &crate::activities::LEAD_TIMELINE,
+        EventType::DealActivity => &crate::activities::DEAL_TIMELINE,
+        EventType::Call => &crate::calls::TIMELINE,
         EventType::QuoteActivity => return None,
     })
 }
 
-/// Fills an event from a row of its type's [`source_sql`].
-fn fill(event: &mut TimelineEvent, r: &rusqlite::Row<'_>) -> rusqlite::Result<()> {
-    match event.event_type {
-        EventType::Message => {
-            let direction: String = r.get(1)?;
-            let channel: Channel = r.get(5)?;
-            let subject: Option<String> = r.get(6)?;
-            event.title = match subject {
-                Some(s) => format!("{} message · {s}", capitalised(&direction)),
-                None => format!("{} {channel} message", capitalised(&direction)),
-            };
-            event.body = Some(r.get(2)?);
-            event.conversation_id = Some(r.get(3)?);
-            event.customer_id = Some(r.get(4)?);
-            event.channel = Some(channel);
-        }
-        EventType::Conversation => {
-            let channel: Channel = r.get(2)?;
-            let status: String = r.get(3)?;
-            let subject: Option<String> = r.get(4)?;
-            event.title = match subject {
-                Some(s) => format!("Conversation opened · {s}"),
-                None => format!("{} conversation opened", capitalised(channel.as_str())),
-            };
-            event.body = Some(format!("status: {status}"));
-            event.customer_id = Some(r.get(1)?);
-            event.conversation_id = Some(ConversationId(event.source.id));
-            event.channel = Some(channel);
-        }
-        EventType::TicketEvent => {
-            let kind: String = r.get(1)?;
-            let ticket: TicketId = r.get(4)?;
-            let subject: String = r.get(5)?;
-            event.title = match kind.as_str() {
-                "created" => format!("Ticket #{ticket} opened · {subject}"),
-                "comment" => format!("Comment on ticket #{ticket} · {subject}"),
-                "note" => format!("Internal note on ticket #{ticket} · {subject}"),
-                other => format!("Ticket #{ticket} {} · {subject}", other.replace('_', " ")),
-            };
-            event.body = r.get(2)?;
-            event.actor_id = r.get(3)?;
-            event.ticket_id = Some(ticket);
-            event.customer_id = r.get(6)?;
-            event.lead_id = r.get(7)?;
-            event.deal_id = r.get(8)?;
-            event.channel = Some(r.get(9)?);
-        }
-        EventType::LeadActivity => {
-            let kind: String = r.get(1)?;
-            let name: String = r.get(5)?;
-            event.title = format!("{} · lead {name}", capitalised(&kind.replace('_', " ")));
-            event.body = r.get(2)?;
-            event.actor_id = r.get(3)?;
-            event.lead_id = Some(r.get(4)?);
-            event.customer_id = r.get(6)?;
-        }
-        EventType::DealActivity => {
-            let kind: String = r.get(1)?;
-            let title: String = r.get(5)?;
-            event.title = format!("{} · deal {title}", capitalised(&kind.replace('_', " ")));
-            event.body = r.get(2)?;
-            event.actor_id = r.get(3)?;
-            event.deal_id = Some(r.get(4)?);
-            event.customer_id = r.get(6)?;
-            event.lead_id = r.get(7)?;
-        }
-        EventType::Call => {
-            let direction: String = r.get(1)?;
-            let seconds: i64 = r.get(2)?;
-            let outcome: Option<String> = r.get(3)?;
-            let mut title = format!(
-                "{} call, {}:{:02}",
-                capitalised(&direction),
-                seconds / 60,
-                seconds % 60
-            );
-            if let Some(o) = outcome {
-                let _ = write!(title, " · {o}");
-            }
-            event.title = title;
-            event.body = r.get(4)?;
-            event.customer_id = r.get(5)?;
-            event.lead_id = r.get(6)?;
-            event.deal_id = r.get(7)?;
-            event.channel = Some(Channel::Phone);
-        }
-        EventType::QuoteActivity => {}
-    }
-    Ok(())
-}
-
-fn capitalised(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
+/// Fills an event from what its source says of it.
+fn fill(event: &mut TimelineEvent, item: records::TimelineItem) {
+    event.title = item.title;
+    event.body = item.body;
+    event.channel = item.channel;
+    event.actor_id = item.actor_id;
+    event.customer_id = item.customer_id;
+    event.lead_id = item.lead_id;
+    event.deal_id = item.deal_id;
+    event.ticket_id = item.ticket_id;
+    event.conversation_id = item.conversation_id;
 }
