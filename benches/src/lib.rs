@@ -24,7 +24,7 @@ pub fn demo_copy(customers: usize, dir: &Path) -> Crm {
     let cache = cache_dir();
     std::fs::create_dir_all(&cache).unwrap();
     // The schema version is in the name so a new migration regenerates the data.
-    let cached = cache.join(format!("demo-{customers}-v5.db"));
+    let cached = cache.join(format!("demo-{customers}-v6.db"));
     if !cached.exists() {
         let building = cache.join(format!("demo-{customers}.building"));
         let _ = std::fs::remove_file(&building);

@@ -152,6 +152,10 @@ pub struct CallFilter {
     pub customer_id: Option<CustomerId>,
     pub lead_id: Option<LeadId>,
     pub deal_id: Option<DealId>,
+    /// Only the records these criteria hold for, over the kind's own fields (API.md
+    /// "Criteria"; `schema.fields` lists them).
+    #[serde(default)]
+    pub r#where: Option<serde_json::Value>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -242,7 +246,9 @@ impl Calls<'_, '_> {
             ("lead_id", id_value(filter.lead_id)),
             ("deal_id", id_value(filter.deal_id)),
         ];
-        self.0.read(|c, t| records::list(c, t, filters, &page))
+        let test = crate::criteria::Where::read(filter.r#where.as_ref(), FIELDS, "calls")?;
+        self.0
+            .read(|c, t| records::list_where(c, t, filters, &page, |p| test.sql(p)))
     }
 }
 

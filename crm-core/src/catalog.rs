@@ -27,6 +27,9 @@ pub enum RecordKind {
     Call,
     Activity,
     AuditEntry,
+    Segment,
+    /// A customer entering or leaving a segment (change-feed entries only).
+    SegmentMembership,
 }
 
 impl RecordKind {
@@ -48,6 +51,8 @@ impl RecordKind {
         RecordKind::Call,
         RecordKind::Activity,
         RecordKind::AuditEntry,
+        RecordKind::Segment,
+        RecordKind::SegmentMembership,
     ];
 
     /// The `snake_case` name used in the audit log, the change feed, JSON and errors.
@@ -84,6 +89,10 @@ impl RecordKind {
             RecordKind::Call => ("call", "calls", "calls"),
             RecordKind::Activity => ("activity", "activities", "activities"),
             RecordKind::AuditEntry => ("audit_entry", "audit_log", "audit"),
+            RecordKind::Segment => ("segment", "segments", "segments"),
+            RecordKind::SegmentMembership => {
+                ("segment_membership", "segment_history", "segment_history")
+            }
         }
     }
 }

@@ -154,6 +154,10 @@ pub struct ConversationFilter {
     pub customer_id: Option<CustomerId>,
     pub status: Option<ConversationStatus>,
     pub channel: Option<Channel>,
+    /// Only the records these criteria hold for, over the kind's own fields (API.md
+    /// "Criteria"; `schema.fields` lists them).
+    #[serde(default)]
+    pub r#where: Option<serde_json::Value>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -338,7 +342,9 @@ impl Conversations<'_, '_> {
             ("status", filter.status.map(Value::from)),
             ("channel", filter.channel.map(Value::from)),
         ];
-        self.0.read(|c, t| records::list(c, t, filters, &page))
+        let test = crate::criteria::Where::read(filter.r#where.as_ref(), FIELDS, "conversations")?;
+        self.0
+            .read(|c, t| records::list_where(c, t, filters, &page, |p| test.sql(p)))
     }
 }
 

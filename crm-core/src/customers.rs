@@ -186,6 +186,10 @@ pub struct CustomerChanges {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CustomerFilter {
     pub email: Option<String>,
+    /// Only the records these criteria hold for, over the kind's own fields (API.md
+    /// "Criteria"; `schema.fields` lists them).
+    #[serde(default)]
+    pub r#where: Option<serde_json::Value>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -305,12 +309,14 @@ impl Customers<'_, '_> {
             limit: filter.limit,
             cursor: filter.cursor.clone(),
         };
+        let test = crate::criteria::Where::read(filter.r#where.as_ref(), FIELDS, "customers")?;
         self.0.read(|c, t| {
-            records::list(
+            records::list_where(
                 c,
                 t,
                 vec![("email", filter.email.clone().map(Value::Text))],
                 &page,
+                |p| test.sql(p),
             )
         })
     }

@@ -334,6 +334,10 @@ pub struct DealFilter {
     pub owner_id: Option<UserId>,
     pub customer_id: Option<CustomerId>,
     pub lead_id: Option<LeadId>,
+    /// Only the records these criteria hold for, over the kind's own fields (API.md
+    /// "Criteria"; `schema.fields` lists them).
+    #[serde(default)]
+    pub r#where: Option<serde_json::Value>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -755,6 +759,8 @@ impl Deals<'_, '_> {
             ("customer_id", id_value(filter.customer_id)),
             ("lead_id", id_value(filter.lead_id)),
         ];
-        self.0.read(|c, t| records::list(c, t, filters, &page))
+        let test = crate::criteria::Where::read(filter.r#where.as_ref(), FIELDS, "deals")?;
+        self.0
+            .read(|c, t| records::list_where(c, t, filters, &page, |p| test.sql(p)))
     }
 }

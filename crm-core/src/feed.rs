@@ -9,7 +9,7 @@
 
 use crate::catalog::RecordKind;
 use crate::error::{Error, Result};
-use crate::ids::UserId;
+use crate::ids::{SegmentId, UserId};
 use crate::methods;
 use crate::records;
 use crate::tenancy::Scope;
@@ -96,6 +96,10 @@ pub enum ChangeOp {
     Linked,
     /// A ticket's link to a lead or a deal removed.
     Unlinked,
+    /// A customer entered a segment (`segment_membership` entries).
+    Entered,
+    /// A customer left a segment (`segment_membership` entries).
+    Exited,
 }
 
 /// One change, as `changes.list` shows it.
@@ -113,6 +117,9 @@ pub struct Change {
     pub actor_id: Option<UserId>,
     #[serde(with = "time::rfc3339")]
     pub at: Timestamp,
+    /// For a `segment_membership` entry (whose `entityId` is the customer): the segment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment_id: Option<SegmentId>,
 }
 
 /// What `changes.list` takes.
@@ -136,77 +143,73 @@ pub struct ChangesPage {
     pub next: i64,
 }
 
-/// `changes.*`.
-#[derive(Debug, Clone, Copy)]
-pub struct Changes<'s, 'c>(&'s Scope<'c>);
-
-impl<'c> Scope<'c> {
-    /// This tenant's change feed.
-    pub fn changes(&self) -> Changes<'_, 'c> {
-        Changes(self)
+/// A page of the tenant's feed after `request.after` (what `changes.list` answers).
+pub(crate) fn list(scope: &Scope<'_>, request: &ChangesRequest) -> Result<ChangesPage> {
+    let limit = records::limit(request.limit)?;
+    let after = request.after.unwrap_or(0);
+    if after < 0 {
+        return Err(Error::invalid(
+            "after",
+            format!("must be 0 or more, got {after}"),
+        ));
     }
-}
-
-impl Changes<'_, '_> {
-    /// The tenant's changes after `after`, oldest first, in commit order.
-    pub fn list(&self, request: &ChangesRequest) -> Result<ChangesPage> {
-        let limit = records::limit(request.limit)?;
-        let after = request.after.unwrap_or(0);
-        if after < 0 {
+    let kinds = match request.entity_types.as_deref() {
+        None => None,
+        Some([]) => {
             return Err(Error::invalid(
-                "after",
-                format!("must be 0 or more, got {after}"),
+                "entityTypes",
+                "must not be empty; leave it out for all",
             ));
         }
-        let kinds = match request.entity_types.as_deref() {
-            None => None,
-            Some([]) => {
-                return Err(Error::invalid(
-                    "entityTypes",
-                    "must not be empty; leave it out for all",
-                ));
+        Some(kinds) => Some(
+            kinds
+                .iter()
+                .map(|k| Value::Text(k.as_str().into()))
+                .collect::<Vec<_>>(),
+        ),
+    };
+    scope.read(|conn, tenant| {
+        let sql = format!(
+            "SELECT seq, entity_type, entity_id, op, action, actor_id, at, parent_id FROM change_feed
+              WHERE tenant_id = ?1 AND seq > ?2 {} ORDER BY seq LIMIT ?4",
+            if kinds.is_some() {
+                "AND entity_type IN rarray(?3)"
+            } else {
+                "AND ?3 IS NULL"
             }
-            Some(kinds) => Some(
-                kinds
-                    .iter()
-                    .map(|k| Value::Text(k.as_str().into()))
-                    .collect::<Vec<_>>(),
-            ),
-        };
-        self.0.read(|conn, tenant| {
-            let sql = format!(
-                "SELECT seq, entity_type, entity_id, op, action, actor_id, at FROM change_feed
-                  WHERE tenant_id = ?1 AND seq > ?2 {} ORDER BY seq LIMIT ?4",
-                if kinds.is_some() {
-                    "AND entity_type IN rarray(?3)"
-                } else {
-                    "AND ?3 IS NULL"
-                }
-            );
-            let kinds = kinds.map(std::rc::Rc::new);
-            let mut stmt = conn.prepare_cached(&sql)?;
-            let items = stmt
-                .query_map(params![tenant, after, kinds, limit], |r| {
-                    let action: Option<String> = r.get(4)?;
-                    Ok(Change {
-                        seq: r.get(0)?,
-                        entity_type: r.get(1)?,
-                        entity_id: r.get(2)?,
-                        op: op_of(&r.get::<_, String>(3)?, action.as_deref()),
-                        action,
-                        actor_id: r.get::<_, Option<i64>>(5)?.map(UserId),
-                        at: time::from_millis(r.get(6)?),
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            let next = items.last().map_or(after, |c| c.seq);
-            Ok(ChangesPage { items, next })
-        })
-    }
+        );
+        let kinds = kinds.map(std::rc::Rc::new);
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let items = stmt
+            .query_map(params![tenant, after, kinds, limit], |r| {
+                let action: Option<String> = r.get(4)?;
+                let entity_type: RecordKind = r.get(1)?;
+                Ok(Change {
+                    seq: r.get(0)?,
+                    entity_type,
+                    entity_id: r.get(2)?,
+                    op: op_of(entity_type, &r.get::<_, String>(3)?, action.as_deref()),
+                    action,
+                    actor_id: r.get::<_, Option<i64>>(5)?.map(UserId),
+                    at: time::from_millis(r.get(6)?),
+                    segment_id: r.get::<_, Option<i64>>(7)?.map(SegmentId),
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let next = items.last().map_or(after, |c| c.seq);
+        Ok(ChangesPage { items, next })
+    })
 }
 
 /// A feed entry's `op` (`create`, `update`, `delete`) and action as a host reads them.
-fn op_of(op: &str, action: Option<&str>) -> ChangeOp {
+fn op_of(kind: RecordKind, op: &str, action: Option<&str>) -> ChangeOp {
+    if kind == RecordKind::SegmentMembership {
+        return if op == "delete" {
+            ChangeOp::Exited
+        } else {
+            ChangeOp::Entered
+        };
+    }
     match (op, action) {
         (_, Some(a)) if a.starts_with("links.unlink") => ChangeOp::Unlinked,
         (_, Some(a)) if a.starts_with("links.link") || a == methods::LINKS_AUTO_LINK => {

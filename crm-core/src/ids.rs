@@ -65,4 +65,6 @@ typed_id! {
     ActivityId;
     /// An audit log entry.
     AuditId;
+    /// A saved segment of customers.
+    SegmentId;
 }

@@ -209,6 +209,10 @@ pub struct LeadFilter {
     pub status: Option<LeadStatus>,
     pub owner_id: Option<UserId>,
     pub customer_id: Option<CustomerId>,
+    /// Only the records these criteria hold for, over the kind's own fields (API.md
+    /// "Criteria"; `schema.fields` lists them).
+    #[serde(default)]
+    pub r#where: Option<serde_json::Value>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -331,6 +335,8 @@ impl Leads<'_, '_> {
             ("owner_id", id_value(filter.owner_id)),
             ("customer_id", id_value(filter.customer_id)),
         ];
-        self.0.read(|c, t| records::list(c, t, filters, &page))
+        let test = crate::criteria::Where::read(filter.r#where.as_ref(), FIELDS, "leads")?;
+        self.0
+            .read(|c, t| records::list_where(c, t, filters, &page, |p| test.sql(p)))
     }
 }

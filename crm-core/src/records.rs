@@ -145,6 +145,18 @@ pub(crate) fn list<R: Record>(
     filters: Filters,
     page: &PageRequest,
 ) -> Result<Page<R>> {
+    list_where(conn, tenant, filters, page, |_| Ok("1".to_owned()))
+}
+
+/// [`list`] of the rows where the SQL expression `test` makes holds: `test` is given the
+/// values bound so far and appends its own, written as numbered parameters (`?N` is the Nth).
+pub(crate) fn list_where<R: Record>(
+    conn: &Connection,
+    tenant: i64,
+    filters: Filters,
+    page: &PageRequest,
+    test: impl FnOnce(&mut Vec<Value>) -> Result<String>,
+) -> Result<Page<R>> {
     let limit = limit(page.limit)?;
     let cursor = page
         .cursor
@@ -160,6 +172,11 @@ pub(crate) fn list<R: Record>(
             sql.push_str(" = ?");
             args.push(value);
         }
+    }
+    let test = test(&mut args)?;
+    if test != "1" {
+        sql.push_str(" AND ");
+        sql.push_str(&test);
     }
     let forward = cursor.is_none_or(|c| c.forward);
     if let Some(c) = cursor {

@@ -43,6 +43,23 @@ pub struct FieldInfo {
     pub sortable: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub values: Option<&'static [&'static str]>,
+    /// The options a count condition on it takes (`withinDays`, `status`, …), for `segment`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<&'static str>,
+}
+
+impl FieldInfo {
+    fn of(f: &Field) -> FieldInfo {
+        FieldInfo {
+            name: f.name,
+            ty: f.ty,
+            label: f.label,
+            operators: f.ty.operators(),
+            sortable: f.sortable,
+            values: (f.ty == FieldType::Enum).then_some(f.values),
+            options: Vec::new(),
+        }
+    }
 }
 
 /// A kind's fields, as `schema.fields` answers.
@@ -65,14 +82,28 @@ impl<'c> Scope<'c> {
 }
 
 impl Schema<'_, '_> {
-    /// The fields of a kind of record.
+    /// The fields of a kind of record; for `segment`, the fields a segment's criteria may use
+    /// (the customer's own and its related records').
     pub fn fields(&self, request: &FieldsRequest) -> Result<KindFields> {
+        if request.kind == RecordKind::Segment {
+            return Ok(KindFields {
+                kind: request.kind,
+                fields: crate::segments::fields()
+                    .iter()
+                    .map(|d| FieldInfo {
+                        sortable: d.field.sortable && d.read == crate::criteria::Read::Column,
+                        options: d.options.iter().map(|o| o.name()).collect(),
+                        ..FieldInfo::of(&d.field)
+                    })
+                    .collect(),
+            });
+        }
         let fields = fields(request.kind).ok_or_else(|| {
             let known: Vec<&str> = DESCRIBED.iter().map(|(k, _)| k.as_str()).collect();
             Error::invalid(
                 "kind",
                 format!(
-                    "no fields are described for {}; one of {}",
+                    "no fields are described for {}; one of {}, segment",
                     request.kind,
                     known.join(", ")
                 ),
@@ -80,17 +111,7 @@ impl Schema<'_, '_> {
         })?;
         Ok(KindFields {
             kind: request.kind,
-            fields: fields
-                .iter()
-                .map(|f| FieldInfo {
-                    name: f.name,
-                    ty: f.ty,
-                    label: f.label,
-                    operators: f.ty.operators(),
-                    sortable: f.sortable,
-                    values: (f.ty == FieldType::Enum).then_some(f.values),
-                })
-                .collect(),
+            fields: fields.iter().map(FieldInfo::of).collect(),
         })
     }
 }

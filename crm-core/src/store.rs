@@ -5,6 +5,8 @@ use crate::error::{Error, Result};
 use crate::time::{self, Timestamp};
 use base64::Engine as _;
 pub use rusqlite::Connection;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::ValueRef;
 use rusqlite::{OpenFlags, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 use std::any::Any;
@@ -221,6 +223,23 @@ fn configure(conn: &Connection) -> Result<()> {
     // `rarray(?)`: a list of ids bound as one parameter (`id IN rarray(?1)`), so one statement
     // reads a page's worth of records whatever its length.
     rusqlite::vtab::array::load_module(conn)?;
+    // Criteria compare text ignoring case in every script; SQLite's `lower` folds ASCII only.
+    conn.create_scalar_function(
+        "crm_lower",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(match ctx.get_raw(0) {
+                ValueRef::Text(t) => {
+                    rusqlite::types::Value::Text(String::from_utf8_lossy(t).to_lowercase())
+                }
+                ValueRef::Null => rusqlite::types::Value::Null,
+                ValueRef::Integer(i) => rusqlite::types::Value::Integer(i),
+                ValueRef::Real(x) => rusqlite::types::Value::Real(x),
+                ValueRef::Blob(b) => rusqlite::types::Value::Blob(b.to_vec()),
+            })
+        },
+    )?;
     Ok(())
 }
 
@@ -362,6 +381,35 @@ impl Tx<'_> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![self.tenant, entity.as_str(), entity_id, op, at, action, self.actor])?;
+        Ok(())
+    }
+}
+
+impl Tx<'_> {
+    /// A change-feed entry without an audit entry, for changes of derived data (a customer
+    /// entering a segment), in `tenant`, at `at`; `parent` names the record it belongs to.
+    pub(crate) fn feed_entry(
+        &self,
+        tenant: i64,
+        entity: EntityType,
+        entity_id: i64,
+        op: &str,
+        at: Timestamp,
+        parent: Option<i64>,
+    ) -> Result<()> {
+        self.inner
+            .prepare_cached(
+                "INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at, parent_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                tenant,
+                entity.as_str(),
+                entity_id,
+                op,
+                time::to_millis(at),
+                parent
+            ])?;
         Ok(())
     }
 }

@@ -448,6 +448,18 @@ impl<'c> Scope<'c> {
         )
     }
 
+    /// Runs `f` in one write transaction that keeps derived data current (segment memberships
+    /// following the change feed), whatever the actor may do: reading them brings them up to
+    /// date first, so a viewer's read may write.
+    pub(crate) fn maintain<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+        self.crm.write(
+            self.tenant.row_id,
+            &self.tenant.default_region,
+            self.actor.as_ref().map(|a| a.id.0),
+            f,
+        )
+    }
+
     /// Like [`Scope::write`], for operations only admins may run.
     pub(crate) fn write_as_admin<T>(
         &self,

@@ -308,6 +308,10 @@ pub struct TicketFilter {
     pub assignee_id: Option<UserId>,
     pub related_lead_id: Option<LeadId>,
     pub related_deal_id: Option<DealId>,
+    /// Only the records these criteria hold for, over the kind's own fields (API.md
+    /// "Criteria"; `schema.fields` lists them).
+    #[serde(default)]
+    pub r#where: Option<serde_json::Value>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -631,7 +635,9 @@ impl Tickets<'_, '_> {
             ("related_lead_id", id_value(filter.related_lead_id)),
             ("related_deal_id", id_value(filter.related_deal_id)),
         ];
-        self.0.read(|c, t| records::list(c, t, filters, &page))
+        let test = crate::criteria::Where::read(filter.r#where.as_ref(), FIELDS, "tickets")?;
+        self.0
+            .read(|c, t| records::list_where(c, t, filters, &page, |p| test.sql(p)))
     }
 }
 

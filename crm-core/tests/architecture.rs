@@ -10,8 +10,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "foundation",
         &[
-            "error", "ids", "time", "validate", "money", "matching", "catalog", "methods", "store",
-            "records",
+            "error", "ids", "time", "validate", "money", "matching", "catalog", "criteria",
+            "methods", "store", "records",
         ],
     ),
     (
@@ -36,6 +36,8 @@ const LAYERS: &[(&str, &[&str])] = &[
             "links",
             "timeline",
             "search",
+            "segments",
+            "changes",
             "schema",
             "maintenance",
             "demo",

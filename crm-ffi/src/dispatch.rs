@@ -7,6 +7,7 @@ mod audit;
 mod links;
 mod records;
 mod search;
+mod segments;
 mod system;
 mod tenancy;
 mod timeline;
@@ -245,6 +246,7 @@ static METHODS: LazyLock<HashMap<&'static str, Handler>> = LazyLock::new(|| {
         links::METHODS,
         timeline::METHODS,
         search::METHODS,
+        segments::METHODS,
     ]
     .into_iter()
     .flatten()
@@ -287,6 +289,7 @@ mod tests {
             super::links::METHODS,
             super::timeline::METHODS,
             super::search::METHODS,
+            super::segments::METHODS,
         ]
         .iter()
         .map(|t| t.len())

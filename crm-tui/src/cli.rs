@@ -74,6 +74,22 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Saved segments of customers.
+    Segments {
+        #[command(subcommand)]
+        action: SegmentsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SegmentsCommand {
+    /// Evaluate every customer again for every segment (criteria that count days move with
+    /// the clock alone), recording who entered and left; with a progress bar.
+    Refresh {
+        /// Only this tenant (its key); every tenant when absent.
+        #[arg(long)]
+        tenant_id: Option<String>,
+    },
 }
 
 /// Where logs go: never the terminal the client draws on.
@@ -175,6 +191,15 @@ impl Cli {
                     started.elapsed()
                 );
                 Ok(())
+            }
+            Some(Command::Segments {
+                action: SegmentsCommand::Refresh { tenant_id },
+            }) => {
+                let db = match self.db {
+                    Some(db) => db,
+                    None => default_db()?,
+                };
+                refresh_segments(&open_existing(&db)?, tenant_id.as_deref())
             }
             Some(Command::Stats) => {
                 let db = match self.db {
@@ -292,6 +317,41 @@ fn reindex(crm: &Crm) -> Result<()> {
     let indexed = crm.rebuild_search(|done| bar.set_position(done))?;
     bar.finish();
     println!("indexed {indexed} records in {:.1?}", started.elapsed());
+    Ok(())
+}
+
+/// Refreshes every segment of one tenant or all, as each tenant's first admin.
+fn refresh_segments(crm: &Crm, tenant: Option<&str>) -> Result<()> {
+    use crm_core::segments::RefreshRequest;
+    for key in tenant_keys(crm, tenant)? {
+        let admin = crm
+            .first_admin(&key)?
+            .with_context(|| format!("tenant {key:?} has no admin to refresh as"))?;
+        let scope = crm.scope(&key, Some(admin))?;
+        let started = Instant::now();
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} segments ({eta} left)")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_message(key.clone());
+        let report = scope
+            .segments()
+            .refresh_with(&RefreshRequest::default(), |done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            })
+            .with_context(|| format!("refreshing the segments of {key:?}"))?;
+        bar.finish();
+        println!(
+            "{key}: {} segments, {} customers entered, {} left, in {:.1?}",
+            report.segments,
+            report.entered,
+            report.exited,
+            started.elapsed()
+        );
+    }
     Ok(())
 }
 

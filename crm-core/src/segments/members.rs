@@ -1,0 +1,527 @@
+//! Memberships of saved segments: who is in each, since when, and every entry and exit.
+//!
+//! They follow the change feed with a [`Follower`] whose position is stored beside them
+//! (`segment_follower`), in the same transactions: each change names a record, which names a
+//! customer (a ticket its customer, a message its conversation's customer, …), and only those
+//! customers are evaluated again, against each of their tenant's segments. A customer who
+//! starts or stops matching gets a history row and a `segment_membership` feed entry, timed
+//! at the change that moved them. Criteria that depend on the clock alone (`lastNDays`,
+//! `withinDays`, day counts) move without any change: [`refresh`] evaluates every customer.
+//!
+//! The follower catches up whenever memberships are read (history, refresh, the change feed
+//! for hosts) and before a segment is created or its criteria change.
+
+use super::{Stored, fields};
+use crate::catalog::RecordKind;
+use crate::criteria::sql::Compiler;
+use crate::criteria::{Criteria, Node, Read};
+use crate::error::{Error, Result};
+use crate::feed::{self, Follower};
+use crate::ids::{CustomerId, SegmentId};
+use crate::records::{self, Page};
+use crate::store::{Cursor, Tx};
+use crate::time::{self, Timestamp};
+use rusqlite::types::Value;
+use rusqlite::{Connection, params};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+
+/// Feed entries read per step of a catch-up.
+const STEP: i64 = 5_000;
+
+/// Entered or left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MembershipChange {
+    Entered,
+    Exited,
+}
+
+/// One entry of a segment's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    pub customer_id: CustomerId,
+    pub change: MembershipChange,
+    #[serde(with = "time::rfc3339")]
+    pub at: Timestamp,
+}
+
+/// What `segments.history` takes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HistoryRequest {
+    pub id: SegmentId,
+    #[serde(default)]
+    pub customer_id: Option<CustomerId>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// What `segments.refresh` takes: one segment, or all of the tenant's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RefreshRequest {
+    #[serde(default)]
+    pub id: Option<SegmentId>,
+}
+
+/// What a refresh did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshReport {
+    /// Segments evaluated.
+    pub segments: u64,
+    pub entered: u64,
+    pub exited: u64,
+}
+
+/// The tenant-independent position of the memberships in the feed.
+fn applied(conn: &Connection) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT applied FROM segment_follower WHERE id = 1")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Applies every feed entry not applied yet, for every tenant.
+pub(crate) fn catch_up(tx: &mut Tx<'_>) -> Result<()> {
+    let head = feed::head(tx)?;
+    let mut follower = Follower::new(applied(tx)?);
+    if follower.applied() >= head {
+        return Ok(());
+    }
+    let any: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM segments)")?
+        .query_row([], |r| r.get(0))?;
+    if any {
+        let mut touched: Vec<crate::feed::Entry> = Vec::new();
+        follower.catch_up(tx, head, STEP, |entries| {
+            touched.extend_from_slice(entries);
+            Ok(())
+        })?;
+        apply(tx, &touched)?;
+    }
+    // Entries written while applying are memberships: nothing to apply for them.
+    let head = feed::head(tx)?;
+    tx.prepare_cached("UPDATE segment_follower SET applied = ?1 WHERE id = 1")?
+        .execute(params![head])?;
+    Ok(())
+}
+
+/// Evaluates again the customers that `entries` touched, each timed at its latest change.
+fn apply(tx: &mut Tx<'_>, entries: &[crate::feed::Entry]) -> Result<()> {
+    // (tenant, customer) → when it last changed.
+    let mut customers: BTreeMap<i64, HashMap<i64, Timestamp>> = BTreeMap::new();
+    for entry in entries {
+        let Some(kind) = entry.kind else { continue };
+        let Some(customer) = customer_of(tx, entry.tenant, kind, entry.id)? else {
+            continue;
+        };
+        let at = entry_time(tx, entry.seq)?;
+        let slot = customers
+            .entry(entry.tenant)
+            .or_default()
+            .entry(customer)
+            .or_insert(at);
+        *slot = (*slot).max(at);
+    }
+    for (tenant, touched) in customers {
+        let segments = tenant_segments(tx, tenant)?;
+        if segments.is_empty() {
+            continue;
+        }
+        let ids: Vec<i64> = touched.keys().copied().collect();
+        for stored in &segments {
+            let criteria = stored.criteria()?;
+            evaluate(tx, tenant, stored.id, &criteria, Some(&ids), |c| {
+                touched.get(&c).copied()
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn entry_time(conn: &Connection, seq: i64) -> Result<Timestamp> {
+    let at: i64 = conn
+        .prepare_cached("SELECT at FROM change_feed WHERE seq = ?1")?
+        .query_row(params![seq], |r| r.get(0))?;
+    Ok(time::from_millis(at))
+}
+
+/// The customer a changed record belongs to, if any.
+fn customer_of(conn: &Connection, tenant: i64, kind: RecordKind, id: i64) -> Result<Option<i64>> {
+    let sql = match kind {
+        RecordKind::Customer => return Ok(Some(id)),
+        RecordKind::Deal => "SELECT customer_id FROM deals WHERE tenant_id = ?1 AND id = ?2",
+        RecordKind::Lead => "SELECT customer_id FROM leads WHERE tenant_id = ?1 AND id = ?2",
+        RecordKind::Ticket => "SELECT customer_id FROM tickets WHERE tenant_id = ?1 AND id = ?2",
+        RecordKind::TicketEvent => {
+            "SELECT t.customer_id FROM ticket_events e JOIN tickets t
+               ON t.tenant_id = e.tenant_id AND t.id = e.ticket_id
+              WHERE e.tenant_id = ?1 AND e.id = ?2"
+        }
+        RecordKind::Conversation => {
+            "SELECT customer_id FROM conversations WHERE tenant_id = ?1 AND id = ?2"
+        }
+        RecordKind::Message => {
+            "SELECT c.customer_id FROM messages m JOIN conversations c
+               ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id
+              WHERE m.tenant_id = ?1 AND m.id = ?2"
+        }
+        RecordKind::Call => "SELECT customer_id FROM calls WHERE tenant_id = ?1 AND id = ?2",
+        RecordKind::Activity => {
+            "SELECT COALESCE(l.customer_id, d.customer_id) FROM activities a
+               LEFT JOIN leads l ON l.tenant_id = a.tenant_id AND l.id = a.lead_id
+               LEFT JOIN deals d ON d.tenant_id = a.tenant_id AND d.id = a.deal_id
+              WHERE a.tenant_id = ?1 AND a.id = ?2"
+        }
+        RecordKind::StageChange => {
+            "SELECT d.customer_id FROM deal_stage_history h JOIN deals d
+               ON d.tenant_id = h.tenant_id AND d.id = h.deal_id
+              WHERE h.tenant_id = ?1 AND h.id = ?2"
+        }
+        _ => return Ok(None),
+    };
+    let found: Option<Option<i64>> = rusqlite::OptionalExtension::optional(
+        conn.prepare_cached(sql)?
+            .query_row(params![tenant, id], |r| r.get(0)),
+    )?;
+    Ok(found.flatten())
+}
+
+fn tenant_segments(conn: &Connection, tenant: i64) -> Result<Vec<Stored>> {
+    let sql = format!(
+        "{} WHERE tenant_id = ?1 ORDER BY id",
+        <Stored as records::Record>::SELECT
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![tenant], <Stored as records::Record>::from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Brings one segment's memberships in line with its criteria for `only` these customers (all
+/// when `None`), evaluated at the time each customer changed (`at_of`; the transaction's time
+/// when it gives none). Returns (entered, exited).
+fn evaluate(
+    tx: &mut Tx<'_>,
+    tenant: i64,
+    segment: SegmentId,
+    criteria: &Criteria,
+    only: Option<&[i64]>,
+    at_of: impl Fn(i64) -> Option<Timestamp>,
+) -> Result<(u64, u64)> {
+    let now = tx.now;
+    let mut params = vec![Value::Integer(tenant)];
+    let test = Compiler::new(fields(), "r", now, &mut params).node(&criteria.root)?;
+    let mut sql = format!("SELECT r.id FROM customers r WHERE r.tenant_id = ?1 AND {test}");
+    let mut current_sql = "SELECT customer_id FROM segment_members
+                            WHERE tenant_id = ?1 AND segment_id = ?2"
+        .to_owned();
+    // The customers to look at, as a JSON list (one parameter whatever its length).
+    let list = only.map(|ids| serde_json::to_string(ids).unwrap_or_default());
+    if let Some(list) = &list {
+        params.push(Value::Text(list.clone()));
+        let _ = write!(
+            sql,
+            " AND r.id IN (SELECT value FROM json_each(?{}))",
+            params.len()
+        );
+        current_sql.push_str(" AND customer_id IN (SELECT value FROM json_each(?3))");
+    } else {
+        current_sql.push_str(" AND ?3 IS NOT NULL");
+    }
+    let matching: BTreeSet<i64> = tx
+        .prepare(&sql)?
+        .query_map(rusqlite::params_from_iter(params), |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let current: BTreeSet<i64> = {
+        let mut stmt = tx.prepare_cached(&current_sql)?;
+        stmt.query_map(
+            params![tenant, segment, list.as_deref().unwrap_or("[]")],
+            |r| r.get(0),
+        )?
+        .collect::<rusqlite::Result<_>>()?
+    };
+    let mut entered = 0;
+    let mut exited = 0;
+    for &customer in matching.difference(&current) {
+        let at = at_of(customer).unwrap_or(now);
+        tx.prepare_cached(
+            "INSERT INTO segment_members (tenant_id, segment_id, customer_id, entered_at)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![tenant, segment, customer, time::to_millis(at)])?;
+        record(tx, tenant, segment, customer, MembershipChange::Entered, at)?;
+        entered += 1;
+    }
+    for &customer in current.difference(&matching) {
+        let at = at_of(customer).unwrap_or(now);
+        tx.prepare_cached(
+            "DELETE FROM segment_members WHERE tenant_id = ?1 AND segment_id = ?2 AND customer_id = ?3",
+        )?
+        .execute(params![tenant, segment, customer])?;
+        record(tx, tenant, segment, customer, MembershipChange::Exited, at)?;
+        exited += 1;
+    }
+    Ok((entered, exited))
+}
+
+/// A history row and a `segment_membership` feed entry.
+fn record(
+    tx: &Tx<'_>,
+    tenant: i64,
+    segment: SegmentId,
+    customer: i64,
+    change: MembershipChange,
+    at: Timestamp,
+) -> Result<()> {
+    let (word, op) = match change {
+        MembershipChange::Entered => ("entered", "create"),
+        MembershipChange::Exited => ("exited", "delete"),
+    };
+    tx.prepare_cached(
+        "INSERT INTO segment_history (tenant_id, segment_id, customer_id, change, at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        tenant,
+        segment,
+        customer,
+        word,
+        time::to_millis(at)
+    ])?;
+    tx.feed_entry(
+        tenant,
+        RecordKind::SegmentMembership,
+        customer,
+        op,
+        at,
+        Some(segment.0),
+    )
+}
+
+/// Evaluates every customer of the tenant for `stored` now (a new segment, or new criteria).
+pub(super) fn reevaluate(
+    tx: &mut Tx<'_>,
+    stored: &Stored,
+    criteria: &Criteria,
+) -> Result<(u64, u64)> {
+    let tenant = tx.tenant;
+    evaluate(tx, tenant, stored.id, criteria, None, |_| None)
+}
+
+/// Removes a segment's memberships and history (it is being deleted).
+pub(super) fn forget(tx: &mut Tx<'_>, segment: SegmentId) -> Result<()> {
+    catch_up(tx)?;
+    for table in ["segment_members", "segment_history"] {
+        tx.prepare_cached(&format!(
+            "DELETE FROM {table} WHERE tenant_id = ?1 AND segment_id = ?2"
+        ))?
+        .execute(params![tx.tenant, segment])?;
+    }
+    Ok(())
+}
+
+/// Evaluates every customer for one segment or all of the tenant's, at `tx.now`.
+pub(super) fn refresh(
+    tx: &mut Tx<'_>,
+    only: Option<SegmentId>,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<RefreshReport> {
+    catch_up(tx)?;
+    let tenant = tx.tenant;
+    let segments: Vec<Stored> = match only {
+        Some(id) => vec![records::get::<Stored>(tx, tx.tenant, id.0)?],
+        None => tenant_segments(tx, tenant)?,
+    };
+    let total = segments.len() as u64;
+    let mut report = RefreshReport::default();
+    for (i, stored) in segments.iter().enumerate() {
+        let criteria = stored.criteria()?;
+        let (entered, exited) = evaluate(tx, tenant, stored.id, &criteria, None, |_| None)?;
+        report.segments += 1;
+        report.entered += entered;
+        report.exited += exited;
+        tx.prepare_cached(
+            "UPDATE segments SET refreshed_at = ?3 WHERE tenant_id = ?1 AND id = ?2",
+        )?
+        .execute(params![tenant, stored.id, time::to_millis(tx.now)])?;
+        progress(i as u64 + 1, total);
+    }
+    // The follower is current: nothing the refresh wrote needs applying.
+    let head = feed::head(tx)?;
+    tx.prepare_cached("UPDATE segment_follower SET applied = ?1 WHERE id = 1")?
+        .execute(params![head])?;
+    Ok(report)
+}
+
+/// A page of a segment's history, newest first.
+pub(super) fn history(
+    conn: &Connection,
+    tenant: i64,
+    request: &HistoryRequest,
+) -> Result<Page<HistoryEntry>> {
+    const TAG: &str = "segment_history";
+    let limit = records::limit(request.limit)?;
+    let after = request
+        .cursor
+        .as_deref()
+        .map(|c| Cursor::decode(c, TAG, "cursor"))
+        .transpose()?
+        .map_or(i64::MAX, |c| c.key);
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, customer_id, change, at FROM segment_history
+          WHERE tenant_id = ?1 AND segment_id = ?2 AND (?3 IS NULL OR customer_id = ?3) AND seq < ?4
+          ORDER BY seq DESC LIMIT ?5",
+    )?;
+    let rows: Vec<(i64, HistoryEntry)> = stmt
+        .query_map(
+            params![
+                tenant,
+                request.id,
+                request.customer_id,
+                after,
+                i64::from(limit) + 1
+            ],
+            |r| {
+                let change: String = r.get(2)?;
+                Ok((
+                    r.get(0)?,
+                    HistoryEntry {
+                        customer_id: r.get(1)?,
+                        change: if change == "entered" {
+                            MembershipChange::Entered
+                        } else {
+                            MembershipChange::Exited
+                        },
+                        at: time::from_millis(r.get(3)?),
+                    },
+                ))
+            },
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    let more = rows.len() > limit as usize;
+    let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
+    let next_cursor = if more {
+        rows.last().map(|(seq, _)| {
+            Cursor {
+                key: *seq,
+                forward: true,
+            }
+            .encode(TAG)
+        })
+    } else {
+        None
+    };
+    Ok(Page {
+        items: rows.into_iter().map(|(_, e)| e).collect(),
+        next_cursor,
+        prev_cursor: None,
+    })
+}
+
+/// Each node's result for one customer, and what each condition saw: one statement reading
+/// every condition's result and value for that customer's row.
+pub(super) fn explain(
+    conn: &Connection,
+    tenant: i64,
+    criteria: &Criteria,
+    customer: CustomerId,
+    now: Timestamp,
+) -> Result<super::Explanation> {
+    let conditions = criteria.root.conditions();
+    let mut params = vec![Value::Integer(tenant), Value::Integer(customer.0)];
+    let mut columns = Vec::new();
+    for c in &conditions {
+        let mut compiler = Compiler::new(fields(), "r", now, &mut params);
+        let result = compiler.condition(c)?;
+        let seen = compiler.seen(c)?;
+        columns.push(result);
+        columns.push(seen);
+    }
+    let mut results: Vec<(bool, serde_json::Value)> = Vec::with_capacity(conditions.len());
+    if !conditions.is_empty() {
+        let sql = format!(
+            "SELECT {} FROM customers r WHERE r.tenant_id = ?1 AND r.id = ?2",
+            columns.join(", ")
+        );
+        conn.prepare(&sql)?
+            .query_row(rusqlite::params_from_iter(params), |row| {
+                for (i, c) in conditions.iter().enumerate() {
+                    let result: i64 = row.get(2 * i)?;
+                    let seen: Value = row.get(2 * i + 1)?;
+                    results.push((result != 0, seen_json(c, seen)));
+                }
+                Ok(())
+            })?;
+    }
+    let mut next = results.into_iter();
+    let (member, why) = why(&criteria.root, &mut next)?;
+    Ok(super::Explanation { member, why })
+}
+
+/// What a condition saw, as JSON: times as RFC 3339, tags and related values as lists.
+fn seen_json(c: &crate::criteria::Condition, seen: Value) -> serde_json::Value {
+    let def = fields().iter().find(|d| d.field.name == c.field);
+    let parse_list = |text: &str| serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
+    match (seen, def.map(|d| (d.read, d.field.ty))) {
+        (Value::Null | Value::Blob(_), _) => serde_json::Value::Null,
+        (Value::Integer(ms), Some((Read::Column, crate::catalog::FieldType::Time))) => {
+            serde_json::Value::String(
+                time::from_millis(ms).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            )
+        }
+        (Value::Text(t), Some((Read::Tags | Read::Related(_), _))) => parse_list(&t),
+        (Value::Integer(n), _) => serde_json::Value::from(n),
+        (Value::Real(x), _) => serde_json::Value::from(x),
+        (Value::Text(t), _) => serde_json::Value::String(t),
+    }
+}
+
+/// The explanation of `node`, reading its conditions' results in order from `results`.
+fn why(
+    node: &Node,
+    results: &mut std::vec::IntoIter<(bool, serde_json::Value)>,
+) -> Result<(bool, serde_json::Value)> {
+    let mut group = |key: &str, nodes: &[Node], all: bool| -> Result<(bool, serde_json::Value)> {
+        let mut items = Vec::new();
+        let mut result = all;
+        for n in nodes {
+            let (r, j) = why(n, results)?;
+            result = if all { result && r } else { result || r };
+            items.push(j);
+        }
+        let mut m = serde_json::Map::new();
+        m.insert(key.into(), serde_json::Value::Array(items));
+        m.insert("result".into(), serde_json::Value::Bool(result));
+        Ok((result, serde_json::Value::Object(m)))
+    };
+    match node {
+        Node::All(nodes) => group("all", nodes, true),
+        Node::Any(nodes) => group("any", nodes, false),
+        Node::Not(inner) => {
+            let (r, j) = why(inner, results)?;
+            let mut m = serde_json::Map::new();
+            m.insert("not".into(), j);
+            m.insert("result".into(), serde_json::Value::Bool(!r));
+            Ok((!r, serde_json::Value::Object(m)))
+        }
+        Node::Condition(c) => {
+            let (result, seen) = results
+                .next()
+                .ok_or_else(|| Error::Internal("explain: a condition without a result".into()))?;
+            let mut j = Criteria {
+                root: Node::Condition(c.clone()),
+            }
+            .to_json();
+            if let serde_json::Value::Object(m) = &mut j {
+                m.insert("result".into(), serde_json::Value::Bool(result));
+                m.insert("seen".into(), seen);
+            }
+            Ok((result, j))
+        }
+    }
+}
