@@ -3,14 +3,17 @@
 //! its keys as data ([`crate::keys::Keymap`]). The lists are the base; everything else is an
 //! overlay on the app's stack, and the overlay on top takes the keys.
 
+pub mod builder;
 pub mod detail;
 pub mod help;
 pub mod lists;
 pub mod palette;
 pub mod picker;
 pub mod review;
+pub mod segments;
 pub mod timeline;
 pub mod viewer;
+pub mod why;
 
 use crate::keys::KeyHelp;
 use crate::worker::{Lookups, Reply, Request, Tab};

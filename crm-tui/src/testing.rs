@@ -100,6 +100,15 @@ impl Harness {
     }
 }
 
+/// Ticks until what waits for typing to pause (a builder's preview) has been asked for and
+/// answered.
+pub fn settle(h: &mut Harness) {
+    for _ in 0..3 {
+        let r = h.app.update(Msg::Tick);
+        h.answer(r);
+    }
+}
+
 pub fn type_text(h: &mut Harness, text: &str) {
     for c in text.chars() {
         h.key(KeyCode::Char(c));

@@ -6,16 +6,19 @@ mod fetch;
 pub use fetch::answer;
 
 use crm_core::Crm;
+use crm_core::Page;
 use crm_core::activities::Activity;
 use crm_core::calls::Call;
 use crm_core::catalog::RecordKind;
 use crm_core::conversations::{Conversation, Message};
 use crm_core::customers::Customer;
 use crm_core::deals::{Deal, StageChange};
-use crm_core::ids::{TicketId, UserId};
+use crm_core::ids::{CustomerId, SegmentId, TicketId, UserId};
 use crm_core::leads::Lead;
 use crm_core::links::{AutoLinkReport, TicketLinks};
+use crm_core::schema::FieldInfo;
 use crm_core::search::{SearchQuery, SearchResults, SearchType};
+use crm_core::segments::{BothForms, Explanation, RefreshReport, Segment};
 use crm_core::tickets::{Ticket, TicketEvent};
 use crm_core::timeline::{TimelineEvent, TimelinePage, TimelineQuery};
 use std::collections::HashMap;
@@ -191,7 +194,7 @@ pub struct SearchAsk {
 }
 
 /// What the UI asks of the database.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Request {
     /// User and stage names, to show names instead of ids.
     Lookups,
@@ -202,15 +205,25 @@ pub enum Request {
         generation: u64,
     },
     /// The related records shown beside the selected one.
-    Detail { record: RecordKey },
+    Detail {
+        record: RecordKey,
+    },
     /// Leads or deals containing `query`, for the link picker.
-    Pick { kind: PickKind, query: String },
+    Pick {
+        kind: PickKind,
+        query: String,
+    },
     /// Link or unlink a ticket.
-    Link { ticket: i64, change: LinkChange },
+    Link {
+        ticket: i64,
+        change: LinkChange,
+    },
     /// An auto-link dry run over all tickets.
     AutoLinkPlan,
     /// Auto-link these tickets (the ones the reviewed dry run would link).
-    AutoLinkApply { tickets: Vec<TicketId> },
+    AutoLinkApply {
+        tickets: Vec<TicketId>,
+    },
     /// A page of a timeline.
     Timeline(PageAsk),
     /// The record behind a timeline event.
@@ -219,6 +232,48 @@ pub enum Request {
     Search(SearchAsk),
     /// The record of a search hit.
     OpenHit(SearchType, i64),
+    /// The saved segments with their member counts.
+    Segments,
+    /// The fields a segment's criteria may use.
+    SegmentFields,
+    /// The count, first members and text form of unsaved criteria.
+    Preview {
+        criteria: serde_json::Value,
+        generation: u64,
+    },
+    /// Criteria read from their text form.
+    Parse {
+        text: String,
+        generation: u64,
+    },
+    /// Save criteria as a new segment (`id` absent) or into an existing one.
+    SaveSegment {
+        id: Option<SegmentId>,
+        name: String,
+        criteria: serde_json::Value,
+    },
+    DeleteSegment(SegmentId),
+    /// Evaluate every segment again (clock-dependent criteria).
+    RefreshSegments,
+    /// A page of a segment's members.
+    SegmentMembers {
+        id: SegmentId,
+        cursor: Option<String>,
+    },
+    /// Why a customer is in or out: of a saved segment, or of unsaved criteria.
+    Explain {
+        segment: Option<SegmentId>,
+        criteria: Option<serde_json::Value>,
+        customer: CustomerId,
+    },
+}
+
+/// What a builder's preview shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Previewed {
+    pub text: String,
+    pub count: u64,
+    pub items: Vec<Customer>,
 }
 
 /// The answer to a [`Request`], carrying what the screen needs to match it to what it asked.
@@ -258,6 +313,24 @@ pub enum Reply {
         generation: u64,
         result: Result<SearchResults, Failure>,
     },
+    Segments(Result<Vec<Segment>, Failure>),
+    SegmentFields(Result<Vec<FieldInfo>, Failure>),
+    Previewed {
+        generation: u64,
+        result: Result<Previewed, Failure>,
+    },
+    Parsed {
+        generation: u64,
+        result: Result<BothForms, Failure>,
+    },
+    SegmentSaved(Result<Segment, Failure>),
+    SegmentDeleted(Result<SegmentId, Failure>),
+    SegmentsRefreshed(Result<RefreshReport, Failure>),
+    SegmentMembers {
+        id: SegmentId,
+        result: Result<Page<Customer>, Failure>,
+    },
+    Explained(Result<Explanation, Failure>),
 }
 
 /// A failed request as the client shows it: crm-core's stable code kept beside the message,

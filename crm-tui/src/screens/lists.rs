@@ -43,6 +43,7 @@ pub enum Action {
     AutoLink,
     Timeline,
     Search,
+    Segments,
 }
 
 use Action as A;
@@ -120,6 +121,11 @@ const BINDINGS: &[Binding<Action>] = &[
         &[(K::Char('/'), A::Search)],
         "/",
         "search everything (Tab: facets, Enter: open)",
+    ),
+    each(
+        &[(K::Char('S'), A::Segments)],
+        "S",
+        "segments of customers: saved, built, why a customer is in",
     ),
     each(&[(K::Char('?'), A::Help)], "?", "this help"),
     each(&[(K::Esc, A::Back)], "Esc", "back (quit from the lists)"),
@@ -342,6 +348,11 @@ impl Lists {
                 out.push(Command::Notice("links are made on the Tickets tab".into()));
             }
             A::Timeline => self.timeline(view, out),
+            A::Segments => {
+                let (screen, ask) = super::segments::Segments::new();
+                out.push(Command::Push(Box::new(screen)));
+                out.push(Command::Ask(ask));
+            }
         }
         self.scroll_into_view();
         out.extend(self.prefetch().map(Command::Ask));

@@ -12,9 +12,42 @@ use crm_core::links::{
     AutoLink, DealLink, DealTickets, LeadLink, LeadTickets, TicketLinks, TicketRef,
 };
 use crm_core::search::SearchType;
+use crm_core::segments::{
+    ExplainRequest, FormatRequest, MembersRequest, NewSegment, ParseRequest, PreviewRequest,
+    RefreshRequest, SegmentChanges,
+};
 use crm_core::tickets::{TicketEventFilter, TicketFilter};
 use crm_core::timeline::{EventType, TimelineEvent};
 use crm_core::{Crm, PageRequest};
+
+/// Members a segment's page holds.
+const SEGMENT_MEMBERS: u32 = 100;
+/// Members a builder's preview shows.
+const PREVIEW_MEMBERS: u32 = 20;
+
+/// A builder's preview: the count and first members of the criteria, and their text form.
+fn preview(
+    crm: &Crm,
+    tenant: &str,
+    criteria: serde_json::Value,
+) -> crm_core::Result<super::Previewed> {
+    let scope = crm.scope(tenant, None)?;
+    let text = scope
+        .segments()
+        .format(&FormatRequest {
+            criteria: criteria.clone(),
+        })?
+        .text;
+    let preview = scope.segments().preview(&PreviewRequest {
+        criteria,
+        limit: Some(PREVIEW_MEMBERS),
+    })?;
+    Ok(super::Previewed {
+        text,
+        count: preview.count,
+        items: preview.items,
+    })
+}
 
 /// Entries a picker shows.
 const PICK_ROWS: u32 = 20;
@@ -79,6 +112,97 @@ pub fn answer(crm: &Crm, tenant: &str, actor: Option<UserId>, request: Request) 
         Request::OpenEvent(event) => {
             Reply::Opened(open_event(crm, tenant, &event).map(Box::new).map_err(err))
         }
+        Request::Segments => Reply::Segments(
+            crm.scope(tenant, None)
+                .and_then(|s| {
+                    s.segments().list(&PageRequest {
+                        limit: Some(500),
+                        cursor: None,
+                    })
+                })
+                .map(|page| page.items)
+                .map_err(err),
+        ),
+        Request::SegmentFields => Reply::SegmentFields(
+            crm.scope(tenant, None)
+                .and_then(|s| {
+                    s.schema().fields(&crm_core::schema::FieldsRequest {
+                        kind: crm_core::catalog::RecordKind::Segment,
+                    })
+                })
+                .map(|f| f.fields)
+                .map_err(err),
+        ),
+        Request::Preview {
+            criteria,
+            generation,
+        } => Reply::Previewed {
+            generation,
+            result: preview(crm, tenant, criteria).map_err(err),
+        },
+        Request::Parse { text, generation } => Reply::Parsed {
+            generation,
+            result: crm
+                .scope(tenant, None)
+                .and_then(|s| s.segments().parse(&ParseRequest { text }))
+                .map_err(err),
+        },
+        Request::SaveSegment { id, name, criteria } => Reply::SegmentSaved(
+            crm.scope(tenant, actor)
+                .and_then(|s| match id {
+                    None => s.segments().create(NewSegment {
+                        name,
+                        criteria,
+                        description: None,
+                    }),
+                    Some(id) => s.segments().update(&SegmentChanges {
+                        id,
+                        name: Some(name),
+                        criteria: Some(criteria),
+                        description: None,
+                    }),
+                })
+                .map_err(err),
+        ),
+        Request::DeleteSegment(id) => Reply::SegmentDeleted(
+            crm.scope(tenant, actor)
+                .and_then(|s| s.segments().delete(id))
+                .map(|r| r.id)
+                .map_err(err),
+        ),
+        Request::RefreshSegments => Reply::SegmentsRefreshed(
+            crm.scope(tenant, actor)
+                .and_then(|s| s.segments().refresh(&RefreshRequest::default()))
+                .map_err(err),
+        ),
+        Request::SegmentMembers { id, cursor } => Reply::SegmentMembers {
+            id,
+            result: crm
+                .scope(tenant, None)
+                .and_then(|s| {
+                    s.segments().members(&MembersRequest {
+                        id,
+                        limit: Some(SEGMENT_MEMBERS),
+                        cursor,
+                    })
+                })
+                .map_err(err),
+        },
+        Request::Explain {
+            segment,
+            criteria,
+            customer,
+        } => Reply::Explained(
+            crm.scope(tenant, None)
+                .and_then(|s| {
+                    s.segments().explain(&ExplainRequest {
+                        id: segment,
+                        criteria,
+                        customer_id: customer,
+                    })
+                })
+                .map_err(err),
+        ),
         Request::AutoLinkApply { tickets } => Reply::AutoLinkApplied(
             crm.scope(tenant, actor)
                 .and_then(|s| {

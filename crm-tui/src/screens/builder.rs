@@ -1,0 +1,1074 @@
+//! The segment builder: a criteria tree edited with keys — add a condition (a field picker that
+//! filters the catalog as you type, an operator list for the field's type, a value checked as
+//! you type, enum values offered), add groups, switch them between all / any / not, indent and
+//! outdent, remove — or written in the text form (`:`). The count and the first members follow
+//! every change (asked once typing pauses, answered off the UI thread), the text form is shown
+//! in sync, `s` saves, and `w` on a member shows why it is in.
+
+pub mod tree;
+
+use super::why::Why;
+use super::{Areas, Command, Screen, View};
+use crate::format::spinner;
+use crate::keys::{Binding, KeyHelp, Keymap, each, hint, typing};
+use crate::worker::{Failure, Previewed, Reply, Request};
+use crm_core::catalog::{FieldType, Operator};
+use crm_core::ids::SegmentId;
+use crm_core::schema::FieldInfo;
+use crm_core::segments::Segment;
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style, Stylize};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use serde_json::{Map, Value};
+use tree::{Condition, Group, Node, Tree};
+
+/// Ticks (~120 ms each) without a change before the preview is asked for.
+const QUIET_TICKS: u64 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Up,
+    Down,
+    Add,
+    AddGroup,
+    Switch,
+    Remove,
+    Indent,
+    Outdent,
+    Edit,
+    Text,
+    Save,
+    Members,
+    Why,
+    Type,
+    Choose,
+    Back,
+    Help,
+}
+
+use Action as A;
+use KeyCode as K;
+
+const MOVE: Binding<Action> = each(
+    &[
+        (K::Up, A::Up),
+        (K::Char('k'), A::Up),
+        (K::Down, A::Down),
+        (K::Char('j'), A::Down),
+    ],
+    "↑↓ jk",
+    "move",
+);
+const ARROWS: Binding<Action> = each(
+    &[
+        (K::Up, A::Up),
+        (K::Down, A::Down),
+        (K::Left, A::Up),
+        (K::Right, A::Down),
+    ],
+    "↑↓ ←→",
+    "choose",
+);
+
+const TREE: Keymap<Action> = Keymap {
+    title: "Keys in the segment builder",
+    bindings: &[
+        MOVE,
+        each(
+            &[(K::Char('a'), A::Add)],
+            "a",
+            "add a condition (pick a field, an operator, a value)",
+        ),
+        each(&[(K::Char('g'), A::AddGroup)], "g", "add a group"),
+        each(
+            &[(K::Char('t'), A::Switch)],
+            "t",
+            "switch the group: all of, any of, not",
+        ),
+        each(
+            &[(K::Char('x'), A::Remove), (K::Delete, A::Remove)],
+            "x Del",
+            "remove",
+        ),
+        each(&[(K::Char('>'), A::Indent)], ">", "into the group above"),
+        each(&[(K::Char('<'), A::Outdent)], "<", "out of its group"),
+        each(
+            &[(K::Enter, A::Edit)],
+            "Enter",
+            "change the condition's operator and value",
+        ),
+        each(&[(K::Char(':'), A::Text)], ":", "edit the text form"),
+        each(&[(K::Char('s'), A::Save)], "s", "save the segment"),
+        each(&[(K::Tab, A::Members)], "Tab", "to the members (w: why)"),
+        each(
+            &[(K::Esc, A::Back), (K::Char('q'), A::Back)],
+            "Esc q",
+            "close (unsaved changes are lost)",
+        ),
+        each(&[(K::Char('?'), A::Help)], "?", "this help"),
+    ],
+    hints: &[
+        hint(&[A::Add], "a", "condition"),
+        hint(&[A::AddGroup], "g", "group"),
+        hint(&[A::Switch], "t", "all/any/not"),
+        hint(&[A::Remove], "x", "remove"),
+        hint(&[A::Indent, A::Outdent], "> <", "indent"),
+        hint(&[A::Text], ":", "text"),
+        hint(&[A::Save], "s", "save"),
+        hint(&[A::Members], "Tab", "members"),
+        hint(&[A::Back], "Esc", "close"),
+    ],
+};
+
+const MEMBERS: Keymap<Action> = Keymap {
+    title: "Keys on the builder's members",
+    bindings: &[
+        MOVE,
+        each(&[(K::Char('w'), A::Why)], "w", "why this customer is in"),
+        each(
+            &[(K::Tab, A::Members), (K::Esc, A::Back)],
+            "Tab Esc",
+            "back to the criteria",
+        ),
+    ],
+    hints: &[
+        hint(&[A::Up, A::Down], "↑↓", "move"),
+        hint(&[A::Why], "w", "why"),
+        hint(&[A::Back], "Tab Esc", "back"),
+    ],
+};
+
+const PICK: Keymap<Action> = Keymap {
+    title: "Keys in a picker",
+    bindings: &[
+        typing(A::Type, "type", "filter"),
+        ARROWS,
+        each(&[(K::Enter, A::Choose)], "Enter", "choose"),
+        each(&[(K::Esc, A::Back)], "Esc", "cancel"),
+    ],
+    hints: &[
+        hint(&[A::Type], "type", "filter"),
+        hint(&[A::Up, A::Down], "↑↓", "choose"),
+        hint(&[A::Choose], "Enter", "ok"),
+        hint(&[A::Back], "Esc", "cancel"),
+    ],
+};
+
+const CHOOSE: Keymap<Action> = Keymap {
+    title: "Keys in a list",
+    bindings: &[
+        ARROWS,
+        each(&[(K::Enter, A::Choose)], "Enter", "choose"),
+        each(&[(K::Esc, A::Back)], "Esc", "cancel"),
+    ],
+    hints: &[
+        hint(&[A::Up, A::Down], "↑↓", "choose"),
+        hint(&[A::Choose], "Enter", "ok"),
+        hint(&[A::Back], "Esc", "cancel"),
+    ],
+};
+
+const INPUT: Keymap<Action> = Keymap {
+    title: "Keys in an input",
+    bindings: &[
+        typing(A::Type, "type", "the text"),
+        each(&[(K::Enter, A::Choose)], "Enter", "ok"),
+        each(&[(K::Esc, A::Back)], "Esc", "cancel"),
+    ],
+    hints: &[
+        hint(&[A::Type], "type", "edit"),
+        hint(&[A::Choose], "Enter", "ok"),
+        hint(&[A::Back], "Esc", "cancel"),
+    ],
+};
+
+/// What the keys edit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Mode {
+    Tree,
+    Members,
+    /// Picking a field, filtered by `query`.
+    Field {
+        query: String,
+        selected: usize,
+    },
+    /// Picking the operator of `field`; `editing` the condition being changed, if any.
+    Op {
+        field: FieldInfo,
+        selected: usize,
+        editing: Option<Vec<usize>>,
+    },
+    /// Typing the value (and a count's options after `;`).
+    Value {
+        field: FieldInfo,
+        op: Operator,
+        input: String,
+        editing: Option<Vec<usize>>,
+    },
+    /// Editing the text form; `error` from the last attempt.
+    Text {
+        input: String,
+        error: Option<String>,
+    },
+    /// Naming a new segment.
+    Name {
+        input: String,
+    },
+}
+
+/// The builder.
+#[derive(Debug, Clone)]
+pub struct Builder {
+    id: Option<SegmentId>,
+    name: String,
+    pub tree: Tree,
+    cursor: usize,
+    mode: Mode,
+    fields: Option<Result<Vec<FieldInfo>, Failure>>,
+    /// The last preview, and whether it is of the tree as it is now.
+    pub preview: Option<Result<Previewed, Failure>>,
+    /// The tree cannot be evaluated as it is (a `not` without a child).
+    pub problem: Option<String>,
+    generation: u64,
+    /// The tree changed at this tick and the preview has not been asked for yet.
+    changed_at: Option<u64>,
+    loading: bool,
+    member: usize,
+    saving: bool,
+}
+
+impl Builder {
+    /// A builder for a new segment, and its first requests.
+    pub fn new() -> (Builder, Vec<Request>) {
+        Builder::of(None, String::new(), Tree::default())
+    }
+
+    /// A builder for a saved segment.
+    pub fn edit(segment: &Segment) -> (Builder, Vec<Request>) {
+        Builder::of(
+            Some(segment.id),
+            segment.name.clone(),
+            Tree::from_json(&segment.criteria),
+        )
+    }
+
+    fn of(id: Option<SegmentId>, name: String, tree: Tree) -> (Builder, Vec<Request>) {
+        let mut b = Builder {
+            id,
+            name,
+            tree,
+            cursor: 0,
+            mode: Mode::Tree,
+            fields: None,
+            preview: None,
+            problem: None,
+            generation: 0,
+            changed_at: None,
+            loading: false,
+            member: 0,
+            saving: false,
+        };
+        let mut asks = vec![Request::SegmentFields];
+        asks.extend(b.ask_preview());
+        (b, asks)
+    }
+
+    fn keymap_now(&self) -> &'static Keymap<Action> {
+        match self.mode {
+            Mode::Tree => &TREE,
+            Mode::Members => &MEMBERS,
+            Mode::Field { .. } => &PICK,
+            Mode::Op { .. } => &CHOOSE,
+            Mode::Value { .. } | Mode::Text { .. } | Mode::Name { .. } => &INPUT,
+        }
+    }
+
+    fn fields(&self) -> &[FieldInfo] {
+        self.fields
+            .as_ref()
+            .and_then(|r| r.as_ref().ok())
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The fields whose name or label contains `query`, ignoring case.
+    fn matching(&self, query: &str) -> Vec<FieldInfo> {
+        let q = query.to_lowercase();
+        self.fields()
+            .iter()
+            .filter(|f| f.name.to_lowercase().contains(&q) || f.label.to_lowercase().contains(&q))
+            .cloned()
+            .collect()
+    }
+
+    fn path(&self) -> Vec<usize> {
+        self.tree
+            .rows()
+            .get(self.cursor)
+            .map(|r| r.path.clone())
+            .unwrap_or_default()
+    }
+
+    /// Puts the cursor on the node at `path`.
+    fn go(&mut self, path: &[usize]) {
+        if let Some(i) = self.tree.rows().iter().position(|r| r.path == path) {
+            self.cursor = i;
+        }
+    }
+
+    /// The tree changed: the preview is asked for once typing pauses.
+    fn changed(&mut self, tick: u64) {
+        self.changed_at = Some(tick);
+        self.member = 0;
+    }
+
+    fn ask_preview(&mut self) -> Option<Request> {
+        self.changed_at = None;
+        match self.tree.to_json() {
+            Ok(criteria) => {
+                self.problem = None;
+                self.generation += 1;
+                self.loading = true;
+                Some(Request::Preview {
+                    criteria,
+                    generation: self.generation,
+                })
+            }
+            Err(problem) => {
+                self.problem = Some(problem);
+                None
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        match &self.preview {
+            Some(Ok(p)) => p.text.clone(),
+            _ => String::new(),
+        }
+    }
+
+    fn tree_key(&mut self, action: Action, view: &View<'_>, out: &mut Vec<Command>) {
+        let rows = self.tree.rows().len();
+        let path = self.path();
+        match action {
+            A::Up => self.cursor = self.cursor.saturating_sub(1),
+            A::Down => self.cursor = (self.cursor + 1).min(rows.saturating_sub(1)),
+            A::Add => {
+                self.mode = Mode::Field {
+                    query: String::new(),
+                    selected: 0,
+                };
+            }
+            A::AddGroup => {
+                let at = self.tree.insert(&path, Node::Group(Group::All, Vec::new()));
+                self.go(&at);
+                self.changed(view.tick);
+            }
+            A::Switch => {
+                self.tree.switch(&path);
+                self.changed(view.tick);
+            }
+            A::Remove => {
+                if let Some(at) = self.tree.remove(&path) {
+                    self.go(&at);
+                    self.cursor = self.cursor.min(self.tree.rows().len().saturating_sub(1));
+                    self.changed(view.tick);
+                }
+            }
+            A::Indent | A::Outdent => {
+                let moved = if action == A::Indent {
+                    self.tree.indent(&path)
+                } else {
+                    self.tree.outdent(&path)
+                };
+                match moved {
+                    Some(at) => {
+                        self.go(&at);
+                        self.changed(view.tick);
+                    }
+                    None => out.push(Command::Notice(if action == A::Indent {
+                        "indent moves a node into the group just above it: add one with g".into()
+                    } else {
+                        "this is already at the top level".into()
+                    })),
+                }
+            }
+            A::Edit => {
+                if let Some(Node::Condition(c)) = self.tree.get(&path)
+                    && let Some(field) = self.fields().iter().find(|f| f.name == c.field).cloned()
+                {
+                    let selected = field
+                        .operators
+                        .iter()
+                        .position(|o| op_name(*o) == c.op)
+                        .unwrap_or(0);
+                    self.mode = Mode::Op {
+                        field,
+                        selected,
+                        editing: Some(path),
+                    };
+                }
+            }
+            A::Text => {
+                self.mode = Mode::Text {
+                    input: self.text(),
+                    error: None,
+                };
+            }
+            A::Save => match (self.tree.to_json(), self.id) {
+                (Err(problem), _) => out.push(Command::Notice(format!("not saved: {problem}"))),
+                (Ok(criteria), Some(id)) => {
+                    self.saving = true;
+                    out.push(Command::Ask(Request::SaveSegment {
+                        id: Some(id),
+                        name: self.name.clone(),
+                        criteria,
+                    }));
+                }
+                (Ok(_), None) => {
+                    self.mode = Mode::Name {
+                        input: String::new(),
+                    };
+                }
+            },
+            A::Members => {
+                if matches!(&self.preview, Some(Ok(p)) if !p.items.is_empty()) {
+                    self.mode = Mode::Members;
+                }
+            }
+            A::Help => out.push(Command::Help),
+            A::Back => out.push(Command::Close),
+            _ => {}
+        }
+    }
+
+    fn input_key(
+        &mut self,
+        action: Action,
+        key: KeyEvent,
+        view: &View<'_>,
+        out: &mut Vec<Command>,
+    ) {
+        let mode = std::mem::replace(&mut self.mode, Mode::Tree);
+        self.mode = match (mode, action) {
+            (_, A::Back) | (Mode::Members, A::Members) => Mode::Tree,
+            (Mode::Members, A::Up) => {
+                self.member = self.member.saturating_sub(1);
+                Mode::Members
+            }
+            (Mode::Members, A::Down) => {
+                let n = match &self.preview {
+                    Some(Ok(p)) => p.items.len(),
+                    _ => 0,
+                };
+                self.member = (self.member + 1).min(n.saturating_sub(1));
+                Mode::Members
+            }
+            (Mode::Members, A::Why) => {
+                if let (Some(Ok(p)), Ok(criteria)) = (&self.preview, self.tree.to_json())
+                    && let Some(c) = p.items.get(self.member)
+                {
+                    out.push(Command::Push(Box::new(Why::loading(&c.name))));
+                    out.push(Command::Ask(Request::Explain {
+                        segment: None,
+                        criteria: Some(criteria),
+                        customer: c.id,
+                    }));
+                }
+                Mode::Members
+            }
+            (Mode::Field { mut query, .. }, A::Type) => {
+                edit(&mut query, key);
+                Mode::Field { query, selected: 0 }
+            }
+            (Mode::Field { query, selected }, A::Up) => Mode::Field {
+                query,
+                selected: selected.saturating_sub(1),
+            },
+            (Mode::Field { query, selected }, A::Down) => {
+                let n = self.matching(&query).len();
+                Mode::Field {
+                    query,
+                    selected: (selected + 1).min(n.saturating_sub(1)),
+                }
+            }
+            (Mode::Field { query, selected }, A::Choose) => {
+                match self.matching(&query).into_iter().nth(selected) {
+                    Some(field) => Mode::Op {
+                        field,
+                        selected: 0,
+                        editing: None,
+                    },
+                    None => Mode::Field { query, selected },
+                }
+            }
+            (
+                Mode::Op {
+                    field,
+                    selected,
+                    editing,
+                },
+                A::Up,
+            ) => Mode::Op {
+                field,
+                selected: selected.saturating_sub(1),
+                editing,
+            },
+            (
+                Mode::Op {
+                    field,
+                    selected,
+                    editing,
+                },
+                A::Down,
+            ) => {
+                let n = field.operators.len();
+                Mode::Op {
+                    field,
+                    selected: (selected + 1).min(n.saturating_sub(1)),
+                    editing,
+                }
+            }
+            (
+                Mode::Op {
+                    field,
+                    selected,
+                    editing,
+                },
+                A::Choose,
+            ) => {
+                let op = field.operators[selected.min(field.operators.len().saturating_sub(1))];
+                // Editing keeps the value already given, as text to change.
+                let input = editing
+                    .as_ref()
+                    .and_then(|p| match self.tree.get(p) {
+                        Some(Node::Condition(c)) => Some(value_text(c)),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                Mode::Value {
+                    field,
+                    op,
+                    input,
+                    editing,
+                }
+            }
+            (
+                Mode::Value {
+                    field,
+                    op,
+                    mut input,
+                    editing,
+                },
+                A::Type,
+            ) => {
+                edit(&mut input, key);
+                Mode::Value {
+                    field,
+                    op,
+                    input,
+                    editing,
+                }
+            }
+            (
+                Mode::Value {
+                    field,
+                    op,
+                    input,
+                    editing,
+                },
+                A::Choose,
+            ) => {
+                match condition(&field, op, &input) {
+                    Ok(c) => {
+                        let at = if let Some(p) = &editing {
+                            self.tree.replace(p, Node::Condition(c));
+                            p.clone()
+                        } else {
+                            let path = self.path();
+                            self.tree.insert(&path, Node::Condition(c))
+                        };
+                        self.go(&at);
+                        self.changed(view.tick);
+                        Mode::Tree
+                    }
+                    // The error is on screen already; Enter does nothing until it is fixed.
+                    Err(_) => Mode::Value {
+                        field,
+                        op,
+                        input,
+                        editing,
+                    },
+                }
+            }
+            (Mode::Text { mut input, .. }, A::Type) => {
+                edit(&mut input, key);
+                Mode::Text { input, error: None }
+            }
+            (Mode::Text { input, error }, A::Choose) => {
+                self.generation += 1;
+                out.push(Command::Ask(Request::Parse {
+                    text: input.clone(),
+                    generation: self.generation,
+                }));
+                Mode::Text { input, error }
+            }
+            (Mode::Name { mut input }, A::Type) => {
+                edit(&mut input, key);
+                Mode::Name { input }
+            }
+            (Mode::Name { input }, A::Choose) => {
+                if input.trim().is_empty() {
+                    Mode::Name { input }
+                } else if let Ok(criteria) = self.tree.to_json() {
+                    input.trim().clone_into(&mut self.name);
+                    self.saving = true;
+                    out.push(Command::Ask(Request::SaveSegment {
+                        id: None,
+                        name: self.name.clone(),
+                        criteria,
+                    }));
+                    Mode::Tree
+                } else {
+                    Mode::Tree
+                }
+            }
+            (mode, _) => mode,
+        };
+    }
+}
+
+/// Types into or deletes from `text`.
+fn edit(text: &mut String, key: KeyEvent) {
+    match key.code {
+        KeyCode::Char(c) => text.push(c),
+        KeyCode::Backspace => {
+            text.pop();
+        }
+        _ => {}
+    }
+}
+
+fn op_name(op: Operator) -> String {
+    serde_json::to_value(op)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// A condition's value as the value input shows it (`3; withinDays: 30`).
+fn value_text(c: &Condition) -> String {
+    let one = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut text = match &c.value {
+        Value::Array(items) => items.iter().map(one).collect::<Vec<_>>().join(", "),
+        other => one(other),
+    };
+    if !c.options.is_empty() {
+        let options: Vec<String> = c
+            .options
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", one(v)))
+            .collect();
+        text.push_str("; ");
+        text.push_str(&options.join(", "));
+    }
+    text
+}
+
+/// Reads the value input for `field` and `op` into a condition, or says what is wrong. Lists
+/// (`in`, `notIn`) and ranges (`between`) are comma-separated; a count's options follow a `;`.
+fn condition(field: &FieldInfo, op: Operator, input: &str) -> Result<Condition, String> {
+    let (value_part, options_part) = match input.split_once(';') {
+        Some((v, o)) => (v, Some(o)),
+        None => (input, None),
+    };
+    let parts: Vec<&str> = value_part.split(',').map(str::trim).collect();
+    let value = match op {
+        Operator::In | Operator::NotIn => Value::Array(
+            parts
+                .iter()
+                .filter(|p| !p.is_empty())
+                .map(|p| scalar(field, p))
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Operator::Between => match parts.as_slice() {
+            [a, b] => Value::Array(vec![scalar(field, a)?, scalar(field, b)?]),
+            _ => return Err("two values: low, high".into()),
+        },
+        Operator::LastNDays => Value::from(days(value_part.trim())?),
+        _ => scalar(field, value_part.trim())?,
+    };
+    if matches!(&value, Value::Array(items) if items.is_empty()) {
+        return Err("at least one value".into());
+    }
+    let mut options = Map::new();
+    if let Some(text) = options_part {
+        for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, v) = pair
+                .split_once(':')
+                .ok_or_else(|| format!("an option is `name: value`, got {pair:?}"))?;
+            let name = name.trim();
+            if !field.options.contains(&name) {
+                return Err(if field.options.is_empty() {
+                    format!("{} takes no options", field.name)
+                } else {
+                    format!("{name:?} is not an option; {}", field.options.join(", "))
+                });
+            }
+            let v = v.trim();
+            options.insert(
+                name.to_owned(),
+                if name == "status" {
+                    Value::String(v.to_owned())
+                } else {
+                    Value::from(days(v)?)
+                },
+            );
+        }
+    }
+    Ok(Condition {
+        field: field.name.to_owned(),
+        op: op_name(op),
+        value,
+        options,
+    })
+}
+
+fn days(text: &str) -> Result<i64, String> {
+    match text.parse::<i64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("a whole number of 1 or more, got {text:?}")),
+    }
+}
+
+/// One value of `field`'s type.
+fn scalar(field: &FieldInfo, text: &str) -> Result<Value, String> {
+    if text.is_empty() {
+        return Err("a value".into());
+    }
+    match field.ty {
+        FieldType::Number | FieldType::Money | FieldType::Id => text
+            .parse::<i64>()
+            .map(Value::from)
+            .map_err(|_| format!("a whole number, got {text:?}")),
+        FieldType::Bool => match text {
+            "true" | "yes" => Ok(Value::Bool(true)),
+            "false" | "no" => Ok(Value::Bool(false)),
+            _ => Err("true or false".into()),
+        },
+        FieldType::Time => chrono::DateTime::parse_from_rfc3339(text)
+            .map(|_| Value::String(text.to_owned()))
+            .map_err(|_| "a time such as 2026-01-31T00:00:00Z".into()),
+        FieldType::Enum => {
+            let values = field.values.unwrap_or(&[]);
+            values
+                .iter()
+                .find(|v| v.eq_ignore_ascii_case(text))
+                .map(|v| Value::String((*v).to_owned()))
+                .ok_or_else(|| format!("one of: {}", values.join(", ")))
+        }
+        FieldType::Text | FieldType::Email | FieldType::Phone | FieldType::Tags => {
+            Ok(Value::String(text.to_owned()))
+        }
+    }
+}
+
+impl Screen for Builder {
+    fn keymap(&self) -> KeyHelp {
+        self.keymap_now().help()
+    }
+
+    fn key(&mut self, key: KeyEvent, view: &View<'_>, out: &mut Vec<Command>) {
+        let Some(action) = self.keymap_now().action(key) else {
+            return;
+        };
+        if self.mode == Mode::Tree {
+            self.tree_key(action, view, out);
+        } else {
+            self.input_key(action, key, view, out);
+        }
+    }
+
+    fn tick(&mut self, view: &View<'_>, out: &mut Vec<Command>) {
+        if self
+            .changed_at
+            .is_some_and(|at| view.tick >= at + QUIET_TICKS)
+        {
+            out.extend(self.ask_preview().map(Command::Ask));
+        }
+    }
+
+    fn reply(&mut self, reply: Reply, view: &View<'_>, out: &mut Vec<Command>) -> Option<Reply> {
+        match reply {
+            Reply::SegmentFields(result) => self.fields = Some(result),
+            Reply::Previewed { generation, result } => {
+                if generation == self.generation {
+                    self.loading = false;
+                    self.preview = Some(result);
+                }
+            }
+            Reply::Parsed { generation, result } => {
+                if generation == self.generation {
+                    match result {
+                        Ok(both) => {
+                            self.tree = Tree::from_json(&both.criteria);
+                            self.cursor = 0;
+                            self.mode = Mode::Tree;
+                            self.changed(view.tick);
+                            out.extend(self.ask_preview().map(Command::Ask));
+                        }
+                        Err(e) => {
+                            if let Mode::Text { error, .. } = &mut self.mode {
+                                *error = Some(e.message);
+                            }
+                        }
+                    }
+                }
+            }
+            Reply::SegmentSaved(result) => {
+                self.saving = false;
+                match result {
+                    Ok(s) => {
+                        out.push(Command::Notice(format!(
+                            "saved segment {:?}: {} customers",
+                            s.name, s.member_count
+                        )));
+                        out.push(Command::Close);
+                        out.push(Command::Ask(Request::Segments));
+                    }
+                    Err(e) => out.push(Command::Notice(format!("not saved: {e}"))),
+                }
+            }
+            other => return Some(other),
+        }
+        None
+    }
+
+    fn draw(&self, frame: &mut Frame<'_>, areas: Areas, view: &View<'_>) {
+        let area = areas.main;
+        frame.render_widget(Clear, area);
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
+                .areas(area);
+        let title = if self.name.is_empty() {
+            " New segment ".to_owned()
+        } else {
+            format!(" Segment · {} ", self.name)
+        };
+        let block = Block::new().borders(Borders::ALL).title(title);
+        let inner = block.inner(left);
+        frame.render_widget(block, left);
+        let [tree_area, edit_area, text_area] = Layout::vertical([
+            Constraint::Min(3),
+            Constraint::Length(6),
+            Constraint::Length(3),
+        ])
+        .areas(inner);
+        self.draw_tree(frame, tree_area);
+        self.draw_edit(frame, edit_area, view);
+        self.draw_text(frame, text_area);
+        self.draw_live(frame, right, view);
+    }
+
+    fn busy(&self) -> bool {
+        self.loading || self.changed_at.is_some() || self.saving || self.fields.is_none()
+    }
+}
+
+impl Builder {
+    fn draw_tree(&self, frame: &mut Frame<'_>, area: Rect) {
+        let rows = self.tree.rows();
+        let height = usize::from(area.height).max(1);
+        let first = self.cursor.saturating_sub(height - 1);
+        let lines: Vec<Line<'static>> = rows
+            .iter()
+            .enumerate()
+            .skip(first)
+            .take(height)
+            .map(|(i, r)| {
+                let text = format!("{}{}", "  ".repeat(r.depth), r.text);
+                let style = if r.is_group {
+                    Style::new().fg(Color::Yellow).bold()
+                } else {
+                    Style::new()
+                };
+                let line = Line::from(Span::styled(text, style));
+                if i == self.cursor && self.mode == Mode::Tree {
+                    line.patch_style(Style::new().add_modifier(Modifier::REVERSED))
+                } else {
+                    line
+                }
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(lines), area);
+    }
+
+    /// The picker, operator list or input of the current step, with what is wrong with it.
+    fn draw_edit(&self, frame: &mut Frame<'_>, area: Rect, view: &View<'_>) {
+        let mut lines: Vec<Line<'static>> = Vec::new();
+        match &self.mode {
+            Mode::Tree | Mode::Members => {
+                if let Some(problem) = &self.problem {
+                    lines.push(Line::from(problem.clone()).red());
+                } else if let Some(Err(e)) = &self.fields {
+                    lines.push(Line::from(format!("Could not load the fields: {e}")).red());
+                } else if self.tree.rows().len() == 1 {
+                    lines.push(
+                        Line::from("a adds a condition; every customer matches an empty `all of`.")
+                            .dim(),
+                    );
+                }
+            }
+            Mode::Field { query, selected } => {
+                lines.push(input_line("field", query));
+                if self.fields.is_none() {
+                    lines.push(
+                        Line::from(format!("{} loading the fields…", spinner(view.tick))).dim(),
+                    );
+                }
+                let matching = self.matching(query);
+                let height = usize::from(area.height.saturating_sub(1)).max(1);
+                let first = selected.saturating_sub(height - 1);
+                for (i, f) in matching.iter().enumerate().skip(first).take(height) {
+                    let line = Line::from(format!("{:<26} {}", f.name, f.label));
+                    lines.push(if i == *selected {
+                        line.reversed()
+                    } else {
+                        line
+                    });
+                }
+                if matching.is_empty() && self.fields.is_some() {
+                    lines.push(Line::from("no field matches").dim());
+                }
+            }
+            Mode::Op {
+                field, selected, ..
+            } => {
+                lines.push(Line::from(format!("{} — operator (for its type):", field.name)).bold());
+                // Every operator of the type on one line, the chosen one marked.
+                let mut spans = Vec::new();
+                for (i, op) in field.operators.iter().enumerate() {
+                    let name = op_name(*op);
+                    spans.push(if i == *selected {
+                        Span::styled(
+                            format!(" {name} "),
+                            Style::new().add_modifier(Modifier::REVERSED),
+                        )
+                    } else {
+                        Span::raw(format!(" {name} "))
+                    });
+                }
+                lines.push(Line::from(spans));
+            }
+            Mode::Value {
+                field, op, input, ..
+            } => {
+                lines.push(Line::from(format!("{} {}", field.name, op_name(*op))).bold());
+                lines.push(input_line("value", input));
+                match condition(field, *op, input) {
+                    Ok(_) => lines.push(Line::from("✓ Enter adds it").green()),
+                    Err(e) => lines.push(Line::from(format!("✗ {e}")).red()),
+                }
+                let mut offered = Vec::new();
+                if let Some(values) = field.values {
+                    offered.push(format!("values: {}", values.join(", ")));
+                }
+                if matches!(op, Operator::In | Operator::NotIn) {
+                    offered.push("a list: a, b, c".into());
+                }
+                if *op == Operator::Between {
+                    offered.push("low, high".into());
+                }
+                if !field.options.is_empty() {
+                    offered.push(format!("options after `;`: {}", field.options.join(", ")));
+                }
+                if !offered.is_empty() {
+                    lines.push(Line::from(offered.join(" · ")).dim());
+                }
+            }
+            Mode::Text { input, error } => {
+                lines.push(input_line("text", input));
+                if let Some(e) = error {
+                    lines.push(Line::from(e.clone()).red());
+                } else {
+                    lines.push(Line::from("Enter reads it (and, or, not, parentheses).").dim());
+                }
+            }
+            Mode::Name { input } => {
+                lines.push(input_line("name", input));
+                lines.push(Line::from("Enter saves the segment under this name.").dim());
+            }
+        }
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .block(Block::new().borders(Borders::TOP)),
+            area,
+        );
+    }
+
+    fn draw_text(&self, frame: &mut Frame<'_>, area: Rect) {
+        let text = self.text();
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled("text ", Style::new().dim()),
+                Span::raw(if text.is_empty() { "—".into() } else { text }),
+            ]))
+            .wrap(Wrap { trim: false })
+            .block(Block::new().borders(Borders::TOP)),
+            area,
+        );
+    }
+
+    fn draw_live(&self, frame: &mut Frame<'_>, area: Rect, view: &View<'_>) {
+        let block = Block::new().borders(Borders::ALL).title(" Matching now ");
+        let mut lines: Vec<Line<'static>> = Vec::new();
+        let fresh = !self.loading && self.changed_at.is_none();
+        match &self.preview {
+            None => lines.push(Line::from(format!("{} counting…", spinner(view.tick))).dim()),
+            Some(Err(e)) => lines.push(Line::from(format!("{e}")).red()),
+            Some(Ok(p)) => {
+                let count = format!(
+                    "{} customer{}",
+                    p.count,
+                    if p.count == 1 { "" } else { "s" }
+                );
+                let mut head = vec![Span::styled(count, Style::new().bold())];
+                if !fresh {
+                    head.push(Span::raw(format!(" {}", spinner(view.tick))).dim());
+                }
+                lines.push(Line::from(head));
+                lines.push(Line::default());
+                for (i, c) in p.items.iter().enumerate() {
+                    let line = Line::from(format!(
+                        "#{:<6} {:<24} risk {:>3}",
+                        c.id, c.name, c.churn_risk
+                    ));
+                    lines.push(if self.mode == Mode::Members && i == self.member {
+                        line.reversed()
+                    } else {
+                        line
+                    });
+                }
+            }
+        }
+        frame.render_widget(Paragraph::new(lines).block(block), area);
+    }
+}
+
+fn input_line(label: &str, text: &str) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{label} "), Style::new().fg(Color::Yellow)),
+        Span::raw(text.to_owned()),
+        Span::raw("▏"),
+    ])
+}
+
+#[cfg(test)]
+mod tests;
