@@ -1,6 +1,6 @@
 //! Activities: notes, emails, calls, meetings, tasks and changes recorded on a lead or a deal.
 
-use crate::catalog::RecordKind;
+use crate::catalog::{self, Field, FieldType, RecordKind};
 use crate::error::{Error, Result};
 use crate::ids::{ActivityId, UserId};
 use crate::methods;
@@ -55,6 +55,24 @@ pub struct Activity {
     #[serde(with = "time::rfc3339")]
     pub updated_at: Timestamp,
 }
+
+/// The fields of an activity, as filters and list columns read them. (Its `entityId` is
+/// stored as `lead_id` or `deal_id`, so it filters through `entityType` and those lists.)
+pub const FIELDS: &[Field] = &[
+    catalog::id_field(RecordKind::Activity),
+    catalog::EXTERNAL_ID,
+    Field::new("entityType", "entity_type", FieldType::Enum, "On a")
+        .sortable()
+        .values(ActivityEntity::NAMES),
+    Field::new("kind", "kind", FieldType::Enum, "Kind")
+        .sortable()
+        .values(ActivityKind::NAMES),
+    Field::new("body", "body", FieldType::Text, "Note"),
+    Field::new("actorId", "actor_id", FieldType::Id, "By").refers(RecordKind::User),
+    Field::new("occurredAt", "occurred_at", FieldType::Time, "When").sortable(),
+    catalog::CREATED_AT,
+    catalog::UPDATED_AT,
+];
 
 impl Record for Activity {
     const ENTITY: EntityType = EntityType::Activity;
@@ -149,6 +167,9 @@ pub struct ActivityFilter {
     /// Needs `entityType`.
     pub entity_id: Option<i64>,
     pub kind: Option<ActivityKind>,
+    /// Only the activities these criteria hold for, over an activity's own fields.
+    #[serde(default)]
+    pub r#where: Option<serde_json::Value>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -214,7 +235,9 @@ impl Activities<'_, '_> {
             limit: filter.limit,
             cursor: filter.cursor.clone(),
         };
-        self.0.read(|c, t| records::list(c, t, filters, &page))
+        let test = crate::criteria::Where::read(filter.r#where.as_ref(), FIELDS, "activities")?;
+        self.0
+            .read(|c, t| records::list_where(c, t, filters, &page, |p| test.sql(p)))
     }
 }
 

@@ -162,6 +162,26 @@ pub struct ConversationFilter {
     pub cursor: Option<String>,
 }
 
+/// The fields of a message, as filters and list columns read them.
+pub const MESSAGE_FIELDS: &[Field] = &[
+    catalog::id_field(RecordKind::Message),
+    catalog::EXTERNAL_ID,
+    Field::new(
+        "conversationId",
+        "conversation_id",
+        FieldType::Id,
+        "Conversation",
+    )
+    .refers(RecordKind::Conversation),
+    Field::new("direction", "direction", FieldType::Enum, "Direction")
+        .sortable()
+        .values(Direction::NAMES),
+    Field::new("body", "body", FieldType::Text, "Message"),
+    Field::new("sentAt", "sent_at", FieldType::Time, "Sent").sortable(),
+    catalog::CREATED_AT,
+    catalog::UPDATED_AT,
+];
+
 /// A message of a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -250,6 +270,9 @@ pub struct NewMessage {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MessageFilter {
     pub conversation_id: Option<ConversationId>,
+    /// Only the messages these criteria hold for, over a message's own fields.
+    #[serde(default)]
+    pub r#where: Option<serde_json::Value>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -359,15 +382,18 @@ impl Messages<'_, '_> {
             limit: filter.limit,
             cursor: filter.cursor.clone(),
         };
+        let test =
+            crate::criteria::Where::read(filter.r#where.as_ref(), MESSAGE_FIELDS, "messages")?;
         self.0.read(|c, t| {
             if let Some(id) = filter.conversation_id {
                 records::get::<Conversation>(c, t, id.0)?;
             }
-            records::list(
+            records::list_where(
                 c,
                 t,
                 vec![("conversation_id", id_value(filter.conversation_id))],
                 &page,
+                |p| test.sql(p),
             )
         })
     }

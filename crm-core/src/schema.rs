@@ -13,7 +13,9 @@ const DESCRIBED: &[(RecordKind, &[Field])] = &[
     (RecordKind::Deal, crate::deals::FIELDS),
     (RecordKind::Ticket, crate::tickets::FIELDS),
     (RecordKind::Conversation, crate::conversations::FIELDS),
+    (RecordKind::Message, crate::conversations::MESSAGE_FIELDS),
     (RecordKind::Call, crate::calls::FIELDS),
+    (RecordKind::Activity, crate::activities::FIELDS),
 ];
 
 /// The fields `kind` declares, or `None` for a kind without a description.

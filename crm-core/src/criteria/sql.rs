@@ -57,8 +57,13 @@ impl<'a> Compiler<'a> {
                 } else {
                     " OR "
                 };
-                let parts = nodes
-                    .iter()
+                // SQLite stops at the first false of an AND and the first true of an OR, left
+                // to right: cheap tests of the row itself go before subqueries over related
+                // records. The result is the same in any order.
+                let mut ordered: Vec<&Node> = nodes.iter().collect();
+                ordered.sort_by_key(|n| self.cost(n));
+                let parts = ordered
+                    .into_iter()
                     .map(|n| self.node(n))
                     .collect::<Result<Vec<_>>>()?;
                 format!("({})", parts.join(glue))
@@ -66,6 +71,22 @@ impl<'a> Compiler<'a> {
             Node::Not(inner) => format!("(NOT {})", self.node(inner)?),
             Node::Condition(c) => self.condition(c)?,
         })
+    }
+
+    /// How dear a node is to evaluate: 0 for the row's own columns, 1 for its tags or a day
+    /// count of its own, 2 for anything reading related records.
+    fn cost(&self, node: &Node) -> u8 {
+        match node {
+            Node::All(nodes) | Node::Any(nodes) => {
+                nodes.iter().map(|n| self.cost(n)).max().unwrap_or(0)
+            }
+            Node::Not(inner) => self.cost(inner),
+            Node::Condition(c) => match self.def(c).map(|d| d.read) {
+                Ok(Read::Column) => 0,
+                Ok(Read::Tags | Read::DaysSince) => 1,
+                _ => 2,
+            },
+        }
     }
 
     fn def(&self, c: &Condition) -> Result<FieldDef> {

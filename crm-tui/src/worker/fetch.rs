@@ -252,7 +252,7 @@ fn conversation(
         .list(&MessageFilter {
             conversation_id: Some(id),
             limit: Some(THREAD_MESSAGES),
-            cursor: None,
+            ..MessageFilter::default()
         })?
         .items;
     // Newest first from the list; a thread reads oldest first.
