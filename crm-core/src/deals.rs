@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::ids::{CustomerId, DealId, LeadId, PipelineId, StageId, UserId};
 use crate::leads::Lead;
 use crate::methods;
-use crate::records::{self, Page, PageRequest, Record, id_value, string_enum, table};
+use crate::records::{self, ListRequest, Page, PageRequest, Record, id_value, string_enum, table};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::{Scope, User};
 use crate::time::{self, Timestamp};
@@ -73,6 +73,15 @@ pub struct Pipeline {
     #[serde(with = "time::rfc3339")]
     pub updated_at: Timestamp,
 }
+
+/// The fields of a pipeline (its stages are a list of their own).
+pub const PIPELINE_FIELDS: &[Field] = &[
+    catalog::id_field(RecordKind::Pipeline),
+    catalog::EXTERNAL_ID,
+    Field::new("name", "name", FieldType::Text, "Name").sortable(),
+    catalog::CREATED_AT,
+    catalog::UPDATED_AT,
+];
 
 impl Record for Pipeline {
     const ENTITY: EntityType = EntityType::Pipeline;
@@ -683,9 +692,13 @@ impl Pipelines<'_, '_> {
     }
 
     /// A page of pipelines with their stages, newest first.
-    pub fn list(&self, page: &PageRequest) -> Result<Page<Pipeline>> {
+    pub fn list(&self, request: impl Into<ListRequest>) -> Result<Page<Pipeline>> {
+        let request = request.into();
+        let test =
+            crate::criteria::Where::read(request.r#where.as_ref(), PIPELINE_FIELDS, "pipelines")?;
         self.0.read(|c, t| {
-            let mut page: Page<Pipeline> = records::list(c, t, Vec::new(), page)?;
+            let mut page: Page<Pipeline> =
+                records::list_where(c, t, Vec::new(), &request.page(), |p| test.sql(p))?;
             for p in &mut page.items {
                 p.stages = stages_of(c, t, p.id)?;
             }

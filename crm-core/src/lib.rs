@@ -53,7 +53,7 @@ pub mod validate;
 pub use batch::Batch;
 
 pub use error::{Error, Result};
-pub use records::{Page, PageRequest};
+pub use records::{ListRequest, Page, PageRequest};
 pub use store::Crm;
 pub use tenancy::Scope;
 

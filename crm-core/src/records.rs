@@ -36,6 +36,43 @@ pub struct PageRequest {
     pub cursor: Option<String>,
 }
 
+/// What a list without other filters takes: `where` (criteria over the kind's own fields) and a
+/// page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListRequest {
+    #[serde(default)]
+    pub r#where: Option<serde_json::Value>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+impl From<&PageRequest> for ListRequest {
+    fn from(page: &PageRequest) -> Self {
+        ListRequest {
+            r#where: None,
+            limit: page.limit,
+            cursor: page.cursor.clone(),
+        }
+    }
+}
+
+impl From<&ListRequest> for ListRequest {
+    fn from(request: &ListRequest) -> Self {
+        request.clone()
+    }
+}
+
+impl ListRequest {
+    /// Its page.
+    pub fn page(&self) -> PageRequest {
+        PageRequest {
+            limit: self.limit,
+            cursor: self.cursor.clone(),
+        }
+    }
+}
+
 impl PageRequest {
     /// The first page, with the default size.
     pub fn first() -> Self {

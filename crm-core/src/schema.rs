@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 
 /// The kinds whose fields are described, and where each declares them.
 const DESCRIBED: &[(RecordKind, &[Field])] = &[
+    (RecordKind::User, crate::tenancy::USER_FIELDS),
+    (RecordKind::Team, crate::tenancy::TEAM_FIELDS),
     (RecordKind::Customer, crate::customers::FIELDS),
     (RecordKind::Lead, crate::leads::FIELDS),
+    (RecordKind::Pipeline, crate::deals::PIPELINE_FIELDS),
     (RecordKind::Deal, crate::deals::FIELDS),
     (RecordKind::Ticket, crate::tickets::FIELDS),
     (RecordKind::Conversation, crate::conversations::FIELDS),

@@ -1,10 +1,10 @@
 //! Tenants, users, teams, roles, and the [`Scope`] every operation runs in.
 
-use crate::catalog::RecordKind;
+use crate::catalog::{self, Field, FieldType, RecordKind};
 use crate::error::{Error, Result};
 use crate::ids::{TeamId, UserId};
 use crate::methods;
-use crate::records::{self, Page, PageRequest, Record, table};
+use crate::records::{self, ListRequest, Page, PageRequest, Record, table};
 use crate::store::{Crm, EntityType, Tx, WriteCtx};
 use crate::time::{self, Timestamp};
 use crate::validate;
@@ -109,6 +109,29 @@ pub struct User {
     pub updated_at: Timestamp,
 }
 
+/// The fields of a user, as filters and list columns read them (team membership is a list of
+/// its own: `teams.*`).
+pub const USER_FIELDS: &[Field] = &[
+    catalog::id_field(RecordKind::User),
+    catalog::EXTERNAL_ID,
+    Field::new("name", "name", FieldType::Text, "Name").sortable(),
+    Field::new("email", "email", FieldType::Email, "Email").sortable(),
+    Field::new("role", "role", FieldType::Enum, "Role")
+        .sortable()
+        .values(&["admin", "manager", "agent", "viewer"]),
+    catalog::CREATED_AT,
+    catalog::UPDATED_AT,
+];
+
+/// The fields of a team.
+pub const TEAM_FIELDS: &[Field] = &[
+    catalog::id_field(RecordKind::Team),
+    catalog::EXTERNAL_ID,
+    Field::new("name", "name", FieldType::Text, "Name").sortable(),
+    catalog::CREATED_AT,
+    catalog::UPDATED_AT,
+];
+
 impl Record for User {
     const ENTITY: EntityType = EntityType::User;
     table!(
@@ -189,6 +212,9 @@ pub struct UserChanges {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UserFilter {
     pub role: Option<Role>,
+    /// Only the users these criteria hold for, over a user's own fields.
+    #[serde(default)]
+    pub r#where: Option<serde_json::Value>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -556,16 +582,18 @@ impl Users<'_, '_> {
     }
 
     pub fn list(&self, filter: &UserFilter) -> Result<Page<User>> {
+        let test = crate::criteria::Where::read(filter.r#where.as_ref(), USER_FIELDS, "users")?;
         self.0.read(|c, t| {
             let page = PageRequest {
                 limit: filter.limit,
                 cursor: filter.cursor.clone(),
             };
-            let mut page: Page<User> = records::list(
+            let mut page: Page<User> = records::list_where(
                 c,
                 t,
                 vec![("role", filter.role.map(|r| Value::Text(r.as_str().into())))],
                 &page,
+                |p| test.sql(p),
             )?;
             for user in &mut page.items {
                 fill_team_ids(c, t, user)?;
@@ -627,8 +655,12 @@ impl Teams<'_, '_> {
             .write_as_admin(methods::TEAMS_CREATE, |tx| create_team(tx, new))
     }
 
-    pub fn list(&self, page: &PageRequest) -> Result<Page<Team>> {
-        self.0.read(|c, t| records::list(c, t, Vec::new(), page))
+    /// A page of teams: a `ListRequest` (with `where`) or a plain `PageRequest`.
+    pub fn list(&self, request: impl Into<ListRequest>) -> Result<Page<Team>> {
+        let request = request.into();
+        let test = crate::criteria::Where::read(request.r#where.as_ref(), TEAM_FIELDS, "teams")?;
+        self.0
+            .read(|c, t| records::list_where(c, t, Vec::new(), &request.page(), |p| test.sql(p)))
     }
 
     /// Adds a user to a team; adding a member twice changes nothing. Returns the user.

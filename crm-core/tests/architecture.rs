@@ -54,6 +54,7 @@ const REEXPORTS: &[(&str, &str)] = &[
     ("Result", "error"),
     ("Page", "records"),
     ("PageRequest", "records"),
+    ("ListRequest", "records"),
     ("Batch", "batch"),
 ];
 

@@ -795,7 +795,7 @@ fn d_pipeline(crm: &Crm) -> i64 {
     crm.scope("a", None)
         .unwrap()
         .pipelines()
-        .list(&crm_core::PageRequest::default())
+        .list(crm_core::ListRequest::default())
         .unwrap()
         .items[0]
         .id
@@ -948,6 +948,70 @@ fn lists_filter_by_where_over_their_own_fields() {
         .filter(|t| matches!(t.status.as_str(), "open" | "pending"))
         .count();
     assert_eq!(tickets.items.len(), want);
+}
+
+#[test]
+fn every_list_takes_where_over_its_own_fields() {
+    let (crm, _, _) = shared();
+    let scope = crm.scope("a", None).unwrap();
+    let admins = scope
+        .users()
+        .list(&crm_core::tenancy::UserFilter {
+            r#where: Some(json!({"field": "role", "op": "equals", "value": "admin"})),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(admins.items.len(), 1);
+    let where_name = |name: &str| crm_core::ListRequest {
+        r#where: Some(json!({"field": "name", "op": "equals", "value": name})),
+        ..Default::default()
+    };
+    assert_eq!(
+        scope
+            .pipelines()
+            .list(where_name("SALES"))
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    assert!(
+        scope
+            .pipelines()
+            .list(where_name("Renewals"))
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        scope
+            .teams()
+            .list(where_name("Support"))
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let calls = scope
+        .calls()
+        .list(&crm_core::calls::CallFilter {
+            r#where: Some(json!({"field": "durationSeconds", "op": "gte", "value": 60})),
+            limit: Some(500),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(!calls.items.is_empty() && calls.items.iter().all(|c| c.duration_seconds >= 60));
+    let e = scope
+        .activities()
+        .list(&crm_core::activities::ActivityFilter {
+            r#where: Some(json!({"field": "entityId", "op": "equals", "value": 1})),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(
+        e.field(),
+        Some("where.field"),
+        "entityId is not a column: {e}"
+    );
 }
 
 #[test]

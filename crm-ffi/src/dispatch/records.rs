@@ -2,7 +2,7 @@
 //! conversations, messages, calls, activities.
 
 use super::{Handler, get_by_key, ok, params};
-use crm_core::PageRequest;
+use crm_core::ListRequest;
 use crm_core::ids::{ConversationId, CustomerId, DealId, LeadId, PipelineId, TicketId};
 use crm_core::methods;
 use serde_json::json;
@@ -43,7 +43,7 @@ pub(super) const METHODS: &[(&str, Handler)] = &[
         get_by_key!(c, p, pipelines, PipelineId)
     }),
     (methods::PIPELINES_LIST, |c, p| {
-        ok(c.scope()?.pipelines().list(&params::<PageRequest>(p)?)?)
+        ok(c.scope()?.pipelines().list(params::<ListRequest>(p)?)?)
     }),
     (methods::DEALS_CREATE, |c, p| {
         ok(c.scope()?.deals().create(params(p)?)?)

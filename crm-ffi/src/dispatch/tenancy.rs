@@ -2,7 +2,7 @@
 
 use super::system::no_params;
 use super::{Handler, get_by_key, ok, params};
-use crm_core::PageRequest;
+use crm_core::ListRequest;
 use crm_core::ids::UserId;
 use crm_core::methods;
 use serde_json::json;
@@ -29,7 +29,7 @@ pub(super) const METHODS: &[(&str, Handler)] = &[
         ok(c.scope()?.teams().create(params(p)?)?)
     }),
     (methods::TEAMS_LIST, |c, p| {
-        ok(c.scope()?.teams().list(&params::<PageRequest>(p)?)?)
+        ok(c.scope()?.teams().list(params::<ListRequest>(p)?)?)
     }),
     (methods::TEAMS_ADD_MEMBER, |c, p| {
         ok(c.scope()?.teams().add_member(&params(p)?)?)

@@ -366,9 +366,10 @@ fn lookups(crm: &Crm, tenant: &str) -> crm_core::Result<Lookups> {
     }
     let mut cursor = None;
     loop {
-        let page = scope.pipelines().list(&PageRequest {
+        let page = scope.pipelines().list(crm_core::ListRequest {
             limit: Some(500),
             cursor,
+            ..crm_core::ListRequest::default()
         })?;
         for p in page.items {
             for s in p.stages {
