@@ -630,14 +630,7 @@ fn memberships_kept_from_the_feed_equal_a_full_evaluation_after_every_write() {
     let crm = Crm::open_in_memory().unwrap();
     let stages = build(&crm, "a", 11);
     build(&crm, "b", 11);
-    let admin = crm
-        .scope("a", None)
-        .unwrap()
-        .users()
-        .list(&crm_core::tenancy::UserFilter::default())
-        .unwrap()
-        .items[0]
-        .id;
+    let admin = crm.first_admin("a").unwrap().unwrap();
     let scope = crm.scope("a", Some(admin)).unwrap();
     let trees = [
         json!({"field": "ticket.status", "op": "equals", "value": "open"}),
@@ -838,14 +831,7 @@ fn another_tenants_segment_is_not_found() {
     let crm = Crm::open_in_memory().unwrap();
     build(&crm, "a", 1);
     build(&crm, "b", 1);
-    let b_admin = crm
-        .scope("b", None)
-        .unwrap()
-        .users()
-        .list(&crm_core::tenancy::UserFilter::default())
-        .unwrap()
-        .items[0]
-        .id;
+    let b_admin = crm.first_admin("b").unwrap().unwrap();
     let id = crm
         .scope("b", Some(b_admin))
         .unwrap()
@@ -857,14 +843,7 @@ fn another_tenants_segment_is_not_found() {
         })
         .unwrap()
         .id;
-    let a_admin = crm
-        .scope("a", None)
-        .unwrap()
-        .users()
-        .list(&crm_core::tenancy::UserFilter::default())
-        .unwrap()
-        .items[0]
-        .id;
+    let a_admin = crm.first_admin("a").unwrap().unwrap();
     let a = crm.scope("a", Some(a_admin)).unwrap();
     let s = a.segments();
     let codes = [
@@ -1018,14 +997,7 @@ fn every_list_takes_where_over_its_own_fields() {
 fn a_refresh_leaves_what_a_full_evaluation_leaves() {
     let crm = Crm::open_in_memory().unwrap();
     build(&crm, "a", 5);
-    let admin = crm
-        .scope("a", None)
-        .unwrap()
-        .users()
-        .list(&crm_core::tenancy::UserFilter::default())
-        .unwrap()
-        .items[0]
-        .id;
+    let admin = crm.first_admin("a").unwrap().unwrap();
     let scope = crm.scope("a", Some(admin)).unwrap();
     // Clock-dependent: who was contacted lately changes with time alone.
     let id = scope

@@ -256,40 +256,39 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c == '-' || c == '.'
 }
 
-fn expr(input: &mut &str, spans: &mut Spans) -> ModalResult<Read> {
+/// An inner node, or several joined by `word`: one node alone, or a `group` of them.
+fn chain(
+    input: &mut &str,
+    spans: &mut Spans,
+    word: &'static str,
+    inner: fn(&mut &str, &mut Spans) -> ModalResult<Read>,
+    group: fn(Vec<Read>, usize) -> Read,
+) -> ModalResult<Read> {
     ws(input)?;
     let start = spans.mark(input.len());
-    let mut parts = vec![and_expr(input, spans)?];
+    let mut parts = vec![inner(input, spans)?];
     loop {
         ws(input)?;
-        if opt(keyword("or")).parse_next(input)?.is_none() {
+        if opt(keyword(word)).parse_next(input)?.is_none() {
             break;
         }
-        parts.push(and_expr(input, spans)?);
+        parts.push(inner(input, spans)?);
     }
     Ok(if parts.len() == 1 {
         parts.remove(0)
     } else {
-        Read::Any(parts, start)
+        group(parts, start)
     })
 }
 
+/// `and` groups joined by `or`.
+fn expr(input: &mut &str, spans: &mut Spans) -> ModalResult<Read> {
+    chain(input, spans, "or", and_expr, Read::Any)
+}
+
+/// Unary nodes joined by `and` (it binds tighter than `or`).
 fn and_expr(input: &mut &str, spans: &mut Spans) -> ModalResult<Read> {
-    ws(input)?;
-    let start = spans.mark(input.len());
-    let mut parts = vec![unary(input, spans)?];
-    loop {
-        ws(input)?;
-        if opt(keyword("and")).parse_next(input)?.is_none() {
-            break;
-        }
-        parts.push(unary(input, spans)?);
-    }
-    Ok(if parts.len() == 1 {
-        parts.remove(0)
-    } else {
-        Read::All(parts, start)
-    })
+    chain(input, spans, "and", unary, Read::All)
 }
 
 fn unary(input: &mut &str, spans: &mut Spans) -> ModalResult<Read> {
