@@ -6,13 +6,14 @@
 //! in sync, `s` saves, and `w` on a member shows why it is in.
 
 pub mod tree;
+mod value;
 
 use super::why::Why;
 use super::{Areas, Command, Screen, View};
 use crate::format::spinner;
 use crate::keys::{Binding, KeyHelp, Keymap, each, hint, typing};
 use crate::worker::{Failure, Previewed, Reply, Request};
-use crm_core::catalog::{FieldType, Operator};
+use crm_core::catalog::Operator;
 use crm_core::ids::SegmentId;
 use crm_core::schema::FieldInfo;
 use crm_core::segments::Segment;
@@ -22,8 +23,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
-use serde_json::{Map, Value};
-use tree::{Condition, Group, Node, Tree};
+use tree::{Group, Node, Tree};
+use value::{condition, edit, op_name, value_text};
 
 /// Ticks (~120 ms each) without a change before the preview is asked for.
 const QUIET_TICKS: u64 = 1;
@@ -638,144 +639,6 @@ impl Builder {
             }
             (mode, _) => mode,
         };
-    }
-}
-
-/// Types into or deletes from `text`.
-fn edit(text: &mut String, key: KeyEvent) {
-    match key.code {
-        KeyCode::Char(c) => text.push(c),
-        KeyCode::Backspace => {
-            text.pop();
-        }
-        _ => {}
-    }
-}
-
-fn op_name(op: Operator) -> String {
-    serde_json::to_value(op)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-/// A condition's value as the value input shows it (`3; withinDays: 30`).
-fn value_text(c: &Condition) -> String {
-    let one = |v: &Value| match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    let mut text = match &c.value {
-        Value::Array(items) => items.iter().map(one).collect::<Vec<_>>().join(", "),
-        other => one(other),
-    };
-    if !c.options.is_empty() {
-        let options: Vec<String> = c
-            .options
-            .iter()
-            .map(|(k, v)| format!("{k}: {}", one(v)))
-            .collect();
-        text.push_str("; ");
-        text.push_str(&options.join(", "));
-    }
-    text
-}
-
-/// Reads the value input for `field` and `op` into a condition, or says what is wrong. Lists
-/// (`in`, `notIn`) and ranges (`between`) are comma-separated; a count's options follow a `;`.
-fn condition(field: &FieldInfo, op: Operator, input: &str) -> Result<Condition, String> {
-    let (value_part, options_part) = match input.split_once(';') {
-        Some((v, o)) => (v, Some(o)),
-        None => (input, None),
-    };
-    let parts: Vec<&str> = value_part.split(',').map(str::trim).collect();
-    let value = match op {
-        Operator::In | Operator::NotIn => Value::Array(
-            parts
-                .iter()
-                .filter(|p| !p.is_empty())
-                .map(|p| scalar(field, p))
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-        Operator::Between => match parts.as_slice() {
-            [a, b] => Value::Array(vec![scalar(field, a)?, scalar(field, b)?]),
-            _ => return Err("two values: low, high".into()),
-        },
-        Operator::LastNDays => Value::from(days(value_part.trim())?),
-        _ => scalar(field, value_part.trim())?,
-    };
-    if matches!(&value, Value::Array(items) if items.is_empty()) {
-        return Err("at least one value".into());
-    }
-    let mut options = Map::new();
-    if let Some(text) = options_part {
-        for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (name, v) = pair
-                .split_once(':')
-                .ok_or_else(|| format!("an option is `name: value`, got {pair:?}"))?;
-            let name = name.trim();
-            if !field.options.contains(&name) {
-                return Err(if field.options.is_empty() {
-                    format!("{} takes no options", field.name)
-                } else {
-                    format!("{name:?} is not an option; {}", field.options.join(", "))
-                });
-            }
-            let v = v.trim();
-            options.insert(
-                name.to_owned(),
-                if name == "status" {
-                    Value::String(v.to_owned())
-                } else {
-                    Value::from(days(v)?)
-                },
-            );
-        }
-    }
-    Ok(Condition {
-        field: field.name.to_owned(),
-        op: op_name(op),
-        value,
-        options,
-    })
-}
-
-fn days(text: &str) -> Result<i64, String> {
-    match text.parse::<i64>() {
-        Ok(n) if n >= 1 => Ok(n),
-        _ => Err(format!("a whole number of 1 or more, got {text:?}")),
-    }
-}
-
-/// One value of `field`'s type.
-fn scalar(field: &FieldInfo, text: &str) -> Result<Value, String> {
-    if text.is_empty() {
-        return Err("a value".into());
-    }
-    match field.ty {
-        FieldType::Number | FieldType::Money | FieldType::Id => text
-            .parse::<i64>()
-            .map(Value::from)
-            .map_err(|_| format!("a whole number, got {text:?}")),
-        FieldType::Bool => match text {
-            "true" | "yes" => Ok(Value::Bool(true)),
-            "false" | "no" => Ok(Value::Bool(false)),
-            _ => Err("true or false".into()),
-        },
-        FieldType::Time => chrono::DateTime::parse_from_rfc3339(text)
-            .map(|_| Value::String(text.to_owned()))
-            .map_err(|_| "a time such as 2026-01-31T00:00:00Z".into()),
-        FieldType::Enum => {
-            let values = field.values.unwrap_or(&[]);
-            values
-                .iter()
-                .find(|v| v.eq_ignore_ascii_case(text))
-                .map(|v| Value::String((*v).to_owned()))
-                .ok_or_else(|| format!("one of: {}", values.join(", ")))
-        }
-        FieldType::Text | FieldType::Email | FieldType::Phone | FieldType::Tags => {
-            Ok(Value::String(text.to_owned()))
-        }
     }
 }
 
