@@ -414,8 +414,10 @@ impl Builder {
                 }
             }
             A::Text => {
+                // An empty tree's text (`all()`) is only in the way of typing criteria.
+                let empty = self.tree.rows().len() == 1;
                 self.mode = Mode::Text {
-                    input: self.text(),
+                    input: if empty { String::new() } else { self.text() },
                     error: None,
                 };
             }

@@ -135,6 +135,23 @@ fn enum_values_are_offered_and_options_follow_a_semicolon() {
 }
 
 #[test]
+fn a_new_segment_is_typed_in_the_text_form_from_scratch() {
+    let mut h = Harness::new(demo_crm(20));
+    h.keys(&[KeyCode::Char('S'), KeyCode::Char('n')]);
+    settle(&mut h);
+    h.key(KeyCode::Char(':'));
+    type_text(&mut h, "churnRisk >= 50 or tags in [vip]");
+    h.key(KeyCode::Enter);
+    assert_eq!(
+        json(&h),
+        json!({"any": [
+            {"field": "churnRisk", "op": "gte", "value": 50},
+            {"field": "tags", "op": "in", "value": ["vip"]}
+        ]})
+    );
+}
+
+#[test]
 fn snapshot_builder() {
     let mut h = Harness::sharing(nested());
     editing(&mut h);
