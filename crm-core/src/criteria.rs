@@ -201,23 +201,6 @@ pub enum Node {
 }
 
 impl Node {
-    /// Whether any condition depends on the clock (`lastNDays`, `withinDays`, day counts), so
-    /// that its result changes with time alone.
-    pub fn uses_clock(&self, defs: &[FieldDef]) -> bool {
-        match self {
-            Node::All(nodes) | Node::Any(nodes) => nodes.iter().any(|n| n.uses_clock(defs)),
-            Node::Not(node) => node.uses_clock(defs),
-            Node::Condition(c) => {
-                c.op == Operator::LastNDays
-                    || c.options.within_days.is_some()
-                    || defs.iter().any(|d| {
-                        d.field.name == c.field
-                            && matches!(d.read, Read::DaysSince | Read::DaysSinceNewest(_))
-                    })
-            }
-        }
-    }
-
     /// The conditions of the tree, depth first.
     pub fn conditions(&self) -> Vec<&Condition> {
         fn walk<'a>(node: &'a Node, out: &mut Vec<&'a Condition>) {

@@ -29,6 +29,8 @@ pub(crate) struct Entry {
     /// `None` for an entity type this version does not know (written by a newer one).
     pub kind: Option<RecordKind>,
     pub id: i64,
+    /// When the change was committed.
+    pub at: Timestamp,
 }
 
 /// Follows the feed for one derived structure: it knows the last sequence applied and hands
@@ -62,7 +64,7 @@ impl Follower {
         mut apply: impl FnMut(&[Entry]) -> Result<()>,
     ) -> Result<()> {
         let mut stmt = conn.prepare_cached(
-            "SELECT seq, tenant_id, entity_type, entity_id FROM change_feed
+            "SELECT seq, tenant_id, entity_type, entity_id, at FROM change_feed
               WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
         )?;
         while self.applied < to {
@@ -74,6 +76,7 @@ impl Follower {
                         tenant: r.get(1)?,
                         kind: r.get::<_, String>(2)?.parse().ok(),
                         id: r.get(3)?,
+                        at: time::from_millis(r.get(4)?),
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -13,7 +13,7 @@ pub use members::{HistoryEntry, HistoryRequest, MembershipChange, RefreshReport,
 
 use crate::catalog::{Field, FieldType, RecordKind};
 use crate::criteria::sql::Compiler;
-use crate::criteria::{self, CountOption, Criteria, FieldDef, Node, Read, Related};
+use crate::criteria::{self, CountOption, Criteria, FieldDef, Read, Related};
 use crate::customers::{self, Customer};
 use crate::deals::DealStatus;
 use crate::error::{Error, Result};
@@ -734,9 +734,4 @@ pub(crate) fn catch_up(scope: &Scope<'_>) -> Result<()> {
         scope.maintain(members::catch_up)?;
     }
     Ok(())
-}
-
-/// Whether a tree's result can change with time alone (it needs `segments.refresh`).
-pub fn uses_clock(node: &Node) -> bool {
-    node.uses_clock(fields())
 }

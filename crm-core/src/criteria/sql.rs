@@ -319,9 +319,3 @@ fn is_text(ty: FieldType) -> bool {
 fn unsupported(c: &Condition) -> Error {
     Error::Internal(format!("criteria: no SQL for {:?} on {}", c.op, c.field))
 }
-
-/// The text form of case-insensitive comparison, registered on every connection as
-/// `crm_lower(text)`: Unicode lower case (SQLite's own `lower` folds ASCII only).
-pub fn lower(text: &str) -> String {
-    text.to_lowercase()
-}

@@ -120,7 +120,7 @@ fn apply(tx: &mut Tx<'_>, entries: &[crate::feed::Entry]) -> Result<()> {
         let Some(customer) = customer_of(tx, entry.tenant, kind, entry.id)? else {
             continue;
         };
-        let at = entry_time(tx, entry.seq)?;
+        let at = entry.at;
         let slot = customers
             .entry(entry.tenant)
             .or_default()
@@ -142,13 +142,6 @@ fn apply(tx: &mut Tx<'_>, entries: &[crate::feed::Entry]) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn entry_time(conn: &Connection, seq: i64) -> Result<Timestamp> {
-    let at: i64 = conn
-        .prepare_cached("SELECT at FROM change_feed WHERE seq = ?1")?
-        .query_row(params![seq], |r| r.get(0))?;
-    Ok(time::from_millis(at))
 }
 
 /// The customer a changed record belongs to, if any.

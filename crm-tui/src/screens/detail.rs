@@ -130,19 +130,7 @@ pub fn related_lines(
     let mut lines = Vec::new();
     match detail {
         Detail::Customer { tickets, deals } => {
-            lines.push(section("Tickets"));
-            if tickets.is_empty() {
-                lines.push(Line::from("none").dim());
-            }
-            for t in tickets {
-                lines.push(Line::from(format!(
-                    "#{} {} · {} · {}",
-                    t.id,
-                    date(t.created_at),
-                    t.status,
-                    t.subject
-                )));
-            }
+            ticket_lines(&mut lines, "Tickets", tickets);
             lines.push(section("Deals"));
             if deals.is_empty() {
                 lines.push(Line::from("none").dim());
@@ -181,7 +169,7 @@ pub fn related_lines(
             for d in deals {
                 lines.push(Line::from(format!("#{} {} · {}", d.id, d.title, d.status)));
             }
-            ticket_lines(&mut lines, tickets);
+            ticket_lines(&mut lines, "Linked tickets", tickets);
         }
         Detail::Deal { history, tickets } => {
             lines.push(section("Stage history"));
@@ -195,7 +183,7 @@ pub fn related_lines(
                     stage_of(lookups, h.to_stage_id.0)
                 )));
             }
-            ticket_lines(&mut lines, tickets);
+            ticket_lines(&mut lines, "Linked tickets", tickets);
         }
         Detail::Ticket { events, lead, deal } => {
             lines.push(section("Links"));
@@ -229,8 +217,13 @@ pub fn related_lines(
     lines
 }
 
-fn ticket_lines(lines: &mut Vec<Line<'static>>, tickets: &[crm_core::tickets::Ticket]) {
-    lines.push(section("Linked tickets"));
+/// A section of tickets, newest first, one line each.
+fn ticket_lines(
+    lines: &mut Vec<Line<'static>>,
+    title: &str,
+    tickets: &[crm_core::tickets::Ticket],
+) {
+    lines.push(section(title));
     if tickets.is_empty() {
         lines.push(Line::from("none").dim());
     }

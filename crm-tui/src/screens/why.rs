@@ -1,6 +1,7 @@
 //! Why a customer is in a segment or out of it: the criteria tree with each node's result, and
 //! what each condition saw for that customer (`segments.explain`).
 
+use super::builder::tree::plain;
 use super::{Areas, Command, Screen, View};
 use crate::format::spinner;
 use crate::keys::{Binding, KeyHelp, Keymap, each, hint};
@@ -172,15 +173,4 @@ fn node_lines(node: &Value, depth: usize, out: &mut Vec<Line<'static>>) {
             Style::new().fg(Color::Cyan),
         ),
     ]));
-}
-
-fn plain(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Array(items) => format!(
-            "[{}]",
-            items.iter().map(plain).collect::<Vec<_>>().join(", ")
-        ),
-        other => other.to_string(),
-    }
 }

@@ -60,7 +60,7 @@ impl Condition {
 }
 
 /// A value as a person reads it: strings without quotes, lists in brackets.
-fn plain(v: &Value) -> String {
+pub fn plain(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Array(items) => format!(
