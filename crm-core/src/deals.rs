@@ -145,6 +145,19 @@ pub struct NewPipeline {
     pub stages: Vec<NewStage>,
 }
 
+/// What `pipelines.addStage` takes: a stage added to a pipeline that has deals already.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddStage {
+    pub pipeline_id: PipelineId,
+    pub name: String,
+    /// After the last stage when absent.
+    #[serde(default)]
+    pub position: Option<i64>,
+    pub probability: i64,
+    pub kind: StageKind,
+}
+
 /// A deal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -390,7 +403,11 @@ fn stages_of(c: &Connection, tenant: i64, pipeline: PipelineId) -> Result<Vec<St
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-fn pipeline_with_stages(c: &Connection, tenant: i64, id: PipelineId) -> Result<Pipeline> {
+pub(crate) fn pipeline_with_stages(
+    c: &Connection,
+    tenant: i64,
+    id: PipelineId,
+) -> Result<Pipeline> {
     let mut pipeline: Pipeline = records::get(c, tenant, id.0)?;
     pipeline.stages = stages_of(c, tenant, id)?;
     Ok(pipeline)
@@ -470,6 +487,64 @@ pub(crate) fn create_pipeline(tx: &mut Tx<'_>, new: NewPipeline) -> Result<Pipel
         }
     }
     Ok(pipeline)
+}
+
+fn add_stage(tx: &mut Tx<'_>, add: &AddStage) -> Result<Pipeline> {
+    let before = pipeline_with_stages(tx, tx.tenant, add.pipeline_id)?;
+    if before.stages.len() >= MAX_STAGES {
+        return Err(Error::invalid(
+            "pipelineId",
+            format!(
+                "pipeline {} has {MAX_STAGES} stages, the most a pipeline may have",
+                before.id
+            ),
+        ));
+    }
+    let name = validate::name("name", &add.name)?;
+    if let Some(taken) = before
+        .stages
+        .iter()
+        .find(|s| s.name.eq_ignore_ascii_case(&name))
+    {
+        return Err(Error::conflict_on(
+            "name",
+            format!("the pipeline has a stage named {:?} already", taken.name),
+        ));
+    }
+    let last = before.stages.iter().map(|s| s.position).max().unwrap_or(-1);
+    let position = add.position.unwrap_or(last.saturating_add(1));
+    if before.stages.iter().any(|s| s.position == position) {
+        return Err(Error::conflict_on(
+            "position",
+            format!("the pipeline has a stage at position {position} already"),
+        ));
+    }
+    let stage = Stage {
+        id: StageId(tx.next_id(RecordKind::Stage)?),
+        name,
+        position,
+        probability: validate::percent("probability", add.probability)?,
+        kind: add.kind,
+    };
+    tx.prepare_cached(
+        "INSERT INTO stages (tenant_id, id, pipeline_id, name, position, probability, kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        tx.tenant,
+        stage.id,
+        before.id,
+        stage.name,
+        stage.position,
+        stage.probability,
+        stage.kind
+    ])?;
+    let mut after = before.clone();
+    after.stages.push(stage);
+    after.stages.sort_by_key(|s| s.position);
+    after.updated_at = tx.now;
+    tx.replace(methods::PIPELINES_ADD_STAGE, &before, &after)?;
+    Ok(after)
 }
 
 fn stage_in(tx: &Tx<'_>, pipeline: PipelineId, stage: StageId) -> Result<Stage> {
@@ -682,6 +757,13 @@ impl Pipelines<'_, '_> {
 
     pub fn get(&self, id: PipelineId) -> Result<Pipeline> {
         self.0.read(|c, t| pipeline_with_stages(c, t, id))
+    }
+
+    /// Adds a stage to a pipeline (`pipelines.addStage`); deals already in it keep their
+    /// history, and the funnel counts a deal as having reached the new stage when a later
+    /// stage is in its history.
+    pub fn add_stage(&self, add: &AddStage) -> Result<Pipeline> {
+        self.0.write(|tx| add_stage(tx, add))
     }
 
     pub fn get_by_external_id(&self, external_id: &str) -> Result<Pipeline> {

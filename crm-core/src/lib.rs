@@ -20,6 +20,7 @@
 //! ```
 
 pub mod activities;
+pub mod analytics;
 pub mod audit;
 mod batch;
 pub mod calls;

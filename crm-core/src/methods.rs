@@ -47,6 +47,7 @@ methods! {
     LINKS_UNLINK_TICKET_FROM_LEAD = "links.unlinkTicketFromLead";
     MESSAGES_CREATE = "messages.create";
     MESSAGES_LIST = "messages.list";
+    PIPELINES_ADD_STAGE = "pipelines.addStage";
     PIPELINES_CREATE = "pipelines.create";
     PIPELINES_GET = "pipelines.get";
     PIPELINES_LIST = "pipelines.list";

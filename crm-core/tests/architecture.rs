@@ -38,6 +38,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "search",
             "segments",
             "changes",
+            "analytics",
             "schema",
             "maintenance",
             "demo",

@@ -1,0 +1,554 @@
+//! Analytics: the funnel and rep performance against an oracle written plainly here over
+//! records read through the API (pipelines.get, deals.list, deals.stageHistory, users.get), on
+//! generated deals that skip stages, move back, reopen, re-enter, close at one instant and live
+//! in pipelines that gain stages; the worked examples of the definitions; another handle's
+//! writes; verify and rebuild; tenant isolation; bad input.
+
+mod common;
+
+use crm_core::Crm;
+use crm_core::analytics::{FunnelRequest, RepRequest, Timeframe};
+use crm_core::deals::{Deal, DealFilter, StageKind};
+use crm_core::ids::{DealId, PipelineId, StageId, TeamId, UserId};
+use crm_core::time::Timestamp;
+use proptest::prelude::*;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+
+const DAY: i64 = 86_400_000;
+const HOUR: i64 = 3_600_000;
+
+fn ms(t: Timestamp) -> i64 {
+    t.timestamp_millis()
+}
+
+fn ts(ms: i64) -> Timestamp {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap()
+}
+
+fn text(ms: i64) -> String {
+    ts(ms).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// 2026-03-02T00:00:00Z, a Monday.
+const BASE: i64 = 1_772_409_600_000;
+
+fn all_deals(scope: &crm_core::Scope<'_>) -> Vec<Deal> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = scope
+            .deals()
+            .list(&DealFilter {
+                limit: Some(500),
+                cursor,
+                ..Default::default()
+            })
+            .unwrap();
+        out.extend(page.items);
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return out,
+        }
+    }
+}
+
+/// Rounds every number so that floats computed in another order compare equal.
+fn rounded(v: Value) -> Value {
+    match v {
+        Value::Number(n) if n.is_f64() => json!((n.as_f64().unwrap() * 1e9).round() / 1e9),
+        Value::Array(a) => Value::Array(a.into_iter().map(rounded).collect()),
+        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, rounded(v))).collect()),
+        v => v,
+    }
+}
+
+fn rate(n: u64, d: u64) -> Value {
+    if d == 0 {
+        Value::Null
+    } else {
+        json!({"rate": n as f64 / d as f64, "numerator": n, "denominator": d})
+    }
+}
+
+/// The funnel as API.md defines it, from the records alone.
+fn funnel_oracle(
+    scope: &crm_core::Scope<'_>,
+    pipeline: PipelineId,
+    from: Option<i64>,
+    to: Option<i64>,
+) -> Value {
+    let p = scope.pipelines().get(pipeline).unwrap();
+    let mut order: Vec<_> = p
+        .stages
+        .iter()
+        .filter(|s| s.kind != StageKind::Lost)
+        .cloned()
+        .collect();
+    order.sort_by_key(|s| (s.kind == StageKind::Won, s.position));
+    let index = |id: StageId| order.iter().position(|s| s.id == id);
+    let n = order.len();
+    let (mut reached, mut current, mut lost_after, mut exits, mut stay) = (
+        vec![0u64; n],
+        HashMap::new(),
+        vec![0u64; n],
+        vec![0u64; n],
+        vec![0i64; n],
+    );
+    let (mut deals, mut won, mut lost, mut open) = (0u64, 0u64, 0u64, 0u64);
+    for deal in all_deals(scope) {
+        let created = ms(deal.created_at);
+        if deal.pipeline_id != pipeline
+            || from.is_some_and(|f| created < f)
+            || to.is_some_and(|t| created >= t)
+        {
+            continue;
+        }
+        deals += 1;
+        match deal.status {
+            crm_core::deals::DealStatus::Won => won += 1,
+            crm_core::deals::DealStatus::Lost => lost += 1,
+            crm_core::deals::DealStatus::Open => open += 1,
+        }
+        *current.entry(deal.stage_id).or_insert(0u64) += 1;
+        let history = scope.deals().stage_history(deal.id).unwrap();
+        // Reached: in the stage or any later open or won one.
+        let furthest = history.iter().filter_map(|h| index(h.to_stage_id)).max();
+        if let Some(f) = furthest {
+            for r in reached.iter_mut().take(f + 1) {
+                *r += 1;
+            }
+        }
+        if deal.status == crm_core::deals::DealStatus::Lost {
+            let furthest_open = history
+                .iter()
+                .filter_map(|h| index(h.to_stage_id).filter(|&i| order[i].kind == StageKind::Open))
+                .max();
+            if let Some(i) = furthest_open {
+                lost_after[i] += 1;
+            }
+        }
+        for pair in history.windows(2) {
+            if let Some(i) = index(pair[0].to_stage_id) {
+                exits[i] += 1;
+                stay[i] += ms(pair[1].at) - ms(pair[0].at);
+            }
+        }
+    }
+    let stages: Vec<Value> = order
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let next = (s.kind == StageKind::Open && i + 1 < n).then(|| reached[i + 1]);
+            json!({
+                "stageId": s.id, "name": s.name, "kind": s.kind,
+                "reached": reached[i],
+                "current": current.get(&s.id).copied().unwrap_or(0),
+                "lostAfter": lost_after[i],
+                "conversionToNext": next.map_or(Value::Null, |r| rate(r, reached[i])),
+                "dropOff": next.map_or(Value::Null, |r| rate(reached[i] - r, reached[i])),
+                "averageDaysInStage": if exits[i] == 0 { Value::Null } else {
+                    json!(stay[i] as f64 / exits[i] as f64 / DAY as f64)
+                },
+                "exits": exits[i],
+            })
+        })
+        .collect();
+    rounded(json!({
+        "pipelineId": pipeline, "from": from.map(text), "to": to.map(text),
+        "deals": deals, "stages": stages, "won": won, "lost": lost, "open": open,
+        "overallConversion": rate(won, reached.first().copied().unwrap_or(0)),
+    }))
+}
+
+/// The period of `tf` holding `at`, computed from the calendar here.
+fn period(tf: Timeframe, at: i64) -> (i64, i64) {
+    use chrono::Datelike;
+    let d = ts(at).date_naive();
+    let start = match tf {
+        Timeframe::Week => d - chrono::Days::new(d.weekday().num_days_from_monday().into()),
+        Timeframe::Month => d.with_day(1).unwrap(),
+        Timeframe::Quarter => chrono::NaiveDate::from_ymd_opt(
+            d.year(),
+            [1, 1, 1, 4, 4, 4, 7, 7, 7, 10, 10, 10][d.month0() as usize],
+            1,
+        )
+        .unwrap(),
+    };
+    let end = match tf {
+        Timeframe::Week => start + chrono::Days::new(7),
+        Timeframe::Month => start + chrono::Months::new(1),
+        Timeframe::Quarter => start + chrono::Months::new(3),
+    };
+    let m = |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis();
+    (m(start), m(end))
+}
+
+/// Rep performance as API.md defines it, from the records alone.
+fn reps_oracle(
+    scope: &crm_core::Scope<'_>,
+    (from, to): (i64, i64),
+    pipeline: Option<PipelineId>,
+    team: Option<TeamId>,
+) -> Value {
+    #[derive(Default)]
+    struct Rep {
+        created: u64,
+        won: u64,
+        lost: u64,
+        total: BTreeMap<String, i64>,
+        won_value: BTreeMap<String, (i64, u64)>,
+        days_ms: i64,
+    }
+    let mut reps: BTreeMap<i64, Rep> = BTreeMap::new();
+    for deal in all_deals(scope) {
+        let Some(owner) = deal.owner_id else { continue };
+        if pipeline.is_some_and(|p| p != deal.pipeline_id) {
+            continue;
+        }
+        if let Some(team) = team
+            && !scope.users().get(owner).unwrap().team_ids.contains(&team)
+        {
+            continue;
+        }
+        let rep = reps.entry(owner.0).or_default();
+        let created = ms(deal.created_at);
+        if (from..to).contains(&created) {
+            rep.created += 1;
+            *rep.total.entry(deal.currency.clone()).or_default() += deal.value;
+        }
+        if let Some(closed) = deal.closed_at.map(ms).filter(|c| (from..to).contains(c)) {
+            match deal.status {
+                crm_core::deals::DealStatus::Won => {
+                    rep.won += 1;
+                    let w = rep.won_value.entry(deal.currency.clone()).or_default();
+                    w.0 += deal.value;
+                    w.1 += 1;
+                    rep.days_ms += closed - created;
+                }
+                crm_core::deals::DealStatus::Lost => rep.lost += 1,
+                crm_core::deals::DealStatus::Open => {}
+            }
+        }
+    }
+    let mut rows: Vec<(String, i64, Value)> = Vec::new();
+    for (owner, r) in reps {
+        if r.created + r.won + r.lost == 0 {
+            continue;
+        }
+        let name = scope.users().get(UserId(owner)).unwrap().name;
+        let money = |m: &BTreeMap<String, i64>| -> Vec<Value> {
+            m.iter()
+                .map(|(c, a)| json!({"amount": a, "currency": c}))
+                .collect()
+        };
+        let won_value: BTreeMap<String, i64> = r
+            .won_value
+            .iter()
+            .map(|(c, (a, _))| (c.clone(), *a))
+            .collect();
+        // Half away from zero, amounts being positive: (2a + n) / 2n.
+        let average: Vec<Value> = r
+            .won_value
+            .iter()
+            .map(|(c, (a, n))| {
+                json!({"amount": (2 * a + *n as i64) / (2 * *n as i64), "currency": c,
+                       "numerator": a, "denominator": n})
+            })
+            .collect();
+        let weeks = (to - from) as f64 / (7 * DAY) as f64;
+        rows.push((
+            name.clone(),
+            owner,
+            json!({
+                "userId": owner, "name": name,
+                "dealsCreated": r.created, "dealsWon": r.won, "dealsLost": r.lost,
+                "totalValue": money(&r.total), "wonValue": money(&won_value),
+                "winRate": rate(r.won, r.won + r.lost),
+                "averageDealSize": average,
+                "averageDaysToClose": if r.won == 0 { Value::Null } else {
+                    json!(r.days_ms as f64 / r.won as f64 / DAY as f64)
+                },
+                "velocity": r.won as f64 / weeks,
+            }),
+        ));
+    }
+    rows.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    rounded(json!({
+        "period": {"from": text(from), "to": text(to)},
+        "reps": rows.into_iter().map(|r| r.2).collect::<Vec<_>>(),
+    }))
+}
+
+/// Writes every `from` and `to` with milliseconds, as the oracles do.
+fn instants(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            for (k, v) in o.iter_mut() {
+                match v {
+                    Value::String(s) if k == "from" || k == "to" => {
+                        *s = text(ms(s.parse().unwrap()));
+                    }
+                    v => instants(v),
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(instants),
+        _ => {}
+    }
+}
+
+fn funnel_json(
+    scope: &crm_core::Scope<'_>,
+    p: PipelineId,
+    from: Option<i64>,
+    to: Option<i64>,
+) -> (Value, Value) {
+    let request = FunnelRequest {
+        pipeline_id: p,
+        from: from.map(ts),
+        to: to.map(ts),
+    };
+    let mut sums = serde_json::to_value(scope.analytics().funnel(&request).unwrap()).unwrap();
+    let mut deals =
+        serde_json::to_value(scope.analytics().funnel_from_deals(&request).unwrap()).unwrap();
+    instants(&mut sums);
+    instants(&mut deals);
+    (rounded(sums), rounded(deals))
+}
+
+fn reps_json(scope: &crm_core::Scope<'_>, request: &RepRequest) -> Value {
+    let mut v = serde_json::to_value(scope.analytics().rep_performance(request).unwrap()).unwrap();
+    instants(&mut v);
+    rounded(v)
+}
+
+struct World {
+    pipelines: Vec<PipelineId>,
+    owners: Vec<UserId>,
+    team: TeamId,
+}
+
+fn setup(crm: &Crm, key: &str) -> (UserId, World) {
+    let admin = common::tenant(crm, key);
+    let scope = crm.scope(key, Some(admin)).unwrap();
+    let team = scope
+        .teams()
+        .create(serde_json::from_value(json!({"name": "East"})).unwrap())
+        .unwrap()
+        .id;
+    let mut owners = Vec::new();
+    for (i, name) in ["Zoë", "Ana", "Émile", "Ana"].iter().enumerate() {
+        let teams: Vec<TeamId> = if i % 2 == 0 { vec![team] } else { vec![] };
+        owners.push(
+            scope
+                .users()
+                .create(serde_json::from_value(json!({
+                    "name": name, "email": format!("u{i}@{key}.test"), "role": "agent", "teamIds": teams,
+                })).unwrap())
+                .unwrap()
+                .id,
+        );
+    }
+    let mut pipelines = Vec::new();
+    for name in ["New business", "Renewals"] {
+        pipelines.push(
+            scope
+                .pipelines()
+                .create(
+                    serde_json::from_value(json!({"name": name, "stages": [
+                        {"name": "Lead", "position": 0, "probability": 10, "kind": "open"},
+                        {"name": "Qualified", "position": 10, "probability": 30, "kind": "open"},
+                        {"name": "Proposal", "position": 20, "probability": 60, "kind": "open"},
+                        {"name": "Won", "position": 30, "probability": 100, "kind": "won"},
+                        {"name": "Lost", "position": 40, "probability": 0, "kind": "lost"},
+                        {"name": "No budget", "position": 50, "probability": 0, "kind": "lost"}
+                    ]}))
+                    .unwrap(),
+                )
+                .unwrap()
+                .id,
+        );
+    }
+    (
+        admin,
+        World {
+            pipelines,
+            owners,
+            team,
+        },
+    )
+}
+
+/// Random deals and changes, checked against the oracles between batches of writes (so the
+/// sums are caught up piece by piece) for cohorts and periods on and off day boundaries.
+fn random_story(seed: u64) {
+    let crm = Crm::open_in_memory().unwrap();
+    let (admin, world) = setup(&crm, "acme");
+    let scope = crm.scope("acme", Some(admin)).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut deals: Vec<(DealId, i64)> = Vec::new(); // (deal, time of its last move)
+    let mut added = 0;
+    for round in 0..4 {
+        for _ in 0..12 {
+            let op = rng.random_range(0..10);
+            if op < 3 || deals.is_empty() {
+                let p = world.pipelines[rng.random_range(0..2)];
+                let stages = scope.pipelines().get(p).unwrap().stages;
+                let stage = &stages[rng.random_range(0..stages.len())];
+                // On a day boundary, beside one, or inside a day.
+                let at = BASE
+                    + rng.random_range(0..60) * DAY
+                    + [0, 0, 1, -1, 13 * HOUR][rng.random_range(0..5)];
+                let deal = scope
+                    .deals()
+                    .create(serde_json::from_value(json!({
+                        "pipelineId": p, "stageId": stage.id, "title": "Deal",
+                        "value": rng.random_range(0..100_000), "currency": (["USD", "EUR", "JPY"][rng.random_range(0..3)]),
+                        "ownerId": (rng.random_range(0..5) > 0).then(|| world.owners[rng.random_range(0..4)]),
+                        "createdAt": text(at),
+                    })).unwrap())
+                    .unwrap();
+                deals.push((deal.id, at));
+            } else if op < 8 {
+                let i = rng.random_range(0..deals.len());
+                let (id, last) = deals[i];
+                let deal = scope.deals().get(id).unwrap();
+                let stages = scope.pipelines().get(deal.pipeline_id).unwrap().stages;
+                let to = &stages[rng.random_range(0..stages.len())];
+                if to.id == deal.stage_id {
+                    continue;
+                }
+                // Zero-length stays, a millisecond, hours, days.
+                let at = last + [0, 1, 5 * HOUR, 3 * DAY, 20 * DAY][rng.random_range(0..5)];
+                scope
+                    .deals()
+                    .move_stage(
+                        serde_json::from_value(
+                            json!({"dealId": id, "stageId": to.id, "at": text(at)}),
+                        )
+                        .unwrap(),
+                    )
+                    .unwrap();
+                deals[i].1 = at;
+            } else if op < 9 {
+                let (id, _) = deals[rng.random_range(0..deals.len())];
+                let owner =
+                    (rng.random_range(0..4) > 0).then(|| world.owners[rng.random_range(0..4)]);
+                scope
+                    .deals()
+                    .update(
+                        serde_json::from_value(json!({
+                            "id": id, "ownerId": owner, "value": rng.random_range(0..100_000),
+                            "currency": (["USD", "EUR"][rng.random_range(0..2)]),
+                        }))
+                        .unwrap(),
+                    )
+                    .unwrap();
+            } else if added < 3 {
+                // A stage between two others, or a new won or open stage at the end.
+                let p = world.pipelines[rng.random_range(0..2)];
+                let (position, kind) = [
+                    (15 + added, "open"),
+                    (35 + added, "won"),
+                    (5 + added, "open"),
+                ][added as usize % 3];
+                scope
+                    .pipelines()
+                    .add_stage(
+                        &serde_json::from_value(json!({
+                            "pipelineId": p, "name": format!("Added {added}"), "position": position,
+                            "probability": 40, "kind": kind,
+                        }))
+                        .unwrap(),
+                    )
+                    .unwrap();
+                added += 1;
+            }
+        }
+        // Cohorts: everything; whole days; part-days at either end; one part-day; empty.
+        let cohorts = [
+            (None, None),
+            (Some(BASE + 10 * DAY), Some(BASE + 40 * DAY)),
+            (Some(BASE + 10 * DAY + 13 * HOUR), Some(BASE + 40 * DAY + 1)),
+            (Some(BASE + 5 * DAY - 1), None),
+            (None, Some(BASE + 30 * DAY + 13 * HOUR + 1)),
+            (Some(BASE + 7 * DAY + 1), Some(BASE + 7 * DAY + 20 * HOUR)),
+            (Some(BASE + 8 * DAY), Some(BASE + 8 * DAY)),
+        ];
+        for p in &world.pipelines {
+            for (from, to) in cohorts {
+                let expected = funnel_oracle(&scope, *p, from, to);
+                let (sums, deals) = funnel_json(&scope, *p, from, to);
+                assert_eq!(
+                    sums, expected,
+                    "seed {seed} round {round} cohort {from:?}..{to:?}"
+                );
+                assert_eq!(deals, expected, "from deals: seed {seed} round {round}");
+            }
+        }
+        for tf in Timeframe::ALL {
+            for at in [
+                BASE + 13 * HOUR,
+                BASE + 20 * DAY,
+                BASE + 45 * DAY + 1,
+                BASE + 70 * DAY,
+            ] {
+                for (pipeline, team) in [
+                    (None, None),
+                    (Some(world.pipelines[1]), None),
+                    (None, Some(world.team)),
+                ] {
+                    let request = RepRequest {
+                        timeframe: tf,
+                        at: Some(ts(at)),
+                        pipeline_id: pipeline,
+                        team_id: team,
+                    };
+                    let got = reps_json(&scope, &request);
+                    let current = period(tf, at);
+                    let before = period(tf, current.0 - 1);
+                    let want = reps_oracle(&scope, current, pipeline, team);
+                    let want_before = reps_oracle(&scope, before, pipeline, team);
+                    assert_eq!(got["period"], want["period"], "seed {seed} {tf:?}");
+                    assert_eq!(
+                        got["reps"],
+                        want["reps"],
+                        "seed {seed} round {round} {tf:?} at {} {pipeline:?} {team:?}",
+                        text(at)
+                    );
+                    assert_eq!(got["previous"]["period"], want_before["period"]);
+                    assert_eq!(
+                        got["previous"]["reps"], want_before["reps"],
+                        "previous: seed {seed} {tf:?}"
+                    );
+                    let mut from_deals = serde_json::to_value(
+                        scope
+                            .analytics()
+                            .rep_performance_from_deals(&request, ts(at))
+                            .unwrap(),
+                    )
+                    .unwrap();
+                    instants(&mut from_deals);
+                    let from_deals = rounded(from_deals);
+                    assert_eq!(
+                        from_deals["reps"], want["reps"],
+                        "from deals: seed {seed} {tf:?}"
+                    );
+                }
+            }
+        }
+        let check = scope.analytics().verify().unwrap();
+        assert!(check.consistent(), "seed {seed} round {round}: {check:?}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, failure_persistence: None, ..ProptestConfig::default() })]
+    #[test]
+    fn funnel_and_rep_performance_match_the_definitions(seed in any::<u64>()) {
+        random_story(seed);
+    }
+}
