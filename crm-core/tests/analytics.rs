@@ -552,3 +552,579 @@ proptest! {
         random_story(seed);
     }
 }
+
+fn body<T: serde::de::DeserializeOwned>(v: Value) -> T {
+    serde_json::from_value(v).unwrap()
+}
+
+fn stage_named(scope: &crm_core::Scope<'_>, p: PipelineId, name: &str) -> StageId {
+    scope
+        .pipelines()
+        .get(p)
+        .unwrap()
+        .stages
+        .into_iter()
+        .find(|s| s.name == name)
+        .unwrap()
+        .id
+}
+
+/// Creates a deal in `path[0]` at `BASE + path[0].1` days and moves it along the rest.
+fn walk(scope: &crm_core::Scope<'_>, p: PipelineId, path: &[(&str, i64)]) -> DealId {
+    let deal = scope
+        .deals()
+        .create(body(json!({
+            "pipelineId": p, "stageId": stage_named(scope, p, path[0].0), "title": "Deal",
+            "value": 100, "currency": "USD", "createdAt": text(BASE + path[0].1 * DAY),
+        })))
+        .unwrap();
+    for (stage, day) in &path[1..] {
+        scope
+            .deals()
+            .move_stage(body(json!({
+                "dealId": deal.id, "stageId": stage_named(scope, p, stage), "at": text(BASE + day * DAY),
+            })))
+            .unwrap();
+    }
+    deal.id
+}
+
+/// The worked examples of `crm_core::analytics`'s documentation, with the numbers worked out
+/// by hand.
+#[test]
+fn the_worked_examples_give_the_documented_numbers() {
+    let crm = Crm::open_in_memory().unwrap();
+    let admin = common::tenant(&crm, "acme");
+    let scope = crm.scope("acme", Some(admin)).unwrap();
+    let p = scope
+        .pipelines()
+        .create(body(json!({"name": "Sales", "stages": [
+            {"name": "Lead", "position": 0, "probability": 10, "kind": "open"},
+            {"name": "Qualified", "position": 10, "probability": 30, "kind": "open"},
+            {"name": "Proposal", "position": 20, "probability": 60, "kind": "open"},
+            {"name": "Won", "position": 30, "probability": 100, "kind": "won"},
+            {"name": "Lost", "position": 40, "probability": 0, "kind": "lost"}
+        ]})))
+        .unwrap()
+        .id;
+    walk(&scope, p, &[("Lead", 0), ("Proposal", 2)]); // skips Qualified
+    walk(&scope, p, &[("Lead", 0), ("Proposal", 1), ("Qualified", 3)]); // moves back
+    walk(&scope, p, &[("Lead", 0), ("Won", 4), ("Proposal", 6)]); // reopened after won
+    walk(&scope, p, &[("Lead", 0), ("Qualified", 1), ("Lost", 2)]);
+    walk(&scope, p, &[("Lead", 0), ("Won", 1), ("Lost", 1)]); // won and lost at one instant
+    walk(&scope, p, &[("Lost", 0)]); // created lost
+    walk(
+        &scope,
+        p,
+        &[
+            ("Lead", 0),
+            ("Qualified", 1),
+            ("Lead", 2),
+            ("Qualified", 2),
+            ("Proposal", 5),
+        ],
+    ); // re-entries, one of zero length
+    // Asked once before the stage is added, so the sums are kept, not rebuilt, across it.
+    scope
+        .analytics()
+        .funnel(&FunnelRequest {
+            pipeline_id: p,
+            from: None,
+            to: None,
+        })
+        .unwrap();
+    scope
+        .pipelines()
+        .add_stage(&body(json!({
+            "pipelineId": p, "name": "Demo", "position": 15, "probability": 40, "kind": "open"
+        })))
+        .unwrap();
+    let got = scope
+        .analytics()
+        .funnel(&FunnelRequest {
+            pipeline_id: p,
+            from: None,
+            to: None,
+        })
+        .unwrap();
+    let row = |name: &str| got.stages.iter().find(|s| s.name == name).unwrap();
+    let names: Vec<&str> = got.stages.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["Lead", "Qualified", "Demo", "Proposal", "Won"]);
+    let reached: Vec<u64> = got.stages.iter().map(|s| s.reached).collect();
+    assert_eq!(reached, [6, 6, 5, 5, 2]);
+    let current: Vec<u64> = got.stages.iter().map(|s| s.current).collect();
+    assert_eq!(current, [0, 1, 0, 3, 0]);
+    let lost_after: Vec<u64> = got.stages.iter().map(|s| s.lost_after).collect();
+    assert_eq!(lost_after, [1, 1, 0, 0, 0]);
+    let exits: Vec<u64> = got.stages.iter().map(|s| s.exits).collect();
+    assert_eq!(exits, [7, 3, 0, 1, 2]);
+    assert!((row("Lead").average_days_in_stage.unwrap() - 10.0 / 7.0).abs() < 1e-12);
+    assert_eq!(row("Qualified").average_days_in_stage, Some(5.0 / 3.0));
+    assert_eq!(row("Demo").average_days_in_stage, None);
+    assert_eq!(row("Proposal").average_days_in_stage, Some(2.0));
+    assert_eq!(row("Won").average_days_in_stage, Some(1.0));
+    let conv = |name: &str| {
+        row(name)
+            .conversion_to_next
+            .map(|r| (r.numerator, r.denominator))
+    };
+    assert_eq!(conv("Lead"), Some((6, 6)));
+    assert_eq!(conv("Qualified"), Some((5, 6)));
+    assert_eq!(conv("Demo"), Some((5, 5)));
+    assert_eq!(conv("Proposal"), Some((2, 5)));
+    assert_eq!(conv("Won"), None);
+    let drop = |name: &str| row(name).drop_off.map(|r| (r.numerator, r.denominator));
+    assert_eq!(drop("Qualified"), Some((1, 6)));
+    assert_eq!(drop("Proposal"), Some((3, 5)));
+    assert_eq!(drop("Won"), None);
+    assert_eq!((got.deals, got.won, got.lost, got.open), (7, 0, 3, 4));
+    let overall = got.overall_conversion.unwrap();
+    assert_eq!(
+        (overall.numerator, overall.denominator, overall.rate),
+        (0, 6, 0.0)
+    );
+
+    // A pipeline with no deals: every count 0, every rate null.
+    let empty = scope
+        .pipelines()
+        .create(body(json!({"name": "Empty", "stages": [
+            {"name": "Open", "probability": 10, "kind": "open"},
+            {"name": "Won", "probability": 100, "kind": "won"}
+        ]})))
+        .unwrap()
+        .id;
+    let got = scope
+        .analytics()
+        .funnel(&FunnelRequest {
+            pipeline_id: empty,
+            from: None,
+            to: None,
+        })
+        .unwrap();
+    assert_eq!(got.deals, 0);
+    assert!(got.overall_conversion.is_none());
+    assert!(
+        got.stages
+            .iter()
+            .all(|s| s.reached == 0 && s.conversion_to_next.is_none())
+    );
+}
+
+/// A write committed through another handle (another process, as far as SQLite knows) is in
+/// the very next answer; verify finds a damaged sum, and rebuild mends it.
+#[test]
+fn answers_follow_other_handles_and_damage_is_found_and_mended() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crm.db");
+    let reader = Crm::open(&path).unwrap();
+    let admin = common::tenant(&reader, "acme");
+    let scope = reader.scope("acme", Some(admin)).unwrap();
+    let p = scope
+        .pipelines()
+        .create(body(json!({"name": "Sales", "stages": [
+            {"name": "Lead", "probability": 10, "kind": "open"},
+            {"name": "Won", "probability": 100, "kind": "won"}
+        ]})))
+        .unwrap()
+        .id;
+    let request = FunnelRequest {
+        pipeline_id: p,
+        from: None,
+        to: None,
+    };
+    assert_eq!(scope.analytics().funnel(&request).unwrap().deals, 0);
+    let reps = RepRequest {
+        timeframe: Timeframe::Quarter,
+        at: Some(ts(BASE)),
+        pipeline_id: None,
+        team_id: None,
+    };
+    assert!(
+        scope
+            .analytics()
+            .rep_performance(&reps)
+            .unwrap()
+            .reps
+            .is_empty()
+    );
+    let writer = Crm::open(&path).unwrap();
+    let other = writer.scope("acme", Some(admin)).unwrap();
+    for i in 0..3 {
+        let deal = other
+            .deals()
+            .create(body(json!({
+                "pipelineId": p, "title": "Deal", "value": 1000, "currency": "USD",
+                "ownerId": admin, "createdAt": text(BASE + i * HOUR),
+            })))
+            .unwrap();
+        let won = stage_named(&other, p, "Won");
+        other
+            .deals()
+            .move_stage(body(
+                json!({"dealId": deal.id, "stageId": won, "at": text(BASE + DAY)}),
+            ))
+            .unwrap();
+        let funnel = scope.analytics().funnel(&request).unwrap();
+        assert_eq!((funnel.deals, funnel.won), (i as u64 + 1, i as u64 + 1));
+        let got = scope.analytics().rep_performance(&reps).unwrap();
+        assert_eq!(got.reps[0].deals_won, i as u64 + 1);
+        assert_eq!(got.reps[0].won_value[0].amount, 1000 * (i + 1));
+    }
+    assert!(scope.analytics().verify().unwrap().consistent());
+    let raw = crm_core::store::raw_connection(&path).unwrap();
+    raw.execute(
+        "UPDATE analytics_funnel_days SET current = current + 1
+          WHERE rowid IN (SELECT rowid FROM analytics_funnel_days LIMIT 1)",
+        [],
+    )
+    .unwrap_or_else(|_| {
+        // WITHOUT ROWID tables have no rowid: damage the first row by its key.
+        raw.execute(
+            "UPDATE analytics_funnel_days SET current = current + 1
+              WHERE (tenant_id, pipeline_id, day, stage_id) =
+                    (SELECT tenant_id, pipeline_id, day, stage_id FROM analytics_funnel_days LIMIT 1)",
+            [],
+        )
+        .unwrap()
+    });
+    raw.execute("DELETE FROM analytics_rep_days", []).unwrap();
+    drop(raw);
+    let check = scope.analytics().verify().unwrap();
+    assert!(!check.consistent());
+    assert!(check.wrong >= 2, "{check:?}");
+    assert_eq!(check.deals, 3);
+    // A damaged answer is what rebuild is for; after it, every answer is right again.
+    let before = scope.analytics().rebuild().unwrap();
+    assert_eq!(before, check);
+    assert!(scope.analytics().verify().unwrap().consistent());
+    assert_eq!(scope.analytics().funnel(&request).unwrap().won, 3);
+    assert_eq!(
+        scope.analytics().rep_performance(&reps).unwrap().reps[0].deals_won,
+        3
+    );
+    // Only admins rebuild.
+    let agent = common::user(&reader, "acme", admin, crm_core::tenancy::Role::Agent);
+    let err = reader
+        .scope("acme", Some(agent))
+        .unwrap()
+        .analytics()
+        .rebuild()
+        .unwrap_err();
+    assert_eq!(err.code(), "forbidden");
+}
+
+/// Another tenant's pipeline and team are `not_found`; its deals are never counted; bad
+/// input names its field and changes nothing; a viewer may read.
+#[test]
+fn tenants_are_apart_and_bad_input_is_named() {
+    let crm = Crm::open_in_memory().unwrap();
+    let (admin_a, a) = setup(&crm, "a");
+    let (admin_b, b) = setup(&crm, "b");
+    let scope_a = crm.scope("a", Some(admin_a)).unwrap();
+    let scope_b = crm.scope("b", Some(admin_b)).unwrap();
+    for (scope, world) in [(&scope_a, &a), (&scope_b, &b)] {
+        for i in 0..4 {
+            scope
+                .deals()
+                .create(body(json!({
+                    "pipelineId": world.pipelines[0], "title": "Deal", "value": 10 + i,
+                    "currency": "USD", "ownerId": world.owners[0], "createdAt": text(BASE + i * DAY),
+                })))
+                .unwrap();
+        }
+    }
+    scope_b
+        .deals()
+        .create(body(json!({
+            "pipelineId": b.pipelines[0], "title": "Deal", "value": 1, "currency": "USD",
+            "ownerId": b.owners[0], "createdAt": text(BASE),
+        })))
+        .unwrap();
+    let funnel = |scope: &crm_core::Scope<'_>, p| {
+        scope.analytics().funnel(&FunnelRequest {
+            pipeline_id: p,
+            from: None,
+            to: None,
+        })
+    };
+    assert_eq!(funnel(&scope_a, a.pipelines[0]).unwrap().deals, 4);
+    assert_eq!(funnel(&scope_b, b.pipelines[0]).unwrap().deals, 5);
+    assert_eq!(
+        funnel_json(&scope_a, a.pipelines[0], None, None).0,
+        funnel_oracle(&scope_a, a.pipelines[0], None, None)
+    );
+    // Ids are per tenant: b's third pipeline and second team have ids a has not.
+    let b_only = scope_b
+        .pipelines()
+        .create(body(json!({"name": "Only b", "stages": [
+            {"name": "Open", "probability": 10, "kind": "open"}
+        ]})))
+        .unwrap()
+        .id;
+    let b_team = scope_b
+        .teams()
+        .create(body(json!({"name": "Only b"})))
+        .unwrap()
+        .id;
+    assert_eq!(funnel(&scope_a, b_only).unwrap_err().code(), "not_found");
+    let reps = |scope: &crm_core::Scope<'_>, pipeline, team| {
+        scope.analytics().rep_performance(&RepRequest {
+            timeframe: Timeframe::Month,
+            at: Some(ts(BASE)),
+            pipeline_id: pipeline,
+            team_id: team,
+        })
+    };
+    let got = reps(&scope_a, None, None).unwrap();
+    assert_eq!(got.reps.len(), 1);
+    assert_eq!(got.reps[0].deals_created, 4);
+    assert_eq!(reps(&scope_b, None, None).unwrap().reps[0].deals_created, 5);
+    assert_eq!(
+        reps(&scope_a, Some(b_only), None).unwrap_err().code(),
+        "not_found"
+    );
+    assert_eq!(
+        reps(&scope_a, None, Some(b_team)).unwrap_err().code(),
+        "not_found"
+    );
+    assert_eq!(
+        reps(&scope_a, Some(PipelineId(999_999)), None)
+            .unwrap_err()
+            .code(),
+        "not_found"
+    );
+
+    let before = crm_core::store::row_counts(&crm).unwrap();
+    let err = scope_a
+        .analytics()
+        .funnel(&FunnelRequest {
+            pipeline_id: a.pipelines[0],
+            from: Some(ts(BASE + DAY)),
+            to: Some(ts(BASE)),
+        })
+        .unwrap_err();
+    assert_eq!((err.code(), err.field()), ("invalid_input", Some("to")));
+    let err = scope_a
+        .analytics()
+        .rep_performance(&RepRequest {
+            timeframe: Timeframe::Quarter,
+            at: Some("0000-02-01T00:00:00Z".parse().unwrap()),
+            pipeline_id: None,
+            team_id: None,
+        })
+        .unwrap_err();
+    assert_eq!((err.code(), err.field()), ("invalid_input", Some("at")));
+    assert_eq!(crm_core::store::row_counts(&crm).unwrap(), before);
+
+    let viewer = common::user(&crm, "a", admin_a, crm_core::tenancy::Role::Viewer);
+    let as_viewer = crm.scope("a", Some(viewer)).unwrap();
+    scope_a
+        .deals()
+        .create(body(json!({
+            "pipelineId": a.pipelines[0], "title": "Late", "value": 1, "currency": "USD",
+            "createdAt": text(BASE),
+        })))
+        .unwrap();
+    assert_eq!(funnel(&as_viewer, a.pipelines[0]).unwrap().deals, 5);
+}
+
+const OPPORTUNITIES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/datasets/crm-sales-opportunities/"
+);
+
+fn date(text: &str) -> i64 {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp_millis()
+}
+
+/// The real B2B pipeline (8,800 opportunities): agents own the deals, their managers' teams
+/// hold them, each opportunity is created in Prospecting on its engage date (prospects, which
+/// have none, on 2018-01-01), moved to Engaging that day and to Won or Lost on its close date.
+/// Per agent and quarter, the counts, won value and win rate are computed from the CSV here.
+#[test]
+fn the_sales_opportunities_dataset_reports_what_its_csv_says() {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        sales_agent: String,
+        deal_stage: String,
+        engage_date: String,
+        close_date: String,
+        close_value: String,
+    }
+    let crm = Crm::open_in_memory().unwrap();
+    let admin = common::tenant(&crm, "maven");
+    let scope = crm.scope("maven", Some(admin)).unwrap();
+    let mut teams: BTreeMap<String, TeamId> = BTreeMap::new();
+    let mut agents: BTreeMap<String, (UserId, TeamId)> = BTreeMap::new();
+    let mut csv = csv::Reader::from_path(format!("{OPPORTUNITIES}sales_teams.csv"))
+        .expect("../shared/datasets must be beside the repository");
+    for (i, row) in csv.records().enumerate() {
+        let row = row.unwrap();
+        let (agent, manager) = (row[0].to_owned(), row[1].to_owned());
+        let team = *teams.entry(manager.clone()).or_insert_with(|| {
+            scope
+                .teams()
+                .create(body(json!({"name": manager})))
+                .unwrap()
+                .id
+        });
+        let user = scope
+            .users()
+            .create(body(json!({
+                "name": agent, "email": format!("agent{i}@maven.test"), "role": "agent", "teamIds": [team],
+            })))
+            .unwrap()
+            .id;
+        agents.insert(agent, (user, team));
+    }
+    let p = scope
+        .pipelines()
+        .create(body(json!({"name": "Maven", "stages": [
+            {"name": "Prospecting", "probability": 10, "kind": "open"},
+            {"name": "Engaging", "probability": 50, "kind": "open"},
+            {"name": "Won", "probability": 100, "kind": "won"},
+            {"name": "Lost", "probability": 0, "kind": "lost"}
+        ]})))
+        .unwrap()
+        .id;
+    let stage = |name: &str| stage_named(&scope, p, name);
+    let (engaging, won, lost) = (stage("Engaging"), stage("Won"), stage("Lost"));
+    let rows: Vec<Row> = csv::Reader::from_path(format!("{OPPORTUNITIES}sales_pipeline.csv"))
+        .unwrap()
+        .deserialize()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows.len(), 8_800);
+    let prospects_created = date("2018-01-01");
+    scope
+        .batch(|b| {
+            for row in &rows {
+                let created = if row.engage_date.is_empty() {
+                    prospects_created
+                } else {
+                    date(&row.engage_date)
+                };
+                let value: i64 = row.close_value.parse().unwrap_or(0);
+                let deal = b.create_deal(body(json!({
+                    "pipelineId": p, "title": "Opportunity", "value": value * 100, "currency": "USD",
+                    "ownerId": agents[&row.sales_agent].0, "createdAt": text(created),
+                })))?;
+                if !row.engage_date.is_empty() {
+                    b.move_stage(body(json!({"dealId": deal.id, "stageId": engaging, "at": text(created)})))?;
+                }
+                if !row.close_date.is_empty() {
+                    let to = if row.deal_stage == "Won" { won } else { lost };
+                    b.move_stage(body(json!({"dealId": deal.id, "stageId": to, "at": text(date(&row.close_date))})))?;
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+
+    // The funnel, from the CSV's own counts.
+    let count = |stage: &str| rows.iter().filter(|r| r.deal_stage == stage).count() as u64;
+    let funnel = scope
+        .analytics()
+        .funnel(&FunnelRequest {
+            pipeline_id: p,
+            from: None,
+            to: None,
+        })
+        .unwrap();
+    let reached: Vec<u64> = funnel.stages.iter().map(|s| s.reached).collect();
+    assert_eq!(reached, [8_800, 8_800 - count("Prospecting"), count("Won")]);
+    assert_eq!(
+        (funnel.won, funnel.lost, funnel.open),
+        (
+            count("Won"),
+            count("Lost"),
+            count("Prospecting") + count("Engaging")
+        )
+    );
+    assert_eq!(funnel.stages[1].lost_after, count("Lost"));
+    let closed: Vec<&Row> = rows.iter().filter(|r| !r.close_date.is_empty()).collect();
+    let engaged_days: i64 = closed
+        .iter()
+        .map(|r| date(&r.close_date) - date(&r.engage_date))
+        .sum();
+    assert_eq!(funnel.stages[1].exits, closed.len() as u64);
+    let want = engaged_days as f64 / closed.len() as f64 / DAY as f64;
+    assert!((funnel.stages[1].average_days_in_stage.unwrap() - want).abs() < 1e-9);
+    assert_eq!(funnel.stages[0].average_days_in_stage, Some(0.0));
+
+    // Each quarter from 2016 Q4 to 2018 Q1, every agent, and one manager's team.
+    let mut checked = 0;
+    for quarter_start in [
+        "2016-10-01",
+        "2017-01-01",
+        "2017-04-01",
+        "2017-07-01",
+        "2017-10-01",
+        "2018-01-01",
+    ] {
+        let from = date(quarter_start);
+        let to = period(Timeframe::Quarter, from).1;
+        let in_quarter = |d: &str| !d.is_empty() && (from..to).contains(&date(d));
+        for team in [None, teams.values().next().copied()] {
+            let got = scope
+                .analytics()
+                .rep_performance(&RepRequest {
+                    timeframe: Timeframe::Quarter,
+                    at: Some(ts(from + 40 * DAY)),
+                    pipeline_id: Some(p),
+                    team_id: team,
+                })
+                .unwrap();
+            assert_eq!(ms(got.period.from), from);
+            let mut want: BTreeMap<&str, (u64, u64, u64, i64)> = BTreeMap::new();
+            for row in &rows {
+                if team.is_some_and(|t| agents[&row.sales_agent].1 != t) {
+                    continue;
+                }
+                let created = if row.engage_date.is_empty() {
+                    "2018-01-01"
+                } else {
+                    row.engage_date.as_str()
+                };
+                let entry = want.entry(row.sales_agent.as_str()).or_default();
+                entry.0 += u64::from(in_quarter(created));
+                if in_quarter(&row.close_date) {
+                    if row.deal_stage == "Won" {
+                        entry.1 += 1;
+                        entry.3 += row.close_value.parse::<i64>().unwrap() * 100;
+                    } else {
+                        entry.2 += 1;
+                    }
+                }
+            }
+            want.retain(|_, w| w.0 + w.1 + w.2 > 0);
+            let got_rows: BTreeMap<&str, (u64, u64, u64, i64)> = got
+                .reps
+                .iter()
+                .map(|r| {
+                    let value = r.won_value.iter().map(|m| m.amount).sum();
+                    (
+                        r.name.as_str(),
+                        (r.deals_created, r.deals_won, r.deals_lost, value),
+                    )
+                })
+                .collect();
+            assert_eq!(got_rows, want, "quarter {quarter_start}, team {team:?}");
+            for r in &got.reps {
+                let (_, w, l, _) = want[r.name.as_str()];
+                assert_eq!(
+                    r.win_rate.map(|x| (x.numerator, x.denominator)),
+                    (w + l > 0).then_some((w, w + l))
+                );
+            }
+            checked += got.reps.len();
+        }
+    }
+    assert!(checked > 100, "{checked} agent-quarters checked");
+    assert!(scope.analytics().verify().unwrap().consistent());
+}
