@@ -16,6 +16,8 @@ macro_rules! methods {
 methods! {
     ACTIVITIES_CREATE = "activities.create";
     ACTIVITIES_LIST = "activities.list";
+    ANALYTICS_FUNNEL = "analytics.funnel";
+    ANALYTICS_REP_PERFORMANCE = "analytics.repPerformance";
     AUDIT_LIST = "audit.list";
     CALLS_CREATE = "calls.create";
     CALLS_LIST = "calls.list";

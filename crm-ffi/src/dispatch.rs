@@ -3,6 +3,7 @@
 //! The request and response shapes are those of `API.md`; the parameter types are crm-core's
 //! own (serde, camelCase), so the Rust and JSON APIs cannot drift apart.
 
+mod analytics;
 mod audit;
 mod links;
 mod records;
@@ -247,6 +248,7 @@ static METHODS: LazyLock<HashMap<&'static str, Handler>> = LazyLock::new(|| {
         timeline::METHODS,
         search::METHODS,
         segments::METHODS,
+        analytics::METHODS,
     ]
     .into_iter()
     .flatten()
@@ -290,6 +292,7 @@ mod tests {
             super::timeline::METHODS,
             super::search::METHODS,
             super::segments::METHODS,
+            super::analytics::METHODS,
         ]
         .iter()
         .map(|t| t.len())

@@ -39,6 +39,9 @@ pub(super) const METHODS: &[(&str, Handler)] = &[
     (methods::PIPELINES_CREATE, |c, p| {
         ok(c.scope()?.pipelines().create(params(p)?)?)
     }),
+    (methods::PIPELINES_ADD_STAGE, |c, p| {
+        ok(c.scope()?.pipelines().add_stage(&params(p)?)?)
+    }),
     (methods::PIPELINES_GET, |c, p| {
         get_by_key!(c, p, pipelines, PipelineId)
     }),
