@@ -2,10 +2,13 @@
 //! (`crm check`: is the file whole, and is everything derived from it in step?).
 //!
 //! A check runs SQLite's own integrity and foreign-key checks, compares each tenant's timeline
-//! with its sources and the search index with the change feed. It is read-only; repairs are
-//! separate calls (`timeline().rebuild()`, [`Crm::rebuild_search`]).
+//! with its sources, its analytics sums with its deals, and the search index with the change
+//! feed. It changes nothing but bringing the analytics sums up to date with the feed (as any
+//! answer does); repairs are separate calls (`timeline().rebuild()`, `analytics().rebuild()`,
+//! [`Crm::rebuild_search`]).
 
 use crate::Crm;
+use crate::analytics::AnalyticsCheck;
 use crate::error::{Error, Result};
 use crate::search::IndexState;
 use crate::store::Connection;
@@ -32,6 +35,8 @@ pub struct Health {
     pub timelines: Vec<(String, TimelineCheck)>,
     /// The search index against the change feed.
     pub search: IndexState,
+    /// Each tenant's analytics sums against its deals, by tenant key.
+    pub analytics: Vec<(String, AnalyticsCheck)>,
 }
 
 impl Health {
@@ -55,13 +60,22 @@ impl Health {
                 ));
             }
         }
+        for (tenant, check) in &self.analytics {
+            if !check.consistent() {
+                problems.push(format!(
+                    "analytics of {tenant}: {} daily sums and {} deals' shares differ from the deals",
+                    check.wrong, check.wrong_deals
+                ));
+            }
+        }
         if let Some(problem) = self.search.problem() {
             problems.push(format!("search index: {problem}"));
         }
         problems
     }
 
-    /// `true` when rebuilding the timelines and the search index would mend every problem.
+    /// `true` when rebuilding the timelines, the analytics sums and the search index would
+    /// mend every problem.
     pub fn repairable(&self) -> bool {
         self.integrity.is_empty() && self.foreign_keys.is_empty()
     }
@@ -162,15 +176,18 @@ impl Crm {
             Ok((integrity, foreign_keys))
         })?;
         let mut timelines = Vec::new();
+        let mut analytics = Vec::new();
         for tenant in self.list_tenants()? {
-            let check = self.scope(&tenant.tenant_id, None)?.timeline().verify()?;
-            timelines.push((tenant.tenant_id, check));
+            let scope = self.scope(&tenant.tenant_id, None)?;
+            timelines.push((tenant.tenant_id.clone(), scope.timeline().verify()?));
+            analytics.push((tenant.tenant_id, scope.analytics().verify()?));
         }
         Ok(Health {
             integrity,
             foreign_keys,
             timelines,
             search: self.search_state()?,
+            analytics,
         })
     }
 }

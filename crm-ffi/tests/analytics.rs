@@ -10,8 +10,8 @@ use common::{invalid, req, setup};
 fn analytics_through_json() {
     let (h, admin) = setup();
     let r = |m: &str, p: Value| h.ok(&req(m, "acme", admin, p));
-    let e = |m: &str, p: Value| h.err(&req(m, "acme", admin, p));
-    let p = r(
+    let fail = |m: &str, p: Value| h.err(&req(m, "acme", admin, p));
+    let pipeline = r(
         "pipelines.create",
         json!({"name": "Sales", "stages": [
             {"name": "Lead", "probability": 10, "kind": "open"},
@@ -20,8 +20,8 @@ fn analytics_through_json() {
             {"name": "Lost", "probability": 0, "kind": "lost"}
         ]}),
     );
-    let stage = |i: usize| p["stages"][i]["id"].clone();
-    let pid = p["id"].clone();
+    let stage = |i: usize| pipeline["stages"][i]["id"].clone();
+    let pid = pipeline["id"].clone();
     for (value, end, at) in [
         (1000, 2, "2026-04-10T00:00:00Z"),
         (3000, 3, "2026-04-12T00:00:00Z"),
@@ -32,15 +32,15 @@ fn analytics_through_json() {
             json!({"pipelineId": pid, "title": "Deal", "value": value, "currency": "EUR",
                    "ownerId": admin, "createdAt": "2026-04-01T09:00:00Z"}),
         );
-        if !at.is_empty() {
+        if at.is_empty() {
             r(
                 "deals.moveStage",
-                json!({"dealId": d["id"], "stageId": stage(end), "at": at}),
+                json!({"dealId": d["id"], "stageId": stage(end), "at": "2026-04-02T00:00:00Z"}),
             );
         } else {
             r(
                 "deals.moveStage",
-                json!({"dealId": d["id"], "stageId": stage(end), "at": "2026-04-02T00:00:00Z"}),
+                json!({"dealId": d["id"], "stageId": stage(end), "at": at}),
             );
         }
     }
@@ -119,33 +119,33 @@ fn analytics_through_json() {
 
     // Bad input names its field; an unknown pipeline is not found.
     invalid(
-        &e("analytics.repPerformance", json!({"timeframe": "year"})),
+        &fail("analytics.repPerformance", json!({"timeframe": "year"})),
         "timeframe",
     );
     invalid(
-        &e(
+        &fail(
             "analytics.repPerformance",
             json!({"timeframe": "week", "at": "tomorrow"}),
         ),
         "at",
     );
     invalid(
-        &e(
+        &fail(
             "analytics.funnel",
             json!({"pipelineId": pid, "from": "2026-05-01T00:00:00Z", "to": "2026-04-01T00:00:00Z"}),
         ),
         "to",
     );
     invalid(
-        &e("analytics.funnel", json!({"pipelineId": pid, "stage": 1})),
+        &fail("analytics.funnel", json!({"pipelineId": pid, "stage": 1})),
         "stage",
     );
     assert_eq!(
-        e("analytics.funnel", json!({"pipelineId": 999})).0,
+        fail("analytics.funnel", json!({"pipelineId": 999})).0,
         "not_found"
     );
     assert_eq!(
-        e(
+        fail(
             "analytics.repPerformance",
             json!({"timeframe": "week", "teamId": 999})
         )
@@ -160,7 +160,7 @@ fn analytics_through_json() {
     );
     assert_eq!(added["stages"].as_array().unwrap().len(), 5);
     assert_eq!(
-        e(
+        fail(
             "pipelines.addStage",
             json!({"pipelineId": pid, "name": "demo", "probability": 30, "kind": "open"})
         )

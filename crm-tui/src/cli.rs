@@ -60,10 +60,11 @@ enum Command {
     /// Rebuild the search index from the database, with a progress bar.
     Reindex,
     /// Check the database: SQLite's integrity and foreign keys, every timeline against its
-    /// sources, the search index against the change feed. Fails on any problem.
+    /// sources, the analytics sums against the deals, the search index against the change
+    /// feed. Fails on any problem.
     Check {
-        /// Rebuild what is derived and differs: timelines (as each tenant's first admin) and
-        /// the search index.
+        /// Rebuild what is derived and differs: timelines and analytics sums (as each tenant's
+        /// first admin) and the search index.
         #[arg(long)]
         repair: bool,
     },
@@ -73,6 +74,11 @@ enum Command {
         /// The new file (it must not exist).
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Pipeline funnel and rep performance, exact as of the last write: a table, JSON or CSV.
+    Report {
+        #[command(subcommand)]
+        what: crate::report::ReportCommand,
     },
     /// Saved segments of customers.
     Segments {
@@ -200,6 +206,14 @@ impl Cli {
                     None => default_db()?,
                 };
                 refresh_segments(&open_existing(&db)?, tenant_id.as_deref())
+            }
+            Some(Command::Report { what }) => {
+                let db = match self.db {
+                    Some(db) => db,
+                    None => default_db()?,
+                };
+                let crm = open_existing(&db)?;
+                crate::report::run(&crm, what, &mut std::io::stdout().lock())
             }
             Some(Command::Stats) => {
                 let db = match self.db {
@@ -391,6 +405,19 @@ fn check(crm: &Crm, repair: bool) -> Result<()> {
             );
         }
     }
+    for (tenant, check) in &health.analytics {
+        if check.consistent() {
+            println!(
+                "analytics {tenant}: consistent, {} deals in {} daily sums",
+                check.deals, check.expected
+            );
+        } else {
+            println!(
+                "analytics {tenant}: {} daily sums and {} deals' shares differ from the {} deals",
+                check.wrong, check.wrong_deals, check.deals
+            );
+        }
+    }
     match &health.search {
         IndexState::InMemory => {}
         IndexState::Absent => println!("search index: none yet (built on the first search)"),
@@ -411,7 +438,7 @@ fn check(crm: &Crm, repair: bool) -> Result<()> {
     if !repair {
         if health.repairable() {
             bail!(
-                "{} problem(s) found; run again with --repair to rebuild the timelines and the search index",
+                "{} problem(s) found; run again with --repair to rebuild the timelines, the analytics sums and the search index",
                 problems.len()
             );
         }
@@ -430,6 +457,15 @@ fn check(crm: &Crm, repair: bool) -> Result<()> {
                 .with_context(|| format!("tenant {tenant:?} has no admin to act as"))?;
             crm.scope(tenant, Some(admin))?.timeline().rebuild()?;
             println!("timeline {tenant}: rebuilt");
+        }
+    }
+    for (tenant, check) in &health.analytics {
+        if !check.consistent() {
+            let admin = crm
+                .first_admin(tenant)?
+                .with_context(|| format!("tenant {tenant:?} has no admin to act as"))?;
+            crm.scope(tenant, Some(admin))?.analytics().rebuild()?;
+            println!("analytics {tenant}: rebuilt");
         }
     }
     if health.search.problem().is_some() {

@@ -102,19 +102,27 @@ fn check_finds_drift_and_repair_mends_it() {
     raw.execute_batch(
         "DELETE FROM timeline_entries WHERE (owner_type, owner_id, occurred_at, kind, source_id) IN
            (SELECT owner_type, owner_id, occurred_at, kind, source_id FROM timeline_entries LIMIT 2);
-         INSERT INTO timeline_entries VALUES (1, 'customer', 1, 0, 'call', 999999, 'phone');",
+         INSERT INTO timeline_entries VALUES (1, 'customer', 1, 0, 'call', 999999, 'phone');
+         UPDATE analytics_rep_days SET won = won + 1
+          WHERE (tenant_id, day, pipeline_id, owner_id, currency) =
+                (SELECT tenant_id, day, pipeline_id, owner_id, currency FROM analytics_rep_days LIMIT 1);",
     )
     .unwrap();
     drop(raw);
     let (ok, out, err) = crm(&["check", "--db", db]);
     assert!(!ok);
     assert!(out.contains("timeline demo: 2 missing, 1 extra"), "{out}");
-    assert!(err.contains("1 problem(s) found"), "{err}");
+    assert!(
+        out.contains("analytics demo: 1 daily sums and 0 deals' shares differ"),
+        "{out}"
+    );
+    assert!(err.contains("2 problem(s) found"), "{err}");
     assert!(err.contains("--repair"), "{err}");
 
     let (ok, out, err) = crm(&["check", "--db", db, "--repair"]);
     assert!(ok, "{err}");
     assert!(out.contains("timeline demo: rebuilt"), "{out}");
+    assert!(out.contains("analytics demo: rebuilt"), "{out}");
     assert!(out.ends_with("repaired\n"), "{out}");
     let (ok, out, _) = crm(&["check", "--db", db]);
     assert!(ok);
@@ -261,4 +269,100 @@ fn a_reindex_killed_midway_leaves_an_index_that_catches_up() {
         })
         .unwrap();
     assert_eq!(late.total, 20);
+}
+
+#[test]
+fn reports_print_the_analytics_as_tables_json_and_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crm.db");
+    let db = path.to_str().unwrap();
+    assert!(crm(&["demo", "--db", db, "--customers", "300"]).0);
+    let (ok, json, err) = crm(&[
+        "report",
+        "funnel",
+        "--db",
+        db,
+        "--pipeline",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert!(ok, "{err}");
+    let funnel: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(funnel["deals"].as_u64().unwrap() > 0, "{json}");
+    let (ok, csv, _) = crm(&[
+        "report",
+        "funnel",
+        "--db",
+        db,
+        "--pipeline",
+        "1",
+        "--format",
+        "csv",
+    ]);
+    assert!(ok);
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("stage_id,stage,kind,reached,")
+    );
+    for (line, stage) in lines.zip(funnel["stages"].as_array().unwrap()) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells[1], stage["name"], "{csv}");
+        assert_eq!(cells[3], stage["reached"].to_string(), "{csv}");
+    }
+    let (ok, table, _) = crm(&["report", "funnel", "--db", db]);
+    assert!(ok);
+    assert!(
+        table.contains(&format!("{} deals:", funnel["deals"])),
+        "{table}"
+    );
+    assert!(table.contains("Reached"), "{table}");
+
+    let (ok, json, err) = crm(&[
+        "report",
+        "reps",
+        "--db",
+        db,
+        "--timeframe",
+        "month",
+        "--at",
+        "2026-11-15",
+        "--format",
+        "json",
+    ]);
+    assert!(ok, "{err}");
+    let reps: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(reps["period"]["from"], "2026-11-01T00:00:00.000Z");
+    assert_eq!(reps["previous"]["period"]["to"], "2026-11-01T00:00:00.000Z");
+    let (ok, table, _) = crm(&[
+        "report",
+        "reps",
+        "--db",
+        db,
+        "--timeframe",
+        "month",
+        "--at",
+        "2026-11-15",
+    ]);
+    assert!(ok);
+    assert!(
+        table.starts_with("Rep performance, month 2026-11-01 to 2026-11-30"),
+        "{table}"
+    );
+    for rep in reps["reps"].as_array().unwrap() {
+        assert!(table.contains(rep["name"].as_str().unwrap()), "{table}");
+    }
+
+    let (ok, _, err) = crm(&["report", "reps", "--db", db, "--timeframe", "year"]);
+    assert!(!ok);
+    assert!(err.contains("year"), "{err}");
+    let (ok, _, err) = crm(&["report", "reps", "--db", db, "--at", "tomorrow"]);
+    assert!(!ok);
+    assert!(err.contains("--at \"tomorrow\""), "{err}");
+    let (ok, _, err) = crm(&["report", "funnel", "--db", db, "--pipeline", "99"]);
+    assert!(!ok);
+    assert!(err.contains("not found"), "{err}");
 }
