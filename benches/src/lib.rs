@@ -18,13 +18,20 @@ fn cache_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data")
 }
 
+/// Where generated databases are kept between runs.
+pub fn cache_path(name: &str) -> PathBuf {
+    let cache = cache_dir();
+    std::fs::create_dir_all(&cache).unwrap();
+    cache.join(name)
+}
+
 /// A fresh copy of the demo database at `customers` scale (generated on first use, then cached
 /// under `target/bench-data/`), opened in `dir`.
 pub fn demo_copy(customers: usize, dir: &Path) -> Crm {
     let cache = cache_dir();
     std::fs::create_dir_all(&cache).unwrap();
     // The schema version is in the name so a new migration regenerates the data.
-    let cached = cache.join(format!("demo-{customers}-v6.db"));
+    let cached = cache.join(format!("demo-{customers}-v7.db"));
     if !cached.exists() {
         let building = cache.join(format!("demo-{customers}.building"));
         let _ = std::fs::remove_file(&building);
@@ -39,6 +46,13 @@ pub fn demo_copy(customers: usize, dir: &Path) -> Crm {
             |_, _| {},
         )
         .unwrap();
+        // Build the analytics sums, as the first report would.
+        let admin = crm.first_admin("demo").unwrap();
+        crm.scope("demo", admin)
+            .unwrap()
+            .analytics()
+            .catch_up()
+            .unwrap();
         drop(crm);
         // Fold the WAL into the file so one file is the whole database.
         let conn = crm_core::store::raw_connection(&building).unwrap();
