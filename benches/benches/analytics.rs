@@ -274,6 +274,8 @@ fn million_database() -> std::path::PathBuf {
     let mut history_id = 0_i64;
     for chunk in 0..DEALS / 100_000 {
         let tx = conn.transaction().unwrap();
+        // A deal's history is written before the deal (its last stage is known only then).
+        tx.execute_batch("PRAGMA defer_foreign_keys = ON").unwrap();
         {
             let mut deal = tx.prepare(
                 "INSERT INTO deals (tenant_id, id, pipeline_id, stage_id, title, value, currency, owner_id,

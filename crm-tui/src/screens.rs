@@ -3,6 +3,7 @@
 //! its keys as data ([`crate::keys::Keymap`]). The lists are the base; everything else is an
 //! overlay on the app's stack, and the overlay on top takes the keys.
 
+pub mod analytics;
 pub mod builder;
 pub mod detail;
 pub mod help;

@@ -8,14 +8,16 @@ pub use fetch::answer;
 use crm_core::Crm;
 use crm_core::Page;
 use crm_core::activities::Activity;
+use crm_core::analytics::{Funnel, Period, RepPerformance, RepRequest};
 use crm_core::calls::Call;
 use crm_core::catalog::RecordKind;
 use crm_core::conversations::{Conversation, Message};
 use crm_core::customers::Customer;
-use crm_core::deals::{Deal, StageChange};
-use crm_core::ids::{CustomerId, SegmentId, TicketId, UserId};
+use crm_core::deals::{Deal, Pipeline, StageChange};
+use crm_core::ids::{CustomerId, PipelineId, SegmentId, TicketId, UserId};
 use crm_core::leads::Lead;
 use crm_core::links::{AutoLinkReport, TicketLinks};
+use crm_core::money::Money;
 use crm_core::schema::FieldInfo;
 use crm_core::search::{SearchQuery, SearchResults, SearchType};
 use crm_core::segments::{BothForms, Explanation, RefreshReport, Segment};
@@ -266,6 +268,32 @@ pub enum Request {
         criteria: Option<serde_json::Value>,
         customer: CustomerId,
     },
+    /// The tenant's pipelines, for the analytics screen's picker.
+    Pipelines,
+    /// A pipeline's funnel over all its deals.
+    Funnel {
+        pipeline: PipelineId,
+        generation: u64,
+    },
+    /// Rep performance in a period and the one before.
+    Reps {
+        request: RepRequest,
+        generation: u64,
+    },
+    /// Deals won and their value in the twelve periods up to the one `request` holds.
+    Trend {
+        request: RepRequest,
+        generation: u64,
+    },
+}
+
+/// What the team won in one period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrendPoint {
+    pub period: Period,
+    pub won: u64,
+    /// Per currency.
+    pub won_value: Vec<Money>,
 }
 
 /// What a builder's preview shows.
@@ -331,6 +359,19 @@ pub enum Reply {
         result: Result<Page<Customer>, Failure>,
     },
     Explained(Result<Explanation, Failure>),
+    Pipelines(Result<Vec<Pipeline>, Failure>),
+    Funnel {
+        generation: u64,
+        result: Result<Funnel, Failure>,
+    },
+    Reps {
+        generation: u64,
+        result: Result<RepPerformance, Failure>,
+    },
+    Trend {
+        generation: u64,
+        result: Result<Vec<TrendPoint>, Failure>,
+    },
 }
 
 /// A failed request as the client shows it: crm-core's stable code kept beside the message,

@@ -44,6 +44,7 @@ pub enum Action {
     Timeline,
     Search,
     Segments,
+    Analytics,
 }
 
 use Action as A;
@@ -126,6 +127,11 @@ const BINDINGS: &[Binding<Action>] = &[
         &[(K::Char('S'), A::Segments)],
         "S",
         "segments of customers: saved, built, why a customer is in",
+    ),
+    each(
+        &[(K::Char('a'), A::Analytics)],
+        "a",
+        "analytics: the funnel, reps' periods, what was won",
     ),
     each(&[(K::Char('?'), A::Help)], "?", "this help"),
     each(&[(K::Esc, A::Back)], "Esc", "back (quit from the lists)"),
@@ -350,6 +356,11 @@ impl Lists {
             A::Timeline => self.timeline(view, out),
             A::Segments => {
                 let (screen, ask) = super::segments::Segments::new();
+                out.push(Command::Push(Box::new(screen)));
+                out.push(Command::Ask(ask));
+            }
+            A::Analytics => {
+                let (screen, ask) = super::analytics::Analytics::new(view.now);
                 out.push(Command::Push(Box::new(screen)));
                 out.push(Command::Ask(ask));
             }

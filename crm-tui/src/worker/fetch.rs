@@ -49,6 +49,49 @@ fn preview(
     })
 }
 
+/// Periods the analytics chart shows.
+const TREND_PERIODS: usize = 12;
+
+/// Deals won and their value per period, oldest first, for the `TREND_PERIODS` periods up to
+/// the one `request` holds (each answer holds two periods: the one asked and the one before).
+fn trend(
+    crm: &Crm,
+    tenant: &str,
+    request: &crm_core::analytics::RepRequest,
+) -> crm_core::Result<Vec<super::TrendPoint>> {
+    let scope = crm.scope(tenant, None)?;
+    let point =
+        |period, reps: &[crm_core::analytics::RepRow]| -> crm_core::Result<super::TrendPoint> {
+            let mut won_value: Vec<crm_core::money::Money> = Vec::new();
+            for m in reps.iter().flat_map(|r| &r.won_value) {
+                match won_value.iter_mut().find(|w| w.currency == m.currency) {
+                    Some(w) => *w = w.checked_add(*m, "wonValue")?,
+                    None => won_value.push(*m),
+                }
+            }
+            Ok(super::TrendPoint {
+                period,
+                won: reps.iter().map(|r| r.deals_won).sum(),
+                won_value,
+            })
+        };
+    let mut points = Vec::with_capacity(TREND_PERIODS);
+    let mut at = request.at;
+    while points.len() < TREND_PERIODS {
+        let answer = scope
+            .analytics()
+            .rep_performance(&crm_core::analytics::RepRequest {
+                at,
+                ..request.clone()
+            })?;
+        points.push(point(answer.period, &answer.reps)?);
+        points.push(point(answer.previous.period, &answer.previous.reps)?);
+        at = Some(answer.previous.period.from - chrono::Duration::milliseconds(1));
+    }
+    points.reverse();
+    Ok(points)
+}
+
 /// Entries a picker shows.
 const PICK_ROWS: u32 = 20;
 
@@ -112,6 +155,51 @@ pub fn answer(crm: &Crm, tenant: &str, actor: Option<UserId>, request: Request) 
         Request::OpenEvent(event) => {
             Reply::Opened(open_event(crm, tenant, &event).map(Box::new).map_err(err))
         }
+        Request::Pipelines => Reply::Pipelines(
+            crm.scope(tenant, None)
+                .and_then(|s| {
+                    s.pipelines().list(crm_core::ListRequest {
+                        limit: Some(500),
+                        ..Default::default()
+                    })
+                })
+                // Oldest first: the order they were set up in.
+                .map(|page| page.items.into_iter().rev().collect())
+                .map_err(err),
+        ),
+        Request::Funnel {
+            pipeline,
+            generation,
+        } => Reply::Funnel {
+            generation,
+            result: crm
+                .scope(tenant, None)
+                .and_then(|s| {
+                    s.analytics().funnel(&crm_core::analytics::FunnelRequest {
+                        pipeline_id: pipeline,
+                        from: None,
+                        to: None,
+                    })
+                })
+                .map_err(err),
+        },
+        Request::Reps {
+            request,
+            generation,
+        } => Reply::Reps {
+            generation,
+            result: crm
+                .scope(tenant, None)
+                .and_then(|s| s.analytics().rep_performance(&request))
+                .map_err(err),
+        },
+        Request::Trend {
+            request,
+            generation,
+        } => Reply::Trend {
+            generation,
+            result: trend(crm, tenant, &request).map_err(err),
+        },
         Request::Segments => Reply::Segments(
             crm.scope(tenant, None)
                 .and_then(|s| {
