@@ -23,30 +23,37 @@ fn ts(ms: i64) -> Timestamp {
     chrono::DateTime::from_timestamp_millis(ms).unwrap()
 }
 
+/// The funnel of pipeline 1 over all time, over a year whose ends fall inside days, and rep
+/// performance for the quarter holding `days_ago` days ago.
+fn requests(days_ago: i64) -> (FunnelRequest, FunnelRequest, RepRequest) {
+    let now = crm_core::time::now().timestamp_millis();
+    let funnel = |from: Option<i64>, to: Option<i64>| FunnelRequest {
+        pipeline_id: PipelineId(1),
+        from: from.map(ts),
+        to: to.map(ts),
+    };
+    (
+        funnel(None, None),
+        funnel(
+            Some(now - 365 * DAY + 13 * 3_600_000),
+            Some(now - 7 * DAY + 5 * 3_600_000),
+        ),
+        RepRequest {
+            timeframe: Timeframe::Quarter,
+            at: Some(ts(now - days_ago * DAY)),
+            pipeline_id: None,
+            team_id: None,
+        },
+    )
+}
+
 fn demo(c: &mut Criterion) {
     let customers = scale();
     let dir = tempfile::tempdir().unwrap();
     let crm = demo_copy(customers, dir.path());
     let scope = crm.scope("demo", Some(UserId(1))).unwrap();
     let a = scope.analytics();
-    let now = crm_core::time::now().timestamp_millis();
-    let all = FunnelRequest {
-        pipeline_id: PipelineId(1),
-        from: None,
-        to: None,
-    };
-    // A year's cohort whose ends fall inside days.
-    let cohort = FunnelRequest {
-        pipeline_id: PipelineId(1),
-        from: Some(ts(now - 365 * DAY + 13 * 3_600_000)),
-        to: Some(ts(now - 7 * DAY + 5 * 3_600_000)),
-    };
-    let quarter = RepRequest {
-        timeframe: Timeframe::Quarter,
-        at: Some(ts(now - 90 * DAY)),
-        pipeline_id: None,
-        team_id: None,
-    };
+    let (all, cohort, quarter) = requests(90);
     let funnel = a.funnel(&all).unwrap();
     assert_eq!(
         funnel,
@@ -375,23 +382,7 @@ fn million(c: &mut Criterion) {
     let admin = crm.first_admin("big").unwrap();
     let scope = crm.scope("big", admin).unwrap();
     let a = scope.analytics();
-    let now = crm_core::time::now().timestamp_millis();
-    let all = FunnelRequest {
-        pipeline_id: PipelineId(1),
-        from: None,
-        to: None,
-    };
-    let year = FunnelRequest {
-        pipeline_id: PipelineId(1),
-        from: Some(ts(now - 365 * DAY + 13 * 3_600_000)),
-        to: Some(ts(now - 7 * DAY + 5 * 3_600_000)),
-    };
-    let quarter = RepRequest {
-        timeframe: Timeframe::Quarter,
-        at: Some(ts(now - 200 * DAY)),
-        pipeline_id: None,
-        team_id: None,
-    };
+    let (all, year, quarter) = requests(200);
     let funnel = a.funnel(&all).unwrap();
     eprintln!(
         "funnel at 1,000,000: {} deals, reached {:?}",

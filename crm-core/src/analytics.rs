@@ -84,6 +84,15 @@ impl Rate {
     }
 }
 
+/// Where an answer's sums come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// The daily sums (a cohort's part-days from the deals).
+    Sums,
+    /// The deals and their histories alone: the design the sums replaced, for the benchmark.
+    Deals,
+}
+
 /// `analytics.*`.
 #[derive(Debug, Clone, Copy)]
 pub struct Analytics<'s, 'c>(&'s Scope<'c>);
@@ -99,7 +108,7 @@ impl Analytics<'_, '_> {
     /// The funnel of a pipeline's deals created in `[from, to)` (`analytics.funnel`).
     pub fn funnel(&self, request: &FunnelRequest) -> Result<Funnel> {
         let request = request.checked()?;
-        self.answer(|c, t| funnel::read(c, t, &request, funnel::Read::Sums))
+        self.answer(|c, t| funnel::read(c, t, &request, Source::Sums))
     }
 
     /// [`Analytics::funnel`] computed from the deals and their histories alone, without the
@@ -108,7 +117,7 @@ impl Analytics<'_, '_> {
     pub fn funnel_from_deals(&self, request: &FunnelRequest) -> Result<Funnel> {
         let request = request.checked()?;
         self.0
-            .read(|c, t| funnel::read(c, t, &request, funnel::Read::Deals))
+            .read(|c, t| funnel::read(c, t, &request, Source::Deals))
     }
 
     /// Rep performance in the period holding `at` (now when absent) and the one before
@@ -124,7 +133,7 @@ impl Analytics<'_, '_> {
         now: Timestamp,
     ) -> Result<RepPerformance> {
         let periods = request.periods(now)?;
-        self.answer(|c, t| reps::read(c, t, request, periods, reps::Read::Sums))
+        self.answer(|c, t| reps::read(c, t, request, periods, Source::Sums))
     }
 
     /// [`Analytics::rep_performance_at`] computed from the deals alone, for the benchmark.
@@ -136,7 +145,7 @@ impl Analytics<'_, '_> {
     ) -> Result<RepPerformance> {
         let periods = request.periods(now)?;
         self.0
-            .read(|c, t| reps::read(c, t, request, periods, reps::Read::Deals))
+            .read(|c, t| reps::read(c, t, request, periods, Source::Deals))
     }
 
     /// Brings the sums up to date with every committed change now (every answer does it

@@ -32,6 +32,24 @@ pub fn money(minor: i64, currency: &str) -> String {
     }
 }
 
+/// A rate as a percentage with one decimal (`61.2%`), or a dash where there was nothing to divide
+/// by.
+pub fn percent(rate: Option<crm_core::analytics::Rate>) -> String {
+    rate.map_or_else(|| "–".into(), |r| format!("{:.1}%", r.rate * 100.0))
+}
+
+/// Amounts of several currencies, each with its code and never added together
+/// (`USD 1,200.00, EUR 80.00`), or a dash for none.
+pub fn amounts(list: &[crm_core::money::Money]) -> String {
+    if list.is_empty() {
+        return "–".into();
+    }
+    list.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A user's name, or their id until the names have arrived.
 pub fn name_of(lookups: Option<&Lookups>, id: Option<i64>) -> String {
     match id {

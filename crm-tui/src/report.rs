@@ -1,5 +1,6 @@
 //! `crm report funnel|reps`: the analytics as a table for people, JSON or CSV for scripts.
 
+use crate::format::{amounts, percent};
 use anyhow::{Context, Result, bail};
 use clap::{Subcommand, ValueEnum};
 use crm_core::Crm;
@@ -162,10 +163,6 @@ pub fn run(crm: &Crm, command: ReportCommand, out: &mut impl Write) -> Result<()
     Ok(())
 }
 
-fn percent(rate: Option<Rate>) -> String {
-    rate.map_or_else(|| "–".into(), |r| format!("{:.1}%", r.rate * 100.0))
-}
-
 fn decimal(rate: Option<Rate>) -> String {
     rate.map_or_else(String::new, |r| r.rate.to_string())
 }
@@ -259,16 +256,6 @@ fn clip(text: &str, width: usize) -> String {
     }
 }
 
-fn amounts(m: &[Money]) -> String {
-    if m.is_empty() {
-        return "–".into();
-    }
-    m.iter()
-        .map(|m| format!("{} {}", m.amount_text(), m.currency.code()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 fn reps_table(r: &RepPerformance, out: &mut impl Write) -> Result<()> {
     let span = |p: crm_core::analytics::Period| {
         format!(
@@ -316,15 +303,12 @@ fn reps_table(r: &RepPerformance, out: &mut impl Write) -> Result<()> {
                 .map_or_else(|| "–".into(), |d| format!("{d:.1}")),
             rep.velocity,
             amounts(&rep.won_value),
-            rep.average_deal_size
-                .iter()
-                .map(|a| format!(
-                    "{} {}",
-                    Money::new(a.amount, a.currency).amount_text(),
-                    a.currency.code()
-                ))
-                .collect::<Vec<_>>()
-                .join(", ")
+            amounts(
+                &rep.average_deal_size
+                    .iter()
+                    .map(|a| Money::new(a.amount, a.currency))
+                    .collect::<Vec<_>>()
+            )
         )?;
     }
     Ok(())

@@ -1,8 +1,8 @@
 //! `analytics.funnel`: a pipeline's stages as its deals passed through them.
 
 use super::periods::DAY_MS;
-use super::rollup::{self, FunnelSums, Sources, Stages};
-use super::{Rate, count, days};
+use super::rollup::{self, DealSet, FunnelSums, Stages};
+use super::{Rate, Source, count, days};
 use crate::deals::{self, StageKind};
 use crate::error::{Error, Result};
 use crate::ids::{PipelineId, StageId};
@@ -93,28 +93,19 @@ pub struct FunnelStage {
     pub exits: u64,
 }
 
-/// Where the sums come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Read {
-    /// The daily sums, with part-days read from the deals.
-    Sums,
-    /// The deals and their histories alone.
-    Deals,
-}
-
 pub(super) fn read(
     conn: &Connection,
     tenant: i64,
     request: &FunnelRequest,
-    how: Read,
+    how: Source,
 ) -> Result<Funnel> {
     let pipeline = deals::pipeline_with_stages(conn, tenant, request.pipeline_id)?;
     let stages = rollup::stages(conn, tenant)?;
     let from = request.from.map(time::to_millis);
     let to = request.to.map(time::to_millis);
     let totals = match how {
-        Read::Sums => totals(conn, tenant, &stages, pipeline.id.0, from, to)?,
-        Read::Deals => from_deals(
+        Source::Sums => totals(conn, tenant, &stages, pipeline.id.0, from, to)?,
+        Source::Deals => from_deals(
             conn,
             tenant,
             &stages,
@@ -252,7 +243,7 @@ fn from_deals(
         conn,
         tenant,
         stages,
-        Sources::Cohort { pipeline, from, to },
+        DealSet::Cohort { pipeline, from, to },
         |_, _| Ok(()),
     )?;
     let mut totals: HashMap<i64, FunnelSums> = HashMap::new();

@@ -2,7 +2,7 @@
 //! the period before.
 
 use super::periods::{Period, Timeframe};
-use super::{Rate, count, days};
+use super::{Rate, Source, count, days};
 use crate::deals::Pipeline;
 use crate::error::{Error, Result};
 use crate::ids::{PipelineId, TeamId, UserId};
@@ -94,21 +94,12 @@ pub struct Average {
     pub denominator: u64,
 }
 
-/// Where the sums come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Read {
-    /// The daily sums.
-    Sums,
-    /// The deals alone.
-    Deals,
-}
-
 pub(super) fn read(
     conn: &Connection,
     tenant: i64,
     request: &RepRequest,
     (period, previous): (Period, Period),
-    how: Read,
+    how: Source,
 ) -> Result<RepPerformance> {
     if let Some(id) = request.pipeline_id {
         records::get::<Pipeline>(conn, tenant, id.0)?;
@@ -174,14 +165,14 @@ fn reps_in(
     tenant: i64,
     request: &RepRequest,
     period: Period,
-    how: Read,
+    how: Source,
 ) -> Result<Vec<RepRow>> {
     let (sql, from, to) = match how {
-        Read::Sums => {
+        Source::Sums => {
             let (from, to) = period.days();
             (FROM_SUMS, from, to)
         }
-        Read::Deals => (
+        Source::Deals => (
             FROM_DEALS,
             time::to_millis(period.from),
             time::to_millis(period.to),

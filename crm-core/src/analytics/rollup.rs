@@ -375,38 +375,41 @@ fn added<const N: usize>(old: [i64; N], delta: [i128; N]) -> Result<[i64; N]> {
 
 /// Which deals [`fold_sources`] reads.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Sources {
+pub(super) enum DealSet {
     /// Every deal of the tenant.
     All,
     /// A pipeline's deals created in `[from, to)` (milliseconds).
     Cohort { pipeline: i64, from: i64, to: i64 },
 }
 
-/// Computes the sums of `sources` from the deals and their stage histories alone, handing
+/// Computes the sums of `deals` from the deals and their stage histories alone, handing
 /// each deal and its path to `each`. What the stored sums must equal (`verify`), how they
 /// are built (`rebuild`), and how a cohort's part-days are read.
 pub(super) fn fold_sources(
     conn: &Connection,
     tenant: i64,
     stages: &Stages,
-    sources: Sources,
+    deals: DealSet,
     mut each: impl FnMut(&DealRow, &Path) -> Result<()>,
 ) -> Result<Sums> {
-    let (deals_sql, history_sql, args) = match sources {
-        Sources::All => (
+    let (deals_sql, history_sql, args) = match deals {
+        DealSet::All => (
             format!("SELECT {DEAL_COLUMNS} FROM deals WHERE tenant_id = ?1 ORDER BY id"),
             "SELECT deal_id, id, to_stage_id, at FROM deal_stage_history
               WHERE tenant_id = ?1 ORDER BY deal_id, at, id",
             vec![tenant],
         ),
-        Sources::Cohort { pipeline, from, to } => (
+        DealSet::Cohort { pipeline, from, to } => (
             format!(
                 "SELECT {DEAL_COLUMNS} FROM deals
                   WHERE tenant_id = ?1 AND pipeline_id = ?2 AND created_at >= ?3 AND created_at < ?4
                   ORDER BY id"
             ),
+            // CROSS JOIN keeps the cohort's deals the outer loop (found by their creation
+            // time); SQLite would otherwise walk every history row in deal order.
             "SELECT h.deal_id, h.id, h.to_stage_id, h.at
-               FROM deals d JOIN deal_stage_history h ON h.tenant_id = d.tenant_id AND h.deal_id = d.id
+               FROM deals d CROSS JOIN deal_stage_history h
+                 ON h.tenant_id = d.tenant_id AND h.deal_id = d.id
               WHERE d.tenant_id = ?1 AND d.pipeline_id = ?2 AND d.created_at >= ?3 AND d.created_at < ?4
               ORDER BY h.deal_id, h.at, h.id",
             vec![tenant, pipeline, from, to],
@@ -522,6 +525,7 @@ fn refold(tx: &Tx<'_>, tenant: i64, id: i64, stages: &Stages, sums: &mut Sums) -
         ))?
         .query_row(params![tenant, id], deal_row)
         .optional()?;
+    // No method deletes a deal, so a deal named by the feed exists (and keeps its share).
     let Some(deal) = deal else {
         return Ok(());
     };
@@ -552,7 +556,7 @@ fn refold(tx: &Tx<'_>, tenant: i64, id: i64, stages: &Stages, sums: &mut Sums) -
     }
     let mut moves = tx.prepare_cached(
         "SELECT id, to_stage_id, at FROM deal_stage_history
-          WHERE tenant_id = ?1 AND deal_id = ?2 AND id > ?3 ORDER BY at, id",
+          WHERE tenant_id = ?1 AND deal_id = ?2 AND +id > ?3 ORDER BY at, id",
     )?;
     let mut rows = moves.query(params![tenant, id, path.history_id])?;
     while let Some(r) = rows.next()? {
@@ -606,7 +610,7 @@ pub(super) fn rebuild(tx: &Tx<'_>, tenant: i64) -> Result<()> {
             .execute([tenant])?;
     }
     let stages = stages(tx, tenant)?;
-    let sums = fold_sources(tx, tenant, &stages, Sources::All, |deal, path| {
+    let sums = fold_sources(tx, tenant, &stages, DealSet::All, |deal, path| {
         save_share(tx, tenant, deal, path)
     })?;
     sums.store(tx)
@@ -643,7 +647,7 @@ pub(super) fn verify(conn: &Connection, tenant: i64) -> Result<AnalyticsCheck> {
            FROM analytics_deals WHERE tenant_id = ?1 AND deal_id = ?2",
     )?;
     let mut with_share = 0_u64;
-    let expected = fold_sources(conn, tenant, &stages, Sources::All, |deal, path| {
+    let expected = fold_sources(conn, tenant, &stages, DealSet::All, |deal, path| {
         check.deals += 1;
         let found = share
             .query_row(params![tenant, deal.id], |r| {

@@ -5,10 +5,10 @@
 //! seconds, so what another person or process wrote shows up without a key.
 
 use super::{Areas, Command, Screen, View};
-use crate::format::spinner;
+use crate::format::{amounts, percent, spinner};
 use crate::keys::{Binding, KeyHelp, Keymap, each, hint};
 use crate::worker::{Failure, Reply, Request, TrendPoint};
-use crm_core::analytics::{Funnel, Period, Rate, RepPerformance, RepRequest, RepRow, Timeframe};
+use crm_core::analytics::{Funnel, Period, RepPerformance, RepRequest, RepRow, Timeframe};
 use crm_core::deals::{Pipeline, StageKind};
 use crm_core::money::Money;
 use crm_core::time::Timestamp;
@@ -473,7 +473,8 @@ impl Screen for Analytics {
         let [funnel, reps, chart] = Layout::vertical([
             Constraint::Length(u16::try_from(stages).unwrap_or(10) + 3),
             Constraint::Min(5),
-            Constraint::Length(8),
+            // A third of what is left for the chart, within reason.
+            Constraint::Length((inner.height / 3).clamp(8, 14)),
         ])
         .areas(inner);
         self.draw_funnel(frame, funnel, view);
@@ -483,21 +484,6 @@ impl Screen for Analytics {
             self.draw_picker(frame, area, cursor);
         }
     }
-}
-
-/// `61.2%`, or `–` for a rate with nothing to divide by.
-fn percent(rate: Option<Rate>) -> String {
-    rate.map_or_else(|| "–".into(), |r| format!("{:.1}%", r.rate * 100.0))
-}
-
-fn amounts(list: &[Money]) -> String {
-    if list.is_empty() {
-        return "–".into();
-    }
-    list.iter()
-        .map(|m| format!("{} {}", m.amount_text(), m.currency.code()))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// `+3`, `−2`, `±0`.
