@@ -220,9 +220,12 @@ fn demo(c: &mut Criterion) {
         .unwrap()
         .execute_batch("DROP INDEX deals_pipeline_created")
         .unwrap();
-    group.bench_function("deals.create without the V7 index (as before analytics)", |b| {
-        b.iter(|| black_box(scope.deals().create(new_deal()).unwrap()));
-    });
+    group.bench_function(
+        "deals.create without the V7 index (as before analytics)",
+        |b| {
+            b.iter(|| black_box(scope.deals().create(new_deal()).unwrap()));
+        },
+    );
     group.finish();
     write_report("analytics-percentiles.txt", &report);
 }
