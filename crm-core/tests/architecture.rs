@@ -27,6 +27,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "activities",
             "audit",
             "batch",
+            "quotes",
         ],
     ),
     (
