@@ -30,6 +30,7 @@ pub enum RecordKind {
     Segment,
     /// A customer entering or leaving a segment (change-feed entries only).
     SegmentMembership,
+    Product,
 }
 
 impl RecordKind {
@@ -53,6 +54,7 @@ impl RecordKind {
         RecordKind::AuditEntry,
         RecordKind::Segment,
         RecordKind::SegmentMembership,
+        RecordKind::Product,
     ];
 
     /// The `snake_case` name used in the audit log, the change feed, JSON and errors.
@@ -93,6 +95,7 @@ impl RecordKind {
             RecordKind::SegmentMembership => {
                 ("segment_membership", "segment_history", "segment_history")
             }
+            RecordKind::Product => ("product", "products", "products"),
         }
     }
 }

@@ -67,4 +67,6 @@ typed_id! {
     AuditId;
     /// A saved segment of customers.
     SegmentId;
+    /// A product quotes may name.
+    ProductId;
 }

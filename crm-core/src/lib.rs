@@ -40,6 +40,7 @@ pub mod maintenance;
 pub mod matching;
 pub mod methods;
 pub mod money;
+pub mod products;
 pub mod quotes;
 pub mod records;
 pub mod schema;

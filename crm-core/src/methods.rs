@@ -53,6 +53,10 @@ methods! {
     PIPELINES_CREATE = "pipelines.create";
     PIPELINES_GET = "pipelines.get";
     PIPELINES_LIST = "pipelines.list";
+    PRODUCTS_CREATE = "products.create";
+    PRODUCTS_GET = "products.get";
+    PRODUCTS_LIST = "products.list";
+    PRODUCTS_UPDATE = "products.update";
     SCHEMA_FIELDS = "schema.fields";
     SEARCH_QUERY = "search.query";
     SEARCH_REBUILD = "search.rebuild";

@@ -19,6 +19,7 @@ const DESCRIBED: &[(RecordKind, &[Field])] = &[
     (RecordKind::Message, crate::conversations::MESSAGE_FIELDS),
     (RecordKind::Call, crate::calls::FIELDS),
     (RecordKind::Activity, crate::activities::FIELDS),
+    (RecordKind::Product, crate::products::FIELDS),
 ];
 
 /// The fields `kind` declares, or `None` for a kind without a description.

@@ -450,6 +450,7 @@ pub const TABLES: &[&str] = &[
     "messages",
     "calls",
     "activities",
+    "products",
     "audit_log",
     "change_feed",
 ];

@@ -28,6 +28,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "audit",
             "batch",
             "quotes",
+            "products",
         ],
     ),
     (

@@ -3,7 +3,7 @@
 
 use super::{Handler, get_by_key, ok, params};
 use crm_core::ListRequest;
-use crm_core::ids::{ConversationId, CustomerId, DealId, LeadId, PipelineId, TicketId};
+use crm_core::ids::{ConversationId, CustomerId, DealId, LeadId, PipelineId, ProductId, TicketId};
 use crm_core::methods;
 use serde_json::json;
 
@@ -38,6 +38,18 @@ pub(super) const METHODS: &[(&str, Handler)] = &[
     }),
     (methods::PIPELINES_CREATE, |c, p| {
         ok(c.scope()?.pipelines().create(params(p)?)?)
+    }),
+    (methods::PRODUCTS_CREATE, |c, p| {
+        ok(c.scope()?.products().create(params(p)?)?)
+    }),
+    (methods::PRODUCTS_GET, |c, p| {
+        get_by_key!(c, p, products, ProductId)
+    }),
+    (methods::PRODUCTS_LIST, |c, p| {
+        ok(c.scope()?.products().list(&params(p)?)?)
+    }),
+    (methods::PRODUCTS_UPDATE, |c, p| {
+        ok(c.scope()?.products().update(params(p)?)?)
     }),
     (methods::PIPELINES_ADD_STAGE, |c, p| {
         ok(c.scope()?.pipelines().add_stage(&params(p)?)?)
