@@ -369,8 +369,8 @@ fn refresh_segments(crm: &Crm, tenant: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-/// `tenant`, or every tenant of the database.
-fn tenant_keys(crm: &Crm, tenant: Option<&str>) -> Result<Vec<String>> {
+/// `tenant`, or every tenant of the database, the first created first.
+pub(crate) fn tenant_keys(crm: &Crm, tenant: Option<&str>) -> Result<Vec<String>> {
     Ok(match tenant {
         Some(t) => vec![t.to_owned()],
         None => crm

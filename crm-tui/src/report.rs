@@ -44,8 +44,9 @@ pub enum ReportCommand {
     },
     /// Each rep's deals created, won and lost in a period, beside the period before.
     Reps {
-        #[arg(long, value_enum, default_value_t = Period::Quarter)]
-        timeframe: Period,
+        /// week (ISO, from Monday), month or quarter.
+        #[arg(long, default_value = "quarter")]
+        timeframe: Timeframe,
         /// A day or moment in the period (UTC); now when absent.
         #[arg(long)]
         at: Option<String>,
@@ -63,24 +64,6 @@ pub enum ReportCommand {
     },
 }
 
-/// A reporting period's length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Period {
-    Week,
-    Month,
-    Quarter,
-}
-
-impl From<Period> for Timeframe {
-    fn from(p: Period) -> Timeframe {
-        match p {
-            Period::Week => Timeframe::Week,
-            Period::Month => Timeframe::Month,
-            Period::Quarter => Timeframe::Quarter,
-        }
-    }
-}
-
 /// A day (`2026-04-01`, midnight UTC) or an RFC 3339 moment.
 fn moment(flag: &str, text: &str) -> Result<Timestamp> {
     if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
@@ -93,15 +76,10 @@ fn moment(flag: &str, text: &str) -> Result<Timestamp> {
 
 pub fn run(crm: &Crm, command: ReportCommand, out: &mut impl Write) -> Result<()> {
     let tenant_of = |key: Option<String>| -> Result<String> {
-        match key {
-            Some(k) => Ok(k),
-            None => crm
-                .list_tenants()?
-                .into_iter()
-                .next()
-                .map(|t| t.tenant_id)
-                .context("the database has no tenant yet"),
-        }
+        crate::cli::tenant_keys(crm, key.as_deref())?
+            .into_iter()
+            .next()
+            .context("the database has no tenant yet")
     };
     match command {
         ReportCommand::Funnel {
@@ -147,7 +125,7 @@ pub fn run(crm: &Crm, command: ReportCommand, out: &mut impl Write) -> Result<()
         } => {
             let scope = crm.scope(&tenant_of(tenant_id)?, None)?;
             let request = RepRequest {
-                timeframe: timeframe.into(),
+                timeframe,
                 at: at.as_deref().map(|t| moment("at", t)).transpose()?,
                 pipeline_id: pipeline.map(PipelineId),
                 team_id: team.map(TeamId),

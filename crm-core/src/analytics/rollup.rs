@@ -529,26 +529,7 @@ fn refold(tx: &Tx<'_>, tenant: i64, id: i64, stages: &Stages, sums: &mut Sums) -
     let Some(deal) = deal else {
         return Ok(());
     };
-    let stored = tx
-        .prepare_cached(
-            "SELECT deal_id, pipeline_id, created_at, owner_id, currency, value, status,
-                    closed_at, stage_id, entered_at, furthest_stage_id, furthest_open_stage_id,
-                    history_id
-               FROM analytics_deals WHERE tenant_id = ?1 AND deal_id = ?2",
-        )?
-        .query_row(params![tenant, id], |r| {
-            Ok((
-                deal_row(r)?,
-                Path {
-                    stage: Some(r.get(8)?),
-                    entered_at: r.get(9)?,
-                    furthest: r.get(10)?,
-                    furthest_open: r.get(11)?,
-                    history_id: r.get(12)?,
-                },
-            ))
-        })
-        .optional()?;
+    let stored = stored_share(tx, tenant, id)?;
     let mut path = Path::default();
     if let Some((old, old_path)) = &stored {
         sums.share(tenant, old, old_path, -1);
@@ -569,6 +550,30 @@ fn refold(tx: &Tx<'_>, tenant: i64, id: i64, stages: &Stages, sums: &mut Sums) -
     }
     sums.share(tenant, &deal, &path, 1);
     save_share(tx, tenant, &deal, &path)
+}
+
+/// The share a deal contributes to the stored sums now, as its last refold saved it.
+fn stored_share(conn: &Connection, tenant: i64, deal: i64) -> Result<Option<(DealRow, Path)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT deal_id, pipeline_id, created_at, owner_id, currency, value, status,
+                    closed_at, stage_id, entered_at, furthest_stage_id, furthest_open_stage_id,
+                    history_id
+               FROM analytics_deals WHERE tenant_id = ?1 AND deal_id = ?2",
+        )?
+        .query_row(params![tenant, deal], |r| {
+            Ok((
+                deal_row(r)?,
+                Path {
+                    stage: Some(r.get(8)?),
+                    entered_at: r.get(9)?,
+                    furthest: r.get(10)?,
+                    furthest_open: r.get(11)?,
+                    history_id: r.get(12)?,
+                },
+            ))
+        })
+        .optional()?)
 }
 
 fn save_share(conn: &Connection, tenant: i64, deal: &DealRow, path: &Path) -> Result<()> {
@@ -641,38 +646,10 @@ impl AnalyticsCheck {
 pub(super) fn verify(conn: &Connection, tenant: i64) -> Result<AnalyticsCheck> {
     let stages = stages(conn, tenant)?;
     let mut check = AnalyticsCheck::default();
-    let mut share = conn.prepare_cached(
-        "SELECT pipeline_id, created_at, owner_id, currency, value, status, closed_at, stage_id,
-                entered_at, furthest_stage_id, furthest_open_stage_id, history_id
-           FROM analytics_deals WHERE tenant_id = ?1 AND deal_id = ?2",
-    )?;
     let mut with_share = 0_u64;
     let expected = fold_sources(conn, tenant, &stages, DealSet::All, |deal, path| {
         check.deals += 1;
-        let found = share
-            .query_row(params![tenant, deal.id], |r| {
-                Ok((
-                    DealRow {
-                        id: deal.id,
-                        pipeline: r.get(0)?,
-                        created_at: r.get(1)?,
-                        owner: r.get(2)?,
-                        currency: r.get(3)?,
-                        value: r.get(4)?,
-                        status: r.get(5)?,
-                        closed_at: r.get(6)?,
-                        stage: r.get(7)?,
-                    },
-                    Path {
-                        stage: Some(r.get(7)?),
-                        entered_at: r.get(8)?,
-                        furthest: r.get(9)?,
-                        furthest_open: r.get(10)?,
-                        history_id: r.get(11)?,
-                    },
-                ))
-            })
-            .optional()?;
+        let found = stored_share(conn, tenant, deal.id)?;
         let mut expected_path = *path;
         // The stored path keeps the deal's stage; a deal always has a first history row.
         expected_path.stage = expected_path.stage.map(|_| deal.stage);

@@ -37,11 +37,6 @@ impl Quantity {
         (1..=Quantity::MAX.0).contains(&n).then_some(Quantity(n))
     }
 
-    /// Whole units.
-    pub fn units(n: i64) -> Option<Quantity> {
-        n.checked_mul(MILLI).and_then(Quantity::from_thousandths)
-    }
-
     pub fn thousandths(self) -> i64 {
         self.0
     }
