@@ -167,6 +167,14 @@ fn analytics_through_json() {
         .0,
         "conflict"
     );
+    let (code, field) = fail(
+        "pipelines.addStage",
+        json!({"pipelineId": pid, "name": "Trial", "position": 4, "probability": 30, "kind": "open"}),
+    );
+    assert_eq!(
+        (code.as_str(), field.as_deref()),
+        ("conflict", Some("position"))
+    );
     let f = r("analytics.funnel", json!({"pipelineId": pid}));
     // Open stages come before won ones whatever their position.
     assert_eq!(f["stages"][2]["name"], "Demo");

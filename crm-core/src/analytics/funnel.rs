@@ -1,7 +1,7 @@
 //! `analytics.funnel`: a pipeline's stages as its deals passed through them.
 
 use super::periods::DAY_MS;
-use super::rollup::{self, DealSet, FunnelSums, Stages};
+use super::rollup::{self, DealSet, FunnelSums, StageInfo, Stages};
 use super::{Rate, Source, count, days};
 use crate::deals::{self, StageKind};
 use crate::error::{Error, Result};
@@ -100,7 +100,20 @@ pub(super) fn read(
     how: Source,
 ) -> Result<Funnel> {
     let pipeline = deals::pipeline_with_stages(conn, tenant, request.pipeline_id)?;
-    let stages = rollup::stages(conn, tenant)?;
+    // The cohort's deals are all in this pipeline: its stages are the ones they visit.
+    let stages: Stages = pipeline
+        .stages
+        .iter()
+        .map(|s| {
+            (
+                s.id.0,
+                StageInfo {
+                    kind: s.kind,
+                    position: s.position,
+                },
+            )
+        })
+        .collect();
     let from = request.from.map(time::to_millis);
     let to = request.to.map(time::to_millis);
     let totals = match how {
