@@ -31,6 +31,9 @@ pub enum RecordKind {
     /// A customer entering or leaving a segment (change-feed entries only).
     SegmentMembership,
     Product,
+    Quote,
+    QuoteTemplate,
+    QuoteActivity,
 }
 
 impl RecordKind {
@@ -55,6 +58,9 @@ impl RecordKind {
         RecordKind::Segment,
         RecordKind::SegmentMembership,
         RecordKind::Product,
+        RecordKind::Quote,
+        RecordKind::QuoteTemplate,
+        RecordKind::QuoteActivity,
     ];
 
     /// The `snake_case` name used in the audit log, the change feed, JSON and errors.
@@ -96,6 +102,9 @@ impl RecordKind {
                 ("segment_membership", "segment_history", "segment_history")
             }
             RecordKind::Product => ("product", "products", "products"),
+            RecordKind::Quote => ("quote", "quotes", "quotes"),
+            RecordKind::QuoteTemplate => ("quote_template", "quote_templates", "quote_templates"),
+            RecordKind::QuoteActivity => ("quote_activity", "quote_activities", "quote_activities"),
         }
     }
 }

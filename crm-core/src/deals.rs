@@ -636,7 +636,7 @@ fn add_history(
     Ok(())
 }
 
-fn update_deal(tx: &mut Tx<'_>, changes: DealChanges) -> Result<Deal> {
+pub(crate) fn update_deal(tx: &mut Tx<'_>, changes: DealChanges) -> Result<Deal> {
     let id = changes.id.ok_or_else(|| Error::invalid("id", "required"))?;
     let before: Deal = records::get(tx, tx.tenant, id.0)?;
     let mut after = before.clone();

@@ -69,4 +69,10 @@ typed_id! {
     SegmentId;
     /// A product quotes may name.
     ProductId;
+    /// One revision of a quote.
+    QuoteId;
+    /// A template quotes may start from.
+    QuoteTemplateId;
+    /// A step of a quote's life on the timelines.
+    QuoteActivityId;
 }

@@ -1,4 +1,638 @@
-//! Quotes (API.md "Products and quotes"). So far their arithmetic: [`totals`] computes a quote's
-//! lines and totals exactly, as the contract rounds them.
+//! Quotes (API.md "Products and quotes"): what a rep offers a deal's customer, line by line,
+//! with totals computed exactly ([`totals`]).
+//!
+//! A quote has a number per tenant and year (`Q-2026-0001`, gap-free: taken inside the
+//! creating transaction) and one row per revision. Its life:
+//!
+//! ```text
+//! draft ──send──▶ sent ──accept──▶ accepted      (the deal moves to its won stage, value = total)
+//!   ▲               │  ──reject──▶ rejected
+//!   │               └─ validUntil passes ─▶ expired (read so at once; written by a refresh)
+//!   └──── revise ◀── sent | expired | rejected    (the old revision becomes superseded)
+//! ```
+//!
+//! Only drafts change. `send` freezes the document — seller, customer, deal, lines with their
+//! products' names, totals, terms — in a stored snapshot, so a sent quote renders the same
+//! whatever later happens to the records it names. Every step is audited, in the change feed,
+//! and a `quote_activity` on the deal's and the customer's timelines ([`lifecycle`]).
 
+pub mod lifecycle;
+pub mod lines;
+pub mod render;
+pub mod settings;
+pub mod templates;
 pub mod totals;
+
+use crate::catalog::RecordKind;
+use crate::deals::Deal;
+use crate::error::{Error, Result};
+use crate::ids::{CustomerId, DealId, QuoteId, QuoteTemplateId};
+use crate::methods;
+use crate::money::Currency;
+use crate::records::{self, Page, string_enum};
+use crate::store::{Cursor, Tx};
+use crate::tenancy::Scope;
+use crate::time::{self, Timestamp};
+use crate::validate;
+use lines::{LineRequest, QuoteLine};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
+use totals::{TaxRounding, Totals};
+
+string_enum! {
+    /// Where a quote is in its life.
+    QuoteStatus {
+        Draft = "draft",
+        Sent = "sent",
+        Accepted = "accepted",
+        Rejected = "rejected",
+        /// Sent, and its `validUntil` has passed.
+        Expired = "expired",
+        /// A later revision replaced it.
+        Superseded = "superseded",
+    }
+}
+
+/// One revision of a quote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Quote {
+    pub id: QuoteId,
+    pub external_id: Option<String>,
+    /// `Q-<year>-<nnnn>`: the same for every revision.
+    pub number: String,
+    /// 1 for the first, one more for each revision.
+    pub revision: i64,
+    /// The revision this one revised.
+    pub previous_id: Option<QuoteId>,
+    pub deal_id: DealId,
+    /// Whom the quote is addressed to: the deal's customer when the quote was first made.
+    pub customer_id: Option<CustomerId>,
+    pub template_id: Option<QuoteTemplateId>,
+    /// The deal's currency: every amount of the quote is in its minor units.
+    pub currency: Currency,
+    /// As of the read: a sent quote past `validUntil` reads `expired`.
+    pub status: QuoteStatus,
+    #[serde(with = "time::rfc3339::option")]
+    pub valid_until: Option<Timestamp>,
+    /// The quote-level discount, in basis points.
+    pub discount_bp: i64,
+    pub tax_rounding: TaxRounding,
+    pub notes: Option<String>,
+    pub terms: Option<String>,
+    /// The lines, in order; `None` in lists (`lineCount` says how many).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines: Option<Vec<QuoteLine>>,
+    pub line_count: i64,
+    pub totals: Totals,
+    #[serde(with = "time::rfc3339::option")]
+    pub sent_at: Option<Timestamp>,
+    /// When it was accepted, rejected or found expired.
+    #[serde(with = "time::rfc3339::option")]
+    pub decided_at: Option<Timestamp>,
+    pub reject_reason: Option<String>,
+    #[serde(with = "time::rfc3339")]
+    pub created_at: Timestamp,
+    #[serde(with = "time::rfc3339")]
+    pub updated_at: Timestamp,
+}
+
+impl Quote {
+    /// The quote's status at `now`: what was stored, or `expired` for a sent quote whose
+    /// validity has passed.
+    fn status_at(
+        stored: QuoteStatus,
+        valid_until: Option<Timestamp>,
+        now: Timestamp,
+    ) -> QuoteStatus {
+        match (stored, valid_until) {
+            (QuoteStatus::Sent, Some(until)) if until < now => QuoteStatus::Expired,
+            _ => stored,
+        }
+    }
+
+    /// `Q-2026-0001`, revision 2 → `Q-2026-0001 rev. 2`; the first revision is the number alone.
+    pub fn label(&self) -> String {
+        if self.revision == 1 {
+            self.number.clone()
+        } else {
+            format!("{} rev. {}", self.number, self.revision)
+        }
+    }
+}
+
+/// What `quotes.create` takes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewQuote {
+    #[serde(default)]
+    pub external_id: Option<String>,
+    pub deal_id: DealId,
+    /// Copies the template's lines, discount, notes, terms, validity and tax rounding; what
+    /// this request gives itself wins.
+    #[serde(default)]
+    pub template_id: Option<QuoteTemplateId>,
+    #[serde(default, with = "time::rfc3339::option")]
+    pub valid_until: Option<Timestamp>,
+    #[serde(default)]
+    pub lines: Option<Vec<LineRequest>>,
+    #[serde(default)]
+    pub discount_bp: Option<i64>,
+    /// The tenant's default (`quotes.getSettings`) when neither this nor the template says.
+    #[serde(default)]
+    pub tax_rounding: Option<TaxRounding>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub terms: Option<String>,
+}
+
+/// What `quotes.update` takes: a draft's `id` and what to change (`null` clears an optional
+/// field; `lines` replaces every line).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QuoteChanges {
+    pub id: QuoteId,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub external_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "time::rfc3339::patch::deserialize")]
+    pub valid_until: Option<Option<Timestamp>>,
+    pub lines: Option<Vec<LineRequest>>,
+    pub discount_bp: Option<i64>,
+    pub tax_rounding: Option<TaxRounding>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub notes: Option<Option<String>>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub terms: Option<Option<String>>,
+}
+
+/// Filters of `quotes.list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QuoteFilter {
+    pub deal_id: Option<DealId>,
+    pub customer_id: Option<CustomerId>,
+    /// As read now: `expired` finds sent quotes past their validity too, `sent` leaves them out.
+    pub status: Option<QuoteStatus>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// The most lines a quote may have.
+pub const MAX_LINES: usize = 5_000;
+
+const COLUMNS: &str = "id, external_id, number, revision, previous_id, deal_id, customer_id,
+    template_id, currency, status, valid_until, discount_bp, tax_rounding, notes, terms,
+    line_count, totals, sent_at, decided_at, reject_reason, created_at, updated_at";
+
+fn from_row(row: &Row<'_>, now: Timestamp) -> rusqlite::Result<Quote> {
+    let conversion = |i: usize, e: Box<dyn std::error::Error + Send + Sync>| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e)
+    };
+    let code: String = row.get(8)?;
+    let currency = Currency::parse("currency", &code).map_err(|e| conversion(8, Box::new(e)))?;
+    let rounding: String = row.get(12)?;
+    let tax_rounding = serde_json::from_value(serde_json::Value::String(rounding))
+        .map_err(|e| conversion(12, Box::new(e)))?;
+    let totals: String = row.get(16)?;
+    let totals = serde_json::from_str(&totals).map_err(|e| conversion(16, Box::new(e)))?;
+    let valid_until = row.get::<_, Option<i64>>(10)?.map(time::from_millis);
+    Ok(Quote {
+        id: row.get(0)?,
+        external_id: row.get(1)?,
+        number: row.get(2)?,
+        revision: row.get(3)?,
+        previous_id: row.get(4)?,
+        deal_id: row.get(5)?,
+        customer_id: row.get(6)?,
+        template_id: row.get(7)?,
+        currency,
+        status: Quote::status_at(row.get(9)?, valid_until, now),
+        valid_until,
+        discount_bp: row.get(11)?,
+        tax_rounding,
+        notes: row.get(13)?,
+        terms: row.get(14)?,
+        lines: None,
+        line_count: row.get(15)?,
+        totals,
+        sent_at: row.get::<_, Option<i64>>(17)?.map(time::from_millis),
+        decided_at: row.get::<_, Option<i64>>(18)?.map(time::from_millis),
+        reject_reason: row.get(19)?,
+        created_at: time::from_millis(row.get(20)?),
+        updated_at: time::from_millis(row.get(21)?),
+    })
+}
+
+/// The quote without its lines, as of `now`; `not_found` for another tenant's.
+pub(crate) fn head(c: &Connection, tenant: i64, id: QuoteId, now: Timestamp) -> Result<Quote> {
+    c.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM quotes WHERE tenant_id = ?1 AND id = ?2"
+    ))?
+    .query_row(params![tenant, id], |r| from_row(r, now))
+    .optional()?
+    .ok_or_else(|| Error::not_found("quote", id))
+}
+
+/// The whole quote, lines included, as of `now`.
+pub(crate) fn load(c: &Connection, tenant: i64, id: QuoteId, now: Timestamp) -> Result<Quote> {
+    let mut quote = head(c, tenant, id, now)?;
+    quote.lines = Some(lines::read(c, tenant, id)?);
+    Ok(quote)
+}
+
+/// Writes the quote's row and, when `lines_changed`, its lines.
+pub(crate) fn store(tx: &Tx<'_>, quote: &Quote, snapshot: Option<&str>) -> Result<()> {
+    let rounding = serde_json::to_value(quote.tax_rounding)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let totals = serde_json::to_string(&quote.totals)
+        .map_err(|e| Error::Internal(format!("cannot serialize totals: {e}")))?;
+    let stored_status = match quote.status {
+        // An expiry only read, not yet written, stays `sent` in the row.
+        QuoteStatus::Expired if quote.decided_at.is_none() => QuoteStatus::Sent,
+        other => other,
+    };
+    tx.prepare_cached(&format!(
+        "INSERT INTO quotes (tenant_id, {COLUMNS}, total, snapshot)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                 ?19, ?20, ?21, ?22, ?23, ?24, ?25)
+         ON CONFLICT (tenant_id, id) DO UPDATE SET
+           external_id = excluded.external_id, status = excluded.status,
+           valid_until = excluded.valid_until, discount_bp = excluded.discount_bp,
+           tax_rounding = excluded.tax_rounding, notes = excluded.notes, terms = excluded.terms,
+           line_count = excluded.line_count, totals = excluded.totals, total = excluded.total,
+           snapshot = COALESCE(excluded.snapshot, snapshot), sent_at = excluded.sent_at,
+           decided_at = excluded.decided_at, reject_reason = excluded.reject_reason,
+           updated_at = excluded.updated_at"
+    ))?
+    .execute(params![
+        tx.tenant,
+        quote.id,
+        quote.external_id,
+        quote.number,
+        quote.revision,
+        quote.previous_id,
+        quote.deal_id,
+        quote.customer_id,
+        quote.template_id,
+        quote.currency.code(),
+        stored_status,
+        quote.valid_until.map(time::to_millis),
+        quote.discount_bp,
+        rounding,
+        quote.notes,
+        quote.terms,
+        quote.line_count,
+        totals,
+        quote.sent_at.map(time::to_millis),
+        quote.decided_at.map(time::to_millis),
+        quote.reject_reason,
+        time::to_millis(quote.created_at),
+        time::to_millis(quote.updated_at),
+        quote.totals.total,
+        snapshot,
+    ])?;
+    Ok(())
+}
+
+/// The next number of this tenant for the year of `now`: one more than the last, so numbers
+/// have no gaps; taken under the transaction's write lock, so no two creates share one.
+fn next_number(tx: &Tx<'_>) -> Result<String> {
+    use chrono::Datelike as _;
+    let year = tx.now.year();
+    let last: i64 = tx
+        .prepare_cached("SELECT last FROM quote_numbers WHERE tenant_id = ?1 AND year = ?2")?
+        .query_row(params![tx.tenant, year], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
+    tx.prepare_cached(
+        "INSERT INTO quote_numbers (tenant_id, year, last) VALUES (?1, ?2, ?3)
+         ON CONFLICT (tenant_id, year) DO UPDATE SET last = excluded.last",
+    )?
+    .execute(params![tx.tenant, year, last + 1])?;
+    Ok(format!("Q-{year:04}-{:04}", last + 1))
+}
+
+fn external_id_free(tx: &Tx<'_>, external_id: &str) -> Result<()> {
+    let taken: Option<i64> = tx
+        .prepare_cached("SELECT id FROM quotes WHERE tenant_id = ?1 AND external_id = ?2")?
+        .query_row(params![tx.tenant, external_id], |r| r.get(0))
+        .optional()?;
+    match taken {
+        Some(id) => Err(Error::conflict_on(
+            "externalId",
+            format!(
+                "quote {id} has externalId {:?} already",
+                crate::error::clip(external_id)
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A validity date must lie ahead when it is set.
+fn valid_until(tx: &Tx<'_>, at: Option<Timestamp>) -> Result<Option<Timestamp>> {
+    let at = time::check_opt("validUntil", at)?;
+    if let Some(at) = at
+        && at <= tx.now
+    {
+        return Err(Error::invalid(
+            "validUntil",
+            format!("must lie ahead; it was {}", at.to_rfc3339()),
+        ));
+    }
+    Ok(at)
+}
+
+fn text(field: &str, value: Option<String>) -> Result<Option<String>> {
+    Ok(validate::opt_body(field, value)?.filter(|v| !v.trim().is_empty()))
+}
+
+fn create(tx: &mut Tx<'_>, new: NewQuote) -> Result<Quote> {
+    let deal: Deal = records::get(tx, tx.tenant, new.deal_id.0).map_err(|e| match e {
+        Error::NotFound { .. } => {
+            Error::invalid("dealId", format!("deal {} not found", new.deal_id))
+        }
+        other => other,
+    })?;
+    let currency = Currency::parse("dealId", &deal.currency)?;
+    let template = new
+        .template_id
+        .map(|id| templates::get_in(tx, id, "templateId"))
+        .transpose()?;
+    let settings = settings::read(tx, tx.tenant)?;
+    let from_template =
+        |f: fn(&templates::QuoteTemplate) -> Option<String>| template.as_ref().and_then(f);
+    let requested_lines = match (new.lines, &template) {
+        (Some(lines), _) => lines,
+        (None, Some(t)) => t.lines.clone(),
+        (None, None) => Vec::new(),
+    };
+    let valid_until = match (
+        new.valid_until,
+        template.as_ref().and_then(|t| t.valid_days),
+    ) {
+        (Some(at), _) => valid_until(tx, Some(at))?,
+        (None, Some(days)) => Some(templates::valid_until(tx.now, days)),
+        (None, None) => None,
+    };
+    let discount_bp = totals::basis_points(
+        "discountBp",
+        new.discount_bp
+            .or(template.as_ref().map(|t| t.discount_bp))
+            .unwrap_or(0),
+    )?;
+    let tax_rounding = new
+        .tax_rounding
+        .or(template.as_ref().and_then(|t| t.tax_rounding))
+        .unwrap_or(settings.tax_rounding);
+    let external_id = validate::external_id(new.external_id)?;
+    if let Some(id) = &external_id {
+        external_id_free(tx, id)?;
+    }
+    let (lines, totals) =
+        lines::resolve(tx, &requested_lines, currency, discount_bp, tax_rounding)?;
+    let quote = Quote {
+        id: QuoteId(tx.next_id(RecordKind::Quote)?),
+        external_id,
+        number: next_number(tx)?,
+        revision: 1,
+        previous_id: None,
+        deal_id: deal.id,
+        customer_id: deal.customer_id,
+        template_id: new.template_id,
+        currency,
+        status: QuoteStatus::Draft,
+        valid_until,
+        discount_bp,
+        tax_rounding,
+        notes: text(
+            "notes",
+            new.notes.or_else(|| from_template(|t| t.notes.clone())),
+        )?,
+        terms: text(
+            "terms",
+            new.terms.or_else(|| from_template(|t| t.terms.clone())),
+        )?,
+        line_count: lines.len() as i64,
+        lines: Some(lines),
+        totals,
+        sent_at: None,
+        decided_at: None,
+        reject_reason: None,
+        created_at: tx.now,
+        updated_at: tx.now,
+    };
+    store(tx, &quote, None)?;
+    lines::write(tx, quote.id, quote.lines.as_deref().unwrap_or_default())?;
+    tx.record_change(
+        methods::QUOTES_CREATE,
+        RecordKind::Quote,
+        quote.id.0,
+        None,
+        Some(&quote),
+    )?;
+    lifecycle::activity(tx, &quote, lifecycle::Step::Created, None)?;
+    Ok(quote)
+}
+
+/// `conflict` unless the quote is a draft: only drafts change.
+fn draft_only(quote: &Quote, what: &str) -> Result<()> {
+    if quote.status == QuoteStatus::Draft {
+        Ok(())
+    } else {
+        Err(Error::conflict(format!(
+            "quote {} ({}) is {}: only drafts can be {what}; revise it for a new draft",
+            quote.id,
+            quote.label(),
+            quote.status
+        )))
+    }
+}
+
+fn update(tx: &mut Tx<'_>, changes: QuoteChanges) -> Result<Quote> {
+    let before = load(tx, tx.tenant, changes.id, tx.now)?;
+    draft_only(&before, "changed")?;
+    let mut after = before.clone();
+    if let Some(v) = changes.external_id {
+        after.external_id = validate::external_id(v)?;
+        if let Some(id) = &after.external_id
+            && before.external_id.as_ref() != Some(id)
+        {
+            external_id_free(tx, id)?;
+        }
+    }
+    if let Some(v) = changes.valid_until {
+        after.valid_until = valid_until(tx, v)?;
+    }
+    if let Some(v) = changes.discount_bp {
+        after.discount_bp = totals::basis_points("discountBp", v)?;
+    }
+    if let Some(v) = changes.tax_rounding {
+        after.tax_rounding = v;
+    }
+    if let Some(v) = changes.notes {
+        after.notes = text("notes", v)?;
+    }
+    if let Some(v) = changes.terms {
+        after.terms = text("terms", v)?;
+    }
+    let lines_changed = changes.lines.is_some();
+    // Discount and rounding change every line's amounts: they are computed again either way.
+    let (lines, totals) = match changes.lines {
+        Some(requested) => lines::resolve(
+            tx,
+            &requested,
+            after.currency,
+            after.discount_bp,
+            after.tax_rounding,
+        )?,
+        None => lines::recompute(
+            after.lines.take().unwrap_or_default(),
+            after.discount_bp,
+            after.tax_rounding,
+        )?,
+    };
+    after.line_count = lines.len() as i64;
+    after.lines = Some(lines);
+    after.totals = totals;
+    after.updated_at = tx.now;
+    store(tx, &after, None)?;
+    if lines_changed || after.lines != before.lines {
+        lines::write(tx, after.id, after.lines.as_deref().unwrap_or_default())?;
+    }
+    tx.record_change(
+        methods::QUOTES_UPDATE,
+        RecordKind::Quote,
+        after.id.0,
+        Some(&before),
+        Some(&after),
+    )?;
+    Ok(after)
+}
+
+/// `quotes.*`.
+#[derive(Debug, Clone, Copy)]
+pub struct Quotes<'s, 'c>(&'s Scope<'c>);
+
+impl<'c> Scope<'c> {
+    /// Quotes of this tenant.
+    pub fn quotes(&self) -> Quotes<'_, 'c> {
+        Quotes(self)
+    }
+}
+
+impl Quotes<'_, '_> {
+    /// A new draft for a deal, numbered; from a template if one is named.
+    pub fn create(&self, new: NewQuote) -> Result<Quote> {
+        self.0.write(|tx| create(tx, new))
+    }
+
+    /// The quote with its lines; its status as of now.
+    pub fn get(&self, id: QuoteId) -> Result<Quote> {
+        self.0.read(|c, t| load(c, t, id, time::now()))
+    }
+
+    /// The quote whose `externalId` this is.
+    pub fn get_by_external_id(&self, external_id: &str) -> Result<Quote> {
+        self.0.read(|c, t| {
+            let id: QuoteId = c
+                .prepare_cached("SELECT id FROM quotes WHERE tenant_id = ?1 AND external_id = ?2")?
+                .query_row(params![t, external_id], |r| r.get(0))
+                .optional()?
+                .ok_or_else(|| {
+                    Error::not_found(
+                        "quote",
+                        format!("with externalId {:?}", crate::error::clip(external_id)),
+                    )
+                })?;
+            load(c, t, id, time::now())
+        })
+    }
+
+    /// Changes a draft; anything else is `conflict`.
+    pub fn update(&self, changes: QuoteChanges) -> Result<Quote> {
+        self.0.write(|tx| update(tx, changes))
+    }
+
+    /// A page of quotes, newest first, without their lines; statuses as of now.
+    pub fn list(&self, filter: &QuoteFilter) -> Result<Page<Quote>> {
+        self.list_at(filter, time::now())
+    }
+
+    fn list_at(&self, filter: &QuoteFilter, now: Timestamp) -> Result<Page<Quote>> {
+        let limit = records::limit(filter.limit)?;
+        let cursor = filter
+            .cursor
+            .as_deref()
+            .map(|c| Cursor::decode(c, RecordKind::Quote.plural(), "cursor"))
+            .transpose()?;
+        if cursor.is_some_and(|c| !c.forward) {
+            return Err(Error::invalid(
+                "cursor",
+                "quotes are paged forwards only: pass a nextCursor",
+            ));
+        }
+        let mut sql = format!("SELECT {COLUMNS} FROM quotes WHERE tenant_id = ?1");
+        let mut args: Vec<Value> = vec![Value::Integer(self.0.tenant_row_id())];
+        let mut bind = |sql: &mut String, clause: &str, value: Value| {
+            args.push(value);
+            sql.push_str(&clause.replace('#', &format!("?{}", args.len())));
+        };
+        if let Some(deal) = filter.deal_id {
+            bind(&mut sql, " AND deal_id = #", Value::Integer(deal.0));
+        }
+        if let Some(customer) = filter.customer_id {
+            bind(&mut sql, " AND customer_id = #", Value::Integer(customer.0));
+        }
+        let now_ms = Value::Integer(time::to_millis(now));
+        match filter.status {
+            Some(QuoteStatus::Sent) => bind(
+                &mut sql,
+                " AND status = 'sent' AND (valid_until IS NULL OR valid_until >= #)",
+                now_ms,
+            ),
+            Some(QuoteStatus::Expired) => bind(
+                &mut sql,
+                " AND (status = 'expired' OR (status = 'sent' AND valid_until < #))",
+                now_ms,
+            ),
+            Some(status) => bind(&mut sql, " AND status = #", Value::from(status)),
+            None => {}
+        }
+        if let Some(c) = cursor {
+            bind(&mut sql, " AND id < #", Value::Integer(c.key));
+        }
+        bind(
+            &mut sql,
+            " ORDER BY id DESC LIMIT #",
+            Value::Integer(i64::from(limit) + 1),
+        );
+        self.0.read(|c, _| {
+            let mut items: Vec<Quote> = c
+                .prepare_cached(&sql)?
+                .query_map(rusqlite::params_from_iter(args), |r| from_row(r, now))?
+                .collect::<Result<_, _>>()?;
+            let more = items.len() > limit as usize;
+            items.truncate(limit as usize);
+            let next_cursor = more.then(|| items.last()).flatten().map(|q| {
+                Cursor {
+                    key: q.id.0,
+                    forward: true,
+                }
+                .encode(RecordKind::Quote.plural())
+            });
+            Ok(Page {
+                items,
+                next_cursor,
+                prev_cursor: None,
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -20,6 +20,7 @@ const DESCRIBED: &[(RecordKind, &[Field])] = &[
     (RecordKind::Call, crate::calls::FIELDS),
     (RecordKind::Activity, crate::activities::FIELDS),
     (RecordKind::Product, crate::products::FIELDS),
+    (RecordKind::QuoteTemplate, crate::quotes::templates::FIELDS),
 ];
 
 /// The fields `kind` declares, or `None` for a kind without a description.

@@ -451,6 +451,10 @@ pub const TABLES: &[&str] = &[
     "calls",
     "activities",
     "products",
+    "quote_templates",
+    "quotes",
+    "quote_lines",
+    "quote_activities",
     "audit_log",
     "change_feed",
 ];

@@ -40,7 +40,6 @@ string_enum! {
         TicketEvent = "ticket_event",
         LeadActivity = "lead_activity",
         DealActivity = "deal_activity",
-        /// Part of the contract; no source produces it until quotes exist.
         QuoteActivity = "quote_activity",
         Call = "call",
     }
@@ -522,9 +521,7 @@ fn hydrate(conn: &Connection, tenant: i64, keys: &[Key]) -> Result<Vec<TimelineE
         if ids.is_empty() {
             continue;
         }
-        let Some(source) = source(kind) else {
-            continue;
-        };
+        let source = source(kind);
         let mut stmt = conn.prepare_cached(source.sql)?;
         let mut rows = stmt.query(params![tenant, Rc::new(ids)])?;
         while let Some(row) = rows.next()? {
@@ -566,26 +563,25 @@ fn blank(key: &Key) -> TimelineEvent {
                 EventType::Conversation => EntityType::Conversation,
                 EventType::TicketEvent => EntityType::TicketEvent,
                 EventType::Call => EntityType::Call,
-                EventType::LeadActivity | EventType::DealActivity | EventType::QuoteActivity => {
-                    EntityType::Activity
-                }
+                EventType::LeadActivity | EventType::DealActivity => EntityType::Activity,
+                EventType::QuoteActivity => EntityType::QuoteActivity,
             },
             id: key.id,
         },
     }
 }
 
-/// Where a type's events come from: the record kind's own declaration (none for quotes yet).
-fn source(kind: EventType) -> Option<&'static records::TimelineSource> {
-    Some(match kind {
+/// Where a type's events come from: the record kind's own declaration.
+fn source(kind: EventType) -> &'static records::TimelineSource {
+    match kind {
         EventType::Message => &crate::conversations::MESSAGE_TIMELINE,
         EventType::Conversation => &crate::conversations::CONVERSATION_TIMELINE,
         EventType::TicketEvent => &crate::tickets::TIMELINE,
         EventType::LeadActivity => &crate::activities::LEAD_TIMELINE,
         EventType::DealActivity => &crate::activities::DEAL_TIMELINE,
         EventType::Call => &crate::calls::TIMELINE,
-        EventType::QuoteActivity => return None,
-    })
+        EventType::QuoteActivity => &crate::quotes::lifecycle::TIMELINE,
+    }
 }
 
 /// Fills an event from what its source says of it.

@@ -6,6 +6,7 @@
 mod analytics;
 mod audit;
 mod links;
+mod quotes;
 mod records;
 mod search;
 mod segments;
@@ -249,6 +250,7 @@ static METHODS: LazyLock<HashMap<&'static str, Handler>> = LazyLock::new(|| {
         search::METHODS,
         segments::METHODS,
         analytics::METHODS,
+        quotes::METHODS,
     ]
     .into_iter()
     .flatten()
@@ -293,6 +295,7 @@ mod tests {
             super::search::METHODS,
             super::segments::METHODS,
             super::analytics::METHODS,
+            super::quotes::METHODS,
         ]
         .iter()
         .map(|t| t.len())

@@ -162,7 +162,7 @@ pub struct LineAmounts {
 }
 
 /// The tax of one rate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaxAmount {
     pub rate_bp: i64,
@@ -172,7 +172,7 @@ pub struct TaxAmount {
 }
 
 /// A quote's totals, in minor units.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Totals {
     /// Σ gross.

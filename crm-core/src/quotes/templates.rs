@@ -1,0 +1,324 @@
+//! Quote templates (`quoteTemplates.*`): default lines, discount, notes, terms, validity and
+//! tax rounding that a new quote copies.
+
+use super::lines::{self, LineRequest};
+use super::totals::{self, TaxRounding};
+use crate::catalog::{self, Field, FieldType, RecordKind};
+use crate::error::{Error, Result};
+use crate::ids::QuoteTemplateId;
+use crate::methods;
+use crate::records::{self, ListRequest, Page, Record, table};
+use crate::store::{EntityType, Tx, WriteCtx};
+use crate::tenancy::Scope;
+use crate::time::{self, Timestamp};
+use crate::validate;
+use chrono::{Duration, TimeZone as _, Utc};
+use rusqlite::{OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
+
+/// The longest validity a template may give, in days (ten years).
+pub const MAX_VALID_DAYS: i64 = 3_650;
+
+/// A quote template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuoteTemplate {
+    pub id: QuoteTemplateId,
+    pub external_id: Option<String>,
+    pub name: String,
+    pub lines: Vec<LineRequest>,
+    pub discount_bp: i64,
+    pub notes: Option<String>,
+    pub terms: Option<String>,
+    /// A quote made from it is valid through the end of the day (UTC) this many days after.
+    pub valid_days: Option<i64>,
+    pub tax_rounding: Option<TaxRounding>,
+    #[serde(with = "time::rfc3339")]
+    pub created_at: Timestamp,
+    #[serde(with = "time::rfc3339")]
+    pub updated_at: Timestamp,
+}
+
+/// The fields of a template, as lists read them.
+pub const FIELDS: &[Field] = &[
+    catalog::id_field(RecordKind::QuoteTemplate),
+    catalog::EXTERNAL_ID,
+    Field::new("name", "name", FieldType::Text, "Name").sortable(),
+    Field::new("validDays", "valid_days", FieldType::Number, "Valid days").sortable(),
+    catalog::CREATED_AT,
+    catalog::UPDATED_AT,
+];
+
+fn rounding_text(r: Option<TaxRounding>) -> Option<&'static str> {
+    r.map(|r| match r {
+        TaxRounding::PerLine => "perLine",
+        TaxRounding::Global => "global",
+    })
+}
+
+impl Record for QuoteTemplate {
+    const ENTITY: EntityType = EntityType::QuoteTemplate;
+    table!(
+        "quote_templates",
+        [
+            "id",
+            "external_id",
+            "name",
+            "lines",
+            "discount_bp",
+            "notes",
+            "terms",
+            "valid_days",
+            "tax_rounding",
+            "created_at",
+            "updated_at"
+        ]
+    );
+
+    fn id(&self) -> i64 {
+        self.id.0
+    }
+    fn external_id(&self) -> Option<&str> {
+        self.external_id.as_deref()
+    }
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        let lines: String = row.get(3)?;
+        // Stored lines were checked on the way in.
+        let lines = serde_json::from_str(&lines).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, Box::new(e))
+        })?;
+        let rounding: Option<String> = row.get(8)?;
+        Ok(QuoteTemplate {
+            id: row.get(0)?,
+            external_id: row.get(1)?,
+            name: row.get(2)?,
+            lines,
+            discount_bp: row.get(4)?,
+            notes: row.get(5)?,
+            terms: row.get(6)?,
+            valid_days: row.get(7)?,
+            tax_rounding: rounding.map(|r| {
+                if r == "global" {
+                    TaxRounding::Global
+                } else {
+                    TaxRounding::PerLine
+                }
+            }),
+            created_at: time::from_millis(row.get(9)?),
+            updated_at: time::from_millis(row.get(10)?),
+        })
+    }
+    fn write(
+        &self,
+        stmt: &mut rusqlite::CachedStatement<'_>,
+        ctx: &WriteCtx<'_>,
+    ) -> rusqlite::Result<usize> {
+        let lines = serde_json::to_string(&self.lines)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        stmt.execute(params![
+            ctx.tenant,
+            self.id,
+            self.external_id,
+            self.name,
+            lines,
+            self.discount_bp,
+            self.notes,
+            self.terms,
+            self.valid_days,
+            rounding_text(self.tax_rounding),
+            time::to_millis(self.created_at),
+            time::to_millis(self.updated_at),
+        ])
+    }
+}
+
+/// What `quoteTemplates.create` takes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewQuoteTemplate {
+    #[serde(default)]
+    pub external_id: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub lines: Option<Vec<LineRequest>>,
+    #[serde(default)]
+    pub discount_bp: Option<i64>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub terms: Option<String>,
+    #[serde(default)]
+    pub valid_days: Option<i64>,
+    #[serde(default)]
+    pub tax_rounding: Option<TaxRounding>,
+}
+
+/// What `quoteTemplates.update` takes (`null` clears an optional field).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QuoteTemplateChanges {
+    pub id: QuoteTemplateId,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub external_id: Option<Option<String>>,
+    pub name: Option<String>,
+    pub lines: Option<Vec<LineRequest>>,
+    pub discount_bp: Option<i64>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub notes: Option<Option<String>>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub terms: Option<Option<String>>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub valid_days: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "validate::patch")]
+    pub tax_rounding: Option<Option<TaxRounding>>,
+}
+
+/// The end of the UTC day `days` days after `now`'s: a quote made now from a template with
+/// that validity is valid through it.
+pub(crate) fn valid_until(now: Timestamp, days: i64) -> Timestamp {
+    let today = now.date_naive();
+    let last = today + Duration::days(days);
+    let next_midnight = last.succ_opt().unwrap_or(last).and_hms_opt(0, 0, 0);
+    next_midnight.map_or(now, |m| {
+        Utc.from_utc_datetime(&m) - Duration::milliseconds(1)
+    })
+}
+
+fn valid_days(days: Option<i64>) -> Result<Option<i64>> {
+    match days {
+        Some(d) if !(0..=MAX_VALID_DAYS).contains(&d) => Err(Error::invalid(
+            "validDays",
+            format!("from 0 to {MAX_VALID_DAYS} days, got {d}"),
+        )),
+        other => Ok(other),
+    }
+}
+
+fn text(field: &str, value: Option<String>) -> Result<Option<String>> {
+    Ok(validate::opt_body(field, value)?.filter(|v| !v.trim().is_empty()))
+}
+
+/// `conflict` on `name` when another template of the tenant has it, in any case.
+fn name_free(tx: &Tx<'_>, name: &str, other_than: Option<QuoteTemplateId>) -> Result<()> {
+    let taken: Option<i64> = tx
+        .prepare_cached(
+            "SELECT id FROM quote_templates WHERE tenant_id = ?1 AND name = ?2 COLLATE NOCASE",
+        )?
+        .query_row(params![tx.tenant, name], |r| r.get(0))
+        .optional()?;
+    match taken {
+        Some(id) if Some(QuoteTemplateId(id)) != other_than => Err(Error::conflict_on(
+            "name",
+            format!(
+                "template {id} is named {:?} already",
+                crate::error::clip(name)
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The template `id` of this tenant, or `invalid_input` on `field` (a reference in a request).
+pub(crate) fn get_in(tx: &Tx<'_>, id: QuoteTemplateId, field: &str) -> Result<QuoteTemplate> {
+    tx.require(field, id.0)
+}
+
+fn create(tx: &mut Tx<'_>, new: NewQuoteTemplate) -> Result<QuoteTemplate> {
+    let name = validate::name("name", &new.name)?;
+    name_free(tx, &name, None)?;
+    let lines = new.lines.unwrap_or_default();
+    lines::check_products(tx, &lines)?;
+    let template = QuoteTemplate {
+        id: QuoteTemplateId(0),
+        external_id: validate::external_id(new.external_id)?,
+        name,
+        lines,
+        discount_bp: totals::basis_points("discountBp", new.discount_bp.unwrap_or(0))?,
+        notes: text("notes", new.notes)?,
+        terms: text("terms", new.terms)?,
+        valid_days: valid_days(new.valid_days)?,
+        tax_rounding: new.tax_rounding,
+        created_at: tx.now,
+        updated_at: tx.now,
+    };
+    let template = QuoteTemplate {
+        id: QuoteTemplateId(tx.next_id(RecordKind::QuoteTemplate)?),
+        ..template
+    };
+    tx.insert(methods::QUOTE_TEMPLATES_CREATE, &template)?;
+    Ok(template)
+}
+
+fn update(tx: &mut Tx<'_>, changes: QuoteTemplateChanges) -> Result<QuoteTemplate> {
+    let before: QuoteTemplate = records::get(tx, tx.tenant, changes.id.0)?;
+    let mut after = before.clone();
+    if let Some(v) = changes.external_id {
+        after.external_id = validate::external_id(v)?;
+    }
+    if let Some(v) = changes.name {
+        after.name = validate::name("name", &v)?;
+        name_free(tx, &after.name, Some(before.id))?;
+    }
+    if let Some(v) = changes.lines {
+        lines::check_products(tx, &v)?;
+        after.lines = v;
+    }
+    if let Some(v) = changes.discount_bp {
+        after.discount_bp = totals::basis_points("discountBp", v)?;
+    }
+    if let Some(v) = changes.notes {
+        after.notes = text("notes", v)?;
+    }
+    if let Some(v) = changes.terms {
+        after.terms = text("terms", v)?;
+    }
+    if let Some(v) = changes.valid_days {
+        after.valid_days = valid_days(v)?;
+    }
+    if let Some(v) = changes.tax_rounding {
+        after.tax_rounding = v;
+    }
+    after.updated_at = tx.now;
+    tx.replace(methods::QUOTE_TEMPLATES_UPDATE, &before, &after)?;
+    Ok(after)
+}
+
+/// `quoteTemplates.*`.
+#[derive(Debug, Clone, Copy)]
+pub struct QuoteTemplates<'s, 'c>(&'s Scope<'c>);
+
+impl<'c> Scope<'c> {
+    /// Quote templates of this tenant.
+    pub fn quote_templates(&self) -> QuoteTemplates<'_, 'c> {
+        QuoteTemplates(self)
+    }
+}
+
+impl QuoteTemplates<'_, '_> {
+    pub fn create(&self, new: NewQuoteTemplate) -> Result<QuoteTemplate> {
+        self.0.write(|tx| create(tx, new))
+    }
+
+    pub fn get(&self, id: QuoteTemplateId) -> Result<QuoteTemplate> {
+        self.0.read(|c, t| records::get(c, t, id.0))
+    }
+
+    pub fn get_by_external_id(&self, external_id: &str) -> Result<QuoteTemplate> {
+        self.0
+            .read(|c, t| records::get_by_external_id(c, t, external_id))
+    }
+
+    pub fn update(&self, changes: QuoteTemplateChanges) -> Result<QuoteTemplate> {
+        self.0.write(|tx| update(tx, changes))
+    }
+
+    /// A page of templates, newest first.
+    pub fn list(&self, request: impl Into<ListRequest>) -> Result<Page<QuoteTemplate>> {
+        let request = request.into();
+        let page = request.page();
+        let test =
+            crate::criteria::Where::read(request.r#where.as_ref(), FIELDS, "quoteTemplates")?;
+        self.0
+            .read(|c, t| records::list_where(c, t, Vec::new(), &page, |p| test.sql(p)))
+    }
+}
