@@ -1,0 +1,743 @@
+//! Quotes through the C ABI, as a host uses them: a rep's quote from a template, the worked
+//! case's totals, send, accept winning the deal; every transition legal and illegal; expiry;
+//! an accept that fails in the middle; numbering from two handles at once; JPY and KWD; a
+//! 1,000-line quote; the HTML escaping a product named `<script>`; another tenant's quotes
+//! not found; bad input named and changing nothing.
+#![allow(unsafe_code)]
+
+use serde_json::{Value, json};
+
+mod common;
+use common::{Handle, World, fingerprint, invalid, req};
+
+/// A deal in `currency` for the world's customer, in the world's pipeline (open, won).
+fn deal(w: &World, currency: &str) -> i64 {
+    w.id(
+        "deals.create",
+        json!({"pipelineId": w.get("pipelineId"), "title": format!("Deal in {currency}"),
+               "value": 1, "currency": currency, "customerId": w.get("customerId")}),
+    )
+}
+
+fn err(w: &World, method: &str, params: Value) -> (String, Option<String>) {
+    w.h.err(&req(method, "acme", w.admin, params))
+}
+
+fn conflict(w: &World, method: &str, params: Value) {
+    let before = w.fingerprint();
+    let (code, _) = err(w, method, params.clone());
+    assert_eq!(code, "conflict", "{method} {params}");
+    assert_eq!(w.fingerprint(), before, "{method} changed something");
+}
+
+/// A draft of one line: the worked case, 16 × 348.35 at 4% off with 22% tax.
+fn worked_draft(w: &World, deal: i64) -> Value {
+    w.ok(
+        "quotes.create",
+        json!({"dealId": deal, "lines": [{"description": "Consulting day", "quantity": 16,
+               "unitPrice": 34_835, "discountBp": 400, "taxRateBp": 2_200}]}),
+    )
+}
+
+/// Moves a quote's validity into the past, as time passing would: through a connection of
+/// its own, like another process.
+fn lapse(w: &World, quote: &Value) {
+    let conn = crm_core::store::raw_connection(&w.path).unwrap();
+    conn.execute(
+        "UPDATE quotes SET valid_until = sent_at + 1 WHERE id = ?1",
+        [quote["id"].as_i64().unwrap()],
+    )
+    .unwrap();
+    // The clock passes the new validity.
+    std::thread::sleep(std::time::Duration::from_millis(5));
+}
+
+fn quote_events(w: &World, kind: &str, id: i64) -> Vec<String> {
+    let page = w.ok(
+        "timeline.get",
+        json!({"entity": {"type": kind, "id": id}, "types": ["quote_activity"]}),
+    );
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_rep_quotes_from_a_template_sends_and_the_accept_wins_the_deal() {
+    let w = World::new();
+    let d = deal(&w, "USD");
+    let product = w.ok(
+        "products.create",
+        json!({"name": "GTX Pro", "sku": "GTX-PRO", "unitPrice": {"amount": 482_100, "currency": "USD"},
+               "taxRateBp": 2_000}),
+    );
+    w.ok(
+        "quotes.updateSettings",
+        json!({"seller": "1 Harbour Road\nVAT GB123", "taxRounding": "perLine"}),
+    );
+    let template = w.ok(
+        "quoteTemplates.create",
+        json!({"name": "Standard", "lines": [{"productId": product["id"], "quantity": 2}],
+               "terms": "Net 30.", "validDays": 30}),
+    );
+    let q = w.ok(
+        "quotes.create",
+        json!({"dealId": d, "templateId": template["id"]}),
+    );
+    let year = chrono::Utc::now().format("%Y").to_string();
+    assert_eq!(q["number"], format!("Q-{year}-0001"));
+    assert_eq!(
+        (q["revision"].clone(), q["status"].clone()),
+        (json!(1), json!("draft"))
+    );
+    assert_eq!(q["currency"], "USD");
+    assert_eq!(q["customerId"], w.get("customerId"));
+    assert_eq!(q["terms"], "Net 30.");
+    assert_eq!(q["lines"][0]["description"], "GTX Pro");
+    assert_eq!(q["lines"][0]["unitPrice"], 482_100);
+    assert_eq!(q["lines"][0]["taxRateBp"], 2_000);
+    // 2 × 4,821.00 = 9,642.00, tax 20% = 1,928.40.
+    assert_eq!(
+        q["totals"],
+        json!({"subtotal": 964_200, "discount": 0, "tax": [{"rateBp": 2_000, "base": 964_200, "amount": 192_840}], "total": 1_157_040})
+    );
+    // Valid through the end of the day 30 days on (UTC).
+    let until = chrono::DateTime::parse_from_rfc3339(q["validUntil"].as_str().unwrap()).unwrap();
+    let expected = (chrono::Utc::now().date_naive() + chrono::Duration::days(30))
+        .and_hms_milli_opt(23, 59, 59, 999)
+        .unwrap();
+    assert_eq!(until.naive_utc(), expected);
+
+    // The rep types the worked case over the template's line: per line 6,527.81, global 6,527.80.
+    let id = q["id"].clone();
+    let edited = w.ok(
+        "quotes.update",
+        json!({"id": id, "lines": [{"description": "Consulting day", "quantity": "16",
+               "unitPrice": 34_835, "discountBp": 400, "taxRateBp": 2_200}]}),
+    );
+    assert_eq!(edited["lines"][0]["net"], 535_066);
+    assert_eq!(edited["totals"]["total"], 652_781);
+    let global = w.ok("quotes.update", json!({"id": id, "taxRounding": "global"}));
+    assert_eq!(global["totals"]["tax"][0]["amount"], 117_714);
+    assert_eq!(global["totals"]["total"], 652_780);
+
+    let sent = w.ok("quotes.send", json!({"id": id}));
+    assert_eq!(sent["status"], "sent");
+    assert!(sent["sentAt"].is_string());
+    // Sent is frozen: no edit, no second send; a later price or name change alters nothing.
+    conflict(&w, "quotes.update", json!({"id": id, "notes": "x"}));
+    conflict(&w, "quotes.send", json!({"id": id}));
+    let text = |format: &str| {
+        w.ok("quotes.render", json!({"id": id, "format": format}))["content"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let before = text("text");
+    w.ok(
+        "customers.update",
+        json!({"id": w.get("customerId"), "name": "Renamed Ltd"}),
+    );
+    w.ok(
+        "products.update",
+        json!({"id": product["id"], "unitPrice": {"amount": 1, "currency": "USD"}}),
+    );
+    assert_eq!(text("text"), before);
+    assert!(before.contains("To:   Cy"), "{before}");
+    assert!(before.contains("1 Harbour Road"), "{before}");
+    assert!(before.contains("Total:    USD 6,527.80"), "{before}");
+    assert!(
+        before.contains("Tax 22% on USD 5,350.66: USD 1,177.14"),
+        "{before}"
+    );
+
+    let accepted = w.ok("quotes.accept", json!({"id": id}));
+    assert_eq!(accepted["status"], "accepted");
+    assert!(accepted["decidedAt"].is_string());
+    let won = w.ok("deals.get", json!({"id": d}));
+    assert_eq!(won["status"], "won");
+    assert_eq!(won["stageId"], w.get("stageId"));
+    assert_eq!(won["value"], 652_780);
+    let history = w.ok("deals.stageHistory", json!({"dealId": d}));
+    let last = history["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["toStageId"], w.get("stageId"));
+    conflict(&w, "quotes.accept", json!({"id": id}));
+    conflict(&w, "quotes.revise", json!({"id": id}));
+
+    // Each step on the deal's and the customer's timelines, newest first.
+    let number = q["number"].as_str().unwrap();
+    let steps: Vec<String> = ["accepted", "sent", "created"]
+        .iter()
+        .map(|s| format!("Quote {number} {s} · deal Deal in USD"))
+        .collect();
+    assert_eq!(quote_events(&w, "deal", d), steps);
+    assert_eq!(
+        quote_events(&w, "customer", w.get("customerId").as_i64().unwrap()),
+        steps
+    );
+    // Audit: every step by name.
+    let audit = w.ok("audit.list", json!({"entityType": "quote"}));
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "quotes.accept",
+            "quotes.send",
+            "quotes.update",
+            "quotes.update",
+            "quotes.create"
+        ]
+    );
+    let feed = w.ok("changes.list", json!({"entityTypes": ["quote"]}));
+    assert_eq!(feed["items"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn every_transition_legal_and_illegal() {
+    let w = World::new();
+    let d = deal(&w, "USD");
+    let draft = worked_draft(&w, d);
+    let id = draft["id"].clone();
+    for method in ["quotes.accept", "quotes.reject", "quotes.revise"] {
+        conflict(&w, method, json!({"id": id}));
+    }
+    w.ok("quotes.send", json!({"id": id}));
+    let rejected = w.ok(
+        "quotes.reject",
+        json!({"id": id, "reason": "Too dear — «ça coûte»"}),
+    );
+    assert_eq!(rejected["status"], "rejected");
+    assert_eq!(rejected["rejectReason"], "Too dear — «ça coûte»");
+    for method in ["quotes.accept", "quotes.reject", "quotes.send"] {
+        conflict(&w, method, json!({"id": id}));
+    }
+    conflict(&w, "quotes.update", json!({"id": id, "discountBp": 1}));
+    let second = w.ok("quotes.revise", json!({"id": id}));
+    assert_eq!(second["number"], draft["number"]);
+    assert_eq!(
+        (second["revision"].clone(), second["status"].clone()),
+        (json!(2), json!("draft"))
+    );
+    assert_eq!(second["previousId"], id);
+    assert_eq!(second["lines"], rejected["lines"]);
+    let old = w.ok("quotes.get", json!({"id": id}));
+    assert_eq!(old["status"], "superseded");
+    for method in [
+        "quotes.accept",
+        "quotes.reject",
+        "quotes.send",
+        "quotes.revise",
+    ] {
+        conflict(&w, method, json!({"id": id}));
+    }
+    // The revision is a draft again: it changes, sends, and a rejected revision revises on.
+    let second_id = second["id"].clone();
+    w.ok("quotes.update", json!({"id": second_id, "discountBp": 500}));
+    w.ok("quotes.send", json!({"id": second_id}));
+    let third = w.ok("quotes.revise", json!({"id": second_id}));
+    assert_eq!(third["revision"], 3);
+    assert_eq!(third["discountBp"], 500);
+    // Lineage by number: three revisions, the latest a draft.
+    let list = w.ok("quotes.list", json!({"dealId": d}));
+    let lineage: Vec<(i64, &str)> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| {
+            (
+                q["revision"].as_i64().unwrap(),
+                q["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lineage,
+        [(3, "draft"), (2, "superseded"), (1, "superseded")]
+    );
+    assert!(list["items"][0].get("lines").is_none());
+    assert_eq!(list["items"][0]["lineCount"], 1);
+    // A quote without lines is not sent.
+    let empty = w.ok("quotes.create", json!({"dealId": d}));
+    invalid(&err(&w, "quotes.send", json!({"id": empty["id"]})), "lines");
+}
+
+#[test]
+fn a_sent_quote_past_its_validity_reads_expired_and_a_refresh_writes_it() {
+    let w = World::new();
+    let d = deal(&w, "USD");
+    let q = w.ok(
+        "quotes.create",
+        json!({"dealId": d, "validUntil": "2999-01-01T00:00:00Z",
+               "lines": [{"description": "Seat", "quantity": 1, "unitPrice": 100}]}),
+    );
+    let id = q["id"].clone();
+    w.ok("quotes.send", json!({"id": id}));
+    assert_eq!(w.ok("quotes.refresh", json!({}))["expired"], 0);
+    lapse(&w, &q);
+    // Read at once as expired, before any refresh; never shown as sendable or decidable.
+    assert_eq!(w.ok("quotes.get", json!({"id": id}))["status"], "expired");
+    conflict(&w, "quotes.accept", json!({"id": id}));
+    conflict(&w, "quotes.reject", json!({"id": id}));
+    let only = |status: &str| {
+        w.ok("quotes.list", json!({"dealId": d, "status": status}))["items"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!((only("expired"), only("sent")), (1, 0));
+    assert_eq!(w.ok("quotes.refresh", json!({}))["expired"], 1);
+    assert_eq!(w.ok("quotes.refresh", json!({}))["expired"], 0);
+    assert_eq!((only("expired"), only("sent")), (1, 0));
+    let events = quote_events(&w, "deal", d);
+    assert!(
+        events[0].ends_with("expired · deal Deal in USD"),
+        "{events:?}"
+    );
+    // Revised, the offer starts again without the lapsed date.
+    let next = w.ok("quotes.revise", json!({"id": id}));
+    assert!(next["validUntil"].is_null());
+    assert_eq!(
+        w.ok("quotes.get", json!({"id": id}))["status"],
+        "superseded"
+    );
+    // A validity in the past is refused on create and update.
+    invalid(
+        &err(
+            &w,
+            "quotes.update",
+            json!({"id": next["id"], "validUntil": "2001-01-01T00:00:00Z"}),
+        ),
+        "validUntil",
+    );
+}
+
+#[test]
+fn an_accept_that_fails_in_the_middle_leaves_quote_and_deal_as_they_were() {
+    let w = World::new();
+    let d = deal(&w, "USD");
+    let q = worked_draft(&w, d);
+    w.ok("quotes.send", json!({"id": q["id"]}));
+    // The deal's move and value are written first; then the quote's own row refuses.
+    let conn = crm_core::store::raw_connection(&w.path).unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER refuse_accept BEFORE UPDATE OF status ON quotes
+         WHEN NEW.status = 'accepted' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+    )
+    .unwrap();
+    let before = w.fingerprint();
+    let (code, _) = err(&w, "quotes.accept", json!({"id": q["id"]}));
+    assert_eq!(code, "storage");
+    assert_eq!(w.fingerprint(), before);
+    let deal = w.ok("deals.get", json!({"id": d}));
+    assert_eq!(
+        (deal["status"].clone(), deal["value"].clone()),
+        (json!("open"), json!(1))
+    );
+    conn.execute_batch("DROP TRIGGER refuse_accept").unwrap();
+    assert_eq!(
+        w.ok("quotes.accept", json!({"id": q["id"]}))["status"],
+        "accepted"
+    );
+    // A pipeline without a won stage: conflict, nothing written.
+    let p = w.ok(
+        "pipelines.create",
+        json!({"name": "Open only", "stages": [{"name": "Talk", "probability": 5, "kind": "open"}]}),
+    );
+    let d2 = w.id(
+        "deals.create",
+        json!({"pipelineId": p["id"], "title": "Nowhere", "value": 1, "currency": "USD"}),
+    );
+    let q2 = worked_draft(&w, d2);
+    w.ok("quotes.send", json!({"id": q2["id"]}));
+    conflict(&w, "quotes.accept", json!({"id": q2["id"]}));
+}
+
+#[test]
+fn two_handles_numbering_at_once_give_every_number_once_without_gaps() {
+    let w = World::new();
+    let d = deal(&w, "USD");
+    let path = w.path.to_str().unwrap().to_owned();
+    let numbers: Vec<String> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                let path = path.clone();
+                s.spawn(move || {
+                    let h = Handle::open(&path);
+                    (0..40)
+                        .map(|_| {
+                            h.ok(&req("quotes.create", "acme", 1, json!({"dealId": d})))["number"]
+                                .as_str()
+                                .unwrap()
+                                .to_owned()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect()
+    });
+    let mut seen: Vec<i64> = numbers
+        .iter()
+        .map(|n| n.rsplit('-').next().unwrap().parse().unwrap())
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(seen, (1..=80).collect::<Vec<_>>());
+    // A create that fails takes no number: the next one follows on.
+    invalid(
+        &err(
+            &w,
+            "quotes.create",
+            json!({"dealId": d, "discountBp": 10_001}),
+        ),
+        "discountBp",
+    );
+    let next = w.ok("quotes.create", json!({"dealId": d}));
+    assert!(
+        next["number"].as_str().unwrap().ends_with("-0081"),
+        "{next}"
+    );
+    // Another tenant counts from 1.
+    let g = w.h.ok(&req(
+        "pipelines.create",
+        "other",
+        1,
+        json!({"name": "P", "stages": [{"name": "O", "probability": 1, "kind": "open"}]}),
+    ));
+    let gd = w.h.ok(&req(
+        "deals.create",
+        "other",
+        1,
+        json!({"pipelineId": g["id"], "title": "G", "value": 1, "currency": "EUR"}),
+    ));
+    let gq = w.h.ok(&req(
+        "quotes.create",
+        "other",
+        1,
+        json!({"dealId": gd["id"]}),
+    ));
+    assert!(gq["number"].as_str().unwrap().ends_with("-0001"), "{gq}");
+    assert_eq!(gq["currency"], "EUR");
+}
+
+#[test]
+fn yen_and_dinar_round_at_their_own_exponents() {
+    let w = World::new();
+    // JPY has no minor unit: 3 × ¥1,234 at 5% off = 3,516.9 → 3,517; 10% tax → 351.7 → 352.
+    let jpy = w.ok(
+        "quotes.create",
+        json!({"dealId": deal(&w, "JPY"), "lines": [{"description": "Widget", "quantity": 3,
+               "unitPrice": 1_234, "discountBp": 500, "taxRateBp": 1_000}]}),
+    );
+    assert_eq!(jpy["currency"], "JPY");
+    assert_eq!(
+        jpy["totals"],
+        json!({"subtotal": 3_702, "discount": 185, "tax": [{"rateBp": 1_000, "base": 3_517, "amount": 352}], "total": 3_869})
+    );
+    // KWD has three decimals: 0.001 × 1,234.567 KWD = 1.234567 → 1.235 (1,235 fils).
+    let kwd = w.ok(
+        "quotes.create",
+        json!({"dealId": deal(&w, "KWD"), "lines": [
+            {"description": "Gram", "quantity": 0.001, "unitPrice": 1_234_567, "taxRateBp": 500},
+            {"description": "Tonne", "quantity": 1_000_000, "unitPrice": 1}]}),
+    );
+    assert_eq!(kwd["lines"][0]["gross"], 1_235);
+    assert_eq!(kwd["lines"][0]["tax"], 62);
+    assert_eq!(kwd["lines"][1]["gross"], 1_000_000);
+    assert_eq!(kwd["totals"]["total"], 1_235 + 62 + 1_000_000);
+    let text = w.ok("quotes.render", json!({"id": kwd["id"], "format": "text"}))["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(text.contains("Total:    KWD 1,001.297"), "{text}");
+    assert!(text.contains("0.001"), "{text}");
+    // A 100% discount on the quote is exactly nothing to pay.
+    let free = w.ok(
+        "quotes.create",
+        json!({"dealId": deal(&w, "KWD"), "discountBp": 10_000, "lines": [
+            {"description": "Gift", "quantity": 7.5, "unitPrice": 999_999, "taxRateBp": 2_500}]}),
+    );
+    assert_eq!(free["totals"]["total"], 0);
+    assert_eq!(free["totals"]["discount"], free["totals"]["subtotal"]);
+}
+
+#[test]
+fn a_thousand_line_quote_is_kept_in_order_and_listed_without_its_lines() {
+    let w = World::new();
+    let d = deal(&w, "USD");
+    let lines: Vec<Value> = (0..1_000)
+        .map(|i| {
+            let rate = [0, 700, 2_200][i % 3];
+            json!({"description": format!("Line {i} — ünïcode ✓"), "quantity": format!("{}.{:03}", i % 7 + 1, i % 1000),
+                   "unitPrice": 1_999 + i, "discountBp": i % 3 * 250, "taxRateBp": rate})
+        })
+        .collect();
+    let q = w.ok("quotes.create", json!({"dealId": d, "lines": lines}));
+    assert_eq!(q["lineCount"], 1_000);
+    let got = w.ok("quotes.get", json!({"id": q["id"]}));
+    assert_eq!(got["lines"], q["lines"]);
+    assert_eq!(got["lines"][999]["description"], "Line 999 — ünïcode ✓");
+    // The totals are the lines' sums, by the contract's definitions.
+    let lines = got["lines"].as_array().unwrap();
+    let sum = |k: &str| lines.iter().map(|l| l[k].as_i64().unwrap()).sum::<i64>();
+    let t = &got["totals"];
+    assert_eq!(t["subtotal"].as_i64().unwrap(), sum("gross"));
+    assert_eq!(t["discount"].as_i64().unwrap(), sum("gross") - sum("net"));
+    let taxes: i64 = t["tax"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["amount"].as_i64().unwrap())
+        .sum();
+    assert_eq!(taxes, sum("tax"));
+    assert_eq!(t["total"].as_i64().unwrap(), sum("net") + taxes);
+    let list = w.ok("quotes.list", json!({"dealId": d}));
+    assert_eq!(list["items"][0]["lineCount"], 1_000);
+    assert!(list["items"][0].get("lines").is_none());
+}
+
+#[test]
+fn the_html_is_one_page_and_escapes_every_field() {
+    let w = World::new();
+    w.ok(
+        "customers.update",
+        json!({"id": w.get("customerId"), "name": "Tom & \"Jerry\" <Ltd>"}),
+    );
+    let d = deal(&w, "USD");
+    let p = w.ok(
+        "products.create",
+        json!({"name": "<script>alert(1)</script>", "unitPrice": {"amount": 500, "currency": "USD"}}),
+    );
+    let q = w.ok(
+        "quotes.create",
+        json!({"dealId": d, "lines": [{"productId": p["id"], "quantity": 1}],
+               "terms": "</div><img src=x onerror=alert(2)>", "notes": "a < b"}),
+    );
+    let html = w.ok("quotes.render", json!({"id": q["id"], "format": "html"}));
+    assert_eq!(html["mediaType"], "text/html; charset=utf-8");
+    let page = html["content"].as_str().unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(!page.contains("<script"), "{page}");
+    assert!(!page.contains("<img"), "{page}");
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(page.contains("Tom &amp; &quot;Jerry&quot; &lt;Ltd&gt;"));
+    assert!(page.contains("DRAFT"));
+    // Self-contained: nothing fetched from elsewhere.
+    assert!(!page.contains("http://") && !page.contains("https://") && !page.contains("<link"));
+    let (code, field) = err(&w, "quotes.render", json!({"id": q["id"], "format": "pdf"}));
+    assert_eq!(
+        (code.as_str(), field.as_deref()),
+        ("invalid_input", Some("format"))
+    );
+}
+
+#[test]
+fn another_tenants_quotes_and_templates_are_not_found() {
+    let w = World::new();
+    let d = deal(&w, "USD");
+    let p = w.ok(
+        "products.create",
+        json!({"name": "P", "unitPrice": {"amount": 1, "currency": "USD"}}),
+    );
+    let t = w.ok(
+        "quoteTemplates.create",
+        json!({"name": "T", "externalId": "tpl"}),
+    );
+    let q = w.ok(
+        "quotes.create",
+        json!({"dealId": d, "externalId": "q-1", "lines": [{"productId": p["id"], "quantity": 1}]}),
+    );
+    let sent = worked_draft(&w, d);
+    w.ok("quotes.send", json!({"id": sent["id"]}));
+    let other = |m: &str, params: Value| w.h.err(&req(m, "other", 1, params));
+    // The other tenant's own deal cannot name Acme's template or product.
+    let g = w.h.ok(&req(
+        "pipelines.create",
+        "other",
+        1,
+        json!({"name": "P", "stages": [{"name": "O", "probability": 1, "kind": "open"}]}),
+    ));
+    let gd = w.h.ok(&req(
+        "deals.create",
+        "other",
+        1,
+        json!({"pipelineId": g["id"], "title": "G", "value": 1, "currency": "USD"}),
+    ))["id"]
+        .clone();
+    let before = w.fingerprint();
+    for (method, params) in [
+        ("quotes.get", json!({"id": q["id"]})),
+        ("quotes.get", json!({"externalId": "q-1"})),
+        ("quotes.update", json!({"id": q["id"], "notes": "x"})),
+        ("quotes.send", json!({"id": q["id"]})),
+        ("quotes.accept", json!({"id": sent["id"]})),
+        ("quotes.reject", json!({"id": sent["id"]})),
+        ("quotes.revise", json!({"id": sent["id"]})),
+        ("quotes.render", json!({"id": q["id"], "format": "html"})),
+        ("quoteTemplates.get", json!({"id": t["id"]})),
+        ("quoteTemplates.get", json!({"externalId": "tpl"})),
+        ("quoteTemplates.update", json!({"id": t["id"], "name": "X"})),
+    ] {
+        assert_eq!(
+            other(method, params.clone()).0,
+            "not_found",
+            "{method} {params}"
+        );
+    }
+    for (params, field) in [
+        (json!({"dealId": d}), "dealId"),
+        (json!({"dealId": d, "templateId": t["id"]}), "dealId"),
+    ] {
+        invalid(&other("quotes.create", params), field);
+    }
+    invalid(
+        &other(
+            "quotes.create",
+            json!({"dealId": gd, "templateId": t["id"]}),
+        ),
+        "templateId",
+    );
+    invalid(
+        &other(
+            "quotes.create",
+            json!({"dealId": gd, "lines": [{"productId": p["id"], "quantity": 1}]}),
+        ),
+        "lines[0].productId",
+    );
+    invalid(
+        &other(
+            "quoteTemplates.create",
+            json!({"name": "T", "lines": [{"productId": p["id"], "quantity": 1}]}),
+        ),
+        "lines[0].productId",
+    );
+    assert_eq!(fingerprint(&w.path), before);
+    let list = |m: &str| w.h.ok(&req(m, "other", 1, json!({})))["items"].clone();
+    assert_eq!(list("quotes.list"), json!([]));
+    assert_eq!(list("quoteTemplates.list"), json!([]));
+    // Its settings are its own.
+    assert_eq!(
+        w.h.ok(&req("quotes.getSettings", "other", 1, json!({}))),
+        json!({"taxRounding": "perLine", "seller": null})
+    );
+}
+
+#[test]
+fn bad_input_is_named_and_changes_nothing() {
+    let w = World::new();
+    let d = deal(&w, "USD");
+    let inactive = w.ok(
+        "products.create",
+        json!({"name": "Old", "unitPrice": {"amount": 1, "currency": "USD"}, "active": false}),
+    );
+    let euro = w.ok(
+        "products.create",
+        json!({"name": "Euro", "unitPrice": {"amount": 1, "currency": "EUR"}}),
+    );
+    let draft = worked_draft(&w, d);
+    let line = |extra: Value| {
+        let mut l = json!({"description": "L", "quantity": 1, "unitPrice": 100});
+        for (k, v) in extra.as_object().unwrap() {
+            l[k] = v.clone();
+        }
+        json!({"dealId": d, "lines": [l]})
+    };
+    let too_many: Vec<Value> = (0..5_001)
+        .map(|_| json!({"description": "L", "quantity": 1, "unitPrice": 1}))
+        .collect();
+    let cases = [
+        (line(json!({"quantity": 0})), "lines[0].quantity"),
+        (line(json!({"quantity": 1.2345})), "lines[0].quantity"),
+        (line(json!({"quantity": "-1"})), "lines[0].quantity"),
+        (line(json!({"discountBp": 10_001})), "lines[0].discountBp"),
+        (line(json!({"taxRateBp": -1})), "lines[0].taxRateBp"),
+        (line(json!({"unitPrice": -5})), "lines[0].unitPrice"),
+        (line(json!({"description": "  "})), "lines[0].description"),
+        (
+            json!({"dealId": d, "lines": [{"quantity": 1, "unitPrice": 1}]}),
+            "lines[0].description",
+        ),
+        (
+            json!({"dealId": d, "lines": [{"description": "x", "quantity": 1}]}),
+            "lines[0].unitPrice",
+        ),
+        (
+            json!({"dealId": d, "lines": [{"productId": 999, "quantity": 1}]}),
+            "lines[0].productId",
+        ),
+        (
+            json!({"dealId": d, "lines": [{"productId": inactive["id"], "quantity": 1}]}),
+            "lines[0].productId",
+        ),
+        (
+            json!({"dealId": d, "lines": [{"productId": euro["id"], "quantity": 1}]}),
+            "lines[0].unitPrice",
+        ),
+        (
+            line(json!({"unitPrice": i64::MAX, "quantity": 1_000_000})),
+            "lines[0]",
+        ),
+        (json!({"dealId": d, "lines": too_many}), "lines"),
+        (json!({"dealId": 999}), "dealId"),
+        (json!({"dealId": d, "templateId": 999}), "templateId"),
+        (json!({"dealId": d, "discountBp": 10_001}), "discountBp"),
+        (json!({"dealId": d, "taxRounding": "banker"}), "taxRounding"),
+        (
+            json!({"dealId": d, "validUntil": "2001-01-01T00:00:00Z"}),
+            "validUntil",
+        ),
+        (json!({"dealId": d, "colour": "red"}), "colour"),
+    ];
+    let before = w.fingerprint();
+    for (params, field) in cases {
+        invalid(&err(&w, "quotes.create", params.clone()), field);
+        if let Some(lines) = params.get("lines") {
+            invalid(
+                &err(
+                    &w,
+                    "quotes.update",
+                    json!({"id": draft["id"], "lines": lines}),
+                ),
+                field,
+            );
+        }
+    }
+    assert_eq!(w.fingerprint(), before);
+    // Templates: a taken name (in any case) is a conflict; validity is bounded.
+    w.ok("quoteTemplates.create", json!({"name": "Standard"}));
+    let (code, field) = err(&w, "quoteTemplates.create", json!({"name": "STANDARD"}));
+    assert_eq!(
+        (code.as_str(), field.as_deref()),
+        ("conflict", Some("name"))
+    );
+    invalid(
+        &err(
+            &w,
+            "quoteTemplates.create",
+            json!({"name": "Long", "validDays": 3_651}),
+        ),
+        "validDays",
+    );
+    // Settings are an admin's.
+    let agent = w.id(
+        "users.create",
+        json!({"name": "Rep", "email": "rep@acme.test", "role": "agent"}),
+    );
+    let (code, _) = w.h.err(&req(
+        "quotes.updateSettings",
+        "acme",
+        agent,
+        json!({"taxRounding": "global"}),
+    ));
+    assert_eq!(code, "forbidden");
+}
