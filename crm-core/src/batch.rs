@@ -6,8 +6,12 @@ use crate::conversations::{self, Conversation, Message, NewConversation, NewMess
 use crate::customers::{self, Customer, NewCustomer};
 use crate::deals::{self, Deal, MoveStage, NewDeal, NewPipeline, Pipeline};
 use crate::error::{Error, Result};
+use crate::ids::QuoteId;
 use crate::leads::{self, Lead, NewLead};
 use crate::methods;
+use crate::products::{self, NewProduct, Product};
+use crate::quotes::templates::{NewQuoteTemplate, QuoteTemplate};
+use crate::quotes::{self, NewQuote, Quote};
 use crate::store::Tx;
 use crate::tenancy::{self, NewTeam, NewUser, Role, Scope, Team, User};
 use crate::tickets::{self, NewTicket, NewTicketEvent, Ticket, TicketEvent};
@@ -77,6 +81,10 @@ batch_ops! {
     create_message(NewMessage) -> Message = conversations::create_message;
     create_call(NewCall) -> Call = calls::create;
     create_activity(NewActivity) -> Activity = activities::create;
+    create_product(NewProduct) -> Product = products::create;
+    create_quote_template(NewQuoteTemplate) -> QuoteTemplate = quotes::templates::create;
+    create_quote(NewQuote) -> Quote = quotes::create;
+    send_quote(QuoteId) -> Quote = quotes::lifecycle::send;
 }
 
 impl Batch<'_, '_> {

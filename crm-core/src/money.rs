@@ -119,6 +119,18 @@ pub type BasisPoints = i64;
 /// One whole, in basis points.
 pub const BP_WHOLE: i64 = 10_000;
 
+/// Checks a rate or discount in basis points: 0 to 10,000.
+pub fn basis_points(field: &str, bp: i64) -> Result<i64> {
+    if (0..=BP_WHOLE).contains(&bp) {
+        Ok(bp)
+    } else {
+        Err(Error::invalid(
+            field,
+            format!("basis points run from 0 to 10,000 (100%), got {bp}"),
+        ))
+    }
+}
+
 /// `numerator / denominator` rounded half away from zero (`denominator` ≠ 0), exactly.
 pub fn round_half_away(numerator: i128, denominator: i128) -> i128 {
     let (quotient, remainder) = (numerator / denominator, numerator % denominator);

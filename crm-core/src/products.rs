@@ -6,8 +6,7 @@ use crate::catalog::{self, Field, FieldType, RecordKind};
 use crate::error::{Error, Result};
 use crate::ids::ProductId;
 use crate::methods;
-use crate::money::{Currency, Money};
-use crate::quotes::totals::basis_points;
+use crate::money::{Currency, Money, basis_points};
 use crate::records::{self, Page, PageRequest, Record, table};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::Scope;
@@ -189,7 +188,7 @@ fn ensure_sku_free(tx: &Tx<'_>, sku: &str, other_than: Option<ProductId>) -> Res
     }
 }
 
-fn create(tx: &mut Tx<'_>, new: NewProduct) -> Result<Product> {
+pub(crate) fn create(tx: &mut Tx<'_>, new: NewProduct) -> Result<Product> {
     let sku = validate::opt_short("sku", new.sku)?;
     if let Some(sku) = &sku {
         ensure_sku_free(tx, sku, None)?;

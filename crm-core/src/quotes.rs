@@ -351,7 +351,7 @@ fn text(field: &str, value: Option<String>) -> Result<Option<String>> {
     Ok(validate::opt_body(field, value)?.filter(|v| !v.trim().is_empty()))
 }
 
-fn create(tx: &mut Tx<'_>, new: NewQuote) -> Result<Quote> {
+pub(crate) fn create(tx: &mut Tx<'_>, new: NewQuote) -> Result<Quote> {
     let deal: Deal = records::get(tx, tx.tenant, new.deal_id.0).map_err(|e| match e {
         Error::NotFound { .. } => {
             Error::invalid("dealId", format!("deal {} not found", new.deal_id))
@@ -560,10 +560,7 @@ impl Quotes<'_, '_> {
 
     /// A page of quotes, newest first, without their lines; statuses as of now.
     pub fn list(&self, filter: &QuoteFilter) -> Result<Page<Quote>> {
-        self.list_at(filter, time::now())
-    }
-
-    fn list_at(&self, filter: &QuoteFilter, now: Timestamp) -> Result<Page<Quote>> {
+        let now = time::now();
         let limit = records::limit(filter.limit)?;
         let cursor = filter
             .cursor

@@ -4,6 +4,7 @@
 //! 1,000-line quote; the HTML escaping a product named `<script>`; another tenant's quotes
 //! not found; bad input named and changing nothing.
 #![allow(unsafe_code)]
+#![allow(clippy::many_single_char_names)] // records named by their initial (w, d, p, t, q)
 
 use serde_json::{Value, json};
 
@@ -23,7 +24,7 @@ fn err(w: &World, method: &str, params: Value) -> (String, Option<String>) {
     w.h.err(&req(method, "acme", w.admin, params))
 }
 
-fn conflict(w: &World, method: &str, params: Value) {
+fn conflict(w: &World, method: &str, params: &Value) {
     let before = w.fingerprint();
     let (code, _) = err(w, method, params.clone());
     assert_eq!(code, "conflict", "{method} {params}");
@@ -87,7 +88,7 @@ fn a_rep_quotes_from_a_template_sends_and_the_accept_wins_the_deal() {
         "quotes.create",
         json!({"dealId": d, "templateId": template["id"]}),
     );
-    let year = chrono::Utc::now().format("%Y").to_string();
+    let year = crm_core::time::now().format("%Y").to_string();
     assert_eq!(q["number"], format!("Q-{year}-0001"));
     assert_eq!(
         (q["revision"].clone(), q["status"].clone()),
@@ -106,7 +107,7 @@ fn a_rep_quotes_from_a_template_sends_and_the_accept_wins_the_deal() {
     );
     // Valid through the end of the day 30 days on (UTC).
     let until = chrono::DateTime::parse_from_rfc3339(q["validUntil"].as_str().unwrap()).unwrap();
-    let expected = (chrono::Utc::now().date_naive() + chrono::Duration::days(30))
+    let expected = (crm_core::time::now().date_naive() + chrono::Duration::days(30))
         .and_hms_milli_opt(23, 59, 59, 999)
         .unwrap();
     assert_eq!(until.naive_utc(), expected);
@@ -128,8 +129,8 @@ fn a_rep_quotes_from_a_template_sends_and_the_accept_wins_the_deal() {
     assert_eq!(sent["status"], "sent");
     assert!(sent["sentAt"].is_string());
     // Sent is frozen: no edit, no second send; a later price or name change alters nothing.
-    conflict(&w, "quotes.update", json!({"id": id, "notes": "x"}));
-    conflict(&w, "quotes.send", json!({"id": id}));
+    conflict(&w, "quotes.update", &json!({"id": id, "notes": "x"}));
+    conflict(&w, "quotes.send", &json!({"id": id}));
     let text = |format: &str| {
         w.ok("quotes.render", json!({"id": id, "format": format}))["content"]
             .as_str()
@@ -164,8 +165,8 @@ fn a_rep_quotes_from_a_template_sends_and_the_accept_wins_the_deal() {
     let history = w.ok("deals.stageHistory", json!({"dealId": d}));
     let last = history["items"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["toStageId"], w.get("stageId"));
-    conflict(&w, "quotes.accept", json!({"id": id}));
-    conflict(&w, "quotes.revise", json!({"id": id}));
+    conflict(&w, "quotes.accept", &json!({"id": id}));
+    conflict(&w, "quotes.revise", &json!({"id": id}));
 
     // Each step on the deal's and the customer's timelines, newest first.
     let number = q["number"].as_str().unwrap();
@@ -207,7 +208,7 @@ fn every_transition_legal_and_illegal() {
     let draft = worked_draft(&w, d);
     let id = draft["id"].clone();
     for method in ["quotes.accept", "quotes.reject", "quotes.revise"] {
-        conflict(&w, method, json!({"id": id}));
+        conflict(&w, method, &json!({"id": id}));
     }
     w.ok("quotes.send", json!({"id": id}));
     let rejected = w.ok(
@@ -217,9 +218,9 @@ fn every_transition_legal_and_illegal() {
     assert_eq!(rejected["status"], "rejected");
     assert_eq!(rejected["rejectReason"], "Too dear — «ça coûte»");
     for method in ["quotes.accept", "quotes.reject", "quotes.send"] {
-        conflict(&w, method, json!({"id": id}));
+        conflict(&w, method, &json!({"id": id}));
     }
-    conflict(&w, "quotes.update", json!({"id": id, "discountBp": 1}));
+    conflict(&w, "quotes.update", &json!({"id": id, "discountBp": 1}));
     let second = w.ok("quotes.revise", json!({"id": id}));
     assert_eq!(second["number"], draft["number"]);
     assert_eq!(
@@ -236,7 +237,7 @@ fn every_transition_legal_and_illegal() {
         "quotes.send",
         "quotes.revise",
     ] {
-        conflict(&w, method, json!({"id": id}));
+        conflict(&w, method, &json!({"id": id}));
     }
     // The revision is a draft again: it changes, sends, and a rejected revision revises on.
     let second_id = second["id"].clone();
@@ -284,8 +285,8 @@ fn a_sent_quote_past_its_validity_reads_expired_and_a_refresh_writes_it() {
     lapse(&w, &q);
     // Read at once as expired, before any refresh; never shown as sendable or decidable.
     assert_eq!(w.ok("quotes.get", json!({"id": id}))["status"], "expired");
-    conflict(&w, "quotes.accept", json!({"id": id}));
-    conflict(&w, "quotes.reject", json!({"id": id}));
+    conflict(&w, "quotes.accept", &json!({"id": id}));
+    conflict(&w, "quotes.reject", &json!({"id": id}));
     let only = |status: &str| {
         w.ok("quotes.list", json!({"dealId": d, "status": status}))["items"]
             .as_array()
@@ -357,7 +358,7 @@ fn an_accept_that_fails_in_the_middle_leaves_quote_and_deal_as_they_were() {
     );
     let q2 = worked_draft(&w, d2);
     w.ok("quotes.send", json!({"id": q2["id"]}));
-    conflict(&w, "quotes.accept", json!({"id": q2["id"]}));
+    conflict(&w, "quotes.accept", &json!({"id": q2["id"]}));
 }
 
 #[test]

@@ -80,6 +80,11 @@ enum Command {
         #[command(subcommand)]
         what: crate::report::ReportCommand,
     },
+    /// Quotes: render one as text or HTML; write down expiry.
+    Quote {
+        #[command(subcommand)]
+        action: crate::quote::QuoteCommand,
+    },
     /// Saved segments of customers.
     Segments {
         #[command(subcommand)]
@@ -214,6 +219,14 @@ impl Cli {
                 };
                 let crm = open_existing(&db)?;
                 crate::report::run(&crm, what, &mut std::io::stdout().lock())
+            }
+            Some(Command::Quote { action }) => {
+                let db = match self.db {
+                    Some(db) => db,
+                    None => default_db()?,
+                };
+                let crm = open_existing(&db)?;
+                crate::quote::run(&crm, action, &mut std::io::stdout().lock())
             }
             Some(Command::Stats) => {
                 let db = match self.db {

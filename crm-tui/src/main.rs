@@ -4,6 +4,7 @@ mod app;
 mod cli;
 mod format;
 mod keys;
+mod quote;
 mod report;
 mod screens;
 mod ui;

@@ -366,3 +366,48 @@ fn reports_print_the_analytics_as_tables_json_and_csv() {
     assert!(!ok);
     assert!(err.contains("not found"), "{err}");
 }
+
+#[test]
+fn a_quote_renders_as_text_or_a_whole_html_page_and_refresh_writes_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crm.db");
+    let db = path.to_str().unwrap();
+    assert!(crm(&["demo", "--db", db, "--customers", "50"]).0);
+    let quote = {
+        let crm = crm_core::Crm::open(&path).unwrap();
+        let admin = crm.first_admin("demo").unwrap();
+        let scope = crm.scope("demo", admin).unwrap();
+        let deal = scope
+            .deals()
+            .list(&crm_core::deals::DealFilter::default())
+            .unwrap()
+            .items[0]
+            .id;
+        let new = serde_json::from_value(serde_json::json!({
+            "dealId": deal, "notes": "<b>bold</b> & more",
+            "lines": [{"description": "Säge <script>", "quantity": 2.5, "unitPrice": 1_000, "taxRateBp": 1_900}]}))
+        .unwrap();
+        scope.quotes().create(new).unwrap()
+    };
+    let id = quote.id.0.to_string();
+    let (ok, text, err) = crm(&["quote", "render", &id, "--db", db]);
+    assert!(ok, "{err}");
+    assert!(
+        text.starts_with(&format!("Quote {}\nDRAFT", quote.number)),
+        "{text}"
+    );
+    assert!(text.contains("1. Säge <script>"), "{text}");
+    assert!(text.contains("Total:    USD 29.75"), "{text}");
+    let (ok, html, err) = crm(&["quote", "render", &id, "--db", db, "--format", "html"]);
+    assert!(ok, "{err}");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>\n"));
+    assert!(html.contains("Säge &lt;script&gt;") && !html.contains("<script"));
+    assert!(html.contains("&lt;b&gt;bold&lt;/b&gt; &amp; more"));
+    let (ok, _, err) = crm(&["quote", "render", "999", "--db", db]);
+    assert!(!ok && err.contains("quote 999 not found"), "{err}");
+    let (ok, _, err) = crm(&["quote", "render", &id, "--db", db, "--format", "pdf"]);
+    assert!(!ok && err.contains("pdf"), "{err}");
+    let (ok, out, err) = crm(&["quote", "refresh", "--db", db]);
+    assert!(ok, "{err}");
+    assert_eq!(out, "demo: 0 quotes expired\n");
+}

@@ -145,7 +145,8 @@ fn decidable(quote: &Quote, what: &str) -> Result<()> {
     )))
 }
 
-fn send(tx: &mut Tx<'_>, id: QuoteId) -> Result<Quote> {
+#[allow(clippy::needless_pass_by_value)] // every batch operation takes its input by value
+pub(crate) fn send(tx: &mut Tx<'_>, id: QuoteId) -> Result<Quote> {
     let before = load(tx, tx.tenant, id, tx.now)?;
     super::draft_only(&before, "sent")?;
     if before.line_count == 0 {

@@ -223,7 +223,7 @@ pub(crate) fn get_in(tx: &Tx<'_>, id: QuoteTemplateId, field: &str) -> Result<Qu
     tx.require(field, id.0)
 }
 
-fn create(tx: &mut Tx<'_>, new: NewQuoteTemplate) -> Result<QuoteTemplate> {
+pub(crate) fn create(tx: &mut Tx<'_>, new: NewQuoteTemplate) -> Result<QuoteTemplate> {
     let name = validate::name("name", &new.name)?;
     name_free(tx, &name, None)?;
     let lines = new.lines.unwrap_or_default();

@@ -15,6 +15,7 @@
 //! 1,177.14 (of 1,177.14432) and the total 6,527.80.
 
 use crate::error::{Error, Result};
+pub use crate::money::basis_points;
 use crate::money::{BP_WHOLE, round_half_away};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -183,18 +184,6 @@ pub struct Totals {
     pub tax: Vec<TaxAmount>,
     /// Σ net + Σ tax amounts.
     pub total: i64,
-}
-
-/// Checks a rate or discount in basis points: 0 to 10,000.
-pub fn basis_points(field: &str, bp: i64) -> Result<i64> {
-    if (0..=BP_WHOLE).contains(&bp) {
-        Ok(bp)
-    } else {
-        Err(Error::invalid(
-            field,
-            format!("basis points run from 0 to 10,000 (100%), got {bp}"),
-        ))
-    }
 }
 
 fn too_large(field: &str) -> Error {
