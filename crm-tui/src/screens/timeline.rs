@@ -22,14 +22,15 @@ pub const PAGE_EVENTS: u32 = 100;
 /// Fetch older events when the selection comes this close to the end of what is held.
 const PREFETCH_MARGIN: usize = 30;
 
-/// The types a user can toggle, with their keys (quotes have no events yet, so no toggle).
-pub const TYPE_KEYS: [(char, EventType, &str); 6] = [
+/// The types a user can toggle, with their keys.
+pub const TYPE_KEYS: [(char, EventType, &str); 7] = [
     ('1', EventType::Message, "messages"),
     ('2', EventType::Conversation, "conversations"),
     ('3', EventType::TicketEvent, "tickets"),
     ('4', EventType::LeadActivity, "lead activity"),
     ('5', EventType::DealActivity, "deal activity"),
     ('6', EventType::Call, "calls"),
+    ('7', EventType::QuoteActivity, "quotes"),
 ];
 
 /// The channels a user can toggle, with their keys.
@@ -102,9 +103,10 @@ const KEYS: Keymap<Action> = Keymap {
                 (K::Char('4'), A::Type(3)),
                 (K::Char('5'), A::Type(4)),
                 (K::Char('6'), A::Type(5)),
+                (K::Char('7'), A::Type(6)),
             ],
-            "1-6",
-            "only messages, conversations, tickets, lead, deal activity, calls",
+            "1-7",
+            "only messages, conversations, tickets, lead, deal activity, calls, quotes",
         ),
         each(
             &[
