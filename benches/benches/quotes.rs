@@ -109,13 +109,16 @@ fn quotes(c: &mut Criterion) {
     };
     group.warm_up_time(std::time::Duration::from_secs(1));
     group.measurement_time(std::time::Duration::from_secs(3));
-    group.bench_function("accept (quote + the deal moved to won with its value)", |b| {
-        b.iter_batched(
-            &mut sent,
-            |id| black_box(q.accept(id).unwrap()),
-            BatchSize::SmallInput,
-        );
-    });
+    group.bench_function(
+        "accept (quote + the deal moved to won with its value)",
+        |b| {
+            b.iter_batched(
+                &mut sent,
+                |id| black_box(q.accept(id).unwrap()),
+                BatchSize::SmallInput,
+            );
+        },
+    );
     let ready: Vec<QuoteId> = (0..330).map(|_| sent()).collect();
     let mut ready = ready.into_iter();
     percentiles(&mut report, "accept", 300, || {
