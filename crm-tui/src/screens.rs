@@ -5,11 +5,13 @@
 
 pub mod analytics;
 pub mod builder;
+pub mod composer;
 pub mod detail;
 pub mod help;
 pub mod lists;
 pub mod palette;
 pub mod picker;
+pub mod quotes;
 pub mod review;
 pub mod segments;
 pub mod timeline;

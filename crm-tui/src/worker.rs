@@ -14,10 +14,17 @@ use crm_core::catalog::RecordKind;
 use crm_core::conversations::{Conversation, Message};
 use crm_core::customers::Customer;
 use crm_core::deals::{Deal, Pipeline, StageChange};
-use crm_core::ids::{CustomerId, PipelineId, SegmentId, TicketId, UserId};
+use crm_core::ids::{
+    CustomerId, DealId, PipelineId, QuoteId, QuoteTemplateId, SegmentId, TicketId, UserId,
+};
 use crm_core::leads::Lead;
 use crm_core::links::{AutoLinkReport, TicketLinks};
 use crm_core::money::Money;
+use crm_core::products::Product;
+use crm_core::quotes::Quote;
+use crm_core::quotes::lines::LineRequest;
+use crm_core::quotes::templates::QuoteTemplate;
+use crm_core::quotes::totals::TaxRounding;
 use crm_core::schema::FieldInfo;
 use crm_core::search::{SearchQuery, SearchResults, SearchType};
 use crm_core::segments::{BothForms, Explanation, RefreshReport, Segment};
@@ -285,6 +292,56 @@ pub enum Request {
         request: RepRequest,
         generation: u64,
     },
+    /// A deal's quotes, newest first, without their lines.
+    Quotes(DealId),
+    /// One quote with its lines.
+    Quote(QuoteId),
+    /// What a composer offers: the templates and the products on offer.
+    QuoteSetup,
+    /// A step of a quote's life.
+    QuoteAct(QuoteAct),
+}
+
+/// A draft's content as the composer holds it, to be saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuoteDraft {
+    pub id: QuoteId,
+    pub lines: Vec<LineRequest>,
+    pub discount_bp: i64,
+    pub tax_rounding: TaxRounding,
+}
+
+/// What a quote screen asks to be done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QuoteAct {
+    /// A new draft for a deal, from a template or none.
+    Create {
+        deal: DealId,
+        template: Option<QuoteTemplateId>,
+    },
+    Save(QuoteDraft),
+    /// Save, then send.
+    Send(QuoteDraft),
+    Accept(QuoteId),
+    Reject {
+        id: QuoteId,
+        reason: Option<String>,
+    },
+    Revise(QuoteId),
+}
+
+impl QuoteAct {
+    /// What was done, as the notice says it.
+    pub fn done(&self) -> &'static str {
+        match self {
+            QuoteAct::Create { .. } => "created",
+            QuoteAct::Save(_) => "saved",
+            QuoteAct::Send(_) => "sent",
+            QuoteAct::Accept(_) => "accepted: the deal is won",
+            QuoteAct::Reject { .. } => "rejected",
+            QuoteAct::Revise(_) => "revised: a new draft",
+        }
+    }
 }
 
 /// What the team won in one period.
@@ -371,6 +428,17 @@ pub enum Reply {
     Trend {
         generation: u64,
         result: Result<Vec<TrendPoint>, Failure>,
+    },
+    Quotes {
+        deal: DealId,
+        result: Result<Vec<Quote>, Failure>,
+    },
+    // Boxed: a quote inline would make every reply several times larger.
+    Quote(Result<Box<Quote>, Failure>),
+    QuoteSetup(Result<(Vec<QuoteTemplate>, Vec<Product>), Failure>),
+    QuoteActed {
+        act: QuoteAct,
+        result: Result<Box<Quote>, Failure>,
     },
 }
 

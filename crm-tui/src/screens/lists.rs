@@ -45,6 +45,7 @@ pub enum Action {
     Search,
     Segments,
     Analytics,
+    Quotes,
 }
 
 use Action as A;
@@ -132,6 +133,11 @@ const BINDINGS: &[Binding<Action>] = &[
         &[(K::Char('a'), A::Analytics)],
         "a",
         "analytics: the funnel, reps' periods, what was won",
+    ),
+    each(
+        &[(K::Char('Q'), A::Quotes)],
+        "Q",
+        "the deal's quotes: compose, send, accept, reject, revise",
     ),
     each(&[(K::Char('?'), A::Help)], "?", "this help"),
     each(&[(K::Esc, A::Back)], "Esc", "back (quit from the lists)"),
@@ -364,6 +370,16 @@ impl Lists {
                 out.push(Command::Push(Box::new(screen)));
                 out.push(Command::Ask(ask));
             }
+            A::Quotes => match self.list().selected_record() {
+                Some(Record::Deal(d)) => {
+                    let (screen, ask) = super::quotes::Quotes::new(d.id, &d.title);
+                    out.push(Command::Push(Box::new(screen)));
+                    out.push(Command::Ask(ask));
+                }
+                _ => out.push(Command::Notice(
+                    "quotes belong to deals: pick one on the Deals tab".into(),
+                )),
+            },
         }
         self.scroll_into_view();
         out.extend(self.prefetch().map(Command::Ask));

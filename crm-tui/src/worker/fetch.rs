@@ -1,8 +1,8 @@
 //! The database side of each request: crm-core calls shaped into what the screens show.
 
 use super::{
-    Detail, Failure, LinkChange, Lookups, Opened, PAGE_ROWS, PageData, PageKind, PickKind, Record,
-    RecordKey, Reply, Request, Tab,
+    Detail, Failure, LinkChange, Lookups, Opened, PAGE_ROWS, PageData, PageKind, PickKind,
+    QuoteAct, QuoteDraft, Record, RecordKey, Reply, Request, Tab,
 };
 use crm_core::customers::CustomerFilter;
 use crm_core::deals::DealFilter;
@@ -11,6 +11,10 @@ use crm_core::leads::LeadFilter;
 use crm_core::links::{
     AutoLink, DealLink, DealTickets, LeadLink, LeadTickets, TicketLinks, TicketRef,
 };
+use crm_core::products::{Product, ProductFilter};
+use crm_core::quotes::lifecycle::Reject;
+use crm_core::quotes::templates::QuoteTemplate;
+use crm_core::quotes::{NewQuote, Quote, QuoteChanges, QuoteFilter};
 use crm_core::search::SearchType;
 use crm_core::segments::{
     ExplainRequest, FormatRequest, MembersRequest, NewSegment, ParseRequest, PreviewRequest,
@@ -24,6 +28,78 @@ use crm_core::{Crm, PageRequest};
 const SEGMENT_MEMBERS: u32 = 100;
 /// Members a builder's preview shows.
 const PREVIEW_MEMBERS: u32 = 20;
+
+/// Quotes a deal's list holds (a deal has a handful; revisions included).
+const QUOTES: u32 = 200;
+
+/// The templates, oldest first, and the products on offer, by name.
+fn quote_setup(crm: &Crm, tenant: &str) -> crm_core::Result<(Vec<QuoteTemplate>, Vec<Product>)> {
+    let scope = crm.scope(tenant, None)?;
+    let mut templates = scope
+        .quote_templates()
+        .list(crm_core::ListRequest {
+            limit: Some(500),
+            ..Default::default()
+        })?
+        .items;
+    templates.reverse();
+    let mut products = scope
+        .products()
+        .list(&ProductFilter {
+            active: Some(true),
+            limit: Some(500),
+            ..ProductFilter::default()
+        })?
+        .items;
+    products.sort_by_key(|p| p.name.to_lowercase());
+    Ok((templates, products))
+}
+
+fn quote_act(
+    crm: &Crm,
+    tenant: &str,
+    actor: Option<UserId>,
+    act: &QuoteAct,
+) -> crm_core::Result<Quote> {
+    let scope = crm.scope(tenant, actor)?;
+    let quotes = scope.quotes();
+    let save = |draft: &QuoteDraft| {
+        quotes.update(QuoteChanges {
+            id: draft.id,
+            external_id: None,
+            valid_until: None,
+            lines: Some(draft.lines.clone()),
+            discount_bp: Some(draft.discount_bp),
+            tax_rounding: Some(draft.tax_rounding),
+            notes: None,
+            terms: None,
+        })
+    };
+    match act {
+        QuoteAct::Create { deal, template } => quotes.create(NewQuote {
+            external_id: None,
+            deal_id: *deal,
+            template_id: *template,
+            valid_until: None,
+            lines: None,
+            discount_bp: None,
+            tax_rounding: None,
+            notes: None,
+            terms: None,
+        }),
+        QuoteAct::Save(draft) => save(draft),
+        QuoteAct::Send(draft) => {
+            save(draft)?;
+            quotes.send(draft.id)
+        }
+        QuoteAct::Accept(id) => quotes.accept(*id),
+        QuoteAct::Reject { id, reason } => quotes.reject(Reject {
+            id: *id,
+            reason: reason.clone(),
+        }),
+        QuoteAct::Revise(id) => quotes.revise(*id),
+    }
+}
 
 /// A builder's preview: the count and first members of the criteria, and their text form.
 fn preview(
@@ -199,6 +275,33 @@ pub fn answer(crm: &Crm, tenant: &str, actor: Option<UserId>, request: Request) 
         } => Reply::Trend {
             generation,
             result: trend(crm, tenant, &request).map_err(err),
+        },
+        Request::Quotes(deal) => Reply::Quotes {
+            deal,
+            result: crm
+                .scope(tenant, None)
+                .and_then(|s| {
+                    s.quotes().list(&QuoteFilter {
+                        deal_id: Some(deal),
+                        limit: Some(QUOTES),
+                        ..QuoteFilter::default()
+                    })
+                })
+                .map(|page| page.items)
+                .map_err(err),
+        },
+        Request::Quote(id) => Reply::Quote(
+            crm.scope(tenant, None)
+                .and_then(|s| s.quotes().get(id))
+                .map(Box::new)
+                .map_err(err),
+        ),
+        Request::QuoteSetup => Reply::QuoteSetup(quote_setup(crm, tenant).map_err(err)),
+        Request::QuoteAct(act) => Reply::QuoteActed {
+            result: quote_act(crm, tenant, actor, &act)
+                .map(Box::new)
+                .map_err(err),
+            act,
         },
         Request::Segments => Reply::Segments(
             crm.scope(tenant, None)

@@ -1,0 +1,111 @@
+use crate::screens::composer::Composer;
+use crate::screens::quotes::Quotes;
+use crate::testing::*;
+use crm_core::deals::DealFilter;
+use crm_core::ids::DealId;
+use crossterm::event::KeyCode;
+use serde_json::json;
+use std::sync::Arc;
+
+/// The demo with a template, and the first deal of the Deals tab with two quotes.
+pub fn with_quotes() -> (Arc<crm_core::Crm>, DealId) {
+    let crm = demo_crm(40);
+    let scope = crm.scope("demo", Some(crm_core::ids::UserId(1))).unwrap();
+    scope
+        .quote_templates()
+        .create(
+            serde_json::from_value(json!({"name": "Standard", "validDays": 30,
+                "lines": [{"description": "Setup", "quantity": 1, "unitPrice": 50_000}]}))
+            .unwrap(),
+        )
+        .unwrap();
+    let deal = scope.deals().list(&DealFilter::default()).unwrap().items[0].id;
+    for price in [10_000, 20_000] {
+        scope
+            .quotes()
+            .create(
+                serde_json::from_value(json!({"dealId": deal,
+                    "lines": [{"description": "Seat", "quantity": 2, "unitPrice": price}]}))
+                .unwrap(),
+            )
+            .unwrap();
+    }
+    (Arc::new(crm), deal)
+}
+
+/// The client on the Deals tab with the first deal's quotes open.
+pub fn on_quotes(h: &mut Harness) {
+    h.keys(&[KeyCode::Tab, KeyCode::Tab, KeyCode::Char('Q')]);
+    assert!(h.app.find::<Quotes>().is_some());
+}
+
+#[test]
+fn q_lists_the_deals_quotes_and_n_starts_one_from_a_template() {
+    let (crm, deal) = with_quotes();
+    let mut h = Harness::sharing(Arc::clone(&crm));
+    // Q anywhere but on a deal says where quotes live.
+    h.key(KeyCode::Char('Q'));
+    assert!(
+        h.screen().contains("quotes belong to deals"),
+        "{}",
+        h.screen()
+    );
+    on_quotes(&mut h);
+    let screen = h.screen();
+    let year = crm_core::time::now().format("%Y").to_string();
+    assert!(screen.contains(&format!("Q-{year}-0002")), "{screen}");
+    assert!(
+        screen.contains("USD 400.00") && screen.contains("USD 200.00"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen.replace(&year, "YYYY"));
+    h.key(KeyCode::Char('n'));
+    assert!(h.screen().contains("No template: an empty quote"));
+    assert!(
+        h.screen().contains("Standard (1 lines · valid 30 days)"),
+        "{}",
+        h.screen()
+    );
+    h.keys(&[KeyCode::Down, KeyCode::Enter]);
+    // The new quote opens in the composer with the template's line.
+    assert!(h.app.find::<Composer>().is_some());
+    let screen = h.screen();
+    assert!(screen.contains(&format!("Quote Q-{year}-0003")), "{screen}");
+    assert!(
+        screen.contains("Setup") && screen.contains("USD 500.00"),
+        "{screen}"
+    );
+    let made = crm
+        .scope("demo", None)
+        .unwrap()
+        .quotes()
+        .list(&crm_core::quotes::QuoteFilter {
+            deal_id: Some(deal),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(made.items.len(), 3);
+    assert!(made.items[0].template_id.is_some());
+    // Back in the list, the new quote is there.
+    h.key(KeyCode::Esc);
+    assert!(h.screen().contains(&format!("Q-{year}-0003")));
+}
+
+#[test]
+fn every_listed_key_of_the_quotes_acts_and_no_other() {
+    let (crm, _) = with_quotes();
+    let down: &[KeyCode] = &[KeyCode::Down];
+    check_bindings(
+        &crm,
+        on_quotes,
+        &[(KeyCode::Up, down), (KeyCode::Char('k'), down)],
+    );
+    check_bindings(
+        &crm,
+        |h| {
+            on_quotes(h);
+            h.key(KeyCode::Char('n'));
+        },
+        &[(KeyCode::Up, down), (KeyCode::Char('k'), down)],
+    );
+}
