@@ -6,10 +6,10 @@ use crate::conversations::{self, Conversation, Message, NewConversation, NewMess
 use crate::customers::{self, Customer, NewCustomer};
 use crate::deals::{self, Deal, MoveStage, NewDeal, NewPipeline, Pipeline};
 use crate::error::{Error, Result};
-use crate::ids::QuoteId;
 use crate::leads::{self, Lead, NewLead};
 use crate::methods;
 use crate::products::{self, NewProduct, Product};
+use crate::quotes::lifecycle::SendQuote;
 use crate::quotes::templates::{NewQuoteTemplate, QuoteTemplate};
 use crate::quotes::{self, NewQuote, Quote};
 use crate::store::Tx;
@@ -84,7 +84,7 @@ batch_ops! {
     create_product(NewProduct) -> Product = products::create;
     create_quote_template(NewQuoteTemplate) -> QuoteTemplate = quotes::templates::create;
     create_quote(NewQuote) -> Quote = quotes::create;
-    send_quote(QuoteId) -> Quote = quotes::lifecycle::send;
+    send_quote(SendQuote) -> Quote = quotes::lifecycle::send;
 }
 
 impl Batch<'_, '_> {

@@ -12,7 +12,10 @@ use words::{AGENTS, AREA_CODES, REPS, SUFFIXES};
 
 use crate::deals::{NewPipeline, NewStage, StageKind};
 use crate::error::Result;
-use crate::ids::{TeamId, UserId};
+use crate::ids::{ProductId, QuoteTemplateId, TeamId, UserId};
+use crate::money::{Currency, Money};
+use crate::products::NewProduct;
+use crate::quotes::templates::NewQuoteTemplate;
 use crate::store::Crm;
 use crate::tenancy::{NewAdmin, NewTeam, NewTenant, NewUser, Role};
 use crate::time::Timestamp;
@@ -65,12 +68,16 @@ pub struct DemoSummary {
     pub messages: usize,
     pub calls: usize,
     pub activities: usize,
+    pub quotes: usize,
 }
 
 pub(super) struct Team {
     pub(super) support: Vec<TeamId>,
     pub(super) agents: Vec<UserId>,
     pub(super) reps: Vec<(UserId, u32)>,
+    /// The catalog, by name, and the template quotes start from.
+    pub(super) products: Vec<(&'static str, ProductId)>,
+    pub(super) template: QuoteTemplateId,
 }
 
 /// Creates tenant `options.tenant` and fills it. `progress(done, total)` is called after each
@@ -130,11 +137,42 @@ pub fn generate(
             b.create_pipeline(new_business())?,
             b.create_pipeline(renewals())?,
         ];
+        let usd = Currency::parse("currency", "USD")?;
+        let mut products = Vec::new();
+        for (i, (name, dollars)) in words::PRODUCT_PRICES.iter().enumerate() {
+            let product = b.create_product(NewProduct {
+                external_id: None,
+                name: (*name).into(),
+                sku: Some(format!("DHC-{:03}", i + 1)),
+                unit_price: Money::new(dollars * 100, usd),
+                tax_rate_bp: Some(800),
+                active: Some(true),
+            })?;
+            products.push((*name, product.id));
+        }
+        let template = b
+            .create_quote_template(NewQuoteTemplate {
+                external_id: None,
+                name: "Standard hardware offer".into(),
+                lines: None,
+                discount_bp: None,
+                notes: None,
+                terms: Some(
+                    "Payment within 30 days of invoice. Prices exclude shipping. \
+                     Hardware carries a two-year warranty."
+                        .into(),
+                ),
+                valid_days: Some(30),
+                tax_rounding: None,
+            })?
+            .id;
         Ok((
             Team {
                 support,
                 agents,
                 reps,
+                products,
+                template,
             },
             pipelines,
         ))
@@ -142,6 +180,8 @@ pub fn generate(
 
     let mut generator = Generator {
         rng,
+        // Quotes draw from their own stream, so adding them left every other record as it was.
+        quote_rng: ChaCha8Rng::seed_from_u64(options.seed.wrapping_add(0x5155_4f54)),
         start,
         until: options.until,
         team: &team,

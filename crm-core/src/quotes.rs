@@ -146,6 +146,9 @@ pub struct NewQuote {
     pub notes: Option<String>,
     #[serde(default)]
     pub terms: Option<String>,
+    /// When it was made, for records brought from elsewhere; now when absent.
+    #[serde(default, with = "time::rfc3339::option")]
+    pub created_at: Option<Timestamp>,
 }
 
 /// What `quotes.update` takes: a draft's `id` and what to change (`null` clears an optional
@@ -298,11 +301,11 @@ pub(crate) fn store(tx: &Tx<'_>, quote: &Quote, snapshot: Option<&str>) -> Resul
     Ok(())
 }
 
-/// The next number of this tenant for the year of `now`: one more than the last, so numbers
+/// The next number of this tenant for the year of `at`: one more than the last, so numbers
 /// have no gaps; taken under the transaction's write lock, so no two creates share one.
-fn next_number(tx: &Tx<'_>) -> Result<String> {
+fn next_number(tx: &Tx<'_>, at: Timestamp) -> Result<String> {
     use chrono::Datelike as _;
-    let year = tx.now.year();
+    let year = at.year();
     let last: i64 = tx
         .prepare_cached("SELECT last FROM quote_numbers WHERE tenant_id = ?1 AND year = ?2")?
         .query_row(params![tx.tenant, year], |r| r.get(0))
@@ -359,6 +362,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewQuote) -> Result<Quote> {
         other => other,
     })?;
     let currency = Currency::parse("dealId", &deal.currency)?;
+    let at = time::given("createdAt", new.created_at, tx.now)?;
     let template = new
         .template_id
         .map(|id| templates::get_in(tx, id, "templateId"))
@@ -376,7 +380,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewQuote) -> Result<Quote> {
         template.as_ref().and_then(|t| t.valid_days),
     ) {
         (Some(at), _) => valid_until(tx, Some(at))?,
-        (None, Some(days)) => Some(templates::valid_until(tx.now, days)),
+        (None, Some(days)) => Some(templates::valid_until(at, days)),
         (None, None) => None,
     };
     let discount_bp = totals::basis_points(
@@ -398,7 +402,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewQuote) -> Result<Quote> {
     let quote = Quote {
         id: QuoteId(tx.next_id(RecordKind::Quote)?),
         external_id,
-        number: next_number(tx)?,
+        number: next_number(tx, at)?,
         revision: 1,
         previous_id: None,
         deal_id: deal.id,
@@ -423,8 +427,8 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewQuote) -> Result<Quote> {
         sent_at: None,
         decided_at: None,
         reject_reason: None,
-        created_at: tx.now,
-        updated_at: tx.now,
+        created_at: at,
+        updated_at: at,
     };
     store(tx, &quote, None)?;
     lines::write(tx, quote.id, quote.lines.as_deref().unwrap_or_default())?;
@@ -435,7 +439,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewQuote) -> Result<Quote> {
         None,
         Some(&quote),
     )?;
-    lifecycle::activity(tx, &quote, lifecycle::Step::Created, None)?;
+    lifecycle::activity(tx, &quote, lifecycle::Step::Created, Some(at))?;
     Ok(quote)
 }
 

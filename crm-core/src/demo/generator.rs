@@ -18,6 +18,10 @@ use crate::customers::{Customer, NewCustomer};
 use crate::deals::{MoveStage, NewDeal, Pipeline, StageKind};
 use crate::error::Result;
 use crate::leads::{Lead, LeadStatus, NewLead};
+use crate::quotes::NewQuote;
+use crate::quotes::lifecycle::SendQuote;
+use crate::quotes::lines::LineRequest;
+use crate::quotes::totals::Quantity;
 use crate::tickets::{Channel, NewTicket, NewTicketEvent, Priority, TicketEventKind, TicketStatus};
 use crate::time::Timestamp;
 use chrono::Duration;
@@ -27,6 +31,7 @@ use rand_chacha::ChaCha8Rng;
 /// Writes customers and their records into batches, drawing from one random stream.
 pub(super) struct Generator<'a> {
     pub(super) rng: ChaCha8Rng,
+    pub(super) quote_rng: ChaCha8Rng,
     /// The demo's history runs from `start` to `until`.
     pub(super) start: Timestamp,
     pub(super) until: Timestamp,
@@ -239,8 +244,9 @@ impl Generator<'_> {
 
     /// A deal, moved forward stage by stage; the older ones are closed, won at the rep's rate.
     fn deal(&mut self, b: &mut Batch<'_, '_>, p: &Person, lead: Option<&Lead>) -> Result<()> {
-        let (rng, until, team, pipelines, summary) = (
+        let (rng, quote_rng, until, team, pipelines, summary) = (
             &mut self.rng,
+            &mut self.quote_rng,
             self.until,
             self.team,
             self.pipelines,
@@ -320,6 +326,55 @@ impl Generator<'_> {
                     })?;
                     summary.stage_moves += 1;
                 }
+            }
+            // Deals in talks past their first stage often have a quote out or in the making.
+            if !closes && steps > 1 && chance(quote_rng, 60) {
+                let product_id = team
+                    .products
+                    .iter()
+                    .find(|(name, _)| *name == product)
+                    .map(|(_, id)| *id);
+                let units = quote_rng.random_range(1..=20_i64);
+                let mut lines = vec![LineRequest {
+                    product_id,
+                    description: None,
+                    quantity: Quantity::from_thousandths(units * 1_000).unwrap_or(Quantity::MAX),
+                    unit_price: None,
+                    discount_bp: None,
+                    tax_rate_bp: None,
+                }];
+                if chance(quote_rng, 50) {
+                    let hours = quote_rng.random_range(2..=16_i64);
+                    lines.push(LineRequest::text(
+                        "Installation and training (hours)",
+                        Quantity::from_thousandths(hours * 500).unwrap_or(Quantity::MAX),
+                        12_500,
+                    ));
+                }
+                let made = (at + Duration::hours(quote_rng.random_range(1..48))).min(until);
+                // Half from the template, valid 30 days (most of those have lapsed by now);
+                // half without a validity date.
+                let template = chance(quote_rng, 50).then_some(team.template);
+                let quote = b.create_quote(NewQuote {
+                    external_id: None,
+                    deal_id: deal.id,
+                    template_id: template,
+                    valid_until: None,
+                    lines: Some(lines),
+                    discount_bp: Some(*pick(quote_rng, &[0, 0, 500, 1_000])),
+                    tax_rounding: None,
+                    notes: None,
+                    terms: None,
+                    created_at: Some(made),
+                })?;
+                if chance(quote_rng, 50) {
+                    let sent = (made + Duration::hours(quote_rng.random_range(1..72))).min(until);
+                    b.send_quote(SendQuote {
+                        id: quote.id,
+                        at: Some(sent),
+                    })?;
+                }
+                summary.quotes += 1;
             }
             b.create_activity(NewActivity {
                 external_id: None,

@@ -216,6 +216,15 @@ pub(super) const PRODUCTS: &[&str] = &[
     "MG Advanced",
     "GTX Basic",
 ];
+/// The products' list prices, in whole dollars (as the public sales dataset prices them).
+pub(super) const PRODUCT_PRICES: &[(&str, i64)] = &[
+    ("GTX Pro", 4_821),
+    ("MG Special", 55),
+    ("GTX Plus Basic", 1_096),
+    ("GTK 500", 26_768),
+    ("MG Advanced", 3_393),
+    ("GTX Basic", 550),
+];
 pub(super) const TICKET_SUBJECTS: &[&str] = &[
     "Cannot log in to my account",
     "Refund request for last invoice",

@@ -39,6 +39,23 @@ pub struct Reject {
     pub reason: Option<String>,
 }
 
+/// What `quotes.send` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SendQuote {
+    pub id: QuoteId,
+    /// When it was sent, for records brought from elsewhere: not before the quote was made,
+    /// not after now. Now when absent.
+    #[serde(default, with = "time::rfc3339::option")]
+    pub at: Option<Timestamp>,
+}
+
+impl From<QuoteId> for SendQuote {
+    fn from(id: QuoteId) -> Self {
+        SendQuote { id, at: None }
+    }
+}
+
 /// What `quotes.refresh` did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -145,8 +162,9 @@ fn decidable(quote: &Quote, what: &str) -> Result<()> {
     )))
 }
 
-#[allow(clippy::needless_pass_by_value)] // every batch operation takes its input by value
-pub(crate) fn send(tx: &mut Tx<'_>, id: QuoteId) -> Result<Quote> {
+pub(crate) fn send(tx: &mut Tx<'_>, request: SendQuote) -> Result<Quote> {
+    let id = request.id;
+    let at = time::given("at", request.at, tx.now)?;
     let before = load(tx, tx.tenant, id, tx.now)?;
     super::draft_only(&before, "sent")?;
     if before.line_count == 0 {
@@ -155,8 +173,17 @@ pub(crate) fn send(tx: &mut Tx<'_>, id: QuoteId) -> Result<Quote> {
             format!("quote {id} has no lines; add one before sending it"),
         ));
     }
+    if at < before.created_at || at > tx.now {
+        return Err(Error::invalid(
+            "at",
+            format!(
+                "a quote is sent after it is made ({}) and not later than now",
+                before.created_at.to_rfc3339()
+            ),
+        ));
+    }
     if let Some(until) = before.valid_until
-        && until <= tx.now
+        && until <= at
     {
         return Err(Error::invalid(
             "validUntil",
@@ -168,7 +195,7 @@ pub(crate) fn send(tx: &mut Tx<'_>, id: QuoteId) -> Result<Quote> {
     }
     let mut after = before.clone();
     after.status = QuoteStatus::Sent;
-    after.sent_at = Some(tx.now);
+    after.sent_at = Some(at);
     after.updated_at = tx.now;
     let document = render::document(tx, tx.tenant, &after)?;
     let snapshot = serde_json::to_string(&document)
@@ -181,7 +208,7 @@ pub(crate) fn send(tx: &mut Tx<'_>, id: QuoteId) -> Result<Quote> {
         Some(&before),
         Some(&after),
     )?;
-    activity(tx, &after, Step::Sent, None)?;
+    activity(tx, &after, Step::Sent, Some(at))?;
     Ok(after)
 }
 
@@ -367,8 +394,9 @@ fn refresh(tx: &mut Tx<'_>) -> Result<Refreshed> {
 
 impl super::Quotes<'_, '_> {
     /// Sends a draft: freezes its document and totals.
-    pub fn send(&self, id: QuoteId) -> Result<Quote> {
-        self.0.write(|tx| send(tx, id))
+    pub fn send(&self, request: impl Into<SendQuote>) -> Result<Quote> {
+        let request = request.into();
+        self.0.write(|tx| send(tx, request))
     }
 
     /// Accepts a sent, valid quote: the deal moves to its pipeline's won stage (unless won

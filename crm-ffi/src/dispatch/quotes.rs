@@ -5,8 +5,9 @@ use super::{Handler, get_by_key, ok, params};
 use crm_core::ListRequest;
 use crm_core::ids::{QuoteId, QuoteTemplateId};
 use crm_core::methods;
+use crm_core::quotes::lifecycle::SendQuote;
 
-/// `{id}` of a quote: what send, accept and revise take.
+/// `{id}` of a quote: what accept and revise take.
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct QuoteRef {
@@ -32,8 +33,8 @@ pub(super) const METHODS: &[(&str, Handler)] = &[
         ok(c.scope()?.quotes().update(params(p)?)?)
     }),
     (methods::QUOTES_SEND, |c, p| {
-        let QuoteRef { id } = params(p)?;
-        ok(c.scope()?.quotes().send(id)?)
+        let send: SendQuote = params(p)?;
+        ok(c.scope()?.quotes().send(send)?)
     }),
     (methods::QUOTES_ACCEPT, |c, p| {
         let QuoteRef { id } = params(p)?;

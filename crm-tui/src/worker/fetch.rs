@@ -86,6 +86,7 @@ fn quote_act(
             tax_rounding: None,
             notes: None,
             terms: None,
+            created_at: None,
         }),
         QuoteAct::Save(draft) => save(draft),
         QuoteAct::Send(draft) => {
