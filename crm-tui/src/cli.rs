@@ -308,7 +308,7 @@ fn generate_demo(
             .map(|(_, n)| n)
             .sum();
         println!(
-            "tenant {tenant:?}: {} customers, {} leads, {} deals ({} stage moves), {} tickets ({} events), {} conversations ({} messages), {} calls, {} activities",
+            "tenant {tenant:?}: {} customers, {} leads, {} deals ({} stage moves), {} tickets ({} events), {} conversations ({} messages), {} calls, {} activities, {} quotes",
             summary.customers,
             summary.leads,
             summary.deals,
@@ -318,7 +318,8 @@ fn generate_demo(
             summary.conversations,
             summary.messages,
             summary.calls,
-            summary.activities
+            summary.activities,
+            summary.quotes
         );
         println!(
             "{rows} rows in {} after {:.1?}",

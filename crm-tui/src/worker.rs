@@ -309,6 +309,7 @@ pub struct QuoteDraft {
     pub lines: Vec<LineRequest>,
     pub discount_bp: i64,
     pub tax_rounding: TaxRounding,
+    pub valid_until: Option<crm_core::time::Timestamp>,
 }
 
 /// What a quote screen asks to be done.

@@ -14,6 +14,7 @@ use crm_core::quotes::lines::LineRequest;
 use crm_core::quotes::render::percent;
 use crm_core::quotes::totals::{self, LineAmounts, LineInput, Quantity, TaxRounding, Totals};
 use crm_core::quotes::{Quote, QuoteStatus};
+use crm_core::time::Timestamp;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 
@@ -29,6 +30,7 @@ enum Action {
     MoveDown,
     MoveUp,
     Discount,
+    Validity,
     Rounding,
     Save,
     Send,
@@ -93,6 +95,11 @@ const DRAFT: Keymap<Action> = Keymap {
             "move the line down / up",
         ),
         each(&[(K::Char('%'), A::Discount)], "%", "the quote's discount"),
+        each(
+            &[(K::Char('u'), A::Validity)],
+            "u",
+            "valid until: a day (YYYY-MM-DD), empty for none",
+        ),
         each(
             &[(K::Char('r'), A::Rounding)],
             "r",
@@ -229,18 +236,20 @@ struct EditLine {
     cells: [String; 5],
 }
 
+/// What is being typed into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// Line `row`'s field `col`.
+    Line(usize, usize),
+    Discount,
+    ValidUntil,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Mode {
     Table,
-    /// Typing into line `row`'s field `col` (`None`: the quote's discount).
-    Edit {
-        field: Option<(usize, usize)>,
-        text: String,
-    },
-    Product {
-        filter: String,
-        choice: usize,
-    },
+    Edit { target: Target, text: String },
+    Product { filter: String, choice: usize },
     Reason(String),
 }
 
@@ -259,6 +268,21 @@ fn percent_bp(text: &str) -> Result<i64, String> {
         .and_then(|w| w.checked_add(format!("{fraction:0<2}").parse::<i64>().unwrap_or(0)))
         .filter(|bp| (0..=10_000).contains(bp));
     bp.ok_or_else(|| "a percentage: 0 to 100".into())
+}
+
+/// A day typed as `YYYY-MM-DD` → the end of that day (UTC), through which the quote is valid;
+/// nothing typed → no validity date.
+fn valid_until(text: &str) -> Result<Option<Timestamp>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("valid until: a day as YYYY-MM-DD, not {text:?}"))?;
+    let end = day
+        .and_hms_milli_opt(23, 59, 59, 999)
+        .ok_or_else(|| format!("valid until: no such day {text:?}"))?;
+    Ok(Some(end.and_utc()))
 }
 
 /// Basis points as the field shows them: `400` → `4`, `550` → `5.5`.
@@ -285,6 +309,7 @@ pub struct Composer {
     lines: Vec<EditLine>,
     discount: String,
     rounding: TaxRounding,
+    valid_until: Option<Timestamp>,
     row: usize,
     col: usize,
     mode: Mode,
@@ -307,6 +332,7 @@ impl Composer {
             lines: Vec::new(),
             discount: "0".into(),
             rounding: TaxRounding::PerLine,
+            valid_until: None,
             row: 0,
             col: 0,
             mode: Mode::Table,
@@ -352,11 +378,31 @@ impl Composer {
             .collect();
         self.discount = bp_text(quote.discount_bp);
         self.rounding = quote.tax_rounding;
+        self.valid_until = quote.valid_until;
         self.row = self.row.min(self.lines.len().saturating_sub(1));
         self.dirty = false;
         self.leaving = false;
         self.id = quote.id;
         self.quote = Some(Ok(quote));
+    }
+
+    /// Every line's fields and the quote's discount as they read now: with the value being
+    /// typed in place of the one it will replace, so the totals follow each key.
+    fn fields_now(&self) -> (Vec<[String; 5]>, String) {
+        let mut cells: Vec<[String; 5]> = self.lines.iter().map(|l| l.cells.clone()).collect();
+        let mut discount = self.discount.clone();
+        if let Mode::Edit { target, text } = &self.mode {
+            match target {
+                Target::Line(row, col) => {
+                    if let Some(line) = cells.get_mut(*row) {
+                        line[*col].clone_from(text);
+                    }
+                }
+                Target::Discount => discount.clone_from(text),
+                Target::ValidUntil => {}
+            }
+        }
+        (cells, discount)
     }
 
     /// Reads every field and computes the amounts with crm-core's arithmetic.
@@ -369,9 +415,10 @@ impl Composer {
                 faults,
             };
         };
-        let mut inputs = Vec::with_capacity(self.lines.len());
-        for (i, line) in self.lines.iter().enumerate() {
-            let [description, qty, price, discount, tax] = &line.cells;
+        let (cells, quote_discount) = self.fields_now();
+        let mut inputs = Vec::with_capacity(cells.len());
+        for (i, line) in cells.iter().enumerate() {
+            let [description, qty, price, discount, tax] = line;
             if description.trim().is_empty() {
                 faults.push((i, 0, "a description is needed".into()));
             }
@@ -406,7 +453,7 @@ impl Composer {
                 _ => None,
             });
         }
-        let discount = percent_bp(&self.discount);
+        let discount = percent_bp(&quote_discount);
         if let Err(e) = &discount {
             faults.push((usize::MAX, 0, e.clone()));
         }
@@ -478,6 +525,7 @@ impl Composer {
             lines,
             discount_bp: percent_bp(&self.discount)?,
             tax_rounding: self.rounding,
+            valid_until: self.valid_until,
         })
     }
 
@@ -573,14 +621,22 @@ impl Composer {
             A::Right => self.col = (self.col + 1).min(FIELDS.len() - 1),
             A::Edit if draft && count > 0 => {
                 self.mode = Mode::Edit {
-                    field: Some((self.row, self.col)),
+                    target: Target::Line(self.row, self.col),
                     text: self.lines[self.row].cells[self.col].clone(),
                 };
             }
             A::Discount if draft => {
                 self.mode = Mode::Edit {
-                    field: None,
+                    target: Target::Discount,
                     text: self.discount.clone(),
+                };
+            }
+            A::Validity if draft => {
+                self.mode = Mode::Edit {
+                    target: Target::ValidUntil,
+                    text: self
+                        .valid_until
+                        .map_or_else(String::new, crate::format::date),
                 };
             }
             A::Add if draft => {
@@ -650,7 +706,7 @@ impl Screen for Composer {
         };
         match std::mem::replace(&mut self.mode, Mode::Table) {
             Mode::Table => self.key_table(action, out),
-            Mode::Edit { field, mut text } => match action {
+            Mode::Edit { target, mut text } => match action {
                 A::Type => {
                     match key.code {
                         K::Char(c) => text.push(c),
@@ -658,12 +714,20 @@ impl Screen for Composer {
                             text.pop();
                         }
                     }
-                    self.mode = Mode::Edit { field, text };
+                    self.mode = Mode::Edit { target, text };
                 }
                 A::Commit => {
-                    match field {
-                        Some((row, col)) => self.lines[row].cells[col] = text,
-                        None => self.discount = text,
+                    match target {
+                        Target::Line(row, col) => self.lines[row].cells[col] = text,
+                        Target::Discount => self.discount = text,
+                        Target::ValidUntil => match valid_until(&text) {
+                            Ok(until) => self.valid_until = until,
+                            Err(why) => {
+                                out.push(Command::Notice(why));
+                                self.mode = Mode::Edit { target, text };
+                                return;
+                            }
+                        },
                     }
                     self.dirty = true;
                 }

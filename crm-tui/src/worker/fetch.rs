@@ -67,7 +67,7 @@ fn quote_act(
         quotes.update(QuoteChanges {
             id: draft.id,
             external_id: None,
-            valid_until: None,
+            valid_until: Some(draft.valid_until),
             lines: Some(draft.lines.clone()),
             discount_bp: Some(draft.discount_bp),
             tax_rounding: Some(draft.tax_rounding),
@@ -461,7 +461,10 @@ fn open_event(crm: &Crm, tenant: &str, event: &TimelineEvent) -> crm_core::Resul
     let (kind, id) = match event.event_type {
         EventType::TicketEvent => (SearchType::Ticket, event.ticket_id.map(|i| i.0)),
         EventType::LeadActivity => (SearchType::Lead, event.lead_id.map(|i| i.0)),
-        EventType::DealActivity => (SearchType::Deal, event.deal_id.map(|i| i.0)),
+        // A quote's step opens its deal, whose quotes are one `Q` away.
+        EventType::DealActivity | EventType::QuoteActivity => {
+            (SearchType::Deal, event.deal_id.map(|i| i.0))
+        }
         EventType::Message | EventType::Conversation => {
             (SearchType::Conversation, event.conversation_id.map(|i| i.0))
         }
@@ -471,11 +474,6 @@ fn open_event(crm: &Crm, tenant: &str, event: &TimelineEvent) -> crm_core::Resul
                 .calls()
                 .get(crm_core::ids::CallId(event.source.id))?;
             return Ok(Opened::Call(call));
-        }
-        EventType::QuoteActivity => {
-            return Err(crm_core::Error::Internal(
-                "quotes are not available yet".into(),
-            ));
         }
     };
     open_record(crm, tenant, kind, id.ok_or_else(missing)?)

@@ -1,7 +1,7 @@
 //! The composer's picture: the quote's head, its lines with the field being edited and the
 //! fields at fault marked, the totals, and the pickers over them.
 
-use super::{Composer, Evaluated, FIELDS, Mode};
+use super::{Composer, Evaluated, FIELDS, Mode, Target};
 use crate::format::{date, money, spinner};
 use crate::screens::View;
 use crate::screens::quotes::status_style;
@@ -55,7 +55,7 @@ impl Composer {
         let footer = match (&self.mode, evaluated.faults.first()) {
             (
                 Mode::Edit {
-                    field: Some((_, col)),
+                    target: Target::Line(_, col),
                     ..
                 },
                 _,
@@ -63,9 +63,22 @@ impl Composer {
                 "Editing {} — Enter keeps it, Esc cancels",
                 FIELDS[*col]
             )),
-            (Mode::Edit { field: None, .. }, _) => {
-                Line::from("Editing the quote's discount (%) — Enter keeps it, Esc cancels")
-            }
+            (
+                Mode::Edit {
+                    target: Target::ValidUntil,
+                    ..
+                },
+                _,
+            ) => Line::from(
+                "Editing the last day the quote is valid (YYYY-MM-DD, empty for none) — Enter keeps it",
+            ),
+            (
+                Mode::Edit {
+                    target: Target::Discount,
+                    ..
+                },
+                _,
+            ) => Line::from("Editing the quote's discount (%) — Enter keeps it, Esc cancels"),
             (_, Some((line, col, why))) if *line == usize::MAX => {
                 Line::from(format!("Quote discount: {why}")).red()
             }
@@ -95,10 +108,16 @@ impl Composer {
     }
 
     fn draw_head(&self, frame: &mut Frame<'_>, area: Rect, q: &Quote) {
-        let valid = q.valid_until.map_or_else(
-            || "no validity date".into(),
-            |u| format!("valid until {}", date(u)),
-        );
+        let valid = match &self.mode {
+            Mode::Edit {
+                target: Target::ValidUntil,
+                text,
+            } => format!("valid until {text}▏"),
+            _ => self.valid_until.map_or_else(
+                || "no validity date".into(),
+                |u| format!("valid until {}", date(u)),
+            ),
+        };
         let first = Line::from(vec![
             Span::styled(format!("Quote {}", q.label()), Style::new().bold()),
             Span::raw("  "),
@@ -117,6 +136,11 @@ impl Composer {
                 Line::from("A draft: edit the lines; the totals follow as you type.".to_owned())
                     .dim()
             }
+            (QuoteStatus::Expired, _) => Line::from(format!(
+                "Its validity ended {} — v revises it into a new draft.",
+                q.valid_until.map_or_else(String::new, date)
+            ))
+            .red(),
             (QuoteStatus::Sent, _) => Line::from(format!(
                 "Sent {} — frozen: accept, reject or revise it.",
                 q.sent_at.map_or_else(String::new, date)
@@ -143,9 +167,9 @@ impl Composer {
         let draft = q.status == QuoteStatus::Draft;
         let editing = match &self.mode {
             Mode::Edit {
-                field: Some(f),
+                target: Target::Line(row, col),
                 text,
-            } => Some((*f, text.as_str())),
+            } => Some(((*row, *col), text.as_str())),
             _ => None,
         };
         let rows = self.lines.iter().enumerate().map(|(i, l)| {
@@ -203,7 +227,10 @@ impl Composer {
             TaxRounding::Global => "global",
         };
         let discount = match &self.mode {
-            Mode::Edit { field: None, text } => format!("{text}▏"),
+            Mode::Edit {
+                target: Target::Discount,
+                text,
+            } => format!("{text}▏"),
             _ => self.discount.clone(),
         };
         let mut text = vec![

@@ -58,6 +58,12 @@ fn a_rep_composes_the_worked_case_sees_totals_as_she_types_sends_and_wins() {
         "{screen}"
     );
     assert!(screen.contains("5,350.66"), "the line's net: {screen}");
+    // The totals follow each key, before Enter: 10% off the quote, then Esc puts it back.
+    h.keys(&[KeyCode::Char('%'), KeyCode::Backspace]);
+    type_text(&mut h, "10");
+    assert!(h.screen().contains("USD 5,875.02"), "{}", h.screen());
+    h.key(KeyCode::Esc);
+    assert!(h.screen().contains("USD 6,527.81"), "{}", h.screen());
     // Global rounding: one cent less.
     h.key(KeyCode::Char('r'));
     assert!(h.screen().contains("USD 6,527.80"), "{}", h.screen());
@@ -170,6 +176,20 @@ fn a_sent_quote_is_rejected_with_a_reason_and_revised_into_a_new_draft() {
     // The composer now holds the new draft, editable.
     assert_eq!(h.app.keymap().title, "Keys in the quote composer");
     assert!(h.screen().contains("rev. 2"), "{}", h.screen());
+    // A validity date: a bad day is refused where it is typed, a good one is saved.
+    h.key(KeyCode::Char('u'));
+    type_text(&mut h, "31/12");
+    h.key(KeyCode::Enter);
+    assert!(h.screen().contains("a day as YYYY-MM-DD"), "{}", h.screen());
+    for _ in 0..5 {
+        h.key(KeyCode::Backspace);
+    }
+    type_text(&mut h, "2999-12-31");
+    h.key(KeyCode::Enter);
+    assert!(h.screen().contains("valid until 2999-12-31"), "{}", h.screen());
+    h.key(KeyCode::Char('s'));
+    let until = quotes_of(&h, deal)[0].valid_until.unwrap();
+    assert_eq!(until.to_rfc3339(), "2999-12-31T23:59:59.999+00:00");
     // Unsaved changes ask before leaving.
     h.keys(&[KeyCode::Char('r'), KeyCode::Esc]);
     assert!(h.app.find::<Composer>().is_some());
