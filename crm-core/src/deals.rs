@@ -667,6 +667,17 @@ pub(crate) fn update_deal(tx: &mut Tx<'_>, changes: DealChanges) -> Result<Deal>
 
 #[allow(clippy::needless_pass_by_value)] // every batch operation takes its input by value
 pub(crate) fn move_stage(tx: &mut Tx<'_>, mv: MoveStage) -> Result<Deal> {
+    move_stage_with(tx, &mv, |_| {}, None)
+}
+
+/// [`move_stage`], with `also` changing the deal in the same write (an accepted quote sets its
+/// value) and `note` saying why in the audit entry.
+pub(crate) fn move_stage_with(
+    tx: &mut Tx<'_>,
+    mv: &MoveStage,
+    also: impl FnOnce(&mut Deal),
+    note: Option<&str>,
+) -> Result<Deal> {
     let before: Deal = records::get(tx, tx.tenant, mv.deal_id.0)?;
     let stages = stages_of(tx, tx.tenant, before.pipeline_id)?;
     let to = stages.iter().find(|s| s.id == mv.stage_id).ok_or_else(|| {
@@ -714,7 +725,8 @@ pub(crate) fn move_stage(tx: &mut Tx<'_>, mv: MoveStage) -> Result<Deal> {
         _ => Some(at),
     };
     after.updated_at = tx.now;
-    tx.replace(methods::DEALS_MOVE_STAGE, &before, &after)?;
+    also(&mut after);
+    tx.replace_noted(methods::DEALS_MOVE_STAGE, &before, &after, note)?;
     add_history(tx, after.id, Some(before.stage_id), to.id, at)?;
     activities::create(
         tx,

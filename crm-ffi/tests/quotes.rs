@@ -165,6 +165,16 @@ fn a_rep_quotes_from_a_template_sends_and_the_accept_wins_the_deal() {
     let history = w.ok("deals.stageHistory", json!({"dealId": d}));
     let last = history["items"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["toStageId"], w.get("stageId"));
+    // The deal is written once: its move carries the value, noted with the quote.
+    let deal_audit = w.ok("audit.list", json!({"entityType": "deal", "entityId": d}));
+    let last = &deal_audit["items"][0];
+    assert_eq!(last["action"], "deals.moveStage");
+    assert_eq!(last["after"]["value"], 652_780);
+    assert_eq!(last["before"]["value"], 1);
+    assert_eq!(
+        last["note"],
+        format!("quote {} accepted", q["number"].as_str().unwrap())
+    );
     conflict(&w, "quotes.accept", &json!({"id": id}));
     conflict(&w, "quotes.revise", &json!({"id": id}));
 
@@ -347,6 +357,23 @@ fn an_accept_that_fails_in_the_middle_leaves_quote_and_deal_as_they_were() {
         w.ok("quotes.accept", json!({"id": q["id"]}))["status"],
         "accepted"
     );
+    // A second quote accepted on the won deal: no move (it is won), the value follows.
+    let again = w.ok(
+        "quotes.create",
+        json!({"dealId": d, "lines": [{"description": "Extra", "quantity": 1, "unitPrice": 999}]}),
+    );
+    w.ok("quotes.send", json!({"id": again["id"]}));
+    w.ok("quotes.accept", json!({"id": again["id"]}));
+    let deal = w.ok("deals.get", json!({"id": d}));
+    assert_eq!(
+        (deal["status"].clone(), deal["value"].clone()),
+        (json!("won"), json!(999))
+    );
+    let moves = w.ok("deals.stageHistory", json!({"dealId": d}))["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(moves, 2, "created, then won once");
     // A pipeline without a won stage: conflict, nothing written.
     let p = w.ok(
         "pipelines.create",

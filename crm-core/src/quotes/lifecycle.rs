@@ -216,7 +216,18 @@ fn accept(tx: &mut Tx<'_>, id: QuoteId) -> Result<Quote> {
     let before = load(tx, tx.tenant, id, tx.now)?;
     decidable(&before, "accepted")?;
     let deal: Deal = records::get(tx, tx.tenant, before.deal_id.0)?;
-    if deal.status != DealStatus::Won {
+    let (value, currency) = (before.totals.total, before.currency.code().to_owned());
+    if deal.status == DealStatus::Won {
+        deals::update_deal(
+            tx,
+            DealChanges {
+                id: Some(deal.id),
+                value: Some(value),
+                currency: Some(currency),
+                ..DealChanges::default()
+            },
+        )?;
+    } else {
         let pipeline = deals::pipeline_with_stages(tx, tx.tenant, deal.pipeline_id)?;
         let won = pipeline
             .stages
@@ -229,24 +240,22 @@ fn accept(tx: &mut Tx<'_>, id: QuoteId) -> Result<Quote> {
                     deal.id, pipeline.name
                 ))
             })?;
-        deals::move_stage(
+        // One write of the deal: the move (with its history and activity) and the value.
+        let note = format!("quote {} accepted", before.label());
+        deals::move_stage_with(
             tx,
-            MoveStage {
+            &MoveStage {
                 deal_id: deal.id,
                 stage_id: won.id,
                 at: None,
             },
+            |d| {
+                d.value = value;
+                d.currency = currency;
+            },
+            Some(&note),
         )?;
     }
-    deals::update_deal(
-        tx,
-        DealChanges {
-            id: Some(deal.id),
-            value: Some(before.totals.total),
-            currency: Some(before.currency.code().to_owned()),
-            ..DealChanges::default()
-        },
-    )?;
     let mut after = before.clone();
     after.status = QuoteStatus::Accepted;
     after.decided_at = Some(tx.now);

@@ -186,7 +186,11 @@ fn a_sent_quote_is_rejected_with_a_reason_and_revised_into_a_new_draft() {
     }
     type_text(&mut h, "2999-12-31");
     h.key(KeyCode::Enter);
-    assert!(h.screen().contains("valid until 2999-12-31"), "{}", h.screen());
+    assert!(
+        h.screen().contains("valid until 2999-12-31"),
+        "{}",
+        h.screen()
+    );
     h.key(KeyCode::Char('s'));
     let until = quotes_of(&h, deal)[0].valid_until.unwrap();
     assert_eq!(until.to_rfc3339(), "2999-12-31T23:59:59.999+00:00");
