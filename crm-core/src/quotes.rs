@@ -245,7 +245,8 @@ pub(crate) fn load(c: &Connection, tenant: i64, id: QuoteId, now: Timestamp) -> 
     Ok(quote)
 }
 
-/// Writes the quote's row and, when `lines_changed`, its lines.
+/// Writes the quote's row (its lines are written by [`lines::write`]); `snapshot` is the
+/// document frozen by a send, kept once written.
 pub(crate) fn store(tx: &Tx<'_>, quote: &Quote, snapshot: Option<&str>) -> Result<()> {
     let rounding = serde_json::to_value(quote.tax_rounding)
         .ok()

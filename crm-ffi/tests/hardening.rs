@@ -90,6 +90,11 @@ fn every_time_field_of_every_method_refuses_what_cannot_be_written_back() {
             json!({"entityType": "lead", "entityId": w.get("leadId"), "kind": "call"}),
             "occurredAt",
         ),
+        (
+            "quotes.create",
+            json!({"dealId": w.get("dealId")}),
+            "createdAt",
+        ),
         ("timeline.get", timeline.clone(), "from"),
         ("timeline.get", timeline, "to"),
     ];

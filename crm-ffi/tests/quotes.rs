@@ -725,6 +725,14 @@ fn bad_input_is_named_and_changes_nothing() {
             "validUntil",
         ),
         (json!({"dealId": d, "colour": "red"}), "colour"),
+        (
+            json!({"dealId": d, "validUntil": "+10000-01-01T00:00:00Z"}),
+            "validUntil",
+        ),
+        (
+            json!({"dealId": d, "createdAt": "9999-12-31T23:59:59-23:59"}),
+            "createdAt",
+        ),
     ];
     let before = w.fingerprint();
     for (params, field) in cases {
@@ -739,6 +747,17 @@ fn bad_input_is_named_and_changes_nothing() {
                 field,
             );
         }
+    }
+    // A send dated before the quote was made, or after now, or out of range: named `at`.
+    for at in [
+        "2001-01-01T00:00:00Z",
+        "2999-01-01T00:00:00Z",
+        "10000-01-01T00:00:00Z",
+    ] {
+        invalid(
+            &err(&w, "quotes.send", json!({"id": draft["id"], "at": at})),
+            "at",
+        );
     }
     assert_eq!(w.fingerprint(), before);
     // Templates: a taken name (in any case) is a conflict; validity is bounded.
