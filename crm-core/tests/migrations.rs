@@ -106,6 +106,38 @@ fn a_v1_database_upgrades_and_keeps_its_data() {
     assert_eq!(audit.items[0].action, "customers.create");
     assert_eq!(common::count(&crm, "customers"), 5);
 
+    // V9: a deal of the old file takes a quote, whose steps join the timeline V4 built.
+    let writer = crm.scope("demo", Some(admin)).unwrap();
+    let deal = writer
+        .deals()
+        .list(&crm_core::deals::DealFilter::default())
+        .unwrap()
+        .items[0]
+        .id;
+    let quote = writer
+        .quotes()
+        .create(
+            serde_json::from_value(serde_json::json!({"dealId": deal,
+                "lines": [{"description": "Seat", "quantity": 1, "unitPrice": 100}]}))
+            .unwrap(),
+        )
+        .unwrap();
+    writer.quotes().send(quote.id).unwrap();
+    let check = scope.timeline().verify().unwrap();
+    assert!(check.consistent(), "{check:?}");
+    let steps = scope
+        .timeline()
+        .get(&crm_core::timeline::TimelineQuery::of(
+            crm_core::timeline::TimelineOwner::Deal,
+            deal.0,
+        ))
+        .unwrap()
+        .items
+        .iter()
+        .filter(|e| e.event_type == crm_core::timeline::EventType::QuoteActivity)
+        .count();
+    assert_eq!(steps, 2);
+
     // Opening again applies nothing more and changes nothing.
     drop(crm);
     let crm = Crm::open(&path).unwrap();

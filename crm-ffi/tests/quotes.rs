@@ -20,6 +20,23 @@ fn deal(w: &World, currency: &str) -> i64 {
     )
 }
 
+/// A deal of the other tenant (its admin is user 1 there), in `currency`.
+fn other_deal(w: &World, currency: &str) -> Value {
+    let p = w.h.ok(&req(
+        "pipelines.create",
+        "other",
+        1,
+        json!({"name": "P", "stages": [{"name": "O", "probability": 1, "kind": "open"}]}),
+    ));
+    w.h.ok(&req(
+        "deals.create",
+        "other",
+        1,
+        json!({"pipelineId": p["id"], "title": "G", "value": 1, "currency": currency}),
+    ))["id"]
+        .clone()
+}
+
 fn err(w: &World, method: &str, params: Value) -> (String, Option<String>) {
     w.h.err(&req(method, "acme", w.admin, params))
 }
@@ -436,24 +453,9 @@ fn two_handles_numbering_at_once_give_every_number_once_without_gaps() {
         "{next}"
     );
     // Another tenant counts from 1.
-    let g = w.h.ok(&req(
-        "pipelines.create",
-        "other",
-        1,
-        json!({"name": "P", "stages": [{"name": "O", "probability": 1, "kind": "open"}]}),
-    ));
-    let gd = w.h.ok(&req(
-        "deals.create",
-        "other",
-        1,
-        json!({"pipelineId": g["id"], "title": "G", "value": 1, "currency": "EUR"}),
-    ));
-    let gq = w.h.ok(&req(
-        "quotes.create",
-        "other",
-        1,
-        json!({"dealId": gd["id"]}),
-    ));
+    let gd = other_deal(&w, "EUR");
+    let gq =
+        w.h.ok(&req("quotes.create", "other", 1, json!({"dealId": gd})));
     assert!(gq["number"].as_str().unwrap().ends_with("-0001"), "{gq}");
     assert_eq!(gq["currency"], "EUR");
 }
@@ -589,19 +591,7 @@ fn another_tenants_quotes_and_templates_are_not_found() {
     w.ok("quotes.send", json!({"id": sent["id"]}));
     let other = |m: &str, params: Value| w.h.err(&req(m, "other", 1, params));
     // The other tenant's own deal cannot name Acme's template or product.
-    let g = w.h.ok(&req(
-        "pipelines.create",
-        "other",
-        1,
-        json!({"name": "P", "stages": [{"name": "O", "probability": 1, "kind": "open"}]}),
-    ));
-    let gd = w.h.ok(&req(
-        "deals.create",
-        "other",
-        1,
-        json!({"pipelineId": g["id"], "title": "G", "value": 1, "currency": "USD"}),
-    ))["id"]
-        .clone();
+    let gd = other_deal(&w, "USD");
     let before = w.fingerprint();
     for (method, params) in [
         ("quotes.get", json!({"id": q["id"]})),

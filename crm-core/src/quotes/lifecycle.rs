@@ -140,6 +140,24 @@ pub(crate) const TIMELINE: TimelineSource = TimelineSource {
     },
 };
 
+/// Writes `after` (over `before`, if it existed) with its audit and change-feed entries under
+/// `action`, and the step's activity on the timelines, dated `at` (now when `None`).
+fn write_step(
+    tx: &mut Tx<'_>,
+    action: &str,
+    before: Option<&Quote>,
+    after: &Quote,
+    step: Option<(Step, Option<Timestamp>)>,
+    snapshot: Option<&str>,
+) -> Result<()> {
+    store(tx, after, snapshot)?;
+    tx.record_change(action, RecordKind::Quote, after.id.0, before, Some(after))?;
+    if let Some((step, at)) = step {
+        activity(tx, after, step, at)?;
+    }
+    Ok(())
+}
+
 /// `conflict` unless the quote is sent and still valid: what accept and reject need.
 fn decidable(quote: &Quote, what: &str) -> Result<()> {
     if quote.status == QuoteStatus::Sent {
@@ -200,15 +218,14 @@ pub(crate) fn send(tx: &mut Tx<'_>, request: SendQuote) -> Result<Quote> {
     let document = render::document(tx, tx.tenant, &after)?;
     let snapshot = serde_json::to_string(&document)
         .map_err(|e| Error::Internal(format!("cannot serialize a quote's document: {e}")))?;
-    store(tx, &after, Some(&snapshot))?;
-    tx.record_change(
+    write_step(
+        tx,
         methods::QUOTES_SEND,
-        RecordKind::Quote,
-        id.0,
         Some(&before),
-        Some(&after),
+        &after,
+        Some((Step::Sent, Some(at))),
+        Some(&snapshot),
     )?;
-    activity(tx, &after, Step::Sent, Some(at))?;
     Ok(after)
 }
 
@@ -260,15 +277,14 @@ fn accept(tx: &mut Tx<'_>, id: QuoteId) -> Result<Quote> {
     after.status = QuoteStatus::Accepted;
     after.decided_at = Some(tx.now);
     after.updated_at = tx.now;
-    store(tx, &after, None)?;
-    tx.record_change(
+    write_step(
+        tx,
         methods::QUOTES_ACCEPT,
-        RecordKind::Quote,
-        id.0,
         Some(&before),
-        Some(&after),
+        &after,
+        Some((Step::Accepted, None)),
+        None,
     )?;
-    activity(tx, &after, Step::Accepted, None)?;
     Ok(after)
 }
 
@@ -281,15 +297,14 @@ fn refuse(tx: &mut Tx<'_>, reject: Reject) -> Result<Quote> {
     after.reject_reason =
         validate::opt_body("reason", reject.reason)?.filter(|r| !r.trim().is_empty());
     after.updated_at = tx.now;
-    store(tx, &after, None)?;
-    tx.record_change(
+    write_step(
+        tx,
         methods::QUOTES_REJECT,
-        RecordKind::Quote,
-        reject.id.0,
         Some(&before),
-        Some(&after),
+        &after,
+        Some((Step::Rejected, None)),
+        None,
     )?;
-    activity(tx, &after, Step::Rejected, None)?;
     Ok(after)
 }
 
@@ -325,14 +340,7 @@ fn revise(tx: &mut Tx<'_>, id: QuoteId) -> Result<Quote> {
     let mut old = before.clone();
     old.status = QuoteStatus::Superseded;
     old.updated_at = tx.now;
-    store(tx, &old, None)?;
-    tx.record_change(
-        methods::QUOTES_REVISE,
-        RecordKind::Quote,
-        id.0,
-        Some(&before),
-        Some(&old),
-    )?;
+    write_step(tx, methods::QUOTES_REVISE, Some(&before), &old, None, None)?;
     let lines = before.lines.clone().unwrap_or_default();
     let revision = Quote {
         id: QuoteId(tx.next_id(RecordKind::Quote)?),
@@ -351,20 +359,19 @@ fn revise(tx: &mut Tx<'_>, id: QuoteId) -> Result<Quote> {
         updated_at: tx.now,
         ..before
     };
-    store(tx, &revision, None)?;
+    write_step(
+        tx,
+        methods::QUOTES_REVISE,
+        None,
+        &revision,
+        Some((Step::Revised, None)),
+        None,
+    )?;
     super::lines::write(
         tx,
         revision.id,
         revision.lines.as_deref().unwrap_or_default(),
     )?;
-    tx.record_change(
-        methods::QUOTES_REVISE,
-        RecordKind::Quote,
-        revision.id.0,
-        None,
-        Some(&revision),
-    )?;
-    activity(tx, &revision, Step::Revised, None)?;
     Ok(revision)
 }
 
@@ -386,15 +393,14 @@ fn refresh(tx: &mut Tx<'_>) -> Result<Refreshed> {
         after.status = QuoteStatus::Expired;
         after.decided_at = before.valid_until;
         after.updated_at = tx.now;
-        store(tx, &after, None)?;
-        tx.record_change(
+        write_step(
+            tx,
             methods::QUOTES_REFRESH,
-            RecordKind::Quote,
-            id.0,
             Some(&before),
-            Some(&after),
+            &after,
+            Some((Step::Expired, after.valid_until)),
+            None,
         )?;
-        activity(tx, &after, Step::Expired, after.valid_until)?;
     }
     Ok(Refreshed {
         expired: lapsed.len() as u64,

@@ -149,6 +149,11 @@ pub fn percent(bp: i64) -> String {
     }
 }
 
+/// A line's discount, or nothing for none.
+fn discount(bp: i64) -> String {
+    if bp == 0 { String::new() } else { percent(bp) }
+}
+
 fn day(t: Timestamp) -> String {
     t.format("%Y-%m-%d").to_string()
 }
@@ -208,11 +213,7 @@ pub fn text(d: &Document, status: QuoteStatus) -> String {
                 format!("{}. {}", i + 1, l.description),
                 l.quantity.to_string(),
                 amount(d, l.unit_price),
-                if l.discount_bp == 0 {
-                    String::new()
-                } else {
-                    percent(l.discount_bp)
-                },
+                discount(l.discount_bp),
                 percent(l.tax_rate_bp),
                 amount(d, l.net),
             ]
@@ -331,11 +332,7 @@ pub fn html(d: &Document, status: QuoteStatus) -> String {
             esc(&l.description),
             l.quantity,
             amount(d, l.unit_price),
-            if l.discount_bp == 0 {
-                String::new()
-            } else {
-                percent(l.discount_bp)
-            },
+            discount(l.discount_bp),
             percent(l.tax_rate_bp),
             amount(d, l.net)
         );

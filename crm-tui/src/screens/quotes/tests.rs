@@ -42,6 +42,18 @@ pub fn with_quotes() -> (Arc<crm_core::Crm>, DealId) {
     (Arc::new(crm), deal)
 }
 
+/// The deal's quotes, newest first.
+fn deal_quotes(crm: &crm_core::Crm, deal: DealId) -> crm_core::Page<crm_core::quotes::Quote> {
+    crm.scope("demo", None)
+        .unwrap()
+        .quotes()
+        .list(&crm_core::quotes::QuoteFilter {
+            deal_id: Some(deal),
+            ..Default::default()
+        })
+        .unwrap()
+}
+
 /// The screen with each quote number (which follow the demo's own) written as its place.
 pub fn numbered(crm: &crm_core::Crm, screen: &str) -> String {
     let scope = crm.scope("demo", None).unwrap();
@@ -79,15 +91,7 @@ fn q_lists_the_deals_quotes_and_n_starts_one_from_a_template() {
     );
     on_quotes(&mut h);
     let screen = h.screen();
-    let numbers: Vec<String> = crm
-        .scope("demo", None)
-        .unwrap()
-        .quotes()
-        .list(&crm_core::quotes::QuoteFilter {
-            deal_id: Some(deal),
-            ..Default::default()
-        })
-        .unwrap()
+    let numbers: Vec<String> = deal_quotes(&crm, deal)
         .items
         .iter()
         .map(|q| q.number.clone())
@@ -113,15 +117,7 @@ fn q_lists_the_deals_quotes_and_n_starts_one_from_a_template() {
     // The new quote opens in the composer with the template's line.
     assert!(h.app.find::<Composer>().is_some());
     let screen = h.screen();
-    let made = crm
-        .scope("demo", None)
-        .unwrap()
-        .quotes()
-        .list(&crm_core::quotes::QuoteFilter {
-            deal_id: Some(deal),
-            ..Default::default()
-        })
-        .unwrap();
+    let made = deal_quotes(&crm, deal);
     assert!(
         screen.contains(&format!("Quote {}", made.items[0].number)),
         "{screen}"
