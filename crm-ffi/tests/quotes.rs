@@ -406,32 +406,52 @@ fn an_accept_that_fails_in_the_middle_leaves_quote_and_deal_as_they_were() {
 }
 
 #[test]
-fn two_handles_numbering_at_once_give_every_number_once_without_gaps() {
+fn two_processes_numbering_at_once_give_every_number_once_without_gaps() {
+    // The child: this same test binary, started again with the database's path, creating 40
+    // quotes through its own handle while the parent creates 40 through its.
+    let create = |h: &Handle, deal: i64| -> Vec<String> {
+        (0..40)
+            .map(|_| {
+                h.ok(&req("quotes.create", "acme", 1, json!({"dealId": deal})))["number"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    if let Ok(child) = std::env::var("CRM_QUOTES_CHILD") {
+        let (path, deal) = child.split_once('|').unwrap();
+        let numbers = create(&Handle::open(path), deal.parse().unwrap());
+        println!("NUMBERS {}", numbers.join(" "));
+        return;
+    }
     let w = World::new();
     let d = deal(&w, "USD");
-    let path = w.path.to_str().unwrap().to_owned();
-    let numbers: Vec<String> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..2)
-            .map(|_| {
-                let path = path.clone();
-                s.spawn(move || {
-                    let h = Handle::open(&path);
-                    (0..40)
-                        .map(|_| {
-                            h.ok(&req("quotes.create", "acme", 1, json!({"dealId": d})))["number"]
-                                .as_str()
-                                .unwrap()
-                                .to_owned()
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|t| t.join().unwrap())
-            .collect()
-    });
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "two_processes_numbering_at_once_give_every_number_once_without_gaps",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("CRM_QUOTES_CHILD", format!("{}|{d}", w.path.display()))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut numbers = create(&w.h, d);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "the child failed");
+    let out = String::from_utf8(out.stdout).unwrap();
+    let theirs: Vec<String> = out
+        .lines()
+        // The harness may print the test's name on the same line first.
+        .find_map(|l| l.split_once("NUMBERS ").map(|(_, n)| n))
+        .expect("the child's numbers")
+        .split(' ')
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(theirs.len(), 40);
+    numbers.extend(theirs);
     let mut seen: Vec<i64> = numbers
         .iter()
         .map(|n| n.rsplit('-').next().unwrap().parse().unwrap())

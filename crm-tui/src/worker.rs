@@ -310,6 +310,8 @@ pub struct QuoteDraft {
     pub discount_bp: i64,
     pub tax_rounding: TaxRounding,
     pub valid_until: Option<crm_core::time::Timestamp>,
+    pub notes: Option<String>,
+    pub terms: Option<String>,
 }
 
 /// What a quote screen asks to be done.

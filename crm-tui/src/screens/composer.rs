@@ -31,6 +31,8 @@ enum Action {
     MoveUp,
     Discount,
     Validity,
+    Notes,
+    Terms,
     Rounding,
     Save,
     Send,
@@ -99,6 +101,11 @@ const DRAFT: Keymap<Action> = Keymap {
             &[(K::Char('u'), A::Validity)],
             "u",
             "valid until: a day (YYYY-MM-DD), empty for none",
+        ),
+        each(
+            &[(K::Char('N'), A::Notes), (K::Char('T'), A::Terms)],
+            "N T",
+            "the quote's notes / terms (empty for none)",
         ),
         each(
             &[(K::Char('r'), A::Rounding)],
@@ -243,6 +250,8 @@ enum Target {
     Line(usize, usize),
     Discount,
     ValidUntil,
+    Notes,
+    Terms,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -310,6 +319,8 @@ pub struct Composer {
     discount: String,
     rounding: TaxRounding,
     valid_until: Option<Timestamp>,
+    notes: Option<String>,
+    terms: Option<String>,
     row: usize,
     col: usize,
     mode: Mode,
@@ -333,6 +344,8 @@ impl Composer {
             discount: "0".into(),
             rounding: TaxRounding::PerLine,
             valid_until: None,
+            notes: None,
+            terms: None,
             row: 0,
             col: 0,
             mode: Mode::Table,
@@ -379,6 +392,8 @@ impl Composer {
         self.discount = bp_text(quote.discount_bp);
         self.rounding = quote.tax_rounding;
         self.valid_until = quote.valid_until;
+        self.notes.clone_from(&quote.notes);
+        self.terms.clone_from(&quote.terms);
         self.row = self.row.min(self.lines.len().saturating_sub(1));
         self.dirty = false;
         self.leaving = false;
@@ -399,7 +414,7 @@ impl Composer {
                     }
                 }
                 Target::Discount => discount.clone_from(text),
-                Target::ValidUntil => {}
+                Target::ValidUntil | Target::Notes | Target::Terms => {}
             }
         }
         (cells, discount)
@@ -526,6 +541,8 @@ impl Composer {
             discount_bp: percent_bp(&self.discount)?,
             tax_rounding: self.rounding,
             valid_until: self.valid_until,
+            notes: self.notes.clone(),
+            terms: self.terms.clone(),
         })
     }
 
@@ -639,6 +656,17 @@ impl Composer {
                         .map_or_else(String::new, crate::format::date),
                 };
             }
+            A::Notes | A::Terms if draft => {
+                let (target, text) = if action == A::Notes {
+                    (Target::Notes, &self.notes)
+                } else {
+                    (Target::Terms, &self.terms)
+                };
+                self.mode = Mode::Edit {
+                    target,
+                    text: text.clone().unwrap_or_default(),
+                };
+            }
             A::Add if draft => {
                 self.mode = Mode::Product {
                     filter: String::new(),
@@ -720,6 +748,8 @@ impl Screen for Composer {
                     match target {
                         Target::Line(row, col) => self.lines[row].cells[col] = text,
                         Target::Discount => self.discount = text,
+                        Target::Notes => self.notes = Some(text).filter(|t| !t.trim().is_empty()),
+                        Target::Terms => self.terms = Some(text).filter(|t| !t.trim().is_empty()),
                         Target::ValidUntil => match valid_until(&text) {
                             Ok(until) => self.valid_until = until,
                             Err(why) => {

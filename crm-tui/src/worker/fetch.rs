@@ -71,8 +71,8 @@ fn quote_act(
             lines: Some(draft.lines.clone()),
             discount_bp: Some(draft.discount_bp),
             tax_rounding: Some(draft.tax_rounding),
-            notes: None,
-            terms: None,
+            notes: Some(draft.notes.clone()),
+            terms: Some(draft.terms.clone()),
         })
     };
     match act {

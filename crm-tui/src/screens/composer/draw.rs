@@ -65,6 +65,20 @@ impl Composer {
             )),
             (
                 Mode::Edit {
+                    target: target @ (Target::Notes | Target::Terms),
+                    text,
+                },
+                _,
+            ) => Line::from(format!(
+                "{}: {text}▏ — Enter keeps it, Esc cancels",
+                if *target == Target::Notes {
+                    "Notes"
+                } else {
+                    "Terms"
+                }
+            )),
+            (
+                Mode::Edit {
                     target: Target::ValidUntil,
                     ..
                 },
@@ -256,6 +270,12 @@ impl Composer {
                 text.push(Line::from(why.clone()).red());
             }
             Err(_) => text.push(Line::from("—")),
+        }
+        for (label, value) in [("Notes", &self.notes), ("Terms", &self.terms)] {
+            if let Some(value) = value {
+                text.push(Line::from(""));
+                text.push(Line::from(format!("{label}: {value}")).dim());
+            }
         }
         frame.render_widget(
             Paragraph::new(text)

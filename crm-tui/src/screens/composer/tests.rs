@@ -191,9 +191,26 @@ fn a_sent_quote_is_rejected_with_a_reason_and_revised_into_a_new_draft() {
         "{}",
         h.screen()
     );
+    // Notes and terms, typed on the draft, printed under the totals.
+    h.key(KeyCode::Char('N'));
+    type_text(&mut h, "Delivery in May");
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Char('T'));
+    type_text(&mut h, "Net 30");
+    h.key(KeyCode::Enter);
+    assert!(
+        h.screen().contains("Notes: Delivery in May"),
+        "{}",
+        h.screen()
+    );
     h.key(KeyCode::Char('s'));
-    let until = quotes_of(&h, deal)[0].valid_until.unwrap();
-    assert_eq!(until.to_rfc3339(), "2999-12-31T23:59:59.999+00:00");
+    let saved = &quotes_of(&h, deal)[0];
+    assert_eq!(
+        saved.valid_until.unwrap().to_rfc3339(),
+        "2999-12-31T23:59:59.999+00:00"
+    );
+    assert_eq!(saved.notes.as_deref(), Some("Delivery in May"));
+    assert_eq!(saved.terms.as_deref(), Some("Net 30"));
     // Unsaved changes ask before leaving.
     h.keys(&[KeyCode::Char('r'), KeyCode::Esc]);
     assert!(h.app.find::<Composer>().is_some());
