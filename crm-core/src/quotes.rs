@@ -195,9 +195,6 @@ fn from_row(row: &Row<'_>, now: Timestamp) -> rusqlite::Result<Quote> {
     };
     let code: String = row.get(8)?;
     let currency = Currency::parse("currency", &code).map_err(|e| conversion(8, Box::new(e)))?;
-    let rounding: String = row.get(12)?;
-    let tax_rounding = serde_json::from_value(serde_json::Value::String(rounding))
-        .map_err(|e| conversion(12, Box::new(e)))?;
     let totals: String = row.get(16)?;
     let totals = serde_json::from_str(&totals).map_err(|e| conversion(16, Box::new(e)))?;
     let valid_until = row.get::<_, Option<i64>>(10)?.map(time::from_millis);
@@ -214,7 +211,7 @@ fn from_row(row: &Row<'_>, now: Timestamp) -> rusqlite::Result<Quote> {
         status: Quote::status_at(row.get(9)?, valid_until, now),
         valid_until,
         discount_bp: row.get(11)?,
-        tax_rounding,
+        tax_rounding: row.get(12)?,
         notes: row.get(13)?,
         terms: row.get(14)?,
         lines: None,
@@ -248,10 +245,6 @@ pub(crate) fn load(c: &Connection, tenant: i64, id: QuoteId, now: Timestamp) -> 
 /// Writes the quote's row (its lines are written by [`lines::write`]); `snapshot` is the
 /// document frozen by a send, kept once written.
 pub(crate) fn store(tx: &Tx<'_>, quote: &Quote, snapshot: Option<&str>) -> Result<()> {
-    let rounding = serde_json::to_value(quote.tax_rounding)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
     let totals = serde_json::to_string(&quote.totals)
         .map_err(|e| Error::Internal(format!("cannot serialize totals: {e}")))?;
     let stored_status = match quote.status {
@@ -286,7 +279,7 @@ pub(crate) fn store(tx: &Tx<'_>, quote: &Quote, snapshot: Option<&str>) -> Resul
         stored_status,
         quote.valid_until.map(time::to_millis),
         quote.discount_bp,
-        rounding,
+        quote.tax_rounding,
         quote.notes,
         quote.terms,
         quote.line_count,
@@ -351,6 +344,7 @@ fn valid_until(tx: &Tx<'_>, at: Option<Timestamp>) -> Result<Option<Timestamp>> 
     Ok(at)
 }
 
+/// Notes or terms: at most a body's length; blank means none.
 fn text(field: &str, value: Option<String>) -> Result<Option<String>> {
     Ok(validate::opt_body(field, value)?.filter(|v| !v.trim().is_empty()))
 }

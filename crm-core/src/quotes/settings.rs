@@ -65,10 +65,7 @@ fn update(tx: &mut Tx<'_>, changes: SettingsChanges) -> Result<QuoteSettings> {
     )?
     .execute(params![
         tx.tenant,
-        match after.tax_rounding {
-            TaxRounding::PerLine => "perLine",
-            TaxRounding::Global => "global",
-        },
+        after.tax_rounding,
         after.seller,
         time::to_millis(tx.now)
     ])?;

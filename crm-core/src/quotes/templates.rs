@@ -49,13 +49,6 @@ pub const FIELDS: &[Field] = &[
     catalog::UPDATED_AT,
 ];
 
-fn rounding_text(r: Option<TaxRounding>) -> Option<&'static str> {
-    r.map(|r| match r {
-        TaxRounding::PerLine => "perLine",
-        TaxRounding::Global => "global",
-    })
-}
-
 impl Record for QuoteTemplate {
     const ENTITY: EntityType = EntityType::QuoteTemplate;
     table!(
@@ -87,7 +80,6 @@ impl Record for QuoteTemplate {
         let lines = serde_json::from_str(&lines).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, Box::new(e))
         })?;
-        let rounding: Option<String> = row.get(8)?;
         Ok(QuoteTemplate {
             id: row.get(0)?,
             external_id: row.get(1)?,
@@ -97,13 +89,7 @@ impl Record for QuoteTemplate {
             notes: row.get(5)?,
             terms: row.get(6)?,
             valid_days: row.get(7)?,
-            tax_rounding: rounding.map(|r| {
-                if r == "global" {
-                    TaxRounding::Global
-                } else {
-                    TaxRounding::PerLine
-                }
-            }),
+            tax_rounding: row.get(8)?,
             created_at: time::from_millis(row.get(9)?),
             updated_at: time::from_millis(row.get(10)?),
         })
@@ -125,7 +111,7 @@ impl Record for QuoteTemplate {
             self.notes,
             self.terms,
             self.valid_days,
-            rounding_text(self.tax_rounding),
+            self.tax_rounding,
             time::to_millis(self.created_at),
             time::to_millis(self.updated_at),
         ])
@@ -194,10 +180,6 @@ fn valid_days(days: Option<i64>) -> Result<Option<i64>> {
     }
 }
 
-fn text(field: &str, value: Option<String>) -> Result<Option<String>> {
-    Ok(validate::opt_body(field, value)?.filter(|v| !v.trim().is_empty()))
-}
-
 /// `conflict` on `name` when another template of the tenant has it, in any case.
 fn name_free(tx: &Tx<'_>, name: &str, other_than: Option<QuoteTemplateId>) -> Result<()> {
     let taken: Option<i64> = tx
@@ -234,8 +216,8 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewQuoteTemplate) -> Result<QuoteTemp
         name,
         lines,
         discount_bp: totals::basis_points("discountBp", new.discount_bp.unwrap_or(0))?,
-        notes: text("notes", new.notes)?,
-        terms: text("terms", new.terms)?,
+        notes: super::text("notes", new.notes)?,
+        terms: super::text("terms", new.terms)?,
         valid_days: valid_days(new.valid_days)?,
         tax_rounding: new.tax_rounding,
         created_at: tx.now,
@@ -267,10 +249,10 @@ fn update(tx: &mut Tx<'_>, changes: QuoteTemplateChanges) -> Result<QuoteTemplat
         after.discount_bp = totals::basis_points("discountBp", v)?;
     }
     if let Some(v) = changes.notes {
-        after.notes = text("notes", v)?;
+        after.notes = super::text("notes", v)?;
     }
     if let Some(v) = changes.terms {
-        after.terms = text("terms", v)?;
+        after.terms = super::text("terms", v)?;
     }
     if let Some(v) = changes.valid_days {
         after.valid_days = valid_days(v)?;

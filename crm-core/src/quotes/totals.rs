@@ -125,15 +125,21 @@ impl<'de> Deserialize<'de> for Quantity {
     }
 }
 
-/// How a quote's tax is rounded.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum TaxRounding {
-    /// Each line's tax is rounded; a rate's amount is the sum of its lines' taxes.
-    #[default]
-    PerLine,
-    /// A rate's amount is computed on the sum of its lines' unrounded nets, rounded once.
-    Global,
+crate::records::string_enum! {
+    /// How a quote's tax is rounded.
+    TaxRounding {
+        /// Each line's tax is rounded; a rate's amount is the sum of its lines' taxes.
+        PerLine = "perLine",
+        /// A rate's amount is computed on the sum of its lines' unrounded nets, rounded once.
+        Global = "global",
+    }
+}
+
+#[allow(clippy::derivable_impls)] // `string_enum!` declares the enum: no derive can reach it
+impl Default for TaxRounding {
+    fn default() -> Self {
+        TaxRounding::PerLine
+    }
 }
 
 /// What a line's arithmetic needs.
