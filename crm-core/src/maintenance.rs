@@ -10,6 +10,7 @@
 use crate::Crm;
 use crate::analytics::AnalyticsCheck;
 use crate::error::{Error, Result};
+use crate::quotes::QuoteCheck;
 use crate::search::IndexState;
 use crate::store::Connection;
 use crate::timeline::TimelineCheck;
@@ -37,6 +38,8 @@ pub struct Health {
     pub search: IndexState,
     /// Each tenant's analytics sums against its deals, by tenant key.
     pub analytics: Vec<(String, AnalyticsCheck)>,
+    /// Each tenant's quotes' amounts against their lines, by tenant key.
+    pub quotes: Vec<(String, QuoteCheck)>,
 }
 
 impl Health {
@@ -68,16 +71,31 @@ impl Health {
                 ));
             }
         }
+        for (tenant, check) in &self.quotes {
+            if !check.consistent() {
+                let ids: Vec<String> = check.wrong.iter().map(ToString::to_string).collect();
+                problems.push(format!(
+                    "quotes of {tenant}: amounts differ from their lines in quote(s) {}",
+                    ids.join(", ")
+                ));
+            }
+        }
         if let Some(problem) = self.search.problem() {
             problems.push(format!("search index: {problem}"));
         }
         problems
     }
 
-    /// `true` when rebuilding the timelines, the analytics sums and the search index would
-    /// mend every problem.
+    /// `true` when the file itself is sound, so that rebuilding the timelines, the analytics
+    /// sums and the search index mends every problem but damaged quotes (a quote's amounts are
+    /// what was sent: they are never rewritten).
     pub fn repairable(&self) -> bool {
         self.integrity.is_empty() && self.foreign_keys.is_empty()
+    }
+
+    /// `true` when some quote's amounts differ from its lines.
+    pub fn quotes_damaged(&self) -> bool {
+        self.quotes.iter().any(|(_, c)| !c.consistent())
     }
 }
 
@@ -177,10 +195,12 @@ impl Crm {
         })?;
         let mut timelines = Vec::new();
         let mut analytics = Vec::new();
+        let mut quotes = Vec::new();
         for tenant in self.list_tenants()? {
             let scope = self.scope(&tenant.tenant_id, None)?;
             timelines.push((tenant.tenant_id.clone(), scope.timeline().verify()?));
-            analytics.push((tenant.tenant_id, scope.analytics().verify()?));
+            analytics.push((tenant.tenant_id.clone(), scope.analytics().verify()?));
+            quotes.push((tenant.tenant_id, scope.quotes().verify()?));
         }
         Ok(Health {
             integrity,
@@ -188,6 +208,7 @@ impl Crm {
             timelines,
             search: self.search_state()?,
             analytics,
+            quotes,
         })
     }
 }

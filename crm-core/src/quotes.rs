@@ -182,6 +182,24 @@ pub struct QuoteFilter {
     pub cursor: Option<String>,
 }
 
+/// How a tenant's stored quotes compare with their lines (`quotes().verify()`, `crm check`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuoteCheck {
+    /// Quotes read.
+    pub quotes: u64,
+    /// Quotes whose stored line amounts, line count or totals differ from what their lines
+    /// compute to (at most 20 listed).
+    pub wrong: Vec<QuoteId>,
+}
+
+impl QuoteCheck {
+    /// `true` when every quote's amounts are what its lines compute to.
+    pub fn consistent(&self) -> bool {
+        self.wrong.is_empty()
+    }
+}
+
 /// The most lines a quote may have.
 pub const MAX_LINES: usize = 5_000;
 
@@ -627,6 +645,48 @@ impl Quotes<'_, '_> {
                 prev_cursor: None,
             })
         })
+    }
+}
+
+/// Computes every quote's amounts again from its stored lines and compares. Nothing is
+/// mended: a sent quote's amounts are what the customer was sent, so a difference is damage a
+/// person must look at.
+fn verify(c: &Connection, tenant: i64) -> Result<QuoteCheck> {
+    let ids: Vec<QuoteId> = c
+        .prepare("SELECT id FROM quotes WHERE tenant_id = ?1 ORDER BY id")?
+        .query_map(params![tenant], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut check = QuoteCheck {
+        quotes: ids.len() as u64,
+        wrong: Vec::new(),
+    };
+    let now = time::now();
+    for id in ids {
+        let quote = load(c, tenant, id, now)?;
+        let stored_total: i64 = c
+            .prepare_cached("SELECT total FROM quotes WHERE tenant_id = ?1 AND id = ?2")?
+            .query_row(params![tenant, id], |r| r.get(0))?;
+        let lines = quote.lines.clone().unwrap_or_default();
+        let same = match lines::recompute(lines.clone(), quote.discount_bp, quote.tax_rounding) {
+            Ok((computed, totals)) => {
+                computed == lines
+                    && totals == quote.totals
+                    && stored_total == totals.total
+                    && quote.line_count == lines.len() as i64
+            }
+            Err(_) => false,
+        };
+        if !same && check.wrong.len() < 20 {
+            check.wrong.push(id);
+        }
+    }
+    Ok(check)
+}
+
+impl Quotes<'_, '_> {
+    /// Checks every quote's stored amounts against its lines.
+    pub fn verify(&self) -> Result<QuoteCheck> {
+        self.0.read(verify)
     }
 }
 

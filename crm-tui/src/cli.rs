@@ -60,8 +60,8 @@ enum Command {
     /// Rebuild the search index from the database, with a progress bar.
     Reindex,
     /// Check the database: SQLite's integrity and foreign keys, every timeline against its
-    /// sources, the analytics sums against the deals, the search index against the change
-    /// feed. Fails on any problem.
+    /// sources, the analytics sums against the deals, every quote's amounts against its lines,
+    /// the search index against the change feed. Fails on any problem.
     Check {
         /// Rebuild what is derived and differs: timelines and analytics sums (as each tenant's
         /// first admin) and the search index.
@@ -432,6 +432,20 @@ fn check(crm: &Crm, repair: bool) -> Result<()> {
             );
         }
     }
+    for (tenant, check) in &health.quotes {
+        if check.consistent() {
+            println!(
+                "quotes {tenant}: consistent, {} quotes' amounts match their lines",
+                check.quotes
+            );
+        } else {
+            let ids: Vec<String> = check.wrong.iter().map(ToString::to_string).collect();
+            println!(
+                "quotes {tenant}: amounts differ from the lines of quote(s) {} (not repaired: a person must look)",
+                ids.join(", ")
+            );
+        }
+    }
     match &health.search {
         IndexState::InMemory => {}
         IndexState::Absent => println!("search index: none yet (built on the first search)"),
@@ -450,6 +464,12 @@ fn check(crm: &Crm, repair: bool) -> Result<()> {
         return Ok(());
     }
     if !repair {
+        if health.repairable() && health.quotes_damaged() {
+            bail!(
+                "{} problem(s) found; quotes whose amounts differ from their lines are never rewritten: look at them or restore a backup (--repair rebuilds the rest)",
+                problems.len()
+            );
+        }
         if health.repairable() {
             bail!(
                 "{} problem(s) found; run again with --repair to rebuild the timelines, the analytics sums and the search index",

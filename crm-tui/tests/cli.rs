@@ -127,6 +127,27 @@ fn check_finds_drift_and_repair_mends_it() {
     let (ok, out, _) = crm(&["check", "--db", db]);
     assert!(ok);
     assert!(out.contains("timeline demo: consistent"), "{out}");
+    assert!(out.contains("quotes demo: consistent, "), "{out}");
+
+    // A quote whose total no longer matches its lines is reported, and never rewritten.
+    let raw = crm_core::store::raw_connection(&path).unwrap();
+    raw.execute_batch(
+        "INSERT INTO quotes (tenant_id, id, number, revision, deal_id, currency, status,
+                             discount_bp, tax_rounding, line_count, totals, total, created_at, updated_at)
+         VALUES (1, 9999, 'Q-2026-9999', 1, 1, 'USD', 'sent', 0, 'perLine', 0,
+                 '{\"subtotal\":0,\"discount\":0,\"tax\":[],\"total\":0}', 5, 0, 0);",
+    )
+    .unwrap();
+    drop(raw);
+    let (ok, out, err) = crm(&["check", "--db", db]);
+    assert!(!ok);
+    assert!(
+        out.contains("quotes demo: amounts differ from the lines of quote(s) 9999"),
+        "{out}"
+    );
+    assert!(err.contains("never rewritten"), "{err}");
+    let (ok, _, err) = crm(&["check", "--db", db, "--repair"]);
+    assert!(!ok && err.contains("still wrong after the repair"), "{err}");
 }
 
 #[test]
