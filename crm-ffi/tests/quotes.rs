@@ -37,6 +37,12 @@ fn other_deal(w: &World, currency: &str) -> Value {
         .clone()
 }
 
+/// Whether a rendered text has a line `label … value` (the totals are aligned in columns).
+fn shows(text: &str, label: &str, value: &str) -> bool {
+    text.lines()
+        .any(|l| l.starts_with(label) && l.trim_end().ends_with(value))
+}
+
 fn err(w: &World, method: &str, params: Value) -> (String, Option<String>) {
     w.h.err(&req(method, "acme", w.admin, params))
 }
@@ -166,9 +172,9 @@ fn a_rep_quotes_from_a_template_sends_and_the_accept_wins_the_deal() {
     assert_eq!(text("text"), before);
     assert!(before.contains("To:   Cy"), "{before}");
     assert!(before.contains("1 Harbour Road"), "{before}");
-    assert!(before.contains("Total:    USD 6,527.80"), "{before}");
+    assert!(shows(&before, "Total:", "USD 6,527.80"), "{before}");
     assert!(
-        before.contains("Tax 22% on USD 5,350.66: USD 1,177.14"),
+        shows(&before, "Tax 22% on USD 5,350.66:", "USD 1,177.14"),
         "{before}"
     );
 
@@ -509,7 +515,7 @@ fn yen_and_dinar_round_at_their_own_exponents() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert!(text.contains("Total:    KWD 1,001.297"), "{text}");
+    assert!(shows(&text, "Total:", "KWD 1,001.297"), "{text}");
     assert!(text.contains("0.001"), "{text}");
     // A 100% discount on the quote is exactly nothing to pay.
     let free = w.ok(

@@ -149,6 +149,24 @@ pub fn percent(bp: i64) -> String {
     }
 }
 
+/// The totals as both formats list them: subtotal, discount (when there is one), tax per
+/// rate on its base, and the total last.
+fn total_rows(d: &Document) -> Vec<(String, String)> {
+    let money = |minor: i64| format!("{} {}", d.currency.code(), amount(d, minor));
+    let mut rows = vec![("Subtotal".to_owned(), money(d.totals.subtotal))];
+    if d.totals.discount != 0 {
+        rows.push(("Discount".to_owned(), money(-d.totals.discount)));
+    }
+    for t in &d.totals.tax {
+        rows.push((
+            format!("Tax {} on {}", percent(t.rate_bp), money(t.base)),
+            money(t.amount),
+        ));
+    }
+    rows.push(("Total".to_owned(), money(d.totals.total)));
+    rows
+}
+
 /// A line's discount, or nothing for none.
 fn discount(bp: i64) -> String {
     if bp == 0 { String::new() } else { percent(bp) }
@@ -247,20 +265,25 @@ pub fn text(d: &Document, status: QuoteStatus) -> String {
         write_row(&mut out, row);
     }
     let _ = writeln!(out);
-    let _ = writeln!(out, "Subtotal: {code} {}", amount(d, d.totals.subtotal));
-    if d.totals.discount != 0 {
-        let _ = writeln!(out, "Discount: {code} -{}", amount(d, d.totals.discount));
-    }
-    for t in &d.totals.tax {
+    let totals = total_rows(d);
+    let label_width = totals
+        .iter()
+        .map(|(l, _)| l.chars().count())
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let value_width = totals
+        .iter()
+        .map(|(_, v)| v.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (label, value) in &totals {
         let _ = writeln!(
             out,
-            "Tax {} on {code} {}: {code} {}",
-            percent(t.rate_bp),
-            amount(d, t.base),
-            amount(d, t.amount)
+            "{:<label_width$}  {value:>value_width$}",
+            format!("{label}:")
         );
     }
-    let _ = writeln!(out, "Total:    {code} {}", amount(d, d.totals.total));
     for (label, text) in [("Notes", &d.notes), ("Terms", &d.terms)] {
         if let Some(text) = text {
             let _ = writeln!(out, "\n{label}:\n{text}");
@@ -338,32 +361,18 @@ pub fn html(d: &Document, status: QuoteStatus) -> String {
         );
     }
     out.push_str("</tbody>\n</table>\n<table class=\"totals\">\n");
-    let _ = writeln!(
-        out,
-        "<tr><td>Subtotal</td><td class=\"n\">{code} {}</td></tr>",
-        amount(d, d.totals.subtotal)
-    );
-    if d.totals.discount != 0 {
+    let totals = total_rows(d);
+    let last = totals.len() - 1;
+    for (i, (label, value)) in totals.iter().enumerate() {
         let _ = writeln!(
             out,
-            "<tr><td>Discount</td><td class=\"n\">{code} −{}</td></tr>",
-            amount(d, d.totals.discount)
+            "<tr{}><td>{}</td><td class=\"n\">{}</td></tr>",
+            if i == last { " class=\"grand\"" } else { "" },
+            esc(label),
+            esc(value)
         );
     }
-    for t in &d.totals.tax {
-        let _ = writeln!(
-            out,
-            "<tr><td>Tax {} on {code} {}</td><td class=\"n\">{code} {}</td></tr>",
-            percent(t.rate_bp),
-            amount(d, t.base),
-            amount(d, t.amount)
-        );
-    }
-    let _ = writeln!(
-        out,
-        "<tr class=\"grand\"><td>Total</td><td class=\"n\">{code} {}</td></tr>\n</table>",
-        amount(d, d.totals.total)
-    );
+    out.push_str("</table>\n");
     for (label, text) in [("Notes", &d.notes), ("Terms", &d.terms)] {
         if let Some(text) = text {
             let _ = writeln!(
