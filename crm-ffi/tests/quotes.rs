@@ -298,6 +298,43 @@ fn every_transition_legal_and_illegal() {
     );
     assert!(list["items"][0].get("lines").is_none());
     assert_eq!(list["items"][0]["lineCount"], 1);
+    // A product taken off the market stays on a revision's lines, which carry their own
+    // description and price; a new line cannot take them from it.
+    let gadget = w.ok(
+        "products.create",
+        json!({"name": "Gadget", "unitPrice": {"amount": 700, "currency": "USD"}}),
+    );
+    let with_gadget = w.ok(
+        "quotes.create",
+        json!({"dealId": d, "lines": [{"productId": gadget["id"], "quantity": 2}]}),
+    );
+    w.ok("quotes.send", json!({"id": with_gadget["id"]}));
+    w.ok(
+        "products.update",
+        json!({"id": gadget["id"], "active": false}),
+    );
+    let again = w.ok("quotes.revise", json!({"id": with_gadget["id"]}));
+    // The lines as answered, less their computed amounts.
+    let mut lines = again["lines"].clone();
+    for line in lines.as_array_mut().unwrap() {
+        for computed in ["gross", "net", "tax"] {
+            line.as_object_mut().unwrap().remove(computed);
+        }
+    }
+    let kept = w.ok(
+        "quotes.update",
+        json!({"id": again["id"], "lines": lines, "discountBp": 100}),
+    );
+    assert_eq!(kept["lines"][0]["productId"], gadget["id"]);
+    assert_eq!(kept["lines"][0]["description"], "Gadget");
+    invalid(
+        &err(
+            &w,
+            "quotes.update",
+            json!({"id": again["id"], "lines": [{"productId": gadget["id"], "quantity": 1}]}),
+        ),
+        "lines[0].productId",
+    );
     // A quote without lines is not sent.
     let empty = w.ok("quotes.create", json!({"dealId": d}));
     invalid(&err(&w, "quotes.send", json!({"id": empty["id"]})), "lines");

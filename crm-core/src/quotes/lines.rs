@@ -116,8 +116,8 @@ pub(crate) fn check_count(requests: &[LineRequest]) -> Result<()> {
     Ok(())
 }
 
-/// Settles each requested line against its product (which must be this tenant's and offered)
-/// and computes every amount. Faults name the line: `lines[3].unitPrice`.
+/// Settles each requested line against its product (which must be this tenant's, and on offer
+/// when the line takes its description or price from it) and computes every amount. Faults name the line: `lines[3].unitPrice`.
 pub(crate) fn resolve(
     tx: &Tx<'_>,
     requests: &[LineRequest],
@@ -132,7 +132,11 @@ pub(crate) fn resolve(
         let product = match request.product_id {
             Some(id) => {
                 let product: Product = tx.require(&field("productId"), id.0)?;
-                if !product.active {
+                // A product no longer offered stays on lines that carry their own description
+                // and price (a revision of an older quote); a line that would take them from
+                // the product needs one on offer.
+                let borrows = request.description.is_none() || request.unit_price.is_none();
+                if !product.active && borrows {
                     return Err(Error::invalid(
                         field("productId"),
                         format!("product {id} ({}) is not offered (inactive)", product.name),
