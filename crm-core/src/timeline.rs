@@ -1,8 +1,10 @@
 //! The unified timeline of a customer, lead or deal: messages, conversations, ticket events,
-//! activities and calls in one stream, newest first, filtered and cursor-paginated.
+//! activities, calls and quotes' steps in one stream, newest first, filtered and
+//! cursor-paginated.
 //!
 //! Membership lives in the `timeline_entries` table, which triggers keep equal to the
-//! `timeline_sources` view inside every writing transaction (see `migrations/V4__timeline.sql`).
+//! `timeline_sources` view inside every writing transaction (see `migrations/V4__timeline.sql`;
+//! V9 adds quote activities).
 //! A page is one range scan of that table (or, with a type or channel filter, a merge of one
 //! range scan per (type, channel) pair, at most 22), then one primary-key read per event shown
 //! for its title and body. Nothing is cached: what a page shows is what was committed.

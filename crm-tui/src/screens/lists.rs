@@ -212,6 +212,9 @@ pub struct ListState {
     pub error: Option<crate::worker::Failure>,
     /// Answers for an older generation are dropped (the user jumped elsewhere meanwhile).
     pub generation: u64,
+    /// A reload is in flight: its page keeps the selection on the record selected when it
+    /// arrives, if the fresh first page still holds it.
+    pub reloading: bool,
 }
 
 impl ListState {
@@ -274,11 +277,14 @@ impl Lists {
     pub fn reload(&mut self, tab: Tab, out: &mut Vec<Command>) {
         self.detail = None;
         out.extend(self.load(tab, PageKind::First).map(Command::Ask));
+        self.tabs.entry(tab).or_default().reloading = true;
     }
 
     /// Starts fetching a page of `tab`; a jump (first/last) supersedes pages in flight.
     fn load(&mut self, tab: Tab, kind: PageKind) -> Option<Request> {
         let list = self.tabs.entry(tab).or_default();
+        // Only a reload keeps its selection; any other page asked for since supersedes it.
+        list.reloading = false;
         let jump = matches!(kind, PageKind::First | PageKind::Last | PageKind::At(_));
         if list.loading && !jump {
             return None;
@@ -629,10 +635,15 @@ impl Screen for Lists {
 fn apply_page(list: &mut ListState, kind: &PageKind, page: PageData) {
     match kind {
         PageKind::First => {
-            list.rows = page.rows;
             list.next_cursor = page.next_cursor;
             list.prev_cursor = None;
-            list.selected = 0;
+            let keep = std::mem::take(&mut list.reloading)
+                .then(|| list.rows.get(list.selected).map(Record::id))
+                .flatten();
+            list.rows = page.rows;
+            list.selected = keep
+                .and_then(|id| list.rows.iter().position(|r| r.id() == id))
+                .unwrap_or(0);
             list.offset = 0;
         }
         PageKind::At(_) => {

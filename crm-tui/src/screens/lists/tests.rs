@@ -330,3 +330,43 @@ mod bindings {
         check_bindings(&Arc::new(demo_crm(40)), open, &[]);
     }
 }
+
+#[test]
+fn a_reload_stays_on_the_selected_record_and_a_jump_to_the_top_does_not() {
+    let mut h = Harness::new(demo_crm(60));
+    h.keys(&[
+        KeyCode::Tab,
+        KeyCode::Tab,
+        KeyCode::Down,
+        KeyCode::Down,
+        KeyCode::Down,
+    ]);
+    let held = h.selected_id();
+    let mut asks = Vec::new();
+    h.app.lists.reload(Tab::Deals, &mut asks);
+    let requests: Vec<Request> = asks
+        .into_iter()
+        .filter_map(|c| match c {
+            crate::screens::Command::Ask(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(requests.len(), 1);
+    h.answer(requests);
+    assert_eq!(h.selected_id(), held, "the reloaded list stays on the deal");
+    assert_eq!(h.app.lists.list().selected, 3);
+    // Moved while a reload is in flight: the page keeps where the person is now.
+    let mut asks = Vec::new();
+    h.app.lists.reload(Tab::Deals, &mut asks);
+    h.key(KeyCode::Char('g'));
+    let top = h.selected_id();
+    let requests: Vec<Request> = asks
+        .into_iter()
+        .filter_map(|c| match c {
+            crate::screens::Command::Ask(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    h.answer(requests);
+    assert_eq!((h.selected_id(), h.app.lists.list().selected), (top, 0));
+}
