@@ -7,13 +7,13 @@ use crate::error::{Error, Result};
 use crate::ids::ProductId;
 use crate::methods;
 use crate::money::{Currency, Money, basis_points};
-use crate::records::{self, Page, PageRequest, Record, table};
+use crate::records::{self, Page, PageRequest, Record, Unique, table};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
 use crate::validate;
 use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Row, params};
 use serde::{Deserialize, Serialize};
 
 /// A product.
@@ -118,6 +118,14 @@ impl Record for Product {
     }
 }
 
+/// A SKU is unique within a tenant, in any case.
+const SKU: Unique = Unique {
+    kind: RecordKind::Product,
+    column: "sku",
+    field: "sku",
+    any_case: true,
+};
+
 /// What `products.create` takes.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -173,25 +181,10 @@ fn price(field: &str, money: Money) -> Result<Money> {
     Ok(money)
 }
 
-/// `conflict` on `sku` if another product of this tenant has it, in any case.
-fn ensure_sku_free(tx: &Tx<'_>, sku: &str, other_than: Option<ProductId>) -> Result<()> {
-    let taken: Option<i64> = tx
-        .prepare_cached("SELECT id FROM products WHERE tenant_id = ?1 AND sku = ?2 COLLATE NOCASE")?
-        .query_row(params![tx.tenant, sku], |r| r.get(0))
-        .optional()?;
-    match taken {
-        Some(id) if Some(ProductId(id)) != other_than => Err(Error::conflict_on(
-            "sku",
-            format!("product {id} has SKU {:?} already", crate::error::clip(sku)),
-        )),
-        _ => Ok(()),
-    }
-}
-
 pub(crate) fn create(tx: &mut Tx<'_>, new: NewProduct) -> Result<Product> {
     let sku = validate::opt_short("sku", new.sku)?;
     if let Some(sku) = &sku {
-        ensure_sku_free(tx, sku, None)?;
+        tx.ensure_unique(&SKU, sku, None)?;
     }
     let product = Product {
         id: ProductId(0),
@@ -224,7 +217,7 @@ fn update(tx: &mut Tx<'_>, changes: ProductChanges) -> Result<Product> {
     if let Some(v) = changes.sku {
         after.sku = validate::opt_short("sku", v)?;
         if let Some(sku) = &after.sku {
-            ensure_sku_free(tx, sku, Some(before.id))?;
+            tx.ensure_unique(&SKU, sku, Some(before.id.0))?;
         }
     }
     if let Some(v) = changes.unit_price {

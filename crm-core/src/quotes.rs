@@ -29,7 +29,7 @@ use crate::error::{Error, Result};
 use crate::ids::{CustomerId, DealId, QuoteId, QuoteTemplateId};
 use crate::methods;
 use crate::money::Currency;
-use crate::records::{self, Page, string_enum};
+use crate::records::{self, Page, Unique, string_enum};
 use crate::store::{Cursor, Tx};
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
@@ -200,6 +200,15 @@ impl QuoteCheck {
     }
 }
 
+/// A quote's external id is unique within its tenant (a quote is not a `Record`, whose
+/// writes check it themselves).
+const EXTERNAL_ID: Unique = Unique {
+    kind: RecordKind::Quote,
+    column: "external_id",
+    field: "externalId",
+    any_case: false,
+};
+
 /// The most lines a quote may have.
 pub const MAX_LINES: usize = 5_000;
 
@@ -331,23 +340,6 @@ fn next_number(tx: &Tx<'_>, at: Timestamp) -> Result<String> {
     Ok(format!("Q-{year:04}-{:04}", last + 1))
 }
 
-fn external_id_free(tx: &Tx<'_>, external_id: &str) -> Result<()> {
-    let taken: Option<i64> = tx
-        .prepare_cached("SELECT id FROM quotes WHERE tenant_id = ?1 AND external_id = ?2")?
-        .query_row(params![tx.tenant, external_id], |r| r.get(0))
-        .optional()?;
-    match taken {
-        Some(id) => Err(Error::conflict_on(
-            "externalId",
-            format!(
-                "quote {id} has externalId {:?} already",
-                crate::error::clip(external_id)
-            ),
-        )),
-        None => Ok(()),
-    }
-}
-
 /// A validity date must lie ahead when it is set.
 fn valid_until(tx: &Tx<'_>, at: Option<Timestamp>) -> Result<Option<Timestamp>> {
     let at = time::check_opt("validUntil", at)?;
@@ -408,7 +400,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewQuote) -> Result<Quote> {
         .unwrap_or(settings.tax_rounding);
     let external_id = validate::external_id(new.external_id)?;
     if let Some(id) = &external_id {
-        external_id_free(tx, id)?;
+        tx.ensure_unique(&EXTERNAL_ID, id, None)?;
     }
     let (lines, totals) =
         lines::resolve(tx, &requested_lines, currency, discount_bp, tax_rounding)?;
@@ -479,7 +471,7 @@ fn update(tx: &mut Tx<'_>, changes: QuoteChanges) -> Result<Quote> {
         if let Some(id) = &after.external_id
             && before.external_id.as_ref() != Some(id)
         {
-            external_id_free(tx, id)?;
+            tx.ensure_unique(&EXTERNAL_ID, id, None)?;
         }
     }
     if let Some(v) = changes.valid_until {

@@ -383,25 +383,61 @@ impl Tx<'_> {
 
     /// `conflict` if another `R` of this tenant already has `external_id`.
     fn ensure_external_id_free<R: Record>(&self, external_id: &str) -> Result<()> {
-        let sql = format!(
-            "SELECT 1 FROM {} WHERE tenant_id = ?1 AND external_id = ?2",
-            R::ENTITY.table()
-        );
-        if self
-            .prepare_cached(&sql)?
-            .exists(params![self.tenant, external_id])?
-        {
-            return Err(Error::conflict_on(
-                "externalId",
-                format!(
-                    "a {} with externalId {:?} already exists",
-                    R::ENTITY.as_str(),
-                    crate::error::clip(external_id)
-                ),
-            ));
-        }
-        Ok(())
+        self.ensure_unique(
+            &Unique {
+                kind: R::ENTITY,
+                column: "external_id",
+                field: "externalId",
+                any_case: false,
+            },
+            external_id,
+            None,
+        )
     }
+
+    /// `conflict` on the key's field if a record of its kind in this tenant other than
+    /// `except` holds `value` in its column (in any case, if the key says so).
+    pub(crate) fn ensure_unique(
+        &self,
+        key: &Unique,
+        value: &str,
+        except: Option<i64>,
+    ) -> Result<()> {
+        let sql = format!(
+            "SELECT id FROM {} WHERE tenant_id = ?1 AND {} = ?2{} LIMIT 1",
+            key.kind.table(),
+            key.column,
+            if key.any_case { " COLLATE NOCASE" } else { "" }
+        );
+        let taken: Option<i64> = self
+            .prepare_cached(&sql)?
+            .query_row(params![self.tenant, value], |r| r.get(0))
+            .optional()?;
+        match taken {
+            Some(id) if Some(id) != except => Err(Error::conflict_on(
+                key.field,
+                format!(
+                    "{} {id} has {} {:?} already",
+                    key.kind,
+                    key.field,
+                    crate::error::clip(value)
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A value unique within a tenant among the records of a kind: a SKU, a name, an external id.
+/// Each has a unique index too; checking first names the field in the `conflict`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Unique {
+    pub kind: RecordKind,
+    pub column: &'static str,
+    /// The field a conflict names.
+    pub field: &'static str,
+    /// Compared ignoring case (the index is `COLLATE NOCASE` too).
+    pub any_case: bool,
 }
 
 /// Declares a lowercase `snake_case` string enumeration stored as TEXT.

@@ -20,14 +20,14 @@ use crate::error::{Error, Result};
 use crate::ids::{CustomerId, SegmentId};
 use crate::leads::LeadStatus;
 use crate::methods;
-use crate::records::{self, Page, PageRequest, Record, table};
-use crate::store::{Tx, WriteCtx};
+use crate::records::{self, Page, PageRequest, Record, Unique, table};
+use crate::store::WriteCtx;
 use crate::tenancy::Scope;
 use crate::tickets::TicketStatus;
 use crate::time::{self, Timestamp};
 use crate::validate;
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, Row, params};
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
@@ -428,7 +428,7 @@ impl Segments<'_, '_> {
         let name = validate::name("name", &new.name)?;
         let description = validate::opt_body("description", new.description)?;
         let stored = self.0.write(|tx| {
-            unique_name(tx, &name, None)?;
+            tx.ensure_unique(&NAME, &name, None)?;
             // Before the segment exists: with no segment the follower only moves forward.
             members::catch_up(tx)?;
             let stored = Stored {
@@ -491,7 +491,7 @@ impl Segments<'_, '_> {
         let stored = self.0.write(|tx| {
             let before = records::get::<Stored>(tx, tx.tenant, changes.id.0)?;
             if let Some(name) = &name {
-                unique_name(tx, name, Some(before.id))?;
+                tx.ensure_unique(&NAME, name, Some(before.id.0))?;
             }
             let mut after = before.clone();
             if let Some(name) = name {
@@ -704,20 +704,13 @@ impl Segments<'_, '_> {
     }
 }
 
-/// Segment names are unique within a tenant.
-fn unique_name(tx: &Tx<'_>, name: &str, except: Option<SegmentId>) -> Result<()> {
-    let taken: Option<i64> = tx
-        .prepare_cached("SELECT id FROM segments WHERE tenant_id = ?1 AND name = ?2")?
-        .query_row(params![tx.tenant, name], |r| r.get(0))
-        .optional()?;
-    match taken {
-        Some(id) if Some(SegmentId(id)) != except => Err(Error::conflict_on(
-            "name",
-            format!("segment {id} is already called {name:?}"),
-        )),
-        _ => Ok(()),
-    }
-}
+/// Segment names are unique within a tenant (as written: the index is case-sensitive).
+const NAME: Unique = Unique {
+    kind: RecordKind::Segment,
+    column: "name",
+    field: "name",
+    any_case: false,
+};
 
 /// Brings memberships up to date with the change feed, if any segment exists and the feed
 /// moved since (a read first, so that a quiet database is not written).

@@ -7,13 +7,13 @@ use crate::catalog::{self, Field, FieldType, RecordKind};
 use crate::error::{Error, Result};
 use crate::ids::QuoteTemplateId;
 use crate::methods;
-use crate::records::{self, ListRequest, Page, Record, table};
+use crate::records::{self, ListRequest, Page, Record, Unique, table};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
 use crate::validate;
 use chrono::{Duration, TimeZone as _, Utc};
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Row, params};
 use serde::{Deserialize, Serialize};
 
 /// The longest validity a template may give, in days (ten years).
@@ -180,25 +180,13 @@ fn valid_days(days: Option<i64>) -> Result<Option<i64>> {
     }
 }
 
-/// `conflict` on `name` when another template of the tenant has it, in any case.
-fn name_free(tx: &Tx<'_>, name: &str, other_than: Option<QuoteTemplateId>) -> Result<()> {
-    let taken: Option<i64> = tx
-        .prepare_cached(
-            "SELECT id FROM quote_templates WHERE tenant_id = ?1 AND name = ?2 COLLATE NOCASE",
-        )?
-        .query_row(params![tx.tenant, name], |r| r.get(0))
-        .optional()?;
-    match taken {
-        Some(id) if Some(QuoteTemplateId(id)) != other_than => Err(Error::conflict_on(
-            "name",
-            format!(
-                "template {id} is named {:?} already",
-                crate::error::clip(name)
-            ),
-        )),
-        _ => Ok(()),
-    }
-}
+/// Template names are unique within a tenant, in any case.
+const NAME: Unique = Unique {
+    kind: RecordKind::QuoteTemplate,
+    column: "name",
+    field: "name",
+    any_case: true,
+};
 
 /// The template `id` of this tenant, or `invalid_input` on `field` (a reference in a request).
 pub(crate) fn get_in(tx: &Tx<'_>, id: QuoteTemplateId, field: &str) -> Result<QuoteTemplate> {
@@ -207,7 +195,7 @@ pub(crate) fn get_in(tx: &Tx<'_>, id: QuoteTemplateId, field: &str) -> Result<Qu
 
 pub(crate) fn create(tx: &mut Tx<'_>, new: NewQuoteTemplate) -> Result<QuoteTemplate> {
     let name = validate::name("name", &new.name)?;
-    name_free(tx, &name, None)?;
+    tx.ensure_unique(&NAME, &name, None)?;
     let lines = new.lines.unwrap_or_default();
     lines::check_products(tx, &lines)?;
     let template = QuoteTemplate {
@@ -239,7 +227,7 @@ fn update(tx: &mut Tx<'_>, changes: QuoteTemplateChanges) -> Result<QuoteTemplat
     }
     if let Some(v) = changes.name {
         after.name = validate::name("name", &v)?;
-        name_free(tx, &after.name, Some(before.id))?;
+        tx.ensure_unique(&NAME, &after.name, Some(before.id.0))?;
     }
     if let Some(v) = changes.lines {
         lines::check_products(tx, &v)?;
