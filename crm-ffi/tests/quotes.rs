@@ -835,6 +835,9 @@ fn bad_input_is_named_and_changes_nothing() {
             "at",
         );
     }
+    for method in ["quotes.refresh", "quotes.getSettings"] {
+        invalid(&err(&w, method, json!({"tenant": "x"})), "tenant");
+    }
     assert_eq!(w.fingerprint(), before);
     // Templates: a taken name (in any case) is a conflict; validity is bounded.
     w.ok("quoteTemplates.create", json!({"name": "Standard"}));

@@ -1,6 +1,7 @@
 //! `quotes.*` and `quoteTemplates.*`: quotes with exact totals, their lifecycle, rendering,
 //! templates and the tenant's quote settings.
 
+use super::system::no_params;
 use super::{Handler, get_by_key, ok, params};
 use crm_core::ListRequest;
 use crm_core::ids::{QuoteId, QuoteTemplateId};
@@ -13,11 +14,6 @@ use crm_core::quotes::lifecycle::SendQuote;
 struct QuoteRef {
     id: QuoteId,
 }
-
-/// `quotes.getSettings` and `quotes.refresh` take nothing.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Nothing {}
 
 pub(super) const METHODS: &[(&str, Handler)] = &[
     (methods::QUOTES_CREATE, |c, p| {
@@ -51,11 +47,11 @@ pub(super) const METHODS: &[(&str, Handler)] = &[
         ok(c.scope()?.quotes().render(&params(p)?)?)
     }),
     (methods::QUOTES_REFRESH, |c, p| {
-        let Nothing {} = params(p)?;
+        no_params(p)?;
         ok(c.scope()?.quotes().refresh()?)
     }),
     (methods::QUOTES_GET_SETTINGS, |c, p| {
-        let Nothing {} = params(p)?;
+        no_params(p)?;
         ok(c.scope()?.quotes().settings()?)
     }),
     (methods::QUOTES_UPDATE_SETTINGS, |c, p| {

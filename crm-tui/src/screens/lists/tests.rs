@@ -331,8 +331,19 @@ mod bindings {
     }
 }
 
+/// The requests among a screen's commands.
+fn requests_of(commands: Vec<crate::screens::Command>) -> Vec<Request> {
+    commands
+        .into_iter()
+        .filter_map(|c| match c {
+            crate::screens::Command::Ask(r) => Some(r),
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
-fn a_reload_stays_on_the_selected_record_and_a_jump_to_the_top_does_not() {
+fn a_reload_stays_on_the_record_selected_when_its_page_arrives() {
     let mut h = Harness::new(demo_crm(60));
     h.keys(&[
         KeyCode::Tab,
@@ -344,13 +355,7 @@ fn a_reload_stays_on_the_selected_record_and_a_jump_to_the_top_does_not() {
     let held = h.selected_id();
     let mut asks = Vec::new();
     h.app.lists.reload(Tab::Deals, &mut asks);
-    let requests: Vec<Request> = asks
-        .into_iter()
-        .filter_map(|c| match c {
-            crate::screens::Command::Ask(r) => Some(r),
-            _ => None,
-        })
-        .collect();
+    let requests = requests_of(asks);
     assert_eq!(requests.len(), 1);
     h.answer(requests);
     assert_eq!(h.selected_id(), held, "the reloaded list stays on the deal");
@@ -360,13 +365,7 @@ fn a_reload_stays_on_the_selected_record_and_a_jump_to_the_top_does_not() {
     h.app.lists.reload(Tab::Deals, &mut asks);
     h.key(KeyCode::Char('g'));
     let top = h.selected_id();
-    let requests: Vec<Request> = asks
-        .into_iter()
-        .filter_map(|c| match c {
-            crate::screens::Command::Ask(r) => Some(r),
-            _ => None,
-        })
-        .collect();
+    let requests = requests_of(asks);
     h.answer(requests);
     assert_eq!((h.selected_id(), h.app.lists.list().selected), (top, 0));
 }
