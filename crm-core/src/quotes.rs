@@ -644,20 +644,17 @@ impl Quotes<'_, '_> {
 /// mended: a sent quote's amounts are what the customer was sent, so a difference is damage a
 /// person must look at.
 fn verify(c: &Connection, tenant: i64) -> Result<QuoteCheck> {
-    let ids: Vec<QuoteId> = c
-        .prepare("SELECT id FROM quotes WHERE tenant_id = ?1 ORDER BY id")?
-        .query_map(params![tenant], |r| r.get(0))?
+    let stored: Vec<(QuoteId, i64)> = c
+        .prepare("SELECT id, total FROM quotes WHERE tenant_id = ?1 ORDER BY id")?
+        .query_map(params![tenant], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     let mut check = QuoteCheck {
-        quotes: ids.len() as u64,
+        quotes: stored.len() as u64,
         wrong: Vec::new(),
     };
     let now = time::now();
-    for id in ids {
+    for (id, stored_total) in stored {
         let quote = load(c, tenant, id, now)?;
-        let stored_total: i64 = c
-            .prepare_cached("SELECT total FROM quotes WHERE tenant_id = ?1 AND id = ?2")?
-            .query_row(params![tenant, id], |r| r.get(0))?;
         let lines = quote.lines.clone().unwrap_or_default();
         let same = match lines::recompute(lines.clone(), quote.discount_bp, quote.tax_rounding) {
             Ok((computed, totals)) => {
