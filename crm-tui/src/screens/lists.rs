@@ -10,7 +10,8 @@ use super::{Areas, Command, Screen, View};
 use crate::format::{date, money, name_of, opt, spinner, stage_of};
 use crate::keys::{Binding, Hint, KeyHelp, Keymap, each, hint};
 use crate::worker::{
-    LinkChange, Lookups, PageData, PageKind, PickKind, Record, RecordKey, Reply, Request, Tab,
+    LinkChange, Lookups, PAGE_ROWS, PageData, PageKind, PickKind, Record, RecordKey, Reply,
+    Request, Tab,
 };
 use crm_core::timeline::TimelineOwner;
 use crossterm::event::{KeyCode, KeyEvent};
@@ -276,8 +277,16 @@ impl Lists {
     /// Fetches `tab` again from its first page (its rows changed).
     pub fn reload(&mut self, tab: Tab, out: &mut Vec<Command>) {
         self.detail = None;
-        out.extend(self.load(tab, PageKind::First).map(Command::Ask));
-        self.tabs.entry(tab).or_default().reloading = true;
+        let list = self.tabs.entry(tab).or_default();
+        // A record beyond the first page is fetched where it is (the list starting at it);
+        // otherwise the first page comes again and the selection stays on its record.
+        let deep = list.prev_cursor.is_some() || list.selected >= PAGE_ROWS as usize;
+        if let Some(id) = list.selected_record().map(Record::id).filter(|_| deep) {
+            out.extend(self.load(tab, PageKind::At(id)).map(Command::Ask));
+        } else {
+            out.extend(self.load(tab, PageKind::First).map(Command::Ask));
+            self.tabs.entry(tab).or_default().reloading = true;
+        }
     }
 
     /// Starts fetching a page of `tab`; a jump (first/last) supersedes pages in flight.

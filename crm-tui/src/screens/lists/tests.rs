@@ -369,3 +369,21 @@ fn a_reload_stays_on_the_record_selected_when_its_page_arrives() {
     h.answer(requests);
     assert_eq!((h.selected_id(), h.app.lists.list().selected), (top, 0));
 }
+
+#[test]
+fn a_reload_deep_in_a_list_fetches_the_list_at_the_selected_record() {
+    let mut h = Harness::new(demo_crm(300));
+    for _ in 0..150 {
+        h.key(KeyCode::Down);
+    }
+    let held = h.selected_id();
+    let mut asks = Vec::new();
+    h.app.lists.reload(Tab::Customers, &mut asks);
+    let requests = requests_of(asks);
+    assert!(
+        matches!(&requests[..], [Request::Page { kind: PageKind::At(id), .. }] if *id == held),
+        "{requests:?}"
+    );
+    h.answer(requests);
+    assert_eq!(h.selected_id(), held);
+}
