@@ -34,6 +34,8 @@ string_enum! {
         /// Written by `deals.moveStage`.
         StageChange = "stage_change",
         StatusChange = "status_change",
+        /// Written by `leads.assign`.
+        Assignment = "assignment",
     }
 }
 
@@ -170,6 +172,10 @@ pub struct ActivityFilter {
     /// Only the activities these criteria hold for, over an activity's own fields.
     #[serde(default)]
     pub r#where: Option<serde_json::Value>,
+    /// The order: a field the catalog marks sortable and a direction (newest first when
+    /// absent).
+    #[serde(default)]
+    pub sort: Option<crate::records::Sort>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -236,8 +242,9 @@ impl Activities<'_, '_> {
             cursor: filter.cursor.clone(),
         };
         let test = crate::criteria::Where::read(filter.r#where.as_ref(), FIELDS, "activities")?;
+        let order = crate::records::Order::read(filter.sort.as_ref(), FIELDS)?;
         self.0
-            .read(|c, t| records::list_where(c, t, filters, &page, |p| test.sql(p)))
+            .read(|c, t| records::list_where(c, t, filters, &order, &page, |p| test.sql(p)))
     }
 }
 

@@ -34,6 +34,8 @@ pub enum RecordKind {
     Quote,
     QuoteTemplate,
     QuoteActivity,
+    /// A saved list view.
+    View,
 }
 
 impl RecordKind {
@@ -61,6 +63,7 @@ impl RecordKind {
         RecordKind::Quote,
         RecordKind::QuoteTemplate,
         RecordKind::QuoteActivity,
+        RecordKind::View,
     ];
 
     /// The `snake_case` name used in the audit log, the change feed, JSON and errors.
@@ -105,6 +108,7 @@ impl RecordKind {
             RecordKind::Quote => ("quote", "quotes", "quotes"),
             RecordKind::QuoteTemplate => ("quote_template", "quote_templates", "quote_templates"),
             RecordKind::QuoteActivity => ("quote_activity", "quote_activities", "quote_activities"),
+            RecordKind::View => ("view", "views", "views"),
         }
     }
 }

@@ -158,6 +158,10 @@ pub struct ConversationFilter {
     /// "Criteria"; `schema.fields` lists them).
     #[serde(default)]
     pub r#where: Option<serde_json::Value>,
+    /// The order: a field the catalog marks sortable and a direction (newest first when
+    /// absent).
+    #[serde(default)]
+    pub sort: Option<crate::records::Sort>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -273,6 +277,10 @@ pub struct MessageFilter {
     /// Only the messages these criteria hold for, over a message's own fields.
     #[serde(default)]
     pub r#where: Option<serde_json::Value>,
+    /// The order: a field the catalog marks sortable and a direction (newest first when
+    /// absent).
+    #[serde(default)]
+    pub sort: Option<crate::records::Sort>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -366,8 +374,9 @@ impl Conversations<'_, '_> {
             ("channel", filter.channel.map(Value::from)),
         ];
         let test = crate::criteria::Where::read(filter.r#where.as_ref(), FIELDS, "conversations")?;
+        let order = crate::records::Order::read(filter.sort.as_ref(), FIELDS)?;
         self.0
-            .read(|c, t| records::list_where(c, t, filters, &page, |p| test.sql(p)))
+            .read(|c, t| records::list_where(c, t, filters, &order, &page, |p| test.sql(p)))
     }
 }
 
@@ -384,6 +393,7 @@ impl Messages<'_, '_> {
         };
         let test =
             crate::criteria::Where::read(filter.r#where.as_ref(), MESSAGE_FIELDS, "messages")?;
+        let order = crate::records::Order::read(filter.sort.as_ref(), MESSAGE_FIELDS)?;
         self.0.read(|c, t| {
             if let Some(id) = filter.conversation_id {
                 records::get::<Conversation>(c, t, id.0)?;
@@ -392,6 +402,7 @@ impl Messages<'_, '_> {
                 c,
                 t,
                 vec![("conversation_id", id_value(filter.conversation_id))],
+                &order,
                 &page,
                 |p| test.sql(p),
             )

@@ -32,6 +32,10 @@ const MAX_DAYS: i64 = 366_000;
 pub enum Read {
     /// The field's column on the record's own row.
     Column,
+    /// An expression over the record's own row, for a value derived when read (a sent quote
+    /// past its validity reads `expired`): `{row}` stands for the row, `{now}` for the
+    /// milliseconds of "now".
+    Derived(&'static str),
     /// A JSON array of strings in the field's column.
     Tags,
     /// A column of related rows: "has at least one with" (`equals`, `in`, ranges) or "has none
@@ -128,7 +132,16 @@ impl Where {
     /// Reads `where` (absent: every row) against `fields`, the kind's catalog, for rows of
     /// `table`.
     pub fn read(value: Option<&Value>, fields: &[Field], table: &'static str) -> Result<Where> {
-        let defs = own_fields(fields);
+        Where::read_defs(value, own_fields(fields), table)
+    }
+
+    /// [`Where::read`] against definitions of the kind's own row that are not all plain
+    /// columns (derived values).
+    pub fn read_defs(
+        value: Option<&Value>,
+        defs: Vec<FieldDef>,
+        table: &'static str,
+    ) -> Result<Where> {
         let criteria = value
             .map(|v| Criteria::from_json(v, &defs, "where"))
             .transpose()?;

@@ -190,6 +190,10 @@ pub struct CustomerFilter {
     /// "Criteria"; `schema.fields` lists them).
     #[serde(default)]
     pub r#where: Option<serde_json::Value>,
+    /// The order: a field the catalog marks sortable and a direction (newest first when
+    /// absent).
+    #[serde(default)]
+    pub sort: Option<crate::records::Sort>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -310,11 +314,13 @@ impl Customers<'_, '_> {
             cursor: filter.cursor.clone(),
         };
         let test = crate::criteria::Where::read(filter.r#where.as_ref(), FIELDS, "customers")?;
+        let order = crate::records::Order::read(filter.sort.as_ref(), FIELDS)?;
         self.0.read(|c, t| {
             records::list_where(
                 c,
                 t,
                 vec![("email", filter.email.clone().map(Value::Text))],
+                &order,
                 &page,
                 |p| test.sql(p),
             )

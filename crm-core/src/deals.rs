@@ -360,6 +360,10 @@ pub struct DealFilter {
     /// "Criteria"; `schema.fields` lists them).
     #[serde(default)]
     pub r#where: Option<serde_json::Value>,
+    /// The order: a field the catalog marks sortable and a direction (newest first when
+    /// absent).
+    #[serde(default)]
+    pub sort: Option<crate::records::Sort>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -790,9 +794,10 @@ impl Pipelines<'_, '_> {
         let request = request.into();
         let test =
             crate::criteria::Where::read(request.r#where.as_ref(), PIPELINE_FIELDS, "pipelines")?;
+        let order = crate::records::Order::read(request.sort.as_ref(), PIPELINE_FIELDS)?;
         self.0.read(|c, t| {
             let mut page: Page<Pipeline> =
-                records::list_where(c, t, Vec::new(), &request.page(), |p| test.sql(p))?;
+                records::list_where(c, t, Vec::new(), &order, &request.page(), |p| test.sql(p))?;
             for p in &mut page.items {
                 p.stages = stages_of(c, t, p.id)?;
             }
@@ -867,7 +872,8 @@ impl Deals<'_, '_> {
             ("lead_id", id_value(filter.lead_id)),
         ];
         let test = crate::criteria::Where::read(filter.r#where.as_ref(), FIELDS, "deals")?;
+        let order = crate::records::Order::read(filter.sort.as_ref(), FIELDS)?;
         self.0
-            .read(|c, t| records::list_where(c, t, filters, &page, |p| test.sql(p)))
+            .read(|c, t| records::list_where(c, t, filters, &order, &page, |p| test.sql(p)))
     }
 }

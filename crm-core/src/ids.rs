@@ -75,4 +75,6 @@ typed_id! {
     QuoteTemplateId;
     /// A step of a quote's life on the timelines.
     QuoteActivityId;
+    /// A saved list view.
+    ViewId;
 }

@@ -1,18 +1,19 @@
 //! Leads: people or companies that might buy.
 
+use crate::activities::{ActivityEntity, ActivityKind, NewActivity};
 use crate::catalog::{self, Field, FieldType, RecordKind};
 use crate::customers::Customer;
 use crate::error::{Error, Result};
-use crate::ids::{CustomerId, LeadId, UserId};
+use crate::ids::{CustomerId, LeadId, TeamId, UserId};
 use crate::matching;
 use crate::methods;
 use crate::records::{self, Page, PageRequest, Record, id_value, string_enum, table};
 use crate::store::{EntityType, Tx, WriteCtx};
-use crate::tenancy::{Scope, User};
+use crate::tenancy::{Role, Scope, User};
 use crate::time::{self, Timestamp};
 use crate::validate;
 use rusqlite::types::Value;
-use rusqlite::{Row, params};
+use rusqlite::{OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 string_enum! {
@@ -213,6 +214,10 @@ pub struct LeadFilter {
     /// "Criteria"; `schema.fields` lists them).
     #[serde(default)]
     pub r#where: Option<serde_json::Value>,
+    /// The order: a field the catalog marks sortable and a direction (newest first when
+    /// absent).
+    #[serde(default)]
+    pub sort: Option<crate::records::Sort>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -289,6 +294,163 @@ fn update(tx: &mut Tx<'_>, changes: LeadChanges) -> Result<Lead> {
     Ok(after)
 }
 
+string_enum! {
+    /// How `leads.assign` spreads leads over a team.
+    AssignMode {
+        /// Each active member in turn (by user id), continuing where the team's last
+        /// round-robin stopped.
+        RoundRobin = "roundRobin",
+    }
+}
+
+/// The most leads one `leads.assign` takes.
+pub const MAX_ASSIGN: usize = 5_000;
+
+/// What `leads.assign` takes: the leads, and either one owner or a team to go round.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Assign {
+    pub lead_ids: Vec<LeadId>,
+    pub owner_id: Option<UserId>,
+    pub team_id: Option<TeamId>,
+    /// Required with `teamId`.
+    pub mode: Option<AssignMode>,
+}
+
+/// One lead and the owner it was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Assignment {
+    pub lead_id: LeadId,
+    pub owner_id: UserId,
+}
+
+/// What `leads.assign` answers: every lead with its owner, in the order asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Assigned {
+    pub assignments: Vec<Assignment>,
+}
+
+/// The users a request assigns to, in turn order, and the team whose rotation it continues.
+fn assignees(tx: &Tx<'_>, request: &Assign) -> Result<(Vec<UserId>, Option<TeamId>)> {
+    let can_own = |field: &str, user: &User| {
+        if user.role == Role::Viewer {
+            Err(Error::invalid(
+                field,
+                format!("user {} is a viewer and cannot own leads", user.id),
+            ))
+        } else {
+            Ok(user.id)
+        }
+    };
+    match (request.owner_id, request.team_id, request.mode) {
+        (Some(owner), None, None) => {
+            let user = tx.require::<User>("ownerId", owner.0)?;
+            Ok((vec![can_own("ownerId", &user)?], None))
+        }
+        (None, Some(team), Some(AssignMode::RoundRobin)) => {
+            tx.require_kind("teamId", RecordKind::Team, team.0)?;
+            let members: Vec<UserId> = tx
+                .prepare_cached(
+                    "SELECT u.id FROM team_members m
+                       JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.user_id
+                      WHERE m.tenant_id = ?1 AND m.team_id = ?2 AND u.role <> 'viewer'
+                      ORDER BY u.id",
+                )?
+                .query_map(params![tx.tenant, team], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            if members.is_empty() {
+                return Err(Error::invalid(
+                    "teamId",
+                    format!("team {team} has no members who can own leads"),
+                ));
+            }
+            Ok((members, Some(team)))
+        }
+        (Some(_), Some(_), _) => Err(Error::invalid("teamId", "give ownerId or teamId, not both")),
+        (None, Some(_), None) => Err(Error::invalid("mode", "required with teamId: roundRobin")),
+        (Some(_), None, Some(_)) => Err(Error::invalid("mode", "only with teamId")),
+        (None, None, _) => Err(Error::invalid(
+            "ownerId",
+            "required (or teamId with mode roundRobin)",
+        )),
+    }
+}
+
+fn assign(tx: &mut Tx<'_>, request: &Assign) -> Result<Assigned> {
+    if request.lead_ids.is_empty() || request.lead_ids.len() > MAX_ASSIGN {
+        return Err(Error::invalid(
+            "leadIds",
+            format!("1 to {MAX_ASSIGN} leads, got {}", request.lead_ids.len()),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, id) in request.lead_ids.iter().enumerate() {
+        if !seen.insert(*id) {
+            return Err(Error::invalid(
+                format!("leadIds[{i}]"),
+                format!("lead {id} is listed twice"),
+            ));
+        }
+    }
+    let (owners, team) = assignees(tx, request)?;
+    // The rotation goes on after the member who got the team's last lead.
+    let start = match team {
+        None => 0,
+        Some(team) => {
+            let last: Option<i64> = tx
+                .prepare_cached(
+                    "SELECT last_user_id FROM round_robin WHERE tenant_id = ?1 AND team_id = ?2",
+                )?
+                .query_row(params![tx.tenant, team], |r| r.get(0))
+                .optional()?;
+            last.and_then(|last| owners.iter().position(|u| u.0 > last))
+                .unwrap_or(0)
+        }
+    };
+    let mut names = std::collections::HashMap::new();
+    let mut assignments = Vec::with_capacity(request.lead_ids.len());
+    for (i, id) in request.lead_ids.iter().enumerate() {
+        let owner = owners[(start + i) % owners.len()];
+        let before: Lead = tx.require(&format!("leadIds[{i}]"), id.0)?;
+        assignments.push(Assignment {
+            lead_id: *id,
+            owner_id: owner,
+        });
+        if before.owner_id == Some(owner) {
+            continue;
+        }
+        let mut after = before.clone();
+        after.owner_id = Some(owner);
+        after.updated_at = tx.now;
+        tx.replace(methods::LEADS_ASSIGN, &before, &after)?;
+        if let std::collections::hash_map::Entry::Vacant(entry) = names.entry(owner) {
+            entry.insert(records::get::<User>(tx, tx.tenant, owner.0)?.name);
+        }
+        let name = &names[&owner];
+        crate::activities::create(
+            tx,
+            NewActivity {
+                external_id: None,
+                entity_type: ActivityEntity::Lead,
+                entity_id: id.0,
+                kind: ActivityKind::Assignment,
+                body: Some(format!("Assigned to {name}")),
+                occurred_at: None,
+            },
+        )?;
+    }
+    if let (Some(team), Some(last)) = (team, assignments.last()) {
+        tx.prepare_cached(
+            "INSERT INTO round_robin (tenant_id, team_id, last_user_id) VALUES (?1, ?2, ?3)
+             ON CONFLICT (tenant_id, team_id) DO UPDATE SET last_user_id = excluded.last_user_id",
+        )?
+        .execute(params![tx.tenant, team, last.owner_id])?;
+    }
+    Ok(Assigned { assignments })
+}
+
 /// `leads.*`.
 #[derive(Debug, Clone, Copy)]
 pub struct Leads<'s, 'c>(&'s Scope<'c>);
@@ -318,6 +480,12 @@ impl Leads<'_, '_> {
         self.0.write(|tx| update(tx, changes))
     }
 
+    /// Gives leads to one owner, or round-robin over a team's members who may own leads; each
+    /// change is audited, on the feed and an `assignment` activity on the lead's timeline.
+    pub fn assign(&self, request: &Assign) -> Result<Assigned> {
+        self.0.write(|tx| assign(tx, request))
+    }
+
     /// Up to `limit` leads whose name, email or company contains `text`, newest first.
     pub fn containing(&self, text: &str, limit: u32) -> Result<Vec<Lead>> {
         self.0
@@ -336,7 +504,8 @@ impl Leads<'_, '_> {
             ("customer_id", id_value(filter.customer_id)),
         ];
         let test = crate::criteria::Where::read(filter.r#where.as_ref(), FIELDS, "leads")?;
+        let order = crate::records::Order::read(filter.sort.as_ref(), FIELDS)?;
         self.0
-            .read(|c, t| records::list_where(c, t, filters, &page, |p| test.sql(p)))
+            .read(|c, t| records::list_where(c, t, filters, &order, &page, |p| test.sql(p)))
     }
 }

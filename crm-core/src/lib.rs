@@ -52,6 +52,7 @@ pub mod tickets;
 pub mod time;
 pub mod timeline;
 pub mod validate;
+pub mod views;
 
 pub use batch::Batch;
 

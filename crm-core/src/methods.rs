@@ -35,6 +35,7 @@ methods! {
     DEALS_MOVE_STAGE = "deals.moveStage";
     DEALS_STAGE_HISTORY = "deals.stageHistory";
     DEALS_UPDATE = "deals.update";
+    LEADS_ASSIGN = "leads.assign";
     LEADS_CREATE = "leads.create";
     LEADS_GET = "leads.get";
     LEADS_LIST = "leads.list";
@@ -106,4 +107,9 @@ methods! {
     USERS_GET = "users.get";
     USERS_LIST = "users.list";
     USERS_UPDATE = "users.update";
+    VIEWS_CREATE = "views.create";
+    VIEWS_DELETE = "views.delete";
+    VIEWS_GET = "views.get";
+    VIEWS_LIST = "views.list";
+    VIEWS_UPDATE = "views.update";
 }

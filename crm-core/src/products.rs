@@ -167,6 +167,10 @@ pub struct ProductFilter {
     /// Only the products these criteria hold for (API.md "Criteria").
     #[serde(default)]
     pub r#where: Option<serde_json::Value>,
+    /// The order: a field the catalog marks sortable and a direction (newest first when
+    /// absent).
+    #[serde(default)]
+    pub sort: Option<crate::records::Sort>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -271,7 +275,8 @@ impl Products<'_, '_> {
         };
         let filters = vec![("active", filter.active.map(Value::from))];
         let test = crate::criteria::Where::read(filter.r#where.as_ref(), FIELDS, "products")?;
+        let order = crate::records::Order::read(filter.sort.as_ref(), FIELDS)?;
         self.0
-            .read(|c, t| records::list_where(c, t, filters, &page, |p| test.sql(p)))
+            .read(|c, t| records::list_where(c, t, filters, &order, &page, |p| test.sql(p)))
     }
 }

@@ -23,14 +23,15 @@ pub mod settings;
 pub mod templates;
 pub mod totals;
 
-use crate::catalog::RecordKind;
+use crate::catalog::{self, Field, FieldType, RecordKind};
+use crate::criteria::{FieldDef, Read, Where};
 use crate::deals::Deal;
 use crate::error::{Error, Result};
 use crate::ids::{CustomerId, DealId, QuoteId, QuoteTemplateId};
 use crate::methods;
 use crate::money::Currency;
 use crate::records::{self, Page, Unique, string_enum};
-use crate::store::{Cursor, Tx};
+use crate::store::Tx;
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
 use crate::validate;
@@ -178,6 +179,14 @@ pub struct QuoteFilter {
     pub customer_id: Option<CustomerId>,
     /// As read now: `expired` finds sent quotes past their validity too, `sent` leaves them out.
     pub status: Option<QuoteStatus>,
+    /// Only the quotes these criteria hold for, over [`FIELDS`]; `status` reads as the
+    /// quote is shown (a sent quote past its validity is `expired`, not `sent`).
+    #[serde(default)]
+    pub r#where: Option<serde_json::Value>,
+    /// The order: a field of [`FIELDS`] marked sortable and a direction (newest first when
+    /// absent).
+    #[serde(default)]
+    pub sort: Option<records::Sort>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -208,6 +217,44 @@ const EXTERNAL_ID: Unique = Unique {
     field: "externalId",
     any_case: false,
 };
+
+/// A quote's status as it reads at `{now}`: a sent quote past its validity is `expired`.
+const STATUS_NOW: &str = "CASE WHEN {row}.status = 'sent' AND {row}.valid_until < {now} \
+     THEN 'expired' ELSE {row}.status END";
+
+/// The fields of a quote, as filters, sorts, list columns and `schema.fields` read them.
+/// `status` is derived when read (see [`STATUS_NOW`]), so it filters but does not sort.
+pub const FIELDS: &[Field] = &[
+    catalog::id_field(RecordKind::Quote),
+    catalog::EXTERNAL_ID,
+    Field::new("number", "number", FieldType::Text, "Number").sortable(),
+    Field::new("revision", "revision", FieldType::Number, "Revision"),
+    Field::new("dealId", "deal_id", FieldType::Id, "Deal").refers(RecordKind::Deal),
+    Field::new("customerId", "customer_id", FieldType::Id, "Customer").refers(RecordKind::Customer),
+    Field::new("currency", "currency", FieldType::Text, "Currency"),
+    Field::new("status", "status", FieldType::Enum, "Status").values(QuoteStatus::NAMES),
+    Field::new("total", "total", FieldType::Money, "Total").sortable(),
+    Field::new("lineCount", "line_count", FieldType::Number, "Lines"),
+    Field::new("validUntil", "valid_until", FieldType::Time, "Valid until").sortable(),
+    Field::new("sentAt", "sent_at", FieldType::Time, "Sent").sortable(),
+    Field::new("decidedAt", "decided_at", FieldType::Time, "Decided").sortable(),
+    catalog::CREATED_AT,
+    catalog::UPDATED_AT,
+];
+
+/// [`FIELDS`] as criteria read them: `status` as of now.
+fn criteria_fields() -> Vec<FieldDef> {
+    FIELDS
+        .iter()
+        .map(|f| {
+            let mut def = FieldDef::own(*f);
+            if f.name == "status" {
+                def.read = Read::Derived(STATUS_NOW);
+            }
+            def
+        })
+        .collect()
+}
 
 /// The most lines a quote may have.
 pub const MAX_LINES: usize = 5_000;
@@ -570,72 +617,45 @@ impl Quotes<'_, '_> {
     /// A page of quotes, newest first, without their lines; statuses as of now.
     pub fn list(&self, filter: &QuoteFilter) -> Result<Page<Quote>> {
         let now = time::now();
-        let limit = records::limit(filter.limit)?;
-        let cursor = filter
-            .cursor
-            .as_deref()
-            .map(|c| Cursor::decode(c, RecordKind::Quote.plural(), "cursor"))
-            .transpose()?;
-        if cursor.is_some_and(|c| !c.forward) {
-            return Err(Error::invalid(
-                "cursor",
-                "quotes are paged forwards only: pass a nextCursor",
-            ));
-        }
-        let mut sql = format!("SELECT {COLUMNS} FROM quotes WHERE tenant_id = ?1");
-        let mut args: Vec<Value> = vec![Value::Integer(self.0.tenant_row_id())];
-        let mut bind = |sql: &mut String, clause: &str, value: Value| {
-            args.push(value);
-            sql.push_str(&clause.replace('#', &format!("?{}", args.len())));
+        let page = records::PageRequest {
+            limit: filter.limit,
+            cursor: filter.cursor.clone(),
         };
-        if let Some(deal) = filter.deal_id {
-            bind(&mut sql, " AND deal_id = #", Value::Integer(deal.0));
-        }
-        if let Some(customer) = filter.customer_id {
-            bind(&mut sql, " AND customer_id = #", Value::Integer(customer.0));
-        }
-        let now_ms = Value::Integer(time::to_millis(now));
-        match filter.status {
-            Some(QuoteStatus::Sent) => bind(
-                &mut sql,
-                " AND status = 'sent' AND (valid_until IS NULL OR valid_until >= #)",
-                now_ms,
-            ),
-            Some(QuoteStatus::Expired) => bind(
-                &mut sql,
-                " AND (status = 'expired' OR (status = 'sent' AND valid_until < #))",
-                now_ms,
-            ),
-            Some(status) => bind(&mut sql, " AND status = #", Value::from(status)),
-            None => {}
-        }
-        if let Some(c) = cursor {
-            bind(&mut sql, " AND id < #", Value::Integer(c.key));
-        }
-        bind(
-            &mut sql,
-            " ORDER BY id DESC LIMIT #",
-            Value::Integer(i64::from(limit) + 1),
-        );
-        self.0.read(|c, _| {
-            let mut items: Vec<Quote> = c
-                .prepare_cached(&sql)?
-                .query_map(rusqlite::params_from_iter(args), |r| from_row(r, now))?
-                .collect::<Result<_, _>>()?;
-            let more = items.len() > limit as usize;
-            items.truncate(limit as usize);
-            let next_cursor = more.then(|| items.last()).flatten().map(|q| {
-                Cursor {
-                    key: q.id.0,
-                    forward: true,
-                }
-                .encode(RecordKind::Quote.plural())
-            });
-            Ok(Page {
-                items,
-                next_cursor,
-                prev_cursor: None,
-            })
+        let test = Where::read_defs(filter.r#where.as_ref(), criteria_fields(), "quotes")?;
+        let order = records::Order::read(filter.sort.as_ref(), FIELDS)?;
+        let status = filter.status;
+        let filters = vec![
+            ("deal_id", records::id_value(filter.deal_id)),
+            ("customer_id", records::id_value(filter.customer_id)),
+        ];
+        let listing = records::Listing {
+            columns: COLUMNS,
+            from: "quotes",
+            name: RecordKind::Quote.plural(),
+        };
+        self.0.read(|c, t| {
+            listing.page(
+                c,
+                t,
+                filters,
+                &order,
+                &page,
+                |params| {
+                    let test = test.sql(params)?;
+                    let Some(status) = status else {
+                        return Ok(test);
+                    };
+                    params.push(Value::from(status));
+                    Ok(format!(
+                        "{test} AND ({}) = ?{}",
+                        STATUS_NOW
+                            .replace("{row}", "quotes")
+                            .replace("{now}", &time::to_millis(now).to_string()),
+                        params.len()
+                    ))
+                },
+                |r| from_row(r, now),
+            )
         })
     }
 }

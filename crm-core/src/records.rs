@@ -1,13 +1,15 @@
 //! What every kind of record shares: reading by id or external id, keyset-paginated lists with
 //! equality filters, and audited create/update.
 
-use crate::catalog::RecordKind;
+use crate::catalog::{Field, FieldType, RecordKind};
 use crate::error::{Error, Result};
 use crate::ids::{ConversationId, CustomerId, DealId, LeadId, TicketId, UserId};
-use crate::store::{Cursor, EntityType, Tx, WriteCtx};
+use crate::store::{EntityType, Tx, WriteCtx};
+use base64::Engine as _;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
 
 /// The default page size of lists.
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -43,6 +45,10 @@ pub struct PageRequest {
 pub struct ListRequest {
     #[serde(default)]
     pub r#where: Option<serde_json::Value>,
+    /// The order: a field the catalog marks sortable and a direction (newest first when
+    /// absent).
+    #[serde(default)]
+    pub sort: Option<crate::records::Sort>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -51,6 +57,7 @@ impl From<&PageRequest> for ListRequest {
     fn from(page: &PageRequest) -> Self {
         ListRequest {
             r#where: None,
+            sort: None,
             limit: page.limit,
             cursor: page.cursor.clone(),
         }
@@ -79,31 +86,37 @@ impl PageRequest {
         Self::default()
     }
 
-    /// The page that starts at record `id` of `list` (or at the next older one if it is gone),
-    /// for jumping a list to one record.
+    /// The page of a list in its default order (newest first) that starts at record `id` (or
+    /// at the next older one if it is gone), for jumping a list to one record.
     pub fn starting_at(list: RecordKind, id: i64, limit: Option<u32>) -> Self {
         PageRequest {
             limit,
             cursor: Some(
-                Cursor {
-                    key: id.saturating_add(1),
+                ListCursor {
+                    list: list.plural().to_owned(),
+                    sort: "id".to_owned(),
+                    desc: true,
                     forward: true,
+                    at: Position::At(0, serde_json::Value::Null, id.saturating_add(1)),
                 }
-                .encode(list.plural()),
+                .encode(),
             ),
         }
     }
 
-    /// The last (oldest) page, for jumping to the end of a list.
+    /// The last page of a list in its default order (newest first), for jumping to its end.
     pub fn last(list: RecordKind, limit: Option<u32>) -> Self {
         PageRequest {
             limit,
             cursor: Some(
-                Cursor {
-                    key: i64::MIN,
+                ListCursor {
+                    list: list.plural().to_owned(),
+                    sort: "id".to_owned(),
+                    desc: true,
                     forward: false,
+                    at: Position::End,
                 }
-                .encode(list.plural()),
+                .encode(),
             ),
         }
     }
@@ -182,97 +195,444 @@ pub(crate) fn list<R: Record>(
     filters: Filters,
     page: &PageRequest,
 ) -> Result<Page<R>> {
-    list_where(conn, tenant, filters, page, |_| Ok("1".to_owned()))
+    list_where(conn, tenant, filters, &Order::newest(), page, |_| {
+        Ok("1".to_owned())
+    })
 }
 
-/// [`list`] of the rows where the SQL expression `test` makes holds: `test` is given the
-/// values bound so far and appends its own, written as numbered parameters (`?N` is the Nth).
+/// [`list`] in `order`, of the rows where the SQL expression `test` makes holds: `test` is
+/// given the values bound so far and appends its own, written as numbered parameters (`?N` is
+/// the Nth).
 pub(crate) fn list_where<R: Record>(
     conn: &Connection,
     tenant: i64,
     filters: Filters,
+    order: &Order,
     page: &PageRequest,
     test: impl FnOnce(&mut Vec<Value>) -> Result<String>,
 ) -> Result<Page<R>> {
-    let limit = limit(page.limit)?;
-    let cursor = page
-        .cursor
-        .as_deref()
-        .map(|c| Cursor::decode(c, R::ENTITY.plural(), "cursor"))
-        .transpose()?;
-    let mut sql = format!("{} WHERE tenant_id = ?", R::SELECT);
-    let mut args: Vec<Value> = vec![Value::Integer(tenant)];
-    for (column, value) in filters {
-        if let Some(value) = value {
-            sql.push_str(" AND ");
-            sql.push_str(column);
-            sql.push_str(" = ?");
-            args.push(value);
+    let (columns, from) = R::SELECT
+        .split_once(" FROM ")
+        .ok_or_else(|| Error::Internal(format!("no FROM in {}", R::SELECT)))?;
+    let list = Listing {
+        columns,
+        from,
+        name: R::ENTITY.plural(),
+    };
+    list.page(conn, tenant, filters, order, page, test, R::from_row)
+}
+
+/// Which way a sort runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Smallest first (A to Z, oldest first, enumerations in their declared order).
+    #[default]
+    Asc,
+    /// Largest first.
+    Desc,
+}
+
+/// A list's `sort`: a field the catalog marks sortable, and a direction (`asc` when absent).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Sort {
+    pub field: String,
+    #[serde(default)]
+    pub direction: Direction,
+}
+
+impl Sort {
+    /// `field` in `direction`.
+    pub fn new(field: impl Into<String>, direction: Direction) -> Sort {
+        Sort {
+            field: field.into(),
+            direction,
         }
     }
-    let test = test(&mut args)?;
-    if test != "1" {
-        sql.push_str(" AND ");
-        sql.push_str(&test);
+}
+
+/// The order of a list, checked against the kind's fields: by a sortable field (text ignoring
+/// case, enumerations in their declared order, missing values after every value in both
+/// directions, ties by id in the sort's direction), or by id alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Order {
+    /// The field's name, written into cursors so a cursor of another order is refused.
+    name: &'static str,
+    /// The SQL of the sort key over the row (`None`: the id alone).
+    key: Option<String>,
+    desc: bool,
+}
+
+impl Order {
+    /// Newest first: by id, descending (every list's default).
+    pub(crate) fn newest() -> Order {
+        Order {
+            name: "id",
+            key: None,
+            desc: true,
+        }
     }
-    let forward = cursor.is_none_or(|c| c.forward);
-    if let Some(c) = cursor {
-        sql.push_str(if c.forward {
-            " AND id < ?"
+
+    /// `true` when the order is by a field's key, `false` for the id alone.
+    #[cfg(test)]
+    pub(crate) fn is_sorted(&self) -> bool {
+        self.key.is_some()
+    }
+
+    /// Reads `sort` against `fields` (absent: newest first); an unknown or unsortable field
+    /// is `invalid_input` on `sort.field`.
+    pub(crate) fn read(sort: Option<&Sort>, fields: &[Field]) -> Result<Order> {
+        let Some(sort) = sort else {
+            return Ok(Order::newest());
+        };
+        let desc = sort.direction == Direction::Desc;
+        let sortable = || {
+            fields
+                .iter()
+                .filter(|f| f.sortable)
+                .map(|f| f.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let field = fields
+            .iter()
+            .find(|f| f.name == sort.field)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "sort.field",
+                    format!(
+                        "unknown field {:?}; the sortable fields are: {}",
+                        crate::error::clip(&sort.field),
+                        sortable()
+                    ),
+                )
+            })?;
+        if !field.sortable {
+            return Err(Error::invalid(
+                "sort.field",
+                format!(
+                    "{} cannot be sorted on; the sortable fields are: {}",
+                    field.name,
+                    sortable()
+                ),
+            ));
+        }
+        Ok(Order {
+            name: field.name,
+            key: (field.name != "id").then(|| sort_key(field)),
+            desc,
+        })
+    }
+}
+
+/// The SQL of a field's sort key over its row: what the sort indexes of the migrations are
+/// built on, written the same way so SQLite uses them.
+pub(crate) fn sort_key(field: &Field) -> String {
+    let column = field.column;
+    match field.ty {
+        FieldType::Text | FieldType::Email | FieldType::Phone => format!("crm_lower({column})"),
+        FieldType::Enum => {
+            let mut sql = format!("CASE {column}");
+            for (i, value) in field.values.iter().enumerate() {
+                let _ = write!(sql, " WHEN '{value}' THEN {i}");
+            }
+            sql.push_str(" END");
+            sql
+        }
+        _ => column.to_owned(),
+    }
+}
+
+/// Where a list's cursor stands: the parts of a sorted list are the rows with a sort key
+/// (ordered by key, then id) and then the rows without one (by id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+enum Position {
+    /// Before the first row.
+    Start,
+    /// After the last row.
+    End,
+    /// At a row: its part (0 keyed, 1 without a key), key and id.
+    At(u8, serde_json::Value, i64),
+}
+
+/// What a list cursor carries: the list, its order, where it stands and which way it reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ListCursor {
+    list: String,
+    sort: String,
+    desc: bool,
+    forward: bool,
+    at: Position,
+}
+
+impl ListCursor {
+    fn encode(&self) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    fn decode(text: &str, list: &str, order: &Order) -> Result<ListCursor> {
+        let bad = |what: &str| {
+            Error::invalid(
+                "cursor",
+                format!(
+                    "{what} (pass back a nextCursor or prevCursor unchanged, with the same sort)"
+                ),
+            )
+        };
+        let cursor: ListCursor = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or_else(|| bad("not a cursor of this list"))?;
+        if cursor.list != list {
+            return Err(bad("not a cursor of this list"));
+        }
+        if cursor.sort != order.name || cursor.desc != order.desc {
+            return Err(bad("a cursor of another sort"));
+        }
+        Ok(cursor)
+    }
+}
+
+/// A list read in pages in any [`Order`]: the columns a row is read from, the table, and the
+/// cursors' name.
+pub(crate) struct Listing<'a> {
+    /// `SELECT <columns>`, read by the row reader.
+    pub columns: &'a str,
+    /// The table (what follows `FROM`).
+    pub from: &'a str,
+    pub name: &'a str,
+}
+
+impl Listing<'_> {
+    /// One page of rows of this tenant passing `filters` and `test`, in `order`, by keyset:
+    /// each part of the order is one index range, so a page deep in the list costs what the
+    /// first one does.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn page<T>(
+        &self,
+        conn: &Connection,
+        tenant: i64,
+        filters: Filters,
+        order: &Order,
+        page: &PageRequest,
+        test: impl FnOnce(&mut Vec<Value>) -> Result<String>,
+        read: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Page<T>> {
+        let limit = limit(page.limit)?;
+        let cursor = page
+            .cursor
+            .as_deref()
+            .map(|c| ListCursor::decode(c, self.name, order))
+            .transpose()?;
+        let mut base = " WHERE tenant_id = ?1".to_owned();
+        let mut args: Vec<Value> = vec![Value::Integer(tenant)];
+        for (column, value) in filters {
+            if let Some(value) = value {
+                args.push(value);
+                let _ = write!(base, " AND {column} = ?{}", args.len());
+            }
+        }
+        let test = test(&mut args)?;
+        if test != "1" {
+            base.push_str(" AND ");
+            base.push_str(&test);
+        }
+        let forward = cursor.as_ref().is_none_or(|c| c.forward);
+        let steps = steps(order.key.is_some(), cursor.as_ref().map(|c| &c.at), forward)?;
+        // Reading backwards walks each step in the other direction.
+        let desc = order.desc == forward;
+        let mut rows: Vec<(T, u8, serde_json::Value, i64)> = Vec::new();
+        let wanted = limit as usize + 1;
+        for (part, bound) in steps {
+            let mut args = args.clone();
+            let sql = self.part_sql(&base, order, part, &bound, desc, &mut args);
+            args.push(Value::Integer((wanted - rows.len()) as i64));
+            let sql = format!("{sql} LIMIT ?{}", args.len());
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let found = stmt.query_map(rusqlite::params_from_iter(args), |r| {
+                let n = r.as_ref().column_count();
+                let key: Value = r.get(n - 2)?;
+                Ok((read(r)?, part, value_json(key), r.get::<_, i64>(n - 1)?))
+            })?;
+            for row in found {
+                rows.push(row?);
+            }
+            if rows.len() >= wanted {
+                break;
+            }
+        }
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        if !forward {
+            rows.reverse();
+        }
+        let (more_after, more_before) = match &cursor {
+            None => (more, false),
+            Some(c) if c.forward => (more, true),
+            // Walking backwards from the very end (`PageRequest::last`) there is nothing after.
+            Some(c) => (c.at != Position::End, more),
+        };
+        let cursor_at = |row: Option<&(T, u8, serde_json::Value, i64)>, forward: bool| {
+            row.map(|(_, part, key, id)| {
+                ListCursor {
+                    list: self.name.to_owned(),
+                    sort: order.name.to_owned(),
+                    desc: order.desc,
+                    forward,
+                    at: Position::At(*part, key.clone(), *id),
+                }
+                .encode()
+            })
+        };
+        let next_cursor = if more_after {
+            cursor_at(rows.last(), true)
         } else {
-            " AND id > ?"
-        });
-        args.push(Value::Integer(c.key));
-    }
-    sql.push_str(if forward {
-        " ORDER BY id DESC LIMIT ?"
-    } else {
-        " ORDER BY id ASC LIMIT ?"
-    });
-    // One row more than asked tells whether another page follows.
-    args.push(Value::Integer(i64::from(limit) + 1));
-    let mut items: Vec<R> = conn
-        .prepare_cached(&sql)?
-        .query_map(rusqlite::params_from_iter(args), R::from_row)?
-        .collect::<Result<_, _>>()?;
-    let more = items.len() > limit as usize;
-    items.truncate(limit as usize);
-    if !forward {
-        items.reverse();
-    }
-    let (more_after, more_before) = match cursor {
-        None => (more, false),
-        Some(c) if c.forward => (more, true),
-        // Walking backwards from the very end (`PageRequest::last`) there is nothing after.
-        Some(c) => (c.key != i64::MIN, more),
-    };
-    let next_cursor = if more_after {
-        items.last().map(|r| {
-            Cursor {
-                key: r.id(),
-                forward: true,
-            }
-            .encode(R::ENTITY.plural())
+            None
+        };
+        let prev_cursor = if more_before {
+            cursor_at(rows.first(), false)
+        } else {
+            None
+        };
+        Ok(Page {
+            items: rows.into_iter().map(|r| r.0).collect(),
+            next_cursor,
+            prev_cursor,
         })
-    } else {
-        None
-    };
-    let prev_cursor = if more_before {
-        items.first().map(|r| {
-            Cursor {
-                key: r.id(),
-                forward: false,
+    }
+}
+
+impl Listing<'_> {
+    /// The query of one step of a page in `order` (descending when `desc`, which a
+    /// backward read reverses), without its LIMIT: `base` is the WHERE clause of the list,
+    /// `args` its values, to which the bound's are added.
+    pub(crate) fn part_sql(
+        &self,
+        base: &str,
+        order: &Order,
+        part: u8,
+        bound: &Bound,
+        desc: bool,
+        args: &mut Vec<Value>,
+    ) -> String {
+        let key = order.key.as_deref().unwrap_or("NULL");
+        let mut sql = format!(
+            "SELECT {}, {key}, id FROM {}{base}",
+            self.columns.trim_start_matches("SELECT "),
+            self.from
+        );
+        let (cmp, dir) = if desc { ("<", "DESC") } else { (">", "ASC") };
+        let bind = |args: &mut Vec<Value>, value: Value| {
+            args.push(value);
+            format!("?{}", args.len())
+        };
+        match (&order.key, part) {
+            (Some(k), 0) => {
+                // Each bound is one index range: a row value over an expression is not.
+                match bound {
+                    Bound::None => {
+                        let _ = write!(sql, " AND {k} IS NOT NULL ORDER BY {k} {dir}, id {dir}");
+                    }
+                    Bound::SameKey(value, id) => {
+                        let value = bind(args, json_value(value));
+                        let id = bind(args, Value::Integer(*id));
+                        let _ = write!(
+                            sql,
+                            " AND {k} = {value} AND id {cmp} {id} ORDER BY id {dir}"
+                        );
+                    }
+                    Bound::KeyBeyond(value) => {
+                        let value = bind(args, json_value(value));
+                        let _ = write!(sql, " AND {k} {cmp} {value} ORDER BY {k} {dir}, id {dir}");
+                    }
+                    Bound::Id(_) => unreachable!("an id alone bounds the part without keys"),
+                }
             }
-            .encode(R::ENTITY.plural())
-        })
-    } else {
-        None
+            (key, _) => {
+                if let Some(k) = key {
+                    let _ = write!(sql, " AND {k} IS NULL");
+                }
+                if let Bound::Id(id) = bound {
+                    let id = bind(args, Value::Integer(*id));
+                    let _ = write!(sql, " AND id {cmp} {id}");
+                }
+                let _ = write!(sql, " ORDER BY id {dir}");
+            }
+        }
+        sql
+    }
+}
+
+/// Where one step of a page starts (exclusive), in the direction it reads.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Bound {
+    /// At the start of its part.
+    None,
+    /// Rows with this key, beyond this id.
+    SameKey(serde_json::Value, i64),
+    /// Rows with a key beyond this one.
+    KeyBeyond(serde_json::Value),
+    /// Rows beyond this id (the part without keys, or a list by id).
+    Id(i64),
+}
+
+/// The steps that read a page from `at`, each one index range: `(part, bound)`. A sorted list
+/// is its rows with a key (part 0) then those without (part 1); a list by id has part 0 only.
+fn steps(keyed: bool, at: Option<&Position>, forward: bool) -> Result<Vec<(u8, Bound)>> {
+    let whole = |part: u8| {
+        if part == 0 || !keyed {
+            (0, Bound::None)
+        } else {
+            (1, Bound::None)
+        }
     };
-    Ok(Page {
-        items,
-        next_cursor,
-        prev_cursor,
-    })
+    let parts: Vec<u8> = if keyed { vec![0, 1] } else { vec![0] };
+    let mut steps = Vec::new();
+    match at {
+        None | Some(Position::Start) if forward => steps.extend(parts.iter().map(|p| whole(*p))),
+        Some(Position::End) if !forward => steps.extend(parts.iter().rev().map(|p| whole(*p))),
+        None | Some(Position::Start | Position::End) => {}
+        Some(Position::At(part, key, id)) => match (*part, keyed) {
+            (0, true) => {
+                steps.push((0, Bound::SameKey(key.clone(), *id)));
+                steps.push((0, Bound::KeyBeyond(key.clone())));
+                if forward {
+                    steps.push((1, Bound::None));
+                }
+            }
+            (0, false) => steps.push((0, Bound::Id(*id))),
+            (1, true) => {
+                steps.push((1, Bound::Id(*id)));
+                if !forward {
+                    steps.push((0, Bound::None));
+                }
+            }
+            _ => return Err(Error::invalid("cursor", "not a cursor of this list")),
+        },
+    }
+    Ok(steps)
+}
+
+fn value_json(value: Value) -> serde_json::Value {
+    match value {
+        Value::Integer(i) => i.into(),
+        Value::Real(x) => x.into(),
+        Value::Text(s) => s.into(),
+        Value::Null | Value::Blob(_) => serde_json::Value::Null,
+    }
+}
+
+fn json_value(value: &serde_json::Value) -> Value {
+    match value {
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .map_or_else(|| Value::Real(n.as_f64().unwrap_or(0.0)), Value::Integer),
+        serde_json::Value::String(s) => Value::Text(s.clone()),
+        _ => Value::Null,
+    }
 }
 
 /// Up to `limit` records of this tenant, newest first, whose `columns` contain `text`

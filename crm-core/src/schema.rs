@@ -20,6 +20,7 @@ const DESCRIBED: &[(RecordKind, &[Field])] = &[
     (RecordKind::Call, crate::calls::FIELDS),
     (RecordKind::Activity, crate::activities::FIELDS),
     (RecordKind::Product, crate::products::FIELDS),
+    (RecordKind::Quote, crate::quotes::FIELDS),
     (RecordKind::QuoteTemplate, crate::quotes::templates::FIELDS),
 ];
 
@@ -157,6 +158,162 @@ mod tests {
                         field.name
                     );
                 }
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    use crate::records::{Bound, Direction, Listing, Order, Sort};
+    use crate::store::Crm;
+    use rusqlite::types::Value;
+    use rusqlite::{Connection, params};
+
+    /// The sorts the README calls index-backed: every part of the list, either way, is one
+    /// index range (no sort of the rows in a temporary b-tree).
+    const INDEX_BACKED: &[(RecordKind, &[&str])] = &[
+        (
+            RecordKind::Customer,
+            &[
+                "id",
+                "name",
+                "churnRisk",
+                "lastContactAt",
+                "createdAt",
+                "updatedAt",
+            ],
+        ),
+        (
+            RecordKind::Lead,
+            &[
+                "id",
+                "name",
+                "status",
+                "score",
+                "ownerId",
+                "createdAt",
+                "updatedAt",
+            ],
+        ),
+        (
+            RecordKind::Deal,
+            &[
+                "id",
+                "title",
+                "value",
+                "ownerId",
+                "status",
+                "expectedCloseAt",
+                "closedAt",
+                "createdAt",
+                "updatedAt",
+            ],
+        ),
+        (
+            RecordKind::Ticket,
+            &["id", "status", "priority", "createdAt", "updatedAt"],
+        ),
+        (
+            RecordKind::Quote,
+            &["id", "number", "total", "validUntil", "createdAt"],
+        ),
+        (RecordKind::Product, &["id", "active"]),
+    ];
+
+    fn nullable(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
+        conn.query_row(
+            "SELECT \"notnull\" = 0 FROM pragma_table_info(?1) WHERE name = ?2",
+            params![table, column],
+            |r| r.get(0),
+        )
+    }
+
+    #[test]
+    fn the_index_backed_sorts_are_the_ones_the_readme_names() {
+        let crm = Crm::open_in_memory().unwrap();
+        let kinds = [
+            RecordKind::Customer,
+            RecordKind::Lead,
+            RecordKind::Deal,
+            RecordKind::Ticket,
+            RecordKind::Conversation,
+            RecordKind::Call,
+            RecordKind::Activity,
+            RecordKind::Product,
+            RecordKind::Quote,
+        ];
+        crm.with_writer(|conn| {
+            for kind in kinds {
+                let fields = fields(kind).unwrap();
+                let listing = Listing {
+                    columns: "id",
+                    from: kind.table(),
+                    name: kind.plural(),
+                };
+                let mut backed = Vec::new();
+                for field in fields.iter().filter(|f| f.sortable) {
+                    let mut uses_index = true;
+                    for direction in [Direction::Asc, Direction::Desc] {
+                        let order =
+                            Order::read(Some(&Sort::new(field.name, direction)), fields).unwrap();
+                        let key = serde_json::Value::from(5);
+                        let steps = [
+                            (0, Bound::None),
+                            (0, Bound::SameKey(key.clone(), 7)),
+                            (0, Bound::KeyBeyond(key)),
+                            (1, Bound::Id(7)),
+                            (1, Bound::None),
+                        ];
+                        for (part, bound) in steps {
+                            if !order.is_sorted() && part == 0 && bound != Bound::None {
+                                continue;
+                            }
+                            for desc in [false, true] {
+                                let mut args = vec![Value::Integer(1)];
+                                let sql = listing.part_sql(
+                                    " WHERE tenant_id = ?1",
+                                    &order,
+                                    part,
+                                    &bound,
+                                    desc,
+                                    &mut args,
+                                );
+                                let plan: Vec<String> = conn
+                                    .prepare(&format!("EXPLAIN QUERY PLAN {sql} LIMIT 51"))?
+                                    .query_map(rusqlite::params_from_iter(args), |r| {
+                                        r.get::<_, String>(3)
+                                    })?
+                                    .collect::<Result<_, _>>()?;
+                                let plan = plan.join("; ");
+                                // A bounded step must start its range in the index, past the
+                                // tenant; an unbounded one must only be read in index order.
+                                // The rows without a key are found by the key's index
+                                // too, unless the column is never NULL (SQLite then
+                                // knows the part is empty).
+                                let ranged = if part == 1 {
+                                    !nullable(conn, kind.table(), field.column)?
+                                        || plan.contains(&format!(" {}=?", field.column))
+                                        || plan.contains("<expr>=?")
+                                } else {
+                                    bound == Bound::None
+                                        || plan.contains("(tenant_id=? AND ")
+                                        || !order.is_sorted()
+                                };
+                                if plan.contains("TEMP B-TREE") || !ranged {
+                                    uses_index = false;
+                                }
+                            }
+                        }
+                    }
+                    if uses_index {
+                        backed.push(field.name);
+                    }
+                }
+                let expected = INDEX_BACKED
+                    .iter()
+                    .find(|(k, _)| *k == kind)
+                    .map_or(&["id"][..], |(_, f)| *f);
+                assert_eq!(backed, expected, "{kind}");
             }
             Ok(())
         })

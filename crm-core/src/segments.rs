@@ -405,9 +405,14 @@ fn page(
     now: Timestamp,
     request: &PageRequest,
 ) -> Result<Page<Customer>> {
-    records::list_where::<Customer>(conn, tenant, Vec::new(), request, |params| {
-        Compiler::new(fields(), "customers", now, params).node(&criteria.root)
-    })
+    records::list_where::<Customer>(
+        conn,
+        tenant,
+        Vec::new(),
+        &records::Order::newest(),
+        request,
+        |params| Compiler::new(fields(), "customers", now, params).node(&criteria.root),
+    )
 }
 
 /// `segments.*`.

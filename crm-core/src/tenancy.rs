@@ -215,6 +215,10 @@ pub struct UserFilter {
     /// Only the users these criteria hold for, over a user's own fields.
     #[serde(default)]
     pub r#where: Option<serde_json::Value>,
+    /// The order: a field the catalog marks sortable and a direction (newest first when
+    /// absent).
+    #[serde(default)]
+    pub sort: Option<crate::records::Sort>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -583,6 +587,7 @@ impl Users<'_, '_> {
 
     pub fn list(&self, filter: &UserFilter) -> Result<Page<User>> {
         let test = crate::criteria::Where::read(filter.r#where.as_ref(), USER_FIELDS, "users")?;
+        let order = crate::records::Order::read(filter.sort.as_ref(), USER_FIELDS)?;
         self.0.read(|c, t| {
             let page = PageRequest {
                 limit: filter.limit,
@@ -592,6 +597,7 @@ impl Users<'_, '_> {
                 c,
                 t,
                 vec![("role", filter.role.map(|r| Value::Text(r.as_str().into())))],
+                &order,
                 &page,
                 |p| test.sql(p),
             )?;
@@ -659,8 +665,10 @@ impl Teams<'_, '_> {
     pub fn list(&self, request: impl Into<ListRequest>) -> Result<Page<Team>> {
         let request = request.into();
         let test = crate::criteria::Where::read(request.r#where.as_ref(), TEAM_FIELDS, "teams")?;
-        self.0
-            .read(|c, t| records::list_where(c, t, Vec::new(), &request.page(), |p| test.sql(p)))
+        let order = crate::records::Order::read(request.sort.as_ref(), TEAM_FIELDS)?;
+        self.0.read(|c, t| {
+            records::list_where(c, t, Vec::new(), &order, &request.page(), |p| test.sql(p))
+        })
     }
 
     /// Adds a user to a team; adding a member twice changes nothing. Returns the user.

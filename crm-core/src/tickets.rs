@@ -312,6 +312,10 @@ pub struct TicketFilter {
     /// "Criteria"; `schema.fields` lists them).
     #[serde(default)]
     pub r#where: Option<serde_json::Value>,
+    /// The order: a field the catalog marks sortable and a direction (newest first when
+    /// absent).
+    #[serde(default)]
+    pub sort: Option<crate::records::Sort>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -636,8 +640,9 @@ impl Tickets<'_, '_> {
             ("related_deal_id", id_value(filter.related_deal_id)),
         ];
         let test = crate::criteria::Where::read(filter.r#where.as_ref(), FIELDS, "tickets")?;
+        let order = crate::records::Order::read(filter.sort.as_ref(), FIELDS)?;
         self.0
-            .read(|c, t| records::list_where(c, t, filters, &page, |p| test.sql(p)))
+            .read(|c, t| records::list_where(c, t, filters, &order, &page, |p| test.sql(p)))
     }
 }
 

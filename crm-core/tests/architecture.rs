@@ -42,6 +42,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "changes",
             "analytics",
             "schema",
+            "views",
             "maintenance",
             "demo",
         ],

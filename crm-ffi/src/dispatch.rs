@@ -13,6 +13,7 @@ mod segments;
 mod system;
 mod tenancy;
 mod timeline;
+mod views;
 
 use crm_core::error::{clip, clip_quotes};
 use crm_core::ids::UserId;
@@ -236,26 +237,30 @@ impl<'c> Call<'c> {
 /// Runs one method: the call and its `params`.
 pub(crate) type Handler = fn(&Call<'_>, Value) -> Result<Value, Failure>;
 
-/// Every method, by capability: each module's table of method name → handler.
+/// Each capability's table of method name → handler.
+const TABLES: &[&[(&str, Handler)]] = &[
+    system::METHODS,
+    tenancy::METHODS,
+    records::METHODS,
+    records::SCHEMA,
+    records::CHANGES,
+    audit::METHODS,
+    links::METHODS,
+    timeline::METHODS,
+    search::METHODS,
+    segments::METHODS,
+    analytics::METHODS,
+    quotes::METHODS,
+    views::METHODS,
+];
+
+/// Every method, by name.
 static METHODS: LazyLock<HashMap<&'static str, Handler>> = LazyLock::new(|| {
-    [
-        system::METHODS,
-        tenancy::METHODS,
-        records::METHODS,
-        records::SCHEMA,
-        records::CHANGES,
-        audit::METHODS,
-        links::METHODS,
-        timeline::METHODS,
-        search::METHODS,
-        segments::METHODS,
-        analytics::METHODS,
-        quotes::METHODS,
-    ]
-    .into_iter()
-    .flatten()
-    .map(|(name, handler)| (*name, *handler))
-    .collect()
+    TABLES
+        .iter()
+        .flat_map(|table| table.iter())
+        .map(|(name, handler)| (*name, *handler))
+        .collect()
 });
 
 /// The name of every method the C ABI answers.
@@ -283,23 +288,7 @@ fn run(crm: &Crm, request: &str) -> Result<Value, Failure> {
 mod tests {
     #[test]
     fn method_names_are_unique_across_capabilities() {
-        let total: usize = [
-            super::system::METHODS,
-            super::tenancy::METHODS,
-            super::records::METHODS,
-            super::records::SCHEMA,
-            super::records::CHANGES,
-            super::audit::METHODS,
-            super::links::METHODS,
-            super::timeline::METHODS,
-            super::search::METHODS,
-            super::segments::METHODS,
-            super::analytics::METHODS,
-            super::quotes::METHODS,
-        ]
-        .iter()
-        .map(|t| t.len())
-        .sum();
+        let total: usize = super::TABLES.iter().map(|t| t.len()).sum();
         assert_eq!(super::methods().count(), total);
     }
 

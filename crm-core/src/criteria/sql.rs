@@ -82,7 +82,7 @@ impl<'a> Compiler<'a> {
             }
             Node::Not(inner) => self.cost(inner),
             Node::Condition(c) => match self.def(c).map(|d| d.read) {
-                Ok(Read::Column) => 0,
+                Ok(Read::Column | Read::Derived(_)) => 0,
                 Ok(Read::Tags | Read::DaysSince) => 1,
                 _ => 2,
             },
@@ -109,6 +109,15 @@ impl<'a> Compiler<'a> {
                     format!("crm_lower({row}.{column})")
                 } else {
                     format!("{row}.{column}")
+                };
+                self.compare(&value, c, ty)
+            }
+            Read::Derived(expr) => {
+                let value = self.derived(expr);
+                let value = if is_text(ty) {
+                    format!("crm_lower({value})")
+                } else {
+                    value
                 };
                 self.compare(&value, c, ty)
             }
@@ -186,6 +195,7 @@ impl<'a> Compiler<'a> {
         let column = def.field.column;
         Ok(match def.read {
             Read::Column | Read::Tags => format!("{row}.{column}"),
+            Read::Derived(expr) => self.derived(expr),
             Read::DaysSince => self.days_since(&format!("{row}.{column}")),
             Read::DaysSinceNewest(rel) => {
                 let newest = format!(
@@ -207,6 +217,12 @@ impl<'a> Compiler<'a> {
                 self.belongs(rel)
             ),
         })
+    }
+
+    /// A derived value's expression over this row at this compiler's "now".
+    fn derived(&self, expr: &str) -> String {
+        expr.replace("{row}", self.row)
+            .replace("{now}", &self.now.to_string())
     }
 
     /// `x` (a related row) belongs to the record.

@@ -288,7 +288,8 @@ impl QuoteTemplates<'_, '_> {
         let page = request.page();
         let test =
             crate::criteria::Where::read(request.r#where.as_ref(), FIELDS, "quoteTemplates")?;
+        let order = crate::records::Order::read(request.sort.as_ref(), FIELDS)?;
         self.0
-            .read(|c, t| records::list_where(c, t, Vec::new(), &page, |p| test.sql(p)))
+            .read(|c, t| records::list_where(c, t, Vec::new(), &order, &page, |p| test.sql(p)))
     }
 }

@@ -36,6 +36,9 @@ pub(super) const METHODS: &[(&str, Handler)] = &[
     (methods::LEADS_LIST, |c, p| {
         ok(c.scope()?.leads().list(&params(p)?)?)
     }),
+    (methods::LEADS_ASSIGN, |c, p| {
+        ok(c.scope()?.leads().assign(&params(p)?)?)
+    }),
     (methods::PIPELINES_CREATE, |c, p| {
         ok(c.scope()?.pipelines().create(params(p)?)?)
     }),

@@ -1,0 +1,189 @@
+//! Lists you can work in, at 1,000,000 leads (`CRM_BENCH_LEADS` to change it): a sorted page of
+//! 50, first and 10,000th, for every index-backed sort of leads, with and without a `where`; what
+//! a sort without an index costs; and `leads.assign` of 1,000 leads round-robin over 7 reps.
+//! p99s are printed and written to `target/criterion/lists-percentiles.txt`.
+//!
+//! cargo bench -p crm-benches --bench lists
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use crm_benches::{percentiles, write_report};
+use crm_core::Crm;
+use crm_core::ids::{LeadId, TeamId, UserId};
+use crm_core::leads::{Assign, AssignMode, LeadFilter, NewLead};
+use crm_core::tenancy::{NewAdmin, NewTeam, NewTenant, NewUser, Role};
+use serde_json::json;
+use std::hint::black_box;
+
+fn leads() -> usize {
+    std::env::var("CRM_BENCH_LEADS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
+const STATUSES: [&str; 5] = ["new", "contacted", "qualified", "unqualified", "converted"];
+
+fn build(path: &std::path::Path, n: usize) -> (Crm, UserId, TeamId, Vec<UserId>) {
+    let crm = Crm::open(path).unwrap();
+    let admin = crm
+        .create_tenant(NewTenant {
+            tenant_id: "bench".into(),
+            name: "Bench".into(),
+            default_region: None,
+            admin: NewAdmin {
+                name: "Ada".into(),
+                email: "ada@bench.test".into(),
+            },
+        })
+        .unwrap()
+        .admin
+        .id;
+    let scope = crm.scope("bench", Some(admin)).unwrap();
+    let (team, reps) = scope
+        .batch(|b| {
+            let team = b
+                .create_team(NewTeam {
+                    external_id: None,
+                    name: "Reps".into(),
+                })?
+                .id;
+            let reps = (0..7)
+                .map(|i| {
+                    b.create_user(NewUser {
+                        external_id: None,
+                        name: format!("Rep {i}"),
+                        email: format!("rep{i}@bench.test"),
+                        role: Role::Agent,
+                        team_ids: vec![team],
+                    })
+                    .map(|u| u.id)
+                })
+                .collect::<crm_core::Result<Vec<_>>>()?;
+            Ok((team, reps))
+        })
+        .unwrap();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for chunk in 0..n.div_ceil(10_000) {
+        scope
+            .batch(|b| {
+                for i in chunk * 10_000..((chunk + 1) * 10_000).min(n) {
+                    let r = next();
+                    b.create_lead(NewLead {
+                        name: format!(
+                            "{} {i}",
+                            ["Ana", "bo", "Émile", "Zoë", "carl"][(r % 5) as usize]
+                        ),
+                        email: Some(format!("lead{i}@x{}.test", r % 97)),
+                        status: Some(STATUSES[(r >> 8) as usize % 5].parse().unwrap()),
+                        score: Some(((r >> 16) % 101) as i64),
+                        owner_id: (r % 3 != 0).then(|| reps[(r >> 24) as usize % 7]),
+                        ..NewLead::default()
+                    })?;
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+    (crm, admin, team, reps)
+}
+
+fn lists(c: &mut Criterion) {
+    let n = leads();
+    let dir = tempfile::tempdir().unwrap();
+    let (crm, admin, team, _) = build(&dir.path().join("lists.db"), n);
+    let scope = crm.scope("bench", Some(admin)).unwrap();
+    let mut report = Vec::new();
+    let mut group = c.benchmark_group(format!("lists@{n}"));
+    group.sample_size(50);
+    let hot = json!({"field": "status", "op": "in", "value": ["new", "contacted"]});
+    let cases = [
+        (
+            "score desc",
+            json!({"field": "score", "direction": "desc"}),
+            None,
+        ),
+        (
+            "score desc, where status in [new, contacted]",
+            json!({"field": "score", "direction": "desc"}),
+            Some(hot),
+        ),
+        ("name asc", json!({"field": "name"}), None),
+        ("status asc", json!({"field": "status"}), None),
+        ("ownerId asc", json!({"field": "ownerId"}), None),
+        (
+            "createdAt desc",
+            json!({"field": "createdAt", "direction": "desc"}),
+            None,
+        ),
+        (
+            "updatedAt desc",
+            json!({"field": "updatedAt", "direction": "desc"}),
+            None,
+        ),
+    ];
+    let depth = (n / 50).min(10_000) - 1;
+    for (name, sort, criteria) in cases {
+        let filter = |cursor: Option<String>| -> LeadFilter {
+            serde_json::from_value(
+                json!({"sort": sort, "where": criteria, "limit": 50, "cursor": cursor}),
+            )
+            .unwrap()
+        };
+        // The cursor of the 10,000th page, by walking there.
+        let mut cursor = None;
+        for _ in 0..depth {
+            cursor = scope.leads().list(&filter(cursor)).unwrap().next_cursor;
+        }
+        for (at, cursor) in [("first", None), ("10,000th", cursor)] {
+            let request = filter(cursor);
+            let label = format!("page of 50 by {name}, {at}");
+            group.bench_function(&label, |b| {
+                b.iter(|| black_box(scope.leads().list(&request).unwrap()));
+            });
+            percentiles(&mut report, &label, 1_000, || {
+                black_box(scope.leads().list(&request).unwrap());
+            });
+        }
+    }
+    // No index: the rows are sorted in a temporary b-tree, so the cost grows with the tenant.
+    let request: LeadFilter =
+        serde_json::from_value(json!({"sort": {"field": "email"}, "limit": 50})).unwrap();
+    group.sample_size(10);
+    group.bench_function("page of 50 by email (no index), first", |b| {
+        b.iter(|| black_box(scope.leads().list(&request).unwrap()));
+    });
+    group.sample_size(20);
+    let mut start = 0i64;
+    let mut assign = || {
+        let ids: Vec<LeadId> = (0..1_000)
+            .map(|i| LeadId(1 + (start + i) % n as i64))
+            .collect();
+        start += 1_000;
+        scope
+            .leads()
+            .assign(&Assign {
+                lead_ids: ids,
+                owner_id: None,
+                team_id: Some(team),
+                mode: Some(AssignMode::RoundRobin),
+            })
+            .unwrap()
+    };
+    group.bench_function("assign 1,000 leads round-robin over 7", |b| {
+        b.iter(|| black_box(assign()));
+    });
+    percentiles(&mut report, "assign 1,000 leads round-robin", 50, || {
+        black_box(assign());
+    });
+    group.finish();
+    write_report("lists-percentiles.txt", &report);
+}
+
+criterion_group!(benches, lists);
+criterion_main!(benches);

@@ -1,0 +1,551 @@
+//! Lists you can work in, through the C ABI: `sort` and `where` on every list, saved views per
+//! user and shared, bad input named, another tenant's view not found.
+#![allow(unsafe_code)]
+
+use serde_json::{Value, json};
+
+mod common;
+use common::{Handle, invalid, req, setup};
+
+fn user(h: &Handle, admin: i64, role: &str) -> i64 {
+    h.ok(&req(
+        "users.create",
+        "acme",
+        admin,
+        json!({"name": role, "email": format!("{role}@acme.test"), "role": role}),
+    ))["id"]
+        .as_i64()
+        .unwrap()
+}
+
+fn names(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn every_list_sorts_and_filters_through_the_abi() {
+    let (h, admin) = setup();
+    let r = |m: &str, p: Value| h.ok(&req(m, "acme", admin, p));
+    for (name, score, status) in [
+        ("bea", 40, "new"),
+        ("Ann", 90, "contacted"),
+        ("Émile", 90, "new"),
+        ("carl", 10, "qualified"),
+    ] {
+        r(
+            "leads.create",
+            json!({"name": name, "score": score, "status": status}),
+        );
+    }
+    let page = r(
+        "leads.list",
+        json!({"sort": {"field": "name", "direction": "asc"}}),
+    );
+    assert_eq!(names(&page), ["Ann", "bea", "carl", "Émile"]);
+    // Ties by id in the sort's direction: Émile (4) before Ann (2) when descending.
+    let page = r(
+        "leads.list",
+        json!({"sort": {"field": "score", "direction": "desc"},
+               "where": {"field": "status", "op": "in", "value": ["new", "contacted"]}}),
+    );
+    assert_eq!(names(&page), ["Émile", "Ann", "bea"]);
+    // Enumerations sort in their declared order.
+    let page = r("leads.list", json!({"sort": {"field": "status"}}));
+    assert_eq!(names(&page), ["bea", "Émile", "Ann", "carl"]);
+    for method in [
+        "customers.list",
+        "deals.list",
+        "tickets.list",
+        "conversations.list",
+        "calls.list",
+        "activities.list",
+        "products.list",
+        "quotes.list",
+    ] {
+        let page = r(
+            method,
+            json!({"sort": {"field": "createdAt", "direction": "desc"}}),
+        );
+        assert!(page["items"].is_array(), "{method}");
+        let e = h.err(&req(
+            method,
+            "acme",
+            admin,
+            json!({"sort": {"field": "nope"}}),
+        ));
+        invalid(&e, "sort.field");
+        let e = h.err(&req(
+            method,
+            "acme",
+            admin,
+            json!({"sort": {"field": "createdAt", "direction": "up"}}),
+        ));
+        invalid(&e, "sort.direction");
+        let e = h.err(&req(
+            method,
+            "acme",
+            admin,
+            json!({"where": {"field": "nope", "op": "equals", "value": 1}}),
+        ));
+        invalid(&e, "where.field");
+    }
+    let fields = r("schema.fields", json!({"kind": "quote"}));
+    let status = fields["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "status")
+        .unwrap();
+    assert_eq!(status["sortable"], false);
+    assert!(
+        status["values"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("expired"))
+    );
+}
+
+#[test]
+fn views_are_private_unless_shared_and_changed_by_their_owner_or_an_admin() {
+    let (h, admin) = setup();
+    let agent = user(&h, admin, "agent");
+    let other_agent = h.ok(&req(
+        "users.create",
+        "acme",
+        admin,
+        json!({"name": "Bo", "email": "bo@acme.test", "role": "agent"}),
+    ))["id"]
+        .as_i64()
+        .unwrap();
+    let viewer = user(&h, admin, "viewer");
+    let as_ = |actor: i64, m: &str, p: Value| h.call(&req(m, "acme", actor, p));
+    let hot = json!({"name": "Hot leads", "kind": "lead",
+        "where": {"all": [{"field": "score", "op": "gte", "value": 80},
+                          {"field": "ownerId", "op": "notIn", "value": [1]}]},
+        "sort": {"field": "score", "direction": "desc"},
+        "columns": ["name", "score", "status", "ownerId"]});
+    let mine = as_(agent, "views.create", hot.clone());
+    assert_eq!(mine["ok"], true, "{mine}");
+    let mine = mine["result"].clone();
+    assert_eq!(mine["shared"], false);
+    assert_eq!(mine["ownerId"], agent);
+    assert_eq!(
+        mine["columns"],
+        json!(["name", "score", "status", "ownerId"])
+    );
+    let id = mine["id"].clone();
+    // Another user's private view does not exist for them.
+    let seen = as_(other_agent, "views.get", json!({"id": id}));
+    assert_eq!(seen["error"]["code"], "not_found");
+    let listed = as_(other_agent, "views.list", json!({"kind": "lead"}));
+    assert_eq!(listed["result"]["items"], json!([]));
+    // The same name again is a conflict for its owner, not for another user.
+    let again = as_(agent, "views.create", hot.clone());
+    assert_eq!(
+        (
+            again["error"]["code"].clone(),
+            again["error"]["field"].clone()
+        ),
+        (json!("conflict"), json!("name"))
+    );
+    assert_eq!(as_(other_agent, "views.create", hot.clone())["ok"], true);
+    // Shared: everyone sees it; only the owner or an admin changes it.
+    let shared = as_(agent, "views.update", json!({"id": id, "shared": true}));
+    assert_eq!(shared["result"]["shared"], true);
+    assert_eq!(as_(viewer, "views.get", json!({"id": id}))["ok"], true);
+    let theirs = as_(
+        other_agent,
+        "views.update",
+        json!({"id": id, "name": "Mine now"}),
+    );
+    assert_eq!(theirs["error"]["code"], "forbidden");
+    let by_admin = as_(
+        admin,
+        "views.update",
+        json!({"id": id, "name": "Hot, no owner"}),
+    );
+    assert_eq!(by_admin["result"]["name"], "Hot, no owner");
+    // A viewer keeps private views but cannot share one.
+    let private = as_(
+        viewer,
+        "views.create",
+        json!({"name": "Mine", "kind": "deal"}),
+    );
+    assert_eq!(private["ok"], true, "{private}");
+    let share = as_(
+        viewer,
+        "views.create",
+        json!({"name": "Ours", "kind": "deal", "shared": true}),
+    );
+    assert_eq!(share["error"]["code"], "forbidden");
+    // Lists: one's own and the shared, by name.
+    let listed = as_(viewer, "views.list", json!({}));
+    let names: Vec<&str> = listed["result"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Hot, no owner", "Mine"]);
+    // Delete: not by another agent, yes by the owner.
+    assert_eq!(
+        as_(other_agent, "views.delete", json!({"id": id}))["error"]["code"],
+        "forbidden"
+    );
+    assert_eq!(as_(agent, "views.delete", json!({"id": id}))["ok"], true);
+    assert_eq!(
+        as_(agent, "views.get", json!({"id": id}))["error"]["code"],
+        "not_found"
+    );
+    // Audited.
+    let audit = h.ok(&req(
+        "audit.list",
+        "acme",
+        admin,
+        json!({"entityType": "view", "entityId": id}),
+    ));
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "views.delete",
+            "views.update",
+            "views.update",
+            "views.create"
+        ]
+    );
+}
+
+#[test]
+fn a_bad_view_is_named_and_writes_nothing() {
+    let (h, admin) = setup();
+    let fail = |p: Value| h.err(&req("views.create", "acme", admin, p));
+    invalid(&fail(json!({"name": "x", "kind": "tenant"})), "kind");
+    invalid(&fail(json!({"name": "x", "kind": "moose"})), "kind");
+    invalid(&fail(json!({"name": "", "kind": "lead"})), "name");
+    invalid(
+        &fail(
+            json!({"name": "x", "kind": "lead", "where": {"field": "churnRisk", "op": "gte", "value": 1}}),
+        ),
+        "where.field",
+    );
+    invalid(
+        &fail(
+            json!({"name": "x", "kind": "deal", "where": {"all": [{"field": "value", "op": "contains", "value": "1"}]}}),
+        ),
+        "where.all[0].op",
+    );
+    invalid(
+        &fail(json!({"name": "x", "kind": "lead", "sort": {"field": "phone"}})),
+        "sort.field",
+    );
+    invalid(
+        &fail(json!({"name": "x", "kind": "lead", "columns": ["name", "title"]})),
+        "columns[1]",
+    );
+    invalid(
+        &fail(json!({"name": "x", "kind": "lead", "columns": ["name", "name"]})),
+        "columns[1]",
+    );
+    invalid(
+        &fail(json!({"name": "x", "kind": "lead", "extra": 1})),
+        "extra",
+    );
+    let v = h.ok(&req(
+        "views.create",
+        "acme",
+        admin,
+        json!({"name": "ok", "kind": "lead"}),
+    ));
+    invalid(
+        &h.err(&req(
+            "views.update",
+            "acme",
+            admin,
+            json!({"id": v["id"], "kind": "deal"}),
+        )),
+        "kind",
+    );
+    invalid(
+        &h.err(&req(
+            "views.update",
+            "acme",
+            admin,
+            json!({"id": v["id"], "sort": {"field": "title"}}),
+        )),
+        "sort.field",
+    );
+    let listed = h.ok(&req("views.list", "acme", admin, json!({})));
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    // Another tenant's view is not found, whatever the role.
+    let other = h.ok(&json!({"method": "tenants.create", "params": {
+        "tenantId": "globex", "name": "Globex", "admin": {"name": "Gil", "email": "gil@globex.test"}}}));
+    let gil = other["admin"]["id"].as_i64().unwrap();
+    for method in ["views.get", "views.delete"] {
+        let (code, _) = h.err(&req(method, "globex", gil, json!({"id": v["id"]})));
+        assert_eq!(code, "not_found", "{method}");
+    }
+    let (code, _) = h.err(&req(
+        "views.update",
+        "globex",
+        gil,
+        json!({"id": v["id"], "name": "x"}),
+    ));
+    assert_eq!(code, "not_found");
+    assert_eq!(
+        h.ok(&req("views.list", "globex", gil, json!({})))["items"],
+        json!([])
+    );
+}
+
+/// A team of `n` agents (and a viewer, who gets no leads); their ids in order.
+fn team(h: &Handle, admin: i64, n: usize) -> (i64, Vec<i64>) {
+    let team = h.ok(&req("teams.create", "acme", admin, json!({"name": "Reps"})))["id"]
+        .as_i64()
+        .unwrap();
+    let mut members = Vec::new();
+    for i in 0..n {
+        let id = h.ok(&req(
+            "users.create",
+            "acme",
+            admin,
+            json!({"name": format!("Rep {i}"), "email": format!("rep{i}@acme.test"),
+                   "role": "agent", "teamIds": [team]}),
+        ))["id"]
+            .as_i64()
+            .unwrap();
+        members.push(id);
+    }
+    h.ok(&req(
+        "users.create",
+        "acme",
+        admin,
+        json!({"name": "Watcher", "email": "watch@acme.test", "role": "viewer", "teamIds": [team]}),
+    ));
+    (team, members)
+}
+
+fn leads(h: &Handle, admin: i64, n: usize) -> Vec<i64> {
+    (0..n)
+        .map(|i| {
+            h.ok(&req(
+                "leads.create",
+                "acme",
+                admin,
+                json!({"name": format!("Lead {i}")}),
+            ))["id"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect()
+}
+
+fn owners(result: &Value) -> Vec<i64> {
+    result["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["ownerId"].as_i64().unwrap())
+        .collect()
+}
+
+#[test]
+fn round_robin_spreads_leads_evenly_and_continues_where_it_stopped() {
+    let (h, admin) = setup();
+    let (team, members) = team(&h, admin, 7);
+    let ids = leads(&h, admin, 1_000);
+    let result = h.ok(&req(
+        "leads.assign",
+        "acme",
+        admin,
+        json!({"leadIds": ids, "teamId": team, "mode": "roundRobin"}),
+    ));
+    let got = owners(&result);
+    let mut counts = std::collections::BTreeMap::new();
+    for owner in &got {
+        *counts.entry(*owner).or_insert(0) += 1;
+    }
+    assert_eq!(counts.keys().copied().collect::<Vec<_>>(), members);
+    let (low, high) = (
+        counts.values().min().unwrap(),
+        counts.values().max().unwrap(),
+    );
+    assert!(high - low <= 1, "{counts:?}");
+    // What the list says matches what was answered.
+    let lead = h.ok(&req("leads.get", "acme", admin, json!({"id": ids[999]})));
+    assert_eq!(lead["ownerId"], got[999]);
+    // 1,000 = 142 × 7 + 6: the next call starts with the seventh member.
+    let next = h.ok(&req(
+        "leads.assign",
+        "acme",
+        admin,
+        json!({"leadIds": [ids[0], ids[1]], "teamId": team, "mode": "roundRobin"}),
+    ));
+    assert_eq!(owners(&next), [members[6], members[0]]);
+    // Audited per lead, on the feed, and on the lead's timeline.
+    let audit = h.ok(&req(
+        "audit.list",
+        "acme",
+        admin,
+        json!({"entityType": "lead", "entityId": ids[1]}),
+    ));
+    assert_eq!(audit["items"][0]["action"], "leads.assign");
+    assert_eq!(audit["items"][0]["after"]["ownerId"], members[0]);
+    let timeline = h.ok(&req(
+        "timeline.get",
+        "acme",
+        admin,
+        json!({"entity": {"type": "lead", "id": ids[1]}}),
+    ));
+    assert!(
+        timeline["items"][0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("Rep 0"),
+        "{timeline}"
+    );
+}
+
+#[test]
+fn two_handles_assigning_at_once_continue_one_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crm.db");
+    let h = Handle::open(path.to_str().unwrap());
+    let admin = h.ok(&json!({"method": "tenants.create", "params": {
+        "tenantId": "acme", "name": "Acme", "admin": {"name": "Ada", "email": "ada@acme.test"}}}))
+        ["admin"]["id"]
+        .as_i64()
+        .unwrap();
+    let (team, members) = team(&h, admin, 3);
+    let ids = leads(&h, admin, 60);
+    let handles = [
+        Handle::open(path.to_str().unwrap()),
+        Handle::open(path.to_str().unwrap()),
+    ];
+    let all: Vec<i64> = std::thread::scope(|s| {
+        let work: Vec<_> = handles
+            .iter()
+            .enumerate()
+            .map(|(k, h)| {
+                let ids = &ids;
+                s.spawn(move || {
+                    let mut got = Vec::new();
+                    // Each call takes one lead; the two handles interleave.
+                    for i in (k..ids.len()).step_by(2) {
+                        let r = h.ok(&req(
+                            "leads.assign",
+                            "acme",
+                            admin,
+                            json!({"leadIds": [ids[i]], "teamId": team, "mode": "roundRobin"}),
+                        ));
+                        got.extend(owners(&r));
+                    }
+                    got
+                })
+            })
+            .collect();
+        work.into_iter().flat_map(|w| w.join().unwrap()).collect()
+    });
+    let mut counts = std::collections::BTreeMap::new();
+    for owner in all {
+        *counts.entry(owner).or_insert(0) += 1;
+    }
+    // 60 single assignments over 3 members: 20 each, whatever the interleaving.
+    assert_eq!(
+        counts.values().copied().collect::<Vec<_>>(),
+        [20, 20, 20],
+        "{counts:?}"
+    );
+    assert_eq!(counts.keys().copied().collect::<Vec<_>>(), members);
+}
+
+#[test]
+fn a_bad_assignment_is_named_and_changes_nothing() {
+    let (h, admin) = setup();
+    let (team, _) = team(&h, admin, 2);
+    let ids = leads(&h, admin, 3);
+    let viewer = user(&h, admin, "viewer");
+    let empty = h.ok(&req(
+        "teams.create",
+        "acme",
+        admin,
+        json!({"name": "Empty"}),
+    ))["id"]
+        .clone();
+    let fail = |p: Value| h.err(&req("leads.assign", "acme", admin, p));
+    invalid(&fail(json!({"leadIds": [], "ownerId": admin})), "leadIds");
+    invalid(
+        &fail(json!({"leadIds": [ids[0], 999], "ownerId": admin})),
+        "leadIds[1]",
+    );
+    invalid(
+        &fail(json!({"leadIds": [ids[0], ids[0]], "ownerId": admin})),
+        "leadIds[1]",
+    );
+    invalid(
+        &fail(json!({"leadIds": [ids[0]], "ownerId": 999})),
+        "ownerId",
+    );
+    invalid(
+        &fail(json!({"leadIds": [ids[0]], "ownerId": viewer})),
+        "ownerId",
+    );
+    invalid(&fail(json!({"leadIds": [ids[0]]})), "ownerId");
+    invalid(&fail(json!({"leadIds": [ids[0]], "teamId": team})), "mode");
+    invalid(
+        &fail(json!({"leadIds": [ids[0]], "teamId": team, "mode": "random"})),
+        "mode",
+    );
+    invalid(
+        &fail(json!({"leadIds": [ids[0]], "teamId": 999, "mode": "roundRobin"})),
+        "teamId",
+    );
+    invalid(
+        &fail(json!({"leadIds": [ids[0]], "teamId": empty, "mode": "roundRobin"})),
+        "teamId",
+    );
+    invalid(
+        &fail(json!({"leadIds": [ids[0]], "ownerId": admin, "teamId": team})),
+        "teamId",
+    );
+    // Nothing was written: no owner, no rotation begun.
+    for id in &ids {
+        let lead = h.ok(&req("leads.get", "acme", admin, json!({"id": id})));
+        assert_eq!(lead["ownerId"], Value::Null);
+    }
+    let (code, _) = h.err(&req(
+        "leads.assign",
+        "acme",
+        viewer,
+        json!({"leadIds": [ids[0]], "ownerId": admin}),
+    ));
+    assert_eq!(code, "forbidden");
+    // Another tenant's leads and users do not exist here.
+    let other = h.ok(&json!({"method": "tenants.create", "params": {
+        "tenantId": "globex", "name": "Globex", "admin": {"name": "Gil", "email": "gil@globex.test"}}}));
+    let gil = other["admin"]["id"].as_i64().unwrap();
+    let e = h.err(&req(
+        "leads.assign",
+        "globex",
+        gil,
+        json!({"leadIds": [ids[2]], "ownerId": gil}),
+    ));
+    invalid(&e, "leadIds[0]");
+    let e = h.err(&req(
+        "leads.assign",
+        "globex",
+        gil,
+        json!({"leadIds": [1], "teamId": team, "mode": "roundRobin"}),
+    ));
+    invalid(&e, "teamId");
+}
