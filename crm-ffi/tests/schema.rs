@@ -136,7 +136,7 @@ fn schema_fields_refuses_kinds_without_fields_and_other_shapes() {
     let w = World::new();
     for (params, field) in [
         (json!({"kind": "tenant"}), "kind"),
-        (json!({"kind": "quote"}), "kind"),
+        (json!({"kind": "view"}), "kind"),
         (json!({}), "kind"),
         (json!({"kind": "customer", "x": 1}), "x"),
     ] {
