@@ -71,3 +71,22 @@ CREATE TABLE round_robin (
     last_user_id INTEGER NOT NULL,
     PRIMARY KEY (tenant_id, team_id)
 ) WITHOUT ROWID;
+
+-- Lead scoring: a tenant's rules (a JSON array of {name, where, points}), the leads whose
+-- score was set by hand (kept until they are rescored), and how far the scores have followed
+-- the change feed. Nothing existing is rescored: no tenant has rules yet.
+CREATE TABLE scoring_rules (
+    tenant_id  INTEGER PRIMARY KEY REFERENCES tenants(id),
+    rules      TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE TABLE lead_scores_by_hand (
+    tenant_id INTEGER NOT NULL,
+    lead_id   INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, lead_id)
+) WITHOUT ROWID;
+CREATE TABLE scoring_follower (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    applied INTEGER NOT NULL
+);
+INSERT INTO scoring_follower (id, applied) SELECT 1, COALESCE(MAX(seq), 0) FROM change_feed;

@@ -36,6 +36,8 @@ pub enum RecordKind {
     QuoteActivity,
     /// A saved list view.
     View,
+    /// A tenant's lead scoring rules (one set per tenant, id 1).
+    ScoringRules,
 }
 
 impl RecordKind {
@@ -64,6 +66,7 @@ impl RecordKind {
         RecordKind::QuoteTemplate,
         RecordKind::QuoteActivity,
         RecordKind::View,
+        RecordKind::ScoringRules,
     ];
 
     /// The `snake_case` name used in the audit log, the change feed, JSON and errors.
@@ -109,6 +112,7 @@ impl RecordKind {
             RecordKind::QuoteTemplate => ("quote_template", "quote_templates", "quote_templates"),
             RecordKind::QuoteActivity => ("quote_activity", "quote_activities", "quote_activities"),
             RecordKind::View => ("view", "views", "views"),
+            RecordKind::ScoringRules => ("scoring_rules", "scoring_rules", "scoring_rules"),
         }
     }
 }

@@ -8,6 +8,7 @@
 //! reads and checks a tree against a set of definitions, naming the JSON path of a fault;
 //! [`sql`] compiles it to one SQL expression; [`text`] reads and writes the text form.
 
+pub mod explain;
 pub mod sql;
 pub mod text;
 
@@ -53,8 +54,11 @@ pub enum Read {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Related {
     pub table: &'static str,
-    /// The column of `table` holding the record's id.
+    /// The column of `table` holding the record's `via`.
     pub key: &'static str,
+    /// The record's column that `key` refers to: `id`, or a column naming another record
+    /// (a lead's `customer_id`, for its customer's tickets).
+    pub via: &'static str,
     /// The column a condition or a day count reads (for a count: unused).
     pub column: &'static str,
     /// The column `withinDays` counts back on.
@@ -182,6 +186,9 @@ pub enum Operand {
     Range(Scalar, Scalar),
     /// `lastNDays`: N ≥ 1.
     Days(i64),
+    /// `null` with `equals` (the record has no value) or `notEquals` (it has one): a field of
+    /// the record's own row.
+    Missing,
 }
 
 /// The options of a count condition (API.md: `withinDays`, `status`, `pipelineId`, `stageId`).
@@ -281,6 +288,7 @@ fn node_json(node: &Node) -> Value {
                     Operand::List(list) => Value::Array(list.iter().map(scalar_json).collect()),
                     Operand::Range(a, b) => Value::Array(vec![scalar_json(a), scalar_json(b)]),
                     Operand::Days(n) => Value::from(*n),
+                    Operand::Missing => Value::Null,
                 },
             );
             if let Some(n) = c.options.within_days {
@@ -484,6 +492,20 @@ fn op_names(ops: &[Operator]) -> String {
 
 /// The value of a condition, checked against its field and operator.
 fn operand(def: &FieldDef, op: Operator, value: &Value, path: &str) -> Result<Operand> {
+    if value.is_null() && matches!(op, Operator::Equals | Operator::NotEquals) {
+        return match def.read {
+            Read::Column | Read::Derived(_) if def.field.ty != FieldType::Tags => {
+                Ok(Operand::Missing)
+            }
+            _ => Err(Error::invalid(
+                path,
+                format!(
+                    "null (no value) applies to a record's own fields; {} is never absent that way",
+                    def.field.name
+                ),
+            )),
+        };
+    }
     match op {
         Operator::In | Operator::NotIn => {
             let Value::Array(items) = value else {

@@ -204,7 +204,61 @@ pub fn generate(
         done += n;
         progress(done, options.customers);
     }
+    workspace(&scope)?;
     Ok(generator.summary)
+}
+
+/// The lead scoring rules and shared views a newcomer finds in the demo.
+fn workspace(scope: &crate::Scope<'_>) -> Result<()> {
+    let rules = serde_json::json!([
+        {"name": "Qualified", "points": 35,
+         "where": {"field": "status", "op": "equals", "value": "qualified"}},
+        {"name": "Contacted", "points": 15,
+         "where": {"field": "status", "op": "equals", "value": "contacted"}},
+        {"name": "Out of play", "points": -40,
+         "where": {"field": "status", "op": "in", "value": ["unqualified", "converted"]}},
+        {"name": "Referred or met at an event", "points": 20,
+         "where": {"field": "source", "op": "in", "value": ["referral", "event"]}},
+        {"name": "Active this month", "points": 25,
+         "where": {"field": "activity.count", "op": "gte", "value": 1, "withinDays": 30}},
+        {"name": "Several touches", "points": 15,
+         "where": {"field": "activity.count", "op": "gte", "value": 2}},
+        {"name": "Customer already won a deal", "points": 15,
+         "where": {"field": "deal.status", "op": "equals", "value": "won"}},
+        {"name": "Customer with open tickets", "points": -10,
+         "where": {"field": "ticket.count", "op": "gte", "value": 2, "status": "open"}},
+        {"name": "Customer at risk of churning", "points": -15,
+         "where": {"field": "customer.churnRisk", "op": "gte", "value": 70}},
+    ]);
+    scope.scoring().set_rules(crate::leads::scoring::SetRules {
+        rules: serde_json::from_value(rules)
+            .map_err(|e| crate::Error::Internal(format!("demo rules: {e}")))?,
+    })?;
+    let views = serde_json::json!([
+        {"name": "Hot leads without an owner", "kind": "lead", "shared": true,
+         "where": {"all": [{"field": "score", "op": "gte", "value": 50},
+                           {"field": "ownerId", "op": "equals", "value": null},
+                           {"field": "status", "op": "notIn", "value": ["converted", "unqualified"]}]},
+         "sort": {"field": "score", "direction": "desc"},
+         "columns": ["score", "name", "company", "status", "source", "createdAt"]},
+        {"name": "New leads, newest first", "kind": "lead", "shared": true,
+         "where": {"field": "status", "op": "equals", "value": "new"},
+         "sort": {"field": "createdAt", "direction": "desc"}},
+        {"name": "Open deals by expected close", "kind": "deal", "shared": true,
+         "where": {"field": "status", "op": "equals", "value": "open"},
+         "sort": {"field": "expectedCloseAt", "direction": "asc"},
+         "columns": ["title", "value", "expectedCloseAt", "ownerId", "stageId"]},
+        {"name": "Urgent open tickets", "kind": "ticket", "shared": true,
+         "where": {"all": [{"field": "priority", "op": "equals", "value": "urgent"},
+                           {"field": "status", "op": "in", "value": ["open", "pending"]}]},
+         "sort": {"field": "createdAt", "direction": "asc"}},
+    ]);
+    let views: Vec<crate::views::NewView> = serde_json::from_value(views)
+        .map_err(|e| crate::Error::Internal(format!("demo views: {e}")))?;
+    for view in views {
+        scope.views().create(view)?;
+    }
+    Ok(())
 }
 
 fn new_user(name: &str, role: Role, team_ids: Vec<TeamId>) -> NewUser {

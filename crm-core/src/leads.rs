@@ -1,4 +1,7 @@
-//! Leads: people or companies that might buy.
+//! Leads: people or companies that might buy; their assignment, and their scores
+//! ([`scoring`]).
+
+pub mod scoring;
 
 use crate::activities::{ActivityEntity, ActivityKind, NewActivity};
 use crate::catalog::{self, Field, FieldType, RecordKind};
@@ -232,6 +235,15 @@ fn check_refs(tx: &Tx<'_>, lead: &Lead) -> Result<()> {
     Ok(())
 }
 
+/// Marks a lead's score as set by hand: scoring leaves it alone until the lead is rescored.
+fn set_by_hand(tx: &Tx<'_>, id: LeadId) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO lead_scores_by_hand (tenant_id, lead_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    )?
+    .execute(params![tx.tenant, id])?;
+    Ok(())
+}
+
 pub(crate) fn create(tx: &mut Tx<'_>, new: NewLead) -> Result<Lead> {
     let at = time::given("createdAt", new.created_at, tx.now)?;
     let lead = Lead {
@@ -255,6 +267,9 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewLead) -> Result<Lead> {
         ..lead
     };
     tx.insert(methods::LEADS_CREATE, &lead)?;
+    if new.score.is_some() {
+        set_by_hand(tx, lead.id)?;
+    }
     Ok(lead)
 }
 
@@ -283,6 +298,7 @@ fn update(tx: &mut Tx<'_>, changes: LeadChanges) -> Result<Lead> {
     }
     if let Some(v) = changes.score {
         after.score = validate::percent("score", v)?;
+        set_by_hand(tx, id)?;
     }
     after.owner_id = validate::apply(after.owner_id, changes.owner_id);
     if let Some(v) = changes.source {
@@ -467,13 +483,13 @@ impl Leads<'_, '_> {
         self.0.write(|tx| create(tx, new))
     }
 
+    /// A lead, its score current with every committed change.
     pub fn get(&self, id: LeadId) -> Result<Lead> {
-        self.0.read(|c, t| records::get(c, t, id.0))
+        self.current(|c, t| records::get(c, t, id.0))
     }
 
     pub fn get_by_external_id(&self, external_id: &str) -> Result<Lead> {
-        self.0
-            .read(|c, t| records::get_by_external_id(c, t, external_id))
+        self.current(|c, t| records::get_by_external_id(c, t, external_id))
     }
 
     pub fn update(&self, changes: LeadChanges) -> Result<Lead> {
@@ -486,13 +502,24 @@ impl Leads<'_, '_> {
         self.0.write(|tx| assign(tx, request))
     }
 
+    /// How many leads this tenant has.
+    pub fn count(&self) -> Result<u64> {
+        self.0.read(|c, t| {
+            let n: i64 = c
+                .prepare_cached("SELECT COUNT(*) FROM leads WHERE tenant_id = ?1")?
+                .query_row([t], |r| r.get(0))?;
+            Ok(n.unsigned_abs())
+        })
+    }
+
     /// Up to `limit` leads whose name, email or company contains `text`, newest first.
     pub fn containing(&self, text: &str, limit: u32) -> Result<Vec<Lead>> {
         self.0
             .read(|c, t| records::containing(c, t, &["name", "email", "company"], text, limit))
     }
 
-    /// A page of leads, newest first.
+    /// A page of leads (newest first unless sorted), scores current with every committed
+    /// change.
     pub fn list(&self, filter: &LeadFilter) -> Result<Page<Lead>> {
         let page = PageRequest {
             limit: filter.limit,
@@ -505,7 +532,8 @@ impl Leads<'_, '_> {
         ];
         let test = crate::criteria::Where::read(filter.r#where.as_ref(), FIELDS, "leads")?;
         let order = crate::records::Order::read(filter.sort.as_ref(), FIELDS)?;
-        self.0
-            .read(|c, t| records::list_where(c, t, filters, &order, &page, |p| test.sql(p)))
+        self.current(|c, t| {
+            records::list_where(c, t, filters.clone(), &order, &page, |p| test.sql(p))
+        })
     }
 }

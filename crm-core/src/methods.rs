@@ -37,8 +37,10 @@ methods! {
     DEALS_UPDATE = "deals.update";
     LEADS_ASSIGN = "leads.assign";
     LEADS_CREATE = "leads.create";
+    LEADS_EXPLAIN_SCORE = "leads.explainScore";
     LEADS_GET = "leads.get";
     LEADS_LIST = "leads.list";
+    LEADS_RESCORE = "leads.rescore";
     LEADS_UPDATE = "leads.update";
     LINKS_AUTO_LINK = "links.autoLink";
     LINKS_GET_DEAL_TICKETS = "links.getDealTickets";
@@ -75,6 +77,8 @@ methods! {
     QUOTES_UPDATE = "quotes.update";
     QUOTES_UPDATE_SETTINGS = "quotes.updateSettings";
     SCHEMA_FIELDS = "schema.fields";
+    SCORING_GET_RULES = "scoring.getRules";
+    SCORING_SET_RULES = "scoring.setRules";
     SEARCH_QUERY = "search.query";
     SEARCH_REBUILD = "search.rebuild";
     SEGMENTS_CREATE = "segments.create";
@@ -107,6 +111,7 @@ methods! {
     USERS_GET = "users.get";
     USERS_LIST = "users.list";
     USERS_UPDATE = "users.update";
+    VIEWS_COUNT = "views.count";
     VIEWS_CREATE = "views.create";
     VIEWS_DELETE = "views.delete";
     VIEWS_GET = "views.get";

@@ -243,7 +243,7 @@ pub const FIELDS: &[Field] = &[
 ];
 
 /// [`FIELDS`] as criteria read them: `status` as of now.
-fn criteria_fields() -> Vec<FieldDef> {
+pub(crate) fn criteria_fields() -> Vec<FieldDef> {
     FIELDS
         .iter()
         .map(|f| {

@@ -34,18 +34,21 @@ use std::sync::OnceLock;
 const DEALS: Related = Related {
     table: "deals",
     key: "customer_id",
+    via: "id",
     column: "",
     created: "created_at",
 };
 const TICKETS: Related = Related {
     table: "tickets",
     key: "customer_id",
+    via: "id",
     column: "",
     created: "created_at",
 };
 const LEADS: Related = Related {
     table: "leads",
     key: "customer_id",
+    via: "id",
     column: "",
     created: "created_at",
 };
@@ -455,12 +458,16 @@ impl Segments<'_, '_> {
 
     /// A segment, with its member count now.
     pub fn get(&self, id: SegmentId) -> Result<Segment> {
+        // `lead.score` reads scores: current ones.
+        self.0.leads().settle()?;
         let stored = self.0.read(|c, t| records::get::<Stored>(c, t, id.0))?;
         self.show(stored)
     }
 
     /// The tenant's segments, newest first, each with its member count now.
     pub fn list(&self, request: &PageRequest) -> Result<Page<Segment>> {
+        // `lead.score` reads scores: current ones.
+        self.0.leads().settle()?;
         let page = self
             .0
             .read(|c, t| records::list::<Stored>(c, t, Vec::new(), request))?;
@@ -545,6 +552,8 @@ impl Segments<'_, '_> {
 
     /// [`Segments::preview`] as of `now` (what `lastNDays` and day counts count back from).
     pub fn preview_at(&self, request: &PreviewRequest, now: Timestamp) -> Result<Preview> {
+        // `lead.score` reads scores: current ones.
+        self.0.leads().settle()?;
         let criteria = Criteria::from_json(&request.criteria, fields(), "criteria")?;
         let limit = match request.limit {
             None => PREVIEW_ROWS,
@@ -584,6 +593,8 @@ impl Segments<'_, '_> {
 
     /// [`Segments::members`] as of `now`.
     pub fn members_at(&self, request: &MembersRequest, now: Timestamp) -> Result<Page<Customer>> {
+        // `lead.score` reads scores: current ones.
+        self.0.leads().settle()?;
         self.0.read(|c, t| {
             let stored = records::get::<Stored>(c, t, request.id.0)?;
             let criteria = stored.criteria()?;
@@ -602,6 +613,8 @@ impl Segments<'_, '_> {
 
     /// How many customers a segment has now.
     pub fn count_at(&self, id: SegmentId, now: Timestamp) -> Result<u64> {
+        // `lead.score` reads scores: current ones.
+        self.0.leads().settle()?;
         self.0.read(|c, t| {
             let stored = records::get::<Stored>(c, t, id.0)?;
             count(c, t, &stored.criteria()?, now)
@@ -615,6 +628,8 @@ impl Segments<'_, '_> {
 
     /// [`Segments::explain`] as of `now`.
     pub fn explain_at(&self, request: &ExplainRequest, now: Timestamp) -> Result<Explanation> {
+        // `lead.score` reads scores: current ones.
+        self.0.leads().settle()?;
         let given = match (&request.id, &request.criteria) {
             (Some(_), Some(_)) => {
                 return Err(Error::invalid(
@@ -720,6 +735,8 @@ const NAME: Unique = Unique {
 /// Brings memberships up to date with the change feed, if any segment exists and the feed
 /// moved since (a read first, so that a quiet database is not written).
 pub(crate) fn catch_up(scope: &Scope<'_>) -> Result<()> {
+    // Memberships read `lead.score`: scores follow the same changes first.
+    scope.leads().settle()?;
     let behind: bool = scope.read(|c, _| {
         Ok(c.prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM segments)

@@ -316,6 +316,23 @@ impl Tx<'_> {
         Ok(last + 1)
     }
 
+    /// Runs `f` writing as tenant `tenant` and no actor, then goes back: for derived data that
+    /// a reader of one tenant brings up to date for every tenant (lead scores). Ids, audit and
+    /// feed entries of `f` are the other tenant's own.
+    pub(crate) fn as_tenant<T>(
+        &mut self,
+        tenant: i64,
+        f: impl FnOnce(&mut Self) -> Result<T>,
+    ) -> Result<T> {
+        self.flush_sequences()?;
+        let saved = (self.tenant, self.actor, std::mem::take(&mut self.sequences));
+        self.tenant = tenant;
+        self.actor = None;
+        let result = f(self).and_then(|value| self.flush_sequences().map(|()| value));
+        (self.tenant, self.actor, self.sequences) = saved;
+        result
+    }
+
     fn flush_sequences(&mut self) -> Result<()> {
         let mut stmt = self.inner.prepare_cached(
             "INSERT INTO id_sequences (tenant_id, kind, last_id) VALUES (?1, ?2, ?3)

@@ -169,6 +169,22 @@ pub struct ViewFilter {
     pub cursor: Option<String>,
 }
 
+/// What `views.count` takes: a list's kind and its `where`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CountRequest {
+    pub kind: RecordKind,
+    #[serde(default)]
+    pub r#where: Option<serde_json::Value>,
+}
+
+/// How many records a list holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Count {
+    pub count: u64,
+}
+
 /// A view's name is unique among its owner's views of a kind, in any case.
 fn name_taken(tx: &Tx<'_>, view: &View) -> Result<()> {
     let taken: Option<i64> = tx
@@ -376,6 +392,38 @@ impl Views<'_, '_> {
             )?;
             Ok(view)
         })
+    }
+
+    /// How many records of `kind` the `where` keeps (every one without it), as of now: what a
+    /// list of that kind and criteria pages through.
+    pub fn count(&self, request: &CountRequest) -> Result<Count> {
+        let fields = fields_of(request.kind)?;
+        let table = request.kind.table();
+        let test = match request.kind {
+            RecordKind::Quote => Where::read_defs(
+                request.r#where.as_ref(),
+                crate::quotes::criteria_fields(),
+                table,
+            )?,
+            _ => Where::read(request.r#where.as_ref(), fields, table)?,
+        };
+        let count = |c: &rusqlite::Connection, t: i64| -> Result<Count> {
+            let mut params = vec![Value::Integer(t)];
+            let test = test.sql(&mut params)?;
+            let n: i64 = c
+                .prepare_cached(&format!(
+                    "SELECT COUNT(*) FROM {table} WHERE tenant_id = ?1 AND {test}"
+                ))?
+                .query_row(rusqlite::params_from_iter(params), |r| r.get(0))?;
+            Ok(Count {
+                count: n.unsigned_abs(),
+            })
+        };
+        if request.kind == RecordKind::Lead {
+            // Scores may be in the criteria: current ones.
+            return self.0.leads().current(count);
+        }
+        self.0.read(count)
     }
 
     /// The views the actor sees (their own and the shared ones), of one kind or all, by name.

@@ -504,7 +504,7 @@ fn quotes_filter_on_the_status_they_show_and_sort_by_total() {
     crm_core::store::raw_connection(&path)
         .unwrap()
         .execute(
-            "UPDATE quotes SET valid_until = sent_at + 1 WHERE id = ?1",
+            "UPDATE quotes SET valid_until = 1000 WHERE id = ?1",
             [ids[1]],
         )
         .unwrap();
@@ -540,4 +540,67 @@ fn quotes_filter_on_the_status_they_show_and_sort_by_total() {
             .iter()
             .any(|f| f.name == "total" && f.sortable)
     );
+}
+
+#[test]
+fn null_finds_the_records_without_a_value_and_reads_back_in_text() {
+    let w = world();
+    let s = w.crm.scope("a", Some(w.admin)).unwrap();
+    let owned = s
+        .leads()
+        .create(serde_json::from_value(json!({"name": "Owned", "ownerId": w.admin.0})).unwrap())
+        .unwrap();
+    let free = s
+        .leads()
+        .create(serde_json::from_value(json!({"name": "Free"})).unwrap())
+        .unwrap();
+    let ids = |criteria: Value| -> Vec<i64> {
+        leads_page(&s, json!({"where": criteria}))
+            .unwrap()
+            .items
+            .iter()
+            .map(|l| l.id.0)
+            .collect()
+    };
+    assert_eq!(
+        ids(json!({"field": "ownerId", "op": "equals", "value": null})),
+        [free.id.0]
+    );
+    assert_eq!(
+        ids(json!({"field": "ownerId", "op": "notEquals", "value": null})),
+        [owned.id.0]
+    );
+    assert_eq!(
+        ids(json!({"not": {"field": "email", "op": "equals", "value": null}})),
+        Vec::<i64>::new()
+    );
+    // The text form reads and writes it; a quoted "null" stays a word.
+    let both = s
+        .segments()
+        .parse(
+            &serde_json::from_value(json!({"text": "email = null and name != \"null\""})).unwrap(),
+        )
+        .unwrap();
+    assert_eq!(both.text, "email = null and name != \"null\"");
+    assert_eq!(
+        both.criteria["all"][0],
+        json!({"field": "email", "op": "equals", "value": null})
+    );
+    // Related records are never absent that way; other operators take no null.
+    for (criteria, field) in [
+        (
+            json!({"field": "ticket.count", "op": "equals", "value": null}),
+            "criteria.value",
+        ),
+        (
+            json!({"field": "email", "op": "contains", "value": null}),
+            "criteria.value",
+        ),
+    ] {
+        let e = s
+            .segments()
+            .preview(&serde_json::from_value(json!({"criteria": criteria})).unwrap())
+            .unwrap_err();
+        assert_eq!(e.field(), Some(field), "{e}");
+    }
 }

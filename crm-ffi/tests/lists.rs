@@ -94,6 +94,44 @@ fn every_list_sorts_and_filters_through_the_abi() {
         ));
         invalid(&e, "where.field");
     }
+    // The total a list's where keeps, for "1 of N".
+    let count = |p: Value| r("views.count", p)["count"].clone();
+    assert_eq!(count(json!({"kind": "lead"})), 4);
+    assert_eq!(
+        count(json!({"kind": "lead", "where": {"field": "score", "op": "gte", "value": 40}})),
+        3
+    );
+    assert_eq!(
+        count(
+            json!({"kind": "quote", "where": {"field": "status", "op": "equals", "value": "expired"}})
+        ),
+        0
+    );
+    invalid(
+        &h.err(&req(
+            "views.count",
+            "acme",
+            admin,
+            json!({"kind": "lead", "where": {"field": "title", "op": "equals", "value": "x"}}),
+        )),
+        "where.field",
+    );
+    invalid(
+        &h.err(&req(
+            "views.count",
+            "acme",
+            admin,
+            json!({"kind": "tenant"}),
+        )),
+        "kind",
+    );
+    let other = h.ok(&json!({"method": "tenants.create", "params": {
+        "tenantId": "globex", "name": "Globex", "admin": {"name": "Gil", "email": "gil@globex.test"}}}));
+    let gil = other["admin"]["id"].as_i64().unwrap();
+    assert_eq!(
+        h.ok(&req("views.count", "globex", gil, json!({"kind": "lead"})))["count"],
+        0
+    );
     let fields = r("schema.fields", json!({"kind": "quote"}));
     let status = fields["fields"]
         .as_array()
@@ -548,4 +586,131 @@ fn a_bad_assignment_is_named_and_changes_nothing() {
         json!({"leadIds": [1], "teamId": team, "mode": "roundRobin"}),
     ));
     invalid(&e, "teamId");
+}
+
+#[test]
+fn a_host_scores_leads_by_rules_and_reads_why() {
+    let (h, admin) = setup();
+    let r = |m: &str, p: Value| h.ok(&req(m, "acme", admin, p));
+    let c = r("customers.create", json!({"name": "Cy", "churnRisk": 80}));
+    let hot = r(
+        "leads.create",
+        json!({"name": "Hot", "customerId": c["id"], "source": "web"}),
+    );
+    let cold = r("leads.create", json!({"name": "Cold", "source": "fair"}));
+    assert_eq!(r("scoring.getRules", json!({}))["rules"], json!([]));
+    let set = r(
+        "scoring.setRules",
+        json!({"rules": [
+            {"name": "From the web", "where": {"field": "source", "op": "equals", "value": "web"}, "points": 40},
+            {"name": "Customer at risk", "where": {"field": "customer.churnRisk", "op": "gte", "value": 70}, "points": 30},
+            {"name": "Has open tickets", "where": {"field": "ticket.count", "op": "gte", "value": 1, "status": "open"}, "points": 50},
+        ]}),
+    );
+    assert_eq!(
+        (set["rescored"].clone(), set["changed"].clone()),
+        (json!(2), json!(1))
+    );
+    assert_eq!(r("leads.get", json!({"id": hot["id"]}))["score"], 70);
+    // A ticket of the lead's customer: the next read shows the new score (clamped to 100).
+    r(
+        "tickets.create",
+        json!({"subject": "Down", "channel": "email", "customerId": c["id"]}),
+    );
+    let page = r(
+        "leads.list",
+        json!({"sort": {"field": "score", "direction": "desc"}}),
+    );
+    assert_eq!(page["items"][0]["score"], 100);
+    let why = r("leads.explainScore", json!({"id": hot["id"]}));
+    assert_eq!(why["score"], 100);
+    assert_eq!(why["computed"], 100);
+    assert_eq!(why["byHand"], false);
+    let matched: Vec<bool> = why["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["matched"].as_bool().unwrap())
+        .collect();
+    assert_eq!(matched, [true, true, true]);
+    assert_eq!(why["rules"][1]["why"]["seen"], json!([80]));
+    // By hand: kept through later changes, until a rescore of that lead.
+    r("leads.update", json!({"id": cold["id"], "score": 55}));
+    r("leads.update", json!({"id": cold["id"], "source": "web"}));
+    assert_eq!(r("leads.get", json!({"id": cold["id"]}))["score"], 55);
+    assert_eq!(
+        r("leads.explainScore", json!({"id": cold["id"]}))["byHand"],
+        true
+    );
+    let done = r("leads.rescore", json!({"leadIds": [cold["id"]]}));
+    assert_eq!(
+        (done["rescored"].clone(), done["changed"].clone()),
+        (json!(1), json!(1))
+    );
+    assert_eq!(r("leads.get", json!({"id": cold["id"]}))["score"], 40);
+    // The audit says which set each score.
+    let audit = r(
+        "audit.list",
+        json!({"entityType": "lead", "entityId": cold["id"]}),
+    );
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "leads.rescore",
+            "leads.update",
+            "leads.update",
+            "leads.create"
+        ]
+    );
+    // Batches: `next` until done.
+    let first = r("leads.rescore", json!({"limit": 1}));
+    assert_eq!(first["next"], hot["id"]);
+    let last = r("leads.rescore", json!({"after": first["next"], "limit": 1}));
+    assert_eq!(last["next"], Value::Null);
+    // Bad input, roles.
+    let viewer = user(&h, admin, "viewer");
+    let (code, _) = h.err(&req("leads.rescore", "acme", viewer, json!({})));
+    assert_eq!(code, "forbidden");
+    let (code, _) = h.err(&req(
+        "scoring.setRules",
+        "acme",
+        viewer,
+        json!({"rules": []}),
+    ));
+    assert_eq!(code, "forbidden");
+    invalid(
+        &h.err(&req(
+            "scoring.setRules",
+            "acme",
+            admin,
+            json!({"rules": [{"name": "x", "where": {"field": "nope", "op": "equals", "value": 1}, "points": 1}]}),
+        )),
+        "rules[0].where.field",
+    );
+    invalid(
+        &h.err(&req(
+            "leads.rescore",
+            "acme",
+            admin,
+            json!({"leadIds": [hot["id"]], "limit": 3}),
+        )),
+        "limit",
+    );
+    invalid(
+        &h.err(&req("scoring.getRules", "acme", admin, json!({"x": 1}))),
+        "x",
+    );
+    assert_eq!(
+        r("scoring.getRules", json!({}))["rules"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
 }

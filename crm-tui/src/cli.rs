@@ -90,6 +90,22 @@ enum Command {
         #[command(subcommand)]
         action: SegmentsCommand,
     },
+    /// Leads: their scores.
+    Leads {
+        #[command(subcommand)]
+        action: LeadsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LeadsCommand {
+    /// Score every lead again by its tenant's rules (rules that count days move with the
+    /// clock alone; scores set by hand give way), in batches, with a progress bar.
+    Rescore {
+        /// Only this tenant (its key); every tenant with rules when absent.
+        #[arg(long)]
+        tenant_id: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -211,6 +227,15 @@ impl Cli {
                     None => default_db()?,
                 };
                 refresh_segments(&open_existing(&db)?, tenant_id.as_deref())
+            }
+            Some(Command::Leads {
+                action: LeadsCommand::Rescore { tenant_id },
+            }) => {
+                let db = match self.db {
+                    Some(db) => db,
+                    None => default_db()?,
+                };
+                rescore_leads(&open_existing(&db)?, tenant_id.as_deref())
             }
             Some(Command::Report { what }) => {
                 let db = match self.db {
@@ -377,6 +402,55 @@ fn refresh_segments(crm: &Crm, tenant: Option<&str>) -> Result<()> {
             report.segments,
             report.entered,
             report.exited,
+            started.elapsed()
+        );
+    }
+    Ok(())
+}
+
+/// Scores every lead of one tenant or all again, a batch per transaction, as each tenant's
+/// first admin. A tenant without rules is named and left alone.
+fn rescore_leads(crm: &Crm, tenant: Option<&str>) -> Result<()> {
+    use crm_core::leads::scoring::Rescore;
+    for key in tenant_keys(crm, tenant)? {
+        let admin = crm
+            .first_admin(&key)?
+            .with_context(|| format!("tenant {key:?} has no admin to rescore as"))?;
+        let scope = crm.scope(&key, Some(admin))?;
+        if scope.scoring().get_rules()?.rules.is_empty() {
+            println!("{key}: no scoring rules (scoring.setRules sets them); nothing rescored");
+            continue;
+        }
+        let started = Instant::now();
+        let bar = ProgressBar::new(scope.leads().count()?);
+        bar.set_style(
+            ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} leads ({eta} left)")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_message(key.clone());
+        let (mut rescored, mut changed) = (0, 0);
+        let mut after = None;
+        loop {
+            let batch = scope
+                .leads()
+                .rescore(&Rescore {
+                    lead_ids: None,
+                    after,
+                    limit: None,
+                })
+                .with_context(|| format!("rescoring the leads of {key:?}"))?;
+            rescored += batch.rescored;
+            changed += batch.changed;
+            bar.inc(batch.rescored);
+            after = batch.next;
+            if after.is_none() {
+                break;
+            }
+        }
+        bar.finish();
+        println!(
+            "{key}: {rescored} leads rescored, {changed} changed, in {:.1?}",
             started.elapsed()
         );
     }

@@ -436,3 +436,42 @@ fn a_quote_renders_as_text_or_a_whole_html_page_and_refresh_writes_expiry() {
     assert!(ok, "{err}");
     assert_eq!(out, "demo: 0 quotes expired\n");
 }
+
+#[test]
+fn leads_rescore_gives_hand_set_scores_back_to_the_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crm.db");
+    let db = path.to_str().unwrap();
+    assert!(crm(&["demo", "--db", db, "--customers", "40"]).0);
+    let (lead, score) = {
+        let crm = crm_core::Crm::open(&path).unwrap();
+        let admin = crm.first_admin("demo").unwrap();
+        let scope = crm.scope("demo", admin).unwrap();
+        // The demo ships rules: every lead's score is theirs.
+        assert!(!scope.scoring().get_rules().unwrap().rules.is_empty());
+        let lead = scope.leads().list(&crm_core::leads::LeadFilter::default()).unwrap().items[0].clone();
+        let why = scope.leads().explain_score(lead.id).unwrap();
+        assert_eq!(Some(lead.score), why.computed);
+        let changes = serde_json::json!({"id": lead.id, "score": (lead.score + 1) % 100});
+        scope
+            .leads()
+            .update(serde_json::from_value(changes).unwrap())
+            .unwrap();
+        (lead.id, lead.score)
+    };
+    let (ok, out, err) = crm(&["leads", "rescore", "--db", db]);
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with("demo: ") && out.contains("leads rescored, 1 changed"),
+        "{out}"
+    );
+    let crm = crm_core::Crm::open(&path).unwrap();
+    let reader = crm.scope("demo", None).unwrap();
+    assert_eq!(reader.leads().get(lead).unwrap().score, score);
+    let (ok, _, err) = crm_cmd_missing_tenant(db);
+    assert!(!ok && err.contains("nope"), "{err}");
+}
+
+fn crm_cmd_missing_tenant(db: &str) -> (bool, String, String) {
+    crm(&["leads", "rescore", "--db", db, "--tenant-id", "nope"])
+}

@@ -228,7 +228,10 @@ impl<'a> Compiler<'a> {
     /// `x` (a related row) belongs to the record.
     fn belongs(&self, rel: Related) -> String {
         let row = self.row;
-        format!("x.tenant_id = {row}.tenant_id AND x.{} = {row}.id", rel.key)
+        format!(
+            "x.tenant_id = {row}.tenant_id AND x.{} = {row}.{}",
+            rel.key, rel.via
+        )
     }
 
     fn count(&mut self, rel: Related, options: &CountOptions) -> String {
@@ -270,6 +273,8 @@ impl<'a> Compiler<'a> {
     /// `value op operand` with the contract's null semantics.
     fn compare(&mut self, value: &str, c: &Condition, ty: FieldType) -> String {
         let (test, if_absent) = match (&c.op, &c.value) {
+            (Operator::Equals, Operand::Missing) => (format!("{value} IS NULL"), 0),
+            (Operator::NotEquals, Operand::Missing) => (format!("{value} IS NOT NULL"), 0),
             (Operator::Equals, Operand::One(s)) => (format!("{value} = {}", self.scalar(s, ty)), 0),
             (Operator::NotEquals, Operand::One(s)) => {
                 (format!("{value} <> {}", self.scalar(s, ty)), 1)

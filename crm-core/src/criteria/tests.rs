@@ -10,6 +10,7 @@ fn defs() -> Vec<FieldDef> {
     let rel = Related {
         table: "tickets",
         key: "customer_id",
+        via: "id",
         column: "status",
         created: "created_at",
     };

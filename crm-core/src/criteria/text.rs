@@ -30,7 +30,9 @@ use winnow::token::{one_of, take_while};
 const MAX_TEXT: usize = 20_000;
 
 /// Words that are not bare values.
-const RESERVED: &[&str] = &["and", "or", "not", "in", "true", "false", "all", "any"];
+const RESERVED: &[&str] = &[
+    "and", "or", "not", "in", "true", "false", "null", "all", "any",
+];
 
 /// Reads the text form and checks it against `defs`. A fault is `invalid_input` on `field`
 /// (the request's name for the text), its message starting with the column (1-based, in
@@ -531,6 +533,7 @@ fn word(input: &mut &str) -> ModalResult<Value> {
     Ok(match w {
         "true" => Value::Bool(true),
         "false" => Value::Bool(false),
+        "null" => Value::Null,
         _ => Value::String(w.to_owned()),
     })
 }
@@ -634,6 +637,7 @@ fn write_node(node: &Node, context: Context, out: &mut String) {
                     let _ = write!(out, "[{}, {}]", scalar_text(a), scalar_text(b));
                 }
                 Operand::Days(n) => out.push_str(&n.to_string()),
+                Operand::Missing => out.push_str("null"),
             }
         }
     }

@@ -180,7 +180,9 @@ impl Generator<'_> {
                 } else {
                     *pick(rng, LeadStatus::ALL)
                 }),
-                score: Some(i64::from(rng.random_range(0..=100u32))),
+                // Scores come from the demo's rules; the draw stays so every later record is
+                // as it was.
+                score: no_score(rng.random_range(0..=100u32)),
                 owner_id: Some(rep),
                 source: Some((*pick(rng, LEAD_SOURCES)).to_owned()),
                 created_at: Some(created_at),
@@ -232,8 +234,10 @@ impl Generator<'_> {
                         LeadStatus::Unqualified,
                     ],
                 )),
-                score: Some(i64::from(rng.random_range(0..=100u32))),
-                owner_id: Some(rep),
+                score: no_score(rng.random_range(0..=100u32)),
+                // Every fourth prospect waits for an owner (the "Hot leads without an owner"
+                // view has work to show).
+                owner_id: (i % 4 != 0).then_some(rep),
                 source: Some((*pick(rng, LEAD_SOURCES)).to_owned()),
                 created_at: Some(later(rng, created_at)),
             })?;
@@ -569,4 +573,9 @@ impl Generator<'_> {
         }
         Ok(())
     }
+}
+
+/// A drawn score left out: the demo's scoring rules give every lead its score.
+fn no_score(_drawn: u32) -> Option<i64> {
+    None
 }

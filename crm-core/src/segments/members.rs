@@ -13,9 +13,9 @@
 
 use super::{Stored, fields};
 use crate::catalog::RecordKind;
+use crate::criteria::Criteria;
 use crate::criteria::sql::Compiler;
-use crate::criteria::{Criteria, Node, Read};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::feed::{self, Follower};
 use crate::ids::{CustomerId, SegmentId};
 use crate::records::{self, Page};
@@ -416,8 +416,6 @@ pub(super) fn history(
     })
 }
 
-/// Each node's result for one customer, and what each condition saw: one statement reading
-/// every condition's result and value for that customer's row.
 pub(super) fn explain(
     conn: &Connection,
     tenant: i64,
@@ -425,96 +423,14 @@ pub(super) fn explain(
     customer: CustomerId,
     now: Timestamp,
 ) -> Result<super::Explanation> {
-    let conditions = criteria.root.conditions();
-    let mut params = vec![Value::Integer(tenant), Value::Integer(customer.0)];
-    let mut columns = Vec::new();
-    for c in &conditions {
-        let mut compiler = Compiler::new(fields(), "r", now, &mut params);
-        let result = compiler.condition(c)?;
-        let seen = compiler.seen(c)?;
-        columns.push(result);
-        columns.push(seen);
-    }
-    let mut results: Vec<(bool, serde_json::Value)> = Vec::with_capacity(conditions.len());
-    if !conditions.is_empty() {
-        let sql = format!(
-            "SELECT {} FROM customers r WHERE r.tenant_id = ?1 AND r.id = ?2",
-            columns.join(", ")
-        );
-        conn.prepare(&sql)?
-            .query_row(rusqlite::params_from_iter(params), |row| {
-                for (i, c) in conditions.iter().enumerate() {
-                    let result: i64 = row.get(2 * i)?;
-                    let seen: Value = row.get(2 * i + 1)?;
-                    results.push((result != 0, seen_json(c, seen)));
-                }
-                Ok(())
-            })?;
-    }
-    let mut next = results.into_iter();
-    let (member, why) = why(&criteria.root, &mut next)?;
+    let (member, why) = crate::criteria::explain::explain(
+        conn,
+        fields(),
+        "customers",
+        tenant,
+        customer.0,
+        criteria,
+        now,
+    )?;
     Ok(super::Explanation { member, why })
-}
-
-/// What a condition saw, as JSON: times as RFC 3339, tags and related values as lists.
-fn seen_json(c: &crate::criteria::Condition, seen: Value) -> serde_json::Value {
-    let def = fields().iter().find(|d| d.field.name == c.field);
-    let parse_list = |text: &str| serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
-    match (seen, def.map(|d| (d.read, d.field.ty))) {
-        (Value::Null | Value::Blob(_), _) => serde_json::Value::Null,
-        (Value::Integer(ms), Some((Read::Column, crate::catalog::FieldType::Time))) => {
-            serde_json::Value::String(
-                time::from_millis(ms).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            )
-        }
-        (Value::Text(t), Some((Read::Tags | Read::Related(_), _))) => parse_list(&t),
-        (Value::Integer(n), _) => serde_json::Value::from(n),
-        (Value::Real(x), _) => serde_json::Value::from(x),
-        (Value::Text(t), _) => serde_json::Value::String(t),
-    }
-}
-
-/// The explanation of `node`, reading its conditions' results in order from `results`.
-fn why(
-    node: &Node,
-    results: &mut std::vec::IntoIter<(bool, serde_json::Value)>,
-) -> Result<(bool, serde_json::Value)> {
-    let mut group = |key: &str, nodes: &[Node], all: bool| -> Result<(bool, serde_json::Value)> {
-        let mut items = Vec::new();
-        let mut result = all;
-        for n in nodes {
-            let (r, j) = why(n, results)?;
-            result = if all { result && r } else { result || r };
-            items.push(j);
-        }
-        let mut m = serde_json::Map::new();
-        m.insert(key.into(), serde_json::Value::Array(items));
-        m.insert("result".into(), serde_json::Value::Bool(result));
-        Ok((result, serde_json::Value::Object(m)))
-    };
-    match node {
-        Node::All(nodes) => group("all", nodes, true),
-        Node::Any(nodes) => group("any", nodes, false),
-        Node::Not(inner) => {
-            let (r, j) = why(inner, results)?;
-            let mut m = serde_json::Map::new();
-            m.insert("not".into(), j);
-            m.insert("result".into(), serde_json::Value::Bool(!r));
-            Ok((!r, serde_json::Value::Object(m)))
-        }
-        Node::Condition(c) => {
-            let (result, seen) = results
-                .next()
-                .ok_or_else(|| Error::Internal("explain: a condition without a result".into()))?;
-            let mut j = Criteria {
-                root: Node::Condition(c.clone()),
-            }
-            .to_json();
-            if let serde_json::Value::Object(m) = &mut j {
-                m.insert("result".into(), serde_json::Value::Bool(result));
-                m.insert("seen".into(), seen);
-            }
-            Ok((result, j))
-        }
-    }
 }

@@ -1,6 +1,7 @@
 //! The records of the CRM and the helpdesk: customers, leads, pipelines, deals, tickets,
-//! conversations, messages, calls, activities.
+//! conversations, messages, calls, activities; lead assignment and scoring.
 
+use super::system::no_params;
 use super::{Handler, get_by_key, ok, params};
 use crm_core::ListRequest;
 use crm_core::ids::{ConversationId, CustomerId, DealId, LeadId, PipelineId, ProductId, TicketId};
@@ -11,6 +12,13 @@ use serde_json::json;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct DealRef {
     deal_id: DealId,
+}
+
+/// `{id}` of a lead.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LeadRef {
+    id: LeadId,
 }
 
 pub(super) const METHODS: &[(&str, Handler)] = &[
@@ -38,6 +46,20 @@ pub(super) const METHODS: &[(&str, Handler)] = &[
     }),
     (methods::LEADS_ASSIGN, |c, p| {
         ok(c.scope()?.leads().assign(&params(p)?)?)
+    }),
+    (methods::LEADS_RESCORE, |c, p| {
+        ok(c.scope()?.leads().rescore(&params(p)?)?)
+    }),
+    (methods::LEADS_EXPLAIN_SCORE, |c, p| {
+        let LeadRef { id } = params(p)?;
+        ok(c.scope()?.leads().explain_score(id)?)
+    }),
+    (methods::SCORING_GET_RULES, |c, p| {
+        no_params(p)?;
+        ok(c.scope()?.scoring().get_rules()?)
+    }),
+    (methods::SCORING_SET_RULES, |c, p| {
+        ok(c.scope()?.scoring().set_rules(params(p)?)?)
     }),
     (methods::PIPELINES_CREATE, |c, p| {
         ok(c.scope()?.pipelines().create(params(p)?)?)

@@ -1,4 +1,5 @@
-//! `views.*`: saved list views, private to their owner unless shared with the tenant.
+//! `views.*`: saved list views, private to their owner unless shared with the tenant, and the
+//! count of what a list's `where` keeps.
 
 use super::{Handler, ok, params};
 use crm_core::ids::ViewId;
@@ -24,6 +25,9 @@ pub(super) const METHODS: &[(&str, Handler)] = &[
     }),
     (methods::VIEWS_UPDATE, |c, p| {
         ok(c.scope()?.views().update(params(p)?)?)
+    }),
+    (methods::VIEWS_COUNT, |c, p| {
+        ok(c.scope()?.views().count(&params(p)?)?)
     }),
     (methods::VIEWS_DELETE, |c, p| {
         let ViewRef { id } = params(p)?;
