@@ -223,7 +223,7 @@ fn workspace(scope: &crate::Scope<'_>) -> Result<()> {
          "where": {"field": "activity.count", "op": "gte", "value": 1, "withinDays": 30}},
         {"name": "Several touches", "points": 15,
          "where": {"field": "activity.count", "op": "gte", "value": 2}},
-        {"name": "Customer already won a deal", "points": 15,
+        {"name": "Already won a deal", "points": 15,
          "where": {"field": "deal.status", "op": "equals", "value": "won"}},
         {"name": "Customer with open tickets", "points": -10,
          "where": {"field": "ticket.count", "op": "gte", "value": 2, "status": "open"}},

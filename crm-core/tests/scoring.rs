@@ -283,7 +283,10 @@ fn expected(w: &World, rules: &[(Value, Test, i64)], lead: i64) -> u8 {
 
 fn check_all(w: &World, rules: &[(Value, Test, i64)], reader: &Scope<'_>, what: &str) {
     // Read through another tenant first: its read brings every tenant's scores up to date.
-    let _ = reader.leads().list(&crm_core::leads::LeadFilter::default()).unwrap();
+    let _ = reader
+        .leads()
+        .list(&crm_core::leads::LeadFilter::default())
+        .unwrap();
     let page = scope(w)
         .leads()
         .list(&serde_json::from_value(json!({"limit": 500})).unwrap())

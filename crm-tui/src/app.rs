@@ -234,6 +234,7 @@ impl App {
                     self.lists.show(tab, id, &mut more);
                 }
                 Command::Reload(tab) => self.lists.reload(tab, &mut more),
+                Command::Query(tab, change) => self.lists.change(tab, change, &mut more),
             }
             queue.extend(more.into_iter().map(|c| (Origin::Lists, c)));
         }

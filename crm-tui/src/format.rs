@@ -69,6 +69,27 @@ pub fn stage_of(lookups: Option<&Lookups>, id: i64) -> String {
         .unwrap_or_else(|| format!("stage {id}"))
 }
 
+/// `s` cut to `width` characters, an ellipsis marking the cut.
+pub fn clip(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_owned()
+    } else {
+        let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// A lead's score as a badge readable without colour: `hot 92`, `warm 61`, `cold 12`.
+pub fn score_badge(score: u8) -> (&'static str, ratatui::style::Color) {
+    use ratatui::style::Color;
+    match score {
+        80.. => ("hot", Color::Red),
+        50..80 => ("warm", Color::Yellow),
+        _ => ("cold", Color::Blue),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -5,14 +5,19 @@
 
 pub mod analytics;
 pub mod builder;
+pub mod columns;
 pub mod composer;
 pub mod detail;
+pub mod filter;
 pub mod help;
 pub mod lists;
+pub mod menu;
 pub mod palette;
 pub mod picker;
 pub mod quotes;
 pub mod review;
+pub mod saved_views;
+pub mod score;
 pub mod segments;
 pub mod timeline;
 pub mod viewer;
@@ -71,6 +76,23 @@ pub enum Command {
     },
     /// The tab's rows changed: fetch its first page again.
     Reload(Tab),
+    /// Change what a tab's list shows (filter, order, columns, view).
+    Query(Tab, QueryChange),
+}
+
+/// A change to what a tab's list shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QueryChange {
+    /// Order by this field (or newest first).
+    Sort(Option<crm_core::records::Sort>),
+    /// Keep the records these criteria hold for (every one when `None`).
+    Where(Option<serde_json::Value>),
+    /// Show these columns, in order.
+    Columns(Vec<String>),
+    /// Show the list as a saved view says.
+    View(Box<crm_core::views::View>),
+    /// The plain list: no view, no filter, newest first, the tab's columns.
+    Plain,
 }
 
 /// A screen of the client.

@@ -15,9 +15,11 @@ use crm_core::conversations::{Conversation, Message};
 use crm_core::customers::Customer;
 use crm_core::deals::{Deal, Pipeline, StageChange};
 use crm_core::ids::{
-    CustomerId, DealId, PipelineId, QuoteId, QuoteTemplateId, SegmentId, TicketId, UserId,
+    CustomerId, DealId, LeadId, PipelineId, QuoteId, QuoteTemplateId, SegmentId, TicketId, UserId,
+    ViewId,
 };
-use crm_core::leads::Lead;
+use crm_core::leads::scoring::{Rescored, ScoreExplanation};
+use crm_core::leads::{Assign, Assigned, Lead};
 use crm_core::links::{AutoLinkReport, TicketLinks};
 use crm_core::money::Money;
 use crm_core::products::Product;
@@ -25,11 +27,13 @@ use crm_core::quotes::Quote;
 use crm_core::quotes::lines::LineRequest;
 use crm_core::quotes::templates::QuoteTemplate;
 use crm_core::quotes::totals::TaxRounding;
+use crm_core::records::Sort;
 use crm_core::schema::FieldInfo;
 use crm_core::search::{SearchQuery, SearchResults, SearchType};
 use crm_core::segments::{BothForms, Explanation, RefreshReport, Segment};
 use crm_core::tickets::{Ticket, TicketEvent};
 use crm_core::timeline::{TimelineEvent, TimelinePage, TimelineQuery};
+use crm_core::views::{NewView, View, ViewChanges};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::mpsc::Receiver;
@@ -44,10 +48,17 @@ pub enum Tab {
     Leads,
     Deals,
     Tickets,
+    Quotes,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Customers, Tab::Leads, Tab::Deals, Tab::Tickets];
+    pub const ALL: [Tab; 5] = [
+        Tab::Customers,
+        Tab::Leads,
+        Tab::Deals,
+        Tab::Tickets,
+        Tab::Quotes,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -55,6 +66,7 @@ impl Tab {
             Tab::Leads => "Leads",
             Tab::Deals => "Deals",
             Tab::Tickets => "Tickets",
+            Tab::Quotes => "Quotes",
         }
     }
 
@@ -65,7 +77,13 @@ impl Tab {
             Tab::Leads => RecordKind::Lead,
             Tab::Deals => RecordKind::Deal,
             Tab::Tickets => RecordKind::Ticket,
+            Tab::Quotes => RecordKind::Quote,
         }
+    }
+
+    /// The fields of the tab's records (what sorts, filters and columns read).
+    pub fn fields(self) -> &'static [crm_core::catalog::Field] {
+        crm_core::schema::fields(self.kind()).unwrap_or(&[])
     }
 
     /// The tab listing a search hit's kind; conversations have none.
@@ -91,6 +109,8 @@ pub enum Record {
     Lead(Lead),
     Deal(Deal),
     Ticket(Ticket),
+    // Boxed: a quote's totals would make every row larger.
+    Quote(Box<Quote>),
 }
 
 impl Record {
@@ -100,8 +120,29 @@ impl Record {
             Record::Lead(r) => r.id.0,
             Record::Deal(r) => r.id.0,
             Record::Ticket(r) => r.id.0,
+            Record::Quote(r) => r.id.0,
         }
     }
+
+    /// The record as JSON, the names of its fields as the catalog has them (what columns
+    /// read).
+    pub fn json(&self) -> serde_json::Value {
+        let value = match self {
+            Record::Customer(r) => serde_json::to_value(r),
+            Record::Lead(r) => serde_json::to_value(r),
+            Record::Deal(r) => serde_json::to_value(r),
+            Record::Ticket(r) => serde_json::to_value(r),
+            Record::Quote(r) => serde_json::to_value(r),
+        };
+        value.unwrap_or_default()
+    }
+}
+
+/// What a tab's list asks for besides its page: the filter and the order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListQuery {
+    pub r#where: Option<serde_json::Value>,
+    pub sort: Option<Sort>,
 }
 
 /// Which page of a list to fetch.
@@ -130,6 +171,10 @@ pub struct PageData {
 pub struct Lookups {
     pub tenant_name: String,
     pub users: HashMap<i64, String>,
+    /// Users who may own leads (not viewers), by name.
+    pub owners: Vec<(i64, String)>,
+    /// Teams, by name.
+    pub teams: Vec<(i64, String)>,
     pub stages: HashMap<i64, String>,
 }
 
@@ -149,6 +194,8 @@ pub enum Detail {
         history: Vec<StageChange>,
         tickets: Vec<Ticket>,
     },
+    /// A quote with its lines.
+    Quote(Box<Quote>),
     // Boxed: a lead and a deal inline would make every `Detail` (and reply) several times larger.
     Ticket {
         events: Vec<TicketEvent>,
@@ -211,8 +258,26 @@ pub enum Request {
     Page {
         tab: Tab,
         kind: PageKind,
+        query: ListQuery,
         generation: u64,
     },
+    /// How many records a tab's filter keeps.
+    Count {
+        tab: Tab,
+        query: ListQuery,
+        generation: u64,
+    },
+    /// The saved views of a kind the user sees.
+    Views(RecordKind),
+    /// Save a view: a new one, or changes to one.
+    SaveView(ViewSave),
+    DeleteView(ViewId),
+    /// Give leads an owner, or round-robin over a team.
+    Assign(Assign),
+    /// Score leads again by the rules.
+    Rescore(Vec<LeadId>),
+    /// Each rule's part in a lead's score.
+    ExplainScore(LeadId),
     /// The related records shown beside the selected one.
     Detail {
         record: RecordKey,
@@ -302,6 +367,13 @@ pub enum Request {
     QuoteAct(QuoteAct),
 }
 
+/// A view to save.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ViewSave {
+    New(NewView),
+    Change(ViewChanges),
+}
+
 /// A draft's content as the composer holds it, to be saved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuoteDraft {
@@ -374,6 +446,20 @@ pub enum Reply {
         generation: u64,
         result: Result<PageData, Failure>,
     },
+    Counted {
+        tab: Tab,
+        generation: u64,
+        result: Result<u64, Failure>,
+    },
+    Views {
+        kind: RecordKind,
+        result: Result<Vec<View>, Failure>,
+    },
+    ViewSaved(Result<View, Failure>),
+    ViewDeleted(Result<ViewId, Failure>),
+    Assigned(Result<Assigned, Failure>),
+    Rescored(Result<Rescored, Failure>),
+    ScoreExplained(Result<ScoreExplanation, Failure>),
     Detail {
         record: RecordKey,
         result: Result<Detail, Failure>,

@@ -449,7 +449,12 @@ fn leads_rescore_gives_hand_set_scores_back_to_the_rules() {
         let scope = crm.scope("demo", admin).unwrap();
         // The demo ships rules: every lead's score is theirs.
         assert!(!scope.scoring().get_rules().unwrap().rules.is_empty());
-        let lead = scope.leads().list(&crm_core::leads::LeadFilter::default()).unwrap().items[0].clone();
+        let lead = scope
+            .leads()
+            .list(&crm_core::leads::LeadFilter::default())
+            .unwrap()
+            .items[0]
+            .clone();
         let why = scope.leads().explain_score(lead.id).unwrap();
         assert_eq!(Some(lead.score), why.computed);
         let changes = serde_json::json!({"id": lead.id, "score": (lead.score + 1) % 100});

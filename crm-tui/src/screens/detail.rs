@@ -100,6 +100,24 @@ pub fn record_lines(lookups: Option<&Lookups>, record: &Record) -> Vec<Line<'sta
             field("closed", d.closed_at.map_or_else(|| "—".into(), date)),
             field("opened", date(d.created_at)),
         ],
+        Record::Quote(q) => vec![
+            Line::from(q.label()).bold(),
+            field("status", q.status.to_string()),
+            field("total", money(q.totals.total, q.currency.code())),
+            field("deal", format!("#{}", q.deal_id)),
+            field(
+                "customer",
+                q.customer_id
+                    .map_or_else(|| "—".into(), |c| format!("#{c}")),
+            ),
+            field(
+                "valid until",
+                q.valid_until.map_or_else(|| "—".into(), date),
+            ),
+            field("sent", q.sent_at.map_or_else(|| "—".into(), date)),
+            field("created", date(q.created_at)),
+            Line::from("Enter opens it in the composer").dim(),
+        ],
         Record::Ticket(t) => vec![
             Line::from(t.subject.clone()).bold(),
             field("status", t.status.to_string()),
@@ -184,6 +202,26 @@ pub fn related_lines(
                 )));
             }
             ticket_lines(&mut lines, "Linked tickets", tickets);
+        }
+        Detail::Quote(q) => {
+            lines.push(section("Lines"));
+            let code = q.currency.code();
+            for (i, l) in q.lines.iter().flatten().enumerate() {
+                lines.push(Line::from(format!(
+                    "{}. {} × {} = {}",
+                    i + 1,
+                    l.quantity,
+                    crate::format::clip(&l.description, 28),
+                    money(l.net, code)
+                )));
+            }
+            if q.line_count == 0 {
+                lines.push(Line::from("no lines").dim());
+            }
+            if let Some(notes) = &q.notes {
+                lines.push(section("Notes"));
+                lines.push(Line::from(notes.clone()));
+            }
         }
         Detail::Ticket { events, lead, deal } => {
             lines.push(section("Links"));

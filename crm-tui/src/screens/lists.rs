@@ -1,26 +1,34 @@
 //! The base screen: a tab per record kind, each a window of rows paged by keyset cursors, the
 //! selected record's detail beside it (or full-screen with `Enter`), and the keys that open
-//! everything else (timeline, links, auto-link review, search, help).
+//! everything else (timeline, links, auto-link review, search, help). Each tab's list is one
+//! the user works in: sorted by any sortable field (`s`, `S`), filtered (`f`), its columns
+//! chosen (`c`), saved as a view and reopened (`v`); leads are selected (`Space`), assigned
+//! (`a`), rescored (`R`) and their scores explained (`w`).
 
 use super::detail::{self, DetailState};
 use super::picker::Picker;
 use super::review::Review;
 use super::timeline::TimelineView;
-use super::{Areas, Command, Screen, View};
-use crate::format::{date, money, name_of, opt, spinner, stage_of};
+use super::{Areas, Command, QueryChange, Screen, View};
+use crate::format::{date, money, name_of, score_badge, spinner, stage_of};
 use crate::keys::{Binding, Hint, KeyHelp, Keymap, each, hint};
 use crate::worker::{
-    LinkChange, Lookups, PAGE_ROWS, PageData, PageKind, PickKind, Record, RecordKey, Reply,
-    Request, Tab,
+    LinkChange, ListQuery, Lookups, PAGE_ROWS, PageData, PageKind, PickKind, Record, RecordKey,
+    Reply, Request, Tab,
 };
+use crm_core::catalog::{Field, FieldType, RecordKind};
+use crm_core::ids::{LeadId, TeamId, UserId, ViewId};
+use crm_core::leads::{Assign, AssignMode};
+use crm_core::records::{Direction, Sort};
 use crm_core::timeline::TimelineOwner;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState};
-use std::collections::HashMap;
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
 
 /// What a key does on the lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +55,16 @@ pub enum Action {
     Segments,
     Analytics,
     Quotes,
+    Go(Tab),
+    Sort,
+    FlipSort,
+    Filter,
+    Columns,
+    Views,
+    Mark,
+    Assign,
+    Rescore,
+    Explain,
 }
 
 use Action as A;
@@ -126,14 +144,70 @@ const BINDINGS: &[Binding<Action>] = &[
         "search everything (Tab: facets, Enter: open)",
     ),
     each(
-        &[(K::Char('S'), A::Segments)],
-        "S",
+        &[
+            (K::Char('1'), A::Go(Tab::Customers)),
+            (K::Char('2'), A::Go(Tab::Leads)),
+            (K::Char('3'), A::Go(Tab::Deals)),
+            (K::Char('4'), A::Go(Tab::Tickets)),
+            (K::Char('5'), A::Go(Tab::Quotes)),
+        ],
+        "1…5",
+        "Customers, Leads, Deals, Tickets, Quotes",
+    ),
+    each(
+        &[(K::Char('6'), A::Segments)],
+        "6",
         "segments of customers: saved, built, why a customer is in",
     ),
     each(
-        &[(K::Char('a'), A::Analytics)],
-        "a",
+        &[(K::Char('7'), A::Analytics)],
+        "7",
         "analytics: the funnel, reps' periods, what was won",
+    ),
+    each(
+        &[(K::Char('s'), A::Sort)],
+        "s",
+        "sort by a field (the sortable ones)",
+    ),
+    each(
+        &[(K::Char('S'), A::FlipSort)],
+        "S",
+        "flip the sort's direction",
+    ),
+    each(
+        &[(K::Char('f'), A::Filter)],
+        "f",
+        "filter: criteria over the list's fields",
+    ),
+    each(
+        &[(K::Char('c'), A::Columns)],
+        "c",
+        "choose and order the columns",
+    ),
+    each(
+        &[(K::Char('v'), A::Views)],
+        "v",
+        "views: open, save, update, share, delete",
+    ),
+    each(
+        &[(K::Char(' '), A::Mark)],
+        "Space",
+        "select the lead (for a, R)",
+    ),
+    each(
+        &[(K::Char('a'), A::Assign)],
+        "a",
+        "assign the selected leads: to a rep, or round-robin over a team",
+    ),
+    each(
+        &[(K::Char('R'), A::Rescore)],
+        "R",
+        "rescore the selected leads by the rules",
+    ),
+    each(
+        &[(K::Char('w'), A::Explain)],
+        "w",
+        "why the lead has its score",
     ),
     each(
         &[(K::Char('Q'), A::Quotes)],
@@ -146,7 +220,11 @@ const BINDINGS: &[Binding<Action>] = &[
 ];
 
 const MOVE: Hint<Action> = hint(&[A::Up, A::Down], "↑↓ jk", "move");
-const ENDS: Hint<Action> = hint(&[A::Top, A::Bottom], "g G", "first/last");
+const WORK: Hint<Action> = hint(
+    &[A::Sort, A::Filter, A::Columns, A::Views],
+    "s f c v",
+    "sort filter columns views",
+);
 const NEXT_TAB: Hint<Action> = hint(&[A::NextTab], "Tab", "next tab");
 const OPEN: Hint<Action> = hint(&[A::Open], "Enter", "open");
 const HELP: Hint<Action> = hint(&[A::Help], "?", "help");
@@ -156,22 +234,29 @@ const QUIT: Hint<Action> = hint(&[A::Quit], "q", "quit");
 const LISTS: Keymap<Action> = Keymap {
     title: "Keys",
     bindings: BINDINGS,
+    hints: &[MOVE, WORK, NEXT_TAB, OPEN, HELP, QUIT],
+};
+
+/// The leads' list: selection, assignment and scores.
+const LEADS: Keymap<Action> = Keymap {
     hints: &[
         MOVE,
-        hint(&[A::PageUp, A::PageDown], "PgUp PgDn", "page"),
-        ENDS,
-        NEXT_TAB,
+        WORK,
+        hint(&[A::Mark], "Space", "select"),
+        hint(&[A::Assign], "a", "assign"),
+        hint(&[A::Rescore, A::Explain], "R w", "rescore/why"),
         OPEN,
         HELP,
         QUIT,
     ],
+    ..LISTS
 };
 
 /// The tickets' list: the link keys work here.
 const TICKETS: Keymap<Action> = Keymap {
     hints: &[
         MOVE,
-        ENDS,
+        WORK,
         hint(&[A::LinkLead, A::LinkDeal], "L D", "link lead/deal"),
         hint(&[A::UnlinkLead, A::UnlinkDeal], "x X", "unlink"),
         hint(&[A::AutoLink], "A", "auto-link"),
@@ -198,7 +283,7 @@ const OPENED: Keymap<Action> = Keymap {
 const PREFETCH_MARGIN: usize = 20;
 
 /// One tab's list: a window of rows held in memory, extended a page at a time by keyset cursors.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListState {
     pub rows: Vec<Record>,
     pub selected: usize,
@@ -216,6 +301,35 @@ pub struct ListState {
     /// A reload is in flight: its page keeps the selection on the record selected when it
     /// arrives, if the fresh first page still holds it.
     pub reloading: bool,
+    /// What the list shows: filter, order, columns, the view they came from.
+    pub query: TabQuery,
+    /// How many records the filter keeps, once counted.
+    pub total: Option<u64>,
+    /// Counts for an older query are dropped.
+    pub count_generation: u64,
+    /// Records selected with `Space` (leads), by id.
+    pub marked: BTreeSet<i64>,
+}
+
+/// What a tab's list shows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TabQuery {
+    pub r#where: Option<serde_json::Value>,
+    pub sort: Option<Sort>,
+    /// Field names in order; empty for the tab's own columns.
+    pub columns: Vec<String>,
+    /// The saved view shown, and whether it was changed since.
+    pub view: Option<(ViewId, String, bool)>,
+}
+
+impl TabQuery {
+    /// What the worker needs of it.
+    pub fn ask(&self) -> ListQuery {
+        ListQuery {
+            r#where: self.r#where.clone(),
+            sort: self.sort.clone(),
+        }
+    }
 }
 
 impl ListState {
@@ -267,11 +381,89 @@ impl Lists {
         self.scroll_into_view();
     }
 
-    /// Opens record `id` in `tab`, its list starting at it (a search hit).
+    /// Opens record `id` in `tab`, its list starting at it (a search hit). A filtered or
+    /// sorted list may not hold it: the tab goes back to its plain list.
     pub fn show(&mut self, tab: Tab, id: i64, out: &mut Vec<Command>) {
         self.tab = tab;
         self.open = true;
+        let list = self.tabs.entry(tab).or_default();
+        if list.query.r#where.is_some() || list.query.sort.is_some() {
+            list.query = TabQuery::default();
+            out.push(Command::Notice(format!(
+                "{} shows its plain list to show #{id}",
+                tab.title()
+            )));
+        }
         out.extend(self.load(tab, PageKind::At(id)).map(Command::Ask));
+        out.push(Command::Ask(self.count(tab)));
+    }
+
+    /// Changes what `tab` shows and fetches it again from its first page, with its count.
+    pub fn change(&mut self, tab: Tab, change: QueryChange, out: &mut Vec<Command>) {
+        let list = self.tabs.entry(tab).or_default();
+        let query = &mut list.query;
+        let refetch = !matches!(change, QueryChange::Columns(_));
+        let changed_view = matches!(
+            change,
+            QueryChange::Sort(_) | QueryChange::Where(_) | QueryChange::Columns(_)
+        );
+        match change {
+            QueryChange::Sort(sort) => query.sort = sort,
+            QueryChange::Where(criteria) => {
+                query.r#where = criteria;
+                list.marked.clear();
+            }
+            QueryChange::Columns(columns) => query.columns = columns,
+            QueryChange::View(view) => {
+                *query = TabQuery {
+                    r#where: view.r#where,
+                    sort: view.sort,
+                    columns: view.columns,
+                    view: Some((view.id, view.name, false)),
+                };
+                list.marked.clear();
+            }
+            QueryChange::Plain => {
+                *query = TabQuery::default();
+                list.marked.clear();
+            }
+        }
+        if changed_view && let Some(view) = &mut list.query.view {
+            view.2 = true;
+        }
+        self.tab = tab;
+        self.open = false;
+        if refetch {
+            self.detail = None;
+            out.extend(self.load(tab, PageKind::First).map(Command::Ask));
+            out.push(Command::Ask(self.count(tab)));
+        }
+    }
+
+    /// The request counting what `tab`'s filter keeps.
+    fn count(&mut self, tab: Tab) -> Request {
+        let list = self.tabs.entry(tab).or_default();
+        list.count_generation += 1;
+        list.total = None;
+        Request::Count {
+            tab,
+            query: list.query.ask(),
+            generation: list.count_generation,
+        }
+    }
+
+    /// The columns `tab` shows, in order.
+    pub fn columns(&self, tab: Tab) -> Vec<&'static Field> {
+        let chosen = &self.tabs[&tab].query.columns;
+        let names: Vec<&str> = if chosen.is_empty() {
+            default_columns(tab).to_vec()
+        } else {
+            chosen.iter().map(String::as_str).collect()
+        };
+        names
+            .iter()
+            .filter_map(|n| tab.fields().iter().find(|f| f.name == *n))
+            .collect()
     }
 
     /// Fetches `tab` again from its first page (its rows changed).
@@ -287,6 +479,7 @@ impl Lists {
             out.extend(self.load(tab, PageKind::First).map(Command::Ask));
             self.tabs.entry(tab).or_default().reloading = true;
         }
+        out.push(Command::Ask(self.count(tab)));
     }
 
     /// Starts fetching a page of `tab`; a jump (first/last) supersedes pages in flight.
@@ -303,6 +496,7 @@ impl Lists {
         Some(Request::Page {
             tab,
             kind,
+            query: list.query.ask(),
             generation: list.generation,
         })
     }
@@ -314,17 +508,98 @@ impl Lists {
             A::Quit | A::Back => out.push(Command::Quit),
             A::Help => out.push(Command::Help),
             A::Search => out.push(Command::Search),
-            A::Open => self.open = self.list().selected_record().is_some() && !self.open,
+            A::Open => match self.list().selected_record() {
+                Some(Record::Quote(q)) => {
+                    let (composer, asks) =
+                        super::composer::Composer::open(q.id, &format!("#{}", q.deal_id));
+                    out.push(Command::Push(Box::new(composer)));
+                    out.extend(asks.into_iter().map(Command::Ask));
+                }
+                Some(_) => self.open = !self.open,
+                None => {}
+            },
             A::NextTab | A::PrevTab => {
                 let step = if action == A::NextTab {
                     1
                 } else {
                     Tab::ALL.len() - 1
                 };
-                self.tab = Tab::ALL[(self.tab.index() + step) % Tab::ALL.len()];
-                self.open = false;
-                if !self.list().loaded && !self.list().loading {
-                    out.extend(self.load(self.tab, PageKind::First).map(Command::Ask));
+                self.go(Tab::ALL[(self.tab.index() + step) % Tab::ALL.len()], out);
+            }
+            A::Go(tab) => self.go(tab, out),
+            A::Sort => self.sort_menu(out),
+            A::FlipSort => {
+                let sort = match &self.list().query.sort {
+                    Some(s) => Sort::new(
+                        s.field.clone(),
+                        if s.direction == Direction::Asc {
+                            Direction::Desc
+                        } else {
+                            Direction::Asc
+                        },
+                    ),
+                    // Newest first flips to oldest first.
+                    None => Sort::new("id", Direction::Asc),
+                };
+                out.push(Command::Query(self.tab, QueryChange::Sort(Some(sort))));
+            }
+            A::Filter => {
+                let text = self.filter_text();
+                out.push(Command::Push(Box::new(super::filter::Filter::new(
+                    self.tab, &text,
+                ))));
+            }
+            A::Columns => {
+                let shown: Vec<&'static str> =
+                    self.columns(self.tab).iter().map(|f| f.name).collect();
+                out.push(Command::Push(Box::new(super::columns::Columns::new(
+                    self.tab, &shown,
+                ))));
+            }
+            A::Views => {
+                let query = &self.list().query;
+                let shown = super::saved_views::Shown {
+                    r#where: query.r#where.clone(),
+                    sort: query.sort.clone(),
+                    columns: if query.columns.is_empty() {
+                        self.columns(self.tab)
+                            .iter()
+                            .map(|f| f.name.to_owned())
+                            .collect()
+                    } else {
+                        query.columns.clone()
+                    },
+                };
+                let (menu, ask) = super::saved_views::ViewsMenu::new(self.tab, shown);
+                out.push(Command::Push(Box::new(menu)));
+                out.push(Command::Ask(ask));
+            }
+            A::Mark | A::Assign | A::Rescore | A::Explain if self.tab != Tab::Leads => {
+                out.push(Command::Notice(
+                    "selecting, assigning and scores are for leads: 2 opens them".into(),
+                ));
+            }
+            A::Mark => {
+                if let Some(id) = self.list().selected_record().map(Record::id) {
+                    let marked = &mut self.list_mut().marked;
+                    if !marked.remove(&id) {
+                        marked.insert(id);
+                    }
+                    self.move_by(1);
+                }
+            }
+            A::Assign => self.assign_menu(view, out),
+            A::Rescore => {
+                let ids = self.chosen_leads();
+                if !ids.is_empty() {
+                    out.push(Command::Ask(Request::Rescore(ids)));
+                }
+            }
+            A::Explain => {
+                if let Some(Record::Lead(l)) = self.list().selected_record() {
+                    let (screen, ask) = super::score::Score::new(l.id, &l.name);
+                    out.push(Command::Push(Box::new(screen)));
+                    out.push(Command::Ask(ask));
                 }
             }
             A::Up => self.move_by(-1),
@@ -401,6 +676,117 @@ impl Lists {
         out.extend(self.detail_request().map(Command::Ask));
     }
 
+    /// Shows `tab`, fetching its first page the first time.
+    fn go(&mut self, tab: Tab, out: &mut Vec<Command>) {
+        self.tab = tab;
+        self.open = false;
+        if !self.list().loaded && !self.list().loading {
+            out.extend(self.load(self.tab, PageKind::First).map(Command::Ask));
+            out.push(Command::Ask(self.count(tab)));
+        }
+    }
+
+    /// The filter of the tab as its text form (what the filter editor starts from).
+    fn filter_text(&self) -> String {
+        let Some(criteria) = &self.list().query.r#where else {
+            return String::new();
+        };
+        let defs = crm_core::criteria::own_fields(self.tab.fields());
+        crm_core::criteria::Criteria::from_json(criteria, &defs, "where")
+            .map(|c| crm_core::criteria::text::format(&c))
+            .unwrap_or_default()
+    }
+
+    /// The sortable fields of the tab, newest first on top, the current order chosen.
+    fn sort_menu(&self, out: &mut Vec<Command>) {
+        let tab = self.tab;
+        let fields: Vec<&'static Field> = tab.fields().iter().filter(|f| f.sortable).collect();
+        let current = self.list().query.sort.as_ref().map(|s| s.field.clone());
+        let mut entries = vec!["Newest first (no sort)".to_owned()];
+        entries.extend(fields.iter().map(|f| f.label.to_owned()));
+        let selected = current
+            .and_then(|c| fields.iter().position(|f| f.name == c))
+            .map_or(0, |i| i + 1);
+        let names: Vec<&'static str> = fields.iter().map(|f| f.name).collect();
+        let menu = super::menu::Menu::new(
+            format!("Sort {} by", tab.title()),
+            entries,
+            selected,
+            Box::new(move |i| {
+                // Numbers and times read best largest first; words from A.
+                let sort = i.checked_sub(1).map(|i| {
+                    let field = tab.fields().iter().find(|f| f.name == names[i]);
+                    let direction = match field.map(|f| f.ty) {
+                        Some(
+                            FieldType::Text | FieldType::Email | FieldType::Phone | FieldType::Enum,
+                        ) => Direction::Asc,
+                        _ => Direction::Desc,
+                    };
+                    Sort::new(names[i], direction)
+                });
+                vec![Command::Query(tab, QueryChange::Sort(sort))]
+            }),
+        );
+        out.push(Command::Push(Box::new(menu)));
+    }
+
+    /// The leads `a` and `R` act on: the selected ones, or the one under the cursor.
+    fn chosen_leads(&self) -> Vec<LeadId> {
+        let list = self.list();
+        if list.marked.is_empty() {
+            list.selected_record()
+                .map(|r| vec![LeadId(r.id())])
+                .unwrap_or_default()
+        } else {
+            list.marked.iter().map(|id| LeadId(*id)).collect()
+        }
+    }
+
+    /// Who the chosen leads may go to: round-robin over a team, or one rep.
+    fn assign_menu(&self, view: &View<'_>, out: &mut Vec<Command>) {
+        let leads = self.chosen_leads();
+        if leads.is_empty() {
+            return;
+        }
+        let (teams, owners) = view
+            .lookups
+            .map(|l| (l.teams.clone(), l.owners.clone()))
+            .unwrap_or_default();
+        let mut entries: Vec<String> = teams
+            .iter()
+            .map(|(_, name)| format!("Round-robin over {name}"))
+            .collect();
+        entries.extend(owners.iter().map(|(_, name)| name.clone()));
+        let what = if leads.len() == 1 {
+            format!("Assign lead #{} to", leads[0])
+        } else {
+            format!("Assign {} leads to", leads.len())
+        };
+        let menu = super::menu::Menu::new(
+            what,
+            entries,
+            0,
+            Box::new(move |i| {
+                let assign = match teams.get(i) {
+                    Some((team, _)) => Assign {
+                        lead_ids: leads.clone(),
+                        owner_id: None,
+                        team_id: Some(TeamId(*team)),
+                        mode: Some(AssignMode::RoundRobin),
+                    },
+                    None => Assign {
+                        lead_ids: leads.clone(),
+                        owner_id: Some(UserId(owners[i - teams.len()].0)),
+                        team_id: None,
+                        mode: None,
+                    },
+                };
+                vec![Command::Ask(Request::Assign(assign))]
+            }),
+        );
+        out.push(Command::Push(Box::new(menu)));
+    }
+
     /// Opens the timeline of the selected customer, lead or deal.
     fn timeline(&self, view: &View<'_>, out: &mut Vec<Command>) {
         let (owner, id, label) = match self.list().selected_record() {
@@ -411,7 +797,7 @@ impl Lists {
             ),
             Some(Record::Lead(l)) => (TimelineOwner::Lead, l.id.0, format!("lead {}", l.name)),
             Some(Record::Deal(d)) => (TimelineOwner::Deal, d.id.0, format!("deal {}", d.title)),
-            Some(Record::Ticket(_)) => {
+            Some(Record::Ticket(_) | Record::Quote(_)) => {
                 out.push(Command::Notice(
                     "timelines are for customers, leads and deals".into(),
                 ));
@@ -484,15 +870,37 @@ impl Lists {
 
     fn draw_list(&self, frame: &mut Frame<'_>, area: Rect, view: &View<'_>) {
         let list = self.list();
-        let more = if list.next_cursor.is_some() { "+" } else { "" };
-        let position = if list.rows.is_empty() {
-            String::new()
-        } else {
-            format!(" {}/{}{more} ", list.selected + 1, list.rows.len())
+        let position = match (list.rows.is_empty(), list.total) {
+            (true, _) => String::new(),
+            (false, Some(total)) => format!(
+                " {} of {} ",
+                thousands(list.selected as u64 + 1),
+                thousands(total)
+            ),
+            (false, None) => {
+                let more = if list.next_cursor.is_some() { "+" } else { "" };
+                format!(" {}/{}{more} ", list.selected + 1, list.rows.len())
+            }
         };
+        let query = &list.query;
+        let mut heading = format!(" {} ", self.tab.title());
+        if let Some((_, name, changed)) = &query.view {
+            let _ = write!(
+                heading,
+                "· view {}{} ",
+                crate::format::clip(name, 28),
+                if *changed { " (changed)" } else { "" }
+            );
+        }
+        if query.r#where.is_some() {
+            heading.push_str("· filtered ");
+        }
+        if !list.marked.is_empty() {
+            let _ = write!(heading, "· {} selected ", list.marked.len());
+        }
         let block = Block::new()
             .borders(Borders::ALL)
-            .title(format!(" {} ", self.tab.title()))
+            .title(heading)
             .title_bottom(Line::from(position).right_aligned());
         if list.rows.is_empty() {
             let what = self.tab.title().to_lowercase();
@@ -500,20 +908,47 @@ impl Lists {
                 format!("Could not load {what}: {e}")
             } else if list.loading || !list.loaded {
                 format!("{} Loading {what}…", spinner(view.tick))
+            } else if query.r#where.is_some() {
+                format!("No {what} match the filter (f changes it, v x shows them all).")
             } else {
                 format!("No {what} yet.")
             };
             frame.render_widget(Paragraph::new(text).block(block), area);
             return;
         }
-        let (titles, widths) = header(self.tab);
+        let columns = self.columns(self.tab);
+        // Leads can be selected: a gutter marks the selected ones with ✓, colour or not.
+        let gutter = self.tab == Tab::Leads;
+        let mut titles: Vec<String> = columns
+            .iter()
+            .map(|f| title(f, query.sort.as_ref()))
+            .collect();
+        let mut widths: Vec<Constraint> = columns.iter().map(|f| width(f)).collect();
+        if gutter {
+            titles.insert(0, String::new());
+            widths.insert(0, Constraint::Length(1));
+        }
         // Only the rows on screen become widgets: a frame costs the same at any list size.
         let visible = list
             .rows
             .iter()
             .skip(list.offset)
             .take(crate::ui::list_rows(area.height + 2));
-        let rows = visible.map(|r| Row::new(cells(view.lookups, r)));
+        let rows = visible.map(|r| {
+            let json = r.json();
+            let mut cells: Vec<Cell> = columns
+                .iter()
+                .map(|f| cell(f, r, &json, view.lookups))
+                .collect();
+            if gutter {
+                let marked = list.marked.contains(&r.id());
+                cells.insert(
+                    0,
+                    Cell::from(if marked { "✓" } else { " " }).style(Style::new().bold()),
+                );
+            }
+            Row::new(cells)
+        });
         let table = Table::new(rows, widths)
             .header(Row::new(titles).style(Style::new().bold().underlined()))
             .block(block)
@@ -545,6 +980,8 @@ impl Screen for Lists {
             OPENED.help()
         } else if self.tab == Tab::Tickets {
             TICKETS.help()
+        } else if self.tab == Tab::Leads {
+            LEADS.help()
         } else {
             LISTS.help()
         }
@@ -556,7 +993,7 @@ impl Screen for Lists {
         }
     }
 
-    fn reply(&mut self, reply: Reply, _view: &View<'_>, out: &mut Vec<Command>) -> Option<Reply> {
+    fn reply(&mut self, reply: Reply, view: &View<'_>, out: &mut Vec<Command>) -> Option<Reply> {
         match reply {
             Reply::Page {
                 tab,
@@ -583,11 +1020,57 @@ impl Screen for Lists {
                         apply_page(list, &kind, page);
                     }
                 }
+                if self.tabs[&tab].count_generation == 0 {
+                    // The first page of a tab: count what it holds.
+                    out.push(Command::Ask(self.count(tab)));
+                }
                 if tab == self.tab {
                     self.scroll_into_view();
                     out.extend(self.detail_request().map(Command::Ask));
                 }
             }
+            Reply::Counted {
+                tab,
+                generation,
+                result,
+            } => {
+                let list = self.tabs.entry(tab).or_default();
+                if generation == list.count_generation {
+                    list.total = result.ok();
+                }
+            }
+            Reply::Assigned(result) => match result {
+                Ok(done) => {
+                    let n = done.assignments.len();
+                    let mut owners: Vec<String> = done
+                        .assignments
+                        .iter()
+                        .map(|a| name_of(view.lookups, Some(a.owner_id.0)))
+                        .collect();
+                    owners.sort();
+                    owners.dedup();
+                    out.push(Command::Notice(format!(
+                        "{n} lead{} assigned to {}",
+                        if n == 1 { "" } else { "s" },
+                        owners.join(", ")
+                    )));
+                    self.tabs.entry(Tab::Leads).or_default().marked.clear();
+                    self.reload(Tab::Leads, out);
+                }
+                Err(e) => out.push(Command::Notice(format!("not assigned: {e}"))),
+            },
+            Reply::Rescored(result) => match result {
+                Ok(done) => {
+                    out.push(Command::Notice(format!(
+                        "{} lead{} rescored, {} changed",
+                        done.rescored,
+                        if done.rescored == 1 { "" } else { "s" },
+                        done.changed
+                    )));
+                    self.reload(Tab::Leads, out);
+                }
+                Err(e) => out.push(Command::Notice(format!("not rescored: {e}"))),
+            },
             Reply::Detail { record, result } => {
                 if matches!(&self.detail, Some(DetailState::Loading(k)) if *k == record) {
                     self.detail = Some(match result {
@@ -687,70 +1170,132 @@ fn apply_page(list: &mut ListState, kind: &PageKind, page: PageData) {
     }
 }
 
-fn header(tab: Tab) -> (Vec<&'static str>, Vec<Constraint>) {
-    use Constraint::{Length, Min};
+/// The columns a tab shows when the user chose none.
+fn default_columns(tab: Tab) -> &'static [&'static str] {
     match tab {
-        Tab::Customers => (
-            vec!["ID", "Name", "Email", "Company", "Risk", "Last contact"],
-            vec![Length(6), Min(14), Min(18), Min(12), Length(4), Length(12)],
-        ),
-        Tab::Leads => (
-            vec!["ID", "Name", "Company", "Status", "Score", "Owner"],
-            vec![Length(6), Min(14), Min(12), Length(11), Length(5), Min(10)],
-        ),
-        Tab::Deals => (
-            vec!["ID", "Title", "Stage", "Status", "Value", "Owner"],
-            vec![Length(6), Min(16), Min(14), Length(6), Length(14), Min(10)],
-        ),
-        Tab::Tickets => (
-            vec!["ID", "Subject", "Status", "Priority", "Channel", "Opened"],
-            vec![
-                Length(6),
-                Min(18),
-                Length(7),
-                Length(8),
-                Length(7),
-                Length(10),
-            ],
-        ),
+        Tab::Customers => &[
+            "id",
+            "name",
+            "email",
+            "company",
+            "churnRisk",
+            "lastContactAt",
+        ],
+        Tab::Leads => &["id", "score", "name", "company", "status", "ownerId"],
+        Tab::Deals => &["id", "title", "stageId", "status", "value", "ownerId"],
+        Tab::Tickets => &[
+            "id",
+            "subject",
+            "status",
+            "priority",
+            "channel",
+            "createdAt",
+        ],
+        Tab::Quotes => &[
+            "number",
+            "revision",
+            "customerId",
+            "dealId",
+            "status",
+            "total",
+            "validUntil",
+        ],
     }
 }
 
-fn cells(lookups: Option<&Lookups>, record: &Record) -> Vec<String> {
-    match record {
-        Record::Customer(c) => vec![
-            c.id.to_string(),
-            c.name.clone(),
-            opt(c.email.as_deref()),
-            opt(c.company.as_deref()),
-            c.churn_risk.to_string(),
-            c.last_contact_at.map_or_else(|| "—".into(), date),
-        ],
-        Record::Lead(l) => vec![
-            l.id.to_string(),
-            l.name.clone(),
-            opt(l.company.as_deref()),
-            l.status.to_string(),
-            l.score.to_string(),
-            name_of(lookups, l.owner_id.map(|u| u.0)),
-        ],
-        Record::Deal(d) => vec![
-            d.id.to_string(),
-            d.title.clone(),
-            stage_of(lookups, d.stage_id.0),
-            d.status.to_string(),
-            money(d.value, &d.currency),
-            name_of(lookups, d.owner_id.map(|u| u.0)),
-        ],
-        Record::Ticket(t) => vec![
-            t.id.to_string(),
-            t.subject.clone(),
-            t.status.to_string(),
-            t.priority.to_string(),
-            t.channel.to_string(),
-            date(t.created_at),
-        ],
+/// How wide a column of `field` is.
+fn width(field: &Field) -> Constraint {
+    use Constraint::{Fill, Length};
+    // Fixed widths for what has a known size; words share what is left, so they give way
+    // first on a narrow screen.
+    match (field.name, field.ty) {
+        ("id", _) => Length(7),
+        ("score", _) => Length(9),
+        ("revision", _) => Length(8),
+        (_, FieldType::Text | FieldType::Email | FieldType::Tags) => Fill(2),
+        (_, FieldType::Enum) => Length(11),
+        (_, FieldType::Money) => Length(14),
+        (_, FieldType::Time) => Length(12),
+        (_, FieldType::Number | FieldType::Bool) => Length(6),
+        (_, FieldType::Phone) => Length(16),
+        (_, FieldType::Id) => Fill(1),
     }
+}
+
+/// A column's header: the field's label, an arrow when the list is sorted by it.
+fn title(field: &Field, sort: Option<&Sort>) -> String {
+    match sort {
+        Some(s) if s.field == field.name => format!(
+            "{} {}",
+            field.label,
+            if s.direction == Direction::Desc {
+                "▼"
+            } else {
+                "▲"
+            }
+        ),
+        None if field.name == "id" => format!("{} ▼", field.label),
+        _ => field.label.to_owned(),
+    }
+}
+
+/// One cell of a record: its field's value as a person reads it.
+fn cell(
+    field: &Field,
+    record: &Record,
+    json: &serde_json::Value,
+    lookups: Option<&Lookups>,
+) -> Cell<'static> {
+    let value = &json[field.name];
+    if let (Record::Lead(l), "score") = (record, field.name) {
+        let (word, color) = score_badge(l.score);
+        return Cell::from(format!("{word:<4} {:>3}", l.score)).style(Style::new().fg(color));
+    }
+    if let (Record::Quote(q), "total") = (record, field.name) {
+        return Cell::from(money(q.totals.total, q.currency.code()));
+    }
+    let text = match (field.ty, value) {
+        (_, serde_json::Value::Null) => "—".to_owned(),
+        (FieldType::Id, v) if field.name == "id" => v.to_string(),
+        (FieldType::Id, v) => {
+            let id = v.as_i64().unwrap_or_default();
+            match (field.refers, field.name) {
+                (Some(RecordKind::User), _) => name_of(lookups, Some(id)),
+                (_, "stageId") => stage_of(lookups, id),
+                _ => format!("#{id}"),
+            }
+        }
+        (FieldType::Money, v) => money(
+            v.as_i64().unwrap_or_default(),
+            json["currency"].as_str().unwrap_or("USD"),
+        ),
+        (FieldType::Time, v) => v
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map_or_else(|| "—".into(), |t| date(t.to_utc())),
+        (FieldType::Tags, serde_json::Value::Array(tags)) => tags
+            .iter()
+            .filter_map(|t| t.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        (FieldType::Bool, serde_json::Value::Bool(b)) => if *b { "yes" } else { "no" }.to_owned(),
+        (_, serde_json::Value::String(s)) => s.clone(),
+        (_, v) => v.to_string(),
+    };
+    Cell::from(text)
+}
+
+/// `n` with thousands separated: 2,982.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -1,13 +1,11 @@
 //! The database side of each request: crm-core calls shaped into what the screens show.
 
 use super::{
-    Detail, Failure, LinkChange, Lookups, Opened, PAGE_ROWS, PageData, PageKind, PickKind,
-    QuoteAct, QuoteDraft, Record, RecordKey, Reply, Request, Tab,
+    Detail, Failure, LinkChange, ListQuery, Lookups, Opened, PAGE_ROWS, PageData, PageKind,
+    PickKind, QuoteAct, QuoteDraft, Record, RecordKey, Reply, Request, Tab, ViewSave,
 };
-use crm_core::customers::CustomerFilter;
 use crm_core::deals::DealFilter;
 use crm_core::ids::{DealId, LeadId, TicketId, UserId};
-use crm_core::leads::LeadFilter;
 use crm_core::links::{
     AutoLink, DealLink, DealTickets, LeadLink, LeadTickets, TicketLinks, TicketRef,
 };
@@ -180,13 +178,71 @@ pub fn answer(crm: &Crm, tenant: &str, actor: Option<UserId>, request: Request) 
         Request::Page {
             tab,
             kind,
+            query,
             generation,
         } => Reply::Page {
             tab,
             kind: kind.clone(),
             generation,
-            result: page(crm, tenant, tab, &kind).map_err(Failure::from),
+            result: page(crm, tenant, tab, &kind, &query).map_err(Failure::from),
         },
+        Request::Count {
+            tab,
+            query,
+            generation,
+        } => Reply::Counted {
+            tab,
+            generation,
+            result: crm
+                .scope(tenant, None)
+                .and_then(|s| {
+                    s.views().count(&crm_core::views::CountRequest {
+                        kind: tab.kind(),
+                        r#where: query.r#where,
+                    })
+                })
+                .map(|c| c.count)
+                .map_err(err),
+        },
+        Request::Views(kind) => Reply::Views {
+            kind,
+            result: views(crm, tenant, actor, kind).map_err(err),
+        },
+        Request::SaveView(save) => Reply::ViewSaved(
+            crm.scope(tenant, actor)
+                .and_then(|s| match save {
+                    ViewSave::New(new) => s.views().create(new),
+                    ViewSave::Change(changes) => s.views().update(changes),
+                })
+                .map_err(err),
+        ),
+        Request::DeleteView(id) => Reply::ViewDeleted(
+            crm.scope(tenant, actor)
+                .and_then(|s| s.views().delete(id))
+                .map(|v| v.id)
+                .map_err(err),
+        ),
+        Request::Assign(assign) => Reply::Assigned(
+            crm.scope(tenant, actor)
+                .and_then(|s| s.leads().assign(&assign))
+                .map_err(err),
+        ),
+        Request::Rescore(ids) => Reply::Rescored(
+            crm.scope(tenant, actor)
+                .and_then(|s| {
+                    s.leads().rescore(&crm_core::leads::scoring::Rescore {
+                        lead_ids: Some(ids),
+                        after: None,
+                        limit: None,
+                    })
+                })
+                .map_err(err),
+        ),
+        Request::ExplainScore(id) => Reply::ScoreExplained(
+            crm.scope(tenant, actor)
+                .and_then(|s| s.leads().explain_score(id))
+                .map_err(err),
+        ),
         Request::Detail { record } => Reply::Detail {
             record,
             result: detail(crm, tenant, record).map_err(Failure::from),
@@ -546,14 +602,34 @@ fn lookups(crm: &Crm, tenant: &str) -> crm_core::Result<Lookups> {
             cursor,
             ..Default::default()
         })?;
-        lookups
-            .users
-            .extend(page.items.into_iter().map(|u| (u.id.0, u.name)));
+        for u in page.items {
+            if u.role != crm_core::tenancy::Role::Viewer {
+                lookups.owners.push((u.id.0, u.name.clone()));
+            }
+            lookups.users.insert(u.id.0, u.name);
+        }
         cursor = page.next_cursor;
         if cursor.is_none() {
             break;
         }
     }
+    lookups.owners.sort_by(|a, b| a.1.cmp(&b.1));
+    let mut cursor = None;
+    loop {
+        let page = scope.teams().list(crm_core::ListRequest {
+            limit: Some(500),
+            cursor,
+            ..crm_core::ListRequest::default()
+        })?;
+        lookups
+            .teams
+            .extend(page.items.into_iter().map(|t| (t.id.0, t.name)));
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    lookups.teams.sort_by(|a, b| a.1.cmp(&b.1));
     let mut cursor = None;
     loop {
         let page = scope.pipelines().list(crm_core::ListRequest {
@@ -576,37 +652,77 @@ fn lookups(crm: &Crm, tenant: &str) -> crm_core::Result<Lookups> {
     Ok(lookups)
 }
 
-fn page(crm: &Crm, tenant: &str, tab: Tab, kind: &PageKind) -> crm_core::Result<PageData> {
+fn page(
+    crm: &Crm,
+    tenant: &str,
+    tab: Tab,
+    kind: &PageKind,
+    query: &ListQuery,
+) -> crm_core::Result<PageData> {
     let scope = crm.scope(tenant, None)?;
-    let (limit, cursor) = match kind {
-        PageKind::First => (Some(PAGE_ROWS), None),
-        PageKind::Last => (Some(PAGE_ROWS), PageRequest::last(tab.kind(), None).cursor),
-        PageKind::After(c) | PageKind::Before(c) => (Some(PAGE_ROWS), Some(c.clone())),
-        PageKind::At(id) => (
-            Some(PAGE_ROWS),
-            PageRequest::starting_at(tab.kind(), *id, None).cursor,
-        ),
+    // A jump to the end or to one record builds its cursor for the default order; a sorted
+    // list starts over instead (the tab then shows its first page).
+    let sorted = query.sort.is_some();
+    let cursor = match kind {
+        PageKind::First => None,
+        PageKind::Last | PageKind::At(_) if sorted => None,
+        PageKind::Last => PageRequest::last(tab.kind(), None).cursor,
+        PageKind::After(c) | PageKind::Before(c) => Some(c.clone()),
+        PageKind::At(id) => PageRequest::starting_at(tab.kind(), *id, None).cursor,
+    };
+    let request = serde_json::json!({
+        "limit": PAGE_ROWS,
+        "cursor": cursor,
+        "where": query.r#where,
+        "sort": query.sort,
+    });
+    let bad = |e: serde_json::Error| crm_core::Error::InvalidInput {
+        field: "query".into(),
+        message: e.to_string(),
     };
     macro_rules! fetch {
-        ($handle:ident, $filter:ident, $variant:ident) => {{
-            let page = scope.$handle().list(&$filter {
-                limit,
-                cursor,
-                ..Default::default()
-            })?;
+        ($handle:ident, $variant:expr) => {{
+            let page = scope
+                .$handle()
+                .list(&serde_json::from_value(request).map_err(bad)?)?;
             PageData {
-                rows: page.items.into_iter().map(Record::$variant).collect(),
+                rows: page.items.into_iter().map($variant).collect(),
                 next_cursor: page.next_cursor,
                 prev_cursor: page.prev_cursor,
             }
         }};
     }
     Ok(match tab {
-        Tab::Customers => fetch!(customers, CustomerFilter, Customer),
-        Tab::Leads => fetch!(leads, LeadFilter, Lead),
-        Tab::Deals => fetch!(deals, DealFilter, Deal),
-        Tab::Tickets => fetch!(tickets, TicketFilter, Ticket),
+        Tab::Customers => fetch!(customers, Record::Customer),
+        Tab::Leads => fetch!(leads, Record::Lead),
+        Tab::Deals => fetch!(deals, Record::Deal),
+        Tab::Tickets => fetch!(tickets, Record::Ticket),
+        Tab::Quotes => fetch!(quotes, |q| Record::Quote(Box::new(q))),
     })
+}
+
+/// Every view of `kind` the actor sees, by name.
+fn views(
+    crm: &Crm,
+    tenant: &str,
+    actor: Option<UserId>,
+    kind: crm_core::catalog::RecordKind,
+) -> crm_core::Result<Vec<crm_core::views::View>> {
+    let scope = crm.scope(tenant, actor)?;
+    let mut all = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = scope.views().list(&crm_core::views::ViewFilter {
+            kind: Some(kind),
+            limit: Some(500),
+            cursor,
+        })?;
+        all.extend(page.items);
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            return Ok(all);
+        }
+    }
 }
 
 /// How many related records a detail pane shows.
@@ -676,6 +792,9 @@ fn detail(crm: &Crm, tenant: &str, record: RecordKey) -> crm_core::Result<Detail
                 })?
                 .items,
         },
+        Tab::Quotes => Detail::Quote(Box::new(
+            scope.quotes().get(crm_core::ids::QuoteId(record.id))?,
+        )),
         Tab::Tickets => {
             let ticket_id = TicketId(record.id);
             let links = scope.links().ticket_links(TicketRef { ticket_id })?;

@@ -30,7 +30,7 @@ fn funnel(h: &Harness, pipeline: i64) -> crm_core::analytics::Funnel {
 #[test]
 fn the_funnel_reps_and_chart_show_what_the_engine_counts() {
     let mut h = client(300);
-    h.key(KeyCode::Char('a'));
+    h.key(KeyCode::Char('7'));
     let screen = h.screen();
     let f = funnel(&h, 1);
     assert!(screen.contains("Analytics · New business"), "{screen}");
@@ -95,7 +95,7 @@ fn the_funnel_reps_and_chart_show_what_the_engine_counts() {
 fn reps_sort_by_any_column_and_either_way() {
     let mut h = client(300);
     h.app.now = "2026-08-15T00:00:00Z".parse().unwrap();
-    h.key(KeyCode::Char('a'));
+    h.key(KeyCode::Char('7'));
     let names = |h: &Harness| -> Vec<String> {
         let screen = h.screen();
         let reps = h
@@ -151,7 +151,7 @@ fn a_pipeline_is_picked_and_an_empty_one_says_so() {
             .unwrap(),
         )
         .unwrap();
-    h.key(KeyCode::Char('a'));
+    h.key(KeyCode::Char('7'));
     h.key(KeyCode::Char('p'));
     let screen = h.screen();
     assert!(screen.contains("Partnerships (2 stages)"), "{screen}");
@@ -170,7 +170,7 @@ fn a_pipeline_is_picked_and_an_empty_one_says_so() {
 #[test]
 fn numbers_follow_writes_made_elsewhere() {
     let mut h = client(60);
-    h.key(KeyCode::Char('a'));
+    h.key(KeyCode::Char('7'));
     let before = funnel(&h, 1).deals;
     assert!(h.screen().contains(&format!("{before} deals:")));
     h.crm
@@ -198,7 +198,7 @@ fn numbers_follow_writes_made_elsewhere() {
 #[test]
 fn snapshot_analytics() {
     let mut h = client(300);
-    h.key(KeyCode::Char('a'));
+    h.key(KeyCode::Char('7'));
     insta::assert_snapshot!(h.screen());
 }
 
@@ -207,7 +207,7 @@ fn every_listed_key_of_analytics_acts_and_no_other() {
     let crm = Arc::new(demo_crm(300));
     let open = |h: &mut Harness| {
         h.app.now = "2026-08-15T00:00:00Z".parse().unwrap();
-        h.key(KeyCode::Char('a'));
+        h.key(KeyCode::Char('7'));
         assert!(h.app.find::<Analytics>().is_some());
     };
     let down: &[KeyCode] = &[KeyCode::Down];

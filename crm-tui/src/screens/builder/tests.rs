@@ -30,7 +30,7 @@ fn nested() -> Arc<crm_core::Crm> {
 
 /// The builder on the saved segment, its preview answered.
 fn editing(h: &mut Harness) {
-    h.keys(&[KeyCode::Char('S'), KeyCode::Char('e')]);
+    h.keys(&[KeyCode::Char('6'), KeyCode::Char('e')]);
     settle(h);
 }
 
@@ -112,7 +112,7 @@ fn the_text_form_edits_the_tree_and_points_at_a_fault() {
 #[test]
 fn enum_values_are_offered_and_options_follow_a_semicolon() {
     let mut h = Harness::new(demo_crm(20));
-    h.keys(&[KeyCode::Char('S'), KeyCode::Char('n'), KeyCode::Char('a')]);
+    h.keys(&[KeyCode::Char('6'), KeyCode::Char('n'), KeyCode::Char('a')]);
     type_text(&mut h, "ticket.count");
     h.keys(&[KeyCode::Enter, KeyCode::Enter]);
     type_text(&mut h, "1; status: open, withinDays: 30");
@@ -137,7 +137,7 @@ fn enum_values_are_offered_and_options_follow_a_semicolon() {
 #[test]
 fn a_new_segment_is_typed_in_the_text_form_from_scratch() {
     let mut h = Harness::new(demo_crm(20));
-    h.keys(&[KeyCode::Char('S'), KeyCode::Char('n')]);
+    h.keys(&[KeyCode::Char('6'), KeyCode::Char('n')]);
     settle(&mut h);
     h.key(KeyCode::Char(':'));
     type_text(&mut h, "churnRisk >= 50 or tags in [vip]");
@@ -233,7 +233,7 @@ fn every_listed_key_of_naming_a_segment_acts_and_no_other() {
     check_bindings(
         &crm,
         |h| {
-            h.keys(&[KeyCode::Char('S'), KeyCode::Char('n')]);
+            h.keys(&[KeyCode::Char('6'), KeyCode::Char('n')]);
             settle(h);
             h.key(KeyCode::Char('s'));
         },

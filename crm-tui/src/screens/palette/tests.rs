@@ -239,6 +239,7 @@ fn a_hit_whose_record_is_not_at_the_top_of_its_page_says_so() {
     let Some(Request::Page {
         tab,
         kind,
+        query,
         generation,
     }) = requests.first().cloned()
     else {
@@ -253,6 +254,7 @@ fn a_hit_whose_record_is_not_at_the_top_of_its_page_says_so() {
         Request::Page {
             tab,
             kind: PageKind::At(2),
+            query,
             generation,
         },
     );

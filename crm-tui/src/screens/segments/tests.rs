@@ -37,7 +37,7 @@ fn count(h: &Harness, criteria: serde_json::Value) -> u64 {
 #[test]
 fn a_segment_is_built_with_keys_counted_live_and_saved() {
     let mut h = Harness::new(demo_crm(60));
-    h.key(KeyCode::Char('S'));
+    h.key(KeyCode::Char('6'));
     assert!(h.screen().contains("No segments yet"));
     h.key(KeyCode::Char('n'));
     settle(&mut h);
@@ -97,7 +97,7 @@ fn members_why_edit_and_a_delete_that_asks_first() {
         "Calm",
         json!({"field": "churnRisk", "op": "lte", "value": 30}),
     );
-    h.key(KeyCode::Char('S'));
+    h.key(KeyCode::Char('6'));
     h.key(KeyCode::Enter);
     h.key(KeyCode::Down);
     h.key(KeyCode::Char('w'));
@@ -136,7 +136,7 @@ fn snapshot_segments() {
         "Open tickets",
         json!({"field": "ticket.status", "op": "equals", "value": "open"}),
     );
-    h.key(KeyCode::Char('S'));
+    h.key(KeyCode::Char('6'));
     insta::assert_snapshot!(h.screen());
 }
 
@@ -163,7 +163,7 @@ fn every_listed_key_of_the_segments_acts_and_no_other() {
     check_bindings(
         &crm,
         |h| {
-            h.key(KeyCode::Char('S'));
+            h.key(KeyCode::Char('6'));
             assert!(h.app.find::<Segments>().is_some());
         },
         &[(KeyCode::Up, down), (KeyCode::Char('k'), down)],
@@ -171,13 +171,13 @@ fn every_listed_key_of_the_segments_acts_and_no_other() {
     check_bindings(
         &crm,
         |h| {
-            h.keys(&[KeyCode::Char('S'), KeyCode::Enter]);
+            h.keys(&[KeyCode::Char('6'), KeyCode::Enter]);
         },
         &[(KeyCode::Up, down), (KeyCode::Char('k'), down)],
     );
     check_bindings(
         &crm,
-        |h| h.keys(&[KeyCode::Char('S'), KeyCode::Char('d')]),
+        |h| h.keys(&[KeyCode::Char('6'), KeyCode::Char('d')]),
         &[],
     );
 }
@@ -187,7 +187,7 @@ fn every_listed_key_of_why_acts_and_no_other() {
     let crm = with_segments();
     check_bindings(
         &crm,
-        |h| h.keys(&[KeyCode::Char('S'), KeyCode::Enter, KeyCode::Char('w')]),
+        |h| h.keys(&[KeyCode::Char('6'), KeyCode::Enter, KeyCode::Char('w')]),
         &[],
     );
 }
