@@ -1,6 +1,8 @@
 //! Lists you can work in, at 1,000,000 leads (`CRM_BENCH_LEADS` to change it): a sorted page of
 //! 50, first and 10,000th, for every index-backed sort of leads, with and without a `where`; what
-//! a sort without an index costs; and `leads.assign` of 1,000 leads round-robin over 7 reps.
+//! a sort without an index costs; `leads.assign` of 1,000 leads round-robin over 7 reps; lead
+//! scoring with 20 rules (every lead scored by `scoring.setRules`, then by `leads.rescore` in
+//! batches), and what keeping one lead's score current adds to the write that changed it.
 //! p99s are printed and written to `target/criterion/lists-percentiles.txt`.
 //!
 //! cargo bench -p crm-benches --bench lists
@@ -181,8 +183,127 @@ fn lists(c: &mut Criterion) {
     percentiles(&mut report, "assign 1,000 leads round-robin", 50, || {
         black_box(assign());
     });
+    scoring(&scope, n, &mut group, &mut report);
     group.finish();
     write_report("lists-percentiles.txt", &report);
+}
+
+/// Twenty rules over a lead's own fields and what it relates to.
+fn rules() -> serde_json::Value {
+    let mut rules = Vec::new();
+    for (i, status) in STATUSES.iter().enumerate() {
+        rules.push(
+            json!({"name": format!("status {status}"), "points": 10 * i as i64 - 15,
+            "where": {"field": "status", "op": "equals", "value": status}}),
+        );
+    }
+    for (i, letter) in ["a", "o", "e", "i", "u"].iter().enumerate() {
+        rules.push(
+            json!({"name": format!("owned, {letter} in the name"), "points": 5 + i as i64,
+            "where": {"all": [{"field": "ownerId", "op": "notEquals", "value": null},
+                              {"field": "name", "op": "contains", "value": letter}]}}),
+        );
+    }
+    for (i, domain) in ["x1.test", "x2.test", "x3.test", "x4.test", "x5.test"]
+        .iter()
+        .enumerate()
+    {
+        rules.push(
+            json!({"name": format!("mail at {domain}"), "points": 12 - i as i64,
+            "where": {"field": "email", "op": "endsWith", "value": domain}}),
+        );
+    }
+    rules.push(json!({"name": "active", "points": 20,
+        "where": {"field": "activity.count", "op": "gte", "value": 1, "withinDays": 30}}));
+    rules.push(json!({"name": "called", "points": 15,
+        "where": {"field": "call.count", "op": "gte", "value": 1}}));
+    rules.push(json!({"name": "won a deal", "points": 25,
+        "where": {"field": "deal.status", "op": "equals", "value": "won"}}));
+    rules.push(json!({"name": "customer at risk", "points": -10,
+        "where": {"field": "customer.churnRisk", "op": "gte", "value": 70}}));
+    rules.push(json!({"name": "customer's open tickets", "points": -5,
+        "where": {"field": "ticket.count", "op": "gte", "value": 2, "status": "open"}}));
+    assert_eq!(rules.len(), 20);
+    json!({"rules": rules})
+}
+
+fn scoring(
+    scope: &crm_core::Scope<'_>,
+    n: usize,
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    report: &mut Vec<String>,
+) {
+    use crm_core::leads::scoring::Rescore;
+    let started = std::time::Instant::now();
+    let set = scope
+        .scoring()
+        .set_rules(serde_json::from_value(rules()).unwrap())
+        .unwrap();
+    let took = started.elapsed();
+    let line = format!(
+        "scoring.setRules, 20 rules: {} leads scored ({} changed) in {:.2?}, {:.0} leads/s",
+        set.rescored,
+        set.changed,
+        took,
+        set.rescored as f64 / took.as_secs_f64()
+    );
+    eprintln!("{line}");
+    report.push(line);
+    let started = std::time::Instant::now();
+    let (mut rescored, mut after) = (0, None);
+    loop {
+        let batch = scope
+            .leads()
+            .rescore(&Rescore {
+                lead_ids: None,
+                after,
+                limit: Some(50_000),
+            })
+            .unwrap();
+        rescored += batch.rescored;
+        after = batch.next;
+        if after.is_none() {
+            break;
+        }
+    }
+    let took = started.elapsed();
+    let line = format!(
+        "leads.rescore in batches of 50,000: {rescored} leads in {took:.2?}, {:.0} leads/s",
+        rescored as f64 / took.as_secs_f64()
+    );
+    eprintln!("{line}");
+    report.push(line);
+    // One lead's change and the read that shows it: the read catches the score up.
+    let mut i = 0u64;
+    let mut change_and_read =
+        |label: &str, group: &mut criterion::BenchmarkGroup<'_, _>, report: &mut Vec<String>| {
+            let mut step = || {
+                i += 1;
+                let id = LeadId(1 + (i * 7_919) as i64 % n as i64);
+                let status = STATUSES[(i % 5) as usize];
+                scope
+                    .leads()
+                    .update(serde_json::from_value(json!({"id": id, "status": status})).unwrap())
+                    .unwrap();
+                black_box(scope.leads().get(id).unwrap());
+            };
+            group.bench_function(label, |b| b.iter(&mut step));
+            percentiles(report, label, 1_000, &mut step);
+        };
+    change_and_read(
+        "a lead's status changed, then read (20 rules: score kept current)",
+        group,
+        report,
+    );
+    scope
+        .scoring()
+        .set_rules(serde_json::from_value(json!({"rules": []})).unwrap())
+        .unwrap();
+    change_and_read(
+        "a lead's status changed, then read (no rules)",
+        group,
+        report,
+    );
 }
 
 criterion_group!(benches, lists);

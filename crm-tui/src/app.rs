@@ -59,6 +59,8 @@ pub struct App {
     last_search: Option<Palette>,
     /// The clock the timeline's time ranges count back from (set by tests).
     pub now: Timestamp,
+    /// The view each tab showed last, kept between runs (not in tests).
+    pub remembered: Option<crate::remembered::Remembered>,
 }
 
 /// Which screen a command came from.
@@ -83,6 +85,7 @@ impl App {
             notice: None,
             last_search: None,
             now: crm_core::time::now(),
+            remembered: None,
         };
         let mut requests = vec![Request::Lookups];
         requests.extend(first);
@@ -234,7 +237,12 @@ impl App {
                     self.lists.show(tab, id, &mut more);
                 }
                 Command::Reload(tab) => self.lists.reload(tab, &mut more),
-                Command::Query(tab, change) => self.lists.change(tab, change, &mut more),
+                Command::Query(tab, change) => {
+                    self.lists.change(tab, change, &mut more);
+                    if let Some(remembered) = &mut self.remembered {
+                        remembered.update(&self.lists.views_shown());
+                    }
+                }
             }
             queue.extend(more.into_iter().map(|c| (Origin::Lists, c)));
         }
@@ -311,7 +319,14 @@ pub fn run(db: &Path, tenant: Option<&str>, user: Option<i64>) -> Result<()> {
     let mut terminal = ratatui::init();
     let result = (|| -> Result<()> {
         let size = terminal.size()?;
-        let (mut app, requests) = App::new(&tenant, size.height);
+        let (mut app, mut requests) = App::new(&tenant, size.height);
+        // Each tab opens on the view it showed last time.
+        if let Some(file) = crate::remembered::Remembered::default_file() {
+            let remembered =
+                crate::remembered::Remembered::load(file, db, &tenant, actor.map(|a| a.0));
+            requests.extend(app.lists.restore(&remembered.views()));
+            app.remembered = Some(remembered);
+        }
         for r in requests {
             req_tx.send(r)?;
         }

@@ -5,6 +5,7 @@ mod cli;
 mod format;
 mod keys;
 mod quote;
+mod remembered;
 mod report;
 mod screens;
 mod ui;

@@ -348,6 +348,8 @@ pub struct Lists {
     pub open: bool,
     /// Rows the list shows at once.
     rows: usize,
+    /// Views to reopen when their kind's views arrive (the ones shown last time).
+    restoring: HashMap<RecordKind, ViewId>,
 }
 
 impl Lists {
@@ -362,6 +364,7 @@ impl Lists {
             detail: None,
             open: false,
             rows,
+            restoring: HashMap::new(),
         };
         let first = lists.load(Tab::Customers, PageKind::First);
         (lists, first)
@@ -398,6 +401,25 @@ impl Lists {
         out.push(Command::Ask(self.count(tab)));
     }
 
+    /// Reopens each tab on a view (the one it showed last time): the requests for their views.
+    pub fn restore(&mut self, views: &[(Tab, ViewId)]) -> Vec<Request> {
+        views
+            .iter()
+            .map(|(tab, id)| {
+                self.restoring.insert(tab.kind(), *id);
+                Request::Views(tab.kind())
+            })
+            .collect()
+    }
+
+    /// The saved view each tab shows.
+    pub fn views_shown(&self) -> Vec<(Tab, Option<ViewId>)> {
+        Tab::ALL
+            .iter()
+            .map(|t| (*t, self.tabs[t].query.view.as_ref().map(|v| v.0)))
+            .collect()
+    }
+
     /// Changes what `tab` shows and fetches it again from its first page, with its count.
     pub fn change(&mut self, tab: Tab, change: QueryChange, out: &mut Vec<Command>) {
         let list = self.tabs.entry(tab).or_default();
@@ -431,8 +453,9 @@ impl Lists {
         if changed_view && let Some(view) = &mut list.query.view {
             view.2 = true;
         }
-        self.tab = tab;
-        self.open = false;
+        if tab == self.tab {
+            self.open = false;
+        }
         if refetch {
             self.detail = None;
             out.extend(self.load(tab, PageKind::First).map(Command::Ask));
@@ -1027,6 +1050,19 @@ impl Screen for Lists {
                 if tab == self.tab {
                     self.scroll_into_view();
                     out.extend(self.detail_request().map(Command::Ask));
+                }
+            }
+            Reply::Views { kind, result } if self.restoring.contains_key(&kind) => {
+                let id = self.restoring.remove(&kind);
+                let tab = Tab::ALL.iter().copied().find(|t| t.kind() == kind);
+                // A view deleted since is simply not reopened.
+                if let (Some(tab), Some(view)) = (
+                    tab,
+                    result
+                        .ok()
+                        .and_then(|v| v.into_iter().find(|v| Some(v.id) == id)),
+                ) {
+                    self.change(tab, QueryChange::View(Box::new(view)), out);
                 }
             }
             Reply::Counted {

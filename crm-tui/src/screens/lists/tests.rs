@@ -734,6 +734,40 @@ mod workspace {
         );
     }
 
+    #[test]
+    fn each_tab_reopens_on_the_view_it_showed_last() {
+        let mut h = Harness::new(demo_crm(60));
+        let scope = h.crm.scope("demo", h.actor).unwrap();
+        let hot = scope
+            .views()
+            .list(&crm_core::views::ViewFilter::default())
+            .unwrap()
+            .items
+            .into_iter()
+            .find(|v| v.name == "Hot leads without an owner")
+            .unwrap();
+        drop(scope);
+        let asks = h.app.lists.restore(&[
+            (Tab::Leads, hot.id),
+            (Tab::Deals, crm_core::ids::ViewId(999)),
+        ]);
+        h.answer(asks);
+        assert_eq!(h.app.lists.tab, Tab::Customers, "the tab shown stays");
+        let shown = h.app.lists.views_shown();
+        assert!(shown.contains(&(Tab::Leads, Some(hot.id))), "{shown:?}");
+        assert!(
+            shown.contains(&(Tab::Deals, None)),
+            "a view gone is not reopened"
+        );
+        h.key(KeyCode::Char('2'));
+        assert!(h.screen().contains("view Hot leads without an owner"));
+        assert!(
+            leads(&h)
+                .iter()
+                .all(|l| l.owner_id.is_none() && l.score >= 50)
+        );
+    }
+
     mod snapshots {
         use super::*;
 
