@@ -90,6 +90,19 @@ pub fn score_badge(score: u8) -> (&'static str, ratatui::style::Color) {
     }
 }
 
+/// `n` with thousands separated: 2,982.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -8,7 +8,6 @@ pub mod builder;
 pub mod columns;
 pub mod composer;
 pub mod detail;
-pub mod filter;
 pub mod help;
 pub mod lists;
 pub mod menu;

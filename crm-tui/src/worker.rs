@@ -310,6 +310,21 @@ pub enum Request {
     Segments,
     /// The fields a segment's criteria may use.
     SegmentFields,
+    /// The fields a list's filter may use (its kind's own), answered as `SegmentFields`.
+    KindFields(RecordKind),
+    /// How many records of a kind a filter keeps and its text form, answered as `Previewed`
+    /// (without members).
+    ListPreview {
+        kind: RecordKind,
+        criteria: serde_json::Value,
+        generation: u64,
+    },
+    /// A list's filter read from its text form, answered as `Parsed`.
+    ParseFor {
+        kind: RecordKind,
+        text: String,
+        generation: u64,
+    },
     /// The count, first members and text form of unsaved criteria.
     Preview {
         criteria: serde_json::Value,

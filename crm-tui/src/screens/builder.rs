@@ -4,15 +4,18 @@
 //! outdent, remove — or written in the text form (`:`). The count and the first members follow
 //! every change (asked once typing pauses, answered off the UI thread), the text form is shown
 //! in sync, `s` saves, and `w` on a member shows why it is in.
+//!
+//! The same builder filters a list (`f` on a tab): over the kind's own fields, with the count
+//! of what the filter keeps, and `s` applies the filter to the list.
 
 pub mod tree;
 mod value;
 
 use super::why::Why;
-use super::{Areas, Command, Screen, View};
+use super::{Areas, Command, QueryChange, Screen, View};
 use crate::format::spinner;
 use crate::keys::{Binding, KeyHelp, Keymap, each, hint, typing};
-use crate::worker::{Failure, Previewed, Reply, Request};
+use crate::worker::{Failure, Previewed, Reply, Request, Tab};
 use crm_core::catalog::Operator;
 use crm_core::ids::SegmentId;
 use crm_core::schema::FieldInfo;
@@ -124,6 +127,58 @@ const TREE: Keymap<Action> = Keymap {
     ],
 };
 
+/// The builder filtering a list: no members, and `s` applies.
+const LIST_TREE: Keymap<Action> = Keymap {
+    title: "Keys in a list's filter",
+    bindings: &[
+        MOVE,
+        each(
+            &[(K::Char('a'), A::Add)],
+            "a",
+            "add a condition (pick a field, an operator, a value)",
+        ),
+        each(&[(K::Char('g'), A::AddGroup)], "g", "add a group"),
+        each(
+            &[(K::Char('t'), A::Switch)],
+            "t",
+            "switch the group: all of, any of, not",
+        ),
+        each(
+            &[(K::Char('x'), A::Remove), (K::Delete, A::Remove)],
+            "x Del",
+            "remove",
+        ),
+        each(&[(K::Char('>'), A::Indent)], ">", "into the group above"),
+        each(&[(K::Char('<'), A::Outdent)], "<", "out of its group"),
+        each(
+            &[(K::Enter, A::Edit)],
+            "Enter",
+            "change the condition's operator and value",
+        ),
+        each(&[(K::Char(':'), A::Text)], ":", "edit the text form"),
+        each(
+            &[(K::Char('s'), A::Save)],
+            "s",
+            "apply the filter to the list",
+        ),
+        each(
+            &[(K::Esc, A::Back), (K::Char('q'), A::Back)],
+            "Esc q",
+            "close (the list keeps its filter)",
+        ),
+        each(&[(K::Char('?'), A::Help)], "?", "this help"),
+    ],
+    hints: &[
+        hint(&[A::Add], "a", "condition"),
+        hint(&[A::AddGroup], "g", "group"),
+        hint(&[A::Switch], "t", "all/any/not"),
+        hint(&[A::Remove], "x", "remove"),
+        hint(&[A::Text], ":", "text"),
+        hint(&[A::Save], "s", "apply"),
+        hint(&[A::Back], "Esc", "close"),
+    ],
+};
+
 const MEMBERS: Keymap<Action> = Keymap {
     title: "Keys on the builder's members",
     bindings: &[
@@ -223,6 +278,8 @@ enum Mode {
 /// The builder.
 #[derive(Debug, Clone)]
 pub struct Builder {
+    /// The list it filters, or `None` for a segment.
+    list: Option<Tab>,
     id: Option<SegmentId>,
     name: String,
     pub tree: Tree,
@@ -256,8 +313,20 @@ impl Builder {
         )
     }
 
+    /// A builder of `tab`'s filter, starting from `criteria`.
+    pub fn for_list(tab: Tab, criteria: Option<&serde_json::Value>) -> (Builder, Vec<Request>) {
+        let tree = criteria.map(Tree::from_json).unwrap_or_default();
+        let (mut b, _) = Builder::of(None, String::new(), tree);
+        b.list = Some(tab);
+        b.generation = 0;
+        let mut asks = vec![Request::KindFields(tab.kind())];
+        asks.extend(b.ask_preview());
+        (b, asks)
+    }
+
     fn of(id: Option<SegmentId>, name: String, tree: Tree) -> (Builder, Vec<Request>) {
         let mut b = Builder {
+            list: None,
             id,
             name,
             tree,
@@ -279,6 +348,7 @@ impl Builder {
 
     fn keymap_now(&self) -> &'static Keymap<Action> {
         match self.mode {
+            Mode::Tree if self.list.is_some() => &LIST_TREE,
             Mode::Tree => &TREE,
             Mode::Members => &MEMBERS,
             Mode::Field { .. } => &PICK,
@@ -332,9 +402,16 @@ impl Builder {
                 self.problem = None;
                 self.generation += 1;
                 self.loading = true;
-                Some(Request::Preview {
-                    criteria,
-                    generation: self.generation,
+                Some(match self.list {
+                    Some(tab) => Request::ListPreview {
+                        kind: tab.kind(),
+                        criteria,
+                        generation: self.generation,
+                    },
+                    None => Request::Preview {
+                        criteria,
+                        generation: self.generation,
+                    },
                 })
             }
             Err(problem) => {
@@ -421,6 +498,21 @@ impl Builder {
                     error: None,
                 };
             }
+            A::Save if self.list.is_some() => match (self.tree.to_json(), self.list) {
+                (Err(problem), _) => {
+                    out.push(Command::Notice(format!("not applied: {problem}")));
+                }
+                (Ok(criteria), Some(tab)) => {
+                    // An empty tree keeps every record: no filter.
+                    let empty = self.tree.rows().len() == 1;
+                    out.push(Command::Close);
+                    out.push(Command::Query(
+                        tab,
+                        QueryChange::Where((!empty).then_some(criteria)),
+                    ));
+                }
+                (Ok(_), None) => {}
+            },
             A::Save => match (self.tree.to_json(), self.id) {
                 (Err(problem), _) => out.push(Command::Notice(format!("not saved: {problem}"))),
                 (Ok(criteria), Some(id)) => {
@@ -613,9 +705,16 @@ impl Builder {
             }
             (Mode::Text { input, error }, A::Choose) => {
                 self.generation += 1;
-                out.push(Command::Ask(Request::Parse {
-                    text: input.clone(),
-                    generation: self.generation,
+                out.push(Command::Ask(match self.list {
+                    Some(tab) => Request::ParseFor {
+                        kind: tab.kind(),
+                        text: input.clone(),
+                        generation: self.generation,
+                    },
+                    None => Request::Parse {
+                        text: input.clone(),
+                        generation: self.generation,
+                    },
                 }));
                 Mode::Text { input, error }
             }
@@ -721,7 +820,9 @@ impl Screen for Builder {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
                 .areas(area);
-        let title = if self.name.is_empty() {
+        let title = if let Some(tab) = self.list {
+            format!(" Filter {} ", tab.title())
+        } else if self.name.is_empty() {
             " New segment ".to_owned()
         } else {
             format!(" Segment · {} ", self.name)
@@ -899,11 +1000,18 @@ impl Builder {
             None => lines.push(Line::from(format!("{} counting…", spinner(view.tick))).dim()),
             Some(Err(e)) => lines.push(Line::from(format!("{e}")).red()),
             Some(Ok(p)) => {
-                let count = format!(
-                    "{} customer{}",
-                    p.count,
-                    if p.count == 1 { "" } else { "s" }
-                );
+                let count = match self.list {
+                    Some(tab) => format!(
+                        "{} of the {} match",
+                        crate::format::thousands(p.count),
+                        tab.title().to_lowercase()
+                    ),
+                    None => format!(
+                        "{} customer{}",
+                        p.count,
+                        if p.count == 1 { "" } else { "s" }
+                    ),
+                };
                 let mut head = vec![Span::styled(count, Style::new().bold())];
                 if !fresh {
                     head.push(Span::raw(format!(" {}", spinner(view.tick))).dim());

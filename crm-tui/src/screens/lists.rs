@@ -10,7 +10,7 @@ use super::picker::Picker;
 use super::review::Review;
 use super::timeline::TimelineView;
 use super::{Areas, Command, QueryChange, Screen, View};
-use crate::format::{date, money, name_of, score_badge, spinner, stage_of};
+use crate::format::{date, money, name_of, score_badge, spinner, stage_of, thousands};
 use crate::keys::{Binding, Hint, KeyHelp, Keymap, each, hint};
 use crate::worker::{
     LinkChange, ListQuery, Lookups, PAGE_ROWS, PageData, PageKind, PickKind, Record, RecordKey,
@@ -177,7 +177,7 @@ const BINDINGS: &[Binding<Action>] = &[
     each(
         &[(K::Char('f'), A::Filter)],
         "f",
-        "filter: criteria over the list's fields",
+        "filter: the criteria builder over the list's fields (: for the text form)",
     ),
     each(
         &[(K::Char('c'), A::Columns)],
@@ -567,10 +567,12 @@ impl Lists {
                 out.push(Command::Query(self.tab, QueryChange::Sort(Some(sort))));
             }
             A::Filter => {
-                let text = self.filter_text();
-                out.push(Command::Push(Box::new(super::filter::Filter::new(
-                    self.tab, &text,
-                ))));
+                let (builder, asks) = super::builder::Builder::for_list(
+                    self.tab,
+                    self.list().query.r#where.as_ref(),
+                );
+                out.push(Command::Push(Box::new(builder)));
+                out.extend(asks.into_iter().map(Command::Ask));
             }
             A::Columns => {
                 let shown: Vec<&'static str> =
@@ -707,17 +709,6 @@ impl Lists {
             out.extend(self.load(self.tab, PageKind::First).map(Command::Ask));
             out.push(Command::Ask(self.count(tab)));
         }
-    }
-
-    /// The filter of the tab as its text form (what the filter editor starts from).
-    fn filter_text(&self) -> String {
-        let Some(criteria) = &self.list().query.r#where else {
-            return String::new();
-        };
-        let defs = crm_core::criteria::own_fields(self.tab.fields());
-        crm_core::criteria::Criteria::from_json(criteria, &defs, "where")
-            .map(|c| crm_core::criteria::text::format(&c))
-            .unwrap_or_default()
     }
 
     /// The sortable fields of the tab, newest first on top, the current order chosen.
@@ -1321,18 +1312,6 @@ fn cell(
     Cell::from(text)
 }
 
-/// `n` with thousands separated: 2,982.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 #[cfg(test)]
 mod tests;

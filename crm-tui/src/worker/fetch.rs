@@ -388,6 +388,31 @@ pub fn answer(crm: &Crm, tenant: &str, actor: Option<UserId>, request: Request) 
             generation,
             result: preview(crm, tenant, criteria).map_err(err),
         },
+        Request::KindFields(kind) => Reply::SegmentFields(
+            crm.scope(tenant, None)
+                .and_then(|s| {
+                    s.schema()
+                        .fields(&crm_core::schema::FieldsRequest { kind })
+                })
+                .map(|k| k.fields)
+                .map_err(err),
+        ),
+        Request::ListPreview {
+            kind,
+            criteria,
+            generation,
+        } => Reply::Previewed {
+            generation,
+            result: list_preview(crm, tenant, kind, criteria).map_err(err),
+        },
+        Request::ParseFor {
+            kind,
+            text,
+            generation,
+        } => Reply::Parsed {
+            generation,
+            result: list_parse(kind, &text).map_err(err),
+        },
         Request::Parse { text, generation } => Reply::Parsed {
             generation,
             result: crm
@@ -698,6 +723,43 @@ fn page(
         Tab::Deals => fetch!(deals, Record::Deal),
         Tab::Tickets => fetch!(tickets, Record::Ticket),
         Tab::Quotes => fetch!(quotes, |q| Record::Quote(Box::new(q))),
+    })
+}
+
+/// A list's filter from its text form, over the kind's own fields.
+fn list_parse(
+    kind: crm_core::catalog::RecordKind,
+    text: &str,
+) -> crm_core::Result<crm_core::segments::BothForms> {
+    let fields = crm_core::schema::fields(kind).unwrap_or(&[]);
+    let defs = crm_core::criteria::own_fields(fields);
+    let criteria = crm_core::criteria::text::parse(text, &defs, "text")?;
+    Ok(crm_core::segments::BothForms {
+        criteria: criteria.to_json(),
+        text: crm_core::criteria::text::format(&criteria),
+    })
+}
+
+/// How many records of `kind` `criteria` keep, and the criteria's text form.
+fn list_preview(
+    crm: &Crm,
+    tenant: &str,
+    kind: crm_core::catalog::RecordKind,
+    criteria: serde_json::Value,
+) -> crm_core::Result<super::Previewed> {
+    let fields = crm_core::schema::fields(kind).unwrap_or(&[]);
+    let defs = crm_core::criteria::own_fields(fields);
+    let text = crm_core::criteria::text::format(&crm_core::criteria::Criteria::from_json(
+        &criteria, &defs, "criteria",
+    )?);
+    let count = crm.scope(tenant, None)?.views().count(&crm_core::views::CountRequest {
+        kind,
+        r#where: Some(criteria),
+    })?;
+    Ok(super::Previewed {
+        text,
+        count: count.count,
+        items: Vec::new(),
     })
 }
 

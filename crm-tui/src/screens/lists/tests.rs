@@ -507,15 +507,15 @@ mod workspace {
         assert!(h.screen().contains("Score ▲"));
         let scores: Vec<u8> = leads(&h).iter().map(|l| l.score).collect();
         assert!(scores.windows(2).all(|w| w[0] <= w[1]), "{scores:?}");
-        // f: only new leads; the counter says how many the filter keeps.
-        h.key(KeyCode::Char('f'));
+        // f: the builder over the leads' fields, here in its text form: only new leads; the
+        // counter says how many the filter keeps.
+        h.keys(&[KeyCode::Char('f'), KeyCode::Char(':')]);
         type_text(&mut h, "status = new");
-        assert!(h.screen().contains("reads"));
         h.key(KeyCode::Enter);
-        let new = core_count(
-            &h,
-            &json!({"field": "status", "op": "equals", "value": "new"}),
-        );
+        settle(&mut h);
+        let new = core_count(&h, &json!({"field": "status", "op": "equals", "value": "new"}));
+        assert!(h.screen().contains(&format!("{new} of the leads match")), "{}", h.screen());
+        h.key(KeyCode::Char('s'));
         assert!(leads(&h).iter().all(|l| l.status.as_str() == "new"));
         assert_eq!(leads(&h).len() as u64, new);
         assert!(
@@ -524,12 +524,15 @@ mod workspace {
             h.screen()
         );
         assert!(h.screen().contains("filtered"));
-        // A filter that does not read is named and not applied.
+        // The builder opens on the filter shown; a text that does not read is named, and
+        // closing keeps the list as it was.
         h.key(KeyCode::Char('f'));
+        assert!(h.screen().contains("status equals new"), "{}", h.screen());
+        h.key(KeyCode::Char(':'));
         type_text(&mut h, " and nope >= 1");
-        assert!(h.screen().contains("unknown field"), "{}", h.screen());
         h.key(KeyCode::Enter);
-        h.key(KeyCode::Esc);
+        assert!(h.screen().contains("unknown field"), "{}", h.screen());
+        h.keys(&[KeyCode::Esc, KeyCode::Esc]);
         assert_eq!(leads(&h).len() as u64, new);
         // c: hide Company, show Source.
         h.key(KeyCode::Char('c'));
@@ -786,10 +789,12 @@ mod workspace {
         }
 
         #[test]
-        fn filter_editor() {
+        fn filter_builder() {
             let mut h = Harness::new(demo_crm(60));
-            h.keys(&[KeyCode::Char('2'), KeyCode::Char('f')]);
-            type_text(&mut h, "score >= 50 and status in [new, contacted");
+            h.keys(&[KeyCode::Char('2'), KeyCode::Char('f'), KeyCode::Char(':')]);
+            type_text(&mut h, "score >= 20 and status in [new, contacted]");
+            h.key(KeyCode::Enter);
+            settle(&mut h);
             insta::assert_snapshot!(h.screen());
         }
 
@@ -855,13 +860,16 @@ mod workspace {
         }
 
         #[test]
-        fn every_listed_key_of_the_filter_acts_and_no_other() {
+        fn every_listed_key_of_a_lists_filter_builder_acts_and_no_other() {
             check_bindings(
                 &Arc::new(demo_crm(60)),
                 |h| {
                     on_leads(h);
-                    h.key(KeyCode::Char('f'));
-                    type_text(h, "status = new");
+                    h.keys(&[KeyCode::Char('f'), KeyCode::Char(':')]);
+                    type_text(h, "status = new or score >= 50");
+                    h.key(KeyCode::Enter);
+                    settle(h);
+                    h.key(KeyCode::Down);
                 },
                 &[],
             );
