@@ -403,6 +403,43 @@ impl Tx<'_> {
 }
 
 impl Tx<'_> {
+    /// Records many updates of one kind at once — each an audit entry and a change-feed entry,
+    /// exactly as [`Tx::record_change`] writes them — in three statements instead of two per
+    /// change (the bulk path of derived values such as lead scores). `changes` holds each
+    /// record's id with its JSON before and after.
+    pub(crate) fn record_updates(
+        &mut self,
+        action: &str,
+        entity: EntityType,
+        changes: &[(i64, String, String)],
+    ) -> Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        // Audit ids are taken as a block: the next ones of this tenant, in order.
+        let first = self.next_id(RecordKind::AuditEntry)?;
+        let count = i64::try_from(changes.len()).unwrap_or(i64::MAX);
+        self.sequences
+            .insert(RecordKind::AuditEntry, first + count - 1);
+        let rows = serde_json::to_string(changes)
+            .map_err(|e| Error::Internal(format!("changes as JSON: {e}")))?;
+        let at = time::to_millis(self.now);
+        self.inner
+            .prepare_cached(
+                "INSERT INTO audit_log (tenant_id, id, actor_id, action, entity_type, entity_id, before, after, at)
+                 SELECT ?1, ?2 + c.key, ?3, ?4, ?5, c.value ->> 0, c.value ->> 1, c.value ->> 2, ?6
+                   FROM json_each(?7) c ORDER BY c.key",
+            )?
+            .execute(params![self.tenant, first, self.actor, action, entity.as_str(), at, rows])?;
+        self.inner
+            .prepare_cached(
+                "INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at, action, actor_id)
+                 SELECT ?1, ?2, c.value ->> 0, 'update', ?3, ?4, ?5 FROM json_each(?6) c ORDER BY c.key",
+            )?
+            .execute(params![self.tenant, entity.as_str(), at, action, self.actor, rows])?;
+        Ok(())
+    }
+
     /// A change-feed entry without an audit entry, for changes of derived data (a customer
     /// entering a segment), in `tenant`, at `at`; `parent` names the record it belongs to.
     pub(crate) fn feed_entry(

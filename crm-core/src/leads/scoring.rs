@@ -124,10 +124,9 @@ pub struct ScoreExplanation {
     pub rules: Vec<RuleExplanation>,
 }
 
-/// A lead's score in an audit entry.
-#[derive(Serialize)]
-struct Score {
-    score: u8,
+/// A lead's score as its audit entry shows it: `{"score":40}`.
+fn score_json(score: u8) -> String {
+    format!("{{\"score\":{score}}}")
 }
 
 const CUSTOMER: Related = Related {
@@ -361,21 +360,22 @@ fn evaluate(
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?
         .collect::<Result<_, _>>()?;
-    let mut changed = 0;
-    for (id, old, new) in &rows {
-        if old == new {
-            continue;
+    let changes: Vec<(i64, String, String)> = rows
+        .iter()
+        .filter(|(_, old, new)| old != new)
+        .map(|(id, old, new)| (*id, score_json(*old), score_json(*new)))
+        .collect();
+    let changed = changes.len() as u64;
+    if !changes.is_empty() {
+        // Each score by its key (a join with the batch's JSON would scan), then the audit and
+        // feed entries in bulk.
+        let mut update =
+            tx.prepare_cached("UPDATE leads SET score = ?3 WHERE tenant_id = ?1 AND id = ?2")?;
+        for (id, _, new) in rows.iter().filter(|(_, old, new)| old != new) {
+            update.execute(params![tx.tenant, id, new])?;
         }
-        tx.prepare_cached("UPDATE leads SET score = ?3 WHERE tenant_id = ?1 AND id = ?2")?
-            .execute(params![tx.tenant, id, new])?;
-        tx.record_change(
-            methods::LEADS_RESCORE,
-            RecordKind::Lead,
-            *id,
-            Some(&Score { score: *old }),
-            Some(&Score { score: *new }),
-        )?;
-        changed += 1;
+        drop(update);
+        tx.record_updates(methods::LEADS_RESCORE, RecordKind::Lead, &changes)?;
     }
     Ok((rows.len() as u64, changed, rows.last().map(|r| r.0)))
 }

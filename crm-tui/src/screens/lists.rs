@@ -567,10 +567,8 @@ impl Lists {
                 out.push(Command::Query(self.tab, QueryChange::Sort(Some(sort))));
             }
             A::Filter => {
-                let (builder, asks) = super::builder::Builder::for_list(
-                    self.tab,
-                    self.list().query.r#where.as_ref(),
-                );
+                let (builder, asks) =
+                    super::builder::Builder::for_list(self.tab, self.list().query.r#where.as_ref());
                 out.push(Command::Push(Box::new(builder)));
                 out.extend(asks.into_iter().map(Command::Ask));
             }
@@ -1311,7 +1309,6 @@ fn cell(
     };
     Cell::from(text)
 }
-
 
 #[cfg(test)]
 mod tests;

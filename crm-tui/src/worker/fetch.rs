@@ -390,10 +390,7 @@ pub fn answer(crm: &Crm, tenant: &str, actor: Option<UserId>, request: Request) 
         },
         Request::KindFields(kind) => Reply::SegmentFields(
             crm.scope(tenant, None)
-                .and_then(|s| {
-                    s.schema()
-                        .fields(&crm_core::schema::FieldsRequest { kind })
-                })
+                .and_then(|s| s.schema().fields(&crm_core::schema::FieldsRequest { kind }))
                 .map(|k| k.fields)
                 .map_err(err),
         ),
@@ -752,10 +749,13 @@ fn list_preview(
     let text = crm_core::criteria::text::format(&crm_core::criteria::Criteria::from_json(
         &criteria, &defs, "criteria",
     )?);
-    let count = crm.scope(tenant, None)?.views().count(&crm_core::views::CountRequest {
-        kind,
-        r#where: Some(criteria),
-    })?;
+    let count = crm
+        .scope(tenant, None)?
+        .views()
+        .count(&crm_core::views::CountRequest {
+            kind,
+            r#where: Some(criteria),
+        })?;
     Ok(super::Previewed {
         text,
         count: count.count,

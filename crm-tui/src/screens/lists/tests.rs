@@ -513,8 +513,15 @@ mod workspace {
         type_text(&mut h, "status = new");
         h.key(KeyCode::Enter);
         settle(&mut h);
-        let new = core_count(&h, &json!({"field": "status", "op": "equals", "value": "new"}));
-        assert!(h.screen().contains(&format!("{new} of the leads match")), "{}", h.screen());
+        let new = core_count(
+            &h,
+            &json!({"field": "status", "op": "equals", "value": "new"}),
+        );
+        assert!(
+            h.screen().contains(&format!("{new} of the leads match")),
+            "{}",
+            h.screen()
+        );
         h.key(KeyCode::Char('s'));
         assert!(leads(&h).iter().all(|l| l.status.as_str() == "new"));
         assert_eq!(leads(&h).len() as u64, new);
