@@ -18,6 +18,15 @@ fn user(h: &Handle, admin: i64, role: &str) -> i64 {
         .unwrap()
 }
 
+/// Another tenant, `globex`, and its admin.
+fn globex(h: &Handle) -> i64 {
+    h.ok(&json!({"method": "tenants.create", "params": {
+        "tenantId": "globex", "name": "Globex", "admin": {"name": "Gil", "email": "gil@globex.test"}}}))
+        ["admin"]["id"]
+        .as_i64()
+        .unwrap()
+}
+
 fn names(page: &Value) -> Vec<String> {
     page["items"]
         .as_array()
@@ -125,9 +134,7 @@ fn every_list_sorts_and_filters_through_the_abi() {
         )),
         "kind",
     );
-    let other = h.ok(&json!({"method": "tenants.create", "params": {
-        "tenantId": "globex", "name": "Globex", "admin": {"name": "Gil", "email": "gil@globex.test"}}}));
-    let gil = other["admin"]["id"].as_i64().unwrap();
+    let gil = globex(&h);
     assert_eq!(
         h.ok(&req("views.count", "globex", gil, json!({"kind": "lead"})))["count"],
         0
@@ -326,9 +333,7 @@ fn a_bad_view_is_named_and_writes_nothing() {
     let listed = h.ok(&req("views.list", "acme", admin, json!({})));
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
     // Another tenant's view is not found, whatever the role.
-    let other = h.ok(&json!({"method": "tenants.create", "params": {
-        "tenantId": "globex", "name": "Globex", "admin": {"name": "Gil", "email": "gil@globex.test"}}}));
-    let gil = other["admin"]["id"].as_i64().unwrap();
+    let gil = globex(&h);
     for method in ["views.get", "views.delete"] {
         let (code, _) = h.err(&req(method, "globex", gil, json!({"id": v["id"]})));
         assert_eq!(code, "not_found", "{method}");
@@ -569,9 +574,7 @@ fn a_bad_assignment_is_named_and_changes_nothing() {
     ));
     assert_eq!(code, "forbidden");
     // Another tenant's leads and users do not exist here.
-    let other = h.ok(&json!({"method": "tenants.create", "params": {
-        "tenantId": "globex", "name": "Globex", "admin": {"name": "Gil", "email": "gil@globex.test"}}}));
-    let gil = other["admin"]["id"].as_i64().unwrap();
+    let gil = globex(&h);
     let e = h.err(&req(
         "leads.assign",
         "globex",

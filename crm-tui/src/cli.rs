@@ -411,7 +411,6 @@ fn refresh_segments(crm: &Crm, tenant: Option<&str>) -> Result<()> {
 /// Scores every lead of one tenant or all again, a batch per transaction, as each tenant's
 /// first admin. A tenant without rules is named and left alone.
 fn rescore_leads(crm: &Crm, tenant: Option<&str>) -> Result<()> {
-    use crm_core::leads::scoring::Rescore;
     for key in tenant_keys(crm, tenant)? {
         let admin = crm
             .first_admin(&key)?
@@ -429,28 +428,15 @@ fn rescore_leads(crm: &Crm, tenant: Option<&str>) -> Result<()> {
                 .progress_chars("=> "),
         );
         bar.set_message(key.clone());
-        let (mut rescored, mut changed) = (0, 0);
-        let mut after = None;
-        loop {
-            let batch = scope
-                .leads()
-                .rescore(&Rescore {
-                    lead_ids: None,
-                    after,
-                    limit: None,
-                })
-                .with_context(|| format!("rescoring the leads of {key:?}"))?;
-            rescored += batch.rescored;
-            changed += batch.changed;
-            bar.inc(batch.rescored);
-            after = batch.next;
-            if after.is_none() {
-                break;
-            }
-        }
+        let done = scope
+            .leads()
+            .rescore_all(|batch| bar.inc(batch.rescored))
+            .with_context(|| format!("rescoring the leads of {key:?}"))?;
         bar.finish();
         println!(
-            "{key}: {rescored} leads rescored, {changed} changed, in {:.1?}",
+            "{key}: {} leads rescored, {} changed, in {:.1?}",
+            done.rescored,
+            done.changed,
             started.elapsed()
         );
     }

@@ -360,13 +360,12 @@ fn evaluate(
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?
         .collect::<Result<_, _>>()?;
-    let changes: Vec<(i64, String, String)> = rows
+    let updates: Vec<(i64, String, String)> = rows
         .iter()
         .filter(|(_, old, new)| old != new)
         .map(|(id, old, new)| (*id, score_json(*old), score_json(*new)))
         .collect();
-    let changed = changes.len() as u64;
-    if !changes.is_empty() {
+    if !updates.is_empty() {
         // Each score by its key (a join with the batch's JSON would scan), then the audit and
         // feed entries in bulk.
         let mut update =
@@ -375,9 +374,13 @@ fn evaluate(
             update.execute(params![tx.tenant, id, new])?;
         }
         drop(update);
-        tx.record_updates(methods::LEADS_RESCORE, RecordKind::Lead, &changes)?;
+        tx.record_updates(methods::LEADS_RESCORE, RecordKind::Lead, &updates)?;
     }
-    Ok((rows.len() as u64, changed, rows.last().map(|r| r.0)))
+    Ok((
+        rows.len() as u64,
+        updates.len() as u64,
+        rows.last().map(|r| r.0),
+    ))
 }
 
 /// Every lead of the tenant not set by hand, scored again, a batch at a time.
@@ -689,6 +692,30 @@ impl Leads<'_, '_> {
                 })
             }
         })
+    }
+
+    /// Scores every lead of the tenant again, a batch of 10,000 (its own transaction) at a
+    /// time, `progress` hearing of each; interrupted, running it again finishes the work.
+    pub fn rescore_all(&self, mut progress: impl FnMut(&Rescored)) -> Result<Rescored> {
+        let mut total = Rescored {
+            rescored: 0,
+            changed: 0,
+            next: None,
+        };
+        loop {
+            let batch = self.rescore(&Rescore {
+                lead_ids: None,
+                after: total.next,
+                limit: None,
+            })?;
+            total.rescored += batch.rescored;
+            total.changed += batch.changed;
+            total.next = batch.next;
+            progress(&batch);
+            if total.next.is_none() {
+                return Ok(total);
+            }
+        }
     }
 
     /// Each rule's part in a lead's score: its points, whether it matched and what its

@@ -14,7 +14,7 @@ mod value;
 use super::why::Why;
 use super::{Areas, Command, QueryChange, Screen, View};
 use crate::format::spinner;
-use crate::keys::{Binding, KeyHelp, Keymap, each, hint, typing};
+use crate::keys::{Binding, Hint, KeyHelp, Keymap, each, hint, typing};
 use crate::worker::{Failure, Previewed, Reply, Request, Tab};
 use crm_core::catalog::Operator;
 use crm_core::ids::SegmentId;
@@ -77,34 +77,52 @@ const ARROWS: Binding<Action> = each(
     "choose",
 );
 
+/// What editing a tree takes, in a segment or a list's filter.
+const ADD: Binding<Action> = each(
+    &[(K::Char('a'), A::Add)],
+    "a",
+    "add a condition (pick a field, an operator, a value)",
+);
+const GROUP: Binding<Action> = each(&[(K::Char('g'), A::AddGroup)], "g", "add a group");
+const SWITCH: Binding<Action> = each(
+    &[(K::Char('t'), A::Switch)],
+    "t",
+    "switch the group: all of, any of, not",
+);
+const REMOVE: Binding<Action> = each(
+    &[(K::Char('x'), A::Remove), (K::Delete, A::Remove)],
+    "x Del",
+    "remove",
+);
+const INDENT: Binding<Action> = each(&[(K::Char('>'), A::Indent)], ">", "into the group above");
+const OUTDENT: Binding<Action> = each(&[(K::Char('<'), A::Outdent)], "<", "out of its group");
+const EDIT: Binding<Action> = each(
+    &[(K::Enter, A::Edit)],
+    "Enter",
+    "change the condition's operator and value",
+);
+const TEXT_FORM: Binding<Action> = each(&[(K::Char(':'), A::Text)], ":", "edit the text form");
+const HELP: Binding<Action> = each(&[(K::Char('?'), A::Help)], "?", "this help");
+const EDIT_HINTS: [Hint<Action>; 5] = [
+    hint(&[A::Add], "a", "condition"),
+    hint(&[A::AddGroup], "g", "group"),
+    hint(&[A::Switch], "t", "all/any/not"),
+    hint(&[A::Remove], "x", "remove"),
+    hint(&[A::Text], ":", "text"),
+];
+
 const TREE: Keymap<Action> = Keymap {
     title: "Keys in the segment builder",
     bindings: &[
         MOVE,
-        each(
-            &[(K::Char('a'), A::Add)],
-            "a",
-            "add a condition (pick a field, an operator, a value)",
-        ),
-        each(&[(K::Char('g'), A::AddGroup)], "g", "add a group"),
-        each(
-            &[(K::Char('t'), A::Switch)],
-            "t",
-            "switch the group: all of, any of, not",
-        ),
-        each(
-            &[(K::Char('x'), A::Remove), (K::Delete, A::Remove)],
-            "x Del",
-            "remove",
-        ),
-        each(&[(K::Char('>'), A::Indent)], ">", "into the group above"),
-        each(&[(K::Char('<'), A::Outdent)], "<", "out of its group"),
-        each(
-            &[(K::Enter, A::Edit)],
-            "Enter",
-            "change the condition's operator and value",
-        ),
-        each(&[(K::Char(':'), A::Text)], ":", "edit the text form"),
+        ADD,
+        GROUP,
+        SWITCH,
+        REMOVE,
+        INDENT,
+        OUTDENT,
+        EDIT,
+        TEXT_FORM,
         each(&[(K::Char('s'), A::Save)], "s", "save the segment"),
         each(&[(K::Tab, A::Members)], "Tab", "to the members (w: why)"),
         each(
@@ -112,15 +130,15 @@ const TREE: Keymap<Action> = Keymap {
             "Esc q",
             "close (unsaved changes are lost)",
         ),
-        each(&[(K::Char('?'), A::Help)], "?", "this help"),
+        HELP,
     ],
     hints: &[
-        hint(&[A::Add], "a", "condition"),
-        hint(&[A::AddGroup], "g", "group"),
-        hint(&[A::Switch], "t", "all/any/not"),
-        hint(&[A::Remove], "x", "remove"),
+        EDIT_HINTS[0],
+        EDIT_HINTS[1],
+        EDIT_HINTS[2],
+        EDIT_HINTS[3],
         hint(&[A::Indent, A::Outdent], "> <", "indent"),
-        hint(&[A::Text], ":", "text"),
+        EDIT_HINTS[4],
         hint(&[A::Save], "s", "save"),
         hint(&[A::Members], "Tab", "members"),
         hint(&[A::Back], "Esc", "close"),
@@ -132,30 +150,14 @@ const LIST_TREE: Keymap<Action> = Keymap {
     title: "Keys in a list's filter",
     bindings: &[
         MOVE,
-        each(
-            &[(K::Char('a'), A::Add)],
-            "a",
-            "add a condition (pick a field, an operator, a value)",
-        ),
-        each(&[(K::Char('g'), A::AddGroup)], "g", "add a group"),
-        each(
-            &[(K::Char('t'), A::Switch)],
-            "t",
-            "switch the group: all of, any of, not",
-        ),
-        each(
-            &[(K::Char('x'), A::Remove), (K::Delete, A::Remove)],
-            "x Del",
-            "remove",
-        ),
-        each(&[(K::Char('>'), A::Indent)], ">", "into the group above"),
-        each(&[(K::Char('<'), A::Outdent)], "<", "out of its group"),
-        each(
-            &[(K::Enter, A::Edit)],
-            "Enter",
-            "change the condition's operator and value",
-        ),
-        each(&[(K::Char(':'), A::Text)], ":", "edit the text form"),
+        ADD,
+        GROUP,
+        SWITCH,
+        REMOVE,
+        INDENT,
+        OUTDENT,
+        EDIT,
+        TEXT_FORM,
         each(
             &[(K::Char('s'), A::Save)],
             "s",
@@ -166,14 +168,14 @@ const LIST_TREE: Keymap<Action> = Keymap {
             "Esc q",
             "close (the list keeps its filter)",
         ),
-        each(&[(K::Char('?'), A::Help)], "?", "this help"),
+        HELP,
     ],
     hints: &[
-        hint(&[A::Add], "a", "condition"),
-        hint(&[A::AddGroup], "g", "group"),
-        hint(&[A::Switch], "t", "all/any/not"),
-        hint(&[A::Remove], "x", "remove"),
-        hint(&[A::Text], ":", "text"),
+        EDIT_HINTS[0],
+        EDIT_HINTS[1],
+        EDIT_HINTS[2],
+        EDIT_HINTS[3],
+        EDIT_HINTS[4],
         hint(&[A::Save], "s", "apply"),
         hint(&[A::Back], "Esc", "close"),
     ],
