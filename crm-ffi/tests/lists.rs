@@ -460,7 +460,30 @@ fn round_robin_spreads_leads_evenly_and_continues_where_it_stopped() {
 }
 
 #[test]
-fn two_handles_assigning_at_once_continue_one_rotation() {
+fn two_processes_assigning_at_once_continue_one_rotation() {
+    // One lead per call, each process taking every other lead: the child is this same test
+    // binary started again with the database's path, team and leads.
+    let assign = |h: &Handle, team: i64, leads: &[i64]| -> Vec<i64> {
+        leads
+            .iter()
+            .flat_map(|id| {
+                owners(&h.ok(&req(
+                    "leads.assign",
+                    "acme",
+                    1,
+                    json!({"leadIds": [id], "teamId": team, "mode": "roundRobin"}),
+                )))
+            })
+            .collect()
+    };
+    if let Ok(child) = std::env::var("CRM_ASSIGN_CHILD") {
+        let parts: Vec<&str> = child.split('|').collect();
+        let leads: Vec<i64> = parts[2].split(',').map(|n| n.parse().unwrap()).collect();
+        let got = assign(&Handle::open(parts[0]), parts[1].parse().unwrap(), &leads);
+        let got: Vec<String> = got.iter().map(i64::to_string).collect();
+        println!("OWNERS {}", got.join(" "));
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crm.db");
     let h = Handle::open(path.to_str().unwrap());
@@ -469,41 +492,39 @@ fn two_handles_assigning_at_once_continue_one_rotation() {
         ["admin"]["id"]
         .as_i64()
         .unwrap();
+    assert_eq!(admin, 1);
     let (team, members) = team(&h, admin, 3);
     let ids = leads(&h, admin, 60);
-    let handles = [
-        Handle::open(path.to_str().unwrap()),
-        Handle::open(path.to_str().unwrap()),
-    ];
-    let all: Vec<i64> = std::thread::scope(|s| {
-        let work: Vec<_> = handles
-            .iter()
-            .enumerate()
-            .map(|(k, h)| {
-                let ids = &ids;
-                s.spawn(move || {
-                    let mut got = Vec::new();
-                    // Each call takes one lead; the two handles interleave.
-                    for i in (k..ids.len()).step_by(2) {
-                        let r = h.ok(&req(
-                            "leads.assign",
-                            "acme",
-                            admin,
-                            json!({"leadIds": [ids[i]], "teamId": team, "mode": "roundRobin"}),
-                        ));
-                        got.extend(owners(&r));
-                    }
-                    got
-                })
-            })
-            .collect();
-        work.into_iter().flat_map(|w| w.join().unwrap()).collect()
-    });
+    let (mine, theirs): (Vec<i64>, Vec<i64>) = ids.iter().partition(|id| *id % 2 == 0);
+    let theirs: Vec<String> = theirs.iter().map(i64::to_string).collect();
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "two_processes_assigning_at_once_continue_one_rotation",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(
+            "CRM_ASSIGN_CHILD",
+            format!("{}|{team}|{}", path.display(), theirs.join(",")),
+        )
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut all = assign(&h, team, &mine);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "the child failed");
+    let out = String::from_utf8(out.stdout).unwrap();
+    let child_owners = out
+        .lines()
+        .find_map(|l| l.split_once("OWNERS ").map(|(_, n)| n.to_owned()))
+        .expect("the child's owners");
+    all.extend(child_owners.split(' ').map(|n| n.parse::<i64>().unwrap()));
     let mut counts = std::collections::BTreeMap::new();
     for owner in all {
         *counts.entry(owner).or_insert(0) += 1;
     }
-    // 60 single assignments over 3 members: 20 each, whatever the interleaving.
+    // 60 single assignments over 3 members: 20 each, however the two interleaved.
     assert_eq!(
         counts.values().copied().collect::<Vec<_>>(),
         [20, 20, 20],
