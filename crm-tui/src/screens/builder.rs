@@ -303,12 +303,13 @@ pub struct Builder {
 impl Builder {
     /// A builder for a new segment, and its first requests.
     pub fn new() -> (Builder, Vec<Request>) {
-        Builder::of(None, String::new(), Tree::default())
+        Builder::of(None, None, String::new(), Tree::default())
     }
 
     /// A builder for a saved segment.
     pub fn edit(segment: &Segment) -> (Builder, Vec<Request>) {
         Builder::of(
+            None,
             Some(segment.id),
             segment.name.clone(),
             Tree::from_json(&segment.criteria),
@@ -318,17 +319,17 @@ impl Builder {
     /// A builder of `tab`'s filter, starting from `criteria`.
     pub fn for_list(tab: Tab, criteria: Option<&serde_json::Value>) -> (Builder, Vec<Request>) {
         let tree = criteria.map(Tree::from_json).unwrap_or_default();
-        let (mut b, _) = Builder::of(None, String::new(), tree);
-        b.list = Some(tab);
-        b.generation = 0;
-        let mut asks = vec![Request::KindFields(tab.kind())];
-        asks.extend(b.ask_preview());
-        (b, asks)
+        Builder::of(Some(tab), None, String::new(), tree)
     }
 
-    fn of(id: Option<SegmentId>, name: String, tree: Tree) -> (Builder, Vec<Request>) {
+    fn of(
+        list: Option<Tab>,
+        id: Option<SegmentId>,
+        name: String,
+        tree: Tree,
+    ) -> (Builder, Vec<Request>) {
         let mut b = Builder {
-            list: None,
+            list,
             id,
             name,
             tree,
@@ -343,7 +344,10 @@ impl Builder {
             member: 0,
             saving: false,
         };
-        let mut asks = vec![Request::SegmentFields];
+        let mut asks = vec![match list {
+            Some(tab) => Request::KindFields(tab.kind()),
+            None => Request::SegmentFields,
+        }];
         asks.extend(b.ask_preview());
         (b, asks)
     }
@@ -887,9 +891,18 @@ impl Builder {
                 } else if let Some(Err(e)) = &self.fields {
                     lines.push(Line::from(format!("Could not load the fields: {e}")).red());
                 } else if self.tree.rows().len() == 1 {
+                    let what = self.list.map_or("customer", |tab| match tab {
+                        Tab::Customers => "customer",
+                        Tab::Leads => "lead",
+                        Tab::Deals => "deal",
+                        Tab::Tickets => "ticket",
+                        Tab::Quotes => "quote",
+                    });
                     lines.push(
-                        Line::from("a adds a condition; every customer matches an empty `all of`.")
-                            .dim(),
+                        Line::from(format!(
+                            "a adds a condition; every {what} matches an empty `all of`."
+                        ))
+                        .dim(),
                     );
                 }
             }
