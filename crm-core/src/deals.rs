@@ -1,4 +1,7 @@
-//! Pipelines with their stages, deals, and each deal's stage history.
+//! Pipelines with their stages, deals, and each deal's stage history; `board`: deals as a
+//! column per stage.
+
+pub mod board;
 
 use crate::activities::{self, ActivityEntity, ActivityKind, NewActivity};
 use crate::catalog::{self, Field, FieldType, RecordKind};

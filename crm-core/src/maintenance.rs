@@ -2,13 +2,14 @@
 //! (`crm check`: is the file whole, and is everything derived from it in step?).
 //!
 //! A check runs SQLite's own integrity and foreign-key checks, compares each tenant's timeline
-//! with its sources, its analytics sums with its deals, and the search index with the change
+//! with its sources, its analytics sums and board column sums with its deals, and the search index with the change
 //! feed. It changes nothing but bringing the analytics sums up to date with the feed (as any
 //! answer does); repairs are separate calls (`timeline().rebuild()`, `analytics().rebuild()`,
 //! [`Crm::rebuild_search`]).
 
 use crate::Crm;
 use crate::analytics::AnalyticsCheck;
+use crate::deals::board::BoardCheck;
 use crate::error::{Error, Result};
 use crate::quotes::QuoteCheck;
 use crate::search::IndexState;
@@ -40,6 +41,8 @@ pub struct Health {
     pub analytics: Vec<(String, AnalyticsCheck)>,
     /// Each tenant's quotes' amounts against their lines, by tenant key.
     pub quotes: Vec<(String, QuoteCheck)>,
+    /// Each tenant's board column sums against its deals, by tenant key.
+    pub boards: Vec<(String, BoardCheck)>,
 }
 
 impl Health {
@@ -68,6 +71,14 @@ impl Health {
                 problems.push(format!(
                     "analytics of {tenant}: {} daily sums and {} deals' shares differ from the deals",
                     check.wrong, check.wrong_deals
+                ));
+            }
+        }
+        for (tenant, check) in &self.boards {
+            if !check.consistent() {
+                problems.push(format!(
+                    "boards of {tenant}: {} column sums differ from the deals",
+                    check.wrong
                 ));
             }
         }
@@ -196,10 +207,12 @@ impl Crm {
         let mut timelines = Vec::new();
         let mut analytics = Vec::new();
         let mut quotes = Vec::new();
+        let mut boards = Vec::new();
         for tenant in self.list_tenants()? {
             let scope = self.scope(&tenant.tenant_id, None)?;
             timelines.push((tenant.tenant_id.clone(), scope.timeline().verify()?));
             analytics.push((tenant.tenant_id.clone(), scope.analytics().verify()?));
+            boards.push((tenant.tenant_id.clone(), scope.boards().verify()?));
             quotes.push((tenant.tenant_id, scope.quotes().verify()?));
         }
         Ok(Health {
@@ -209,6 +222,7 @@ impl Crm {
             search: self.search_state()?,
             analytics,
             quotes,
+            boards,
         })
     }
 }

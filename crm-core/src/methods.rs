@@ -29,6 +29,8 @@ methods! {
     CUSTOMERS_GET = "customers.get";
     CUSTOMERS_LIST = "customers.list";
     CUSTOMERS_UPDATE = "customers.update";
+    DEALS_BOARD = "deals.board";
+    DEALS_BOARD_COLUMN = "deals.boardColumn";
     DEALS_CREATE = "deals.create";
     DEALS_GET = "deals.get";
     DEALS_LIST = "deals.list";

@@ -692,6 +692,17 @@ fn a_host_scores_leads_by_rules_and_reads_why() {
             "leads.create"
         ]
     );
+    assert_eq!(
+        (&audit["items"][0]["before"], &audit["items"][0]["after"]),
+        (&json!({"score": 55}), &json!({"score": 40}))
+    );
+    // Written in bulk, the rescore's feed entries are in order after everything before them.
+    let feed = r("changes.list", json!({"entityTypes": ["lead"]}));
+    let last = &feed["items"].as_array().unwrap().last().unwrap();
+    assert_eq!(
+        (&last["entityId"], &last["op"], &last["action"]),
+        (&cold["id"], &json!("updated"), &json!("leads.rescore"))
+    );
     // Batches: `next` until done.
     let first = r("leads.rescore", json!({"limit": 1}));
     assert_eq!(first["next"], hot["id"]);

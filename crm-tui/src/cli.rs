@@ -492,6 +492,19 @@ fn check(crm: &Crm, repair: bool) -> Result<()> {
             );
         }
     }
+    for (tenant, check) in &health.boards {
+        if check.consistent() {
+            println!(
+                "board sums {tenant}: consistent, {} column sums match the deals",
+                check.sums
+            );
+        } else {
+            println!(
+                "board sums {tenant}: {} column sums differ from the deals",
+                check.wrong
+            );
+        }
+    }
     for (tenant, check) in &health.quotes {
         if check.consistent() {
             println!(
@@ -532,7 +545,7 @@ fn check(crm: &Crm, repair: bool) -> Result<()> {
         }
         if health.repairable() {
             bail!(
-                "{} problem(s) found; run again with --repair to rebuild the timelines, the analytics sums and the search index",
+                "{} problem(s) found; run again with --repair to rebuild the timelines, the analytics and board sums and the search index",
                 problems.len()
             );
         }
@@ -560,6 +573,15 @@ fn check(crm: &Crm, repair: bool) -> Result<()> {
                 .with_context(|| format!("tenant {tenant:?} has no admin to act as"))?;
             crm.scope(tenant, Some(admin))?.analytics().rebuild()?;
             println!("analytics {tenant}: rebuilt");
+        }
+    }
+    for (tenant, check) in &health.boards {
+        if !check.consistent() {
+            let admin = crm
+                .first_admin(tenant)?
+                .with_context(|| format!("tenant {tenant:?} has no admin to act as"))?;
+            crm.scope(tenant, Some(admin))?.boards().rebuild()?;
+            println!("board sums {tenant}: rebuilt");
         }
     }
     if health.search.problem().is_some() {

@@ -105,7 +105,13 @@ fn check_finds_drift_and_repair_mends_it() {
          INSERT INTO timeline_entries VALUES (1, 'customer', 1, 0, 'call', 999999, 'phone');
          UPDATE analytics_rep_days SET won = won + 1
           WHERE (tenant_id, day, pipeline_id, owner_id, currency) =
-                (SELECT tenant_id, day, pipeline_id, owner_id, currency FROM analytics_rep_days LIMIT 1);",
+                (SELECT tenant_id, day, pipeline_id, owner_id, currency FROM analytics_rep_days LIMIT 1);
+         UPDATE board_totals SET value = value + 1
+          WHERE (tenant_id, pipeline_id, stage_id, currency) =
+                (SELECT tenant_id, pipeline_id, stage_id, currency FROM board_totals WHERE deals > 0 LIMIT 1);
+         DELETE FROM board_totals
+          WHERE (tenant_id, pipeline_id, stage_id, currency) =
+                (SELECT tenant_id, pipeline_id, stage_id, currency FROM board_totals WHERE deals > 0 LIMIT 1 OFFSET 1);",
     )
     .unwrap();
     drop(raw);
@@ -116,18 +122,24 @@ fn check_finds_drift_and_repair_mends_it() {
         out.contains("analytics demo: 1 daily sums and 0 deals' shares differ"),
         "{out}"
     );
-    assert!(err.contains("2 problem(s) found"), "{err}");
+    assert!(
+        out.contains("board sums demo: 2 column sums differ from the deals"),
+        "{out}"
+    );
+    assert!(err.contains("3 problem(s) found"), "{err}");
     assert!(err.contains("--repair"), "{err}");
 
     let (ok, out, err) = crm(&["check", "--db", db, "--repair"]);
     assert!(ok, "{err}");
     assert!(out.contains("timeline demo: rebuilt"), "{out}");
     assert!(out.contains("analytics demo: rebuilt"), "{out}");
+    assert!(out.contains("board sums demo: rebuilt"), "{out}");
     assert!(out.ends_with("repaired\n"), "{out}");
     let (ok, out, _) = crm(&["check", "--db", db]);
     assert!(ok);
     assert!(out.contains("timeline demo: consistent"), "{out}");
     assert!(out.contains("quotes demo: consistent, "), "{out}");
+    assert!(out.contains("board sums demo: consistent, "), "{out}");
 
     // A quote whose total no longer matches its lines is reported, and never rewritten.
     let raw = crm_core::store::raw_connection(&path).unwrap();

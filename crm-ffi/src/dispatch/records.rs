@@ -98,6 +98,12 @@ pub(super) const METHODS: &[(&str, Handler)] = &[
     (methods::DEALS_MOVE_STAGE, |c, p| {
         ok(c.scope()?.deals().move_stage(params(p)?)?)
     }),
+    (methods::DEALS_BOARD, |c, p| {
+        ok(c.scope()?.deals().board(&params(p)?)?)
+    }),
+    (methods::DEALS_BOARD_COLUMN, |c, p| {
+        ok(c.scope()?.deals().board_column(&params(p)?)?)
+    }),
     (methods::DEALS_STAGE_HISTORY, |c, p| {
         let scope = c.scope()?;
         let deal = params::<DealRef>(p)?.deal_id;
