@@ -4,6 +4,7 @@
 //! overlay on the app's stack, and the overlay on top takes the keys.
 
 pub mod analytics;
+pub mod board;
 pub mod builder;
 pub mod columns;
 pub mod composer;
@@ -92,6 +93,8 @@ pub enum QueryChange {
     View(Box<crm_core::views::View>),
     /// The plain list: no view, no filter, newest first, the tab's columns.
     Plain,
+    /// The board (of Deals) shows this pipeline.
+    Pipeline(crm_core::ids::PipelineId),
 }
 
 /// A screen of the client.

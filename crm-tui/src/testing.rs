@@ -94,7 +94,12 @@ impl Harness {
     }
 
     pub fn screen(&self) -> String {
-        let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).unwrap();
+        self.screen_sized(WIDTH, HEIGHT)
+    }
+
+    /// The frame on a terminal `width` × `height`.
+    pub fn screen_sized(&self, width: u16, height: u16) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
         terminal.draw(|f| crate::ui::draw(f, &self.app)).unwrap();
         terminal.backend().to_string()
     }

@@ -13,10 +13,11 @@ use crm_core::calls::Call;
 use crm_core::catalog::RecordKind;
 use crm_core::conversations::{Conversation, Message};
 use crm_core::customers::Customer;
+use crm_core::deals::board::{Board, Card};
 use crm_core::deals::{Deal, Pipeline, StageChange};
 use crm_core::ids::{
-    CustomerId, DealId, LeadId, PipelineId, QuoteId, QuoteTemplateId, SegmentId, TicketId, UserId,
-    ViewId,
+    CustomerId, DealId, LeadId, PipelineId, QuoteId, QuoteTemplateId, SegmentId, StageId, TicketId,
+    UserId, ViewId,
 };
 use crm_core::leads::scoring::{Rescored, ScoreExplanation};
 use crm_core::leads::{Assign, Assigned, Lead};
@@ -355,8 +356,29 @@ pub enum Request {
         criteria: Option<serde_json::Value>,
         customer: CustomerId,
     },
-    /// The tenant's pipelines, for the analytics screen's picker.
+    /// The tenant's pipelines, for the analytics screen's and the board's pickers.
     Pipelines,
+    /// A pipeline's board: every column's count, totals and first cards, under the Deals
+    /// list's filter and order.
+    Board {
+        pipeline: PipelineId,
+        query: ListQuery,
+        per_column: u32,
+        generation: u64,
+    },
+    /// The next cards of one column of the board.
+    BoardColumn {
+        pipeline: PipelineId,
+        stage: StageId,
+        query: ListQuery,
+        cursor: String,
+        generation: u64,
+    },
+    /// Move a deal to a stage (a card moved on the board).
+    MoveStage {
+        deal: DealId,
+        stage: StageId,
+    },
     /// A pipeline's funnel over all its deals.
     Funnel {
         pipeline: PipelineId,
@@ -521,6 +543,19 @@ pub enum Reply {
     },
     Explained(Result<Explanation, Failure>),
     Pipelines(Result<Vec<Pipeline>, Failure>),
+    Board {
+        generation: u64,
+        result: Result<Board, Failure>,
+    },
+    BoardColumn {
+        generation: u64,
+        stage: StageId,
+        result: Result<Page<Card>, Failure>,
+    },
+    Moved {
+        deal: DealId,
+        result: Result<(), Failure>,
+    },
     Funnel {
         generation: u64,
         result: Result<Funnel, Failure>,

@@ -5,6 +5,7 @@
 //! chosen (`c`), saved as a view and reopened (`v`); leads are selected (`Space`), assigned
 //! (`a`), rescored (`R`) and their scores explained (`w`).
 
+use super::board::BoardState;
 use super::detail::{self, DetailState};
 use super::picker::Picker;
 use super::review::Review;
@@ -17,7 +18,7 @@ use crate::worker::{
     Reply, Request, Tab,
 };
 use crm_core::catalog::{Field, FieldType, RecordKind};
-use crm_core::ids::{LeadId, TeamId, UserId, ViewId};
+use crm_core::ids::{LeadId, PipelineId, TeamId, UserId, ViewId};
 use crm_core::leads::{Assign, AssignMode};
 use crm_core::records::{Direction, Sort};
 use crm_core::timeline::TimelineOwner;
@@ -65,6 +66,16 @@ pub enum Action {
     Assign,
     Rescore,
     Explain,
+    /// Deals as a board, or back to the list.
+    Board,
+    PrevColumn,
+    NextColumn,
+    /// The selected card one stage back or on.
+    MoveBack,
+    MoveOn,
+    Pipeline,
+    Yes,
+    No,
 }
 
 use Action as A;
@@ -108,11 +119,7 @@ const BINDINGS: &[Binding<Action>] = &[
         "previous tab",
     ),
     each(&[(K::Enter, A::Open)], "Enter", "open the record"),
-    each(
-        &[(K::Char('t'), A::Timeline)],
-        "t",
-        "timeline of the customer, lead or deal",
-    ),
+    TIMELINE,
     each(
         &[(K::Char('L'), A::LinkLead)],
         "L",
@@ -138,32 +145,10 @@ const BINDINGS: &[Binding<Action>] = &[
         "A",
         "auto-link review (admin)",
     ),
-    each(
-        &[(K::Char('/'), A::Search)],
-        "/",
-        "search everything (Tab: facets, Enter: open)",
-    ),
-    each(
-        &[
-            (K::Char('1'), A::Go(Tab::Customers)),
-            (K::Char('2'), A::Go(Tab::Leads)),
-            (K::Char('3'), A::Go(Tab::Deals)),
-            (K::Char('4'), A::Go(Tab::Tickets)),
-            (K::Char('5'), A::Go(Tab::Quotes)),
-        ],
-        "1…5",
-        "Customers, Leads, Deals, Tickets, Quotes",
-    ),
-    each(
-        &[(K::Char('6'), A::Segments)],
-        "6",
-        "segments of customers: saved, built, why a customer is in",
-    ),
-    each(
-        &[(K::Char('7'), A::Analytics)],
-        "7",
-        "analytics: the funnel, reps' periods, what was won",
-    ),
+    SEARCH,
+    GO_TABS,
+    GO_SEGMENTS,
+    GO_ANALYTICS,
     each(
         &[(K::Char('s'), A::Sort)],
         "s",
@@ -174,11 +159,7 @@ const BINDINGS: &[Binding<Action>] = &[
         "S",
         "flip the sort's direction",
     ),
-    each(
-        &[(K::Char('f'), A::Filter)],
-        "f",
-        "filter: the criteria builder over the list's fields (: for the text form)",
-    ),
+    FILTER,
     each(
         &[(K::Char('c'), A::Columns)],
         "c",
@@ -209,15 +190,164 @@ const BINDINGS: &[Binding<Action>] = &[
         "w",
         "why the lead has its score",
     ),
+    QUOTES,
     each(
-        &[(K::Char('Q'), A::Quotes)],
-        "Q",
-        "the deal's quotes: compose, send, accept, reject, revise",
+        &[(K::Char('b'), A::Board)],
+        "b",
+        "deals as a board (on Deals)",
     ),
-    each(&[(K::Char('?'), A::Help)], "?", "this help"),
+    HELP_KEY,
     each(&[(K::Esc, A::Back)], "Esc", "back (quit from the lists)"),
-    each(&[(K::Char('q'), A::Quit)], "q", "quit"),
+    QUIT_KEY,
 ];
+
+const GO_TABS: Binding<Action> = each(
+    &[
+        (K::Char('1'), A::Go(Tab::Customers)),
+        (K::Char('2'), A::Go(Tab::Leads)),
+        (K::Char('3'), A::Go(Tab::Deals)),
+        (K::Char('4'), A::Go(Tab::Tickets)),
+        (K::Char('5'), A::Go(Tab::Quotes)),
+    ],
+    "1…5",
+    "Customers, Leads, Deals, Tickets, Quotes",
+);
+const GO_SEGMENTS: Binding<Action> = each(
+    &[(K::Char('6'), A::Segments)],
+    "6",
+    "segments of customers: saved, built, why a customer is in",
+);
+const GO_ANALYTICS: Binding<Action> = each(
+    &[(K::Char('7'), A::Analytics)],
+    "7",
+    "analytics: the funnel, reps' periods, what was won",
+);
+const SEARCH: Binding<Action> = each(
+    &[(K::Char('/'), A::Search)],
+    "/",
+    "search everything (Tab: facets, Enter: open)",
+);
+const FILTER: Binding<Action> = each(
+    &[(K::Char('f'), A::Filter)],
+    "f",
+    "filter: the criteria builder over the list's fields (: for the text form)",
+);
+const TIMELINE: Binding<Action> = each(
+    &[(K::Char('t'), A::Timeline)],
+    "t",
+    "timeline of the customer, lead or deal",
+);
+const QUOTES: Binding<Action> = each(
+    &[(K::Char('Q'), A::Quotes)],
+    "Q",
+    "the deal's quotes: compose, send, accept, reject, revise",
+);
+const HELP_KEY: Binding<Action> = each(&[(K::Char('?'), A::Help)], "?", "this help");
+const QUIT_KEY: Binding<Action> = each(&[(K::Char('q'), A::Quit)], "q", "quit");
+
+/// The Deals tab as a board.
+const BOARD: Keymap<Action> = Keymap {
+    title: "Keys on the board",
+    bindings: &[
+        each(
+            &[(K::Up, A::Up), (K::Char('k'), A::Up)],
+            "↑ k",
+            "the card above",
+        ),
+        each(
+            &[(K::Down, A::Down), (K::Char('j'), A::Down)],
+            "↓ j",
+            "the card below",
+        ),
+        each(
+            &[(K::Left, A::PrevColumn), (K::Char('h'), A::PrevColumn)],
+            "← h",
+            "the column before",
+        ),
+        each(
+            &[(K::Right, A::NextColumn), (K::Char('l'), A::NextColumn)],
+            "→ l",
+            "the column after",
+        ),
+        each(
+            &[(K::Char('g'), A::Top), (K::Home, A::Top)],
+            "g Home",
+            "the column's first card",
+        ),
+        each(
+            &[(K::Char('G'), A::Bottom), (K::End, A::Bottom)],
+            "G End",
+            "the column's last card fetched",
+        ),
+        each(
+            &[(K::Char('H'), A::MoveBack), (K::Char('<'), A::MoveBack)],
+            "H <",
+            "move the deal one stage back",
+        ),
+        each(
+            &[(K::Char('L'), A::MoveOn), (K::Char('>'), A::MoveOn)],
+            "L >",
+            "move the deal one stage on (won or lost asks first)",
+        ),
+        each(&[(K::Char('p'), A::Pipeline)], "p", "pick the pipeline"),
+        FILTER,
+        each(&[(K::Enter, A::Open)], "Enter", "open the deal"),
+        TIMELINE,
+        QUOTES,
+        each(
+            &[(K::Char('b'), A::Board), (K::Esc, A::Board)],
+            "b Esc",
+            "back to the list of deals",
+        ),
+        each(&[(K::Tab, A::NextTab)], "Tab", "next tab"),
+        each(&[(K::BackTab, A::PrevTab)], "S-Tab", "previous tab"),
+        // 3 is where the board is.
+        each(
+            &[
+                (K::Char('1'), A::Go(Tab::Customers)),
+                (K::Char('2'), A::Go(Tab::Leads)),
+                (K::Char('4'), A::Go(Tab::Tickets)),
+                (K::Char('5'), A::Go(Tab::Quotes)),
+            ],
+            "1 2 4 5",
+            "Customers, Leads, Tickets, Quotes",
+        ),
+        GO_SEGMENTS,
+        GO_ANALYTICS,
+        SEARCH,
+        HELP_KEY,
+        QUIT_KEY,
+    ],
+    hints: &[
+        hint(
+            &[A::Up, A::Down, A::PrevColumn, A::NextColumn],
+            "hjkl",
+            "go",
+        ),
+        hint(&[A::MoveBack, A::MoveOn], "H L", "move deal"),
+        hint(&[A::Pipeline], "p", "pipeline"),
+        hint(&[A::Filter], "f", "filter"),
+        hint(&[A::Board], "b", "list"),
+        HELP,
+    ],
+};
+
+/// A move into a won or lost stage, asked first.
+const CONFIRM: Keymap<Action> = Keymap {
+    title: "Keys while a move is asked",
+    bindings: &[
+        each(&[(K::Char('y'), A::Yes)], "y", "move it (closes the deal)"),
+        each(
+            &[(K::Char('n'), A::No), (K::Esc, A::No)],
+            "n Esc",
+            "leave it where it is",
+        ),
+    ],
+    hints: &[
+        hint(&[A::Yes], "y", "move it"),
+        hint(&[A::No], "n", "leave it"),
+    ],
+};
 
 const MOVE: Hint<Action> = hint(&[A::Up, A::Down], "↑↓ jk", "move");
 const WORK: Hint<Action> = hint(
@@ -260,6 +390,21 @@ const TICKETS: Keymap<Action> = Keymap {
         hint(&[A::LinkLead, A::LinkDeal], "L D", "link lead/deal"),
         hint(&[A::UnlinkLead, A::UnlinkDeal], "x X", "unlink"),
         hint(&[A::AutoLink], "A", "auto-link"),
+        OPEN,
+        HELP,
+        QUIT,
+    ],
+    ..LISTS
+};
+
+/// The deals' list: the board, quotes and timelines are a key away.
+const DEALS: Keymap<Action> = Keymap {
+    hints: &[
+        MOVE,
+        WORK,
+        hint(&[A::Board], "b", "board"),
+        hint(&[A::Quotes], "Q", "quotes"),
+        hint(&[A::Timeline], "t", "timeline"),
         OPEN,
         HELP,
         QUIT,
@@ -350,6 +495,10 @@ pub struct Lists {
     rows: usize,
     /// Views to reopen when their kind's views arrive (the ones shown last time).
     restoring: HashMap<RecordKind, ViewId>,
+    /// The Deals tab shown as a board (`b`).
+    pub board: Option<BoardState>,
+    /// The pipeline the board showed last, for the next time it opens.
+    board_pipeline: Option<PipelineId>,
 }
 
 impl Lists {
@@ -365,6 +514,8 @@ impl Lists {
             open: false,
             rows,
             restoring: HashMap::new(),
+            board: None,
+            board_pipeline: None,
         };
         let first = lists.load(Tab::Customers, PageKind::First);
         (lists, first)
@@ -372,6 +523,19 @@ impl Lists {
 
     pub fn list(&self) -> &ListState {
         &self.tabs[&self.tab]
+    }
+
+    /// The board, when it is what the tab shows.
+    pub fn board_shown(&self) -> Option<&BoardState> {
+        self.board.as_ref().filter(|_| self.tab == Tab::Deals)
+    }
+
+    /// The record the keys act on: the selected row, or the selected card on the board.
+    pub fn selected(&self) -> Option<&Record> {
+        match self.board_shown() {
+            Some(board) => board.selected().map(|h| &h.record),
+            None => self.list().selected_record(),
+        }
     }
 
     fn list_mut(&mut self) -> &mut ListState {
@@ -389,6 +553,11 @@ impl Lists {
     pub fn show(&mut self, tab: Tab, id: i64, out: &mut Vec<Command>) {
         self.tab = tab;
         self.open = true;
+        if tab == Tab::Deals
+            && let Some(board) = self.board.take()
+        {
+            self.board_pipeline = board.pipeline.or(self.board_pipeline);
+        }
         let list = self.tabs.entry(tab).or_default();
         if list.query.r#where.is_some() || list.query.sort.is_some() {
             list.query = TabQuery::default();
@@ -449,6 +618,18 @@ impl Lists {
                 *query = TabQuery::default();
                 list.marked.clear();
             }
+            QueryChange::Pipeline(pipeline) => {
+                self.board_pipeline = Some(pipeline);
+                let query = list.query.ask();
+                if let Some(board) = &mut self.board {
+                    // A pipeline made since the board fetched them: its name comes with them.
+                    if board.pipelines.iter().all(|p| p.id != pipeline) {
+                        out.push(Command::Ask(Request::Pipelines));
+                    }
+                    out.extend(board.pick(pipeline, &query).map(Command::Ask));
+                }
+                return;
+            }
         }
         if changed_view && let Some(view) = &mut list.query.view {
             view.2 = true;
@@ -460,6 +641,12 @@ impl Lists {
             self.detail = None;
             out.extend(self.load(tab, PageKind::First).map(Command::Ask));
             out.push(Command::Ask(self.count(tab)));
+            if tab == Tab::Deals {
+                let query = self.tabs[&Tab::Deals].query.ask();
+                if let Some(board) = &mut self.board {
+                    out.extend(board.reload(&query).map(Command::Ask));
+                }
+            }
         }
     }
 
@@ -524,14 +711,97 @@ impl Lists {
         })
     }
 
+    /// The board's own keys; `false` for the keys it shares with the lists.
+    fn board_act(&mut self, action: Action, out: &mut Vec<Command>) -> bool {
+        let query = self.tabs[&Tab::Deals].query.ask();
+        let Some(board) = self.board.as_mut() else {
+            return false;
+        };
+        let ask = match action {
+            A::Up => board.step_card(-1, &query),
+            A::Down => board.step_card(1, &query),
+            A::Top => board.select_end(true, &query),
+            A::Bottom => board.select_end(false, &query),
+            A::PrevColumn => {
+                board.step_column(-1);
+                board.step_card(0, &query)
+            }
+            A::NextColumn => {
+                board.step_column(1);
+                board.step_card(0, &query)
+            }
+            A::MoveBack => board.start_move(-1),
+            A::MoveOn => board.start_move(1),
+            A::Yes => board.answer(true),
+            A::No => {
+                board.answer(false);
+                out.push(Command::Notice("not moved".into()));
+                None
+            }
+            A::Pipeline => {
+                if board.pipelines.is_empty() {
+                    return true;
+                }
+                let entries: Vec<String> = board.pipelines.iter().map(|p| p.name.clone()).collect();
+                let ids: Vec<PipelineId> = board.pipelines.iter().map(|p| p.id).collect();
+                let chosen = ids
+                    .iter()
+                    .position(|id| Some(*id) == board.pipeline)
+                    .unwrap_or(0);
+                out.push(Command::Push(Box::new(super::menu::Menu::new(
+                    "Pipeline of the board",
+                    entries,
+                    chosen,
+                    Box::new(move |i| {
+                        vec![Command::Query(Tab::Deals, QueryChange::Pipeline(ids[i]))]
+                    }),
+                ))));
+                None
+            }
+            A::Board => {
+                self.board_pipeline = board.pipeline.or(self.board_pipeline);
+                self.board = None;
+                None
+            }
+            A::Open => {
+                self.open = true;
+                None
+            }
+            _ => return false,
+        };
+        out.extend(ask.map(Command::Ask));
+        out.extend(self.detail_request().map(Command::Ask));
+        true
+    }
+
     fn act(&mut self, action: Action, view: &View<'_>, out: &mut Vec<Command>) {
+        if self.board_shown().is_some() && self.board_act(action, out) {
+            return;
+        }
         let page = self.rows.max(1);
         match action {
+            A::Board if self.tab == Tab::Deals => {
+                let query = self.list().query.ask();
+                let (board, ask) = BoardState::open(self.board_pipeline, &query);
+                self.board = Some(board);
+                self.open = false;
+                out.push(Command::Ask(ask));
+            }
+            A::Board => out.push(Command::Notice(
+                "the board shows deals: 3 opens them, then b".into(),
+            )),
+            A::PrevColumn
+            | A::NextColumn
+            | A::MoveBack
+            | A::MoveOn
+            | A::Pipeline
+            | A::Yes
+            | A::No => {}
             A::Back if self.open => self.open = false,
             A::Quit | A::Back => out.push(Command::Quit),
             A::Help => out.push(Command::Help),
             A::Search => out.push(Command::Search),
-            A::Open => match self.list().selected_record() {
+            A::Open => match self.selected() {
                 Some(Record::Quote(q)) => {
                     let (composer, asks) =
                         super::composer::Composer::open(q.id, &format!("#{}", q.deal_id));
@@ -683,7 +953,7 @@ impl Lists {
                 out.push(Command::Push(Box::new(screen)));
                 out.push(Command::Ask(ask));
             }
-            A::Quotes => match self.list().selected_record() {
+            A::Quotes => match self.selected() {
                 Some(Record::Deal(d)) => {
                     let (screen, ask) = super::quotes::Quotes::new(d.id, &d.title);
                     out.push(Command::Push(Box::new(screen)));
@@ -801,7 +1071,7 @@ impl Lists {
 
     /// Opens the timeline of the selected customer, lead or deal.
     fn timeline(&self, view: &View<'_>, out: &mut Vec<Command>) {
-        let (owner, id, label) = match self.list().selected_record() {
+        let (owner, id, label) = match self.selected() {
             Some(Record::Customer(c)) => (
                 TimelineOwner::Customer,
                 c.id.0,
@@ -864,7 +1134,7 @@ impl Lists {
 
     /// Asks for the selected record's related records, unless already held or in flight.
     fn detail_request(&mut self) -> Option<Request> {
-        let id = self.list().selected_record()?.id();
+        let id = self.selected()?.id();
         let key = RecordKey { tab: self.tab, id };
         if self.detail.as_ref().is_some_and(|d| d.key() == key) {
             return None;
@@ -875,7 +1145,7 @@ impl Lists {
 
     /// The detail of the selected record, if it has been asked for.
     pub fn selected_detail(&self) -> Option<&DetailState> {
-        let id = self.list().selected_record()?.id();
+        let id = self.selected()?.id();
         let key = RecordKey { tab: self.tab, id };
         self.detail.as_ref().filter(|d| d.key() == key)
     }
@@ -978,7 +1248,7 @@ impl Lists {
         detail::draw(
             frame,
             area,
-            self.list().selected_record(),
+            self.selected(),
             self.selected_detail(),
             view.lookups,
             view.tick,
@@ -990,6 +1260,14 @@ impl Screen for Lists {
     fn keymap(&self) -> KeyHelp {
         if self.open {
             OPENED.help()
+        } else if let Some(board) = self.board_shown() {
+            if board.confirm.is_some() {
+                CONFIRM.help()
+            } else {
+                BOARD.help()
+            }
+        } else if self.tab == Tab::Deals {
+            DEALS.help()
         } else if self.tab == Tab::Tickets {
             TICKETS.help()
         } else if self.tab == Tab::Leads {
@@ -1000,12 +1278,34 @@ impl Screen for Lists {
     }
 
     fn key(&mut self, key: KeyEvent, view: &View<'_>, out: &mut Vec<Command>) {
-        if let Some(action) = LISTS.action(key) {
+        let map = match self.board_shown() {
+            Some(board) if !self.open && board.confirm.is_some() => &CONFIRM,
+            Some(_) if !self.open => &BOARD,
+            _ => &LISTS,
+        };
+        if let Some(action) = map.action(key) {
             self.act(action, view, out);
         }
     }
 
     fn reply(&mut self, reply: Reply, view: &View<'_>, out: &mut Vec<Command>) -> Option<Reply> {
+        let reply = match self.board.as_mut() {
+            Some(board) => {
+                let query = self.tabs[&Tab::Deals].query.ask();
+                let (mut asks, mut notice) = (Vec::new(), None);
+                let left = board.reply(reply, &query, &mut asks, &mut notice);
+                out.extend(asks.into_iter().map(Command::Ask));
+                out.extend(notice.map(Command::Notice));
+                let Some(reply) = left else {
+                    if self.board_shown().is_some() {
+                        out.extend(self.detail_request().map(Command::Ask));
+                    }
+                    return None;
+                };
+                reply
+            }
+            None => reply,
+        };
         match reply {
             Reply::Page {
                 tab,
@@ -1135,6 +1435,9 @@ impl Screen for Lists {
     fn draw(&self, frame: &mut Frame<'_>, areas: Areas, view: &View<'_>) {
         if self.open {
             self.draw_detail(frame, areas.main, view);
+        } else if let Some(board) = self.board_shown() {
+            let filtered = self.tabs[&Tab::Deals].query.r#where.is_some();
+            board.draw(frame, areas.main, view, filtered);
         } else {
             let [list, detail] =
                 Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])
@@ -1145,7 +1448,9 @@ impl Screen for Lists {
     }
 
     fn busy(&self) -> bool {
-        self.list().loading || matches!(self.selected_detail(), Some(DetailState::Loading(_)))
+        self.board_shown().is_some_and(|b| b.loading)
+            || self.list().loading
+            || matches!(self.selected_detail(), Some(DetailState::Loading(_)))
     }
 }
 

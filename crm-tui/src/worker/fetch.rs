@@ -4,7 +4,8 @@ use super::{
     Detail, Failure, LinkChange, ListQuery, Lookups, Opened, PAGE_ROWS, PageData, PageKind,
     PickKind, QuoteAct, QuoteDraft, Record, RecordKey, Reply, Request, Tab, ViewSave,
 };
-use crm_core::deals::DealFilter;
+use crm_core::deals::board::{BoardRequest, ColumnRequest};
+use crm_core::deals::{DealFilter, MoveStage};
 use crm_core::ids::{DealId, LeadId, TicketId, UserId};
 use crm_core::links::{
     AutoLink, DealLink, DealTickets, LeadLink, LeadTickets, TicketLinks, TicketRef,
@@ -300,6 +301,62 @@ pub fn answer(crm: &Crm, tenant: &str, actor: Option<UserId>, request: Request) 
                 .map(|page| page.items.into_iter().rev().collect())
                 .map_err(err),
         ),
+        Request::Board {
+            pipeline,
+            query,
+            per_column,
+            generation,
+        } => Reply::Board {
+            generation,
+            result: crm
+                .scope(tenant, None)
+                .and_then(|s| {
+                    s.deals().board(&BoardRequest {
+                        pipeline_id: pipeline,
+                        r#where: query.r#where,
+                        sort: query.sort,
+                        per_column: Some(per_column),
+                    })
+                })
+                .map_err(err),
+        },
+        Request::BoardColumn {
+            pipeline,
+            stage,
+            query,
+            cursor,
+            generation,
+        } => Reply::BoardColumn {
+            generation,
+            stage,
+            result: crm
+                .scope(tenant, None)
+                .and_then(|s| {
+                    s.deals().board_column(&ColumnRequest {
+                        pipeline_id: pipeline,
+                        stage_id: stage,
+                        r#where: query.r#where,
+                        sort: query.sort,
+                        limit: None,
+                        cursor: Some(cursor),
+                    })
+                })
+                .map_err(err),
+        },
+        Request::MoveStage { deal, stage } => Reply::Moved {
+            deal,
+            result: crm
+                .scope(tenant, actor)
+                .and_then(|s| {
+                    s.deals().move_stage(MoveStage {
+                        deal_id: deal,
+                        stage_id: stage,
+                        at: None,
+                    })
+                })
+                .map(drop)
+                .map_err(err),
+        },
         Request::Funnel {
             pipeline,
             generation,
