@@ -6,12 +6,10 @@
 //! cargo bench -p crm-benches --bench board
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use crm_benches::{percentiles, write_report};
-use crm_core::Crm;
+use crm_benches::{BoardWorld, board_world, percentiles, write_report};
+use crm_core::deals::MoveStage;
 use crm_core::deals::board::{BoardRequest, ColumnRequest};
-use crm_core::deals::{MoveStage, NewDeal, NewPipeline};
-use crm_core::ids::{DealId, StageId, UserId};
-use crm_core::tenancy::{NewAdmin, NewTenant, NewUser, Role};
+use crm_core::ids::DealId;
 use serde_json::json;
 use std::hint::black_box;
 
@@ -25,83 +23,22 @@ fn deals() -> usize {
 fn board(c: &mut Criterion) {
     let n = deals();
     let dir = tempfile::tempdir().unwrap();
-    let crm = Crm::open(dir.path().join("board.db")).unwrap();
-    let admin = crm
-        .create_tenant(NewTenant {
-            tenant_id: "bench".into(),
-            name: "Bench".into(),
-            default_region: None,
-            admin: NewAdmin {
-                name: "Ada".into(),
-                email: "ada@bench.test".into(),
-            },
-        })
-        .unwrap()
-        .admin
-        .id;
-    let scope = crm.scope("bench", Some(admin)).unwrap();
-    let (pipeline, reps) = scope
-        .batch(|b| {
-            let reps = (0..7)
-                .map(|i| {
-                    b.create_user(NewUser {
-                        external_id: None,
-                        name: format!("Rep {i}"),
-                        email: format!("rep{i}@bench.test"),
-                        role: Role::Agent,
-                        team_ids: vec![],
-                    })
-                    .map(|u| u.id)
-                })
-                .collect::<crm_core::Result<Vec<UserId>>>()?;
-            let pipeline = b.create_pipeline(
-                serde_json::from_value::<NewPipeline>(json!({"name": "Sales", "stages": [
-                    {"name": "Lead", "probability": 10, "kind": "open"},
-                    {"name": "Qualified", "probability": 30, "kind": "open"},
-                    {"name": "Proposal", "probability": 60, "kind": "open"},
-                    {"name": "Negotiation", "probability": 80, "kind": "open"},
-                    {"name": "Won", "probability": 100, "kind": "won"},
-                    {"name": "Lost", "probability": 0, "kind": "lost"}]}))
-                .unwrap(),
-            )?;
-            Ok((pipeline, reps))
-        })
-        .unwrap();
-    let stages: Vec<StageId> = pipeline.stages.iter().map(|s| s.id).collect();
     let started = std::time::Instant::now();
-    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-    for chunk in 0..n.div_ceil(10_000) {
-        scope
-            .batch(|b| {
-                for i in chunk * 10_000..((chunk + 1) * 10_000).min(n) {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    b.create_deal(NewDeal {
-                        external_id: None,
-                        pipeline_id: pipeline.id,
-                        stage_id: Some(stages[(x % 6) as usize]),
-                        customer_id: None,
-                        lead_id: None,
-                        title: format!("Deal {i}"),
-                        value: ((x >> 8) % 5_000_000) as i64,
-                        currency: ["USD", "EUR", "GBP"][((x >> 40) % 3) as usize].into(),
-                        owner_id: Some(reps[((x >> 32) % 7) as usize]),
-                        expected_close_at: None,
-                        created_at: None,
-                    })?;
-                }
-                Ok(())
-            })
-            .unwrap();
-    }
+    let BoardWorld {
+        crm,
+        admin,
+        pipeline,
+        stages,
+        reps,
+    } = board_world(&dir.path().join("board.db"), n);
     eprintln!("{n} deals made in {:.1?}", started.elapsed());
+    let scope = crm.scope("bench", Some(admin)).unwrap();
 
     let mut group = c.benchmark_group(format!("board@{n}"));
     group.sample_size(30);
     let mut report = Vec::new();
     let whole = BoardRequest {
-        pipeline_id: pipeline.id,
+        pipeline_id: pipeline,
         r#where: None,
         sort: None,
         per_column: Some(20),
@@ -130,7 +67,7 @@ fn board(c: &mut Criterion) {
         cursor = scope
             .deals()
             .board_column(&ColumnRequest {
-                pipeline_id: pipeline.id,
+                pipeline_id: pipeline,
                 stage_id: stages[0],
                 r#where: None,
                 sort: None,
@@ -141,7 +78,7 @@ fn board(c: &mut Criterion) {
             .next_cursor;
     }
     let deep = ColumnRequest {
-        pipeline_id: pipeline.id,
+        pipeline_id: pipeline,
         stage_id: stages[0],
         r#where: None,
         sort: None,

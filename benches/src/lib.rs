@@ -102,3 +102,99 @@ pub fn write_report(name: &str, report: &[String]) {
     let _ = std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")));
     let _ = std::fs::write(&path, report.join("\n") + "\n");
 }
+
+/// One tenant, `bench`, whose pipeline of six stages (four open, won, lost) holds `n` deals in
+/// three currencies over seven owners, made through the batch API (the board's bench and
+/// `examples/board_world.rs`).
+#[derive(Debug)]
+pub struct BoardWorld {
+    pub crm: Crm,
+    pub admin: crm_core::ids::UserId,
+    pub pipeline: crm_core::ids::PipelineId,
+    pub stages: Vec<crm_core::ids::StageId>,
+    pub reps: Vec<crm_core::ids::UserId>,
+}
+
+pub fn board_world(path: &Path, n: usize) -> BoardWorld {
+    use crm_core::deals::{NewDeal, NewPipeline};
+    use crm_core::tenancy::{NewAdmin, NewTenant, NewUser, Role};
+    let crm = Crm::open(path).unwrap();
+    let admin = crm
+        .create_tenant(NewTenant {
+            tenant_id: "bench".into(),
+            name: "Bench".into(),
+            default_region: None,
+            admin: NewAdmin {
+                name: "Ada".into(),
+                email: "ada@bench.test".into(),
+            },
+        })
+        .unwrap()
+        .admin
+        .id;
+    let scope = crm.scope("bench", Some(admin)).unwrap();
+    let (pipeline, reps) = scope
+        .batch(|b| {
+            let reps = (0..7)
+                .map(|i| {
+                    b.create_user(NewUser {
+                        external_id: None,
+                        name: format!("Rep {i}"),
+                        email: format!("rep{i}@bench.test"),
+                        role: Role::Agent,
+                        team_ids: vec![],
+                    })
+                    .map(|u| u.id)
+                })
+                .collect::<crm_core::Result<Vec<_>>>()?;
+            let pipeline = b.create_pipeline(
+                serde_json::from_value::<NewPipeline>(
+                    serde_json::json!({"name": "Sales", "stages": [
+                    {"name": "Lead", "probability": 10, "kind": "open"},
+                    {"name": "Qualified", "probability": 30, "kind": "open"},
+                    {"name": "Proposal", "probability": 60, "kind": "open"},
+                    {"name": "Negotiation", "probability": 80, "kind": "open"},
+                    {"name": "Won", "probability": 100, "kind": "won"},
+                    {"name": "Lost", "probability": 0, "kind": "lost"}]}),
+                )
+                .unwrap(),
+            )?;
+            Ok((pipeline, reps))
+        })
+        .unwrap();
+    let stages: Vec<_> = pipeline.stages.iter().map(|s| s.id).collect();
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    for chunk in 0..n.div_ceil(10_000) {
+        scope
+            .batch(|b| {
+                for i in chunk * 10_000..((chunk + 1) * 10_000).min(n) {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    b.create_deal(NewDeal {
+                        external_id: None,
+                        pipeline_id: pipeline.id,
+                        stage_id: Some(stages[(x % 6) as usize]),
+                        customer_id: None,
+                        lead_id: None,
+                        title: format!("Deal {i}"),
+                        value: ((x >> 8) % 5_000_000) as i64,
+                        currency: ["USD", "EUR", "GBP"][((x >> 40) % 3) as usize].into(),
+                        owner_id: Some(reps[((x >> 32) % 7) as usize]),
+                        expected_close_at: None,
+                        created_at: None,
+                    })?;
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+    drop(scope);
+    BoardWorld {
+        crm,
+        admin,
+        pipeline: pipeline.id,
+        stages,
+        reps,
+    }
+}

@@ -16,8 +16,9 @@ use crm_core::Crm;
 use crm_core::time::Timestamp;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Everything that can happen to the client.
@@ -61,6 +62,30 @@ pub struct App {
     pub now: Timestamp,
     /// The view each tab showed last, kept between runs (not in tests).
     pub remembered: Option<crate::remembered::Remembered>,
+    /// The demo still being generated behind the client (`crm --demo`).
+    pub making: Option<Arc<Making>>,
+}
+
+/// A demo database being generated while the client already shows what it holds: the
+/// generator commits a batch of customers at a time and says how far it got.
+#[derive(Debug, Default)]
+pub struct Making {
+    pub total: usize,
+    pub done: AtomicUsize,
+    /// How it ended, once it has.
+    pub ended: Mutex<Option<Result<(), String>>>,
+}
+
+impl Making {
+    /// Customers made so far, of the total.
+    pub fn progress(&self) -> (usize, usize) {
+        (self.done.load(Ordering::Relaxed), self.total)
+    }
+
+    /// How it ended, taken once.
+    fn take_end(&self) -> Option<Result<(), String>> {
+        self.ended.lock().ok().and_then(|mut end| end.take())
+    }
 }
 
 /// Which screen a command came from.
@@ -86,6 +111,7 @@ impl App {
             last_search: None,
             now: crm_core::time::now(),
             remembered: None,
+            making: None,
         };
         let mut requests = vec![Request::Lookups];
         requests.extend(first);
@@ -127,6 +153,33 @@ impl App {
         match msg.into() {
             Msg::Tick => {
                 self.tick = self.tick.wrapping_add(1);
+                if let Some(end) = self.making.as_ref().and_then(|m| m.take_end()) {
+                    let total = self.making.as_ref().map_or(0, |m| m.total);
+                    self.making = None;
+                    match end {
+                        Ok(()) => {
+                            self.notice = Some(format!(
+                                "the demo is ready: {} customers",
+                                crate::format::thousands(total as u64)
+                            ));
+                            // Everything shown so far was part of it: fetch it whole.
+                            let mut requests = vec![Request::Lookups];
+                            let tabs: Vec<worker::Tab> = worker::Tab::ALL
+                                .into_iter()
+                                .filter(|t| self.lists.tabs[t].loaded)
+                                .collect();
+                            let said = tabs
+                                .into_iter()
+                                .map(|t| (Origin::Lists, Command::Reload(t)))
+                                .collect();
+                            requests.extend(self.carry_out(said));
+                            return requests;
+                        }
+                        Err(e) => {
+                            self.notice = Some(format!("the demo could not be finished: {e}"));
+                        }
+                    }
+                }
                 let view = View {
                     tick: self.tick,
                     now: self.now,
@@ -265,6 +318,17 @@ pub fn run(db: &Path, tenant: Option<&str>, user: Option<i64>) -> Result<()> {
         );
     }
     let crm = Arc::new(Crm::open(db).with_context(|| format!("opening {}", db.display()))?);
+    run_on(crm, db, tenant, user, None)
+}
+
+/// Runs the client on an open database; `making` is a demo being generated into it meanwhile.
+pub fn run_on(
+    crm: Arc<Crm>,
+    db: &Path,
+    tenant: Option<&str>,
+    user: Option<i64>,
+    making: Option<Arc<Making>>,
+) -> Result<()> {
     let tenants = crm.list_tenants()?;
     let tenant = match tenant {
         Some(t) => tenants.iter().find(|x| x.tenant_id == t).with_context(|| {
@@ -320,6 +384,7 @@ pub fn run(db: &Path, tenant: Option<&str>, user: Option<i64>) -> Result<()> {
     let result = (|| -> Result<()> {
         let size = terminal.size()?;
         let (mut app, mut requests) = App::new(&tenant, size.height);
+        app.making = making;
         // Each tab opens on the view it showed last time.
         if let Some(file) = crate::remembered::Remembered::default_file() {
             let remembered =
@@ -358,4 +423,64 @@ pub fn run(db: &Path, tenant: Option<&str>, user: Option<i64>) -> Result<()> {
     let _ = worker.join();
     drop(crm);
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{Harness, demo_crm};
+
+    fn making(done: usize, end: Option<Result<(), String>>) -> Arc<Making> {
+        Arc::new(Making {
+            total: 5_000,
+            done: AtomicUsize::new(done),
+            ended: Mutex::new(end),
+        })
+    }
+
+    #[test]
+    fn a_demo_made_behind_the_client_is_shown_as_it_grows_and_fetched_whole_when_done() {
+        let mut h = Harness::new(demo_crm(60));
+        h.app.making = Some(making(500, None));
+        let screen = h.screen();
+        assert!(
+            screen.contains("making the demo: 500 of 5,000 customers"),
+            "{screen}"
+        );
+        // Still being made: a tick changes nothing.
+        assert!(h.app.update(Msg::Tick).is_empty());
+        h.app.making = Some(making(5_000, Some(Ok(()))));
+        let requests = h.app.update(Msg::Tick);
+        assert!(requests.contains(&Request::Lookups), "{requests:?}");
+        assert!(
+            requests.iter().any(|r| matches!(
+                r,
+                Request::Page {
+                    tab: worker::Tab::Customers,
+                    ..
+                }
+            )),
+            "{requests:?}"
+        );
+        h.answer(requests);
+        let screen = h.screen();
+        assert!(!screen.contains("making the demo"), "{screen}");
+        assert!(
+            screen.contains("the demo is ready: 5,000 customers"),
+            "{screen}"
+        );
+    }
+
+    #[test]
+    fn a_demo_that_fails_behind_the_client_says_why() {
+        let mut h = Harness::new(demo_crm(20));
+        h.app.making = Some(making(500, Some(Err("disk full".into()))));
+        assert!(h.app.update(Msg::Tick).is_empty());
+        assert!(
+            h.screen()
+                .contains("the demo could not be finished: disk full"),
+            "{}",
+            h.screen()
+        );
+    }
 }

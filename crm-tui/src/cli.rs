@@ -6,6 +6,7 @@ use crm_core::Crm;
 use crm_core::demo::{self, DemoOptions};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// A terminal client for the crm engine: customers, leads, deals and tickets in one place.
@@ -267,14 +268,10 @@ impl Cli {
             None if self.demo => {
                 let dir = tempfile::Builder::new().prefix("crm-demo-").tempdir()?;
                 let db = dir.path().join("demo.db");
-                eprintln!(
-                    "Generating a demo CRM (5,000 customers) in {} …",
-                    dir.path().display()
-                );
-                let started = Instant::now();
-                generate_demo(&db, "demo", 5_000, 42, false)?;
-                tracing::info!(elapsed = ?started.elapsed(), db = %db.display(), "demo database ready");
-                crate::app::run(&db, Some("demo"), None)
+                let crm =
+                    Arc::new(Crm::open(&db).with_context(|| format!("opening {}", db.display()))?);
+                let making = demo_behind(&crm)?;
+                crate::app::run_on(crm, &db, Some("demo"), None, Some(making))
             }
             None => {
                 let db = match self.db {
@@ -296,6 +293,46 @@ fn open_existing(db: &Path) -> Result<Crm> {
         );
     }
     Crm::open(db).with_context(|| format!("opening {}", db.display()))
+}
+
+/// Customers of the demo `crm --demo` opens on.
+const DEMO_CUSTOMERS: usize = 5_000;
+
+/// Starts generating the demo into `crm` on a thread of its own and returns once its first
+/// batch of customers is committed, so the client opens at once and fills in as it goes.
+fn demo_behind(crm: &Arc<Crm>) -> Result<Arc<crate::app::Making>> {
+    let making = Arc::new(crate::app::Making {
+        total: DEMO_CUSTOMERS,
+        ..crate::app::Making::default()
+    });
+    let (first, first_batch) = std::sync::mpsc::channel();
+    let (crm, made) = (Arc::clone(crm), Arc::clone(&making));
+    std::thread::Builder::new()
+        .name("crm-demo".into())
+        .spawn(move || {
+            let started = Instant::now();
+            let options = DemoOptions {
+                customers: DEMO_CUSTOMERS,
+                ..DemoOptions::default()
+            };
+            let result = demo::generate(&crm, &options, |done, _| {
+                made.done.store(done, std::sync::atomic::Ordering::Relaxed);
+                let _ = first.send(());
+            });
+            tracing::info!(elapsed = ?started.elapsed(), ok = result.is_ok(), "demo database made");
+            if let Ok(mut end) = made.ended.lock() {
+                *end = Some(result.map(drop).map_err(|e| format!("{e:#}")));
+            }
+            let _ = first.send(());
+        })?;
+    // The first batch (or the end, should it fail before): the tenant exists from then on.
+    let _ = first_batch.recv();
+    if making.progress().0 == 0
+        && let Some(Err(e)) = making.ended.lock().ok().and_then(|mut end| end.take())
+    {
+        bail!("generating the demo: {e}");
+    }
+    Ok(making)
 }
 
 fn generate_demo(

@@ -62,9 +62,21 @@ fn draw_tabs(frame: &mut Frame<'_>, app: &App, area: Rect) {
         .lookups
         .as_ref()
         .map_or(app.tenant.as_str(), |l| l.tenant_name.as_str());
+    let label = match &app.making {
+        // Said where it stays in sight until the demo is whole.
+        Some(making) => {
+            let (done, total) = making.progress();
+            format!(
+                "crm · {tenant} · making the demo: {} of {} customers",
+                crate::format::thousands(done as u64),
+                crate::format::thousands(total as u64)
+            )
+        }
+        None => format!("crm · {tenant}"),
+    };
     let [left, right] = Layout::horizontal([
         Constraint::Min(10),
-        Constraint::Length(tenant.chars().count() as u16 + 6),
+        Constraint::Length(label.chars().count() as u16),
     ])
     .areas(area);
     frame.render_widget(
@@ -74,10 +86,7 @@ fn draw_tabs(frame: &mut Frame<'_>, app: &App, area: Rect) {
             .divider("│"),
         left,
     );
-    frame.render_widget(
-        Line::from(format!("crm · {tenant}")).right_aligned().dim(),
-        right,
-    );
+    frame.render_widget(Line::from(label).right_aligned().dim(), right);
 }
 
 fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {

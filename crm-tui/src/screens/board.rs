@@ -490,12 +490,25 @@ impl BoardState {
         let inner = block.inner(area);
         frame.render_widget(block, area);
         let width = usize::from(inner.width.saturating_sub(1));
-        let [totals, cards] =
-            Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(inner);
-        frame.render_widget(
-            Paragraph::new(clip(&amounts(&column.totals), width)).dim(),
-            totals,
-        );
+        // A line per currency (never added together), up to three; a gap under them.
+        let mut lines: Vec<Line> = column
+            .totals
+            .iter()
+            .take(3)
+            .map(|m| Line::from(clip(&m.to_string(), width)).dim())
+            .collect();
+        if column.totals.len() > 3 {
+            lines[2] = Line::from(clip(&amounts(&column.totals[2..]), width)).dim();
+        }
+        if lines.is_empty() {
+            lines.push(Line::from("–").dim());
+        }
+        let [totals, cards] = Layout::vertical([
+            Constraint::Length(lines.len() as u16 + 1),
+            Constraint::Min(0),
+        ])
+        .areas(inner);
+        frame.render_widget(Paragraph::new(lines), totals);
         if column.cards.is_empty() {
             frame.render_widget(Paragraph::new("no deals").dim(), cards);
             return;
