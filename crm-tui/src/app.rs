@@ -14,7 +14,10 @@ use crate::worker::{self, Lookups, Reply, Request};
 use anyhow::{Context, Result, bail};
 use crm_core::Crm;
 use crm_core::time::Timestamp;
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{
+    DisableMouseCapture, EnableMouseCapture, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers,
+    MouseButton, MouseEvent, MouseEventKind,
+};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -34,7 +37,12 @@ pub enum Msg {
     Reply(Reply),
     /// The terminal's input ended (it was closed): nothing more can be asked of the client.
     InputClosed,
+    /// The mouse (while its capture is on).
+    Mouse(MouseEvent),
 }
+
+/// Two clicks on one cell within this long are a double click.
+const DOUBLE_CLICK: Duration = Duration::from_millis(400);
 
 impl From<Reply> for Msg {
     fn from(reply: Reply) -> Msg {
@@ -64,6 +72,12 @@ pub struct App {
     pub remembered: Option<crate::remembered::Remembered>,
     /// The demo still being generated behind the client (`crm --demo`).
     pub making: Option<Arc<Making>>,
+    /// Whether the mouse is captured (`--no-mouse` starts without; `m` switches).
+    pub mouse: bool,
+    /// The terminal's size, where clicks are placed.
+    pub size: (u16, u16),
+    /// The last left click: when and where, for double clicks.
+    last_click: Option<(std::time::Instant, u16, u16)>,
 }
 
 /// A demo database being generated while the client already shows what it holds: the
@@ -112,6 +126,10 @@ impl App {
             now: crm_core::time::now(),
             remembered: None,
             making: None,
+            mouse: true,
+            // Until the terminal says (tests draw 120 columns wide).
+            size: (120, height),
+            last_click: None,
         };
         let mut requests = vec![Request::Lookups];
         requests.extend(first);
@@ -193,7 +211,9 @@ impl App {
                 }
             }
             Msg::InputClosed => self.quit = true,
-            Msg::Resize { height, .. } => {
+            Msg::Mouse(event) => return self.mouse_event(event),
+            Msg::Resize { width, height } => {
+                self.size = (width, height);
                 self.viewport_rows = crate::ui::list_rows(height);
                 self.lists.resize(self.viewport_rows);
             }
@@ -290,6 +310,14 @@ impl App {
                     self.lists.show(tab, id, &mut more);
                 }
                 Command::Reload(tab) => self.lists.reload(tab, &mut more),
+                Command::ToggleMouse => {
+                    self.mouse = !self.mouse;
+                    self.notice = Some(if self.mouse {
+                        "mouse on: click, double-click, wheel".into()
+                    } else {
+                        "mouse off: the terminal selects text (m turns it on)".into()
+                    });
+                }
                 Command::Query(tab, change) => {
                     self.lists.change(tab, change, &mut more);
                     if let Some(remembered) = &mut self.remembered {
@@ -302,6 +330,53 @@ impl App {
         requests
     }
 
+    /// A mouse event, dispatched as keys are: the wheel as `↑`/`↓` to the screen on top, a
+    /// click on the tab bar as the tab's number (on the lists), any other click to the screen
+    /// on top with where it was drawn.
+    fn mouse_event(&mut self, event: MouseEvent) -> Vec<Request> {
+        let key = |code| Msg::Key(KeyEvent::new(code, KeyModifiers::NONE));
+        match event.kind {
+            MouseEventKind::ScrollDown => self.update(key(KeyCode::Down)),
+            MouseEventKind::ScrollUp => self.update(key(KeyCode::Up)),
+            MouseEventKind::Down(MouseButton::Left) => {
+                let (x, y) = (event.column, event.row);
+                let now = std::time::Instant::now();
+                let double = self
+                    .last_click
+                    .is_some_and(|(at, cx, cy)| (cx, cy) == (x, y) && now - at < DOUBLE_CLICK);
+                self.last_click = if double { None } else { Some((now, x, y)) };
+                if y == 0 {
+                    return match crate::ui::tab_at(x) {
+                        Some(n) if self.overlays.is_empty() => {
+                            let digit = char::from_digit(n as u32 + 1, 10).unwrap_or('1');
+                            self.update(key(KeyCode::Char(digit)))
+                        }
+                        _ => Vec::new(),
+                    };
+                }
+                let areas =
+                    crate::ui::areas(ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1));
+                let view = View {
+                    tick: self.tick,
+                    now: self.now,
+                    rows: self.viewport_rows,
+                    lookups: self.lookups.as_ref(),
+                };
+                let mut out = Vec::new();
+                let origin = if let Some(top) = self.overlays.last_mut() {
+                    top.click(x, y, double, areas, &view, &mut out);
+                    Origin::Overlay(self.overlays.len() - 1)
+                } else {
+                    self.lists.click(x, y, double, areas, &view, &mut out);
+                    Origin::Lists
+                };
+                self.notice = None;
+                self.carry_out(out.into_iter().map(|c| (origin, c)).collect())
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// Whether anything is being fetched (drives the spinner).
     pub fn busy(&self) -> bool {
         self.lookups.is_none() || self.screens().any(Screen::busy)
@@ -309,7 +384,7 @@ impl App {
 }
 
 /// Opens `db` and runs the client on the terminal until the user quits.
-pub fn run(db: &Path, tenant: Option<&str>, user: Option<i64>) -> Result<()> {
+pub fn run(db: &Path, tenant: Option<&str>, user: Option<i64>, mouse: bool) -> Result<()> {
     if !db.exists() {
         bail!(
             "{} does not exist; try `crm --demo`, or create one with `crm demo --db {}`",
@@ -318,7 +393,7 @@ pub fn run(db: &Path, tenant: Option<&str>, user: Option<i64>) -> Result<()> {
         );
     }
     let crm = Arc::new(Crm::open(db).with_context(|| format!("opening {}", db.display()))?);
-    run_on(crm, db, tenant, user, None)
+    run_on(crm, db, tenant, user, None, mouse)
 }
 
 /// Runs the client on an open database; `making` is a demo being generated into it meanwhile.
@@ -328,6 +403,7 @@ pub fn run_on(
     tenant: Option<&str>,
     user: Option<i64>,
     making: Option<Arc<Making>>,
+    mouse: bool,
 ) -> Result<()> {
     let tenants = crm.list_tenants()?;
     let tenant = match tenant {
@@ -370,6 +446,7 @@ pub fn run_on(
                 let msg = match event {
                     Event::Key(key) => Msg::Key(key),
                     Event::Resize(width, height) => Msg::Resize { width, height },
+                    Event::Mouse(event) => Msg::Mouse(event),
                     _ => continue,
                 };
                 if msg_tx.send(msg).is_err() {
@@ -379,12 +456,20 @@ pub fn run_on(
             let _ = msg_tx.send(Msg::InputClosed);
         })?;
 
-    // `ratatui::init` also installs a panic hook that restores the terminal before reporting.
+    // `ratatui::init` also installs a panic hook that restores the terminal before reporting;
+    // the mouse's capture is let go of first.
     let mut terminal = ratatui::init();
+    let restore = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+        restore(info);
+    }));
     let result = (|| -> Result<()> {
         let size = terminal.size()?;
         let (mut app, mut requests) = App::new(&tenant, size.height);
         app.making = making;
+        app.size = (size.width, size.height);
+        app.mouse = mouse;
         // Each tab opens on the view it showed last time.
         if let Some(file) = crate::remembered::Remembered::default_file() {
             let remembered =
@@ -396,7 +481,16 @@ pub fn run_on(
             req_tx.send(r)?;
         }
         let mut first_frame = true;
+        let mut captured = false;
         loop {
+            if app.mouse != captured {
+                captured = app.mouse;
+                if captured {
+                    crossterm::execute!(std::io::stdout(), EnableMouseCapture)?;
+                } else {
+                    crossterm::execute!(std::io::stdout(), DisableMouseCapture)?;
+                }
+            }
             terminal.draw(|frame| crate::ui::draw(frame, &app))?;
             if first_frame {
                 first_frame = false;
@@ -416,6 +510,7 @@ pub fn run_on(
         }
         Ok(())
     })();
+    let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
     ratatui::restore();
     // The database closes when its last handle drops, which copies the write-ahead log into
     // the file: wait for the worker to let go of its handle before the process ends.
@@ -429,6 +524,7 @@ pub fn run_on(
 mod tests {
     use super::*;
     use crate::testing::{Harness, demo_crm};
+    use crossterm::event::{MouseButton, MouseEventKind};
 
     fn making(done: usize, end: Option<Result<(), String>>) -> Arc<Making> {
         Arc::new(Making {
@@ -469,6 +565,82 @@ mod tests {
             screen.contains("the demo is ready: 5,000 customers"),
             "{screen}"
         );
+    }
+
+    fn mouse(h: &mut Harness, kind: MouseEventKind, x: u16, y: u16) {
+        let requests = h.app.update(Msg::Mouse(MouseEvent {
+            kind,
+            column: x,
+            row: y,
+            modifiers: KeyModifiers::NONE,
+        }));
+        h.answer(requests);
+    }
+
+    fn click(h: &mut Harness, x: u16, y: u16) {
+        mouse(h, MouseEventKind::Down(MouseButton::Left), x, y);
+    }
+
+    #[test]
+    fn the_mouse_scrolls_selects_opens_and_changes_tabs() {
+        let mut h = Harness::new(demo_crm(60));
+        let rows: Vec<i64> = h
+            .app
+            .lists
+            .list()
+            .rows
+            .iter()
+            .map(worker::Record::id)
+            .collect();
+        // The wheel moves the selection as ↓ and ↑ do.
+        mouse(&mut h, MouseEventKind::ScrollDown, 10, 10);
+        mouse(&mut h, MouseEventKind::ScrollDown, 10, 10);
+        assert_eq!(h.selected_id(), rows[2]);
+        mouse(&mut h, MouseEventKind::ScrollUp, 10, 10);
+        assert_eq!(h.selected_id(), rows[1]);
+        // A click on a row selects it (the tab bar, the list's border and header come first).
+        click(&mut h, 10, 3 + 5);
+        assert_eq!(h.selected_id(), rows[5]);
+        assert!(!h.app.lists.open);
+        // A click outside the rows does nothing; a second click on one cell opens the record.
+        click(&mut h, 110, 8);
+        assert_eq!(h.selected_id(), rows[5]);
+        click(&mut h, 10, 3 + 7);
+        click(&mut h, 10, 3 + 7);
+        assert_eq!(h.selected_id(), rows[7]);
+        assert!(h.app.lists.open);
+        h.key(KeyCode::Esc);
+        // The tab bar: " 1 Customers │ 2 Leads │ 3 Deals …".
+        let leads = h.screen().lines().next().unwrap().find("2 Leads").unwrap() as u16;
+        click(&mut h, leads - 1, 0);
+        assert_eq!(h.app.lists.tab, worker::Tab::Leads);
+    }
+
+    #[test]
+    fn the_mouse_picks_a_card_on_the_board_and_m_lets_the_terminal_have_it() {
+        let mut h = Harness::new(demo_crm(200));
+        h.keys(&[KeyCode::Char('3'), KeyCode::Char('b')]);
+        let board = h.app.lists.board.as_ref().unwrap();
+        // 120 columns hold the first four columns (24 wide at least); one of them past the
+        // first with three cards or more.
+        let i = (1..4).find(|i| board.columns[*i].cards.len() >= 3).unwrap();
+        let x = 1 + 118 * i as u16 / 4 + 10;
+        // Its second card lies under the tab bar, the borders, the totals and a card of four
+        // lines.
+        let y = 1 + 1 + 1 + 2 + 4 + 1;
+        click(&mut h, x, y);
+        let board = h.app.lists.board.as_ref().unwrap();
+        assert_eq!(board.focus, i);
+        assert_eq!(board.columns[i].selected, 1);
+        // The wheel goes down the column as j does.
+        mouse(&mut h, MouseEventKind::ScrollDown, x, y);
+        assert_eq!(h.app.lists.board.as_ref().unwrap().columns[i].selected, 2);
+        assert!(h.app.mouse);
+        h.key(KeyCode::Char('m'));
+        assert!(!h.app.mouse);
+        assert!(h.screen().contains("mouse off"), "{}", h.screen());
+        h.key(KeyCode::Char('m'));
+        assert!(h.app.mouse);
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub struct Cli {
     /// Open a fresh demo database (about 5,000 customers) in a temporary directory.
     #[arg(long, conflicts_with = "db")]
     demo: bool,
+    /// Leave the mouse to the terminal (to select text); `m` in the client switches it.
+    #[arg(long)]
+    no_mouse: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -271,14 +274,14 @@ impl Cli {
                 let crm =
                     Arc::new(Crm::open(&db).with_context(|| format!("opening {}", db.display()))?);
                 let making = demo_behind(&crm)?;
-                crate::app::run_on(crm, &db, Some("demo"), None, Some(making))
+                crate::app::run_on(crm, &db, Some("demo"), None, Some(making), !self.no_mouse)
             }
             None => {
                 let db = match self.db {
                     Some(db) => db,
                     None => default_db()?,
                 };
-                crate::app::run(&db, self.tenant.as_deref(), self.user)
+                crate::app::run(&db, self.tenant.as_deref(), self.user, !self.no_mouse)
             }
         }
     }

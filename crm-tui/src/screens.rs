@@ -78,6 +78,8 @@ pub enum Command {
     Reload(Tab),
     /// Change what a tab's list shows (filter, order, columns, view).
     Query(Tab, QueryChange),
+    /// Turn the mouse's capture off (so text can be selected in the terminal) or on.
+    ToggleMouse,
 }
 
 /// A change to what a tab's list shows.
@@ -106,6 +108,18 @@ pub trait Screen: Any {
     /// Takes a reply meant for it, or gives it back for the screens under it.
     fn reply(&mut self, reply: Reply, _view: &View<'_>, _out: &mut Vec<Command>) -> Option<Reply> {
         Some(reply)
+    }
+    /// A click of the left button at (`x`, `y`) — `double` for the second of two quick ones —
+    /// with the areas it was drawn in (the screen is on top). The wheel arrives as `↑`/`↓`.
+    fn click(
+        &mut self,
+        _x: u16,
+        _y: u16,
+        _double: bool,
+        _areas: Areas,
+        _view: &View<'_>,
+        _out: &mut Vec<Command>,
+    ) {
     }
     /// A tick of the main loop passed.
     fn tick(&mut self, _view: &View<'_>, _out: &mut Vec<Command>) {}

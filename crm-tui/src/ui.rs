@@ -29,13 +29,48 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     }
 }
 
-pub fn draw(frame: &mut Frame<'_>, app: &App) {
-    let [tabs, main, status] = Layout::vertical([
+/// The tab bar, the screens' area and the status line of a terminal `full`.
+fn rows(full: Rect) -> [Rect; 3] {
+    Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
         Constraint::Length(1),
     ])
-    .areas(frame.area());
+    .areas(full)
+}
+
+/// Where screens draw on a terminal `full` (what clicks are placed against).
+pub fn areas(full: Rect) -> Areas {
+    Areas {
+        main: rows(full)[1],
+        full,
+    }
+}
+
+/// The titles of the tab bar, as drawn.
+fn tab_titles() -> impl Iterator<Item = String> {
+    Tab::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("{} {}", i + 1, t.title()))
+}
+
+/// The tab whose title is at column `x` of the tab bar.
+pub fn tab_at(x: u16) -> Option<usize> {
+    // Each title is drawn padded by a space on either side, then the divider.
+    let mut start = 0u16;
+    for (i, title) in tab_titles().enumerate() {
+        let end = start + title.chars().count() as u16 + 2;
+        if x >= start && x < end {
+            return Some(i);
+        }
+        start = end + 1;
+    }
+    None
+}
+
+pub fn draw(frame: &mut Frame<'_>, app: &App) {
+    let [tabs, main, status] = rows(frame.area());
     draw_tabs(frame, app, tabs);
     let view = View {
         tick: app.tick,
@@ -47,6 +82,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
         main,
         full: frame.area(),
     };
+    debug_assert_eq!(areas.main, self::areas(frame.area()).main);
     for screen in app.screens() {
         screen.draw(frame, areas, &view);
     }
@@ -54,10 +90,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
 }
 
 fn draw_tabs(frame: &mut Frame<'_>, app: &App, area: Rect) {
-    let titles = Tab::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, t)| format!("{} {}", i + 1, t.title()));
+    let titles = tab_titles();
     let tenant = app
         .lookups
         .as_ref()

@@ -416,15 +416,10 @@ impl BoardState {
             frame.render_widget(Paragraph::new(text), inner);
             return;
         }
-        // As many columns as fit at their narrowest, the focused one always among them.
-        let fit = usize::from((inner.width / MIN_COLUMN_WIDTH).max(1)).min(self.columns.len());
-        let first = self
-            .focus
-            .saturating_sub(fit - 1)
-            .min(self.columns.len() - fit);
-        let areas = Layout::horizontal(vec![Constraint::Ratio(1, fit as u32); fit]).split(inner);
-        for (i, area) in (first..first + fit).zip(areas.iter()) {
-            self.draw_column(frame, *area, i, view);
+        let (first, shown) = self.columns_shown(inner);
+        let fit = shown.len();
+        for (i, area) in shown {
+            self.draw_column(frame, area, i, view);
         }
         if first > 0 || first + fit < self.columns.len() {
             let more = format!(
@@ -466,6 +461,65 @@ impl BoardState {
         }
     }
 
+    /// The columns on screen in the board's `inner` area — as many as fit at their narrowest,
+    /// the focused one always among them — each with its area, and the first one's index.
+    fn columns_shown(&self, inner: Rect) -> (usize, Vec<(usize, Rect)>) {
+        if self.columns.is_empty() {
+            return (0, Vec::new());
+        }
+        let fit = usize::from((inner.width / MIN_COLUMN_WIDTH).max(1)).min(self.columns.len());
+        let first = self
+            .focus
+            .saturating_sub(fit - 1)
+            .min(self.columns.len() - fit);
+        let areas = Layout::horizontal(vec![Constraint::Ratio(1, fit as u32); fit]).split(inner);
+        (
+            first,
+            (first..first + fit).zip(areas.iter().copied()).collect(),
+        )
+    }
+
+    /// Where a column's cards are drawn: their area, how many fit, the first one shown.
+    fn cards_area(&self, area: Rect, i: usize) -> (Rect, usize, usize) {
+        let column = &self.columns[i];
+        let inner = Block::new()
+            .borders(Borders::TOP | Borders::RIGHT)
+            .inner(area);
+        let totals = column.totals.len().clamp(1, 3) as u16 + 1;
+        let [_, cards] =
+            Layout::vertical([Constraint::Length(totals), Constraint::Min(0)]).areas(inner);
+        let shown = usize::from((cards.height / CARD_LINES).max(1));
+        (
+            cards,
+            shown,
+            scrolled(column.selected, column.offset, shown),
+        )
+    }
+
+    /// A click at (`x`, `y`) on the board drawn in `area`: the column hit, and the card if one
+    /// was.
+    pub fn hit(&self, area: Rect, x: u16, y: u16) -> Option<(usize, Option<usize>)> {
+        let inner = Block::new().borders(Borders::ALL).inner(area);
+        let (_, shown) = self.columns_shown(inner);
+        let (i, column) = shown
+            .into_iter()
+            .find(|(_, a)| x >= a.x && x < a.right() && y >= a.y && y < a.bottom())?;
+        let (cards, _, offset) = self.cards_area(column, i);
+        let card = (y >= cards.y && y < cards.bottom())
+            .then(|| offset + usize::from((y - cards.y) / CARD_LINES))
+            .filter(|n| *n < self.columns[i].cards.len());
+        Some((i, card))
+    }
+
+    /// Focus on column `i` and its card `card`.
+    pub fn select(&mut self, i: usize, card: Option<usize>, query: &ListQuery) -> Option<Request> {
+        self.focus = i.min(self.columns.len().saturating_sub(1));
+        if let (Some(card), Some(column)) = (card, self.columns.get_mut(self.focus)) {
+            column.selected = card;
+        }
+        self.step_card(0, query)
+    }
+
     fn draw_column(&self, frame: &mut Frame<'_>, area: Rect, i: usize, view: &View<'_>) {
         let column = &self.columns[i];
         let focused = i == self.focus;
@@ -503,19 +557,17 @@ impl BoardState {
         if lines.is_empty() {
             lines.push(Line::from("–").dim());
         }
-        let [totals, cards] = Layout::vertical([
-            Constraint::Length(lines.len() as u16 + 1),
-            Constraint::Min(0),
-        ])
-        .areas(inner);
+        let (cards, shown, offset) = self.cards_area(area, i);
+        let totals = Rect {
+            height: cards.y.saturating_sub(inner.y),
+            ..inner
+        };
         frame.render_widget(Paragraph::new(lines), totals);
         if column.cards.is_empty() {
             frame.render_widget(Paragraph::new("no deals").dim(), cards);
             return;
         }
         // Only the cards on screen are drawn.
-        let shown = usize::from((cards.height / CARD_LINES).max(1));
-        let offset = scrolled(column.selected, column.offset, shown);
         let lines: Vec<Line> = column
             .cards
             .iter()

@@ -76,6 +76,7 @@ pub enum Action {
     Pipeline,
     Yes,
     No,
+    Mouse,
 }
 
 use Action as A;
@@ -196,10 +197,17 @@ const BINDINGS: &[Binding<Action>] = &[
         "b",
         "deals as a board (on Deals)",
     ),
+    MOUSE_KEY,
     HELP_KEY,
     each(&[(K::Esc, A::Back)], "Esc", "back (quit from the lists)"),
     QUIT_KEY,
 ];
+
+const MOUSE_KEY: Binding<Action> = each(
+    &[(K::Char('m'), A::Mouse)],
+    "m",
+    "mouse on/off (off: the terminal selects text)",
+);
 
 const GO_TABS: Binding<Action> = each(
     &[
@@ -315,6 +323,7 @@ const BOARD: Keymap<Action> = Keymap {
         GO_SEGMENTS,
         GO_ANALYTICS,
         SEARCH,
+        MOUSE_KEY,
         HELP_KEY,
         QUIT_KEY,
     ],
@@ -797,6 +806,7 @@ impl Lists {
             | A::Pipeline
             | A::Yes
             | A::No => {}
+            A::Mouse => out.push(Command::ToggleMouse),
             A::Back if self.open => self.open = false,
             A::Quit | A::Back => out.push(Command::Quit),
             A::Help => out.push(Command::Help),
@@ -1256,7 +1266,59 @@ impl Lists {
     }
 }
 
+impl Lists {
+    /// Where the list's rows start and how they are laid out, as `draw` places them.
+    fn list_area(main: Rect) -> Rect {
+        let [list, _] =
+            Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])
+                .areas(main);
+        list
+    }
+}
+
 impl Screen for Lists {
+    fn click(
+        &mut self,
+        x: u16,
+        y: u16,
+        double: bool,
+        areas: Areas,
+        view: &View<'_>,
+        out: &mut Vec<Command>,
+    ) {
+        let inside = |r: Rect| x >= r.x && x < r.right() && y >= r.y && y < r.bottom();
+        if self.open {
+            return;
+        }
+        if let Some(board) = self.board.as_mut().filter(|_| self.tab == Tab::Deals) {
+            let query = self.tabs[&Tab::Deals].query.ask();
+            if let Some((column, card)) = board.hit(areas.main, x, y) {
+                out.extend(board.select(column, card, &query).map(Command::Ask));
+                out.extend(self.detail_request().map(Command::Ask));
+                if double && card.is_some() {
+                    self.act(A::Open, view, out);
+                }
+            }
+            return;
+        }
+        let list = Self::list_area(areas.main);
+        // The frame's top border and the header row come before the rows.
+        let first_row = list.y + 2;
+        if !inside(list) || y < first_row || y + 1 >= list.bottom() {
+            return;
+        }
+        let row = self.list().offset + usize::from(y - first_row);
+        if row < self.list().rows.len() {
+            self.list_mut().selected = row;
+            self.scroll_into_view();
+            out.extend(self.prefetch().map(Command::Ask));
+            out.extend(self.detail_request().map(Command::Ask));
+            if double {
+                self.act(A::Open, view, out);
+            }
+        }
+    }
+
     fn keymap(&self) -> KeyHelp {
         if self.open {
             OPENED.help()
@@ -1442,6 +1504,7 @@ impl Screen for Lists {
             let [list, detail] =
                 Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])
                     .areas(areas.main);
+            debug_assert_eq!(list, Self::list_area(areas.main));
             self.draw_list(frame, list, view);
             self.draw_detail(frame, detail, view);
         }
