@@ -9,7 +9,7 @@ use crate::keys::KeyHelp;
 use crate::screens::help::Help;
 use crate::screens::lists::Lists;
 use crate::screens::palette::Palette;
-use crate::screens::{Command, Screen, View};
+use crate::screens::{Area, Command, Screen, View};
 use crate::worker::{self, Lookups, Reply, Request};
 use anyhow::{Context, Result, bail};
 use crm_core::Crm;
@@ -78,6 +78,8 @@ pub struct App {
     pub size: (u16, u16),
     /// The last left click: when and where, for double clicks.
     last_click: Option<(std::time::Instant, u16, u16)>,
+    /// Segments and analytics while another area is shown, as they were left.
+    parked: Vec<Box<dyn Screen>>,
 }
 
 /// A demo database being generated while the client already shows what it holds: the
@@ -130,6 +132,7 @@ impl App {
             // Until the terminal says (tests draw 120 columns wide).
             size: (120, height),
             last_click: None,
+            parked: Vec::new(),
         };
         let mut requests = vec![Request::Lookups];
         requests.extend(first);
@@ -283,9 +286,14 @@ impl App {
                     if let Origin::Overlay(i) = origin
                         && i < self.overlays.len()
                     {
-                        self.overlays.remove(i);
+                        let screen = self.overlays.remove(i);
+                        // An area left with Esc is kept as it was, like one left for a tab.
+                        if screen.area().is_some() {
+                            self.parked.push(screen);
+                        }
                     }
                 }
+                Command::Go(area) => self.go(area, &mut more, &mut requests),
                 Command::Push(screen) => self.overlays.push(screen),
                 Command::Notice(text) => self.notice = Some(text),
                 Command::Quit => self.quit = true,
@@ -330,6 +338,43 @@ impl App {
         requests
     }
 
+    /// The area shown: segments or analytics when one is open, else the lists' tab.
+    pub fn area(&self) -> Area {
+        self.overlays
+            .iter()
+            .find_map(|s| s.area())
+            .unwrap_or(Area::List(self.lists.tab))
+    }
+
+    /// Shows `area`: the segments or analytics shown now (and whatever is open over them) are
+    /// put aside as they are, and come back so when their tab is chosen again.
+    fn go(&mut self, area: Area, more: &mut Vec<Command>, requests: &mut Vec<Request>) {
+        if let Some(i) = self.overlays.iter().position(|s| s.area().is_some()) {
+            let screen = self.overlays.remove(i);
+            self.overlays.truncate(i);
+            self.parked.push(screen);
+        }
+        self.overlays.clear();
+        match area {
+            Area::List(tab) => self.lists.go(tab, more),
+            Area::Segments | Area::Analytics => {
+                if let Some(i) = self.parked.iter().position(|s| s.area() == Some(area)) {
+                    let mut screen = self.parked.remove(i);
+                    screen.shown_again(more);
+                    self.overlays.push(screen);
+                } else if area == Area::Segments {
+                    let (screen, ask) = crate::screens::segments::Segments::new();
+                    self.overlays.push(Box::new(screen));
+                    requests.push(ask);
+                } else {
+                    let (screen, ask) = crate::screens::analytics::Analytics::new(self.now);
+                    self.overlays.push(Box::new(screen));
+                    requests.push(ask);
+                }
+            }
+        }
+    }
+
     /// A mouse event, dispatched as keys are: the wheel as `↑`/`↓` to the screen on top, a
     /// click on the tab bar as the tab's number (on the lists), any other click to the screen
     /// on top with where it was drawn.
@@ -346,10 +391,13 @@ impl App {
                     .is_some_and(|(at, cx, cy)| (cx, cy) == (x, y) && now - at < DOUBLE_CLICK);
                 self.last_click = if double { None } else { Some((now, x, y)) };
                 if y == 0 {
+                    // Only from an area itself, not over a dialog open on it.
+                    let on_area = self.overlays.is_empty()
+                        || (self.overlays.len() == 1 && self.overlays[0].area().is_some());
                     return match crate::ui::tab_at(x) {
-                        Some(n) if self.overlays.is_empty() => {
-                            let digit = char::from_digit(n as u32 + 1, 10).unwrap_or('1');
-                            self.update(key(KeyCode::Char(digit)))
+                        Some(n) if on_area => {
+                            self.notice = None;
+                            self.carry_out(vec![(Origin::Lists, Command::Go(Area::ALL[n]))])
                         }
                         _ => Vec::new(),
                     };

@@ -53,6 +53,45 @@ pub struct Areas {
     pub full: Rect,
 }
 
+/// Every area of the client is a numbered tab: the five lists, segments and analytics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Area {
+    List(Tab),
+    Segments,
+    Analytics,
+}
+
+impl Area {
+    /// In the tab bar's order: `1`…`7`.
+    pub const ALL: [Area; 7] = [
+        Area::List(Tab::Customers),
+        Area::List(Tab::Leads),
+        Area::List(Tab::Deals),
+        Area::List(Tab::Tickets),
+        Area::List(Tab::Quotes),
+        Area::Segments,
+        Area::Analytics,
+    ];
+
+    pub fn index(self) -> usize {
+        Area::ALL.iter().position(|a| *a == self).unwrap_or(0)
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Area::List(tab) => tab.title(),
+            Area::Segments => "Segments",
+            Area::Analytics => "Analytics",
+        }
+    }
+
+    /// The area `delta` tabs away, round the bar.
+    pub fn step(self, delta: isize) -> Area {
+        let n = Area::ALL.len() as isize;
+        Area::ALL[(self.index() as isize + delta).rem_euclid(n) as usize]
+    }
+}
+
 /// What a screen asks of the app.
 pub enum Command {
     /// Send a request to the worker.
@@ -80,6 +119,8 @@ pub enum Command {
     Query(Tab, QueryChange),
     /// Turn the mouse's capture off (so text can be selected in the terminal) or on.
     ToggleMouse,
+    /// Show another area (tab); the one left keeps its state for the next visit.
+    Go(Area),
 }
 
 /// A change to what a tab's list shows.
@@ -123,6 +164,12 @@ pub trait Screen: Any {
     }
     /// A tick of the main loop passed.
     fn tick(&mut self, _view: &View<'_>, _out: &mut Vec<Command>) {}
+    /// The area (tab) the screen is, for the screens that are one (segments, analytics).
+    fn area(&self) -> Option<Area> {
+        None
+    }
+    /// The screen is shown again after a visit elsewhere: its numbers may be stale.
+    fn shown_again(&mut self, _out: &mut Vec<Command>) {}
     fn draw(&self, frame: &mut Frame<'_>, areas: Areas, view: &View<'_>);
     /// Whether it waits for the worker (drives the spinner).
     fn busy(&self) -> bool {

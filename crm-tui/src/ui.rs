@@ -4,8 +4,7 @@
 
 use crate::app::App;
 use crate::format::spinner;
-use crate::screens::{Areas, View};
-use crate::worker::Tab;
+use crate::screens::{Area, Areas, View};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style, Stylize};
@@ -49,10 +48,10 @@ pub fn areas(full: Rect) -> Areas {
 
 /// The titles of the tab bar, as drawn.
 fn tab_titles() -> impl Iterator<Item = String> {
-    Tab::ALL
+    Area::ALL
         .iter()
         .enumerate()
-        .map(|(i, t)| format!("{} {}", i + 1, t.title()))
+        .map(|(i, a)| format!("{} {}", i + 1, a.title()))
 }
 
 /// The tab whose title is at column `x` of the tab bar.
@@ -114,7 +113,7 @@ fn draw_tabs(frame: &mut Frame<'_>, app: &App, area: Rect) {
     .areas(area);
     frame.render_widget(
         Tabs::new(titles)
-            .select(app.lists.tab.index())
+            .select(app.area().index())
             .highlight_style(Style::new().fg(Color::Yellow).bold())
             .divider("│"),
         left,

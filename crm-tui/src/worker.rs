@@ -97,10 +97,6 @@ impl Tab {
             SearchType::Conversation => None,
         }
     }
-
-    pub fn index(self) -> usize {
-        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
-    }
 }
 
 /// One row of a list.

@@ -4,10 +4,10 @@
 //! `w` `m` `q` the timeframe, `[` `]` step periods. Every number is asked again every few
 //! seconds, so what another person or process wrote shows up without a key.
 
-use super::{Areas, Command, Screen, View};
+use super::{Area, Areas, Command, Screen, View};
 use crate::format::{amounts, percent, spinner};
 use crate::keys::{Binding, KeyHelp, Keymap, each, hint};
-use crate::worker::{Failure, Reply, Request, TrendPoint};
+use crate::worker::{Failure, Reply, Request, Tab, TrendPoint};
 use crm_core::analytics::{Funnel, Period, RepPerformance, RepRequest, RepRow, Timeframe};
 use crm_core::deals::{Pipeline, StageKind};
 use crm_core::money::Money;
@@ -43,6 +43,10 @@ enum Action {
     Choose,
     Back,
     Help,
+    /// Another area (tab).
+    Go(Area),
+    NextArea,
+    PrevArea,
 }
 
 use Action as A;
@@ -59,6 +63,22 @@ const MOVE: Binding<Action> = each(
     "move",
 );
 const HELP: Binding<Action> = each(&[(K::Char('?'), A::Help)], "?", "this help");
+
+/// The other areas: `1 2 3 4 5 6` and the tab keys.
+const AREAS: Binding<Action> = each(
+    &[
+        (K::Char('1'), A::Go(Area::List(Tab::Customers))),
+        (K::Char('2'), A::Go(Area::List(Tab::Leads))),
+        (K::Char('3'), A::Go(Area::List(Tab::Deals))),
+        (K::Char('4'), A::Go(Area::List(Tab::Tickets))),
+        (K::Char('5'), A::Go(Area::List(Tab::Quotes))),
+        (K::Char('6'), A::Go(Area::Segments)),
+        (K::Tab, A::NextArea),
+        (K::BackTab, A::PrevArea),
+    ],
+    "1 2 3 4 5 6 Tab",
+    "the other tabs (this one keeps its state)",
+);
 
 const MAIN: Keymap<Action> = Keymap {
     title: "Keys in analytics",
@@ -95,6 +115,7 @@ const MAIN: Keymap<Action> = Keymap {
             "v",
             "chart: won value or deals won",
         ),
+        AREAS,
         each(&[(K::Esc, A::Back)], "Esc", "back"),
         HELP,
     ],
@@ -105,6 +126,7 @@ const MAIN: Keymap<Action> = Keymap {
         hint(&[A::Reverse], "r", "reverse"),
         hint(&[A::Pick], "p", "pipeline"),
         hint(&[A::Chart], "v", "chart"),
+        hint(&[A::NextArea], "Tab", "next tab"),
         hint(&[A::Back], "Esc", "back"),
         hint(&[A::Help], "?", "help"),
     ],
@@ -355,6 +377,9 @@ impl Screen for Analytics {
         match action {
             A::Help => out.push(Command::Help),
             A::Back => out.push(Command::Close),
+            A::Go(area) => out.push(Command::Go(area)),
+            A::NextArea => out.push(Command::Go(Area::Analytics.step(1))),
+            A::PrevArea => out.push(Command::Go(Area::Analytics.step(-1))),
             A::Up => self.selected = self.selected.saturating_sub(1),
             A::Down => self.selected = (self.selected + 1).min(rows.saturating_sub(1)),
             A::SortLeft | A::SortRight => {
@@ -417,6 +442,17 @@ impl Screen for Analytics {
             other => return Some(other),
         }
         None
+    }
+
+    fn area(&self) -> Option<Area> {
+        Some(Area::Analytics)
+    }
+
+    fn shown_again(&mut self, out: &mut Vec<Command>) {
+        // The pipeline, period and sort stay; the numbers are asked again at once.
+        if self.waiting == 0 {
+            self.ask(false, out);
+        }
     }
 
     fn tick(&mut self, _view: &View<'_>, out: &mut Vec<Command>) {

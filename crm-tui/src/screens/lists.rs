@@ -822,12 +822,11 @@ impl Lists {
                 None => {}
             },
             A::NextTab | A::PrevTab => {
-                let step = if action == A::NextTab {
-                    1
-                } else {
-                    Tab::ALL.len() - 1
-                };
-                self.go(Tab::ALL[(self.tab.index() + step) % Tab::ALL.len()], out);
+                let step = if action == A::NextTab { 1 } else { -1 };
+                match super::Area::List(self.tab).step(step) {
+                    super::Area::List(tab) => self.go(tab, out),
+                    other => out.push(Command::Go(other)),
+                }
             }
             A::Go(tab) => self.go(tab, out),
             A::Sort => self.sort_menu(out),
@@ -953,16 +952,8 @@ impl Lists {
                 out.push(Command::Notice("links are made on the Tickets tab".into()));
             }
             A::Timeline => self.timeline(view, out),
-            A::Segments => {
-                let (screen, ask) = super::segments::Segments::new();
-                out.push(Command::Push(Box::new(screen)));
-                out.push(Command::Ask(ask));
-            }
-            A::Analytics => {
-                let (screen, ask) = super::analytics::Analytics::new(view.now);
-                out.push(Command::Push(Box::new(screen)));
-                out.push(Command::Ask(ask));
-            }
+            A::Segments => out.push(Command::Go(super::Area::Segments)),
+            A::Analytics => out.push(Command::Go(super::Area::Analytics)),
             A::Quotes => match self.selected() {
                 Some(Record::Deal(d)) => {
                     let (screen, ask) = super::quotes::Quotes::new(d.id, &d.title);
@@ -980,7 +971,7 @@ impl Lists {
     }
 
     /// Shows `tab`, fetching its first page the first time.
-    fn go(&mut self, tab: Tab, out: &mut Vec<Command>) {
+    pub fn go(&mut self, tab: Tab, out: &mut Vec<Command>) {
         self.tab = tab;
         self.open = false;
         if !self.list().loaded && !self.list().loading {

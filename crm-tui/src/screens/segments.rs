@@ -4,10 +4,10 @@
 
 use super::builder::Builder;
 use super::why::Why;
-use super::{Areas, Command, Screen, View};
+use super::{Area, Areas, Command, Screen, View};
 use crate::format::{date, opt, spinner};
 use crate::keys::{Binding, KeyHelp, Keymap, each, hint};
-use crate::worker::{Failure, Reply, Request};
+use crate::worker::{Failure, Reply, Request, Tab};
 use crm_core::customers::Customer;
 use crm_core::segments::Segment;
 use crossterm::event::{KeyCode, KeyEvent};
@@ -29,6 +29,10 @@ enum Action {
     Why,
     Back,
     Help,
+    /// Another area (tab).
+    Go(Area),
+    NextArea,
+    PrevArea,
 }
 
 use Action as A;
@@ -47,6 +51,22 @@ const MOVE: Binding<Action> = each(
 const HELP: Binding<Action> = each(&[(K::Char('?'), A::Help)], "?", "this help");
 
 /// On the list of segments.
+/// The other areas: `1 2 3 4 5 7` and the tab keys.
+const AREAS: Binding<Action> = each(
+    &[
+        (K::Char('1'), A::Go(Area::List(Tab::Customers))),
+        (K::Char('2'), A::Go(Area::List(Tab::Leads))),
+        (K::Char('3'), A::Go(Area::List(Tab::Deals))),
+        (K::Char('4'), A::Go(Area::List(Tab::Tickets))),
+        (K::Char('5'), A::Go(Area::List(Tab::Quotes))),
+        (K::Char('7'), A::Go(Area::Analytics)),
+        (K::Tab, A::NextArea),
+        (K::BackTab, A::PrevArea),
+    ],
+    "1 2 3 4 5 7 Tab",
+    "the other tabs (this one keeps its state)",
+);
+
 const LIST: Keymap<Action> = Keymap {
     title: "Keys in the segments",
     bindings: &[
@@ -64,6 +84,7 @@ const LIST: Keymap<Action> = Keymap {
             "r",
             "refresh: evaluate every segment again (criteria that count days)",
         ),
+        AREAS,
         each(
             &[(K::Esc, A::Back), (K::Char('q'), A::Back)],
             "Esc q",
@@ -196,6 +217,16 @@ impl Screen for Segments {
         self.keymap_now().help()
     }
 
+    fn area(&self) -> Option<Area> {
+        Some(Area::Segments)
+    }
+
+    fn shown_again(&mut self, out: &mut Vec<Command>) {
+        // Counts may have moved while away; the selection stays.
+        self.focus = Focus::List;
+        out.push(Command::Ask(Request::Segments));
+    }
+
     fn key(&mut self, key: KeyEvent, _view: &View<'_>, out: &mut Vec<Command>) {
         let Some(action) = self.keymap_now().action(key) else {
             return;
@@ -207,6 +238,9 @@ impl Screen for Segments {
             .map_or(0, Vec::len);
         match (self.focus, action) {
             (_, A::Help) => out.push(Command::Help),
+            (_, A::Go(area)) => out.push(Command::Go(area)),
+            (_, A::NextArea) => out.push(Command::Go(Area::Segments.step(1))),
+            (_, A::PrevArea) => out.push(Command::Go(Area::Segments.step(-1))),
             (Focus::List, A::Back) => out.push(Command::Close),
             (Focus::List, A::Up) if self.selected > 0 => {
                 self.selected -= 1;

@@ -225,3 +225,37 @@ fn every_listed_key_of_analytics_acts_and_no_other() {
         &[(KeyCode::Up, down), (KeyCode::Char('k'), down)],
     );
 }
+
+#[test]
+fn analytics_is_a_tab_that_keeps_its_pipeline_period_and_sort() {
+    use crate::screens::Area;
+    let mut h = client(300);
+    h.key(KeyCode::Char('7'));
+    assert_eq!(h.app.area(), Area::Analytics);
+    // Months, the month before, the second pipeline, the reps by another column reversed.
+    h.keys(&[
+        KeyCode::Char('m'),
+        KeyCode::Char('['),
+        KeyCode::Char('p'),
+        KeyCode::Down,
+        KeyCode::Enter,
+        KeyCode::Right,
+        KeyCode::Char('r'),
+    ]);
+    let before = h.screen();
+    assert!(
+        before.contains("Reps · month 2026-09-01 – 2026-09-30"),
+        "{before}"
+    );
+    // Away by number, by Tab and by Esc; back by number, by a click on its tab.
+    for leave in [KeyCode::Char('1'), KeyCode::Tab, KeyCode::Esc] {
+        h.key(leave);
+        assert_ne!(h.app.area(), Area::Analytics);
+        h.key(KeyCode::Char('7'));
+        assert_eq!(h.app.area(), Area::Analytics);
+        assert_eq!(h.screen(), before, "after {leave:?}");
+    }
+    // The tab bar marks where you are.
+    let bar = before.lines().next().unwrap().to_owned();
+    assert!(bar.contains("6 Segments │ 7 Analytics"), "{bar}");
+}

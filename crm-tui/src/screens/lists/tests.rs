@@ -134,10 +134,17 @@ fn tab_switches_lists_and_loads_each_once() {
     assert!(h.app.lists.list().loaded);
     h.keys(&[KeyCode::Tab, KeyCode::Tab]);
     assert_eq!(h.app.lists.tab, Tab::Tickets);
+    // Past Quotes come segments and analytics, then round to Customers; both ways.
     h.keys(&[KeyCode::Tab, KeyCode::Tab]);
-    assert_eq!(h.app.lists.tab, Tab::Customers);
-    h.keys(&[KeyCode::BackTab, KeyCode::BackTab]);
-    assert_eq!(h.app.lists.tab, Tab::Tickets);
+    assert_eq!(h.app.area(), crate::screens::Area::Segments);
+    h.key(KeyCode::Tab);
+    assert_eq!(h.app.area(), crate::screens::Area::Analytics);
+    h.key(KeyCode::Tab);
+    assert_eq!(h.app.area(), crate::screens::Area::List(Tab::Customers));
+    h.key(KeyCode::BackTab);
+    assert_eq!(h.app.area(), crate::screens::Area::Analytics);
+    h.keys(&[KeyCode::BackTab, KeyCode::BackTab, KeyCode::BackTab]);
+    assert_eq!(h.app.area(), crate::screens::Area::List(Tab::Tickets));
     let first_pages = h
         .sent
         .iter()
