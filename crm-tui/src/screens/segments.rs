@@ -99,6 +99,7 @@ const LIST: Keymap<Action> = Keymap {
         hint(&[A::Edit], "e", "edit"),
         hint(&[A::Delete], "d", "delete"),
         hint(&[A::Refresh], "r", "refresh"),
+        hint(&[A::NextArea], "Tab", "next tab"),
         hint(&[A::Back], "Esc", "back"),
         hint(&[A::Help], "?", "help"),
     ],
