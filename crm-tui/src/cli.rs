@@ -1,13 +1,21 @@
 //! Command-line parsing and the batch subcommands.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use crm_core::Crm;
-use crm_core::demo::{self, DemoOptions};
-use indicatif::{ProgressBar, ProgressStyle};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
+
+mod check;
+mod common;
+mod demo;
+mod leads;
+mod links;
+mod quote;
+mod reindex;
+mod report;
+mod segments;
 
 /// A terminal client for the crm engine: customers, leads, deals and tickets in one place.
 #[derive(Debug, Parser)]
@@ -82,12 +90,12 @@ enum Command {
     /// Pipeline funnel and rep performance, exact as of the last write: a table, JSON or CSV.
     Report {
         #[command(subcommand)]
-        what: crate::report::ReportCommand,
+        what: report::ReportCommand,
     },
     /// Quotes: render one as text or HTML; write down expiry.
     Quote {
         #[command(subcommand)]
-        action: crate::quote::QuoteCommand,
+        action: quote::QuoteCommand,
     },
     /// Saved segments of customers.
     Segments {
@@ -174,7 +182,7 @@ impl Cli {
                     Some(db) => db,
                     None => default_db()?,
                 };
-                generate_demo(&db, &tenant, customers, seed, true)?;
+                demo::generate_demo(&db, &tenant, customers, seed, true)?;
                 Ok(())
             }
             Some(Command::BackfillLinks {
@@ -186,8 +194,8 @@ impl Cli {
                     Some(db) => db,
                     None => default_db()?,
                 };
-                backfill_links(
-                    &open_existing(&db)?,
+                links::backfill_links(
+                    &common::open_existing(&db)?,
                     dry_run,
                     tenant_id.as_deref(),
                     batch_size,
@@ -198,14 +206,14 @@ impl Cli {
                     Some(db) => db,
                     None => default_db()?,
                 };
-                reindex(&open_existing(&db)?)
+                reindex::reindex(&common::open_existing(&db)?)
             }
             Some(Command::Check { repair }) => {
                 let db = match self.db {
                     Some(db) => db,
                     None => default_db()?,
                 };
-                check(&open_existing(&db)?, repair)
+                check::check(&common::open_existing(&db)?, repair)
             }
             Some(Command::Backup { out }) => {
                 let db = match self.db {
@@ -213,7 +221,7 @@ impl Cli {
                     None => default_db()?,
                 };
                 let started = Instant::now();
-                let report = open_existing(&db)?.backup(&out)?;
+                let report = common::open_existing(&db)?.backup(&out)?;
                 println!(
                     "backed up {} to {} ({} bytes) in {:.1?}",
                     db.display(),
@@ -230,7 +238,7 @@ impl Cli {
                     Some(db) => db,
                     None => default_db()?,
                 };
-                refresh_segments(&open_existing(&db)?, tenant_id.as_deref())
+                segments::refresh_segments(&common::open_existing(&db)?, tenant_id.as_deref())
             }
             Some(Command::Leads {
                 action: LeadsCommand::Rescore { tenant_id },
@@ -239,30 +247,30 @@ impl Cli {
                     Some(db) => db,
                     None => default_db()?,
                 };
-                rescore_leads(&open_existing(&db)?, tenant_id.as_deref())
+                leads::rescore_leads(&common::open_existing(&db)?, tenant_id.as_deref())
             }
             Some(Command::Report { what }) => {
                 let db = match self.db {
                     Some(db) => db,
                     None => default_db()?,
                 };
-                let crm = open_existing(&db)?;
-                crate::report::run(&crm, what, &mut std::io::stdout().lock())
+                let crm = common::open_existing(&db)?;
+                report::run(&crm, what, &mut std::io::stdout().lock())
             }
             Some(Command::Quote { action }) => {
                 let db = match self.db {
                     Some(db) => db,
                     None => default_db()?,
                 };
-                let crm = open_existing(&db)?;
-                crate::quote::run(&crm, action, &mut std::io::stdout().lock())
+                let crm = common::open_existing(&db)?;
+                quote::run(&crm, action, &mut std::io::stdout().lock())
             }
             Some(Command::Stats) => {
                 let db = match self.db {
                     Some(db) => db,
                     None => default_db()?,
                 };
-                let crm = open_existing(&db)?;
+                let crm = common::open_existing(&db)?;
                 for (table, n) in crm_core::store::row_counts(&crm)? {
                     println!("{table:>20} {n:>12}");
                 }
@@ -273,424 +281,23 @@ impl Cli {
                 let db = dir.path().join("demo.db");
                 let crm =
                     Arc::new(Crm::open(&db).with_context(|| format!("opening {}", db.display()))?);
-                let making = demo_behind(&crm)?;
-                crate::app::run_on(crm, &db, Some("demo"), None, Some(making), !self.no_mouse)
+                let making = demo::demo_behind(&crm)?;
+                crate::client::app::run_on(
+                    crm,
+                    &db,
+                    Some("demo"),
+                    None,
+                    Some(making),
+                    !self.no_mouse,
+                )
             }
             None => {
                 let db = match self.db {
                     Some(db) => db,
                     None => default_db()?,
                 };
-                crate::app::run(&db, self.tenant.as_deref(), self.user, !self.no_mouse)
+                crate::client::app::run(&db, self.tenant.as_deref(), self.user, !self.no_mouse)
             }
         }
     }
-}
-
-fn open_existing(db: &Path) -> Result<Crm> {
-    if !db.exists() {
-        bail!(
-            "{} does not exist; create one with `crm demo --db {}`",
-            db.display(),
-            db.display()
-        );
-    }
-    Crm::open(db).with_context(|| format!("opening {}", db.display()))
-}
-
-/// Customers of the demo `crm --demo` opens on.
-const DEMO_CUSTOMERS: usize = 5_000;
-
-/// Starts generating the demo into `crm` on a thread of its own and returns once its first
-/// batch of customers is committed, so the client opens at once and fills in as it goes.
-fn demo_behind(crm: &Arc<Crm>) -> Result<Arc<crate::app::Making>> {
-    let making = Arc::new(crate::app::Making {
-        total: DEMO_CUSTOMERS,
-        ..crate::app::Making::default()
-    });
-    let (first, first_batch) = std::sync::mpsc::channel();
-    let (crm, made) = (Arc::clone(crm), Arc::clone(&making));
-    std::thread::Builder::new()
-        .name("crm-demo".into())
-        .spawn(move || {
-            let started = Instant::now();
-            let options = DemoOptions {
-                customers: DEMO_CUSTOMERS,
-                ..DemoOptions::default()
-            };
-            let result = demo::generate(&crm, &options, |done, _| {
-                made.done.store(done, std::sync::atomic::Ordering::Relaxed);
-                let _ = first.send(());
-            });
-            tracing::info!(elapsed = ?started.elapsed(), ok = result.is_ok(), "demo database made");
-            if let Ok(mut end) = made.ended.lock() {
-                *end = Some(result.map(drop).map_err(|e| format!("{e:#}")));
-            }
-            let _ = first.send(());
-        })?;
-    // The first batch (or the end, should it fail before): the tenant exists from then on.
-    let _ = first_batch.recv();
-    if making.progress().0 == 0
-        && let Some(Err(e)) = making.ended.lock().ok().and_then(|mut end| end.take())
-    {
-        bail!("generating the demo: {e}");
-    }
-    Ok(making)
-}
-
-fn generate_demo(
-    db: &Path,
-    tenant: &str,
-    customers: usize,
-    seed: u64,
-    show_progress: bool,
-) -> Result<()> {
-    let crm = Crm::open(db).with_context(|| format!("opening {}", db.display()))?;
-    let bar = if show_progress {
-        let bar = ProgressBar::new(customers as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {human_pos}/{human_len} customers ({per_sec}, {eta} left)")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
-    let started = Instant::now();
-    let options = DemoOptions {
-        tenant: tenant.to_owned(),
-        customers,
-        seed,
-        ..DemoOptions::default()
-    };
-    let summary = demo::generate(&crm, &options, |done, _| bar.set_position(done as u64))
-        .with_context(|| format!("generating demo tenant {tenant:?} in {}", db.display()))?;
-    bar.finish();
-    if show_progress {
-        let rows: i64 = crm_core::store::row_counts(&crm)?
-            .iter()
-            .map(|(_, n)| n)
-            .sum();
-        println!(
-            "tenant {tenant:?}: {} customers, {} leads, {} deals ({} stage moves), {} tickets ({} events), {} conversations ({} messages), {} calls, {} activities, {} quotes",
-            summary.customers,
-            summary.leads,
-            summary.deals,
-            summary.stage_moves,
-            summary.tickets,
-            summary.ticket_events,
-            summary.conversations,
-            summary.messages,
-            summary.calls,
-            summary.activities,
-            summary.quotes
-        );
-        println!(
-            "{rows} rows in {} after {:.1?}",
-            db.display(),
-            started.elapsed()
-        );
-        println!("open it: crm --db {} --tenant {tenant}", db.display());
-    }
-    Ok(())
-}
-
-/// Rebuilds the search index with a progress bar.
-fn reindex(crm: &Crm) -> Result<()> {
-    let started = Instant::now();
-    let bar = ProgressBar::new(crm.searchable_records()?);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "indexing [{bar:40}] {human_pos}/{human_len} records ({per_sec}, {eta} left)",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    let indexed = crm.rebuild_search(|done| bar.set_position(done))?;
-    bar.finish();
-    println!("indexed {indexed} records in {:.1?}", started.elapsed());
-    Ok(())
-}
-
-/// Refreshes every segment of one tenant or all, as each tenant's first admin.
-fn refresh_segments(crm: &Crm, tenant: Option<&str>) -> Result<()> {
-    use crm_core::segments::RefreshRequest;
-    for key in tenant_keys(crm, tenant)? {
-        let admin = crm
-            .first_admin(&key)?
-            .with_context(|| format!("tenant {key:?} has no admin to refresh as"))?;
-        let scope = crm.scope(&key, Some(admin))?;
-        let started = Instant::now();
-        let bar = ProgressBar::new(0);
-        bar.set_style(
-            ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} segments ({eta} left)")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        bar.set_message(key.clone());
-        let report = scope
-            .segments()
-            .refresh_with(&RefreshRequest::default(), |done, total| {
-                bar.set_length(total);
-                bar.set_position(done);
-            })
-            .with_context(|| format!("refreshing the segments of {key:?}"))?;
-        bar.finish();
-        println!(
-            "{key}: {} segments, {} customers entered, {} left, in {:.1?}",
-            report.segments,
-            report.entered,
-            report.exited,
-            started.elapsed()
-        );
-    }
-    Ok(())
-}
-
-/// Scores every lead of one tenant or all again, a batch per transaction, as each tenant's
-/// first admin. A tenant without rules is named and left alone.
-fn rescore_leads(crm: &Crm, tenant: Option<&str>) -> Result<()> {
-    for key in tenant_keys(crm, tenant)? {
-        let admin = crm
-            .first_admin(&key)?
-            .with_context(|| format!("tenant {key:?} has no admin to rescore as"))?;
-        let scope = crm.scope(&key, Some(admin))?;
-        if scope.scoring().get_rules()?.rules.is_empty() {
-            println!("{key}: no scoring rules (scoring.setRules sets them); nothing rescored");
-            continue;
-        }
-        let started = Instant::now();
-        let bar = ProgressBar::new(scope.leads().count()?);
-        bar.set_style(
-            ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} leads ({eta} left)")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        bar.set_message(key.clone());
-        let done = scope
-            .leads()
-            .rescore_all(|batch| bar.inc(batch.rescored))
-            .with_context(|| format!("rescoring the leads of {key:?}"))?;
-        bar.finish();
-        println!(
-            "{key}: {} leads rescored, {} changed, in {:.1?}",
-            done.rescored,
-            done.changed,
-            started.elapsed()
-        );
-    }
-    Ok(())
-}
-
-/// `tenant`, or every tenant of the database, the first created first.
-pub(crate) fn tenant_keys(crm: &Crm, tenant: Option<&str>) -> Result<Vec<String>> {
-    Ok(match tenant {
-        Some(t) => vec![t.to_owned()],
-        None => crm
-            .list_tenants()?
-            .into_iter()
-            .map(|t| t.tenant_id)
-            .collect(),
-    })
-}
-
-/// Checks the whole database and prints what it found; with `repair`, rebuilds the timelines
-/// and the search index where they differ. An error if a problem is left.
-fn check(crm: &Crm, repair: bool) -> Result<()> {
-    use crm_core::search::IndexState;
-    let started = Instant::now();
-    let health = crm.check()?;
-    match health.integrity.as_slice() {
-        [] => println!("integrity: ok"),
-        lines => lines.iter().for_each(|l| println!("integrity: {l}")),
-    }
-    match health.foreign_keys.as_slice() {
-        [] => println!("foreign keys: ok"),
-        lines => lines.iter().for_each(|l| println!("foreign key: {l}")),
-    }
-    for (tenant, check) in &health.timelines {
-        if check.consistent() {
-            println!("timeline {tenant}: consistent, {} entries", check.entries);
-        } else {
-            println!(
-                "timeline {tenant}: {} missing, {} extra (sources call for {}, the table holds {})",
-                check.missing, check.extra, check.expected, check.entries
-            );
-        }
-    }
-    for (tenant, check) in &health.analytics {
-        if check.consistent() {
-            println!(
-                "analytics {tenant}: consistent, {} deals in {} daily sums",
-                check.deals, check.expected
-            );
-        } else {
-            println!(
-                "analytics {tenant}: {} daily sums and {} deals' shares differ from the {} deals",
-                check.wrong, check.wrong_deals, check.deals
-            );
-        }
-    }
-    for (tenant, check) in &health.boards {
-        if check.consistent() {
-            println!(
-                "board sums {tenant}: consistent, {} column sums match the deals",
-                check.sums
-            );
-        } else {
-            println!(
-                "board sums {tenant}: {} column sums differ from the deals",
-                check.wrong
-            );
-        }
-    }
-    for (tenant, check) in &health.quotes {
-        if check.consistent() {
-            println!(
-                "quotes {tenant}: consistent, {} quotes' amounts match their lines",
-                check.quotes
-            );
-        } else {
-            let ids: Vec<String> = check.wrong.iter().map(ToString::to_string).collect();
-            println!(
-                "quotes {tenant}: amounts differ from the lines of quote(s) {} (not repaired: a person must look)",
-                ids.join(", ")
-            );
-        }
-    }
-    match &health.search {
-        IndexState::InMemory => {}
-        IndexState::Absent => println!("search index: none yet (built on the first search)"),
-        IndexState::Behind { applied, head } => println!(
-            "search index: {} changes behind (applied on the next search)",
-            head - applied
-        ),
-        IndexState::Current { documents, .. } if health.search.problem().is_none() => {
-            println!("search index: current, {documents} documents");
-        }
-        other => println!("search index: {}", other.problem().unwrap_or_default()),
-    }
-    let problems = health.problems();
-    println!("checked in {:.1?}", started.elapsed());
-    if problems.is_empty() {
-        return Ok(());
-    }
-    if !repair {
-        if health.repairable() && health.quotes_damaged() {
-            bail!(
-                "{} problem(s) found; quotes whose amounts differ from their lines are never rewritten: look at them or restore a backup (--repair rebuilds the rest)",
-                problems.len()
-            );
-        }
-        if health.repairable() {
-            bail!(
-                "{} problem(s) found; run again with --repair to rebuild the timelines, the analytics and board sums and the search index",
-                problems.len()
-            );
-        }
-        bail!(
-            "{} problem(s) found; the file itself is damaged: restore it from a backup (`crm backup`)",
-            problems.len()
-        );
-    }
-    if !health.repairable() {
-        bail!("the file itself is damaged and cannot be repaired here: restore it from a backup");
-    }
-    for (tenant, check) in &health.timelines {
-        if !check.consistent() {
-            let admin = crm
-                .first_admin(tenant)?
-                .with_context(|| format!("tenant {tenant:?} has no admin to act as"))?;
-            crm.scope(tenant, Some(admin))?.timeline().rebuild()?;
-            println!("timeline {tenant}: rebuilt");
-        }
-    }
-    for (tenant, check) in &health.analytics {
-        if !check.consistent() {
-            let admin = crm
-                .first_admin(tenant)?
-                .with_context(|| format!("tenant {tenant:?} has no admin to act as"))?;
-            crm.scope(tenant, Some(admin))?.analytics().rebuild()?;
-            println!("analytics {tenant}: rebuilt");
-        }
-    }
-    for (tenant, check) in &health.boards {
-        if !check.consistent() {
-            let admin = crm
-                .first_admin(tenant)?
-                .with_context(|| format!("tenant {tenant:?} has no admin to act as"))?;
-            crm.scope(tenant, Some(admin))?.boards().rebuild()?;
-            println!("board sums {tenant}: rebuilt");
-        }
-    }
-    if health.search.problem().is_some() {
-        let indexed = crm.rebuild_search(|_| {})?;
-        println!("search index: rebuilt, {indexed} documents");
-    }
-    let left = crm.check()?.problems();
-    if !left.is_empty() {
-        bail!("still wrong after the repair: {}", left.join("; "));
-    }
-    println!("repaired");
-    Ok(())
-}
-
-fn backfill_links(crm: &Crm, dry_run: bool, tenant: Option<&str>, batch_size: u32) -> Result<()> {
-    use crm_core::links::{AutoLink, AutoLinkReport};
-    let tenants = tenant_keys(crm, tenant)?;
-    let started = Instant::now();
-    let mut total = AutoLinkReport {
-        dry_run,
-        ..AutoLinkReport::default()
-    };
-    for key in &tenants {
-        let admin = crm
-            .first_admin(key)?
-            .with_context(|| format!("tenant {key:?} has no admin to act as"))?;
-        let scope = crm.scope(key, Some(admin))?;
-        let bar = ProgressBar::new(scope.tickets().count()?);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{prefix} [{bar:40}] {human_pos}/{human_len} tickets ({per_sec}, {eta} left) {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        bar.set_prefix(key.clone());
-        let mut tenant_total = AutoLinkReport::default();
-        let request = AutoLink {
-            ticket_ids: None,
-            dry_run,
-            batch_size: Some(batch_size),
-        };
-        scope.links().auto_link_batches(&request, |batch| {
-            tenant_total.add_counts(batch);
-            bar.inc(batch.examined);
-            bar.set_message(format!(
-                "{} linked",
-                tenant_total.linked_to_lead + tenant_total.linked_to_deal
-            ));
-        })?;
-        bar.finish();
-        total.add_counts(&tenant_total);
-    }
-    let verb = if dry_run { "would link" } else { "linked" };
-    println!(
-        "{} tenant(s), {:.1?}{}: examined {}, {verb} to a lead {}, {verb} to a deal {}, ambiguous {}, already linked {}, unmatched {}",
-        tenants.len(),
-        started.elapsed(),
-        if dry_run {
-            " (dry run: nothing changed)"
-        } else {
-            ""
-        },
-        total.examined,
-        total.linked_to_lead,
-        total.linked_to_deal,
-        total.ambiguous,
-        total.already_linked,
-        total.unmatched
-    );
-    Ok(())
 }

@@ -1,15 +1,7 @@
 //! `crm`: the terminal client for the crm engine, and its batch subcommands.
 
-mod app;
 mod cli;
-mod format;
-mod keys;
-mod quote;
-mod remembered;
-mod report;
-mod screens;
-mod ui;
-mod worker;
+mod client;
 
 use clap::Parser;
 use std::sync::OnceLock;
@@ -33,6 +25,3 @@ fn main() -> std::process::ExitCode {
         }
     }
 }
-
-#[cfg(test)]
-mod testing;

@@ -1,0 +1,146 @@
+//! `crm check [--repair]`: is the file whole, and is everything derived from it in step?
+
+use anyhow::{Context, Result, bail};
+use crm_core::Crm;
+use std::time::Instant;
+
+/// Checks the whole database and prints what it found; with `repair`, rebuilds the timelines
+/// and the search index where they differ. An error if a problem is left.
+pub(super) fn check(crm: &Crm, repair: bool) -> Result<()> {
+    use crm_core::search::IndexState;
+    let started = Instant::now();
+    let health = crm.check()?;
+    match health.integrity.as_slice() {
+        [] => println!("integrity: ok"),
+        lines => lines.iter().for_each(|l| println!("integrity: {l}")),
+    }
+    match health.foreign_keys.as_slice() {
+        [] => println!("foreign keys: ok"),
+        lines => lines.iter().for_each(|l| println!("foreign key: {l}")),
+    }
+    for (tenant, check) in &health.timelines {
+        if check.consistent() {
+            println!("timeline {tenant}: consistent, {} entries", check.entries);
+        } else {
+            println!(
+                "timeline {tenant}: {} missing, {} extra (sources call for {}, the table holds {})",
+                check.missing, check.extra, check.expected, check.entries
+            );
+        }
+    }
+    for (tenant, check) in &health.analytics {
+        if check.consistent() {
+            println!(
+                "analytics {tenant}: consistent, {} deals in {} daily sums",
+                check.deals, check.expected
+            );
+        } else {
+            println!(
+                "analytics {tenant}: {} daily sums and {} deals' shares differ from the {} deals",
+                check.wrong, check.wrong_deals, check.deals
+            );
+        }
+    }
+    for (tenant, check) in &health.boards {
+        if check.consistent() {
+            println!(
+                "board sums {tenant}: consistent, {} column sums match the deals",
+                check.sums
+            );
+        } else {
+            println!(
+                "board sums {tenant}: {} column sums differ from the deals",
+                check.wrong
+            );
+        }
+    }
+    for (tenant, check) in &health.quotes {
+        if check.consistent() {
+            println!(
+                "quotes {tenant}: consistent, {} quotes' amounts match their lines",
+                check.quotes
+            );
+        } else {
+            let ids: Vec<String> = check.wrong.iter().map(ToString::to_string).collect();
+            println!(
+                "quotes {tenant}: amounts differ from the lines of quote(s) {} (not repaired: a person must look)",
+                ids.join(", ")
+            );
+        }
+    }
+    match &health.search {
+        IndexState::InMemory => {}
+        IndexState::Absent => println!("search index: none yet (built on the first search)"),
+        IndexState::Behind { applied, head } => println!(
+            "search index: {} changes behind (applied on the next search)",
+            head - applied
+        ),
+        IndexState::Current { documents, .. } if health.search.problem().is_none() => {
+            println!("search index: current, {documents} documents");
+        }
+        other => println!("search index: {}", other.problem().unwrap_or_default()),
+    }
+    let problems = health.problems();
+    println!("checked in {:.1?}", started.elapsed());
+    if problems.is_empty() {
+        return Ok(());
+    }
+    if !repair {
+        if health.repairable() && health.quotes_damaged() {
+            bail!(
+                "{} problem(s) found; quotes whose amounts differ from their lines are never rewritten: look at them or restore a backup (--repair rebuilds the rest)",
+                problems.len()
+            );
+        }
+        if health.repairable() {
+            bail!(
+                "{} problem(s) found; run again with --repair to rebuild the timelines, the analytics and board sums and the search index",
+                problems.len()
+            );
+        }
+        bail!(
+            "{} problem(s) found; the file itself is damaged: restore it from a backup (`crm backup`)",
+            problems.len()
+        );
+    }
+    if !health.repairable() {
+        bail!("the file itself is damaged and cannot be repaired here: restore it from a backup");
+    }
+    for (tenant, check) in &health.timelines {
+        if !check.consistent() {
+            let admin = crm
+                .first_admin(tenant)?
+                .with_context(|| format!("tenant {tenant:?} has no admin to act as"))?;
+            crm.scope(tenant, Some(admin))?.timeline().rebuild()?;
+            println!("timeline {tenant}: rebuilt");
+        }
+    }
+    for (tenant, check) in &health.analytics {
+        if !check.consistent() {
+            let admin = crm
+                .first_admin(tenant)?
+                .with_context(|| format!("tenant {tenant:?} has no admin to act as"))?;
+            crm.scope(tenant, Some(admin))?.analytics().rebuild()?;
+            println!("analytics {tenant}: rebuilt");
+        }
+    }
+    for (tenant, check) in &health.boards {
+        if !check.consistent() {
+            let admin = crm
+                .first_admin(tenant)?
+                .with_context(|| format!("tenant {tenant:?} has no admin to act as"))?;
+            crm.scope(tenant, Some(admin))?.boards().rebuild()?;
+            println!("board sums {tenant}: rebuilt");
+        }
+    }
+    if health.search.problem().is_some() {
+        let indexed = crm.rebuild_search(|_| {})?;
+        println!("search index: rebuilt, {indexed} documents");
+    }
+    let left = crm.check()?.problems();
+    if !left.is_empty() {
+        bail!("still wrong after the repair: {}", left.join("; "));
+    }
+    println!("repaired");
+    Ok(())
+}

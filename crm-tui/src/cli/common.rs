@@ -1,0 +1,28 @@
+//! What the subcommands share: opening an existing file, the tenants a command runs over.
+
+use anyhow::{Context, Result, bail};
+use crm_core::Crm;
+use std::path::Path;
+
+pub(super) fn open_existing(db: &Path) -> Result<Crm> {
+    if !db.exists() {
+        bail!(
+            "{} does not exist; create one with `crm demo --db {}`",
+            db.display(),
+            db.display()
+        );
+    }
+    Crm::open(db).with_context(|| format!("opening {}", db.display()))
+}
+
+/// `tenant`, or every tenant of the database, the first created first.
+pub(super) fn tenant_keys(crm: &Crm, tenant: Option<&str>) -> Result<Vec<String>> {
+    Ok(match tenant {
+        Some(t) => vec![t.to_owned()],
+        None => crm
+            .list_tenants()?
+            .into_iter()
+            .map(|t| t.tenant_id)
+            .collect(),
+    })
+}

@@ -1,0 +1,23 @@
+//! `crm reindex`: the search index rebuilt from the database.
+
+use anyhow::Result;
+use crm_core::Crm;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::time::Instant;
+
+/// Rebuilds the search index with a progress bar.
+pub(super) fn reindex(crm: &Crm) -> Result<()> {
+    let started = Instant::now();
+    let bar = ProgressBar::new(crm.searchable_records()?);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "indexing [{bar:40}] {human_pos}/{human_len} records ({per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let indexed = crm.rebuild_search(|done| bar.set_position(done))?;
+    bar.finish();
+    println!("indexed {indexed} records in {:.1?}", started.elapsed());
+    Ok(())
+}

@@ -1,0 +1,43 @@
+//! `crm segments refresh`: every segment evaluated again.
+
+use anyhow::{Context, Result};
+use crm_core::Crm;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::time::Instant;
+
+use super::common::tenant_keys;
+
+/// Refreshes every segment of one tenant or all, as each tenant's first admin.
+pub(super) fn refresh_segments(crm: &Crm, tenant: Option<&str>) -> Result<()> {
+    use crm_core::segments::RefreshRequest;
+    for key in tenant_keys(crm, tenant)? {
+        let admin = crm
+            .first_admin(&key)?
+            .with_context(|| format!("tenant {key:?} has no admin to refresh as"))?;
+        let scope = crm.scope(&key, Some(admin))?;
+        let started = Instant::now();
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} segments ({eta} left)")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_message(key.clone());
+        let report = scope
+            .segments()
+            .refresh_with(&RefreshRequest::default(), |done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            })
+            .with_context(|| format!("refreshing the segments of {key:?}"))?;
+        bar.finish();
+        println!(
+            "{key}: {} segments, {} customers entered, {} left, in {:.1?}",
+            report.segments,
+            report.entered,
+            report.exited,
+            started.elapsed()
+        );
+    }
+    Ok(())
+}

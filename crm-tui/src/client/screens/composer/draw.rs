@@ -1,0 +1,321 @@
+//! The composer's picture: the quote's head, its lines with the field being edited and the
+//! fields at fault marked, the totals, and the pickers over them.
+
+use super::{Composer, Evaluated, FIELDS, Mode, Target};
+use crate::client::format::{date, money, spinner};
+use crate::client::screens::View;
+use crate::client::screens::quotes::status_style;
+use crm_core::money::Money;
+use crm_core::quotes::render::percent;
+use crm_core::quotes::totals::TaxRounding;
+use crm_core::quotes::{Quote, QuoteStatus};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style, Stylize};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Block, Borders, Cell, Clear, List, ListItem, ListState, Paragraph, Row, Table, TableState,
+};
+
+impl Composer {
+    pub(super) fn draw_screen(&self, frame: &mut Frame<'_>, area: Rect, view: &View<'_>) {
+        frame.render_widget(Clear, area);
+        let quote = match &self.quote {
+            None => {
+                frame.render_widget(
+                    Paragraph::new(format!("{} Loading the quote…", spinner(view.tick)))
+                        .block(Block::new().borders(Borders::ALL).title(" Quote ")),
+                    area,
+                );
+                return;
+            }
+            Some(Err(e)) => {
+                frame.render_widget(
+                    Paragraph::new(format!("Could not load the quote: {e}"))
+                        .red()
+                        .block(Block::new().borders(Borders::ALL).title(" Quote ")),
+                    area,
+                );
+                return;
+            }
+            Some(Ok(q)) => q,
+        };
+        let evaluated = self.evaluate();
+        let [head, body, foot] = Layout::vertical([
+            Constraint::Length(2),
+            Constraint::Min(5),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        self.draw_head(frame, head, quote);
+        let [lines, sums] =
+            Layout::horizontal([Constraint::Min(60), Constraint::Length(38)]).areas(body);
+        self.draw_lines(frame, lines, quote, &evaluated);
+        self.draw_totals(frame, sums, quote, &evaluated);
+        let footer = match (&self.mode, evaluated.faults.first()) {
+            (
+                Mode::Edit {
+                    target: Target::Line(_, col),
+                    ..
+                },
+                _,
+            ) => Line::from(format!(
+                "Editing {} — Enter keeps it, Esc cancels",
+                FIELDS[*col]
+            )),
+            (
+                Mode::Edit {
+                    target: target @ (Target::Notes | Target::Terms),
+                    text,
+                },
+                _,
+            ) => Line::from(format!(
+                "{}: {text}▏ — Enter keeps it, Esc cancels",
+                if *target == Target::Notes {
+                    "Notes"
+                } else {
+                    "Terms"
+                }
+            )),
+            (
+                Mode::Edit {
+                    target: Target::ValidUntil,
+                    ..
+                },
+                _,
+            ) => Line::from(
+                "Editing the last day the quote is valid (YYYY-MM-DD, empty for none) — Enter keeps it",
+            ),
+            (
+                Mode::Edit {
+                    target: Target::Discount,
+                    ..
+                },
+                _,
+            ) => Line::from("Editing the quote's discount (%) — Enter keeps it, Esc cancels"),
+            (_, Some((line, col, why))) if *line == usize::MAX => {
+                Line::from(format!("Quote discount: {why}")).red()
+            }
+            (_, Some((line, col, why))) => {
+                Line::from(format!("Line {}, {}: {why}", line + 1, FIELDS[*col])).red()
+            }
+            _ if self.dirty => Line::from("Unsaved changes (s saves)").yellow(),
+            _ => Line::from(""),
+        };
+        frame.render_widget(Paragraph::new(footer), foot);
+        match &self.mode {
+            Mode::Product { filter, choice } => self.draw_picker(frame, body, filter, *choice),
+            Mode::Reason(text) => {
+                let popup = crate::client::ui::centered(body, 64, 3);
+                frame.render_widget(Clear, popup);
+                frame.render_widget(
+                    Paragraph::new(format!("{text}▏")).block(
+                        Block::new()
+                            .borders(Borders::ALL)
+                            .title(" Why did the customer say no? (Enter rejects) "),
+                    ),
+                    popup,
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn draw_head(&self, frame: &mut Frame<'_>, area: Rect, q: &Quote) {
+        let valid = match &self.mode {
+            Mode::Edit {
+                target: Target::ValidUntil,
+                text,
+            } => format!("valid until {text}▏"),
+            _ => self.valid_until.map_or_else(
+                || "no validity date".into(),
+                |u| format!("valid until {}", date(u)),
+            ),
+        };
+        let first = Line::from(vec![
+            Span::styled(format!("Quote {}", q.label()), Style::new().bold()),
+            Span::raw("  "),
+            Span::styled(q.status.to_string(), status_style(q.status)),
+            Span::raw(format!(
+                "  · deal {} · {} · {valid}",
+                self.deal_title,
+                q.currency.code()
+            )),
+        ]);
+        let second = match (q.status, &q.reject_reason) {
+            (QuoteStatus::Rejected, Some(reason)) => {
+                Line::from(format!("Rejected: {reason}")).red()
+            }
+            (QuoteStatus::Draft, _) => {
+                Line::from("A draft: edit the lines; the totals follow as you type.".to_owned())
+                    .dim()
+            }
+            (QuoteStatus::Expired, _) => Line::from(format!(
+                "Its validity ended {} — v revises it into a new draft.",
+                q.valid_until.map_or_else(String::new, date)
+            ))
+            .red(),
+            (QuoteStatus::Sent, _) => Line::from(format!(
+                "Sent {} — frozen: accept, reject or revise it.",
+                q.sent_at.map_or_else(String::new, date)
+            ))
+            .dim(),
+            _ => Line::from(""),
+        };
+        frame.render_widget(Paragraph::new(vec![first, second]), area);
+    }
+
+    fn draw_lines(&self, frame: &mut Frame<'_>, area: Rect, q: &Quote, evaluated: &Evaluated) {
+        let block = Block::new()
+            .borders(Borders::ALL)
+            .title(format!(" Lines ({}) ", self.lines.len()));
+        if self.lines.is_empty() {
+            let text = if q.status == QuoteStatus::Draft {
+                "No lines yet. a adds one: a product or free text."
+            } else {
+                "No lines."
+            };
+            frame.render_widget(Paragraph::new(text).dim().block(block), area);
+            return;
+        }
+        let draft = q.status == QuoteStatus::Draft;
+        let editing = match &self.mode {
+            Mode::Edit {
+                target: Target::Line(row, col),
+                text,
+            } => Some(((*row, *col), text.as_str())),
+            _ => None,
+        };
+        let rows = self.lines.iter().enumerate().map(|(i, l)| {
+            let mut cells = vec![Cell::from(format!("{}", i + 1))];
+            for (col, text) in l.cells.iter().enumerate() {
+                let shown = match editing {
+                    Some(((r, c), typed)) if r == i && c == col => format!("{typed}▏"),
+                    _ => text.clone(),
+                };
+                let mut style = Style::new();
+                if evaluated
+                    .faults
+                    .iter()
+                    .any(|(r, c, _)| *r == i && *c == col)
+                {
+                    style = style.fg(Color::Red).add_modifier(Modifier::UNDERLINED);
+                }
+                if draft && i == self.row && col == self.col {
+                    style = style.add_modifier(Modifier::REVERSED);
+                }
+                cells.push(Cell::from(shown).style(style));
+            }
+            let net = evaluated.amounts.get(i).copied().flatten().map_or_else(
+                || "—".into(),
+                |a| Money::new(a.net, q.currency).amount_text(),
+            );
+            cells.push(Cell::from(net));
+            Row::new(cells)
+        });
+        let widths = [
+            Constraint::Length(3),
+            Constraint::Min(18),
+            Constraint::Length(9),
+            Constraint::Length(12),
+            Constraint::Length(7),
+            Constraint::Length(6),
+            Constraint::Length(13),
+        ];
+        let mut header = vec!["#"];
+        header.extend(FIELDS);
+        header.push("Net");
+        let table = Table::new(rows, widths)
+            .header(Row::new(header).style(Style::new().bold().underlined()))
+            .block(block)
+            .row_highlight_style(Style::new().bg(Color::Blue).fg(Color::White));
+        let mut state = TableState::default().with_selected(Some(self.row));
+        frame.render_stateful_widget(table, area, &mut state);
+    }
+
+    fn draw_totals(&self, frame: &mut Frame<'_>, area: Rect, q: &Quote, evaluated: &Evaluated) {
+        let code = q.currency.code();
+        let amount = |minor: i64| money(minor, code);
+        let rounding = match self.rounding {
+            TaxRounding::PerLine => "per line",
+            TaxRounding::Global => "global",
+        };
+        let discount = match &self.mode {
+            Mode::Edit {
+                target: Target::Discount,
+                text,
+            } => format!("{text}▏"),
+            _ => self.discount.clone(),
+        };
+        let mut text = vec![
+            Line::from(format!("Quote discount  {discount}%")),
+            Line::from(format!("Tax rounding    {rounding}")),
+            Line::from(""),
+        ];
+        match &evaluated.totals {
+            Ok(t) => {
+                text.push(Line::from(format!("Subtotal  {:>24}", amount(t.subtotal))));
+                text.push(Line::from(format!("Discount  {:>24}", amount(-t.discount))));
+                for rate in &t.tax {
+                    text.push(Line::from(format!(
+                        "Tax {:<6}{:>24}",
+                        percent(rate.rate_bp),
+                        amount(rate.amount)
+                    )));
+                }
+                text.push(Line::from(format!("Total     {:>24}", amount(t.total))).bold());
+            }
+            Err(why) if !why.is_empty() => {
+                text.push(Line::from("Totals wait for every field:").red());
+                text.push(Line::from(why.clone()).red());
+            }
+            Err(_) => text.push(Line::from("—")),
+        }
+        for (label, value) in [("Notes", &self.notes), ("Terms", &self.terms)] {
+            if let Some(value) = value {
+                text.push(Line::from(""));
+                text.push(Line::from(format!("{label}: {value}")).dim());
+            }
+        }
+        frame.render_widget(
+            Paragraph::new(text)
+                .wrap(ratatui::widgets::Wrap { trim: true })
+                .block(Block::new().borders(Borders::ALL).title(" Totals ")),
+            area,
+        );
+    }
+
+    fn draw_picker(&self, frame: &mut Frame<'_>, area: Rect, filter: &str, choice: usize) {
+        let popup = crate::client::ui::centered(area, 64, 14);
+        frame.render_widget(Clear, popup);
+        let currency = self.currency();
+        let mut items = vec![ListItem::new("Free text line (type its description)")];
+        match &self.products {
+            None => items.push(ListItem::new("Loading the products…").dim()),
+            Some(_) => items.extend(self.offered(filter).into_iter().map(|p| {
+                let price = if Some(p.unit_price.currency) == currency {
+                    p.unit_price.to_string()
+                } else {
+                    format!("{} (another currency)", p.unit_price)
+                };
+                ListItem::new(format!(
+                    "{}  {}  {price}",
+                    p.name,
+                    p.sku.as_deref().unwrap_or("")
+                ))
+            })),
+        }
+        let mut state = ListState::default().with_selected(Some(choice));
+        frame.render_stateful_widget(
+            List::new(items)
+                .block(
+                    Block::new()
+                        .borders(Borders::ALL)
+                        .title(format!(" Add a line — filter: {filter}▏ ")),
+                )
+                .highlight_style(Style::new().bg(Color::Blue).fg(Color::White)),
+            popup,
+            &mut state,
+        );
+    }
+}

@@ -1,0 +1,310 @@
+//! The detail of a record: its fields, then its related records (a customer's tickets and deals,
+//! a deal's stage history, a ticket's links and events, …). The lists show it beside the list or
+//! full-screen; the record viewer shows it for a search hit or a timeline event.
+
+use crate::client::format::{date, datetime, money, name_of, opt, spinner, stage_of};
+use crate::client::worker::{Detail, Failure, Lookups, Record, RecordKey};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style, Stylize};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+/// Where the detail of the selected record stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DetailState {
+    Loading(RecordKey),
+    Ready(RecordKey, Detail),
+    Failed(RecordKey, Failure),
+}
+
+impl DetailState {
+    pub fn key(&self) -> RecordKey {
+        let (DetailState::Loading(k) | DetailState::Ready(k, _) | DetailState::Failed(k, _)) = self;
+        *k
+    }
+}
+
+pub fn field(label: &str, value: impl Into<String>) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{label:>13} "), Style::new().dim()),
+        Span::raw(value.into()),
+    ])
+}
+
+pub fn section(title: &str) -> Line<'static> {
+    Line::from(Span::styled(
+        format!("── {title} "),
+        Style::new().fg(Color::Yellow),
+    ))
+}
+
+pub fn record_lines(lookups: Option<&Lookups>, record: &Record) -> Vec<Line<'static>> {
+    match record {
+        Record::Customer(c) => vec![
+            Line::from(c.name.clone()).bold(),
+            field("email", opt(c.email.as_deref())),
+            field("phone", opt(c.phone.as_deref())),
+            field("company", opt(c.company.as_deref())),
+            field(
+                "tags",
+                if c.tags.is_empty() {
+                    "—".into()
+                } else {
+                    c.tags.join(", ")
+                },
+            ),
+            field("churn risk", format!("{}/100", c.churn_risk)),
+            field(
+                "last contact",
+                c.last_contact_at.map_or_else(|| "—".into(), datetime),
+            ),
+            field("customer since", date(c.created_at)),
+            field("external id", opt(c.external_id.as_deref())),
+        ],
+        Record::Lead(l) => vec![
+            Line::from(l.name.clone()).bold(),
+            field("status", l.status.to_string()),
+            field("score", format!("{}/100", l.score)),
+            field("email", opt(l.email.as_deref())),
+            field("phone", opt(l.phone.as_deref())),
+            field("company", opt(l.company.as_deref())),
+            field("owner", name_of(lookups, l.owner_id.map(|u| u.0))),
+            field("source", opt(l.source.as_deref())),
+            field(
+                "customer",
+                l.customer_id
+                    .map_or_else(|| "—".into(), |c| format!("#{c}")),
+            ),
+            field("created", date(l.created_at)),
+        ],
+        Record::Deal(d) => vec![
+            Line::from(d.title.clone()).bold(),
+            field("value", money(d.value, &d.currency)),
+            field("stage", stage_of(lookups, d.stage_id.0)),
+            field("status", d.status.to_string()),
+            field("owner", name_of(lookups, d.owner_id.map(|u| u.0))),
+            field(
+                "customer",
+                d.customer_id
+                    .map_or_else(|| "—".into(), |c| format!("#{c}")),
+            ),
+            field(
+                "lead",
+                d.lead_id.map_or_else(|| "—".into(), |l| format!("#{l}")),
+            ),
+            field(
+                "expected",
+                d.expected_close_at.map_or_else(|| "—".into(), date),
+            ),
+            field("closed", d.closed_at.map_or_else(|| "—".into(), date)),
+            field("opened", date(d.created_at)),
+        ],
+        Record::Quote(q) => vec![
+            Line::from(q.label()).bold(),
+            field("status", q.status.to_string()),
+            field("total", money(q.totals.total, q.currency.code())),
+            field("deal", format!("#{}", q.deal_id)),
+            field(
+                "customer",
+                q.customer_id
+                    .map_or_else(|| "—".into(), |c| format!("#{c}")),
+            ),
+            field(
+                "valid until",
+                q.valid_until.map_or_else(|| "—".into(), date),
+            ),
+            field("sent", q.sent_at.map_or_else(|| "—".into(), date)),
+            field("created", date(q.created_at)),
+            Line::from("Enter opens it in the composer").dim(),
+        ],
+        Record::Ticket(t) => vec![
+            Line::from(t.subject.clone()).bold(),
+            field("status", t.status.to_string()),
+            field("priority", t.priority.to_string()),
+            field("channel", t.channel.to_string()),
+            field("assignee", name_of(lookups, t.assignee_id.map(|u| u.0))),
+            field(
+                "customer",
+                t.customer_id
+                    .map_or_else(|| "—".into(), |c| format!("#{c}")),
+            ),
+            field("requester", opt(t.requester_email.as_deref())),
+            field("phone", opt(t.requester_phone.as_deref())),
+            field("company", opt(t.requester_company.as_deref())),
+            field("opened", datetime(t.created_at)),
+            Line::default(),
+            Line::from(t.description.clone()),
+        ],
+    }
+}
+
+/// `link_keys`: the L and D keys work here (the Tickets tab), so say so.
+pub fn related_lines(
+    lookups: Option<&Lookups>,
+    detail: &Detail,
+    link_keys: bool,
+) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    match detail {
+        Detail::Customer { tickets, deals } => {
+            ticket_lines(&mut lines, "Tickets", tickets);
+            lines.push(section("Deals"));
+            if deals.is_empty() {
+                lines.push(Line::from("none").dim());
+            }
+            for d in deals {
+                lines.push(Line::from(format!(
+                    "#{} {} · {} · {}",
+                    d.id,
+                    d.title,
+                    d.status,
+                    money(d.value, &d.currency)
+                )));
+            }
+        }
+        Detail::Lead {
+            activities,
+            deals,
+            tickets,
+        } => {
+            lines.push(section("Activities"));
+            if activities.is_empty() {
+                lines.push(Line::from("none").dim());
+            }
+            for a in activities {
+                lines.push(Line::from(format!(
+                    "{} {} · {}",
+                    datetime(a.occurred_at),
+                    a.kind,
+                    a.body.as_deref().unwrap_or("")
+                )));
+            }
+            lines.push(section("Deals"));
+            if deals.is_empty() {
+                lines.push(Line::from("none").dim());
+            }
+            for d in deals {
+                lines.push(Line::from(format!("#{} {} · {}", d.id, d.title, d.status)));
+            }
+            ticket_lines(&mut lines, "Linked tickets", tickets);
+        }
+        Detail::Deal { history, tickets } => {
+            lines.push(section("Stage history"));
+            for h in history {
+                let from = h
+                    .from_stage_id
+                    .map_or_else(|| "created".to_owned(), |s| stage_of(lookups, s.0));
+                lines.push(Line::from(format!(
+                    "{} {from} → {}",
+                    datetime(h.at),
+                    stage_of(lookups, h.to_stage_id.0)
+                )));
+            }
+            ticket_lines(&mut lines, "Linked tickets", tickets);
+        }
+        Detail::Quote(q) => {
+            lines.push(section("Lines"));
+            let code = q.currency.code();
+            for (i, l) in q.lines.iter().flatten().enumerate() {
+                lines.push(Line::from(format!(
+                    "{}. {} × {} = {}",
+                    i + 1,
+                    l.quantity,
+                    crate::client::format::clip(&l.description, 28),
+                    money(l.net, code)
+                )));
+            }
+            if q.line_count == 0 {
+                lines.push(Line::from("no lines").dim());
+            }
+            if let Some(notes) = &q.notes {
+                lines.push(section("Notes"));
+                lines.push(Line::from(notes.clone()));
+            }
+        }
+        Detail::Ticket { events, lead, deal } => {
+            lines.push(section("Links"));
+            lines.push(match lead {
+                Some(l) => Line::from(format!("lead #{} {} · {}", l.id, l.name, l.status)),
+                None if link_keys => Line::from("no lead (L to link)").dim(),
+                None => Line::from("no lead").dim(),
+            });
+            lines.push(match deal {
+                Some(d) => Line::from(format!("deal #{} {} · {}", d.id, d.title, d.status)),
+                None if link_keys => Line::from("no deal (D to link)").dim(),
+                None => Line::from("no deal").dim(),
+            });
+            lines.push(section("Events"));
+            for e in events {
+                let who = e
+                    .actor_id
+                    .map(|a| format!(" · {}", name_of(lookups, Some(a.0))))
+                    .unwrap_or_default();
+                lines.push(Line::from(format!(
+                    "{} {}{who}",
+                    datetime(e.occurred_at),
+                    e.kind
+                )));
+                if let Some(body) = &e.body {
+                    lines.push(Line::from(format!("    {body}")).dim());
+                }
+            }
+        }
+    }
+    lines
+}
+
+/// A section of tickets, newest first, one line each.
+fn ticket_lines(
+    lines: &mut Vec<Line<'static>>,
+    title: &str,
+    tickets: &[crm_core::tickets::Ticket],
+) {
+    lines.push(section(title));
+    if tickets.is_empty() {
+        lines.push(Line::from("none").dim());
+    }
+    for t in tickets {
+        lines.push(Line::from(format!(
+            "#{} {} · {} · {}",
+            t.id,
+            date(t.created_at),
+            t.status,
+            t.subject
+        )));
+    }
+}
+
+/// The selected record and its detail (`None` while it has not been asked for) in a bordered pane.
+pub fn draw(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    record: Option<&Record>,
+    state: Option<&DetailState>,
+    lookups: Option<&Lookups>,
+    tick: u64,
+) {
+    let block = Block::new().borders(Borders::ALL).title(" Detail ");
+    let Some(record) = record else {
+        frame.render_widget(Paragraph::new("").block(block), area);
+        return;
+    };
+    let mut lines = record_lines(lookups, record);
+    lines.push(Line::default());
+    match state {
+        Some(DetailState::Ready(_, detail)) => lines.extend(related_lines(lookups, detail, true)),
+        Some(DetailState::Failed(_, e)) => {
+            lines.push(Line::from(format!("Could not load related records: {e}")).red());
+        }
+        Some(DetailState::Loading(_)) | None => {
+            lines.push(Line::from(format!("{} loading related records…", spinner(tick))).dim());
+        }
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}

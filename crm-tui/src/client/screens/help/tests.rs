@@ -1,0 +1,47 @@
+use crate::client::screens::help::Help;
+use crate::client::screens::timeline::TimelineView;
+use crate::client::testing::*;
+use crate::client::worker::Tab;
+use crossterm::event::KeyCode;
+
+#[test]
+fn help_overlay_takes_keys_until_closed() {
+    let mut h = Harness::new(demo_crm(50));
+    h.key(KeyCode::Char('?'));
+    assert!(h.app.find::<Help>().is_some());
+    h.keys(&[KeyCode::Down, KeyCode::Tab, KeyCode::Char('q')]);
+    assert!(h.app.find::<Help>().is_none(), "q closes the overlay");
+    assert!(!h.app.quit);
+    assert_eq!(
+        (h.app.lists.tab, h.selected_id()),
+        (Tab::Customers, 50),
+        "keys under the overlay did nothing"
+    );
+    h.key(KeyCode::Char('q'));
+    assert!(h.app.quit);
+}
+
+#[test]
+fn help_in_a_timeline_lists_the_timeline_keys() {
+    let mut h = Harness::new(demo_crm(10));
+    h.key(KeyCode::Char('t'));
+    h.key(KeyCode::Char('?'));
+    let screen = h.screen();
+    assert!(screen.contains("Keys in a timeline"), "{screen}");
+    assert!(screen.contains("clear the filters") && screen.contains("search everything"));
+    h.key(KeyCode::Esc);
+    assert!(h.app.find::<Help>().is_none() && h.app.find::<TimelineView>().is_some());
+}
+
+#[test]
+fn snapshot_help() {
+    let mut h = Harness::new(demo_crm(10));
+    h.key(KeyCode::Char('?'));
+    insta::assert_snapshot!(h.screen());
+}
+
+#[test]
+fn every_listed_key_of_the_help_acts_and_no_other() {
+    let crm = std::sync::Arc::new(demo_crm(10));
+    check_bindings(&crm, |h| h.key(KeyCode::Char('?')), &[]);
+}

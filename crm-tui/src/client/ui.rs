@@ -1,0 +1,111 @@
+//! The frame's layout, which drawing and clicks share: the tab bar of areas, the screens'
+//! area between it and the status line, a popup's place. It draws nothing itself (the app
+//! draws the frame, each screen its part) and imports no screen.
+
+use crate::client::worker::Tab;
+use ratatui::layout::{Constraint, Layout, Rect};
+
+/// Where a screen may draw.
+#[derive(Debug, Clone, Copy)]
+pub struct Areas {
+    /// Between the tab bar and the status line.
+    pub main: Rect,
+    /// The whole terminal.
+    pub full: Rect,
+}
+
+/// List rows that fit a terminal `height` rows tall: minus the tab bar, the status line, the
+/// list's borders and its header.
+pub fn list_rows(height: u16) -> usize {
+    usize::from(height.saturating_sub(5)).max(1)
+}
+
+/// A `width` × `height` rectangle in the middle of `area` (smaller if `area` is).
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let (width, height) = (width.min(area.width), height.min(area.height));
+    Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    }
+}
+
+/// The tab bar, the screens' area and the status line of a terminal `full`.
+pub fn rows(full: Rect) -> [Rect; 3] {
+    Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(full)
+}
+
+/// Where screens draw on a terminal `full` (what clicks are placed against).
+pub fn areas(full: Rect) -> Areas {
+    Areas {
+        main: rows(full)[1],
+        full,
+    }
+}
+
+/// The titles of the tab bar, as drawn.
+pub fn tab_titles() -> impl Iterator<Item = String> {
+    Area::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, a)| format!("{} {}", i + 1, a.title()))
+}
+
+/// The tab whose title is at column `x` of the tab bar.
+pub fn tab_at(x: u16) -> Option<usize> {
+    // Each title is drawn padded by a space on either side, then the divider.
+    let mut start = 0u16;
+    for (i, title) in tab_titles().enumerate() {
+        let end = start + title.chars().count() as u16 + 2;
+        if x >= start && x < end {
+            return Some(i);
+        }
+        start = end + 1;
+    }
+    None
+}
+
+/// Every area of the client is a numbered tab: the five lists, segments and analytics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Area {
+    List(Tab),
+    Segments,
+    Analytics,
+}
+
+impl Area {
+    /// In the tab bar's order: `1`…`7`.
+    pub const ALL: [Area; 7] = [
+        Area::List(Tab::Customers),
+        Area::List(Tab::Leads),
+        Area::List(Tab::Deals),
+        Area::List(Tab::Tickets),
+        Area::List(Tab::Quotes),
+        Area::Segments,
+        Area::Analytics,
+    ];
+
+    pub fn index(self) -> usize {
+        Area::ALL.iter().position(|a| *a == self).unwrap_or(0)
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Area::List(tab) => tab.title(),
+            Area::Segments => "Segments",
+            Area::Analytics => "Analytics",
+        }
+    }
+
+    /// The area `delta` tabs away, round the bar.
+    pub fn step(self, delta: isize) -> Area {
+        let n = Area::ALL.len() as isize;
+        Area::ALL[(self.index() as isize + delta).rem_euclid(n) as usize]
+    }
+}
