@@ -82,126 +82,250 @@ pub enum Action {
 use Action as A;
 use KeyCode as K;
 
-const BINDINGS: &[Binding<Action>] = &[
-    each(&[(K::Up, A::Up), (K::Char('k'), A::Up)], "↑ k", "up"),
-    each(
-        &[(K::Down, A::Down), (K::Char('j'), A::Down)],
-        "↓ j",
-        "down",
-    ),
-    each(&[(K::PageUp, A::PageUp)], "PgUp", "page up"),
-    each(&[(K::PageDown, A::PageDown)], "PgDn", "page down"),
-    each(
-        &[(K::Char('g'), A::Top), (K::Home, A::Top)],
-        "g Home",
-        "first row",
-    ),
-    each(
-        &[(K::Char('G'), A::Bottom), (K::End, A::Bottom)],
-        "G End",
-        "last row",
-    ),
-    each(
-        &[
-            (K::Tab, A::NextTab),
-            (K::Right, A::NextTab),
-            (K::Char('l'), A::NextTab),
-        ],
-        "Tab → l",
-        "next tab",
-    ),
-    each(
-        &[
-            (K::BackTab, A::PrevTab),
-            (K::Left, A::PrevTab),
-            (K::Char('h'), A::PrevTab),
-        ],
-        "S-Tab ← h",
-        "previous tab",
-    ),
-    each(&[(K::Enter, A::Open)], "Enter", "open the record"),
+// Each list binds only the keys that act on it: the keys every list has, and its own.
+const CUSTOMER_BINDINGS: &[Binding<Action>] = &[
+    UP,
+    DOWN,
+    PAGE_UP,
+    PAGE_DOWN,
+    TOP,
+    BOTTOM,
+    NEXT_TAB_KEYS,
+    PREV_TAB_KEYS,
+    OPEN_KEY,
     TIMELINE,
-    each(
-        &[(K::Char('L'), A::LinkLead)],
-        "L",
-        "link the ticket to a lead",
-    ),
-    each(
-        &[(K::Char('D'), A::LinkDeal)],
-        "D",
-        "link the ticket to a deal",
-    ),
-    each(
-        &[(K::Char('x'), A::UnlinkLead)],
-        "x",
-        "unlink the ticket's lead",
-    ),
-    each(
-        &[(K::Char('X'), A::UnlinkDeal)],
-        "X",
-        "unlink the ticket's deal",
-    ),
-    each(
-        &[(K::Char('A'), A::AutoLink)],
-        "A",
-        "auto-link review (admin)",
-    ),
     SEARCH,
     GO_TABS,
     GO_SEGMENTS,
     GO_ANALYTICS,
-    each(
-        &[(K::Char('s'), A::Sort)],
-        "s",
-        "sort by a field (the sortable ones)",
-    ),
-    each(
-        &[(K::Char('S'), A::FlipSort)],
-        "S",
-        "flip the sort's direction",
-    ),
+    SORT,
+    FLIP_SORT,
     FILTER,
-    each(
-        &[(K::Char('c'), A::Columns)],
-        "c",
-        "choose and order the columns",
-    ),
-    each(
-        &[(K::Char('v'), A::Views)],
-        "v",
-        "views: open, save, update, share, delete",
-    ),
-    each(
-        &[(K::Char(' '), A::Mark)],
-        "Space",
-        "select the lead (for a, R)",
-    ),
-    each(
-        &[(K::Char('a'), A::Assign)],
-        "a",
-        "assign the selected leads: to a rep, or round-robin over a team",
-    ),
-    each(
-        &[(K::Char('R'), A::Rescore)],
-        "R",
-        "rescore the selected leads by the rules",
-    ),
-    each(
-        &[(K::Char('w'), A::Explain)],
-        "w",
-        "why the lead has its score",
-    ),
-    QUOTES,
-    each(
-        &[(K::Char('b'), A::Board)],
-        "b",
-        "deals as a board (on Deals)",
-    ),
+    COLUMNS,
+    VIEWS,
     MOUSE_KEY,
     HELP_KEY,
-    each(&[(K::Esc, A::Back)], "Esc", "back (quit from the lists)"),
+    BACK_KEY,
     QUIT_KEY,
 ];
+const LEAD_BINDINGS: &[Binding<Action>] = &[
+    UP,
+    DOWN,
+    PAGE_UP,
+    PAGE_DOWN,
+    TOP,
+    BOTTOM,
+    NEXT_TAB_KEYS,
+    PREV_TAB_KEYS,
+    OPEN_KEY,
+    TIMELINE,
+    MARK,
+    ASSIGN,
+    RESCORE,
+    EXPLAIN,
+    SEARCH,
+    GO_TABS,
+    GO_SEGMENTS,
+    GO_ANALYTICS,
+    SORT,
+    FLIP_SORT,
+    FILTER,
+    COLUMNS,
+    VIEWS,
+    MOUSE_KEY,
+    HELP_KEY,
+    BACK_KEY,
+    QUIT_KEY,
+];
+const DEAL_BINDINGS: &[Binding<Action>] = &[
+    UP,
+    DOWN,
+    PAGE_UP,
+    PAGE_DOWN,
+    TOP,
+    BOTTOM,
+    NEXT_TAB_KEYS,
+    PREV_TAB_KEYS,
+    OPEN_KEY,
+    TIMELINE,
+    QUOTES,
+    BOARD_KEY,
+    SEARCH,
+    GO_TABS,
+    GO_SEGMENTS,
+    GO_ANALYTICS,
+    SORT,
+    FLIP_SORT,
+    FILTER,
+    COLUMNS,
+    VIEWS,
+    MOUSE_KEY,
+    HELP_KEY,
+    BACK_KEY,
+    QUIT_KEY,
+];
+const TICKET_BINDINGS: &[Binding<Action>] = &[
+    UP,
+    DOWN,
+    PAGE_UP,
+    PAGE_DOWN,
+    TOP,
+    BOTTOM,
+    NEXT_TAB_KEYS,
+    PREV_TAB_KEYS,
+    OPEN_KEY,
+    LINK_LEAD,
+    LINK_DEAL,
+    UNLINK_LEAD,
+    UNLINK_DEAL,
+    AUTO_LINK,
+    SEARCH,
+    GO_TABS,
+    GO_SEGMENTS,
+    GO_ANALYTICS,
+    SORT,
+    FLIP_SORT,
+    FILTER,
+    COLUMNS,
+    VIEWS,
+    MOUSE_KEY,
+    HELP_KEY,
+    BACK_KEY,
+    QUIT_KEY,
+];
+const QUOTE_BINDINGS: &[Binding<Action>] = &[
+    UP,
+    DOWN,
+    PAGE_UP,
+    PAGE_DOWN,
+    TOP,
+    BOTTOM,
+    NEXT_TAB_KEYS,
+    PREV_TAB_KEYS,
+    OPEN_KEY,
+    SEARCH,
+    GO_TABS,
+    GO_SEGMENTS,
+    GO_ANALYTICS,
+    SORT,
+    FLIP_SORT,
+    FILTER,
+    COLUMNS,
+    VIEWS,
+    MOUSE_KEY,
+    HELP_KEY,
+    BACK_KEY,
+    QUIT_KEY,
+];
+
+const UP: Binding<Action> = each(&[(K::Up, A::Up), (K::Char('k'), A::Up)], "↑ k", "up");
+const DOWN: Binding<Action> = each(
+    &[(K::Down, A::Down), (K::Char('j'), A::Down)],
+    "↓ j",
+    "down",
+);
+const PAGE_UP: Binding<Action> = each(&[(K::PageUp, A::PageUp)], "PgUp", "page up");
+const PAGE_DOWN: Binding<Action> = each(&[(K::PageDown, A::PageDown)], "PgDn", "page down");
+const TOP: Binding<Action> = each(
+    &[(K::Char('g'), A::Top), (K::Home, A::Top)],
+    "g Home",
+    "first row",
+);
+const BOTTOM: Binding<Action> = each(
+    &[(K::Char('G'), A::Bottom), (K::End, A::Bottom)],
+    "G End",
+    "last row",
+);
+const NEXT_TAB_KEYS: Binding<Action> = each(
+    &[
+        (K::Tab, A::NextTab),
+        (K::Right, A::NextTab),
+        (K::Char('l'), A::NextTab),
+    ],
+    "Tab → l",
+    "next tab",
+);
+const PREV_TAB_KEYS: Binding<Action> = each(
+    &[
+        (K::BackTab, A::PrevTab),
+        (K::Left, A::PrevTab),
+        (K::Char('h'), A::PrevTab),
+    ],
+    "S-Tab ← h",
+    "previous tab",
+);
+const OPEN_KEY: Binding<Action> = each(&[(K::Enter, A::Open)], "Enter", "open the record");
+const LINK_LEAD: Binding<Action> = each(
+    &[(K::Char('L'), A::LinkLead)],
+    "L",
+    "link the ticket to a lead",
+);
+const LINK_DEAL: Binding<Action> = each(
+    &[(K::Char('D'), A::LinkDeal)],
+    "D",
+    "link the ticket to a deal",
+);
+const UNLINK_LEAD: Binding<Action> = each(
+    &[(K::Char('x'), A::UnlinkLead)],
+    "x",
+    "unlink the ticket's lead",
+);
+const UNLINK_DEAL: Binding<Action> = each(
+    &[(K::Char('X'), A::UnlinkDeal)],
+    "X",
+    "unlink the ticket's deal",
+);
+const AUTO_LINK: Binding<Action> = each(
+    &[(K::Char('A'), A::AutoLink)],
+    "A",
+    "auto-link review (admin)",
+);
+const SORT: Binding<Action> = each(
+    &[(K::Char('s'), A::Sort)],
+    "s",
+    "sort by a field (the sortable ones)",
+);
+const FLIP_SORT: Binding<Action> = each(
+    &[(K::Char('S'), A::FlipSort)],
+    "S",
+    "flip the sort's direction",
+);
+const COLUMNS: Binding<Action> = each(
+    &[(K::Char('c'), A::Columns)],
+    "c",
+    "choose and order the columns",
+);
+const VIEWS: Binding<Action> = each(
+    &[(K::Char('v'), A::Views)],
+    "v",
+    "views: open, save, update, share, delete",
+);
+const MARK: Binding<Action> = each(
+    &[(K::Char(' '), A::Mark)],
+    "Space",
+    "select the lead (for a, R)",
+);
+const ASSIGN: Binding<Action> = each(
+    &[(K::Char('a'), A::Assign)],
+    "a",
+    "assign the selected leads: to a rep, or round-robin over a team",
+);
+const RESCORE: Binding<Action> = each(
+    &[(K::Char('R'), A::Rescore)],
+    "R",
+    "rescore the selected leads by the rules",
+);
+const EXPLAIN: Binding<Action> = each(
+    &[(K::Char('w'), A::Explain)],
+    "w",
+    "why the lead has its score",
+);
+const BOARD_KEY: Binding<Action> = each(
+    &[(K::Char('b'), A::Board)],
+    "b",
+    "deals as a board (on Deals)",
+);
+const BACK_KEY: Binding<Action> = each(&[(K::Esc, A::Back)], "Esc", "back (quit from the lists)");
 
 const MOUSE_KEY: Binding<Action> = each(
     &[(K::Char('m'), A::Mouse)],
@@ -369,15 +493,25 @@ const OPEN: Hint<Action> = hint(&[A::Open], "Enter", "open");
 const HELP: Hint<Action> = hint(&[A::Help], "?", "help");
 const QUIT: Hint<Action> = hint(&[A::Quit], "q", "quit");
 
-/// The lists of customers, leads and deals.
-const LISTS: Keymap<Action> = Keymap {
+/// The customers' list.
+const CUSTOMERS: Keymap<Action> = Keymap {
     title: "Keys",
-    bindings: BINDINGS,
-    hints: &[MOVE, WORK, NEXT_TAB, OPEN, HELP, QUIT],
+    bindings: CUSTOMER_BINDINGS,
+    hints: &[
+        MOVE,
+        WORK,
+        hint(&[A::Timeline], "t", "timeline"),
+        NEXT_TAB,
+        OPEN,
+        HELP,
+        QUIT,
+    ],
 };
 
 /// The leads' list: selection, assignment and scores.
 const LEADS: Keymap<Action> = Keymap {
+    title: "Keys",
+    bindings: LEAD_BINDINGS,
     hints: &[
         MOVE,
         WORK,
@@ -388,26 +522,12 @@ const LEADS: Keymap<Action> = Keymap {
         HELP,
         QUIT,
     ],
-    ..LISTS
-};
-
-/// The tickets' list: the link keys work here.
-const TICKETS: Keymap<Action> = Keymap {
-    hints: &[
-        MOVE,
-        WORK,
-        hint(&[A::LinkLead, A::LinkDeal], "L D", "link lead/deal"),
-        hint(&[A::UnlinkLead, A::UnlinkDeal], "x X", "unlink"),
-        hint(&[A::AutoLink], "A", "auto-link"),
-        OPEN,
-        HELP,
-        QUIT,
-    ],
-    ..LISTS
 };
 
 /// The deals' list: the board, quotes and timelines are a key away.
 const DEALS: Keymap<Action> = Keymap {
+    title: "Keys",
+    bindings: DEAL_BINDINGS,
     hints: &[
         MOVE,
         WORK,
@@ -418,20 +538,58 @@ const DEALS: Keymap<Action> = Keymap {
         HELP,
         QUIT,
     ],
-    ..LISTS
 };
 
-/// A record open full-screen.
-const OPENED: Keymap<Action> = Keymap {
+/// The tickets' list: the link keys work here.
+const TICKETS: Keymap<Action> = Keymap {
+    title: "Keys",
+    bindings: TICKET_BINDINGS,
     hints: &[
-        hint(&[A::Up, A::Down], "↑↓ jk", "previous/next record"),
-        NEXT_TAB,
-        hint(&[A::Back], "Esc", "back"),
+        MOVE,
+        WORK,
+        hint(&[A::LinkLead, A::LinkDeal], "L D", "link lead/deal"),
+        hint(&[A::UnlinkLead, A::UnlinkDeal], "x X", "unlink"),
+        hint(&[A::AutoLink], "A", "auto-link"),
+        OPEN,
         HELP,
         QUIT,
     ],
-    ..LISTS
 };
+
+/// The quotes' list.
+const QUOTES_LIST: Keymap<Action> = Keymap {
+    title: "Keys",
+    bindings: QUOTE_BINDINGS,
+    hints: &[MOVE, WORK, NEXT_TAB, OPEN, HELP, QUIT],
+};
+
+/// A record open full-screen: the keys of its tab.
+const OPENED_HINTS: &[Hint<Action>] = &[
+    hint(&[A::Up, A::Down], "↑↓ jk", "previous/next record"),
+    NEXT_TAB,
+    hint(&[A::Back], "Esc", "back"),
+    HELP,
+    QUIT,
+];
+
+/// The keys of `tab`'s list, or of its record open full-screen.
+fn keymap_of(tab: Tab, open: bool) -> Keymap<Action> {
+    let map = match tab {
+        Tab::Customers => CUSTOMERS,
+        Tab::Leads => LEADS,
+        Tab::Deals => DEALS,
+        Tab::Tickets => TICKETS,
+        Tab::Quotes => QUOTES_LIST,
+    };
+    if open {
+        Keymap {
+            hints: OPENED_HINTS,
+            ..map
+        }
+    } else {
+        map
+    }
+}
 
 /// Fetch the next page when the selection comes this close to the end of what is held.
 const PREFETCH_MARGIN: usize = 20;
@@ -1311,30 +1469,18 @@ impl Screen for Lists {
     }
 
     fn keymap(&self) -> KeyHelp {
-        if self.open {
-            OPENED.help()
-        } else if let Some(board) = self.board_shown() {
-            if board.confirm.is_some() {
-                CONFIRM.help()
-            } else {
-                BOARD.help()
-            }
-        } else if self.tab == Tab::Deals {
-            DEALS.help()
-        } else if self.tab == Tab::Tickets {
-            TICKETS.help()
-        } else if self.tab == Tab::Leads {
-            LEADS.help()
-        } else {
-            LISTS.help()
+        match self.board_shown() {
+            Some(board) if !self.open && board.confirm.is_some() => CONFIRM.help(),
+            Some(_) if !self.open => BOARD.help(),
+            _ => keymap_of(self.tab, self.open).help(),
         }
     }
 
     fn key(&mut self, key: KeyEvent, view: &View<'_>, out: &mut Vec<Command>) {
         let map = match self.board_shown() {
-            Some(board) if !self.open && board.confirm.is_some() => &CONFIRM,
-            Some(_) if !self.open => &BOARD,
-            _ => &LISTS,
+            Some(board) if !self.open && board.confirm.is_some() => CONFIRM,
+            Some(_) if !self.open => BOARD,
+            _ => keymap_of(self.tab, self.open),
         };
         if let Some(action) = map.action(key) {
             self.act(action, view, out);
