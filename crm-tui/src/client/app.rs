@@ -345,6 +345,26 @@ impl App {
         requests
     }
 
+    /// What the tab bar says on its right: the tenant, or how far the demo is made.
+    fn tab_label(&self) -> String {
+        let tenant = self
+            .lookups
+            .as_ref()
+            .map_or(self.tenant.as_str(), |l| l.tenant_name.as_str());
+        match &self.making {
+            // Said where it stays in sight until the demo is whole.
+            Some(making) => {
+                let (done, total) = making.progress();
+                format!(
+                    "making the demo: {} of {}",
+                    crate::client::format::thousands(done as u64),
+                    crate::client::format::thousands(total as u64)
+                )
+            }
+            None => format!("crm · {tenant}"),
+        }
+    }
+
     /// The area shown: segments or analytics when one is open, else the lists' tab.
     pub fn area(&self) -> Area {
         self.overlays
@@ -401,7 +421,9 @@ impl App {
                     // Only from an area itself, not over a dialog open on it.
                     let on_area = self.overlays.is_empty()
                         || (self.overlays.len() == 1 && self.overlays[0].area().is_some());
-                    return match ui::tab_at(x) {
+                    let (padding, _) =
+                        ui::tab_bar(self.size.0, self.tab_label().chars().count() as u16);
+                    return match ui::tab_at(x, padding) {
                         Some(n) if on_area => {
                             self.notice = None;
                             self.carry_out(vec![(Origin::Lists, Command::Go(Area::ALL[n]))])
@@ -598,36 +620,29 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
 }
 
 fn draw_tabs(frame: &mut Frame<'_>, app: &App, area: Rect) {
-    let titles = ui::tab_titles();
-    let tenant = app
-        .lookups
-        .as_ref()
-        .map_or(app.tenant.as_str(), |l| l.tenant_name.as_str());
-    let label = match &app.making {
-        // Said where it stays in sight until the demo is whole.
-        Some(making) => {
-            let (done, total) = making.progress();
-            format!(
-                "crm · {tenant} · making the demo: {} of {} customers",
-                crate::client::format::thousands(done as u64),
-                crate::client::format::thousands(total as u64)
-            )
-        }
-        None => format!("crm · {tenant}"),
-    };
+    let label = app.tab_label();
+    let (padding, with_label) = ui::tab_bar(area.width, label.chars().count() as u16);
     let [left, right] = Layout::horizontal([
         Constraint::Min(10),
-        Constraint::Length(label.chars().count() as u16),
+        Constraint::Length(if with_label {
+            label.chars().count() as u16
+        } else {
+            0
+        }),
     ])
     .areas(area);
+    let pad = " ".repeat(usize::from(padding));
     frame.render_widget(
-        Tabs::new(titles)
+        Tabs::new(ui::tab_titles())
             .select(app.area().index())
             .highlight_style(Style::new().fg(Color::Yellow).bold())
+            .padding(pad.clone(), pad)
             .divider("│"),
         left,
     );
-    frame.render_widget(Line::from(label).right_aligned().dim(), right);
+    if with_label {
+        frame.render_widget(Line::from(label).right_aligned().dim(), right);
+    }
 }
 
 fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
@@ -670,10 +685,7 @@ mod tests {
         let mut h = Harness::new(demo_crm(60));
         h.app.making = Some(making(500, None));
         let screen = h.screen();
-        assert!(
-            screen.contains("making the demo: 500 of 5,000 customers"),
-            "{screen}"
-        );
+        assert!(screen.contains("making the demo: 500 of 5,000"), "{screen}");
         // Still being made: a tick changes nothing.
         assert!(h.app.update(Msg::Tick).is_empty());
         h.app.making = Some(making(5_000, Some(Ok(()))));
@@ -772,6 +784,22 @@ mod tests {
         assert!(h.screen().contains("mouse off"), "{}", h.screen());
         h.key(KeyCode::Char('m'));
         assert!(h.app.mouse);
+    }
+
+    #[test]
+    fn on_80_columns_every_tab_shows_and_answers_a_click() {
+        let mut h = Harness::new(demo_crm(20));
+        h.app.size = (80, 24);
+        let bar = h.screen_sized(80, 24).lines().next().unwrap().to_owned();
+        assert!(bar.contains("1 Customers│2 Leads"), "{bar}");
+        assert!(bar.contains("│7 Analytics"), "{bar}");
+        let at = bar.find("7 Analytics").unwrap();
+        // Characters before it, not bytes (the dividers are three bytes each).
+        let x = bar[..at].chars().count() as u16 - 1;
+        click(&mut h, x + 3, 0);
+        assert_eq!(h.app.area(), Area::Analytics);
+        click(&mut h, 2, 0);
+        assert_eq!(h.app.area(), Area::List(worker::Tab::Customers));
     }
 
     #[test]

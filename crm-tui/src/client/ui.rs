@@ -57,15 +57,34 @@ pub fn tab_titles() -> impl Iterator<Item = String> {
         .map(|(i, a)| format!("{} {}", i + 1, a.title()))
 }
 
-/// The tab whose title is at column `x` of the tab bar.
-pub fn tab_at(x: u16) -> Option<usize> {
-    // Each title is drawn padded by a space on either side, then the divider.
+/// How the tab bar fits a terminal `width` with a label `label` characters long on its right:
+/// the space on either side of each title, and whether the label is shown. Narrow terminals
+/// keep every numbered tab and give up the padding, then the label.
+pub fn tab_bar(width: u16, label: u16) -> (u16, bool) {
+    let titles: u16 = tab_titles().map(|t| t.chars().count() as u16).sum();
+    let dividers = Area::ALL.len() as u16 - 1;
+    let padded = titles + dividers + 2 * Area::ALL.len() as u16;
+    if padded + label < width {
+        (1, true)
+    } else if titles + dividers + label < width {
+        (0, true)
+    } else if padded <= width {
+        (1, false)
+    } else {
+        (0, false)
+    }
+}
+
+/// The tab whose title is at column `x` of the tab bar, each title `padding` wide on either
+/// side.
+pub fn tab_at(x: u16, padding: u16) -> Option<usize> {
     let mut start = 0u16;
     for (i, title) in tab_titles().enumerate() {
-        let end = start + title.chars().count() as u16 + 2;
+        let end = start + title.chars().count() as u16 + 2 * padding;
         if x >= start && x < end {
             return Some(i);
         }
+        // The divider.
         start = end + 1;
     }
     None
