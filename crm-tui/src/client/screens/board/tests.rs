@@ -295,6 +295,54 @@ mod snapshots {
     }
 
     #[test]
+    fn a_pipeline_of_one_stage() {
+        let mut h = on_board(60);
+        let scope = h.crm.scope("demo", h.actor).unwrap();
+        let single = scope
+            .pipelines()
+            .create(
+                serde_json::from_value(json!({"name": "Inbox", "stages": [
+                    {"name": "To sort", "probability": 5, "kind": "open"}]}))
+                .unwrap(),
+            )
+            .unwrap();
+        for (title, value, currency) in [("Kiosk", 120_000, "EUR"), ("Tablets", 99_950, "USD")] {
+            scope
+                .deals()
+                .create(
+                    serde_json::from_value(json!({"pipelineId": single.id, "title": title,
+                        "value": value, "currency": currency}))
+                    .unwrap(),
+                )
+                .unwrap();
+        }
+        let mut out = Vec::new();
+        h.app
+            .lists
+            .change(Tab::Deals, QueryChange::Pipeline(single.id), &mut out);
+        let asks = out
+            .into_iter()
+            .filter_map(|c| match c {
+                crate::client::screens::Command::Ask(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        h.answer(asks);
+        let screen = h.screen();
+        assert!(screen.contains("To sort · 2"), "{screen}");
+        // Two currencies, never added together: a line each.
+        assert!(screen.contains("EUR 1,200.00"), "{screen}");
+        assert!(screen.contains("USD 999.50"), "{screen}");
+        insta::assert_snapshot!(screen.replace(
+            &format!(
+                "{}d in stage",
+                (h.app.now - crm_core::time::now()).num_days().max(0)
+            ),
+            "Nd in stage"
+        ));
+    }
+
+    #[test]
     fn asking_before_a_deal_is_won() {
         let mut h = on_board(200);
         let open = column_of(&h, crm_core::deals::StageKind::Won) - 1;
