@@ -328,13 +328,10 @@ impl Palette {
     }
 }
 
-impl Screen for Palette {
-    fn keymap(&self) -> KeyHelp {
-        KEYS.help()
-    }
-
-    fn key(&mut self, key: KeyEvent, view: &View<'_>, out: &mut Vec<Command>) {
-        match self.act(key, view.tick) {
+impl Palette {
+    /// What an outcome asks of the app.
+    fn carry(&self, outcome: Outcome, out: &mut Vec<Command>) {
+        match outcome {
             Outcome::Nothing => {}
             Outcome::Close => out.push(Command::Close),
             Outcome::Search(ask) => out.push(Command::Ask(Request::Search(ask))),
@@ -352,6 +349,75 @@ impl Screen for Palette {
                         "conversation #{id}"
                     )))));
                     out.push(Command::Ask(Request::OpenHit(kind, id)));
+                }
+            }
+        }
+    }
+
+    /// Which facet row each line of the facets' column shows (`None`: a group's title), from
+    /// the first line drawn.
+    fn facet_lines(&self, height: u16) -> Vec<Option<usize>> {
+        let mut lines = Vec::new();
+        let mut last = None;
+        for (i, (kind, _, _)) in self.facet_rows().into_iter().enumerate() {
+            if last != Some(kind) {
+                lines.push(None);
+                last = Some(kind);
+            }
+            lines.push(Some(i));
+        }
+        let skip = lines.len().saturating_sub(usize::from(height));
+        lines
+            .into_iter()
+            .skip(skip.min(self.facet_cursor))
+            .collect()
+    }
+}
+
+impl Screen for Palette {
+    fn keymap(&self) -> KeyHelp {
+        KEYS.help()
+    }
+
+    fn key(&mut self, key: KeyEvent, view: &View<'_>, out: &mut Vec<Command>) {
+        let outcome = self.act(key, view.tick);
+        self.carry(outcome, out);
+    }
+
+    /// A click on a facet toggles it; on a hit selects it, and a double click opens it.
+    fn click(
+        &mut self,
+        x: u16,
+        y: u16,
+        double: bool,
+        areas: Areas,
+        _view: &View<'_>,
+        out: &mut Vec<Command>,
+    ) {
+        let (hits, facets) = layout(areas.main);
+        let inside = |r: Rect| x >= r.x && x < r.right() && y >= r.y && y < r.bottom();
+        if inside(facets) {
+            let line = usize::from(y - facets.y);
+            if let Some(Some(i)) = self.facet_lines(facets.height).get(line).copied()
+                && let Some((kind, value, _)) = self.facet_rows().get(i).cloned()
+            {
+                self.focus = Focus::Facets;
+                self.facet_cursor = i;
+                self.toggle(kind, &value);
+                self.selected = 0;
+                out.push(Command::Ask(Request::Search(self.ask())));
+            }
+        } else if inside(hits) {
+            let count = self.results.as_ref().map_or(0, |r| r.hits.len());
+            let per_screen = usize::from(hits.height / 2).max(1);
+            let first = self.selected.saturating_sub(per_screen - 1);
+            let hit = first + usize::from(y - hits.y) / 2;
+            if hit < count {
+                self.focus = Focus::Hits;
+                self.selected = hit;
+                if double && let Some(h) = self.results.as_ref().and_then(|r| r.hits.get(hit)) {
+                    let outcome = Outcome::Open(h.hit_type, h.id);
+                    self.carry(outcome, out);
                 }
             }
         }
@@ -380,19 +446,32 @@ impl Screen for Palette {
     }
 }
 
-/// The palette over `area`.
-fn draw(frame: &mut Frame<'_>, p: &Palette, tick: u64, area: Rect) {
+/// The palette's frame over `area`: its box, the line typed into, and its body.
+fn frame_of(area: Rect) -> (Rect, Rect, Rect) {
     let popup = Rect {
         x: area.x + area.width / 20,
         y: area.y + 1,
         width: area.width - area.width / 10,
         height: area.height.saturating_sub(2),
     };
-    frame.render_widget(Clear, popup);
-    let block = Block::new().borders(Borders::ALL).title(" Search ");
-    let inner = block.inner(popup);
-    frame.render_widget(block, popup);
+    let inner = Block::new().borders(Borders::ALL).inner(popup);
     let [input, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(inner);
+    (popup, input, body)
+}
+
+/// Where the hits and the facets go over `area` (drawing and clicks share it).
+fn layout(area: Rect) -> (Rect, Rect) {
+    let (_, _, body) = frame_of(area);
+    let [hits, facets] =
+        Layout::horizontal([Constraint::Min(20), Constraint::Length(28)]).areas(body);
+    (hits, facets)
+}
+
+/// The palette over `area`.
+fn draw(frame: &mut Frame<'_>, p: &Palette, tick: u64, area: Rect) {
+    let (popup, input, _) = frame_of(area);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(Block::new().borders(Borders::ALL).title(" Search "), popup);
     let state = if p.loading || p.typed_at.is_some() {
         format!(" {}", spinner(tick))
     } else {
@@ -413,8 +492,7 @@ fn draw(frame: &mut Frame<'_>, p: &Palette, tick: u64, area: Rect) {
         ]),
         input,
     );
-    let [hits, facets] =
-        Layout::horizontal([Constraint::Min(20), Constraint::Length(28)]).areas(body);
+    let (hits, facets) = layout(area);
     draw_hits(frame, p, hits);
     draw_facets(frame, p, facets);
 }

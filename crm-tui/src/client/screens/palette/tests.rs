@@ -305,3 +305,46 @@ fn every_listed_key_of_the_palette_acts_and_no_other() {
     };
     check_bindings(&crm, open, &[(KeyCode::Up, &[KeyCode::Down])]);
 }
+
+#[test]
+fn the_mouse_toggles_a_facet_and_opens_a_hit() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut h = Harness::new(demo_crm(40));
+    h.key(KeyCode::Char('/'));
+    let click = |h: &mut Harness, x: u16, y: u16| {
+        let r = h.app.update(Msg::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: x,
+            row: y,
+            modifiers: KeyModifiers::NONE,
+        }));
+        h.answer(r);
+    };
+    // The facet row of the first type, where the screen shows it.
+    let (kind, value, count) = h.app.find::<Palette>().unwrap().facet_rows()[0].clone();
+    let screen = h.screen();
+    let (y, line) = screen
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains(&format!("[ ] {value}")))
+        .unwrap();
+    let x = line[..line.find("[ ]").unwrap()].chars().count() as u16 - 1;
+    click(&mut h, x + 2, y as u16);
+    let p = h.app.find::<Palette>().unwrap();
+    assert!(p.active(kind, &value), "{}", h.screen());
+    assert_eq!(p.results.as_ref().unwrap().total, count);
+    // A click on the second hit selects it; a second click on it opens it.
+    let hits = p.results.as_ref().unwrap().hits.clone();
+    let y = (0..30u16)
+        .find(|y| {
+            h.screen()
+                .lines()
+                .nth(usize::from(*y))
+                .is_some_and(|l| l.contains(&hits[1].title))
+        })
+        .unwrap();
+    click(&mut h, 12, y);
+    assert_eq!(h.app.find::<Palette>().unwrap().selected, 1);
+    click(&mut h, 12, y);
+    assert!(h.app.find::<Palette>().is_none() || h.app.find::<Viewer>().is_some());
+}
