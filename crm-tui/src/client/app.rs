@@ -306,7 +306,7 @@ impl App {
                 Command::Quit => self.quit = true,
                 Command::Help => {
                     let keys = self.keymap();
-                    self.overlays.push(Box::new(Help { keys }));
+                    self.overlays.push(Box::new(Help::new(keys, self.size.1)));
                 }
                 Command::Search => {
                     let (palette, ask) = match self.last_search.take() {

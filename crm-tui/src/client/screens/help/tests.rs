@@ -45,3 +45,43 @@ fn every_listed_key_of_the_help_acts_and_no_other() {
     let crm = std::sync::Arc::new(demo_crm(10));
     check_bindings(&crm, |h| h.key(KeyCode::Char('?')), &[]);
 }
+
+#[test]
+fn a_help_longer_than_the_terminal_scrolls_by_keys_and_wheel() {
+    use crate::client::app::Msg;
+    use crossterm::event::{KeyModifiers, MouseEvent, MouseEventKind};
+    let mut h = Harness::new(demo_crm(10));
+    h.app.size = (80, 20);
+    h.key(KeyCode::Char('?'));
+    let screen = h.screen_sized(80, 20);
+    assert!(screen.contains("Help · 1–16 of 23"), "{screen}");
+    assert!(
+        screen.contains("↑ k") && !screen.contains("quit"),
+        "{screen}"
+    );
+    for _ in 0..10 {
+        h.key(KeyCode::Char('j'));
+    }
+    let screen = h.screen_sized(80, 20);
+    assert!(screen.contains("Help · 8–23 of 23"), "{screen}");
+    assert!(screen.contains("quit"), "{screen}");
+    let r = h.app.update(Msg::Mouse(MouseEvent {
+        kind: MouseEventKind::ScrollUp,
+        column: 40,
+        row: 10,
+        modifiers: KeyModifiers::NONE,
+    }));
+    h.answer(r);
+    assert!(h.screen_sized(80, 20).contains("Help · 7–22 of 23"));
+}
+
+#[test]
+fn every_listed_key_of_a_scrolling_help_acts_and_no_other() {
+    let crm = std::sync::Arc::new(demo_crm(10));
+    let setup = |h: &mut Harness| {
+        h.app.size = (120, 20);
+        h.key(KeyCode::Char('?'));
+        h.key(KeyCode::Down);
+    };
+    check_bindings(&crm, setup, &[]);
+}
