@@ -105,18 +105,17 @@ pub struct BoardState {
 }
 
 impl BoardState {
-    /// A board opening on `pipeline`, or on the first pipeline once they are known.
-    pub fn open(pipeline: Option<PipelineId>, query: &ListQuery) -> (BoardState, Request) {
+    /// A board opening on `pipeline` (fetched at once), or on the first pipeline once they are
+    /// known; the pipelines are asked for either way (the heading names one, `p` picks one).
+    pub fn open(pipeline: Option<PipelineId>, query: &ListQuery) -> (BoardState, Vec<Request>) {
         let mut board = BoardState {
             pipeline,
             ..BoardState::default()
         };
-        let ask = match pipeline {
-            Some(_) => board.reload(query).unwrap_or(Request::Pipelines),
-            None => Request::Pipelines,
-        };
+        let mut asks = vec![Request::Pipelines];
+        asks.extend(board.reload(query));
         board.loading = true;
-        (board, ask)
+        (board, asks)
     }
 
     /// Asks for the whole board again (after a filter, a move, another pipeline).

@@ -949,10 +949,10 @@ impl Lists {
         match action {
             A::Board if self.tab == Tab::Deals => {
                 let query = self.list().query.ask();
-                let (board, ask) = BoardState::open(self.board_pipeline, &query);
+                let (board, asks) = BoardState::open(self.board_pipeline, &query);
                 self.board = Some(board);
                 self.open = false;
-                out.push(Command::Ask(ask));
+                out.extend(asks.into_iter().map(Command::Ask));
             }
             A::Board => out.push(Command::Notice(
                 "the board shows deals: 3 opens them, then b".into(),

@@ -190,6 +190,14 @@ fn the_board_follows_the_deals_filter_and_its_pipeline() {
     assert!(h.app.lists.board_shown().is_none());
     h.key(KeyCode::Char('b'));
     assert_eq!(board(&h).pipeline, Some(second.id));
+    // Reopened, it still names its pipeline and `p` still offers the others.
+    assert!(
+        h.screen()
+            .contains(&format!("Deals · board · {}", second.name)),
+        "{}",
+        h.screen()
+    );
+    assert_eq!(board(&h).pipelines.len(), pipelines(&h).len());
 }
 
 #[test]
