@@ -10,7 +10,7 @@ use crate::client::keys::KeyHelp;
 use crate::client::screens::help::Help;
 use crate::client::screens::lists::Lists;
 use crate::client::screens::palette::Palette;
-use crate::client::screens::{Area, Areas, Command, Screen, View};
+use crate::client::screens::{Area, Command, Screen, View};
 use crate::client::ui;
 use crate::client::worker::{self, Lookups, Reply, Request};
 use anyhow::{Context, Result, bail};
@@ -600,7 +600,7 @@ pub fn run_on(
 /// line (spinner, notice, the hints of the screen on top) — a pure function of the app; each
 /// screen draws only what is on screen.
 pub fn draw(frame: &mut Frame<'_>, app: &App) {
-    let [tabs, main, status] = ui::rows(frame.area());
+    let [tabs, _, status] = ui::rows(frame.area());
     draw_tabs(frame, app, tabs);
     let view = View {
         tick: app.tick,
@@ -608,11 +608,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
         rows: app.viewport_rows,
         lookups: app.lookups.as_ref(),
     };
-    let areas = Areas {
-        main,
-        full: frame.area(),
-    };
-    debug_assert_eq!(areas.main, ui::areas(frame.area()).main);
+    let areas = ui::areas(frame.area());
     for screen in app.screens() {
         screen.draw(frame, areas, &view);
     }

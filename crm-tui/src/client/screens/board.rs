@@ -70,8 +70,6 @@ pub struct ColumnState {
     pub cards: Vec<Held>,
     pub next_cursor: Option<String>,
     pub selected: usize,
-    /// The first card on screen.
-    pub offset: usize,
     /// Its next page is being fetched.
     pub loading: bool,
 }
@@ -267,7 +265,6 @@ impl BoardState {
         add(&mut target.totals, value, &currency);
         target.cards.insert(0, held);
         target.selected = 0;
-        target.offset = 0;
         self.focus = to;
         self.follow = Some(deal);
         Some(Request::MoveStage { deal, stage })
@@ -369,7 +366,6 @@ impl BoardState {
                 cards: c.items.into_iter().map(Held::of).collect(),
                 next_cursor: c.next_cursor,
                 selected: 0,
-                offset: 0,
                 loading: false,
             })
             .collect();
@@ -488,11 +484,7 @@ impl BoardState {
         let [_, cards] =
             Layout::vertical([Constraint::Length(totals), Constraint::Min(0)]).areas(inner);
         let shown = usize::from((cards.height / CARD_LINES).max(1));
-        (
-            cards,
-            shown,
-            scrolled(column.selected, column.offset, shown),
-        )
+        (cards, shown, scrolled(column.selected, shown))
     }
 
     /// A click at (`x`, `y`) on the board drawn in `area`: the column hit, and the card if one
@@ -624,15 +616,10 @@ impl BoardState {
     }
 }
 
-/// The first card on screen so that the selected one shows: the offset kept while it does.
-fn scrolled(selected: usize, offset: usize, shown: usize) -> usize {
-    if selected < offset {
-        selected
-    } else if selected >= offset + shown {
-        selected + 1 - shown
-    } else {
-        offset
-    }
+/// The first card on screen: the top one until the selected card would fall below the last
+/// shown, then so that it is the last shown.
+fn scrolled(selected: usize, shown: usize) -> usize {
+    (selected + 1).saturating_sub(shown)
 }
 
 fn pad(text: &str, width: usize) -> String {

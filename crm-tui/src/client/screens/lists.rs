@@ -1416,12 +1416,9 @@ impl Lists {
 }
 
 impl Lists {
-    /// Where the list's rows start and how they are laid out, as `draw` places them.
-    fn list_area(main: Rect) -> Rect {
-        let [list, _] =
-            Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])
-                .areas(main);
-        list
+    /// The list and the detail beside it (drawing and clicks share it).
+    fn split(main: Rect) -> [Rect; 2] {
+        Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(main)
     }
 }
 
@@ -1450,7 +1447,7 @@ impl Screen for Lists {
             }
             return;
         }
-        let list = Self::list_area(areas.main);
+        let [list, _] = Self::split(areas.main);
         // The frame's top border and the header row come before the rows.
         let first_row = list.y + 2;
         if !inside(list) || y < first_row || y + 1 >= list.bottom() {
@@ -1638,10 +1635,7 @@ impl Screen for Lists {
             let filtered = self.tabs[&Tab::Deals].query.r#where.is_some();
             board.draw(frame, areas.main, view, filtered);
         } else {
-            let [list, detail] =
-                Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])
-                    .areas(areas.main);
-            debug_assert_eq!(list, Self::list_area(areas.main));
+            let [list, detail] = Self::split(areas.main);
             self.draw_list(frame, list, view);
             self.draw_detail(frame, detail, view);
         }
