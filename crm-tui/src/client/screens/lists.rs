@@ -82,141 +82,25 @@ pub enum Action {
 use Action as A;
 use KeyCode as K;
 
-// Each list binds only the keys that act on it: the keys every list has, and its own.
-const CUSTOMER_BINDINGS: &[Binding<Action>] = &[
-    UP,
-    DOWN,
-    PAGE_UP,
-    PAGE_DOWN,
-    TOP,
-    BOTTOM,
-    NEXT_TAB_KEYS,
-    PREV_TAB_KEYS,
-    OPEN_KEY,
-    TIMELINE,
-    SEARCH,
-    GO_TABS,
-    GO_SEGMENTS,
-    GO_ANALYTICS,
-    SORT,
-    FLIP_SORT,
-    FILTER,
-    COLUMNS,
-    VIEWS,
-    MOUSE_KEY,
-    HELP_KEY,
-    BACK_KEY,
-    QUIT_KEY,
-];
-const LEAD_BINDINGS: &[Binding<Action>] = &[
-    UP,
-    DOWN,
-    PAGE_UP,
-    PAGE_DOWN,
-    TOP,
-    BOTTOM,
-    NEXT_TAB_KEYS,
-    PREV_TAB_KEYS,
-    OPEN_KEY,
-    TIMELINE,
-    MARK,
-    ASSIGN,
-    RESCORE,
-    EXPLAIN,
-    SEARCH,
-    GO_TABS,
-    GO_SEGMENTS,
-    GO_ANALYTICS,
-    SORT,
-    FLIP_SORT,
-    FILTER,
-    COLUMNS,
-    VIEWS,
-    MOUSE_KEY,
-    HELP_KEY,
-    BACK_KEY,
-    QUIT_KEY,
-];
-const DEAL_BINDINGS: &[Binding<Action>] = &[
-    UP,
-    DOWN,
-    PAGE_UP,
-    PAGE_DOWN,
-    TOP,
-    BOTTOM,
-    NEXT_TAB_KEYS,
-    PREV_TAB_KEYS,
-    OPEN_KEY,
-    TIMELINE,
-    QUOTES,
-    BOARD_KEY,
-    SEARCH,
-    GO_TABS,
-    GO_SEGMENTS,
-    GO_ANALYTICS,
-    SORT,
-    FLIP_SORT,
-    FILTER,
-    COLUMNS,
-    VIEWS,
-    MOUSE_KEY,
-    HELP_KEY,
-    BACK_KEY,
-    QUIT_KEY,
-];
-const TICKET_BINDINGS: &[Binding<Action>] = &[
-    UP,
-    DOWN,
-    PAGE_UP,
-    PAGE_DOWN,
-    TOP,
-    BOTTOM,
-    NEXT_TAB_KEYS,
-    PREV_TAB_KEYS,
-    OPEN_KEY,
-    LINK_LEAD,
-    LINK_DEAL,
-    UNLINK_LEAD,
-    UNLINK_DEAL,
-    AUTO_LINK,
-    SEARCH,
-    GO_TABS,
-    GO_SEGMENTS,
-    GO_ANALYTICS,
-    SORT,
-    FLIP_SORT,
-    FILTER,
-    COLUMNS,
-    VIEWS,
-    MOUSE_KEY,
-    HELP_KEY,
-    BACK_KEY,
-    QUIT_KEY,
-];
-const QUOTE_BINDINGS: &[Binding<Action>] = &[
-    UP,
-    DOWN,
-    PAGE_UP,
-    PAGE_DOWN,
-    TOP,
-    BOTTOM,
-    NEXT_TAB_KEYS,
-    PREV_TAB_KEYS,
-    OPEN_KEY,
-    SEARCH,
-    GO_TABS,
-    GO_SEGMENTS,
-    GO_ANALYTICS,
-    SORT,
-    FLIP_SORT,
-    FILTER,
-    COLUMNS,
-    VIEWS,
-    MOUSE_KEY,
-    HELP_KEY,
-    BACK_KEY,
-    QUIT_KEY,
-];
+/// A list's bindings: the keys every list has, with its own after `Enter` (so help reads the
+/// same on every tab). Each list binds only the keys that act on it.
+macro_rules! list_bindings {
+    ($($own:ident),* $(,)?) => {
+        &[
+            UP, DOWN, PAGE_UP, PAGE_DOWN, TOP, BOTTOM, NEXT_TAB_KEYS, PREV_TAB_KEYS, OPEN_KEY,
+            $($own,)*
+            SEARCH, GO_TABS, GO_SEGMENTS, GO_ANALYTICS, SORT, FLIP_SORT, FILTER, COLUMNS, VIEWS,
+            MOUSE_KEY, HELP_KEY, BACK_KEY, QUIT_KEY,
+        ]
+    };
+}
+
+const CUSTOMER_BINDINGS: &[Binding<Action>] = list_bindings![TIMELINE];
+const LEAD_BINDINGS: &[Binding<Action>] = list_bindings![TIMELINE, MARK, ASSIGN, RESCORE, EXPLAIN];
+const DEAL_BINDINGS: &[Binding<Action>] = list_bindings![TIMELINE, QUOTES, BOARD_KEY];
+const TICKET_BINDINGS: &[Binding<Action>] =
+    list_bindings![LINK_LEAD, LINK_DEAL, UNLINK_LEAD, UNLINK_DEAL, AUTO_LINK];
+const QUOTE_BINDINGS: &[Binding<Action>] = list_bindings![];
 
 const UP: Binding<Action> = each(&[(K::Up, A::Up), (K::Char('k'), A::Up)], "↑ k", "up");
 const DOWN: Binding<Action> = each(
