@@ -351,11 +351,12 @@ fn evaluate(
     }
     // The batch's old and new scores are kept beside the database, so that the scores, audit
     // and feed entries are written by SQLite in three statements, not two round trips a lead.
-    tx.execute_batch(
+    // The table is emptied at the end of each batch (and a failed batch rolls its rows back).
+    tx.prepare_cached(
         "CREATE TEMP TABLE IF NOT EXISTS rescored
-           (n INTEGER PRIMARY KEY, id INTEGER NOT NULL, old INTEGER NOT NULL, new INTEGER NOT NULL);
-         DELETE FROM temp.rescored;",
-    )?;
+           (n INTEGER PRIMARY KEY, id INTEGER NOT NULL, old INTEGER NOT NULL, new INTEGER NOT NULL)",
+    )?
+    .execute([])?;
     tx.prepare(&format!("INSERT INTO temp.rescored (id, old, new) {sql}"))?
         .execute(rusqlite::params_from_iter(params))?;
     let (evaluated, last): (i64, Option<i64>) = tx
