@@ -57,6 +57,20 @@ fn deal(h: &Harness, id: DealId) -> Deal {
     h.crm.scope("demo", None).unwrap().deals().get(id).unwrap()
 }
 
+/// Changes what the Deals tab shows, as the filter builder or the pipeline menu would.
+fn change(h: &mut Harness, change: QueryChange) {
+    let mut out = Vec::new();
+    h.app.lists.change(Tab::Deals, change, &mut out);
+    let asks = out
+        .into_iter()
+        .filter_map(|c| match c {
+            crate::client::screens::Command::Ask(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    h.answer(asks);
+}
+
 fn board(h: &Harness) -> &crate::client::screens::board::BoardState {
     h.app.lists.board.as_ref().unwrap()
 }
@@ -160,18 +174,7 @@ fn a_move_the_engine_refuses_is_put_back_with_the_reason() {
 fn the_board_follows_the_deals_filter_and_its_pipeline() {
     let mut h = on_board(200);
     let criteria = json!({"field": "value", "op": "gte", "value": 4_000_000});
-    let mut out = Vec::new();
-    h.app
-        .lists
-        .change(Tab::Deals, QueryChange::Where(Some(criteria)), &mut out);
-    let asks = out
-        .into_iter()
-        .filter_map(|c| match c {
-            crate::client::screens::Command::Ask(r) => Some(r),
-            _ => None,
-        })
-        .collect();
-    h.answer(asks);
+    change(&mut h, QueryChange::Where(Some(criteria)));
     assert!(h.screen().contains("· filtered"), "{}", h.screen());
     headers_match_the_deals(&h, |d| d.value >= 4_000_000);
     // `p` picks another pipeline; the filter stays.
@@ -287,18 +290,7 @@ mod snapshots {
                 .unwrap(),
             )
             .unwrap();
-        let mut out = Vec::new();
-        h.app
-            .lists
-            .change(Tab::Deals, QueryChange::Pipeline(empty.id), &mut out);
-        let asks = out
-            .into_iter()
-            .filter_map(|c| match c {
-                crate::client::screens::Command::Ask(r) => Some(r),
-                _ => None,
-            })
-            .collect();
-        h.answer(asks);
+        change(&mut h, QueryChange::Pipeline(empty.id));
         insta::assert_snapshot!(h.screen());
     }
 
@@ -324,18 +316,7 @@ mod snapshots {
                 )
                 .unwrap();
         }
-        let mut out = Vec::new();
-        h.app
-            .lists
-            .change(Tab::Deals, QueryChange::Pipeline(single.id), &mut out);
-        let asks = out
-            .into_iter()
-            .filter_map(|c| match c {
-                crate::client::screens::Command::Ask(r) => Some(r),
-                _ => None,
-            })
-            .collect();
-        h.answer(asks);
+        change(&mut h, QueryChange::Pipeline(single.id));
         let screen = h.screen();
         assert!(screen.contains("To sort · 2"), "{screen}");
         // Two currencies, never added together: a line each.
