@@ -211,15 +211,15 @@ pub(crate) fn list_where<R: Record>(
     page: &PageRequest,
     test: impl FnOnce(&mut Vec<Value>) -> Result<String>,
 ) -> Result<Page<R>> {
-    let (columns, from) = R::SELECT
-        .split_once(" FROM ")
-        .ok_or_else(|| Error::Internal(format!("no FROM in {}", R::SELECT)))?;
-    let list = Listing {
-        columns,
-        from,
-        name: R::ENTITY.plural(),
-    };
-    list.page(conn, tenant, filters, order, page, test, R::from_row)
+    Listing::of::<R>(R::ENTITY.plural())?.page(
+        conn,
+        tenant,
+        filters,
+        order,
+        page,
+        test,
+        R::from_row,
+    )
 }
 
 /// Which way a sort runs.
@@ -406,7 +406,19 @@ pub(crate) struct Listing<'a> {
     pub name: &'a str,
 }
 
-impl Listing<'_> {
+impl<'a> Listing<'a> {
+    /// The rows of kind `R`, its cursors named `name` (the kind's plural for its own list).
+    pub(crate) fn of<R: Record>(name: &'a str) -> Result<Listing<'a>> {
+        let (columns, from) = R::SELECT
+            .split_once(" FROM ")
+            .ok_or_else(|| Error::Internal(format!("no FROM in {}", R::SELECT)))?;
+        Ok(Listing {
+            columns,
+            from,
+            name,
+        })
+    }
+
     /// One page of rows of this tenant passing `filters` and `test`, in `order`, by keyset:
     /// each part of the order is one index range, so a page deep in the list costs what the
     /// first one does.

@@ -138,15 +138,8 @@ fn cards(
     order: &Order,
     page: &PageRequest,
 ) -> Result<Page<Card>> {
-    let (columns, from) = Deal::SELECT
-        .split_once(" FROM ")
-        .ok_or_else(|| Error::Internal(format!("no FROM in {}", Deal::SELECT)))?;
     let name = column_name(pipeline, stage);
-    let listing = Listing {
-        columns,
-        from,
-        name: &name,
-    };
+    let listing = Listing::of::<Deal>(&name)?;
     let filters = vec![
         ("pipeline_id", Some(Value::Integer(pipeline.0))),
         ("stage_id", Some(Value::Integer(stage.0))),
@@ -422,5 +415,60 @@ impl Boards<'_, '_> {
             )?;
             Ok(before)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Crm;
+    use crate::records::Bound;
+
+    /// The README says a column page by `updatedAt` or `value` is one range of an index: every
+    /// step of either sort, either way, reads `deals_board_*` and sorts nothing.
+    #[test]
+    fn a_column_page_by_activity_or_value_is_a_range_of_a_board_index() {
+        let crm = Crm::open_in_memory().unwrap();
+        let listing = Listing::of::<Deal>("deals.board 1 1").unwrap();
+        crm.with_writer(|conn| {
+            for field in ["updatedAt", "value"] {
+                for direction in [Direction::Asc, Direction::Desc] {
+                    let order = Order::read(Some(&Sort::new(field, direction)), FIELDS)?;
+                    let key = serde_json::Value::from(5);
+                    for bound in [
+                        Bound::None,
+                        Bound::SameKey(key.clone(), 7),
+                        Bound::KeyBeyond(key),
+                    ] {
+                        for desc in [false, true] {
+                            let mut args =
+                                vec![Value::Integer(1), Value::Integer(1), Value::Integer(1)];
+                            let sql = listing.part_sql(
+                                " WHERE tenant_id = ?1 AND pipeline_id = ?2 AND stage_id = ?3",
+                                &order,
+                                0,
+                                &bound,
+                                desc,
+                                &mut args,
+                            );
+                            let plan: Vec<String> = conn
+                                .prepare(&format!("EXPLAIN QUERY PLAN {sql} LIMIT 21"))?
+                                .query_map(rusqlite::params_from_iter(args), |r| {
+                                    r.get::<_, String>(3)
+                                })?
+                                .collect::<rusqlite::Result<_>>()?;
+                            let plan = plan.join("; ");
+                            assert!(
+                                plan.contains("USING INDEX deals_board_")
+                                    && !plan.contains("TEMP B-TREE"),
+                                "{field} {direction:?} {bound:?} desc={desc}: {plan}"
+                            );
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
     }
 }
