@@ -172,16 +172,14 @@ fn init_logging() {
 impl Cli {
     pub fn run(self) -> Result<()> {
         init_logging();
+        let db = || self.db.clone().map_or_else(default_db, Ok);
         match self.command {
             Some(Command::Demo {
                 customers,
                 tenant,
                 seed,
             }) => {
-                let db = match self.db {
-                    Some(db) => db,
-                    None => default_db()?,
-                };
+                let db = db()?;
                 demo::generate_demo(&db, &tenant, customers, seed, true)?;
                 Ok(())
             }
@@ -190,10 +188,7 @@ impl Cli {
                 tenant_id,
                 batch_size,
             }) => {
-                let db = match self.db {
-                    Some(db) => db,
-                    None => default_db()?,
-                };
+                let db = db()?;
                 links::backfill_links(
                     &common::open_existing(&db)?,
                     dry_run,
@@ -202,24 +197,15 @@ impl Cli {
                 )
             }
             Some(Command::Reindex) => {
-                let db = match self.db {
-                    Some(db) => db,
-                    None => default_db()?,
-                };
+                let db = db()?;
                 reindex::reindex(&common::open_existing(&db)?)
             }
             Some(Command::Check { repair }) => {
-                let db = match self.db {
-                    Some(db) => db,
-                    None => default_db()?,
-                };
+                let db = db()?;
                 check::check(&common::open_existing(&db)?, repair)
             }
             Some(Command::Backup { out }) => {
-                let db = match self.db {
-                    Some(db) => db,
-                    None => default_db()?,
-                };
+                let db = db()?;
                 let started = Instant::now();
                 let report = common::open_existing(&db)?.backup(&out)?;
                 println!(
@@ -234,42 +220,27 @@ impl Cli {
             Some(Command::Segments {
                 action: SegmentsCommand::Refresh { tenant_id },
             }) => {
-                let db = match self.db {
-                    Some(db) => db,
-                    None => default_db()?,
-                };
+                let db = db()?;
                 segments::refresh_segments(&common::open_existing(&db)?, tenant_id.as_deref())
             }
             Some(Command::Leads {
                 action: LeadsCommand::Rescore { tenant_id },
             }) => {
-                let db = match self.db {
-                    Some(db) => db,
-                    None => default_db()?,
-                };
+                let db = db()?;
                 leads::rescore_leads(&common::open_existing(&db)?, tenant_id.as_deref())
             }
             Some(Command::Report { what }) => {
-                let db = match self.db {
-                    Some(db) => db,
-                    None => default_db()?,
-                };
+                let db = db()?;
                 let crm = common::open_existing(&db)?;
                 report::run(&crm, what, &mut std::io::stdout().lock())
             }
             Some(Command::Quote { action }) => {
-                let db = match self.db {
-                    Some(db) => db,
-                    None => default_db()?,
-                };
+                let db = db()?;
                 let crm = common::open_existing(&db)?;
                 quote::run(&crm, action, &mut std::io::stdout().lock())
             }
             Some(Command::Stats) => {
-                let db = match self.db {
-                    Some(db) => db,
-                    None => default_db()?,
-                };
+                let db = db()?;
                 let crm = common::open_existing(&db)?;
                 for (table, n) in crm_core::store::row_counts(&crm)? {
                     println!("{table:>20} {n:>12}");
@@ -292,10 +263,7 @@ impl Cli {
                 )
             }
             None => {
-                let db = match self.db {
-                    Some(db) => db,
-                    None => default_db()?,
-                };
+                let db = db()?;
                 crate::client::app::run(&db, self.tenant.as_deref(), self.user, !self.no_mouse)
             }
         }
