@@ -3,6 +3,7 @@
 //! way in, `app::run`, and the formatting of money and dates they share.
 
 pub mod app;
+mod field;
 pub mod format;
 mod keys;
 mod remembered;

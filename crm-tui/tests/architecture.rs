@@ -8,7 +8,7 @@ use std::path::Path;
 
 /// From the bottom up; a part may import parts of lower layers only.
 const LAYERS: &[&[&str]] = &[
-    &["client::worker"],
+    &["client::worker", "client::field"],
     &[
         "client::format",
         "client::ui",

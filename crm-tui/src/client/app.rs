@@ -5,6 +5,7 @@
 //! [`Command`]s, which [`App`] carries out: requests for the worker, overlays to open or close,
 //! a notice for the status line. `draw` renders the stack bottom-up.
 
+use crate::client::field::Field;
 use crate::client::format::spinner;
 use crate::client::keys::KeyHelp;
 use crate::client::screens::help::Help;
@@ -17,8 +18,8 @@ use anyhow::{Context, Result, bail};
 use crm_core::Crm;
 use crm_core::time::Timestamp;
 use crossterm::event::{
-    DisableMouseCapture, EnableMouseCapture, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers,
-    MouseButton, MouseEvent, MouseEventKind,
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -46,6 +47,8 @@ pub enum Msg {
     InputClosed,
     /// The mouse (while its capture is on).
     Mouse(MouseEvent),
+    /// Text pasted into the terminal (a bracketed paste).
+    Paste(String),
 }
 
 /// Two clicks on one cell within this long are a double click.
@@ -222,6 +225,7 @@ impl App {
             }
             Msg::InputClosed => self.quit = true,
             Msg::Mouse(event) => return self.mouse_event(event),
+            Msg::Paste(text) => return self.paste(&text),
             Msg::Resize { width, height } => {
                 self.size = (width, height);
                 self.viewport_rows = ui::list_rows(height);
@@ -405,6 +409,25 @@ impl App {
     /// A mouse event, dispatched as keys are: the wheel as `↑`/`↓` to the screen on top, a
     /// click on the tab bar as the tab's number (on the lists), any other click to the screen
     /// on top with where it was drawn.
+    /// A paste goes to the field on top as the characters it holds: line breaks start a line in
+    /// a multi-line field and are spaces in a one-line field; elsewhere a paste does nothing.
+    fn paste(&mut self, text: &str) -> Vec<Request> {
+        let Some(multi) = self.top().field().map(Field::is_multi) else {
+            return Vec::new();
+        };
+        let mut requests = Vec::new();
+        for c in text.replace("\r\n", "\n").chars() {
+            let key = match c {
+                '\n' | '\r' if multi => KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL),
+                '\n' | '\r' | '\t' => KeyEvent::new(KeyCode::Char(' '), KeyModifiers::NONE),
+                c if c.is_control() => continue,
+                c => KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE),
+            };
+            requests.extend(self.update(Msg::Key(key)));
+        }
+        requests
+    }
+
     fn mouse_event(&mut self, event: MouseEvent) -> Vec<Request> {
         let key = |code| Msg::Key(KeyEvent::new(code, KeyModifiers::NONE));
         match event.kind {
@@ -523,6 +546,7 @@ pub fn run_on(
                     Event::Key(key) => Msg::Key(key),
                     Event::Resize(width, height) => Msg::Resize { width, height },
                     Event::Mouse(event) => Msg::Mouse(event),
+                    Event::Paste(text) => Msg::Paste(text),
                     _ => continue,
                 };
                 if msg_tx.send(msg).is_err() {
@@ -535,9 +559,15 @@ pub fn run_on(
     // `ratatui::init` also installs a panic hook that restores the terminal before reporting;
     // the mouse's capture is let go of first.
     let mut terminal = ratatui::init();
+    // A paste arrives whole (not as keys that could act: a newline would be Enter).
+    crossterm::execute!(std::io::stdout(), EnableBracketedPaste)?;
     let restore = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+        let _ = crossterm::execute!(
+            std::io::stdout(),
+            DisableMouseCapture,
+            DisableBracketedPaste
+        );
         restore(info);
     }));
     let result = (|| -> Result<()> {
@@ -586,7 +616,11 @@ pub fn run_on(
         }
         Ok(())
     })();
-    let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        DisableMouseCapture,
+        DisableBracketedPaste
+    );
     ratatui::restore();
     // The database closes when its last handle drops, which copies the write-ahead log into
     // the file: wait for the worker to let go of its handle before the process ends.

@@ -3,15 +3,18 @@
 //! name actions of those rows. Dispatch, help and status line read the same table, and a test
 //! (`crate::client::testing::check_bindings`) presses every key on every screen to prove it.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crate::client::field::{self, Field};
+use crossterm::event::{KeyCode, KeyEvent};
 
 /// The keys of one row of the help overlay.
 #[derive(Debug, Clone, Copy)]
 pub enum Keys<A: 'static> {
     /// These keys, each with its action.
     Each(&'static [(KeyCode, A)]),
-    /// Typing: every printable character, and Backspace.
+    /// Typing into a one-line field: every key [`Field`] edits with.
     Typing(A),
+    /// Typing into a multi-line field: those, the line moves and a new line.
+    Lines(A),
 }
 
 /// One row of the help overlay.
@@ -45,6 +48,15 @@ pub const fn typing<A>(action: A, label: &'static str, what: &'static str) -> Bi
     }
 }
 
+/// A binding for typing text in a multi-line field.
+pub const fn lines<A>(action: A, label: &'static str, what: &'static str) -> Binding<A> {
+    Binding {
+        keys: Keys::Lines(action),
+        label,
+        what,
+    }
+}
+
 /// One entry of the status line: short, naming the actions of the bindings it stands for.
 #[derive(Debug, Clone, Copy)]
 pub struct Hint<A: 'static> {
@@ -73,18 +85,25 @@ pub struct Keymap<A: 'static> {
 impl<A: Copy + PartialEq> Keymap<A> {
     /// The action of `key`, if the map binds it.
     pub fn action(&self, key: KeyEvent) -> Option<A> {
-        // Control chords are not typing (Ctrl-C is the client's own).
-        let plain = !key
+        // A key a row names wins over editing (↑↓ choose a hit in the search, Enter commits);
+        // a named key is a plain one, so a chord (Ctrl-W) goes to the field.
+        let plain = key
             .modifiers
-            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
-        self.bindings.iter().find_map(|b| match b.keys {
+            .difference(crossterm::event::KeyModifiers::SHIFT)
+            .is_empty();
+        let named = self.bindings.iter().find_map(|b| match b.keys {
             Keys::Each(keys) => keys
                 .iter()
-                .find(|(code, _)| *code == key.code)
+                .find(|(code, _)| plain && *code == key.code)
                 .map(|(_, a)| *a),
-            Keys::Typing(a) => {
-                (plain && matches!(key.code, KeyCode::Char(_) | KeyCode::Backspace)).then_some(a)
-            }
+            Keys::Typing(_) | Keys::Lines(_) => None,
+        });
+        named.or_else(|| {
+            self.bindings.iter().find_map(|b| match b.keys {
+                Keys::Typing(a) => Field::edits(key, false).then_some(a),
+                Keys::Lines(a) => Field::edits(key, true).then_some(a),
+                Keys::Each(_) => None,
+            })
         })
     }
 
@@ -93,12 +112,23 @@ impl<A: Copy + PartialEq> Keymap<A> {
         let bound = |a: &A| {
             self.bindings.iter().any(|b| match b.keys {
                 Keys::Each(keys) => keys.iter().any(|(_, x)| x == a),
-                Keys::Typing(x) => x == *a,
+                Keys::Typing(x) | Keys::Lines(x) => x == *a,
             })
         };
+        let mut rows = Vec::new();
+        for b in self.bindings {
+            rows.push((b.label, b.what));
+            // Every field edits the same way; its help says how where it says what is typed.
+            if matches!(b.keys, Keys::Typing(_) | Keys::Lines(_)) {
+                rows.push((field::EDIT_KEYS, field::EDIT_WHAT));
+            }
+            if matches!(b.keys, Keys::Lines(_)) {
+                rows.push((field::LINES_KEYS, field::LINES_WHAT));
+            }
+        }
         KeyHelp {
             title: self.title,
-            rows: self.bindings.iter().map(|b| (b.label, b.what)).collect(),
+            rows,
             // A hint naming an action no row binds would promise a key that does nothing.
             hints: self
                 .hints
@@ -117,13 +147,13 @@ impl<A: Copy + PartialEq> Keymap<A> {
                 .iter()
                 .flat_map(|b| match b.keys {
                     Keys::Each(keys) => keys.iter().map(|(c, _)| *c).collect(),
-                    Keys::Typing(_) => Vec::new(),
+                    Keys::Typing(_) | Keys::Lines(_) => Vec::new(),
                 })
                 .collect(),
             typing: self
                 .bindings
                 .iter()
-                .any(|b| matches!(b.keys, Keys::Typing(_))),
+                .any(|b| matches!(b.keys, Keys::Typing(_) | Keys::Lines(_))),
         }
     }
 }
@@ -140,6 +170,6 @@ pub struct KeyHelp {
     pub unbound_hints: Vec<&'static str>,
     /// Every key a row binds.
     pub codes: Vec<KeyCode>,
-    /// Whether printable characters and Backspace type text.
+    /// Whether the screen has a text field the editing keys go to.
     pub typing: bool,
 }

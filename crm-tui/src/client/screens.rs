@@ -23,6 +23,7 @@ pub mod timeline;
 pub mod viewer;
 pub mod why;
 
+use crate::client::field::Field;
 use crate::client::keys::KeyHelp;
 pub use crate::client::ui::{Area, Areas};
 use crate::client::worker::{Lookups, Reply, Request, Tab};
@@ -123,6 +124,11 @@ pub trait Screen: Any {
     /// The screen is shown again after a visit elsewhere: its numbers may be stale.
     fn shown_again(&mut self, _out: &mut Vec<Command>) {}
     fn draw(&self, frame: &mut Frame<'_>, areas: Areas, view: &View<'_>);
+    /// The text field the editing keys go to, while it shows one (the shared field test reads
+    /// it).
+    fn field(&self) -> Option<&Field> {
+        None
+    }
     /// Whether it waits for the worker (drives the spinner).
     fn busy(&self) -> bool {
         false

@@ -2,6 +2,7 @@
 //! the key-binding check every screen runs.
 
 use crate::client::app::{App, Msg};
+use crate::client::field::Field;
 use crate::client::worker::{self, Request, Tab};
 use crm_core::Crm;
 use crm_core::demo::{self, DemoOptions};
@@ -76,6 +77,20 @@ impl Harness {
         self.answer(requests);
     }
 
+    /// A key with modifiers (a chord such as Ctrl-W).
+    pub fn chord(&mut self, code: KeyCode, modifiers: KeyModifiers) {
+        let requests = self.app.update(Msg::Key(KeyEvent::new(code, modifiers)));
+        self.answer(requests);
+    }
+
+    /// The text of the field on top, if it shows one.
+    pub fn field_text(&self) -> Option<String> {
+        self.app
+            .top()
+            .field()
+            .map(crate::client::field::Field::text)
+    }
+
     pub fn keys(&mut self, codes: &[KeyCode]) {
         for c in codes {
             self.key(*c);
@@ -138,6 +153,59 @@ pub fn ticket(h: &Harness, id: i64) -> crm_core::tickets::Ticket {
         .unwrap()
 }
 
+/// Every text field edits as a shell line does: run by the binding check on every screen that
+/// takes typing, so a new field cannot skip it.
+fn check_field(mut h: Harness, screen: &str) {
+    use KeyCode::{Backspace, Char, Delete, End, Home, Left, Right};
+    let ctrl = KeyModifiers::CONTROL;
+    let alt = KeyModifiers::ALT;
+    let text = |h: &Harness| {
+        h.field_text()
+            .unwrap_or_else(|| panic!("{screen}: the field closed"))
+    };
+    // Whatever the field opened with (a value to change) goes first.
+    h.chord(Char('a'), ctrl);
+    h.chord(Char('k'), ctrl);
+    assert_eq!(text(&h), "", "{screen}: Ctrl-A Ctrl-K empties the field");
+    type_text(&mut h, "ada lovelace x");
+    h.chord(Char('w'), ctrl);
+    assert_eq!(text(&h), "ada lovelace ", "{screen}: Ctrl-W deletes a word");
+    h.key(Backspace);
+    h.key(Home);
+    h.key(Delete);
+    type_text(&mut h, "A");
+    h.key(End);
+    h.chord(Left, alt);
+    h.key(Delete);
+    type_text(&mut h, "L");
+    assert_eq!(
+        text(&h),
+        "Ada Lovelace",
+        "{screen}: Home, Delete, End, Alt-←"
+    );
+    h.chord(Left, ctrl);
+    h.key(Left);
+    h.chord(Char('u'), ctrl);
+    assert_eq!(
+        text(&h),
+        " Lovelace",
+        "{screen}: Ctrl-U deletes to the start"
+    );
+    h.chord(Char('e'), ctrl);
+    h.key(Right);
+    let requests = h.app.update(Msg::Paste("Byron\n(née)".into()));
+    h.answer(requests);
+    assert_eq!(
+        text(&h).trim_start(),
+        if h.app.top().field().is_some_and(Field::is_multi) {
+            "LovelaceByron\n(née)"
+        } else {
+            "LovelaceByron (née)"
+        },
+        "{screen}: a paste goes into the field, a line break a space on one line"
+    );
+}
+
 /// Every key the binding check presses: the named keys and every printable ASCII character.
 fn every_key() -> Vec<KeyCode> {
     let mut keys = vec![
@@ -184,6 +252,14 @@ pub fn check_bindings(
     let first = start();
     let keys = first.app.keymap();
     let screen = keys.title;
+    assert_eq!(
+        keys.typing,
+        first.app.top().field().is_some(),
+        "{screen}: a screen that takes typing shows its field (and only such a one)"
+    );
+    if keys.typing {
+        check_field(start(), screen);
+    }
     assert!(
         keys.unbound_hints.is_empty(),
         "{screen}: hints name keys it does not bind: {:?}",
@@ -204,8 +280,15 @@ pub fn check_bindings(
             .app
             .update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
         let acted = !requests.is_empty() || h.app.quit || h.buffer() != picture;
-        let listed = keys.codes.contains(&code)
-            || (keys.typing && matches!(code, KeyCode::Char(_) | KeyCode::Backspace));
+        let key = KeyEvent::new(code, KeyModifiers::NONE);
+        let multi = first.app.top().field().is_some_and(Field::is_multi);
+        let edits = keys.typing && !keys.codes.contains(&code) && Field::edits(key, multi);
+        // A cursor move or Delete may do nothing on the field as it opens (empty, or at its
+        // end); `check_field` proves them.
+        if edits && !matches!(code, KeyCode::Char(_)) {
+            continue;
+        }
+        let listed = keys.codes.contains(&code) || edits;
         assert_eq!(
             acted,
             listed,

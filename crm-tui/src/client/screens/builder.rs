@@ -13,6 +13,7 @@ mod value;
 
 use super::why::Why;
 use super::{Areas, Command, QueryChange, Screen, View};
+use crate::client::field::Field;
 use crate::client::format::spinner;
 use crate::client::keys::{Binding, Hint, KeyHelp, Keymap, each, hint, typing};
 use crate::client::worker::{Failure, Previewed, Reply, Request, Tab};
@@ -27,7 +28,7 @@ use ratatui::style::{Color, Modifier, Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use tree::{Group, Node, Tree};
-use value::{condition, edit, op_name, value_text};
+use value::{condition, op_name, value_text};
 
 /// Ticks (~120 ms each) without a change before the preview is asked for.
 const QUIET_TICKS: u64 = 1;
@@ -203,7 +204,7 @@ const PICK: Keymap<Action> = Keymap {
     title: "Keys in a picker",
     bindings: &[
         typing(A::Type, "type", "filter"),
-        ARROWS,
+        each(&[(K::Up, A::Up), (K::Down, A::Down)], "↑↓", "choose"),
         each(&[(K::Enter, A::Choose)], "Enter", "choose"),
         each(&[(K::Esc, A::Back)], "Esc", "cancel"),
     ],
@@ -250,7 +251,7 @@ enum Mode {
     Members,
     /// Picking a field, filtered by `query`.
     Field {
-        query: String,
+        query: Field,
         selected: usize,
     },
     /// Picking the operator of `field`; `editing` the condition being changed, if any.
@@ -263,17 +264,17 @@ enum Mode {
     Value {
         field: FieldInfo,
         op: Operator,
-        input: String,
+        input: Field,
         editing: Option<Vec<usize>>,
     },
     /// Editing the text form; `error` from the last attempt.
     Text {
-        input: String,
+        input: Field,
         error: Option<String>,
     },
     /// Naming a new segment.
     Name {
-        input: String,
+        input: Field,
     },
 }
 
@@ -442,7 +443,7 @@ impl Builder {
             A::Down => self.cursor = (self.cursor + 1).min(rows.saturating_sub(1)),
             A::Add => {
                 self.mode = Mode::Field {
-                    query: String::new(),
+                    query: Field::default(),
                     selected: 0,
                 };
             }
@@ -500,7 +501,7 @@ impl Builder {
                 // An empty tree's text (`all()`) is only in the way of typing criteria.
                 let empty = self.tree.rows().len() == 1;
                 self.mode = Mode::Text {
-                    input: if empty { String::new() } else { self.text() },
+                    input: Field::new(&if empty { String::new() } else { self.text() }),
                     error: None,
                 };
             }
@@ -531,7 +532,7 @@ impl Builder {
                 }
                 (Ok(_), None) => {
                     self.mode = Mode::Name {
-                        input: String::new(),
+                        input: Field::default(),
                     };
                 }
             },
@@ -581,23 +582,29 @@ impl Builder {
                 }
                 Mode::Members
             }
-            (Mode::Field { mut query, .. }, A::Type) => {
-                edit(&mut query, key);
-                Mode::Field { query, selected: 0 }
+            (
+                Mode::Field {
+                    mut query,
+                    selected,
+                },
+                A::Type,
+            ) => {
+                let selected = if query.key(key) { 0 } else { selected };
+                Mode::Field { query, selected }
             }
             (Mode::Field { query, selected }, A::Up) => Mode::Field {
                 query,
                 selected: selected.saturating_sub(1),
             },
             (Mode::Field { query, selected }, A::Down) => {
-                let n = self.matching(&query).len();
+                let n = self.matching(&query.text()).len();
                 Mode::Field {
                     query,
                     selected: (selected + 1).min(n.saturating_sub(1)),
                 }
             }
             (Mode::Field { query, selected }, A::Choose) => {
-                match self.matching(&query).into_iter().nth(selected) {
+                match self.matching(&query.text()).into_iter().nth(selected) {
                     Some(field) => Mode::Op {
                         field,
                         selected: 0,
@@ -643,13 +650,15 @@ impl Builder {
             ) => {
                 let op = field.operators[selected.min(field.operators.len().saturating_sub(1))];
                 // Editing keeps the value already given, as text to change.
-                let input = editing
-                    .as_ref()
-                    .and_then(|p| match self.tree.get(p) {
-                        Some(Node::Condition(c)) => Some(value_text(c)),
-                        _ => None,
-                    })
-                    .unwrap_or_default();
+                let input = Field::new(
+                    &editing
+                        .as_ref()
+                        .and_then(|p| match self.tree.get(p) {
+                            Some(Node::Condition(c)) => Some(value_text(c)),
+                            _ => None,
+                        })
+                        .unwrap_or_default(),
+                );
                 Mode::Value {
                     field,
                     op,
@@ -666,7 +675,7 @@ impl Builder {
                 },
                 A::Type,
             ) => {
-                edit(&mut input, key);
+                input.key(key);
                 Mode::Value {
                     field,
                     op,
@@ -683,7 +692,7 @@ impl Builder {
                 },
                 A::Choose,
             ) => {
-                match condition(&field, op, &input) {
+                match condition(&field, op, &input.text()) {
                     Ok(c) => {
                         let at = if let Some(p) = &editing {
                             self.tree.replace(p, Node::Condition(c));
@@ -705,34 +714,34 @@ impl Builder {
                     },
                 }
             }
-            (Mode::Text { mut input, .. }, A::Type) => {
-                edit(&mut input, key);
-                Mode::Text { input, error: None }
+            (Mode::Text { mut input, error }, A::Type) => {
+                let error = if input.key(key) { None } else { error };
+                Mode::Text { input, error }
             }
             (Mode::Text { input, error }, A::Choose) => {
                 self.generation += 1;
                 out.push(Command::Ask(match self.list {
                     Some(tab) => Request::ParseFor {
                         kind: tab.kind(),
-                        text: input.clone(),
+                        text: input.text(),
                         generation: self.generation,
                     },
                     None => Request::Parse {
-                        text: input.clone(),
+                        text: input.text(),
                         generation: self.generation,
                     },
                 }));
                 Mode::Text { input, error }
             }
             (Mode::Name { mut input }, A::Type) => {
-                edit(&mut input, key);
+                input.key(key);
                 Mode::Name { input }
             }
             (Mode::Name { input }, A::Choose) => {
-                if input.trim().is_empty() {
+                if input.text().trim().is_empty() {
                     Mode::Name { input }
                 } else if let Ok(criteria) = self.tree.to_json() {
-                    input.trim().clone_into(&mut self.name);
+                    input.text().trim().clone_into(&mut self.name);
                     self.saving = true;
                     out.push(Command::Ask(Request::SaveSegment {
                         id: None,
@@ -752,6 +761,16 @@ impl Builder {
 impl Screen for Builder {
     fn keymap(&self) -> KeyHelp {
         self.keymap_now().help()
+    }
+
+    fn field(&self) -> Option<&Field> {
+        match &self.mode {
+            Mode::Field { query: f, .. }
+            | Mode::Value { input: f, .. }
+            | Mode::Text { input: f, .. }
+            | Mode::Name { input: f } => Some(f),
+            Mode::Tree | Mode::Members | Mode::Op { .. } => None,
+        }
     }
 
     fn key(&mut self, key: KeyEvent, view: &View<'_>, out: &mut Vec<Command>) {
@@ -907,13 +926,13 @@ impl Builder {
                 }
             }
             Mode::Field { query, selected } => {
-                lines.push(input_line("field", query));
+                lines.push(input_line("field", query, area.width));
                 if self.fields.is_none() {
                     lines.push(
                         Line::from(format!("{} loading the fields…", spinner(view.tick))).dim(),
                     );
                 }
-                let matching = self.matching(query);
+                let matching = self.matching(&query.text());
                 let height = usize::from(area.height.saturating_sub(1)).max(1);
                 let first = selected.saturating_sub(height - 1);
                 for (i, f) in matching.iter().enumerate().skip(first).take(height) {
@@ -951,8 +970,8 @@ impl Builder {
                 field, op, input, ..
             } => {
                 lines.push(Line::from(format!("{} {}", field.name, op_name(*op))).bold());
-                lines.push(input_line("value", input));
-                match condition(field, *op, input) {
+                lines.push(input_line("value", input, area.width));
+                match condition(field, *op, &input.text()) {
                     Ok(_) => lines.push(Line::from("✓ Enter adds it").green()),
                     Err(e) => lines.push(Line::from(format!("✗ {e}")).red()),
                 }
@@ -974,7 +993,7 @@ impl Builder {
                 }
             }
             Mode::Text { input, error } => {
-                lines.push(input_line("text", input));
+                lines.push(input_line("text", input, area.width));
                 if let Some(e) = error {
                     lines.push(Line::from(e.clone()).red());
                 } else {
@@ -982,7 +1001,7 @@ impl Builder {
                 }
             }
             Mode::Name { input } => {
-                lines.push(input_line("name", input));
+                lines.push(input_line("name", input, area.width));
                 lines.push(Line::from("Enter saves the segment under this name.").dim());
             }
         }
@@ -1050,12 +1069,14 @@ impl Builder {
     }
 }
 
-fn input_line(label: &str, text: &str) -> Line<'static> {
-    Line::from(vec![
-        Span::styled(format!("{label} "), Style::new().fg(Color::Yellow)),
-        Span::raw(text.to_owned()),
-        Span::raw("▏"),
-    ])
+fn input_line(label: &str, field: &Field, width: u16) -> Line<'static> {
+    let mut line = Line::from(Span::styled(
+        format!("{label} "),
+        Style::new().fg(Color::Yellow),
+    ));
+    let rest = width.saturating_sub(label.chars().count() as u16 + 1);
+    line.spans.extend(field.line(rest, true).spans);
+    line
 }
 
 #[cfg(test)]

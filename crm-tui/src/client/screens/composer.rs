@@ -5,7 +5,8 @@
 //! `A` accepts, `R` rejects with a reason, `v` revises, as its status allows.
 
 use super::{Areas, Command, Screen, View};
-use crate::client::keys::{Binding, KeyHelp, Keymap, each, hint, typing};
+use crate::client::field::Field;
+use crate::client::keys::{Binding, KeyHelp, Keymap, each, hint, lines, typing};
 use crate::client::worker::{Failure, QuoteAct, QuoteDraft, Reply, Request};
 use crm_core::ids::{ProductId, QuoteId};
 use crm_core::money::{Currency, Money};
@@ -151,6 +152,21 @@ const EDIT: Keymap<Action> = Keymap {
     ],
 };
 
+/// Typing notes or terms: several lines.
+const EDIT_LINES: Keymap<Action> = Keymap {
+    title: "Keys when editing notes or terms",
+    bindings: &[
+        lines(A::Type, "type", "the text"),
+        each(&[(K::Enter, A::Commit)], "Enter", "keep it"),
+        each(&[(K::Esc, A::Back)], "Esc", "cancel"),
+    ],
+    hints: &[
+        hint(&[A::Commit], "Enter", "keep"),
+        hint(&[A::Type], "Alt-Enter", "new line"),
+        hint(&[A::Back], "Esc", "cancel"),
+    ],
+};
+
 /// Picking what a new line is.
 const PRODUCT: Keymap<Action> = Keymap {
     title: "Keys when adding a line",
@@ -257,9 +273,16 @@ enum Target {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Mode {
     Table,
-    Edit { target: Target, text: String },
-    Product { filter: String, choice: usize },
-    Reason(String),
+    Edit {
+        target: Target,
+        text: Field,
+    },
+    /// `choice` 0 is a free-text line (described by the filter); then the matching products.
+    Product {
+        filter: Field,
+        choice: usize,
+    },
+    Reason(Field),
 }
 
 /// `4` or `4.5` percent → basis points; at most two decimals, 0 to 100.
@@ -410,10 +433,10 @@ impl Composer {
             match target {
                 Target::Line(row, col) => {
                     if let Some(line) = cells.get_mut(*row) {
-                        line[*col].clone_from(text);
+                        line[*col] = text.text();
                     }
                 }
-                Target::Discount => discount.clone_from(text),
+                Target::Discount => discount = text.text(),
                 Target::ValidUntil | Target::Notes | Target::Terms => {}
             }
         }
@@ -548,6 +571,13 @@ impl Composer {
 
     fn keymap_now(&self) -> &'static Keymap<Action> {
         match (&self.mode, self.status()) {
+            (
+                Mode::Edit {
+                    target: Target::Notes | Target::Terms,
+                    ..
+                },
+                _,
+            ) => &EDIT_LINES,
             (Mode::Edit { .. }, _) => &EDIT,
             (Mode::Product { .. }, _) => &PRODUCT,
             (Mode::Reason(_), _) => &REASON,
@@ -637,23 +667,31 @@ impl Composer {
             A::Left => self.col = self.col.saturating_sub(1),
             A::Right => self.col = (self.col + 1).min(FIELDS.len() - 1),
             A::Edit if draft && count > 0 => {
+                let value = &self.lines[self.row].cells[self.col];
                 self.mode = Mode::Edit {
                     target: Target::Line(self.row, self.col),
-                    text: self.lines[self.row].cells[self.col].clone(),
+                    // A number opens selected: typing replaces it, the arrows keep it.
+                    text: if self.col == 0 {
+                        Field::new(value)
+                    } else {
+                        Field::selected(value)
+                    },
                 };
             }
             A::Discount if draft => {
                 self.mode = Mode::Edit {
                     target: Target::Discount,
-                    text: self.discount.clone(),
+                    text: Field::selected(&self.discount),
                 };
             }
             A::Validity if draft => {
                 self.mode = Mode::Edit {
                     target: Target::ValidUntil,
-                    text: self
-                        .valid_until
-                        .map_or_else(String::new, crate::client::format::date),
+                    text: Field::selected(
+                        &self
+                            .valid_until
+                            .map_or_else(String::new, crate::client::format::date),
+                    ),
                 };
             }
             A::Notes | A::Terms if draft => {
@@ -664,12 +702,12 @@ impl Composer {
                 };
                 self.mode = Mode::Edit {
                     target,
-                    text: text.clone().unwrap_or_default(),
+                    text: Field::multi(text.as_deref().unwrap_or_default()),
                 };
             }
             A::Add if draft => {
                 self.mode = Mode::Product {
-                    filter: String::new(),
+                    filter: Field::default(),
                     choice: 0,
                 };
             }
@@ -704,7 +742,7 @@ impl Composer {
                 self.act(QuoteAct::Accept(self.id), out);
             }
             A::Reject if self.status() == Some(QuoteStatus::Sent) => {
-                self.mode = Mode::Reason(String::new());
+                self.mode = Mode::Reason(Field::default());
             }
             A::Revise => self.act(QuoteAct::Revise(self.id), out),
             _ => {}
@@ -728,6 +766,15 @@ impl Screen for Composer {
         self.keymap_now().help()
     }
 
+    fn field(&self) -> Option<&Field> {
+        match &self.mode {
+            Mode::Edit { text: f, .. } | Mode::Product { filter: f, .. } | Mode::Reason(f) => {
+                Some(f)
+            }
+            Mode::Table => None,
+        }
+    }
+
     fn key(&mut self, key: KeyEvent, _view: &View<'_>, out: &mut Vec<Command>) {
         let Some(action) = self.keymap_now().action(key) else {
             return;
@@ -736,15 +783,12 @@ impl Screen for Composer {
             Mode::Table => self.key_table(action, out),
             Mode::Edit { target, mut text } => match action {
                 A::Type => {
-                    match key.code {
-                        K::Char(c) => text.push(c),
-                        _ => {
-                            text.pop();
-                        }
-                    }
+                    text.key(key);
                     self.mode = Mode::Edit { target, text };
                 }
                 A::Commit => {
+                    let text_field = text;
+                    let text = text_field.text();
                     match target {
                         Target::Line(row, col) => self.lines[row].cells[col] = text,
                         Target::Discount => self.discount = text,
@@ -754,7 +798,10 @@ impl Screen for Composer {
                             Ok(until) => self.valid_until = until,
                             Err(why) => {
                                 out.push(Command::Notice(why));
-                                self.mode = Mode::Edit { target, text };
+                                self.mode = Mode::Edit {
+                                    target,
+                                    text: text_field,
+                                };
                                 return;
                             }
                         },
@@ -764,16 +811,20 @@ impl Screen for Composer {
                 _ => {}
             },
             Mode::Product { mut filter, choice } => {
-                let options = self.offered(&filter).len() + 1;
+                let options = self.offered(&filter.text()).len() + 1;
                 match action {
                     A::Type => {
-                        match key.code {
-                            K::Char(c) => filter.push(c),
-                            _ => {
-                                filter.pop();
-                            }
-                        }
-                        self.mode = Mode::Product { filter, choice: 0 };
+                        let choice = if filter.key(key) {
+                            // The first match is the likely one; with none, the typed text
+                            // describes a free-text line.
+                            let typed = filter.text();
+                            usize::from(
+                                !typed.trim().is_empty() && !self.offered(&typed).is_empty(),
+                            )
+                        } else {
+                            choice
+                        };
+                        self.mode = Mode::Product { filter, choice };
                     }
                     A::Up => {
                         self.mode = Mode::Product {
@@ -789,26 +840,25 @@ impl Screen for Composer {
                     }
                     A::Commit => {
                         // Choice 0 is a free-text line; then the products that match.
+                        let typed = filter.text();
                         let product = choice
                             .checked_sub(1)
-                            .and_then(|i| self.offered(&filter).get(i).map(|p| (*p).clone()));
+                            .and_then(|i| self.offered(&typed).get(i).map(|p| (*p).clone()));
                         self.add(product.as_ref());
+                        if product.is_none() {
+                            typed.trim().clone_into(&mut self.lines[self.row].cells[0]);
+                        }
                     }
                     _ => {}
                 }
             }
             Mode::Reason(mut text) => match action {
                 A::Type => {
-                    match key.code {
-                        K::Char(c) => text.push(c),
-                        _ => {
-                            text.pop();
-                        }
-                    }
+                    text.key(key);
                     self.mode = Mode::Reason(text);
                 }
                 A::Commit => {
-                    let reason = Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+                    let reason = Some(text.text().trim().to_owned()).filter(|t| !t.is_empty());
                     self.act(
                         QuoteAct::Reject {
                             id: self.id,

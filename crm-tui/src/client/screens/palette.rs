@@ -4,6 +4,7 @@
 use super::timeline::{non_empty, toggle};
 use super::viewer::Viewer;
 use super::{Areas, Command, Screen, View};
+use crate::client::field::Field;
 use crate::client::format::spinner;
 use crate::client::keys::{Binding, KeyHelp, Keymap, each, hint, typing};
 use crate::client::worker::{Failure, Reply, Request, SearchAsk, Tab};
@@ -54,7 +55,7 @@ pub enum Focus {
 /// The palette's state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Palette {
-    pub query: String,
+    pub query: Field,
     pub types: Vec<SearchType>,
     pub ticket_status: Option<TicketStatus>,
     pub ticket_priority: Option<Priority>,
@@ -126,7 +127,7 @@ impl Palette {
     /// An empty palette, and its first search (everything, for the facet counts).
     pub fn new() -> (Self, SearchAsk) {
         let mut p = Palette {
-            query: String::new(),
+            query: Field::default(),
             types: Vec::new(),
             ticket_status: None,
             ticket_priority: None,
@@ -158,7 +159,7 @@ impl Palette {
         self.typed_at = None;
         SearchAsk {
             query: SearchQuery {
-                q: self.query.clone(),
+                q: self.query.text(),
                 types: non_empty(&self.types),
                 filters: SearchFilters {
                     ticket_status: self.ticket_status,
@@ -245,12 +246,9 @@ impl Palette {
                 }
             }
             Action::Type => {
-                if let KeyCode::Char(c) = key.code {
-                    self.query.push(c);
-                } else {
-                    self.query.pop();
+                if self.query.key(key) {
+                    self.typed(tick);
                 }
-                self.typed(tick);
             }
         }
         Outcome::Nothing
@@ -441,6 +439,10 @@ impl Screen for Palette {
         draw(frame, self, view.tick, areas.main);
     }
 
+    fn field(&self) -> Option<&Field> {
+        Some(&self.query)
+    }
+
     fn busy(&self) -> bool {
         self.loading || self.typed_at.is_some()
     }
@@ -480,18 +482,18 @@ fn draw(frame: &mut Frame<'_>, p: &Palette, tick: u64, area: Rect) {
             .map(|r| format!("  {} found", r.total))
             .unwrap_or_default()
     };
+    let [prompt, typed, state_area] = Layout::horizontal([
+        Constraint::Length(2),
+        Constraint::Min(8),
+        Constraint::Length(state.chars().count() as u16),
+    ])
+    .areas(Rect { height: 1, ..input });
     frame.render_widget(
-        Paragraph::new(vec![
-            Line::from(vec![
-                Span::styled("/ ", Style::new().fg(Color::Yellow).bold()),
-                Span::raw(p.query.clone()),
-                Span::styled("▏", Style::new().add_modifier(Modifier::SLOW_BLINK)),
-                Span::raw(state).dim(),
-            ]),
-            Line::default(),
-        ]),
-        input,
+        Span::styled("/ ", Style::new().fg(Color::Yellow).bold()),
+        prompt,
     );
+    frame.render_widget(p.query.line(typed.width, true), typed);
+    frame.render_widget(Span::raw(state).dim(), state_area);
     let (hits, facets) = layout(area);
     draw_hits(frame, p, hits);
     draw_facets(frame, p, facets);

@@ -1,12 +1,13 @@
 //! The picker that links the selected ticket to a lead or deal: type to filter, `Enter` links.
 
 use super::{Areas, Command, Screen, View};
+use crate::client::field::Field;
 use crate::client::keys::{Binding, KeyHelp, Keymap, each, hint, typing};
 use crate::client::worker::{LinkChange, PickKind, Reply, Request};
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::style::Stylize;
-use ratatui::text::{Line, Span};
+use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +45,7 @@ const KEYS: Keymap<Action> = Keymap {
 pub struct Picker {
     pub kind: PickKind,
     pub ticket: i64,
-    pub query: String,
+    pub query: Field,
     /// `(id, label)` of the records matching `query`.
     pub items: Vec<(i64, String)>,
     pub selected: usize,
@@ -57,7 +58,7 @@ impl Picker {
         let picker = Picker {
             kind,
             ticket,
-            query: String::new(),
+            query: Field::default(),
             items: Vec::new(),
             selected: 0,
             loading: true,
@@ -96,17 +97,15 @@ impl Screen for Picker {
                 }
             }
             Some(Action::Type) => {
-                if let KeyCode::Char(c) = key.code {
-                    self.query.push(c);
-                } else {
-                    self.query.pop();
+                if !self.query.key(key) {
+                    return;
                 }
                 self.loading = true;
                 self.selected = 0;
                 // Each keystroke asks again; answers for an older query are dropped on arrival.
                 out.push(Command::Ask(Request::Pick {
                     kind: self.kind,
-                    query: self.query.clone(),
+                    query: self.query.text(),
                 }));
             }
             None => {}
@@ -122,7 +121,7 @@ impl Screen for Picker {
         else {
             return Some(reply);
         };
-        if kind == self.kind && query == self.query {
+        if kind == self.kind && query == self.query.text() {
             self.loading = false;
             match result {
                 Ok(items) => {
@@ -141,14 +140,11 @@ impl Screen for Picker {
             PickKind::Deal => "deal",
         };
         let popup = crate::client::ui::centered(areas.full, 70, 16);
-        let mut lines = vec![
-            Line::from(vec![
-                Span::raw("> "),
-                Span::raw(self.query.clone()).bold(),
-                Span::raw("▏"),
-            ]),
-            Line::default(),
-        ];
+        let mut prompt = Line::from("> ");
+        prompt
+            .spans
+            .extend(self.query.line(popup.width.saturating_sub(4), true).spans);
+        let mut lines = vec![prompt, Line::default()];
         if self.items.is_empty() {
             lines.push(
                 Line::from(if self.loading {
@@ -175,6 +171,10 @@ impl Screen for Picker {
             Paragraph::new(lines).block(Block::new().borders(Borders::ALL).title(title)),
             popup,
         );
+    }
+
+    fn field(&self) -> Option<&Field> {
+        Some(&self.query)
     }
 
     fn busy(&self) -> bool {

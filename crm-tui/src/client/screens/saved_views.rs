@@ -4,6 +4,7 @@
 //! list.
 
 use super::{Areas, Command, QueryChange, Screen, View};
+use crate::client::field::Field;
 use crate::client::keys::{Binding, KeyHelp, Keymap, each, hint, typing};
 use crate::client::worker::{Reply, Request, Tab, ViewSave};
 use crm_core::records::Sort;
@@ -127,7 +128,7 @@ pub struct Shown {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Mode {
     List,
-    Naming(String),
+    Naming(Field),
     Deleting,
 }
 
@@ -188,6 +189,13 @@ impl Screen for ViewsMenu {
         self.keys().help()
     }
 
+    fn field(&self) -> Option<&Field> {
+        match &self.mode {
+            Mode::Naming(name) => Some(name),
+            _ => None,
+        }
+    }
+
     fn key(&mut self, key: KeyEvent, _view: &View<'_>, out: &mut Vec<Command>) {
         let Some(action) = self.keys().action(key) else {
             return;
@@ -211,7 +219,7 @@ impl Screen for ViewsMenu {
                     "no views yet: n saves this list as one".into(),
                 )),
             },
-            (Mode::List, A::New) => self.mode = Mode::Naming(String::new()),
+            (Mode::List, A::New) => self.mode = Mode::Naming(Field::default()),
             (Mode::List, A::Update) => {
                 let shown = self.shown.clone();
                 self.change(out, |c| ViewChanges {
@@ -234,15 +242,11 @@ impl Screen for ViewsMenu {
                 out.push(Command::Query(self.tab, QueryChange::Plain));
             }
             (Mode::Naming(name), A::Type) => {
-                if let KeyCode::Char(c) = key.code {
-                    name.push(c);
-                } else {
-                    name.pop();
-                }
+                name.key(key);
             }
             (Mode::Naming(name), A::Save) => {
                 let new = NewView {
-                    name: name.clone(),
+                    name: name.text(),
                     kind: self.tab.kind(),
                     r#where: self.shown.r#where.clone(),
                     sort: self.shown.sort.clone(),
@@ -333,11 +337,12 @@ impl Screen for ViewsMenu {
         }
         lines.push(Line::default());
         match &self.mode {
-            Mode::Naming(name) => lines.push(Line::from(vec![
-                Span::raw("Name: "),
-                Span::raw(name.clone()).bold(),
-                Span::raw("▏"),
-            ])),
+            Mode::Naming(name) => {
+                let mut line = Line::from("Name: ");
+                line.spans
+                    .extend(name.line(popup.width.saturating_sub(8), true).spans);
+                lines.push(line);
+            }
             Mode::Deleting => lines.push(Line::from(format!(
                 "Delete the view {:?}? Nobody will see it again. y/n",
                 self.chosen().map_or("", |v| v.name.as_str())

@@ -4,19 +4,7 @@
 use super::tree::Condition;
 use crm_core::catalog::{FieldType, Operator};
 use crm_core::schema::FieldInfo;
-use crossterm::event::{KeyCode, KeyEvent};
 use serde_json::{Map, Value};
-
-/// Types into or deletes from `text`.
-pub(super) fn edit(text: &mut String, key: KeyEvent) {
-    match key.code {
-        KeyCode::Char(c) => text.push(c),
-        KeyCode::Backspace => {
-            text.pop();
-        }
-        _ => {}
-    }
-}
 
 pub(super) fn op_name(op: Operator) -> String {
     serde_json::to_value(op)

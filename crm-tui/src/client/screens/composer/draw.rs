@@ -2,6 +2,7 @@
 //! fields at fault marked, the totals, and the pickers over them.
 
 use super::{Composer, Evaluated, FIELDS, Mode, Target};
+use crate::client::field::Field;
 use crate::client::format::{date, money, spinner};
 use crate::client::screens::View;
 use crate::client::screens::quotes::status_style;
@@ -66,15 +67,15 @@ impl Composer {
             (
                 Mode::Edit {
                     target: target @ (Target::Notes | Target::Terms),
-                    text,
+                    ..
                 },
                 _,
             ) => Line::from(format!(
-                "{}: {text}▏ — Enter keeps it, Esc cancels",
+                "Editing the {} — Enter keeps them, Alt-Enter starts a line, Esc cancels",
                 if *target == Target::Notes {
-                    "Notes"
+                    "notes"
                 } else {
-                    "Terms"
+                    "terms"
                 }
             )),
             (
@@ -108,40 +109,58 @@ impl Composer {
             Mode::Reason(text) => {
                 let popup = crate::client::ui::centered(body, 64, 3);
                 frame.render_widget(Clear, popup);
-                frame.render_widget(
-                    Paragraph::new(format!("{text}▏")).block(
-                        Block::new()
-                            .borders(Borders::ALL)
-                            .title(" Why did the customer say no? (Enter rejects) "),
-                    ),
-                    popup,
-                );
+                let block = Block::new()
+                    .borders(Borders::ALL)
+                    .title(" Why did the customer say no? (Enter rejects) ");
+                let inner = block.inner(popup);
+                frame.render_widget(block, popup);
+                frame.render_widget(text.line(inner.width, true), inner);
+            }
+            Mode::Edit {
+                target: target @ (Target::Notes | Target::Terms),
+                text,
+            } => {
+                let popup = crate::client::ui::centered(body, 72, 12);
+                frame.render_widget(Clear, popup);
+                let block = Block::new()
+                    .borders(Borders::ALL)
+                    .title(if *target == Target::Notes {
+                        " Notes (Enter keeps, Alt-Enter new line) "
+                    } else {
+                        " Terms (Enter keeps, Alt-Enter new line) "
+                    });
+                let inner = block.inner(popup);
+                frame.render_widget(block, popup);
+                text.render(frame, inner);
             }
             _ => {}
         }
     }
 
     fn draw_head(&self, frame: &mut Frame<'_>, area: Rect, q: &Quote) {
-        let valid = match &self.mode {
-            Mode::Edit {
-                target: Target::ValidUntil,
-                text,
-            } => format!("valid until {text}▏"),
-            _ => self.valid_until.map_or_else(
-                || "no validity date".into(),
-                |u| format!("valid until {}", date(u)),
-            ),
-        };
-        let first = Line::from(vec![
+        let mut first = Line::from(vec![
             Span::styled(format!("Quote {}", q.label()), Style::new().bold()),
             Span::raw("  "),
             Span::styled(q.status.to_string(), status_style(q.status)),
             Span::raw(format!(
-                "  · deal {} · {} · {valid}",
+                "  · deal {} · {} · ",
                 self.deal_title,
                 q.currency.code()
             )),
         ]);
+        match &self.mode {
+            Mode::Edit {
+                target: Target::ValidUntil,
+                text,
+            } => {
+                first.spans.push(Span::raw("valid until "));
+                first.spans.extend(text.line(11, true).spans);
+            }
+            _ => first.spans.push(Span::raw(self.valid_until.map_or_else(
+                || "no validity date".into(),
+                |u| format!("valid until {}", date(u)),
+            ))),
+        }
         let second = match (q.status, &q.reject_reason) {
             (QuoteStatus::Rejected, Some(reason)) => {
                 Line::from(format!("Rejected: {reason}")).red()
@@ -183,15 +202,30 @@ impl Composer {
             Mode::Edit {
                 target: Target::Line(row, col),
                 text,
-            } => Some(((*row, *col), text.as_str())),
+            } => Some(((*row, *col), text)),
             _ => None,
         };
+        let widths = [
+            Constraint::Length(3),
+            Constraint::Min(18),
+            Constraint::Length(9),
+            Constraint::Length(12),
+            Constraint::Length(7),
+            Constraint::Length(6),
+            Constraint::Length(13),
+        ];
+        // The table's own column split (one column between), so the field being typed scrolls
+        // inside its cell.
+        let columns = Layout::horizontal(widths)
+            .spacing(1)
+            .split(block.inner(area));
         let rows = self.lines.iter().enumerate().map(|(i, l)| {
             let mut cells = vec![Cell::from(format!("{}", i + 1))];
             for (col, text) in l.cells.iter().enumerate() {
-                let shown = match editing {
-                    Some(((r, c), typed)) if r == i && c == col => format!("{typed}▏"),
-                    _ => text.clone(),
+                let typing = editing.filter(|((r, c), _)| *r == i && *c == col);
+                let shown = match typing {
+                    Some((_, typed)) => typed.line(columns[col + 1].width, true),
+                    None => Line::from(text.clone()),
                 };
                 let mut style = Style::new();
                 if evaluated
@@ -201,7 +235,7 @@ impl Composer {
                 {
                     style = style.fg(Color::Red).add_modifier(Modifier::UNDERLINED);
                 }
-                if draft && i == self.row && col == self.col {
+                if draft && i == self.row && col == self.col && typing.is_none() {
                     style = style.add_modifier(Modifier::REVERSED);
                 }
                 cells.push(Cell::from(shown).style(style));
@@ -213,15 +247,6 @@ impl Composer {
             cells.push(Cell::from(net));
             Row::new(cells)
         });
-        let widths = [
-            Constraint::Length(3),
-            Constraint::Min(18),
-            Constraint::Length(9),
-            Constraint::Length(12),
-            Constraint::Length(7),
-            Constraint::Length(6),
-            Constraint::Length(13),
-        ];
         let mut header = vec!["#"];
         header.extend(FIELDS);
         header.push("Net");
@@ -240,15 +265,17 @@ impl Composer {
             TaxRounding::PerLine => "per line",
             TaxRounding::Global => "global",
         };
-        let discount = match &self.mode {
+        let mut discount = Line::from("Quote discount  ");
+        match &self.mode {
             Mode::Edit {
                 target: Target::Discount,
                 text,
-            } => format!("{text}▏"),
-            _ => self.discount.clone(),
-        };
+            } => discount.spans.extend(text.line(8, true).spans),
+            _ => discount.spans.push(Span::raw(self.discount.clone())),
+        }
+        discount.spans.push(Span::raw("%"));
         let mut text = vec![
-            Line::from(format!("Quote discount  {discount}%")),
+            discount,
             Line::from(format!("Tax rounding    {rounding}")),
             Line::from(""),
         ];
@@ -274,7 +301,8 @@ impl Composer {
         for (label, value) in [("Notes", &self.notes), ("Terms", &self.terms)] {
             if let Some(value) = value {
                 text.push(Line::from(""));
-                text.push(Line::from(format!("{label}: {value}")).dim());
+                text.push(Line::from(format!("{label}:")).dim());
+                text.extend(value.lines().map(|l| Line::from(l.to_owned()).dim()));
             }
         }
         frame.render_widget(
@@ -285,14 +313,19 @@ impl Composer {
         );
     }
 
-    fn draw_picker(&self, frame: &mut Frame<'_>, area: Rect, filter: &str, choice: usize) {
+    fn draw_picker(&self, frame: &mut Frame<'_>, area: Rect, filter: &Field, choice: usize) {
         let popup = crate::client::ui::centered(area, 64, 14);
         frame.render_widget(Clear, popup);
         let currency = self.currency();
-        let mut items = vec![ListItem::new("Free text line (type its description)")];
+        let typed = filter.text();
+        let mut items = vec![ListItem::new(if typed.trim().is_empty() {
+            "Free text line (type its description)".to_owned()
+        } else {
+            format!("Free text line: {}", typed.trim())
+        })];
         match &self.products {
             None => items.push(ListItem::new("Loading the products…").dim()),
-            Some(_) => items.extend(self.offered(filter).into_iter().map(|p| {
+            Some(_) => items.extend(self.offered(&typed).into_iter().map(|p| {
                 let price = if Some(p.unit_price.currency) == currency {
                     p.unit_price.to_string()
                 } else {
@@ -306,13 +339,14 @@ impl Composer {
             })),
         }
         let mut state = ListState::default().with_selected(Some(choice));
+        let mut title = Line::from(" Add a line — filter: ");
+        title
+            .spans
+            .extend(filter.line(popup.width.saturating_sub(26), true).spans);
+        title.spans.push(Span::raw(" "));
         frame.render_stateful_widget(
             List::new(items)
-                .block(
-                    Block::new()
-                        .borders(Borders::ALL)
-                        .title(format!(" Add a line — filter: {filter}▏ ")),
-                )
+                .block(Block::new().borders(Borders::ALL).title(title))
                 .highlight_style(Style::new().bg(Color::Blue).fg(Color::White)),
             popup,
             &mut state,

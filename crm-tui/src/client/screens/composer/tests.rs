@@ -23,6 +23,13 @@ fn quotes_of(h: &Harness, deal: DealId) -> Vec<Quote> {
         .collect()
 }
 
+/// Edits the selected number: it opens selected, so typing replaces it.
+fn replace(h: &mut Harness, text: &str) {
+    h.key(KeyCode::Enter);
+    type_text(h, text);
+    h.key(KeyCode::Enter);
+}
+
 /// Edits the selected field: clears it and types `text`.
 fn set(h: &mut Harness, text: &str) {
     h.key(KeyCode::Enter);
@@ -41,17 +48,24 @@ fn a_rep_composes_the_worked_case_sees_totals_as_she_types_sends_and_wins() {
     // A new, empty quote.
     h.keys(&[KeyCode::Char('n'), KeyCode::Enter]);
     assert!(h.screen().contains("No lines yet"), "{}", h.screen());
-    // A free-text line, typed field by field: the worked case.
-    h.keys(&[KeyCode::Char('a'), KeyCode::Enter]);
-    set(&mut h, "Consulting day");
+    // A free-text line described by what was typed in the picker (no product matches), then
+    // typed field by field: the worked case. A number opens selected: typing replaces it.
+    h.key(KeyCode::Char('a'));
+    type_text(&mut h, "Consulting day");
+    assert!(
+        h.screen().contains("Free text line: Consulting day"),
+        "{}",
+        h.screen()
+    );
+    h.key(KeyCode::Enter);
     h.key(KeyCode::Right);
-    set(&mut h, "16");
+    replace(&mut h, "16");
     h.key(KeyCode::Right);
-    set(&mut h, "348.35");
+    replace(&mut h, "348.35");
     h.key(KeyCode::Right);
-    set(&mut h, "4");
+    replace(&mut h, "4");
     h.key(KeyCode::Right);
-    set(&mut h, "22");
+    replace(&mut h, "22");
     let screen = h.screen();
     assert!(
         screen.contains("Total") && screen.contains("USD 6,527.81"),
@@ -59,7 +73,7 @@ fn a_rep_composes_the_worked_case_sees_totals_as_she_types_sends_and_wins() {
     );
     assert!(screen.contains("5,350.66"), "the line's net: {screen}");
     // The totals follow each key, before Enter: 10% off the quote, then Esc puts it back.
-    h.keys(&[KeyCode::Char('%'), KeyCode::Backspace]);
+    h.key(KeyCode::Char('%'));
     type_text(&mut h, "10");
     assert!(h.screen().contains("USD 5,875.02"), "{}", h.screen());
     h.key(KeyCode::Esc);
@@ -93,8 +107,9 @@ fn a_rep_composes_the_worked_case_sees_totals_as_she_types_sends_and_wins() {
         h.screen()
     );
     assert!(!h.screen().contains("GTX Basic") && !h.screen().contains("MG Special"));
-    h.keys(&[KeyCode::Down, KeyCode::Enter]);
-    set(&mut h, "2");
+    // The first match is chosen as you type.
+    h.key(KeyCode::Enter);
+    replace(&mut h, "2");
     insta::assert_snapshot!(numbered(&crm, &h.screen()));
     // Reorder: the product line up, then remove nothing; save.
     h.key(KeyCode::Char('K'));
@@ -194,14 +209,18 @@ fn a_sent_quote_is_rejected_with_a_reason_and_revised_into_a_new_draft() {
     // Notes and terms, typed on the draft, printed under the totals.
     h.key(KeyCode::Char('N'));
     type_text(&mut h, "Delivery in May");
+    h.chord(KeyCode::Enter, crossterm::event::KeyModifiers::ALT);
+    type_text(&mut h, "Install on site");
     h.key(KeyCode::Enter);
     h.key(KeyCode::Char('T'));
     type_text(&mut h, "Net 30");
     h.key(KeyCode::Enter);
+    let screen = h.screen();
     assert!(
-        h.screen().contains("Notes: Delivery in May"),
-        "{}",
-        h.screen()
+        screen.contains("│Notes:")
+            && screen.contains("│Delivery in May")
+            && screen.contains("│Install on site"),
+        "notes keep their lines: {screen}"
     );
     h.key(KeyCode::Char('s'));
     let saved = &quotes_of(&h, deal)[0];
@@ -209,7 +228,10 @@ fn a_sent_quote_is_rejected_with_a_reason_and_revised_into_a_new_draft() {
         saved.valid_until.unwrap().to_rfc3339(),
         "2999-12-31T23:59:59.999+00:00"
     );
-    assert_eq!(saved.notes.as_deref(), Some("Delivery in May"));
+    assert_eq!(
+        saved.notes.as_deref(),
+        Some("Delivery in May\nInstall on site")
+    );
     assert_eq!(saved.terms.as_deref(), Some("Net 30"));
     // Unsaved changes ask before leaving.
     h.keys(&[KeyCode::Char('r'), KeyCode::Esc]);
@@ -271,6 +293,14 @@ fn every_listed_key_of_the_composer_acts_and_no_other() {
         |h| {
             draft(h);
             h.key(KeyCode::Enter);
+        },
+        &[],
+    );
+    check_bindings(
+        &crm,
+        |h| {
+            draft(h);
+            h.key(KeyCode::Char('N'));
         },
         &[],
     );

@@ -166,12 +166,12 @@ fn enter_opens_a_hit_in_its_tab_at_its_record_and_conversations_in_the_viewer() 
         // `/` brings the search back as it was, searched again.
         h.key(KeyCode::Char('/'));
         let p = h.app.find::<Palette>().unwrap();
-        assert_eq!(p.query, q);
+        assert_eq!(p.query.text(), q);
         assert_eq!(p.results.as_ref().unwrap().hits[p.selected].id, id);
         // Closed with Esc, the next `/` starts afresh.
         h.key(KeyCode::Esc);
         h.key(KeyCode::Char('/'));
-        assert_eq!(h.app.find::<Palette>().unwrap().query, "");
+        assert_eq!(h.app.find::<Palette>().unwrap().query.text(), "");
         h.key(KeyCode::Esc);
     }
     // A conversation has no tab: it opens in the viewer, over the palette.
@@ -284,7 +284,7 @@ fn an_answer_for_an_older_query_is_dropped() {
     let now = h.app.find::<Palette>().unwrap().results.clone();
     h.answer(stale);
     assert_eq!(h.app.find::<Palette>().unwrap().results, now);
-    assert_eq!(h.app.find::<Palette>().unwrap().query, "zzq");
+    assert_eq!(h.app.find::<Palette>().unwrap().query.text(), "zzq");
 }
 
 #[test]
