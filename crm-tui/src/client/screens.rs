@@ -8,6 +8,7 @@ pub mod board;
 pub mod builder;
 pub mod columns;
 pub mod composer;
+pub mod confirm;
 pub mod detail;
 pub mod help;
 pub mod lists;

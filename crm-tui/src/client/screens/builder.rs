@@ -129,7 +129,7 @@ const TREE: Keymap<Action> = Keymap {
         each(
             &[(K::Esc, A::Back), (K::Char('q'), A::Back)],
             "Esc q",
-            "close (unsaved changes are lost)",
+            "close (twice with unsaved changes)",
         ),
         HELP,
     ],
@@ -167,7 +167,7 @@ const LIST_TREE: Keymap<Action> = Keymap {
         each(
             &[(K::Esc, A::Back), (K::Char('q'), A::Back)],
             "Esc q",
-            "close (the list keeps its filter)",
+            "close; the list keeps its filter (twice with changes)",
         ),
         HELP,
     ],
@@ -286,6 +286,10 @@ pub struct Builder {
     id: Option<SegmentId>,
     name: String,
     pub tree: Tree,
+    /// The tree as opened (or last saved): leaving with another one asks first.
+    opened: Tree,
+    /// `Esc` was pressed once with unsaved changes: a second one leaves without them.
+    leaving: bool,
     cursor: usize,
     mode: Mode,
     fields: Option<Result<Vec<FieldInfo>, Failure>>,
@@ -333,7 +337,9 @@ impl Builder {
             list,
             id,
             name,
+            opened: tree.clone(),
             tree,
+            leaving: false,
             cursor: 0,
             mode: Mode::Tree,
             fields: None,
@@ -400,6 +406,8 @@ impl Builder {
     fn changed(&mut self, tick: u64) {
         self.changed_at = Some(tick);
         self.member = 0;
+        // Whether it can run is known at once: the preview's stale mark must not wait for it.
+        self.problem = self.tree.to_json().err();
     }
 
     fn ask_preview(&mut self) -> Option<Request> {
@@ -542,8 +550,22 @@ impl Builder {
                 }
             }
             A::Help => out.push(Command::Help),
+            A::Back if self.tree != self.opened && !self.leaving => {
+                self.leaving = true;
+                out.push(Command::Notice(
+                    if self.list.is_some() {
+                        "the filter changed: s applies it, Esc again leaves without"
+                    } else {
+                        "unsaved changes: s saves them, Esc again leaves without"
+                    }
+                    .into(),
+                ));
+            }
             A::Back => out.push(Command::Close),
             _ => {}
+        }
+        if action != A::Back {
+            self.leaving = false;
         }
     }
 
@@ -1015,13 +1037,16 @@ impl Builder {
 
     fn draw_text(&self, frame: &mut Frame<'_>, area: Rect) {
         let text = self.text();
+        let mut line = vec![Span::styled("text ", Style::new().dim())];
+        // The text is the last tree that could run; while this one cannot, it says so.
+        if self.problem.is_some() {
+            line.push(Span::styled("stale · ", Style::new().fg(Color::Yellow)));
+        }
+        line.push(Span::raw(if text.is_empty() { "—".into() } else { text }));
         frame.render_widget(
-            Paragraph::new(Line::from(vec![
-                Span::styled("text ", Style::new().dim()),
-                Span::raw(if text.is_empty() { "—".into() } else { text }),
-            ]))
-            .wrap(Wrap { trim: false })
-            .block(Block::new().borders(Borders::TOP)),
+            Paragraph::new(Line::from(line))
+                .wrap(Wrap { trim: false })
+                .block(Block::new().borders(Borders::TOP)),
             area,
         );
     }
@@ -1047,7 +1072,12 @@ impl Builder {
                     ),
                 };
                 let mut head = vec![Span::styled(count, Style::new().bold())];
-                if !fresh {
+                if self.problem.is_some() {
+                    head.push(Span::styled(
+                        " · stale: of the last criteria that could run",
+                        Style::new().fg(Color::Yellow),
+                    ));
+                } else if !fresh {
                     head.push(Span::raw(format!(" {}", spinner(view.tick))).dim());
                 }
                 lines.push(Line::from(head));

@@ -197,6 +197,19 @@ const REASON: Keymap<Action> = Keymap {
     ],
 };
 
+/// Asking before sending or accepting.
+const CONFIRM: Keymap<Action> = Keymap {
+    title: "Keys when asked to confirm",
+    bindings: &[
+        each(&[(K::Char('y'), A::Commit)], "y", "yes, do it"),
+        each(&[(K::Char('n'), A::Back), (K::Esc, A::Back)], "n Esc", "no"),
+    ],
+    hints: &[
+        hint(&[A::Commit], "y", "yes"),
+        hint(&[A::Back], "n Esc", "no"),
+    ],
+};
+
 /// A sent quote, still valid.
 const SENT: Keymap<Action> = Keymap {
     title: "Keys on a sent quote",
@@ -283,6 +296,15 @@ enum Mode {
         choice: usize,
     },
     Reason(Field),
+    /// Asking before what cannot be undone (sending freezes, accepting wins the deal).
+    Confirm(Pending),
+}
+
+/// What waits for a yes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Pending {
+    Send(QuoteDraft),
+    Accept,
 }
 
 /// `4` or `4.5` percent → basis points; at most two decimals, 0 to 100.
@@ -581,6 +603,7 @@ impl Composer {
             (Mode::Edit { .. }, _) => &EDIT,
             (Mode::Product { .. }, _) => &PRODUCT,
             (Mode::Reason(_), _) => &REASON,
+            (Mode::Confirm(_), _) => &CONFIRM,
             (Mode::Table, Some(QuoteStatus::Draft)) => &DRAFT,
             (Mode::Table, Some(QuoteStatus::Sent)) => &SENT,
             (Mode::Table, Some(QuoteStatus::Expired | QuoteStatus::Rejected)) => &REVISABLE,
@@ -735,11 +758,11 @@ impl Composer {
             }
             A::Save | A::Send if draft => match self.draft() {
                 Ok(d) if action == A::Save => self.act(QuoteAct::Save(d), out),
-                Ok(d) => self.act(QuoteAct::Send(d), out),
+                Ok(d) => self.mode = Mode::Confirm(Pending::Send(d)),
                 Err(why) => out.push(Command::Notice(format!("not saved: {why}"))),
             },
             A::Accept if self.status() == Some(QuoteStatus::Sent) => {
-                self.act(QuoteAct::Accept(self.id), out);
+                self.mode = Mode::Confirm(Pending::Accept);
             }
             A::Reject if self.status() == Some(QuoteStatus::Sent) => {
                 self.mode = Mode::Reason(Field::default());
@@ -771,7 +794,7 @@ impl Screen for Composer {
             Mode::Edit { text: f, .. } | Mode::Product { filter: f, .. } | Mode::Reason(f) => {
                 Some(f)
             }
-            Mode::Table => None,
+            Mode::Table | Mode::Confirm(_) => None,
         }
     }
 
@@ -850,6 +873,14 @@ impl Screen for Composer {
                         }
                     }
                     _ => {}
+                }
+            }
+            Mode::Confirm(pending) => {
+                if action == A::Commit {
+                    match pending {
+                        Pending::Send(d) => self.act(QuoteAct::Send(d), out),
+                        Pending::Accept => self.act(QuoteAct::Accept(self.id), out),
+                    }
                 }
             }
             Mode::Reason(mut text) => match action {

@@ -6,6 +6,7 @@
 //! (`a`), rescored (`R`) and their scores explained (`w`).
 
 use super::board::BoardState;
+use super::confirm::Confirm;
 use super::detail::{self, DetailState};
 use super::picker::Picker;
 use super::review::Review;
@@ -83,14 +84,15 @@ use Action as A;
 use KeyCode as K;
 
 /// A list's bindings: the keys every list has, with its own after `Enter` (so help reads the
-/// same on every tab). Each list binds only the keys that act on it.
+/// same on every tab). Each list binds only the keys that act on it. `Esc` comes last: it only
+/// acts on a record open full-screen (a stray `Esc` on a list does not quit; `q` does).
 macro_rules! list_bindings {
     ($($own:ident),* $(,)?) => {
         &[
             UP, DOWN, PAGE_UP, PAGE_DOWN, TOP, BOTTOM, NEXT_TAB_KEYS, PREV_TAB_KEYS, OPEN_KEY,
             $($own,)*
             SEARCH, GO_TABS, GO_SEGMENTS, GO_ANALYTICS, SORT, FLIP_SORT, FILTER, COLUMNS, VIEWS,
-            MOUSE_KEY, HELP_KEY, BACK_KEY, QUIT_KEY,
+            MOUSE_KEY, HELP_KEY, QUIT_KEY, BACK_KEY,
         ]
     };
 }
@@ -209,7 +211,7 @@ const BOARD_KEY: Binding<Action> = each(
     "b",
     "deals as a board (on Deals)",
 );
-const BACK_KEY: Binding<Action> = each(&[(K::Esc, A::Back)], "Esc", "back (quit from the lists)");
+const BACK_KEY: Binding<Action> = each(&[(K::Esc, A::Back)], "Esc", "back to the list");
 
 const MOUSE_KEY: Binding<Action> = each(
     &[(K::Char('m'), A::Mouse)],
@@ -471,7 +473,10 @@ fn keymap_of(tab: Tab, open: bool) -> Keymap<Action> {
             ..map
         }
     } else {
-        map
+        Keymap {
+            bindings: &map.bindings[..map.bindings.len() - 1],
+            ..map
+        }
     }
 }
 
@@ -849,8 +854,8 @@ impl Lists {
             | A::Yes
             | A::No => {}
             A::Mouse => out.push(Command::ToggleMouse),
-            A::Back if self.open => self.open = false,
-            A::Quit | A::Back => out.push(Command::Quit),
+            A::Back => self.open = false,
+            A::Quit => out.push(Command::Quit),
             A::Help => out.push(Command::Help),
             A::Search => out.push(Command::Search),
             A::Open => match self.selected() {
@@ -977,13 +982,41 @@ impl Lists {
                 }
             }
             A::UnlinkLead | A::UnlinkDeal if self.tab == Tab::Tickets => {
-                if let Some(ticket) = self.list().selected_record().map(Record::id) {
-                    let change = if action == A::UnlinkLead {
-                        LinkChange::UnlinkLead
+                if let Some(Record::Ticket(t)) = self.list().selected_record() {
+                    let (change, linked) = if action == A::UnlinkLead {
+                        (
+                            LinkChange::UnlinkLead,
+                            t.related_lead_id.map(|l| format!("lead #{}", l.0)),
+                        )
                     } else {
-                        LinkChange::UnlinkDeal
+                        (
+                            LinkChange::UnlinkDeal,
+                            t.related_deal_id.map(|d| format!("deal #{}", d.0)),
+                        )
                     };
-                    out.push(Command::Ask(Request::Link { ticket, change }));
+                    match linked {
+                        // Asked first: a link is found again only by hand or by auto-link.
+                        Some(linked) => out.push(Command::Push(Box::new(Confirm::new(
+                            format!(
+                                "Unlink ticket #{} {:?} from {linked}?",
+                                t.id.0,
+                                crate::client::format::clip(&t.subject, 40)
+                            ),
+                            vec![Request::Link {
+                                ticket: t.id.0,
+                                change,
+                            }],
+                        )))),
+                        None => out.push(Command::Notice(format!(
+                            "ticket #{} has no {} to unlink",
+                            t.id.0,
+                            if action == A::UnlinkLead {
+                                "lead"
+                            } else {
+                                "deal"
+                            }
+                        ))),
+                    }
                 }
             }
             A::AutoLink if self.tab == Tab::Tickets => {

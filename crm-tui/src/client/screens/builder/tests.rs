@@ -240,3 +240,50 @@ fn every_listed_key_of_naming_a_segment_acts_and_no_other() {
         &[(KeyCode::Enter, a), (KeyCode::Backspace, a)],
     );
 }
+
+#[test]
+fn leaving_with_unsaved_changes_asks_and_a_tree_that_cannot_run_marks_its_preview_stale() {
+    let mut h = Harness::sharing(nested());
+    editing(&mut h);
+    // Unchanged: Esc closes at once.
+    h.key(KeyCode::Esc);
+    assert!(h.app.find::<Builder>().is_none());
+    editing(&mut h);
+    // `t` on the `any` group's condition makes it a `not` of two: it cannot run. The text and
+    // the count still show the last tree that could, and say they are stale.
+    h.keys(&[KeyCode::Down, KeyCode::Down, KeyCode::Char('t')]);
+    settle(&mut h);
+    let screen = h.screen();
+    assert!(screen.contains("text stale · "), "{screen}");
+    assert!(screen.contains("· stale: of the last criteria"), "{screen}");
+    // Esc asks (the change would be lost); any other key forgets the question.
+    h.key(KeyCode::Esc);
+    assert!(h.app.find::<Builder>().is_some());
+    assert!(
+        h.screen()
+            .contains("unsaved changes: s saves them, Esc again leaves without"),
+        "{}",
+        h.screen()
+    );
+    h.keys(&[KeyCode::Char('t'), KeyCode::Esc]);
+    assert!(
+        h.app.find::<Builder>().is_some(),
+        "asked again after another key"
+    );
+    let screen = h.screen();
+    assert!(!screen.contains("stale"), "runnable again: {screen}");
+    h.key(KeyCode::Esc);
+    assert!(h.app.find::<Builder>().is_none());
+    // Nothing was saved.
+    let segments = h
+        .crm
+        .scope("demo", None)
+        .unwrap()
+        .segments()
+        .list(&crm_core::records::PageRequest::default())
+        .unwrap();
+    assert_eq!(
+        segments.items[0].criteria["all"][1]["any"][0]["field"],
+        "ticket.status"
+    );
+}

@@ -1,7 +1,7 @@
 //! The composer's picture: the quote's head, its lines with the field being edited and the
 //! fields at fault marked, the totals, and the pickers over them.
 
-use super::{Composer, Evaluated, FIELDS, Mode, Target};
+use super::{Composer, Evaluated, FIELDS, Mode, Pending, Target};
 use crate::client::field::Field;
 use crate::client::format::{date, money, spinner};
 use crate::client::screens::View;
@@ -54,6 +54,7 @@ impl Composer {
         self.draw_lines(frame, lines, quote, &evaluated);
         self.draw_totals(frame, sums, quote, &evaluated);
         let footer = match (&self.mode, evaluated.faults.first()) {
+            (Mode::Confirm(pending), _) => self.question(pending, quote, &evaluated).yellow(),
             (
                 Mode::Edit {
                     target: Target::Line(_, col),
@@ -134,6 +135,30 @@ impl Composer {
                 text.render(frame, inner);
             }
             _ => {}
+        }
+    }
+
+    /// The question before sending or accepting, naming what will happen.
+    fn question(&self, pending: &Pending, q: &Quote, evaluated: &Evaluated) -> Line<'static> {
+        let code = q.currency.code();
+        match pending {
+            Pending::Send(_) => {
+                let total = evaluated.totals.as_ref().map_or_else(
+                    |_| String::new(),
+                    |t| format!(" ({})", money(t.total, code)),
+                );
+                Line::from(format!(
+                    "Send {}{total} for deal {}? It can no longer be edited. y/n",
+                    q.label(),
+                    self.deal_title
+                ))
+            }
+            Pending::Accept => Line::from(format!(
+                "Accept {}? Deal {} is won with {}. y/n",
+                q.label(),
+                self.deal_title,
+                money(q.totals.total, code)
+            )),
         }
     }
 

@@ -124,14 +124,34 @@ fn a_rep_composes_the_worked_case_sees_totals_as_she_types_sends_and_wins() {
     assert_eq!(lines[1].net, 535_066);
     // 2 × 4,821.00 + 8% = 10,413.36, plus 6,527.81.
     assert_eq!(saved.totals.total, 1_041_336 + 652_781);
-    // Send: frozen, the keys are a sent quote's.
+    // Send asks first, naming what happens; `n` changes nothing.
     h.key(KeyCode::Char('S'));
+    let screen = h.screen();
+    assert!(
+        screen.contains("Send Q-")
+            && screen.contains("(USD 16,941.17)")
+            && screen.contains("It can no longer be edited. y/n"),
+        "{screen}"
+    );
+    h.key(KeyCode::Char('n'));
+    assert_eq!(quotes_of(&h, deal)[0].status, QuoteStatus::Draft);
+    assert_eq!(h.app.keymap().title, "Keys in the quote composer");
+    // Send: frozen, the keys are a sent quote's.
+    h.keys(&[KeyCode::Char('S'), KeyCode::Char('y')]);
     assert_eq!(quotes_of(&h, deal)[0].status, QuoteStatus::Sent);
     assert_eq!(h.app.keymap().title, "Keys on a sent quote");
     h.key(KeyCode::Char('d'));
     assert_eq!(quotes_of(&h, deal)[0].lines.as_ref().unwrap().len(), 2);
-    // Accept: the deal is won with the total.
+    // Accept asks too (Esc is no); then the deal is won with the total.
+    h.keys(&[KeyCode::Char('A'), KeyCode::Esc]);
+    assert_eq!(quotes_of(&h, deal)[0].status, QuoteStatus::Sent);
     h.key(KeyCode::Char('A'));
+    assert!(
+        h.screen().contains("is won with USD 16,941.17. y/n"),
+        "{}",
+        h.screen()
+    );
+    h.key(KeyCode::Char('y'));
     assert!(
         h.screen().contains("accepted: the deal is won"),
         "{}",
@@ -311,6 +331,15 @@ fn every_listed_key_of_the_composer_acts_and_no_other() {
             h.key(KeyCode::Char('a'));
         },
         &[(KeyCode::Backspace, typed), (KeyCode::Up, down)],
+    );
+    // Asked before sending.
+    check_bindings(
+        &crm,
+        |h| {
+            draft(h);
+            h.key(KeyCode::Char('S'));
+        },
+        &[],
     );
     // The sent one; rejecting it; rejected; accepted.
     let sent = |h: &mut Harness| {

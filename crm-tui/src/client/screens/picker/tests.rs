@@ -1,3 +1,4 @@
+use crate::client::screens::confirm::Confirm;
 use crate::client::screens::detail::DetailState;
 use crate::client::screens::picker::Picker;
 use crate::client::screens::review::Review;
@@ -68,9 +69,26 @@ fn the_picker_filters_as_you_type_and_links_on_enter() {
         }
         other => panic!("{other:?}"),
     }
-    // x unlinks.
+    // x asks first, naming the ticket and the lead; n changes nothing, y unlinks.
     h.key(KeyCode::Char('x'));
+    let screen = h.screen();
+    assert!(
+        screen.contains(&format!("Unlink ticket #{id} "))
+            && screen.contains(&format!("from lead #{}?", lead.id.0)),
+        "{screen}"
+    );
+    h.key(KeyCode::Char('n'));
+    assert_eq!(ticket(&h, id).related_lead_id, Some(lead.id));
+    h.keys(&[KeyCode::Char('x'), KeyCode::Char('y')]);
     assert_eq!(ticket(&h, id).related_lead_id, None);
+    // With nothing linked, x says so and asks nothing.
+    h.key(KeyCode::Char('x'));
+    assert!(
+        h.screen().contains("has no lead to unlink"),
+        "{}",
+        h.screen()
+    );
+    assert!(h.app.find::<Confirm>().is_none());
     // Esc closes a picker without linking.
     h.key(KeyCode::Char('D'));
     h.key(KeyCode::Esc);
@@ -136,4 +154,18 @@ fn every_listed_key_of_the_picker_acts_and_no_other() {
         h.key(KeyCode::Char('L'));
     };
     check_bindings(&crm, open, &[(KeyCode::Up, &[KeyCode::Down])]);
+}
+
+#[test]
+fn every_listed_key_of_an_unlink_question_acts_and_no_other() {
+    let crm = std::sync::Arc::new(demo_crm(30));
+    check_bindings(
+        &crm,
+        |h| {
+            on_tickets(h);
+            h.keys(&[KeyCode::Char('L'), KeyCode::Enter, KeyCode::Char('x')]);
+            assert!(h.app.find::<Confirm>().is_some());
+        },
+        &[],
+    );
 }
