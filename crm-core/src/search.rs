@@ -128,15 +128,42 @@ pub fn document_sql(kind: SearchType) -> String {
     kind.sql(false)
 }
 
-/// Filters of `search.query`.
+/// Filters of `search.query`. Each takes one value or a list (OR within a filter, AND across
+/// filters), so facet values of one group combine: `ticketStatus: ["open", "pending"]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SearchFilters {
-    pub ticket_status: Option<TicketStatus>,
-    pub ticket_priority: Option<Priority>,
-    pub conversation_status: Option<ConversationStatus>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub ticket_status: Option<Vec<TicketStatus>>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub ticket_priority: Option<Vec<Priority>>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub conversation_status: Option<Vec<ConversationStatus>>,
+    #[serde(default, deserialize_with = "one_or_many")]
     pub channels: Option<Vec<Channel>>,
     pub team_id: Option<i64>,
+}
+
+/// One value or a list of them, as a list. Read through a JSON value so that a bad value's
+/// error names it (an untagged enum would only say that nothing matched).
+fn one_or_many<'de, D, T>(d: D) -> std::result::Result<Option<Vec<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error as _;
+    match Option::<serde_json::Value>::deserialize(d)? {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::Array(items)) => items
+            .into_iter()
+            .map(serde_json::from_value)
+            .collect::<std::result::Result<Vec<T>, _>>()
+            .map(Some)
+            .map_err(D::Error::custom),
+        Some(one) => serde_json::from_value(one)
+            .map(|v| Some(vec![v]))
+            .map_err(D::Error::custom),
+    }
 }
 
 /// What `search.query` takes.
@@ -225,11 +252,31 @@ fn checked(query: &SearchQuery) -> Result<(u32, u32)> {
             "must not be empty; leave it out for all",
         ));
     }
-    if query.filters.channels.as_ref().is_some_and(Vec::is_empty) {
-        return Err(Error::invalid(
+    let f = &query.filters;
+    for (field, empty) in [
+        (
+            "filters.ticketStatus",
+            f.ticket_status.as_ref().is_some_and(Vec::is_empty),
+        ),
+        (
+            "filters.ticketPriority",
+            f.ticket_priority.as_ref().is_some_and(Vec::is_empty),
+        ),
+        (
+            "filters.conversationStatus",
+            f.conversation_status.as_ref().is_some_and(Vec::is_empty),
+        ),
+        (
             "filters.channels",
-            "must not be empty; leave it out for all",
-        ));
+            f.channels.as_ref().is_some_and(Vec::is_empty),
+        ),
+    ] {
+        if empty {
+            return Err(Error::invalid(
+                field,
+                "must not be empty; leave it out for all",
+            ));
+        }
     }
     Ok((limit, offset))
 }

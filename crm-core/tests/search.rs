@@ -196,13 +196,29 @@ fn dataset_results_and_facets_match_the_rules() {
                 .query(&SearchQuery {
                     q: q.into(),
                     filters: SearchFilters {
-                        ticket_status: Some(value.parse().unwrap()),
+                        ticket_status: Some(vec![value.parse().unwrap()]),
                         ..Default::default()
                     },
                     ..Default::default()
                 })
                 .unwrap();
             assert_eq!(filtered.total, *n, "{q:?} {value}");
+        }
+        // Two values of one facet: OR, so the counts add up.
+        if status.len() >= 2 {
+            let two: Vec<(&String, &u64)> = status.iter().take(2).collect();
+            let filtered = scope
+                .search()
+                .query(&SearchQuery {
+                    q: q.into(),
+                    filters: SearchFilters {
+                        ticket_status: Some(two.iter().map(|(v, _)| v.parse().unwrap()).collect()),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                })
+                .unwrap();
+            assert_eq!(filtered.total, two[0].1 + two[1].1, "{q:?} {two:?}");
         }
     }
 }
@@ -550,14 +566,22 @@ fn filters_pages_and_counts_agree_on_every_type() {
         (
             None,
             SearchFilters {
-                ticket_status: Some(TicketStatus::Open),
+                ticket_status: Some(vec![TicketStatus::Open]),
                 ..Default::default()
             },
         ),
         (
             None,
             SearchFilters {
-                conversation_status: Some(ConversationStatus::Open),
+                ticket_status: Some(vec![TicketStatus::Open, TicketStatus::Pending]),
+                ticket_priority: Some(vec![Priority::High, Priority::Urgent, Priority::Low]),
+                ..Default::default()
+            },
+        ),
+        (
+            None,
+            SearchFilters {
+                conversation_status: Some(vec![ConversationStatus::Open]),
                 ..Default::default()
             },
         ),
@@ -578,7 +602,7 @@ fn filters_pages_and_counts_agree_on_every_type() {
         (
             Some(vec![SearchType::Ticket]),
             SearchFilters {
-                ticket_priority: Some(Priority::High),
+                ticket_priority: Some(vec![Priority::High]),
                 channels: Some(vec![Channel::Phone, Channel::Web]),
                 ..Default::default()
             },
@@ -620,8 +644,18 @@ fn filters_pages_and_counts_agree_on_every_type() {
                 match h.hit_type {
                     SearchType::Ticket => {
                         let t = scope.tickets().get(TicketId(h.id)).unwrap();
-                        assert!(filters.ticket_status.is_none_or(|s| s == t.status));
-                        assert!(filters.ticket_priority.is_none_or(|p| p == t.priority));
+                        assert!(
+                            filters
+                                .ticket_status
+                                .as_ref()
+                                .is_none_or(|s| s.contains(&t.status))
+                        );
+                        assert!(
+                            filters
+                                .ticket_priority
+                                .as_ref()
+                                .is_none_or(|p| p.contains(&t.priority))
+                        );
                         assert!(
                             filters
                                 .channels
@@ -638,7 +672,12 @@ fn filters_pages_and_counts_agree_on_every_type() {
                     }
                     SearchType::Conversation => {
                         let c = scope.conversations().get(ConversationId(h.id)).unwrap();
-                        assert!(filters.conversation_status.is_none_or(|s| s == c.status));
+                        assert!(
+                            filters
+                                .conversation_status
+                                .as_ref()
+                                .is_none_or(|s| s.contains(&c.status))
+                        );
                         assert!(
                             filters
                                 .channels

@@ -933,6 +933,22 @@ fn search_through_json() {
     assert_eq!(tickets["total"], 1);
     assert_eq!(tickets["hits"][0]["type"], "ticket");
     assert!(tickets["hits"][0]["score"].as_f64().unwrap() > 0.0);
+    // Values of one facet combine (OR); facets combine with each other (AND).
+    r(
+        "tickets.create",
+        json!({"subject": "Kaffee bestellt", "channel": "email", "priority": "low", "customerId": c["id"]}),
+    );
+    let either = r(
+        "search.query",
+        json!({"q": "kaffe", "filters": {"ticketPriority": ["urgent", "low"]}}),
+    );
+    assert_eq!(either["total"], 2, "{either}");
+    let both = r(
+        "search.query",
+        json!({"q": "kaffe", "filters": {"ticketPriority": ["urgent", "low"], "channels": ["email"]}}),
+    );
+    assert_eq!(both["total"], 1, "{both}");
+    assert_eq!(both["hits"][0]["title"], "Kaffee bestellt");
     let zoe = r("search.query", json!({"q": "zoe angstrom"}));
     assert_eq!(zoe["hits"][0]["id"], c["id"]);
     assert_eq!(zoe["hits"][0]["title"], "Zoë Ångström");
@@ -948,9 +964,17 @@ fn search_through_json() {
         &e(json!({"q": "x", "filters": {"colour": "red"}})),
         "filters.colour",
     );
+    invalid(
+        &e(json!({"q": "x", "filters": {"ticketStatus": ["open", "lost"]}})),
+        "filters.ticketStatus",
+    );
+    invalid(
+        &e(json!({"q": "x", "filters": {"ticketPriority": []}})),
+        "filters.ticketPriority",
+    );
     invalid(&e(json!({"q": "x", "limit": 0})), "limit");
     let rebuilt = r("search.rebuild", json!({}));
-    assert_eq!(rebuilt["indexed"], 2);
+    assert_eq!(rebuilt["indexed"], 3);
     let agent = r(
         "users.create",
         json!({"name": "A", "email": "a@acme.test", "role": "agent"}),

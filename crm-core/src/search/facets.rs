@@ -158,14 +158,18 @@ impl CodeFilter {
             allowed[0] = types.iter().fold(0, |m, t| m | bit(&all, t.as_str()));
         }
         let filters = &query.filters;
-        if let Some(s) = filters.ticket_status {
-            allowed[1] = bit(TICKET_STATUSES, s.as_str());
+        if let Some(s) = &filters.ticket_status {
+            allowed[1] = s
+                .iter()
+                .fold(0, |m, s| m | bit(TICKET_STATUSES, s.as_str()));
         }
-        if let Some(p) = filters.ticket_priority {
-            allowed[2] = bit(PRIORITIES, p.as_str());
+        if let Some(p) = &filters.ticket_priority {
+            allowed[2] = p.iter().fold(0, |m, p| m | bit(PRIORITIES, p.as_str()));
         }
-        if let Some(s) = filters.conversation_status {
-            allowed[3] = bit(CONVERSATION_STATUSES, s.as_str());
+        if let Some(s) = &filters.conversation_status {
+            allowed[3] = s
+                .iter()
+                .fold(0, |m, s| m | bit(CONVERSATION_STATUSES, s.as_str()));
         }
         if let Some(channels) = &filters.channels {
             allowed[4] = channels

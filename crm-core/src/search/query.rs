@@ -143,14 +143,36 @@ impl Snapshot {
             ));
         }
         let filters = &query.filters;
-        if let Some(s) = filters.ticket_status {
-            clauses.push((Occur::Must, facet_term(f.f_ticket_status, s.as_str())));
-        }
-        if let Some(p) = filters.ticket_priority {
-            clauses.push((Occur::Must, facet_term(f.f_ticket_priority, p.as_str())));
-        }
-        if let Some(s) = filters.conversation_status {
-            clauses.push((Occur::Must, facet_term(f.f_conversation_status, s.as_str())));
+        let lists: [(Field, Option<Vec<&str>>); 3] = [
+            (
+                f.f_ticket_status,
+                filters
+                    .ticket_status
+                    .as_ref()
+                    .map(|v| v.iter().map(|s| s.as_str()).collect()),
+            ),
+            (
+                f.f_ticket_priority,
+                filters
+                    .ticket_priority
+                    .as_ref()
+                    .map(|v| v.iter().map(|p| p.as_str()).collect()),
+            ),
+            (
+                f.f_conversation_status,
+                filters
+                    .conversation_status
+                    .as_ref()
+                    .map(|v| v.iter().map(|s| s.as_str()).collect()),
+            ),
+        ];
+        for (field, values) in lists {
+            if let Some(values) = values {
+                clauses.push((
+                    Occur::Must,
+                    any_of(values.into_iter().map(|v| facet_term(field, v)).collect()),
+                ));
+            }
         }
         if let Some(channels) = &filters.channels {
             clauses.push((

@@ -57,9 +57,9 @@ pub enum Focus {
 pub struct Palette {
     pub query: Field,
     pub types: Vec<SearchType>,
-    pub ticket_status: Option<TicketStatus>,
-    pub ticket_priority: Option<Priority>,
-    pub conversation_status: Option<ConversationStatus>,
+    pub ticket_status: Vec<TicketStatus>,
+    pub ticket_priority: Vec<Priority>,
+    pub conversation_status: Vec<ConversationStatus>,
     pub channels: Vec<Channel>,
     pub results: Option<SearchResults>,
     pub error: Option<Failure>,
@@ -71,6 +71,8 @@ pub struct Palette {
     pub loading: bool,
     /// The query changed at this tick and has not been sent yet.
     pub typed_at: Option<u64>,
+    /// The facet value last chosen or taken back: the cursor finds it again in the answer.
+    pub facet_on: Option<(FacetKind, String)>,
 }
 
 /// What a key does in the palette.
@@ -81,6 +83,7 @@ enum Action {
     Down,
     Focus,
     Enter,
+    Clear,
     Close,
 }
 
@@ -114,6 +117,44 @@ const KEYS: Keymap<Action> = Keymap {
     ],
 };
 
+/// In the facets: letters act on the filters (Tab goes back to typing).
+const FACET_KEYS: Keymap<Action> = Keymap {
+    title: "Keys in the search's facets",
+    bindings: &[
+        each(&[(KeyCode::Up, Action::Up)], "↑", "up"),
+        each(&[(KeyCode::Down, Action::Down)], "↓", "down"),
+        each(
+            &[
+                (KeyCode::Enter, Action::Enter),
+                (KeyCode::Char(' '), Action::Enter),
+            ],
+            "Enter Space",
+            "choose the value or take it back (values of a group add up)",
+        ),
+        each(
+            &[(KeyCode::Char('c'), Action::Clear)],
+            "c",
+            "clear every filter",
+        ),
+        each(
+            &[
+                (KeyCode::Tab, Action::Focus),
+                (KeyCode::BackTab, Action::Focus),
+            ],
+            "Tab S-Tab",
+            "back to the hits and typing",
+        ),
+        each(&[(KeyCode::Esc, Action::Close)], "Esc", "close"),
+    ] as &[Binding<Action>],
+    hints: &[
+        hint(&[Action::Up, Action::Down], "↑↓", "choose"),
+        hint(&[Action::Enter], "Enter", "filter"),
+        hint(&[Action::Clear], "c", "clear filters"),
+        hint(&[Action::Focus], "Tab", "hits"),
+        hint(&[Action::Close], "Esc", "close"),
+    ],
+};
+
 /// What a key did.
 #[derive(Debug, Clone, PartialEq)]
 enum Outcome {
@@ -129,9 +170,9 @@ impl Palette {
         let mut p = Palette {
             query: Field::default(),
             types: Vec::new(),
-            ticket_status: None,
-            ticket_priority: None,
-            conversation_status: None,
+            ticket_status: Vec::new(),
+            ticket_priority: Vec::new(),
+            conversation_status: Vec::new(),
             channels: Vec::new(),
             results: None,
             error: None,
@@ -141,6 +182,7 @@ impl Palette {
             generation: 0,
             loading: false,
             typed_at: None,
+            facet_on: None,
         };
         let ask = p.ask();
         (p, ask)
@@ -162,9 +204,9 @@ impl Palette {
                 q: self.query.text(),
                 types: non_empty(&self.types),
                 filters: SearchFilters {
-                    ticket_status: self.ticket_status,
-                    ticket_priority: self.ticket_priority,
-                    conversation_status: self.conversation_status,
+                    ticket_status: non_empty(&self.ticket_status),
+                    ticket_priority: non_empty(&self.ticket_priority),
+                    conversation_status: non_empty(&self.conversation_status),
                     channels: non_empty(&self.channels),
                     team_id: None,
                 },
@@ -186,9 +228,15 @@ impl Palette {
                 self.error = None;
                 self.selected = self.selected.min(r.hits.len().saturating_sub(1));
                 self.results = Some(r);
-                self.facet_cursor = self
-                    .facet_cursor
-                    .min(self.facet_rows().len().saturating_sub(1));
+                let rows = self.facet_rows();
+                self.facet_cursor = match self.facet_on.take() {
+                    Some((kind, value)) => rows
+                        .iter()
+                        .position(|(k, v, _)| *k == kind && *v == value)
+                        .unwrap_or(self.facet_cursor),
+                    None => self.facet_cursor,
+                }
+                .min(rows.len().saturating_sub(1));
             }
             Err(e) => self.error = Some(e),
         }
@@ -202,9 +250,25 @@ impl Palette {
         }
     }
 
+    fn keys(&self) -> &'static Keymap<Action> {
+        match self.focus {
+            Focus::Hits => &KEYS,
+            Focus::Facets => &FACET_KEYS,
+        }
+    }
+
+    /// Whether any filter is on.
+    pub fn filtered(&self) -> bool {
+        !(self.types.is_empty()
+            && self.ticket_status.is_empty()
+            && self.ticket_priority.is_empty()
+            && self.conversation_status.is_empty()
+            && self.channels.is_empty())
+    }
+
     /// Applies a key at `tick`.
     fn act(&mut self, key: KeyEvent, tick: u64) -> Outcome {
-        let Some(action) = KEYS.action(key) else {
+        let Some(action) = self.keys().action(key) else {
             return Outcome::Nothing;
         };
         match action {
@@ -232,6 +296,19 @@ impl Palette {
             Action::Enter if self.focus == Focus::Facets => {
                 if let Some((kind, value, _)) = self.facet_rows().get(self.facet_cursor).cloned() {
                     self.toggle(kind, &value);
+                    self.selected = 0;
+                    // The rows reflow with the answer; the cursor stays on this value.
+                    self.facet_on = Some((kind, value));
+                    return Outcome::Search(self.ask());
+                }
+            }
+            Action::Clear => {
+                if self.filtered() {
+                    self.types.clear();
+                    self.ticket_status.clear();
+                    self.ticket_priority.clear();
+                    self.conversation_status.clear();
+                    self.channels.clear();
                     self.selected = 0;
                     return Outcome::Search(self.ask());
                 }
@@ -275,27 +352,65 @@ impl Palette {
             (FacetKind::Channel, &f.channels),
         ] {
             rows.extend(map.iter().map(|(v, n)| (kind, v.clone(), *n)));
+            // A chosen value the answer no longer counts stays on screen (at 0), so it can be
+            // seen and taken back.
+            for value in self.active_values(kind) {
+                if !map.contains_key(&value) {
+                    rows.push((kind, value, 0));
+                }
+            }
         }
         rows
+    }
+
+    /// The chosen values of one facet.
+    fn active_values(&self, kind: FacetKind) -> Vec<String> {
+        fn names<T: Copy>(v: &[T], name: impl Fn(T) -> &'static str) -> Vec<String> {
+            v.iter().map(|t| name(*t).to_owned()).collect()
+        }
+        match kind {
+            FacetKind::Type => names(&self.types, SearchType::as_str),
+            FacetKind::TicketStatus => names(&self.ticket_status, TicketStatus::as_str),
+            FacetKind::TicketPriority => names(&self.ticket_priority, Priority::as_str),
+            FacetKind::ConversationStatus => {
+                names(&self.conversation_status, ConversationStatus::as_str)
+            }
+            FacetKind::Channel => names(&self.channels, Channel::as_str),
+        }
+    }
+
+    /// The filters on, as a person reads them (`ticket status open, pending · channel chat`).
+    pub fn filters_text(&self) -> String {
+        [
+            FacetKind::Type,
+            FacetKind::TicketStatus,
+            FacetKind::TicketPriority,
+            FacetKind::ConversationStatus,
+            FacetKind::Channel,
+        ]
+        .into_iter()
+        .filter_map(|kind| {
+            let values = self.active_values(kind);
+            (!values.is_empty()).then(|| format!("{} {}", kind.title(), values.join(", ")))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
     }
 
     /// Whether a facet value is one of the active filters.
     pub fn active(&self, kind: FacetKind, value: &str) -> bool {
         match kind {
             FacetKind::Type => self.types.iter().any(|t| t.as_str() == value),
-            FacetKind::TicketStatus => self.ticket_status.is_some_and(|s| s.as_str() == value),
-            FacetKind::TicketPriority => self.ticket_priority.is_some_and(|p| p.as_str() == value),
-            FacetKind::ConversationStatus => self
-                .conversation_status
-                .is_some_and(|s| s.as_str() == value),
+            FacetKind::TicketStatus => self.ticket_status.iter().any(|s| s.as_str() == value),
+            FacetKind::TicketPriority => self.ticket_priority.iter().any(|p| p.as_str() == value),
+            FacetKind::ConversationStatus => {
+                self.conversation_status.iter().any(|s| s.as_str() == value)
+            }
             FacetKind::Channel => self.channels.iter().any(|c| c.as_str() == value),
         }
     }
 
     fn toggle(&mut self, kind: FacetKind, value: &str) {
-        fn swap<T: PartialEq + Copy>(slot: &mut Option<T>, v: T) {
-            *slot = if *slot == Some(v) { None } else { Some(v) };
-        }
         match kind {
             FacetKind::Type => {
                 if let Some(t) = SearchType::ALL.iter().find(|t| t.as_str() == value) {
@@ -304,17 +419,17 @@ impl Palette {
             }
             FacetKind::TicketStatus => {
                 if let Ok(s) = value.parse() {
-                    swap(&mut self.ticket_status, s);
+                    toggle(&mut self.ticket_status, s);
                 }
             }
             FacetKind::TicketPriority => {
                 if let Ok(p) = value.parse() {
-                    swap(&mut self.ticket_priority, p);
+                    toggle(&mut self.ticket_priority, p);
                 }
             }
             FacetKind::ConversationStatus => {
                 if let Ok(s) = value.parse() {
-                    swap(&mut self.conversation_status, s);
+                    toggle(&mut self.conversation_status, s);
                 }
             }
             FacetKind::Channel => {
@@ -374,7 +489,7 @@ impl Palette {
 
 impl Screen for Palette {
     fn keymap(&self) -> KeyHelp {
-        KEYS.help()
+        self.keys().help()
     }
 
     fn key(&mut self, key: KeyEvent, view: &View<'_>, out: &mut Vec<Command>) {
@@ -440,7 +555,7 @@ impl Screen for Palette {
     }
 
     fn field(&self) -> Option<&Field> {
-        Some(&self.query)
+        (self.focus == Focus::Hits).then_some(&self.query)
     }
 
     fn busy(&self) -> bool {
@@ -492,8 +607,28 @@ fn draw(frame: &mut Frame<'_>, p: &Palette, tick: u64, area: Rect) {
         Span::styled("/ ", Style::new().fg(Color::Yellow).bold()),
         prompt,
     );
-    frame.render_widget(p.query.line(typed.width, true), typed);
+    frame.render_widget(p.query.line(typed.width, p.focus == Focus::Hits), typed);
     frame.render_widget(Span::raw(state).dim(), state_area);
+    if p.filtered() {
+        let second = Rect {
+            y: input.y + 1,
+            height: 1,
+            ..input
+        };
+        frame.render_widget(
+            Line::from(vec![
+                Span::styled("filters ", Style::new().fg(Color::Yellow)),
+                Span::raw(p.filters_text()),
+                Span::raw(if p.focus == Focus::Facets {
+                    "  (c clears)"
+                } else {
+                    "  (Tab, then c clears)"
+                })
+                .dim(),
+            ]),
+            second,
+        );
+    }
     let (hits, facets) = layout(area);
     draw_hits(frame, p, hits);
     draw_facets(frame, p, facets);

@@ -278,7 +278,7 @@ pub fn answer(crm: &Crm, tenant: &str, actor: Option<UserId>, request: Request) 
             generation: ask.generation,
             result: crm
                 .scope(tenant, None)
-                .and_then(|s| s.search().query(&ask.query))
+                .and_then(|s| search_with_other_values(&s, &ask.query))
                 .map_err(err),
         },
         Request::OpenHit(kind, id) => Reply::Opened(
@@ -931,4 +931,53 @@ fn detail(crm: &Crm, tenant: &str, record: RecordKey) -> crm_core::Result<Detail
             }
         }
     })
+}
+
+/// A search whose facets also count the values a filtered group leaves out: each group with a
+/// filter is counted again without its own filter (the others kept), so `open` chosen still
+/// shows `pending` with its count to add — several values of one group can be chosen.
+fn search_with_other_values(
+    scope: &crm_core::Scope<'_>,
+    query: &crm_core::search::SearchQuery,
+) -> crm_core::Result<crm_core::search::SearchResults> {
+    use crm_core::search::SearchQuery;
+    let mut results = scope.search().query(query)?;
+    let counted = |q: SearchQuery| -> crm_core::Result<crm_core::search::Facets> {
+        Ok(scope
+            .search()
+            .query(&SearchQuery {
+                limit: Some(1),
+                offset: None,
+                ..q
+            })?
+            .facets)
+    };
+    if query.types.is_some() {
+        results.facets.types = counted(SearchQuery {
+            types: None,
+            ..query.clone()
+        })?
+        .types;
+    }
+    let f = &query.filters;
+    let without = |change: &dyn Fn(&mut crm_core::search::SearchFilters)| {
+        let mut q = query.clone();
+        change(&mut q.filters);
+        q
+    };
+    if f.ticket_status.is_some() {
+        results.facets.ticket_status = counted(without(&|f| f.ticket_status = None))?.ticket_status;
+    }
+    if f.ticket_priority.is_some() {
+        results.facets.ticket_priority =
+            counted(without(&|f| f.ticket_priority = None))?.ticket_priority;
+    }
+    if f.conversation_status.is_some() {
+        results.facets.conversation_status =
+            counted(without(&|f| f.conversation_status = None))?.conversation_status;
+    }
+    if f.channels.is_some() {
+        results.facets.channels = counted(without(&|f| f.channels = None))?.channels;
+    }
+    Ok(results)
 }

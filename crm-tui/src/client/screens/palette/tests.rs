@@ -304,6 +304,74 @@ fn every_listed_key_of_the_palette_acts_and_no_other() {
         h.key(KeyCode::Char('/'));
     };
     check_bindings(&crm, open, &[(KeyCode::Up, &[KeyCode::Down])]);
+    // In the facets (with a filter on, so `c` has something to clear).
+    let facets = |h: &mut Harness| {
+        h.keys(&[KeyCode::Char('/'), KeyCode::Tab]);
+    };
+    check_bindings(
+        &crm,
+        facets,
+        &[
+            (KeyCode::Up, &[KeyCode::Down]),
+            (KeyCode::Char('c'), &[KeyCode::Enter]),
+        ],
+    );
+}
+
+#[test]
+fn two_values_of_a_facet_combine_the_cursor_stays_on_its_value_and_c_clears() {
+    use crate::client::screens::palette::FacetKind;
+    let mut h = Harness::new(demo_crm(40));
+    h.keys(&[KeyCode::Char('/'), KeyCode::Tab]);
+    let rows = |h: &Harness| h.app.find::<Palette>().unwrap().facet_rows();
+    let at = |h: &Harness, value: &str| {
+        rows(h)
+            .iter()
+            .position(|(k, v, _)| *k == FacetKind::TicketStatus && v == value)
+            .unwrap()
+    };
+    let count = |h: &Harness, value: &str| rows(h)[at(h, value)].2;
+    let (open, pending) = (count(&h, "open"), count(&h, "pending"));
+    assert!(open > 0 && pending > 0);
+    // Down to `open`, choose it: the cursor stays on `open` whatever reflows.
+    while h.app.find::<Palette>().unwrap().facet_cursor < at(&h, "open") {
+        h.key(KeyCode::Down);
+    }
+    h.key(KeyCode::Enter);
+    let p = h.app.find::<Palette>().unwrap();
+    assert_eq!(p.facet_cursor, at(&h, "open"), "still on open");
+    assert_eq!(p.results.as_ref().unwrap().total, open);
+    // `pending` is still offered with its own count, and adds to `open`.
+    assert_eq!(count(&h, "pending"), pending);
+    while h.app.find::<Palette>().unwrap().facet_cursor < at(&h, "pending") {
+        h.key(KeyCode::Down);
+    }
+    h.key(KeyCode::Char(' '));
+    let p = h.app.find::<Palette>().unwrap();
+    assert_eq!(p.results.as_ref().unwrap().total, open + pending);
+    assert_eq!(p.facet_cursor, at(&h, "pending"));
+    assert!(
+        h.screen().contains("filters ticket status open, pending"),
+        "{}",
+        h.screen()
+    );
+    // A query that finds nothing keeps the chosen values on screen, at 0.
+    h.key(KeyCode::Tab);
+    type_text(&mut h, "zzzqqq");
+    let r = h.app.update(Msg::Tick);
+    h.answer(r);
+    assert_eq!(count(&h, "open"), 0);
+    assert!(
+        h.app
+            .find::<Palette>()
+            .unwrap()
+            .active(FacetKind::TicketStatus, "pending")
+    );
+    // c (in the facets) clears every filter.
+    h.keys(&[KeyCode::Tab, KeyCode::Char('c')]);
+    let p = h.app.find::<Palette>().unwrap();
+    assert!(!p.filtered());
+    assert!(!h.screen().contains("filters ticket"), "{}", h.screen());
 }
 
 #[test]
