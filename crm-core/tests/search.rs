@@ -716,3 +716,145 @@ fn filters_pages_and_counts_agree_on_every_type() {
     );
     assert!(found[whole..].iter().all(|h| h.score < 1.0));
 }
+
+#[test]
+fn a_records_number_finds_it_first_inside_the_types_filters_and_tenant() {
+    use crm_core::ids::{CustomerId, DealId, LeadId};
+    let crm = Crm::open_in_memory().unwrap();
+    demo::generate(
+        &crm,
+        &DemoOptions {
+            customers: 40,
+            ..Default::default()
+        },
+        |_, _| {},
+    )
+    .unwrap();
+    let scope = crm.scope("demo", None).unwrap();
+    let n = 7;
+    // The oracle: the records numbered 7, read directly, in type order.
+    let mut expected = Vec::new();
+    if scope.customers().get(CustomerId(n)).is_ok() {
+        expected.push((SearchType::Customer, n));
+    }
+    if scope.leads().get(LeadId(n)).is_ok() {
+        expected.push((SearchType::Lead, n));
+    }
+    if scope.deals().get(DealId(n)).is_ok() {
+        expected.push((SearchType::Deal, n));
+    }
+    let ticket = scope.tickets().get(TicketId(n)).unwrap();
+    expected.push((SearchType::Ticket, n));
+    if scope.conversations().get(ConversationId(n)).is_ok() {
+        expected.push((SearchType::Conversation, n));
+    }
+    assert!(expected.len() >= 3, "{expected:?}");
+    let search = |q: &str, types: Option<Vec<SearchType>>, filters: SearchFilters| {
+        scope
+            .search()
+            .query(&SearchQuery {
+                q: q.into(),
+                types,
+                filters,
+                ..Default::default()
+            })
+            .unwrap()
+    };
+    for q in ["7", "#7", " #7 "] {
+        let got = search(q, None, SearchFilters::default());
+        let first: Vec<(SearchType, i64)> = got
+            .hits
+            .iter()
+            .take(expected.len())
+            .map(|h| (h.hit_type, h.id))
+            .collect();
+        assert_eq!(first, expected, "{q:?}");
+        // One list across pages: no record twice, and the total counts them all.
+        let all = every_hit(
+            &scope,
+            &SearchQuery {
+                q: q.into(),
+                ..Default::default()
+            },
+            2,
+        );
+        assert_eq!(all.len() as u64, got.total, "{q:?}");
+        let distinct: HashSet<(SearchType, i64)> = all.iter().map(|h| (h.hit_type, h.id)).collect();
+        assert_eq!(distinct.len(), all.len(), "{q:?}");
+        assert_eq!(
+            got.facets.types.values().sum::<u64>(),
+            got.total,
+            "the facets count the numbered records too"
+        );
+    }
+    // Only the types asked for; only inside the filters.
+    let tickets = search(
+        "#7",
+        Some(vec![SearchType::Ticket]),
+        SearchFilters::default(),
+    );
+    assert_eq!(
+        (tickets.hits[0].hit_type, tickets.hits[0].id),
+        (SearchType::Ticket, n)
+    );
+    assert!(
+        tickets
+            .hits
+            .iter()
+            .all(|h| h.hit_type == SearchType::Ticket)
+    );
+    let other_status = [TicketStatus::Open, TicketStatus::Closed]
+        .into_iter()
+        .find(|s| *s != ticket.status)
+        .unwrap();
+    let filtered = search(
+        "#7",
+        None,
+        SearchFilters {
+            ticket_status: Some(vec![other_status]),
+            ..Default::default()
+        },
+    );
+    assert!(
+        !filtered
+            .hits
+            .iter()
+            .any(|h| h.hit_type == SearchType::Ticket && h.id == n),
+        "ticket 7 is {}, outside the filter",
+        ticket.status
+    );
+    // Numbers are per tenant: another tenant's customer 1 is theirs, ours is ours.
+    let admin = tenant(&crm, "globex");
+    let theirs = crm
+        .scope("globex", Some(admin))
+        .unwrap()
+        .customers()
+        .create(NewCustomer {
+            name: "Globex Only".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let q = format!("#{}", theirs.id.0);
+    let ours = scope.customers().get(theirs.id).unwrap();
+    let here = search(&q, None, SearchFilters::default());
+    assert_eq!(here.hits[0].title, ours.name);
+    assert!(here.hits.iter().all(|h| h.title != "Globex Only"));
+    let there = crm
+        .scope("globex", None)
+        .unwrap()
+        .search()
+        .query(&SearchQuery {
+            q,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(there.total, 1);
+    assert_eq!(there.hits[0].title, "Globex Only");
+    // Not a number: words as ever.
+    assert!(
+        search("#7a", None, SearchFilters::default())
+            .hits
+            .iter()
+            .all(|h| h.score < 1e8)
+    );
+}

@@ -934,10 +934,14 @@ fn search_through_json() {
     assert_eq!(tickets["hits"][0]["type"], "ticket");
     assert!(tickets["hits"][0]["score"].as_f64().unwrap() > 0.0);
     // Values of one facet combine (OR); facets combine with each other (AND).
-    r(
+    let low = r(
         "tickets.create",
         json!({"subject": "Kaffee bestellt", "channel": "email", "priority": "low", "customerId": c["id"]}),
     );
+    // A record's number finds it first, of each type that has it (customer 2 does not exist).
+    let by_number = r("search.query", json!({"q": format!("#{}", low["id"])}));
+    assert_eq!(by_number["hits"][0]["type"], "ticket", "{by_number}");
+    assert_eq!(by_number["hits"][0]["id"], low["id"]);
     let either = r(
         "search.query",
         json!({"q": "kaffe", "filters": {"ticketPriority": ["urgent", "low"]}}),

@@ -3,6 +3,20 @@
 
 use super::*;
 
+/// The score of a record found by its number: above every text match (those score below
+/// 1 + BM25, far under this).
+const NUMBER_SCORE: Score = 1e9;
+
+/// The id a query names: `5584` or `#5584` (spaces around allowed).
+fn number_of(q: &str) -> Option<i64> {
+    let t = q.trim();
+    let t = t.strip_prefix('#').unwrap_or(t);
+    if t.is_empty() || t.len() > 18 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse().ok()
+}
+
 /// The index as of one commit, searched without holding the engine.
 pub(crate) struct Snapshot {
     pub(crate) searcher: Searcher,
@@ -21,40 +35,61 @@ impl Snapshot {
         let groups = self.expand(searcher, &query.q)?;
 
         // The total and the facets count every match, unscored.
-        let tally = self.count(searcher, tenant, query, &groups)?;
+        let mut tally = self.count(searcher, tenant, query, &groups)?;
 
-        // Ranked: records matching every word as typed first (by BM25, the title counting
-        // twice), then those that needed a completion or a typo. Only the first tier is scored
-        // unless the page reaches past it, so a common query scores plain term intersections.
-        let wanted = offset as usize + limit as usize;
-        let exact = self.exact(&groups);
-        let first = searcher.search(
-            &*self.filtered(tenant, query, exact.box_clone()),
-            &TopDocs::with_limit(wanted).order_by_score(),
-        )?;
-        let whole = first.len();
-        let mut ranked: Vec<(Score, DocAddress)> = first
-            .into_iter()
-            .skip(offset as usize)
-            .map(|(score, address)| (1.0 + score, address))
-            .collect();
-        if whole < wanted && !groups.is_empty() {
-            let rest = BooleanQuery::new(vec![
-                (Occur::Must, self.ranked(&groups)),
-                (Occur::MustNot, exact),
-            ]);
-            let more = searcher.search(
-                &*self.filtered(tenant, query, Box::new(rest)),
-                &TopDocs::with_limit(wanted - whole.max(offset as usize))
-                    .and_offset((offset as usize).saturating_sub(whole))
-                    .order_by_score(),
+        // A query that is a record's number finds that record first (of each type the query
+        // allows, inside its filters), then the text matches as ranked.
+        let numbered = match number_of(&query.q) {
+            Some(n) => self.numbered(searcher, tenant, query, n)?,
+            None => Vec::new(),
+        };
+        let ranked = if numbered.is_empty() {
+            self.rank(searcher, tenant, query, &groups, limit, offset)?
+        } else {
+            // Ranked from the top, so the page is a slice of one list: numbered, then the rest.
+            let text = self.rank(
+                searcher,
+                tenant,
+                query,
+                &groups,
+                offset + limit + numbered.len() as u32,
+                0,
             )?;
-            // Below 1, where every whole-word match scores above 1.
-            ranked.extend(
-                more.into_iter()
-                    .map(|(score, address)| (score / (1.0 + score), address)),
-            );
-        }
+            let in_text: HashSet<DocAddress> = if groups.is_empty() {
+                HashSet::new()
+            } else {
+                let matched = BooleanQuery::new(vec![
+                    (Occur::Must, self.ranked(&groups)),
+                    (
+                        Occur::Must,
+                        Box::new(TermSetQuery::new(
+                            numbered.iter().map(|(_, _, term)| term.clone()),
+                        )),
+                    ),
+                ]);
+                searcher
+                    .search(
+                        &*self.filtered(tenant, query, Box::new(matched)),
+                        &tantivy::collector::DocSetCollector,
+                    )?
+                    .into_iter()
+                    .collect()
+            };
+            // A numbered record the words do not match is one more match to count.
+            for (address, packed, _) in &numbered {
+                if !in_text.contains(address) {
+                    tally.add_packed(*packed);
+                }
+            }
+            let first: Vec<DocAddress> = numbered.iter().map(|(a, _, _)| *a).collect();
+            first
+                .iter()
+                .map(|a| (NUMBER_SCORE, *a))
+                .chain(text.into_iter().filter(|(_, a)| !first.contains(a)))
+                .skip(offset as usize)
+                .take(limit as usize)
+                .collect()
+        };
 
         let f = self.fields;
         let words = snippet_words(&groups);
@@ -109,6 +144,85 @@ impl Snapshot {
             hits,
             facets: tally.facets(),
         })
+    }
+
+    /// The page of text matches: records matching every word as typed first, then the rest.
+    fn rank(
+        &self,
+        searcher: &Searcher,
+        tenant: i64,
+        query: &SearchQuery,
+        groups: &[Vec<Word>],
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<(Score, DocAddress)>> {
+        // Ranked: records matching every word as typed first (by BM25, the title counting
+        // twice), then those that needed a completion or a typo. Only the first tier is scored
+        // unless the page reaches past it, so a common query scores plain term intersections.
+        let wanted = offset as usize + limit as usize;
+        let exact = self.exact(groups);
+        let first = searcher.search(
+            &*self.filtered(tenant, query, exact.box_clone()),
+            &TopDocs::with_limit(wanted).order_by_score(),
+        )?;
+        let whole = first.len();
+        let mut ranked: Vec<(Score, DocAddress)> = first
+            .into_iter()
+            .skip(offset as usize)
+            .map(|(score, address)| (1.0 + score, address))
+            .collect();
+        if whole < wanted && !groups.is_empty() {
+            let rest = BooleanQuery::new(vec![
+                (Occur::Must, self.ranked(groups)),
+                (Occur::MustNot, exact),
+            ]);
+            let more = searcher.search(
+                &*self.filtered(tenant, query, Box::new(rest)),
+                &TopDocs::with_limit(wanted - whole.max(offset as usize))
+                    .and_offset((offset as usize).saturating_sub(whole))
+                    .order_by_score(),
+            )?;
+            // Below 1, where every whole-word match scores above 1.
+            ranked.extend(
+                more.into_iter()
+                    .map(|(score, address)| (score / (1.0 + score), address)),
+            );
+        }
+
+        Ok(ranked)
+    }
+
+    /// The documents whose id is `n`, of the types `query` allows, inside its filters and the
+    /// tenant's, in type order: each with its packed facet code and its key term.
+    fn numbered(
+        &self,
+        searcher: &Searcher,
+        tenant: i64,
+        query: &SearchQuery,
+        n: i64,
+    ) -> Result<Vec<(DocAddress, u64, Term)>> {
+        let f = self.fields;
+        let kinds: Vec<SearchType> = query
+            .types
+            .clone()
+            .unwrap_or_else(|| SearchType::ALL.to_vec());
+        let mut found = Vec::new();
+        for kind in SearchType::ALL.into_iter().filter(|k| kinds.contains(k)) {
+            let term = Term::from_field_text(f.key, &format!("{tenant}/{}/{n}", kind.as_str()));
+            let one = TermQuery::new(term.clone(), IndexRecordOption::Basic);
+            for (_, address) in searcher.search(
+                &*self.filtered(tenant, query, Box::new(one)),
+                &TopDocs::with_limit(1).order_by_score(),
+            )? {
+                let codes = searcher
+                    .segment_reader(address.segment_ord)
+                    .fast_fields()
+                    .u64("codes")?;
+                let packed = codes.first(address.doc_id).unwrap_or_default();
+                found.push((address, packed, term.clone()));
+            }
+        }
+        Ok(found)
     }
 
     /// `text` inside the request's filters and the tenant's.

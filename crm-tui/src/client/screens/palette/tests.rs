@@ -416,3 +416,20 @@ fn the_mouse_toggles_a_facet_and_opens_a_hit() {
     click(&mut h, 12, y);
     assert!(h.app.find::<Palette>().is_none() || h.app.find::<Viewer>().is_some());
 }
+
+#[test]
+fn a_number_typed_finds_its_record_first() {
+    let mut h = Harness::new(demo_crm(40));
+    h.key(KeyCode::Char('/'));
+    type_text(&mut h, "#12");
+    let r = h.app.update(Msg::Tick);
+    h.answer(r);
+    let p = h.app.find::<Palette>().unwrap();
+    let hits = &p.results.as_ref().unwrap().hits;
+    assert_eq!((hits[0].hit_type, hits[0].id), (SearchType::Customer, 12));
+    assert!(hits.iter().take(3).all(|hit| hit.id == 12), "{hits:?}");
+    // Enter opens customer 12.
+    h.key(KeyCode::Enter);
+    assert_eq!(h.app.lists.tab, Tab::Customers);
+    assert_eq!(h.app.lists.list().selected_record().unwrap().id(), 12);
+}
