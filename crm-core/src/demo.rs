@@ -394,6 +394,37 @@ mod tests {
     }
 
     #[test]
+    fn emails_transliterate_accented_names() {
+        let (crm, _) = small(3);
+        let scope = crm.scope("demo", None).unwrap();
+        let customers = scope
+            .customers()
+            .list(&crate::customers::CustomerFilter {
+                limit: Some(200),
+                ..Default::default()
+            })
+            .unwrap()
+            .items;
+        let mut accented = 0;
+        for c in &customers {
+            let email = c.email.as_deref().unwrap_or_default();
+            assert!(email.is_ascii(), "{email}");
+            let first = c.name.split(' ').next().unwrap_or_default();
+            let expected = deunicode::deunicode(first).to_lowercase();
+            if !first.is_ascii() {
+                accented += 1;
+                // `Siobhán` → `siobhan.…`: every letter kept, none dropped.
+                assert!(
+                    email.starts_with(&format!("{expected}.")),
+                    "{} <{email}>",
+                    c.name
+                );
+            }
+        }
+        assert!(accented > 0, "the demo has accented first names");
+    }
+
+    #[test]
     fn the_same_seed_gives_the_same_data() {
         let (a, sa) = small(7);
         let (b, sb) = small(7);

@@ -95,12 +95,15 @@ impl Generator<'_> {
         let domain = if has_company {
             format!(
                 "{}.example",
-                company_base.to_lowercase().replace(['\'', ' '], "")
+                deunicode::deunicode(&company_base)
+                    .to_lowercase()
+                    .replace(['\'', ' '], "")
             )
         } else {
             "mail.example".to_owned()
         };
-        let local: String = format!("{first}.{last}")
+        // Transliterated, as people do for an address (Siobhán → siobhan, Łukasz → lukasz).
+        let local: String = deunicode::deunicode(&format!("{first}.{last}"))
             .to_lowercase()
             .chars()
             .filter(|c| c.is_ascii_alphanumeric() || *c == '.')

@@ -141,7 +141,7 @@ const KEYS: Keymap<Action> = Keymap {
     ] as &[Binding<Action>],
     hints: &[
         hint(&[A::Up, A::Down], "↑↓ jk", "move"),
-        hint(&[A::Type(0)], "1-6", "types"),
+        hint(&[A::Type(0)], "1-7", "types"),
         hint(&[A::Channel(0)], "e c p w s a", "channels"),
         hint(&[A::Range], "r", "range"),
         hint(&[A::Clear], "0", "clear"),
