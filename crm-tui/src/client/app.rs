@@ -689,7 +689,9 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
             Style::new().fg(Color::Cyan).bold(),
         ));
     }
-    for (key, what) in app.keymap().hints {
+    let used: usize = spans.iter().map(Span::width).sum();
+    let room = usize::from(area.width).saturating_sub(used);
+    for (key, what) in ui::fit_hints(&app.keymap().hints, room) {
         spans.push(Span::styled(format!(" {key} "), Style::new().reversed()));
         spans.push(Span::raw(format!(" {what}  ")));
     }

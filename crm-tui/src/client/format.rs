@@ -34,6 +34,14 @@ pub fn money(minor: i64, currency: &str) -> String {
 
 /// A rate as a percentage with one decimal (`61.2%`), or a dash where there was nothing to divide
 /// by.
+/// A rate with what it is of (`66.7% 12/18`): a percentage of one deal is not a trend.
+pub fn rate_of(rate: Option<crm_core::analytics::Rate>) -> String {
+    rate.map_or_else(
+        || "–".into(),
+        |r| format!("{:.1}% {}/{}", r.rate * 100.0, r.numerator, r.denominator),
+    )
+}
+
 pub fn percent(rate: Option<crm_core::analytics::Rate>) -> String {
     rate.map_or_else(|| "–".into(), |r| format!("{:.1}%", r.rate * 100.0))
 }

@@ -128,3 +128,63 @@ impl Area {
         Area::ALL[(self.index() as isize + delta).rem_euclid(n) as usize]
     }
 }
+
+/// The status-line hints that fit in `width` columns (each drawn ` key  what  `): the last ones
+/// go first, but `?` (help) and `q` (quit) go last of all, so a narrow terminal still says how
+/// to find the rest and how to leave.
+pub fn fit_hints(
+    hints: &[(&'static str, &'static str)],
+    width: usize,
+) -> Vec<(&'static str, &'static str)> {
+    let cost = |(key, what): &(&str, &str)| {
+        unicode_width::UnicodeWidthStr::width(*key)
+            + unicode_width::UnicodeWidthStr::width(*what)
+            + 5
+    };
+    let kept = |key: &str| matches!(key, "?" | "q");
+    let mut shown: Vec<(&'static str, &'static str)> = hints.to_vec();
+    // The last hint's two trailing spaces may fall off the edge.
+    while shown.iter().map(cost).sum::<usize>().saturating_sub(2) > width {
+        let drop = shown
+            .iter()
+            .rposition(|(key, _)| !kept(key))
+            .or_else(|| shown.len().checked_sub(1));
+        match drop {
+            Some(i) => {
+                shown.remove(i);
+            }
+            None => break,
+        }
+    }
+    shown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit_hints;
+
+    #[test]
+    fn narrow_status_lines_drop_the_last_hints_but_keep_help_and_quit() {
+        let hints = [
+            ("↑↓", "move"),
+            ("Enter", "open"),
+            ("s f c v", "sort filter columns views"),
+            ("?", "help"),
+            ("q", "quit"),
+        ];
+        assert_eq!(fit_hints(&hints, 200), hints.to_vec(), "room for all");
+        let fit = fit_hints(&hints, 45);
+        assert_eq!(
+            fit,
+            vec![
+                ("↑↓", "move"),
+                ("Enter", "open"),
+                ("?", "help"),
+                ("q", "quit")
+            ]
+        );
+        assert_eq!(fit_hints(&hints, 20), vec![("?", "help"), ("q", "quit")]);
+        assert_eq!(fit_hints(&hints, 10), vec![("?", "help")]);
+        assert!(fit_hints(&hints, 3).is_empty());
+    }
+}

@@ -5,7 +5,7 @@
 //! seconds, so what another person or process wrote shows up without a key.
 
 use super::{Area, Areas, Command, Screen, View};
-use crate::client::format::{amounts, percent, spinner};
+use crate::client::format::{amounts, percent, rate_of, spinner};
 use crate::client::keys::{Binding, KeyHelp, Keymap, each, hint};
 use crate::client::worker::{Failure, Reply, Request, Tab, TrendPoint};
 use crm_core::analytics::{Funnel, Period, RepPerformance, RepRequest, RepRow, Timeframe};
@@ -120,6 +120,7 @@ const MAIN: Keymap<Action> = Keymap {
         HELP,
     ],
     hints: &[
+        hint(&[A::Up, A::Down], "jk", "reps"),
         hint(&[A::Week, A::Month, A::Quarter], "w m q", "timeframe"),
         hint(&[A::Earlier, A::Later], "[ ]", "period"),
         hint(&[A::SortLeft, A::SortRight], "←→", "sort"),
@@ -184,6 +185,17 @@ impl Column {
             Column::AverageDeal => "Avg deal",
             Column::DaysToClose => "Days to close",
             Column::PerWeek => "Won/week",
+        }
+    }
+
+    /// Whether `row` has no value in this column (shown as `–`).
+    fn absent(self, row: &RepRow) -> bool {
+        match self {
+            Column::WinRate => row.win_rate.is_none(),
+            Column::WonValue => row.won_value.is_empty(),
+            Column::AverageDeal => row.average_deal_size.is_empty(),
+            Column::DaysToClose => row.average_days_to_close.is_none(),
+            Column::Rep | Column::Created | Column::Won | Column::Lost | Column::PerWeek => false,
         }
     }
 
@@ -317,9 +329,15 @@ impl Analytics {
             return Vec::new();
         };
         let mut rows: Vec<&RepRow> = reps.reps.iter().collect();
-        rows.sort_by(|a, b| {
-            let o = self.sort.compare(a, b);
-            if self.descending { o.reverse() } else { o }
+        // A rep without the value (no deal closed: no win rate) goes last either way, as
+        // lists put absent values.
+        rows.sort_by(|a, b| match (self.sort.absent(a), self.sort.absent(b)) {
+            (true, false) => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            _ => {
+                let o = self.sort.compare(a, b);
+                if self.descending { o.reverse() } else { o }
+            }
         });
         rows
     }
@@ -726,7 +744,7 @@ impl Analytics {
                     change(r.deals_won, b.map_or(0, |b| b.deals_won))
                 ),
                 r.deals_lost.to_string(),
-                percent(r.win_rate),
+                rate_of(r.win_rate),
                 amounts(&r.won_value),
                 amounts(
                     &r.average_deal_size
@@ -757,7 +775,7 @@ impl Analytics {
             Constraint::Length(10),
             Constraint::Length(9),
             Constraint::Length(6),
-            Constraint::Length(10),
+            Constraint::Length(12),
             Constraint::Min(16),
             Constraint::Min(14),
             Constraint::Length(15),

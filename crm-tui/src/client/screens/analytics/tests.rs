@@ -110,9 +110,11 @@ fn reps_sort_by_any_column_and_either_way() {
         let mut found: Vec<(usize, String)> = reps
             .iter()
             .filter_map(|r| {
+                // A long name may be cut by its column: its first 14 letters find it.
+                let start: String = r.name.chars().take(14).collect();
                 screen
                     .find(&format!("│{} ", r.name))
-                    .or_else(|| screen.find(&r.name))
+                    .or_else(|| screen.find(&format!("│{start}")))
                     .map(|at| (at, r.name.clone()))
             })
             .collect();
@@ -134,6 +136,39 @@ fn reps_sort_by_any_column_and_either_way() {
     assert!(h.screen().contains("Rep ▼"));
     let reversed: Vec<String> = by_name.iter().rev().cloned().collect();
     assert_eq!(names(&h), reversed);
+    // By win rate, either way: the reps without one (no deal closed, `–`) come last.
+    let reps = h
+        .app
+        .find::<Analytics>()
+        .unwrap()
+        .reps
+        .clone()
+        .unwrap()
+        .unwrap()
+        .reps;
+    let without: Vec<String> = reps
+        .iter()
+        .filter(|r| r.win_rate.is_none())
+        .map(|r| r.name.clone())
+        .collect();
+    assert!(!without.is_empty() && without.len() < reps.len());
+    for _ in 0..4 {
+        h.key(KeyCode::Right);
+    }
+    for way in ["▼", "▲"] {
+        assert!(
+            h.screen().contains(&format!("Win rate {way}")),
+            "{}",
+            h.screen()
+        );
+        let order = names(&h);
+        let tail = &order[order.len() - without.len()..];
+        assert!(
+            tail.iter().all(|n| without.contains(n)),
+            "{way}: {order:?} {without:?}"
+        );
+        h.key(KeyCode::Char('r'));
+    }
 }
 
 #[test]
