@@ -14,6 +14,7 @@
 //! tenant as an argument and intersect with its postings: ranked queries only through
 //! [`scoped`], counts in [`Snapshot::count_segment`].
 
+mod context;
 mod documents;
 mod engine;
 mod facets;
@@ -191,6 +192,10 @@ pub struct SearchHit {
     pub title: String,
     /// A fragment of the matched text with the matched words in `<b>…</b>`.
     pub snippet: String,
+    /// One line that tells the record apart: a ticket's status, priority, customer and day; a
+    /// deal's stage, value and customer; a lead's status, score and company; a customer's
+    /// company, email and phone; a conversation's status, channel, customer and last day.
+    pub context: String,
     /// Rank: above 1 for records matching every word as typed (1 + BM25), below 1 for those
     /// that needed a completion or a typo.
     pub score: f32,
@@ -321,7 +326,12 @@ impl Search<'_, '_> {
     pub fn query(&self, query: &SearchQuery) -> Result<SearchResults> {
         let page = checked(query)?;
         let snapshot = with_search(self.0.crm, Engine::snapshot)?;
-        snapshot.query(self.0.tenant_row_id(), query, page)
+        let tenant = self.0.tenant_row_id();
+        let mut results = snapshot.query(tenant, query, page)?;
+        self.0
+            .crm
+            .read(|conn| context::add(conn, tenant, &mut results.hits))?;
+        Ok(results)
     }
 
     /// Rebuilds the whole index from SQLite (admin only); returns the records indexed.

@@ -858,3 +858,67 @@ fn a_records_number_finds_it_first_inside_the_types_filters_and_tenant() {
             .all(|h| h.score < 1e8)
     );
 }
+
+#[test]
+fn each_hit_says_what_tells_its_record_apart() {
+    use crm_core::ids::{CustomerId, DealId};
+    let crm = Crm::open_in_memory().unwrap();
+    demo::generate(
+        &crm,
+        &DemoOptions {
+            customers: 30,
+            ..Default::default()
+        },
+        |_, _| {},
+    )
+    .unwrap();
+    let scope = crm.scope("demo", None).unwrap();
+    let hit = |q: String, t: SearchType| {
+        scope
+            .search()
+            .query(&SearchQuery {
+                q,
+                types: Some(vec![t]),
+                ..Default::default()
+            })
+            .unwrap()
+            .hits
+            .remove(0)
+    };
+    let ticket = scope.tickets().get(TicketId(3)).unwrap();
+    let got = hit("#3".into(), SearchType::Ticket);
+    let customer = ticket
+        .customer_id
+        .map(|c| scope.customers().get(c).unwrap().name);
+    let mut want = vec![ticket.status.to_string(), ticket.priority.to_string()];
+    want.extend(customer.or(ticket.requester_email.clone()));
+    want.push(ticket.created_at.format("%Y-%m-%d").to_string());
+    assert_eq!(got.context, want.join(" · "));
+    let deal = scope.deals().get(DealId(2)).unwrap();
+    let got = hit("#2".into(), SearchType::Deal);
+    let stage = scope.pipelines().get(deal.pipeline_id).unwrap().stages;
+    let stage = stage.iter().find(|s| s.id == deal.stage_id).unwrap();
+    assert!(got.context.starts_with(&stage.name), "{}", got.context);
+    assert!(
+        got.context.contains(
+            &crm_core::money::Money::new(
+                deal.value,
+                crm_core::money::Currency::parse("currency", &deal.currency).unwrap()
+            )
+            .to_string()
+        ),
+        "{}",
+        got.context
+    );
+    if let Some(c) = deal.customer_id {
+        let name = scope.customers().get(c).unwrap().name;
+        assert!(got.context.ends_with(&name), "{}", got.context);
+    }
+    let c = scope.customers().get(CustomerId(4)).unwrap();
+    let got = hit("#4".into(), SearchType::Customer);
+    assert!(
+        got.context.contains(c.email.as_deref().unwrap()),
+        "{}",
+        got.context
+    );
+}

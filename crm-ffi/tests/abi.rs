@@ -942,6 +942,12 @@ fn search_through_json() {
     let by_number = r("search.query", json!({"q": format!("#{}", low["id"])}));
     assert_eq!(by_number["hits"][0]["type"], "ticket", "{by_number}");
     assert_eq!(by_number["hits"][0]["id"], low["id"]);
+    // Each hit carries the line that tells its record apart.
+    let context = by_number["hits"][0]["context"].as_str().unwrap();
+    assert!(
+        context.starts_with("open · low · Zoë Ångström · "),
+        "{context}"
+    );
     let either = r(
         "search.query",
         json!({"q": "kaffe", "filters": {"ticketPriority": ["urgent", "low"]}}),

@@ -136,6 +136,7 @@ impl Snapshot {
                 id,
                 title,
                 snippet,
+                context: String::new(),
                 score,
             });
         }

@@ -652,12 +652,29 @@ fn draw_hits(frame: &mut Frame<'_>, p: &Palette, area: Rect) {
     let width = usize::from(area.width);
     let mut lines = Vec::new();
     for (i, hit) in r.hits.iter().enumerate().skip(first).take(per_screen) {
-        lines.push(title_line(
-            hit,
-            i == p.selected && p.focus == Focus::Hits,
-            width,
-        ));
-        lines.push(snippet_line(&hit.snippet, width));
+        // A snippet that only repeats the title (the words matched the title) gives its line to
+        // the record's context; otherwise the context follows the title.
+        let plain = unescape(&hit.snippet.replace("<b>", "").replace("</b>", ""));
+        let repeats = plain.trim().is_empty() || plain.trim() == hit.title.trim();
+        let mut title = title_line(hit, i == p.selected && p.focus == Focus::Hits, width);
+        if repeats {
+            lines.push(title);
+            lines.push(Line::from(format!("    {}", hit.context)).dim());
+        } else {
+            let used: usize = title.spans.iter().map(Span::width).sum();
+            if !hit.context.is_empty() && used + 4 < width {
+                let room = width - used - 2;
+                title.spans.push(
+                    Span::raw(format!(
+                        "  {}",
+                        hit.context.chars().take(room).collect::<String>()
+                    ))
+                    .dim(),
+                );
+            }
+            lines.push(title);
+            lines.push(snippet_line(&hit.snippet, width));
+        }
     }
     frame.render_widget(Paragraph::new(lines), area);
 }
@@ -672,7 +689,7 @@ fn title_line(hit: &SearchHit, selected: bool, width: usize) -> Line<'static> {
     } else {
         Style::new().bold()
     };
-    Line::from(text).style(style)
+    Line::from(Span::styled(text, style))
 }
 
 /// The snippet with its `<b>` words highlighted (tantivy writes HTML; the terminal does not).
