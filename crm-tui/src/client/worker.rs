@@ -175,9 +175,25 @@ pub struct Lookups {
     pub stages: HashMap<i64, String>,
 }
 
+/// What a detail shows beside a record's own fields: its related records, and the names of
+/// the records its fields point at (a customer's name where the record holds its id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detail {
+    pub related: Related,
+    pub names: Names,
+}
+
+/// The names of the records a record points at.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Names {
+    pub customer: Option<String>,
+    pub lead: Option<String>,
+    pub deal: Option<String>,
+}
+
 /// Records related to the selected one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Detail {
+pub enum Related {
     Customer {
         tickets: Vec<Ticket>,
         deals: Vec<Deal>,
@@ -204,7 +220,7 @@ pub enum Detail {
 /// The record a timeline event or a search hit was opened into.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Opened {
-    Record(Record, Detail),
+    Record(Record, Box<Detail>),
     Conversation(Conversation, Vec<Message>),
     Call(Call),
 }

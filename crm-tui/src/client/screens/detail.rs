@@ -3,7 +3,8 @@
 //! full-screen; the record viewer shows it for a search hit or a timeline event.
 
 use crate::client::format::{date, datetime, money, name_of, opt, spinner, stage_of};
-use crate::client::worker::{Detail, Failure, Lookups, Record, RecordKey};
+use crate::client::worker::{Detail, Failure, Lookups, Names, Record, RecordKey, Related};
+use crm_core::search::SearchType;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style, Stylize};
@@ -39,7 +40,24 @@ pub fn section(title: &str) -> Line<'static> {
     ))
 }
 
-pub fn record_lines(lookups: Option<&Lookups>, record: &Record) -> Vec<Line<'static>> {
+/// A record a field points at: its name and number (`Ada Lovelace #12`), or its number while
+/// the name is not known.
+fn named(name: Option<&String>, id: Option<i64>) -> String {
+    match (name, id) {
+        (_, None) => "—".into(),
+        (Some(name), Some(id)) => format!("{name} #{id}"),
+        (None, Some(id)) => format!("#{id}"),
+    }
+}
+
+pub fn record_lines(
+    lookups: Option<&Lookups>,
+    record: &Record,
+    names: Option<&Names>,
+) -> Vec<Line<'static>> {
+    let customer = |id: Option<i64>| named(names.and_then(|n| n.customer.as_ref()), id);
+    let lead = |id: Option<i64>| named(names.and_then(|n| n.lead.as_ref()), id);
+    let deal = |id: Option<i64>| named(names.and_then(|n| n.deal.as_ref()), id);
     match record {
         Record::Customer(c) => vec![
             Line::from(c.name.clone()).bold(),
@@ -71,11 +89,7 @@ pub fn record_lines(lookups: Option<&Lookups>, record: &Record) -> Vec<Line<'sta
             field("company", opt(l.company.as_deref())),
             field("owner", name_of(lookups, l.owner_id.map(|u| u.0))),
             field("source", opt(l.source.as_deref())),
-            field(
-                "customer",
-                l.customer_id
-                    .map_or_else(|| "—".into(), |c| format!("#{c}")),
-            ),
+            field("customer", customer(l.customer_id.map(|c| c.0))),
             field("created", date(l.created_at)),
         ],
         Record::Deal(d) => vec![
@@ -84,15 +98,8 @@ pub fn record_lines(lookups: Option<&Lookups>, record: &Record) -> Vec<Line<'sta
             field("stage", stage_of(lookups, d.stage_id.0)),
             field("status", d.status.to_string()),
             field("owner", name_of(lookups, d.owner_id.map(|u| u.0))),
-            field(
-                "customer",
-                d.customer_id
-                    .map_or_else(|| "—".into(), |c| format!("#{c}")),
-            ),
-            field(
-                "lead",
-                d.lead_id.map_or_else(|| "—".into(), |l| format!("#{l}")),
-            ),
+            field("customer", customer(d.customer_id.map(|c| c.0))),
+            field("lead", lead(d.lead_id.map(|l| l.0))),
             field(
                 "expected",
                 d.expected_close_at.map_or_else(|| "—".into(), date),
@@ -104,12 +111,8 @@ pub fn record_lines(lookups: Option<&Lookups>, record: &Record) -> Vec<Line<'sta
             Line::from(q.label()).bold(),
             field("status", q.status.to_string()),
             field("total", money(q.totals.total, q.currency.code())),
-            field("deal", format!("#{}", q.deal_id)),
-            field(
-                "customer",
-                q.customer_id
-                    .map_or_else(|| "—".into(), |c| format!("#{c}")),
-            ),
+            field("deal", deal(Some(q.deal_id.0))),
+            field("customer", customer(q.customer_id.map(|c| c.0))),
             field(
                 "valid until",
                 q.valid_until.map_or_else(|| "—".into(), date),
@@ -124,11 +127,7 @@ pub fn record_lines(lookups: Option<&Lookups>, record: &Record) -> Vec<Line<'sta
             field("priority", t.priority.to_string()),
             field("channel", t.channel.to_string()),
             field("assignee", name_of(lookups, t.assignee_id.map(|u| u.0))),
-            field(
-                "customer",
-                t.customer_id
-                    .map_or_else(|| "—".into(), |c| format!("#{c}")),
-            ),
+            field("customer", customer(t.customer_id.map(|c| c.0))),
             field("requester", opt(t.requester_email.as_deref())),
             field("phone", opt(t.requester_phone.as_deref())),
             field("company", opt(t.requester_company.as_deref())),
@@ -139,31 +138,89 @@ pub fn record_lines(lookups: Option<&Lookups>, record: &Record) -> Vec<Line<'sta
     }
 }
 
-/// `link_keys`: the L and D keys work here (the Tickets tab), so say so.
+/// The related records a person can open from a detail, in the order they are drawn.
+pub fn openable(detail: &Detail) -> Vec<(SearchType, i64)> {
+    let tickets = |t: &[crm_core::tickets::Ticket]| {
+        t.iter()
+            .map(|t| (SearchType::Ticket, t.id.0))
+            .collect::<Vec<_>>()
+    };
+    let deals = |d: &[crm_core::deals::Deal]| {
+        d.iter()
+            .map(|d| (SearchType::Deal, d.id.0))
+            .collect::<Vec<_>>()
+    };
+    match &detail.related {
+        Related::Customer {
+            tickets: t,
+            deals: d,
+        } => [tickets(t), deals(d)].concat(),
+        Related::Lead {
+            deals: d,
+            tickets: t,
+            ..
+        } => [deals(d), tickets(t)].concat(),
+        Related::Deal { tickets: t, .. } => tickets(t),
+        Related::Quote(_) => Vec::new(),
+        Related::Ticket { lead, deal, .. } => lead
+            .iter()
+            .map(|l| (SearchType::Lead, l.id.0))
+            .chain(deal.iter().map(|d| (SearchType::Deal, d.id.0)))
+            .collect(),
+    }
+}
+
+/// The related records under a record's fields. `link_keys`: the L and D keys work here (the
+/// Tickets tab), so say so. `selected`: the openable row (in [`openable`]'s order) with the
+/// focus, shown reversed.
 pub fn related_lines(
     lookups: Option<&Lookups>,
     detail: &Detail,
     link_keys: bool,
+    selected: Option<usize>,
 ) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    match detail {
-        Detail::Customer { tickets, deals } => {
-            ticket_lines(&mut lines, "Tickets", tickets);
+    // Each openable row, counted as it is drawn, so the focus lands on the same row `openable`
+    // names.
+    let mut row = 0;
+    let mut open = |line: Line<'static>| {
+        let lit = selected == Some(row);
+        row += 1;
+        if lit { line.reversed() } else { line }
+    };
+    let ticket = |t: &crm_core::tickets::Ticket| {
+        Line::from(format!(
+            "#{} {} · {} · {}",
+            t.id,
+            date(t.created_at),
+            t.status,
+            t.subject
+        ))
+    };
+    match &detail.related {
+        Related::Customer { tickets, deals } => {
+            lines.push(section("Tickets"));
+            if tickets.is_empty() {
+                lines.push(Line::from("none").dim());
+            }
+            for t in tickets {
+                lines.push(open(ticket(t)));
+            }
             lines.push(section("Deals"));
             if deals.is_empty() {
                 lines.push(Line::from("none").dim());
             }
             for d in deals {
-                lines.push(Line::from(format!(
+                lines.push(open(Line::from(format!(
                     "#{} {} · {} · {}",
                     d.id,
                     d.title,
                     d.status,
                     money(d.value, &d.currency)
-                )));
+                ))));
             }
         }
-        Detail::Lead {
+        Related::Lead {
             activities,
             deals,
             tickets,
@@ -185,11 +242,20 @@ pub fn related_lines(
                 lines.push(Line::from("none").dim());
             }
             for d in deals {
-                lines.push(Line::from(format!("#{} {} · {}", d.id, d.title, d.status)));
+                lines.push(open(Line::from(format!(
+                    "#{} {} · {}",
+                    d.id, d.title, d.status
+                ))));
             }
-            ticket_lines(&mut lines, "Linked tickets", tickets);
+            lines.push(section("Linked tickets"));
+            if tickets.is_empty() {
+                lines.push(Line::from("none").dim());
+            }
+            for t in tickets {
+                lines.push(open(ticket(t)));
+            }
         }
-        Detail::Deal { history, tickets } => {
+        Related::Deal { history, tickets } => {
             lines.push(section("Stage history"));
             for h in history {
                 let from = h
@@ -201,9 +267,15 @@ pub fn related_lines(
                     stage_of(lookups, h.to_stage_id.0)
                 )));
             }
-            ticket_lines(&mut lines, "Linked tickets", tickets);
+            lines.push(section("Linked tickets"));
+            if tickets.is_empty() {
+                lines.push(Line::from("none").dim());
+            }
+            for t in tickets {
+                lines.push(open(ticket(t)));
+            }
         }
-        Detail::Quote(q) => {
+        Related::Quote(q) => {
             lines.push(section("Lines"));
             let code = q.currency.code();
             for (i, l) in q.lines.iter().flatten().enumerate() {
@@ -220,18 +292,24 @@ pub fn related_lines(
             }
             if let Some(notes) = &q.notes {
                 lines.push(section("Notes"));
-                lines.push(Line::from(notes.clone()));
+                lines.extend(notes.lines().map(|l| Line::from(l.to_owned())));
             }
         }
-        Detail::Ticket { events, lead, deal } => {
+        Related::Ticket { events, lead, deal } => {
             lines.push(section("Links"));
             lines.push(match lead {
-                Some(l) => Line::from(format!("lead #{} {} · {}", l.id, l.name, l.status)),
+                Some(l) => open(Line::from(format!(
+                    "lead #{} {} · {}",
+                    l.id, l.name, l.status
+                ))),
                 None if link_keys => Line::from("no lead (L to link)").dim(),
                 None => Line::from("no lead").dim(),
             });
             lines.push(match deal {
-                Some(d) => Line::from(format!("deal #{} {} · {}", d.id, d.title, d.status)),
+                Some(d) => open(Line::from(format!(
+                    "deal #{} {} · {}",
+                    d.id, d.title, d.status
+                ))),
                 None if link_keys => Line::from("no deal (D to link)").dim(),
                 None => Line::from("no deal").dim(),
             });
@@ -255,28 +333,8 @@ pub fn related_lines(
     lines
 }
 
-/// A section of tickets, newest first, one line each.
-fn ticket_lines(
-    lines: &mut Vec<Line<'static>>,
-    title: &str,
-    tickets: &[crm_core::tickets::Ticket],
-) {
-    lines.push(section(title));
-    if tickets.is_empty() {
-        lines.push(Line::from("none").dim());
-    }
-    for t in tickets {
-        lines.push(Line::from(format!(
-            "#{} {} · {} · {}",
-            t.id,
-            date(t.created_at),
-            t.status,
-            t.subject
-        )));
-    }
-}
-
 /// The selected record and its detail (`None` while it has not been asked for) in a bordered pane.
+/// `selected`: the related record with the focus, if the detail has it.
 pub fn draw(
     frame: &mut Frame<'_>,
     area: Rect,
@@ -284,16 +342,29 @@ pub fn draw(
     state: Option<&DetailState>,
     lookups: Option<&Lookups>,
     tick: u64,
+    selected: Option<usize>,
 ) {
-    let block = Block::new().borders(Borders::ALL).title(" Detail ");
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .title(if selected.is_some() {
+            " Detail · related: ↑↓ choose, Enter opens, ← back "
+        } else {
+            " Detail "
+        });
     let Some(record) = record else {
         frame.render_widget(Paragraph::new("").block(block), area);
         return;
     };
-    let mut lines = record_lines(lookups, record);
+    let names = match state {
+        Some(DetailState::Ready(_, detail)) => Some(&detail.names),
+        _ => None,
+    };
+    let mut lines = record_lines(lookups, record, names);
     lines.push(Line::default());
     match state {
-        Some(DetailState::Ready(_, detail)) => lines.extend(related_lines(lookups, detail, true)),
+        Some(DetailState::Ready(_, detail)) => {
+            lines.extend(related_lines(lookups, detail, true, selected));
+        }
         Some(DetailState::Failed(_, e)) => {
             lines.push(Line::from(format!("Could not load related records: {e}")).red());
         }

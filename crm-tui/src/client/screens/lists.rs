@@ -6,11 +6,11 @@
 //! (`a`), rescored (`R`) and their scores explained (`w`).
 
 use super::board::BoardState;
-use super::confirm::Confirm;
 use super::detail::{self, DetailState};
-use super::picker::Picker;
+use super::picker::{LinkKey, link_key};
 use super::review::Review;
 use super::timeline::TimelineView;
+use super::viewer::Viewer;
 use super::{Areas, Command, QueryChange, Screen, View};
 use crate::client::format::{date, money, name_of, score_badge, spinner, stage_of, thousands};
 use crate::client::keys::{Binding, Hint, KeyHelp, Keymap, each, hint};
@@ -22,6 +22,7 @@ use crm_core::catalog::{Field, FieldType, RecordKind};
 use crm_core::ids::{LeadId, PipelineId, TeamId, UserId, ViewId};
 use crm_core::leads::{Assign, AssignMode};
 use crm_core::records::{Direction, Sort};
+use crm_core::search::SearchType;
 use crm_core::timeline::TimelineOwner;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
@@ -78,6 +79,8 @@ pub enum Action {
     Yes,
     No,
     Mouse,
+    /// Into the related records of the record open full-screen.
+    Related,
 }
 
 use Action as A;
@@ -96,6 +99,77 @@ macro_rules! list_bindings {
         ]
     };
 }
+
+/// A record open full-screen: ↑↓ step through the records, `Tab` moves into its related
+/// records, and the keys that act on one record.
+macro_rules! opened_bindings {
+    ($($own:ident),* $(,)?) => {
+        &[
+            UP, DOWN, RELATED_KEYS,
+            $($own,)*
+            SEARCH, GO_TABS, GO_SEGMENTS, GO_ANALYTICS, MOUSE_KEY, HELP_KEY, QUIT_KEY, BACK_KEY,
+        ]
+    };
+}
+
+const CUSTOMER_OPENED: &[Binding<Action>] = opened_bindings![TIMELINE];
+const LEAD_OPENED: &[Binding<Action>] = opened_bindings![TIMELINE, ASSIGN, RESCORE, EXPLAIN];
+const DEAL_OPENED: &[Binding<Action>] = opened_bindings![TIMELINE, QUOTES];
+const TICKET_OPENED: &[Binding<Action>] =
+    opened_bindings![LINK_LEAD, LINK_DEAL, UNLINK_LEAD, UNLINK_DEAL];
+const QUOTE_OPENED: &[Binding<Action>] = opened_bindings![];
+
+const RELATED_KEYS: Binding<Action> = each(
+    &[
+        (K::Tab, A::Related),
+        (K::Right, A::Related),
+        (K::Char('l'), A::Related),
+    ],
+    "Tab → l",
+    "into the related records (↑↓ choose, Enter opens)",
+);
+
+/// The focus in a record's related records.
+const RELATED: Keymap<Action> = Keymap {
+    title: "Keys in a record's related records",
+    bindings: &[
+        each(
+            &[
+                (K::Up, A::Up),
+                (K::Char('k'), A::Up),
+                (K::Down, A::Down),
+                (K::Char('j'), A::Down),
+            ],
+            "↑↓ jk",
+            "choose a related record",
+        ),
+        each(
+            &[(K::Enter, A::Open)],
+            "Enter",
+            "open it over this one (Esc comes back)",
+        ),
+        each(
+            &[
+                (K::Left, A::Back),
+                (K::Char('h'), A::Back),
+                (K::Tab, A::Back),
+                (K::BackTab, A::Back),
+                (K::Esc, A::Back),
+            ],
+            "← h Tab Esc",
+            "back to the record",
+        ),
+        HELP_KEY,
+        QUIT_KEY,
+    ],
+    hints: &[
+        hint(&[A::Up, A::Down], "↑↓", "choose"),
+        hint(&[A::Open], "Enter", "open"),
+        hint(&[A::Back], "← Esc", "back"),
+        HELP,
+        QUIT,
+    ],
+};
 
 const CUSTOMER_BINDINGS: &[Binding<Action>] = list_bindings![TIMELINE];
 const LEAD_BINDINGS: &[Binding<Action>] = list_bindings![TIMELINE, MARK, ASSIGN, RESCORE, EXPLAIN];
@@ -452,7 +526,7 @@ const QUOTES_LIST: Keymap<Action> = Keymap {
 /// A record open full-screen: the keys of its tab.
 const OPENED_HINTS: &[Hint<Action>] = &[
     hint(&[A::Up, A::Down], "↑↓ jk", "previous/next record"),
-    NEXT_TAB,
+    hint(&[A::Related], "Tab", "related records"),
     hint(&[A::Back], "Esc", "back"),
     HELP,
     QUIT,
@@ -469,6 +543,13 @@ fn keymap_of(tab: Tab, open: bool) -> Keymap<Action> {
     };
     if open {
         Keymap {
+            bindings: match tab {
+                Tab::Customers => CUSTOMER_OPENED,
+                Tab::Leads => LEAD_OPENED,
+                Tab::Deals => DEAL_OPENED,
+                Tab::Tickets => TICKET_OPENED,
+                Tab::Quotes => QUOTE_OPENED,
+            },
             hints: OPENED_HINTS,
             ..map
         }
@@ -547,6 +628,8 @@ pub struct Lists {
     pub detail: Option<DetailState>,
     /// The selected record is open full-screen.
     pub open: bool,
+    /// The related record with the focus, while the focus is in the record's related records.
+    pub related: Option<usize>,
     /// Rows the list shows at once.
     rows: usize,
     /// Views to reopen when their kind's views arrive (the ones shown last time).
@@ -568,6 +651,7 @@ impl Lists {
                 .collect(),
             detail: None,
             open: false,
+            related: None,
             rows,
             restoring: HashMap::new(),
             board: None,
@@ -830,10 +914,46 @@ impl Lists {
         true
     }
 
+    /// The related records of the selected record that can be opened, once its detail is in.
+    fn openable(&self) -> Vec<(SearchType, i64)> {
+        match self.selected_detail() {
+            Some(DetailState::Ready(_, detail)) => detail::openable(detail),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A key while the focus is in the related records (at `at`); whether it was theirs.
+    fn related_act(&mut self, at: usize, action: Action, out: &mut Vec<Command>) -> bool {
+        let related = self.openable();
+        match action {
+            A::Up => self.related = Some(at.saturating_sub(1)),
+            A::Down => self.related = Some((at + 1).min(related.len().saturating_sub(1))),
+            A::Back => self.related = None,
+            A::Open => {
+                if let Some((kind, id)) = related.get(at).copied() {
+                    out.push(Command::Push(Box::new(Viewer::Loading(format!(
+                        "{} #{id}",
+                        kind.as_str()
+                    )))));
+                    out.push(Command::Ask(Request::OpenHit(kind, id)));
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
     fn act(&mut self, action: Action, view: &View<'_>, out: &mut Vec<Command>) {
         if self.board_shown().is_some() && self.board_act(action, out) {
             return;
         }
+        if self.open
+            && let Some(at) = self.related
+            && self.related_act(at, action, out)
+        {
+            return;
+        }
+        self.related = None;
         let page = self.rows.max(1);
         match action {
             A::Board if self.tab == Tab::Deals => {
@@ -854,6 +974,10 @@ impl Lists {
             | A::Yes
             | A::No => {}
             A::Mouse => out.push(Command::ToggleMouse),
+            A::Related => match self.openable().len() {
+                0 => out.push(Command::Notice("no related record to open".into())),
+                _ => self.related = Some(0),
+            },
             A::Back => self.open = false,
             A::Quit => out.push(Command::Quit),
             A::Help => out.push(Command::Help),
@@ -969,54 +1093,17 @@ impl Lists {
                 let list = self.list_mut();
                 list.selected = list.rows.len().saturating_sub(1);
             }
-            A::LinkLead | A::LinkDeal if self.tab == Tab::Tickets => {
-                if let Some(ticket) = self.list().selected_record().map(Record::id) {
-                    let kind = if action == A::LinkLead {
-                        PickKind::Lead
-                    } else {
-                        PickKind::Deal
-                    };
-                    let (picker, request) = Picker::new(kind, ticket);
-                    out.push(Command::Push(Box::new(picker)));
-                    out.push(Command::Ask(request));
-                }
-            }
-            A::UnlinkLead | A::UnlinkDeal if self.tab == Tab::Tickets => {
+            A::LinkLead | A::LinkDeal | A::UnlinkLead | A::UnlinkDeal
+                if self.tab == Tab::Tickets =>
+            {
                 if let Some(Record::Ticket(t)) = self.list().selected_record() {
-                    let (change, linked) = if action == A::UnlinkLead {
-                        (
-                            LinkChange::UnlinkLead,
-                            t.related_lead_id.map(|l| format!("lead #{}", l.0)),
-                        )
-                    } else {
-                        (
-                            LinkChange::UnlinkDeal,
-                            t.related_deal_id.map(|d| format!("deal #{}", d.0)),
-                        )
+                    let key = match action {
+                        A::LinkLead => LinkKey::Link(PickKind::Lead),
+                        A::LinkDeal => LinkKey::Link(PickKind::Deal),
+                        A::UnlinkLead => LinkKey::Unlink(PickKind::Lead),
+                        _ => LinkKey::Unlink(PickKind::Deal),
                     };
-                    match linked {
-                        // Asked first: a link is found again only by hand or by auto-link.
-                        Some(linked) => out.push(Command::Push(Box::new(Confirm::new(
-                            format!(
-                                "Unlink ticket #{} {:?} from {linked}?",
-                                t.id.0,
-                                crate::client::format::clip(&t.subject, 40)
-                            ),
-                            vec![Request::Link {
-                                ticket: t.id.0,
-                                change,
-                            }],
-                        )))),
-                        None => out.push(Command::Notice(format!(
-                            "ticket #{} has no {} to unlink",
-                            t.id.0,
-                            if action == A::UnlinkLead {
-                                "lead"
-                            } else {
-                                "deal"
-                            }
-                        ))),
-                    }
+                    link_key(key, t, out);
                 }
             }
             A::AutoLink if self.tab == Tab::Tickets => {
@@ -1328,11 +1415,21 @@ impl Lists {
             self.selected_detail(),
             view.lookups,
             view.tick,
+            self.related.filter(|_| self.open),
         );
     }
 }
 
 impl Lists {
+    fn keymap_now(&self) -> Keymap<Action> {
+        match self.board_shown() {
+            Some(board) if !self.open && board.confirm.is_some() => CONFIRM,
+            Some(_) if !self.open => BOARD,
+            _ if self.open && self.related.is_some() => RELATED,
+            _ => keymap_of(self.tab, self.open),
+        }
+    }
+
     /// The list and the detail beside it (drawing and clicks share it).
     fn split(main: Rect) -> [Rect; 2] {
         Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(main)
@@ -1383,19 +1480,11 @@ impl Screen for Lists {
     }
 
     fn keymap(&self) -> KeyHelp {
-        match self.board_shown() {
-            Some(board) if !self.open && board.confirm.is_some() => CONFIRM.help(),
-            Some(_) if !self.open => BOARD.help(),
-            _ => keymap_of(self.tab, self.open).help(),
-        }
+        self.keymap_now().help()
     }
 
     fn key(&mut self, key: KeyEvent, view: &View<'_>, out: &mut Vec<Command>) {
-        let map = match self.board_shown() {
-            Some(board) if !self.open && board.confirm.is_some() => CONFIRM,
-            Some(_) if !self.open => BOARD,
-            _ => keymap_of(self.tab, self.open),
-        };
+        let map = self.keymap_now();
         if let Some(action) = map.action(key) {
             self.act(action, view, out);
         }

@@ -1,5 +1,6 @@
 //! The picker that links the selected ticket to a lead or deal: type to filter, `Enter` links.
 
+use super::confirm::Confirm;
 use super::{Areas, Command, Screen, View};
 use crate::client::field::Field;
 use crate::client::keys::{Binding, KeyHelp, Keymap, each, hint, typing};
@@ -179,6 +180,54 @@ impl Screen for Picker {
 
     fn busy(&self) -> bool {
         self.loading
+    }
+}
+
+/// What a link key on a ticket does: `L` `D` link it (through a picker), `x` `X` unlink its
+/// lead or deal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkKey {
+    Link(PickKind),
+    Unlink(PickKind),
+}
+
+/// The link keys on ticket `t`, wherever it is shown (the Tickets tab, the record viewer):
+/// linking opens the picker; unlinking asks first, naming the ticket and what goes.
+pub fn link_key(key: LinkKey, t: &crm_core::tickets::Ticket, out: &mut Vec<Command>) {
+    let ticket = t.id.0;
+    match key {
+        LinkKey::Link(kind) => {
+            let (picker, request) = Picker::new(kind, ticket);
+            out.push(Command::Push(Box::new(picker)));
+            out.push(Command::Ask(request));
+        }
+        LinkKey::Unlink(kind) => {
+            let (change, linked, what) = match kind {
+                PickKind::Lead => (
+                    LinkChange::UnlinkLead,
+                    t.related_lead_id.map(|l| format!("lead #{}", l.0)),
+                    "lead",
+                ),
+                PickKind::Deal => (
+                    LinkChange::UnlinkDeal,
+                    t.related_deal_id.map(|d| format!("deal #{}", d.0)),
+                    "deal",
+                ),
+            };
+            match linked {
+                // Asked first: a link is found again only by hand or by auto-link.
+                Some(linked) => out.push(Command::Push(Box::new(Confirm::new(
+                    format!(
+                        "Unlink ticket #{ticket} {:?} from {linked}?",
+                        crate::client::format::clip(&t.subject, 40)
+                    ),
+                    vec![Request::Link { ticket, change }],
+                )))),
+                None => out.push(Command::Notice(format!(
+                    "ticket #{ticket} has no {what} to unlink"
+                ))),
+            }
+        }
     }
 }
 

@@ -3,12 +3,14 @@
 //! moves into its members, where `w` shows why a customer is in.
 
 use super::builder::Builder;
+use super::viewer::Viewer;
 use super::why::Why;
 use super::{Area, Areas, Command, Screen, View};
 use crate::client::format::{date, opt, spinner};
 use crate::client::keys::{Binding, KeyHelp, Keymap, each, hint};
 use crate::client::worker::{Failure, Reply, Request, Tab};
 use crm_core::customers::Customer;
+use crm_core::search::SearchType;
 use crm_core::segments::Segment;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
@@ -27,6 +29,8 @@ enum Action {
     Confirm,
     Refresh,
     Why,
+    /// The member under the cursor, in the record viewer.
+    OpenMember,
     Back,
     Help,
     /// Another area (tab).
@@ -110,6 +114,11 @@ const MEMBERS: Keymap<Action> = Keymap {
     title: "Keys in a segment's members",
     bindings: &[
         MOVE,
+        each(
+            &[(K::Enter, A::OpenMember)],
+            "Enter",
+            "open the customer (its tickets and deals can be opened in turn)",
+        ),
         each(&[(K::Char('w'), A::Why)], "w", "why this customer is in"),
         each(
             &[(K::Esc, A::Back), (K::Char('q'), A::Back)],
@@ -120,6 +129,7 @@ const MEMBERS: Keymap<Action> = Keymap {
     ],
     hints: &[
         hint(&[A::Up, A::Down], "↑↓", "move"),
+        hint(&[A::OpenMember], "Enter", "open"),
         hint(&[A::Why], "w", "why"),
         hint(&[A::Back], "Esc", "back"),
         hint(&[A::Help], "?", "help"),
@@ -288,6 +298,17 @@ impl Screen for Segments {
                         id: s.id,
                         cursor: Some(cursor),
                     }));
+                }
+            }
+            (Focus::Members, A::OpenMember) => {
+                let customer = self
+                    .members
+                    .as_ref()
+                    .and_then(|r| r.as_ref().ok())
+                    .and_then(|m| m.get(self.member));
+                if let Some(c) = customer {
+                    out.push(Command::Push(Box::new(Viewer::Loading(c.name.clone()))));
+                    out.push(Command::Ask(Request::OpenHit(SearchType::Customer, c.id.0)));
                 }
             }
             (Focus::Members, A::Why) => {

@@ -1,8 +1,8 @@
 //! The database side of each request: crm-core calls shaped into what the screens show.
 
 use super::{
-    Detail, Failure, LinkChange, ListQuery, Lookups, Opened, PAGE_ROWS, PageData, PageKind,
-    PickKind, QuoteAct, QuoteDraft, Record, RecordKey, Reply, Request, Tab, ViewSave,
+    Detail, Failure, LinkChange, ListQuery, Lookups, Names, Opened, PAGE_ROWS, PageData, PageKind,
+    PickKind, QuoteAct, QuoteDraft, Record, RecordKey, Related, Reply, Request, Tab, ViewSave,
 };
 use crm_core::deals::board::{BoardRequest, ColumnRequest};
 use crm_core::deals::{DealFilter, MoveStage};
@@ -563,7 +563,7 @@ fn open_record(crm: &Crm, tenant: &str, kind: SearchType, id: i64) -> crm_core::
     };
     Ok(Opened::Record(
         record,
-        detail(crm, tenant, RecordKey { tab, id })?,
+        Box::new(detail(crm, tenant, RecordKey { tab, id })?),
     ))
 }
 
@@ -848,13 +848,20 @@ fn views(
 const DETAIL_ROWS: u32 = 8;
 
 fn detail(crm: &Crm, tenant: &str, record: RecordKey) -> crm_core::Result<Detail> {
+    let related = related(crm, tenant, record)?;
+    let names = names(crm, tenant, record)?;
+    Ok(Detail { related, names })
+}
+
+/// The records related to `record`.
+fn related(crm: &Crm, tenant: &str, record: RecordKey) -> crm_core::Result<Related> {
     use crm_core::ids::CustomerId;
     let scope = crm.scope(tenant, None)?;
     let limit = Some(DETAIL_ROWS);
     Ok(match record.tab {
         Tab::Customers => {
             let id = CustomerId(record.id);
-            Detail::Customer {
+            Related::Customer {
                 tickets: scope
                     .tickets()
                     .list(&TicketFilter {
@@ -873,7 +880,7 @@ fn detail(crm: &Crm, tenant: &str, record: RecordKey) -> crm_core::Result<Detail
                     .items,
             }
         }
-        Tab::Leads => Detail::Lead {
+        Tab::Leads => Related::Lead {
             activities: scope
                 .activities()
                 .list(&crm_core::activities::ActivityFilter {
@@ -900,7 +907,7 @@ fn detail(crm: &Crm, tenant: &str, record: RecordKey) -> crm_core::Result<Detail
                 })?
                 .items,
         },
-        Tab::Deals => Detail::Deal {
+        Tab::Deals => Related::Deal {
             history: scope.deals().stage_history(DealId(record.id))?,
             tickets: scope
                 .links()
@@ -911,13 +918,13 @@ fn detail(crm: &Crm, tenant: &str, record: RecordKey) -> crm_core::Result<Detail
                 })?
                 .items,
         },
-        Tab::Quotes => Detail::Quote(Box::new(
+        Tab::Quotes => Related::Quote(Box::new(
             scope.quotes().get(crm_core::ids::QuoteId(record.id))?,
         )),
         Tab::Tickets => {
             let ticket_id = TicketId(record.id);
             let links = scope.links().ticket_links(TicketRef { ticket_id })?;
-            Detail::Ticket {
+            Related::Ticket {
                 events: scope
                     .tickets()
                     .list_events(&TicketEventFilter {
@@ -930,6 +937,44 @@ fn detail(crm: &Crm, tenant: &str, record: RecordKey) -> crm_core::Result<Detail
                 deal: links.deal.map(Box::new),
             }
         }
+    })
+}
+
+/// The names of the customer, lead and deal `record` points at.
+fn names(crm: &Crm, tenant: &str, record: RecordKey) -> crm_core::Result<Names> {
+    use crm_core::ids::CustomerId;
+    let scope = crm.scope(tenant, None)?;
+    let (customer, lead, deal): (Option<CustomerId>, Option<LeadId>, Option<DealId>) =
+        match record.tab {
+            Tab::Customers => (None, None, None),
+            Tab::Leads => (
+                scope.leads().get(LeadId(record.id))?.customer_id,
+                None,
+                None,
+            ),
+            Tab::Deals => {
+                let d = scope.deals().get(DealId(record.id))?;
+                (d.customer_id, d.lead_id, None)
+            }
+            Tab::Tickets => {
+                let t = scope.tickets().get(TicketId(record.id))?;
+                (t.customer_id, t.related_lead_id, t.related_deal_id)
+            }
+            Tab::Quotes => {
+                let q = scope.quotes().get(crm_core::ids::QuoteId(record.id))?;
+                (q.customer_id, None, Some(q.deal_id))
+            }
+        };
+    Ok(Names {
+        customer: customer
+            .map(|c| scope.customers().get(c).map(|c| c.name))
+            .transpose()?,
+        lead: lead
+            .map(|l| scope.leads().get(l).map(|l| l.name))
+            .transpose()?,
+        deal: deal
+            .map(|d| scope.deals().get(d).map(|d| d.title))
+            .transpose()?,
     })
 }
 

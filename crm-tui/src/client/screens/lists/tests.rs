@@ -244,7 +244,13 @@ fn detail_follows_the_selection() {
     h.key(KeyCode::Down);
     let id = h.selected_id();
     match h.app.lists.selected_detail() {
-        Some(DetailState::Ready(key, crate::client::worker::Detail::Ticket { events, .. })) => {
+        Some(DetailState::Ready(
+            key,
+            crate::client::worker::Detail {
+                related: crate::client::worker::Related::Ticket { events, .. },
+                ..
+            },
+        )) => {
             assert_eq!(key.id, id);
             assert!(events.iter().all(|e| e.ticket_id.0 == id));
             assert!(!events.is_empty());
@@ -945,4 +951,121 @@ mod workspace {
             );
         }
     }
+}
+
+#[test]
+fn a_records_related_records_open_over_it_named_and_esc_comes_back() {
+    use crate::client::app::Msg;
+    use crate::client::screens::viewer::Viewer;
+    use crate::client::worker::{Opened, Record};
+    let crm = std::sync::Arc::new(demo_crm(60));
+    let mut h = Harness::sharing(std::sync::Arc::clone(&crm));
+    let scope = crm.scope("demo", None).unwrap();
+    let t = scope
+        .tickets()
+        .list(&crm_core::tickets::TicketFilter::default())
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|t| t.customer_id.is_some())
+        .unwrap();
+    let customer = scope.customers().get(t.customer_id.unwrap()).unwrap();
+    // The customer open full-screen (found by its number).
+    h.key(KeyCode::Char('/'));
+    type_text(&mut h, &format!("#{}", customer.id.0));
+    let r = h.app.update(Msg::Tick);
+    h.answer(r);
+    h.key(KeyCode::Enter);
+    assert!(h.app.lists.open && h.app.lists.tab == Tab::Customers);
+    // Tab moves into its related records: its tickets first, newest first.
+    h.key(KeyCode::Tab);
+    assert_eq!(h.app.lists.related, Some(0));
+    assert_eq!(h.app.keymap().title, "Keys in a record's related records");
+    let tickets = scope
+        .tickets()
+        .list(&crm_core::tickets::TicketFilter {
+            customer_id: Some(customer.id),
+            ..Default::default()
+        })
+        .unwrap()
+        .items;
+    h.key(KeyCode::Down);
+    let second = usize::from(tickets.len() > 1);
+    h.key(KeyCode::Enter);
+    match h.app.find::<Viewer>().unwrap() {
+        Viewer::Ready(opened, None) => match opened.as_ref() {
+            Opened::Record(Record::Ticket(opened), _) => {
+                assert_eq!(opened.id, tickets[second].id);
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+    // The ticket names its customer, not only its number.
+    let screen = h.screen();
+    assert!(
+        screen.contains(&format!("customer {} #{}", customer.name, customer.id.0)),
+        "{screen}"
+    );
+    // Esc comes back to the customer, the focus where it was; ← gives the keys back.
+    h.key(KeyCode::Esc);
+    assert!(h.app.find::<Viewer>().is_none());
+    assert_eq!(h.app.lists.related, Some(second));
+    h.key(KeyCode::Left);
+    assert_eq!(h.app.lists.related, None);
+    assert!(h.app.lists.open);
+}
+
+#[test]
+fn every_listed_key_of_related_records_acts_and_no_other() {
+    use crate::client::app::Msg;
+    let crm = std::sync::Arc::new(demo_crm(40));
+    let scope = crm.scope("demo", None).unwrap();
+    // A customer with two tickets or more (so ↑ has somewhere to go after ↓).
+    let customer = (1..=40)
+        .map(crm_core::ids::CustomerId)
+        .find(|c| {
+            scope
+                .tickets()
+                .list(&crm_core::tickets::TicketFilter {
+                    customer_id: Some(*c),
+                    ..Default::default()
+                })
+                .unwrap()
+                .items
+                .len()
+                >= 2
+        })
+        .unwrap();
+    let open = move |h: &mut Harness| {
+        h.key(KeyCode::Char('/'));
+        type_text(h, &format!("#{}", customer.0));
+        let r = h.app.update(Msg::Tick);
+        h.answer(r);
+        h.key(KeyCode::Enter);
+    };
+    // The record open full-screen, its related records, and one opened in the viewer (a
+    // ticket: the link keys too), then the viewer's own related records.
+    check_bindings(&crm, open, &[]);
+    let related = move |h: &mut Harness| {
+        open(h);
+        h.key(KeyCode::Tab);
+    };
+    check_bindings(
+        &crm,
+        related,
+        &[
+            (KeyCode::Up, &[KeyCode::Down]),
+            (KeyCode::Char('k'), &[KeyCode::Down]),
+        ],
+    );
+    let viewer = move |h: &mut Harness| {
+        related(h);
+        h.key(KeyCode::Enter);
+    };
+    check_bindings(
+        &crm,
+        viewer,
+        &[(KeyCode::Char('x'), &[KeyCode::Char('L'), KeyCode::Enter])],
+    );
 }

@@ -98,7 +98,7 @@ fn facets_toggle_filters_and_enter_opens_the_record() {
     h.key(KeyCode::Enter);
     if hit.hit_type == SearchType::Conversation {
         match h.app.find::<Viewer>().unwrap() {
-            Viewer::Ready(opened) => match opened.as_ref() {
+            Viewer::Ready(opened, _) => match opened.as_ref() {
                 Opened::Conversation(c, _) => assert_eq!(c.id.0, hit.id),
                 other => panic!("{other:?}"),
             },
@@ -210,7 +210,7 @@ fn enter_opens_a_hit_in_its_tab_at_its_record_and_conversations_in_the_viewer() 
     h.key(KeyCode::Enter);
     assert!(matches!(
         h.app.find::<Viewer>().unwrap(),
-        Viewer::Ready(opened) if matches!(opened.as_ref(), Opened::Conversation(..))
+        Viewer::Ready(opened, _) if matches!(opened.as_ref(), Opened::Conversation(..))
     ));
     h.key(KeyCode::Esc);
     assert!(h.app.find::<Viewer>().is_none() && h.app.find::<Palette>().is_some());

@@ -57,7 +57,10 @@ fn the_picker_filters_as_you_type_and_links_on_enter() {
     match h.app.lists.selected_detail() {
         Some(DetailState::Ready(
             _,
-            crate::client::worker::Detail::Ticket { lead: Some(l), .. },
+            crate::client::worker::Detail {
+                related: crate::client::worker::Related::Ticket { lead: Some(l), .. },
+                ..
+            },
         )) => {
             assert_eq!(l.id, lead.id);
         }

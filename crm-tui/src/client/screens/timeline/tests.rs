@@ -233,7 +233,7 @@ fn enter_opens_the_events_record_and_esc_comes_back() {
     }
     h.key(KeyCode::Enter);
     match h.app.find::<Viewer>().unwrap() {
-        Viewer::Ready(opened) => match opened.as_ref() {
+        Viewer::Ready(opened, _) => match opened.as_ref() {
             Opened::Record(crate::client::worker::Record::Ticket(t), _) => {
                 assert_eq!(t.id, expected);
             }
@@ -241,10 +241,33 @@ fn enter_opens_the_events_record_and_esc_comes_back() {
         },
         other => panic!("{other:?}"),
     }
-    assert!(
-        !h.screen().contains("L to link"),
-        "the link keys do not work here"
+    // It has the Tickets tab's link keys: L links through the picker, x unlinks after asking,
+    // and the viewer shows each change.
+    assert_eq!(
+        h.app.keymap().title,
+        "Keys on a ticket in the record viewer"
     );
+    h.key(KeyCode::Char('L'));
+    assert!(
+        h.app
+            .find::<crate::client::screens::picker::Picker>()
+            .is_some()
+    );
+    h.key(KeyCode::Enter);
+    let linked = crate::client::testing::ticket(&h, expected.0)
+        .related_lead_id
+        .expect("linked");
+    assert!(
+        h.screen().contains(&format!("lead #{} ", linked.0)),
+        "{}",
+        h.screen()
+    );
+    h.keys(&[KeyCode::Char('x'), KeyCode::Char('y')]);
+    assert_eq!(
+        crate::client::testing::ticket(&h, expected.0).related_lead_id,
+        None
+    );
+    assert!(h.screen().contains("no lead (L to link)"), "{}", h.screen());
     h.key(KeyCode::Esc);
     assert!(h.app.find::<Viewer>().is_none());
     assert!(h.app.find::<TimelineView>().is_some());
@@ -263,7 +286,7 @@ fn enter_opens_the_events_record_and_esc_comes_back() {
             h.key(KeyCode::Down);
         }
         h.key(KeyCode::Enter);
-        let Some(Viewer::Ready(opened)) = h.app.find::<Viewer>() else {
+        let Some(Viewer::Ready(opened, _)) = h.app.find::<Viewer>() else {
             panic!()
         };
         let Opened::Conversation(_, messages) = opened.as_ref() else {
