@@ -114,6 +114,23 @@ impl Harness {
         self.screen_sized(WIDTH, HEIGHT)
     }
 
+    /// The frame on an 80×24 terminal, the client told of the size first (as a resize does)
+    /// and of the usual one after.
+    pub fn small_screen(&mut self) -> String {
+        let r = self.app.update(Msg::Resize {
+            width: 80,
+            height: 24,
+        });
+        self.answer(r);
+        let screen = self.screen_sized(80, 24);
+        let r = self.app.update(Msg::Resize {
+            width: WIDTH,
+            height: HEIGHT,
+        });
+        self.answer(r);
+        screen
+    }
+
     /// The frame on a terminal `width` × `height`.
     pub fn screen_sized(&self, width: u16, height: u16) -> String {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
@@ -123,6 +140,24 @@ impl Harness {
         terminal.backend().to_string()
     }
 }
+
+/// The snapshot of the screen at 120×30 and at 80×24 — every screen's snapshot is taken at both
+/// — each passed through `$f` first (to hide what changes from run to run).
+macro_rules! assert_screens {
+    ($h:expr) => {
+        $crate::client::testing::assert_screens!($h, |s: String| s)
+    };
+    ($h:expr, $f:expr) => {{
+        let h: &mut $crate::client::testing::Harness = &mut $h;
+        let f = $f;
+        insta::assert_snapshot!(f(h.screen()));
+        let small = f(h.small_screen());
+        insta::with_settings!({ snapshot_suffix => "80x24" }, {
+            insta::assert_snapshot!(small);
+        });
+    }};
+}
+pub(crate) use assert_screens;
 
 /// Ticks until what waits for typing to pause (a builder's preview) has been asked for and
 /// answered.

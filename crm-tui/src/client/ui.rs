@@ -130,8 +130,8 @@ impl Area {
 }
 
 /// The status-line hints that fit in `width` columns (each drawn ` key  what  `): the last ones
-/// go first, but `?` (help) and `q` (quit) go last of all, so a narrow terminal still says how
-/// to find the rest and how to leave.
+/// go first, but `?` (help), `q` (quit) and `Esc` (back) go last of all, so a narrow terminal
+/// still says how to find the rest and how to leave.
 pub fn fit_hints(
     hints: &[(&'static str, &'static str)],
     width: usize,
@@ -141,7 +141,7 @@ pub fn fit_hints(
             + unicode_width::UnicodeWidthStr::width(*what)
             + 5
     };
-    let kept = |key: &str| matches!(key, "?" | "q");
+    let kept = |key: &str| matches!(key, "?" | "q" | "Esc");
     let mut shown: Vec<(&'static str, &'static str)> = hints.to_vec();
     // The last hint's two trailing spaces may fall off the edge.
     while shown.iter().map(cost).sum::<usize>().saturating_sub(2) > width {

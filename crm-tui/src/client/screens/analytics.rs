@@ -729,9 +729,16 @@ impl Analytics {
             return;
         }
         let before = |id| reps.previous.reps.iter().find(|r| r.user_id == id);
+        // A narrow terminal shows the first six columns whole (to the won value) rather than
+        // all nine cut.
+        let shown = if body.width < 110 {
+            6
+        } else {
+            Column::ALL.len()
+        };
         let table_rows = rows.iter().map(|r| {
             let b = before(r.user_id);
-            Row::new(vec![
+            let mut cells = vec![
                 r.name.clone(),
                 format!(
                     "{} {}",
@@ -755,9 +762,11 @@ impl Analytics {
                 r.average_days_to_close
                     .map_or_else(|| "–".into(), |d| format!("{d:.1}")),
                 format!("{:.2}", r.velocity),
-            ])
+            ];
+            cells.truncate(shown);
+            Row::new(cells)
         });
-        let header = Row::new(Column::ALL.iter().map(|c| {
+        let header = Row::new(Column::ALL.iter().take(shown).map(|c| {
             let mark = if *c == self.sort {
                 if self.descending { " ▼" } else { " ▲" }
             } else {
@@ -781,7 +790,7 @@ impl Analytics {
             Constraint::Length(15),
             Constraint::Length(10),
         ];
-        let table = Table::new(table_rows, widths)
+        let table = Table::new(table_rows, &widths[..shown])
             .header(header)
             .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
         let mut state = TableState::default().with_selected(Some(self.selected));

@@ -561,6 +561,9 @@ fn keymap_of(tab: Tab, open: bool) -> Keymap<Action> {
     }
 }
 
+/// The narrowest terminal that shows the detail beside the list.
+const DETAIL_FROM: u16 = 100;
+
 /// Fetch the next page when the selection comes this close to the end of what is held.
 const PREFETCH_MARGIN: usize = 20;
 
@@ -1361,9 +1364,11 @@ impl Lists {
             frame.render_widget(Paragraph::new(text).block(block), area);
             return;
         }
-        let columns = self.columns(self.tab);
         // Leads can be selected: a gutter marks the selected ones with ✓, colour or not.
         let gutter = self.tab == Tab::Leads;
+        let all = self.columns(self.tab);
+        let room = area.width.saturating_sub(2 + u16::from(gutter) * 2);
+        let columns: Vec<&Field> = fitting(&all, room).into_iter().map(|i| all[i]).collect();
         let mut titles: Vec<String> = columns
             .iter()
             .map(|f| title(f, query.sort.as_ref()))
@@ -1430,8 +1435,12 @@ impl Lists {
         }
     }
 
-    /// The list and the detail beside it (drawing and clicks share it).
+    /// The list and the detail beside it (drawing and clicks share it). Below
+    /// [`DETAIL_FROM`] columns the list takes the width (a record's detail is `Enter` away).
     fn split(main: Rect) -> [Rect; 2] {
+        if main.width < DETAIL_FROM {
+            return [main, Rect { width: 0, ..main }];
+        }
         Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(main)
     }
 }
@@ -1750,6 +1759,54 @@ fn width(field: &Field) -> Constraint {
         (_, FieldType::Phone) => Length(16),
         (_, FieldType::Id) => Fill(1),
     }
+}
+
+/// The least a column needs: its fixed width, or enough of a word to read.
+fn least(field: &Field) -> u16 {
+    match width(field) {
+        Constraint::Length(n) => n,
+        _ if field.ty == FieldType::Id => 10,
+        _ => 12,
+    }
+}
+
+/// Which columns keep their place when the list is this narrow: the id and money are never
+/// cut; the first words (a name, a title, a subject) and the status come next; the rest give
+/// way first, the rightmost before the others.
+fn priority(field: &Field, first_text: bool) -> u8 {
+    match (field.name, field.ty) {
+        ("id", _) | (_, FieldType::Money) => 0,
+        _ if first_text => 1,
+        ("score" | "status", _) => 2,
+        _ => 3,
+    }
+}
+
+/// The indices of the columns that fit in `room` columns (one column between two), in order.
+fn fitting(columns: &[&Field], room: u16) -> Vec<usize> {
+    let first_text = columns.iter().position(|f| matches!(f.ty, FieldType::Text));
+    let mut kept: Vec<usize> = (0..columns.len()).collect();
+    let need = |kept: &[usize]| -> u16 {
+        kept.iter()
+            .map(|i| least(columns[*i]) + 1)
+            .sum::<u16>()
+            .saturating_sub(1)
+    };
+    while need(&kept) > room && kept.len() > 1 {
+        let drop = kept
+            .iter()
+            .enumerate()
+            // The last of the highest: the rightmost of the lowest priority.
+            .max_by_key(|(_, i)| priority(columns[**i], first_text == Some(**i)))
+            .map(|(at, _)| at);
+        match drop {
+            Some(at) if priority(columns[kept[at]], first_text == Some(kept[at])) > 0 => {
+                kept.remove(at);
+            }
+            _ => break,
+        }
+    }
+    kept
 }
 
 /// A column's header: the field's label, an arrow when the list is sorted by it.

@@ -234,7 +234,7 @@ fn numbers_follow_writes_made_elsewhere() {
 fn snapshot_analytics() {
     let mut h = client(300);
     h.key(KeyCode::Char('7'));
-    insta::assert_snapshot!(h.screen());
+    assert_screens!(h);
 }
 
 #[test]

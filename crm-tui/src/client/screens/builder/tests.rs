@@ -155,7 +155,7 @@ fn a_new_segment_is_typed_in_the_text_form_from_scratch() {
 fn snapshot_builder() {
     let mut h = Harness::sharing(nested());
     editing(&mut h);
-    insta::assert_snapshot!(h.screen());
+    assert_screens!(h);
 }
 
 #[test]

@@ -49,8 +49,14 @@ impl Composer {
         ])
         .areas(area);
         self.draw_head(frame, head, quote);
-        let [lines, sums] =
-            Layout::horizontal([Constraint::Min(60), Constraint::Length(38)]).areas(body);
+        // Narrower than the lines and the totals side by side: the totals go under the lines,
+        // so no amount is cut.
+        let [lines, sums] = if body.width >= 98 {
+            Layout::horizontal([Constraint::Min(60), Constraint::Length(38)]).areas(body)
+        } else {
+            let rates = evaluated.totals.as_ref().map_or(1, |t| t.tax.len()) as u16;
+            Layout::vertical([Constraint::Min(5), Constraint::Length(9 + rates)]).areas(body)
+        };
         self.draw_lines(frame, lines, quote, &evaluated);
         self.draw_totals(frame, sums, quote, &evaluated);
         let footer = match (&self.mode, evaluated.faults.first()) {

@@ -37,7 +37,7 @@ fn help_in_a_timeline_lists_the_timeline_keys() {
 fn snapshot_help() {
     let mut h = Harness::new(demo_crm(10));
     h.key(KeyCode::Char('?'));
-    insta::assert_snapshot!(h.screen());
+    assert_screens!(h);
 }
 
 #[test]

@@ -264,47 +264,47 @@ mod snapshots {
 
     #[test]
     fn customers() {
-        insta::assert_snapshot!(Harness::new(demo_crm(60)).screen());
+        assert_screens!(Harness::new(demo_crm(60)));
     }
 
     #[test]
     fn leads() {
         let mut h = Harness::new(demo_crm(60));
         h.key(KeyCode::Tab);
-        insta::assert_snapshot!(h.screen());
+        assert_screens!(h);
     }
 
     #[test]
     fn deals() {
         let mut h = Harness::new(demo_crm(60));
         h.keys(&[KeyCode::Tab, KeyCode::Tab]);
-        insta::assert_snapshot!(h.screen());
+        assert_screens!(h);
     }
 
     #[test]
     fn tickets() {
         let mut h = Harness::new(demo_crm(60));
         h.keys(&[KeyCode::Tab, KeyCode::Tab, KeyCode::Tab, KeyCode::Down]);
-        insta::assert_snapshot!(h.screen());
+        assert_screens!(h);
     }
 
     #[test]
     fn record_open() {
         let mut h = Harness::new(demo_crm(60));
         h.keys(&[KeyCode::Tab, KeyCode::Tab, KeyCode::Enter]);
-        insta::assert_snapshot!(h.screen());
+        assert_screens!(h);
     }
 
     #[test]
     fn loading() {
         let (app, _) = App::new("demo", HEIGHT);
-        let h = Harness {
+        let mut h = Harness {
             crm: Crm::open_in_memory().unwrap().into(),
             app,
             sent: vec![],
             actor: None,
         };
-        insta::assert_snapshot!(h.screen());
+        assert_screens!(h);
     }
 
     #[test]
@@ -320,7 +320,7 @@ mod snapshots {
             },
         })
         .unwrap();
-        insta::assert_snapshot!(Harness::new(crm).screen());
+        assert_screens!(Harness::new(crm));
     }
 }
 
@@ -810,14 +810,14 @@ mod workspace {
         fn sort_menu() {
             let mut h = Harness::new(demo_crm(60));
             h.keys(&[KeyCode::Char('2'), KeyCode::Char('s')]);
-            insta::assert_snapshot!(h.screen());
+            assert_screens!(h);
         }
 
         #[test]
         fn column_chooser() {
             let mut h = Harness::new(demo_crm(60));
             h.keys(&[KeyCode::Char('2'), KeyCode::Char('c'), KeyCode::Down]);
-            insta::assert_snapshot!(h.screen());
+            assert_screens!(h);
         }
 
         #[test]
@@ -827,14 +827,14 @@ mod workspace {
             type_text(&mut h, "score >= 20 and status in [new, contacted]");
             h.key(KeyCode::Enter);
             settle(&mut h);
-            insta::assert_snapshot!(h.screen());
+            assert_screens!(h);
         }
 
         #[test]
         fn views_menu() {
             let mut h = Harness::new(demo_crm(60));
             h.keys(&[KeyCode::Char('2'), KeyCode::Char('v')]);
-            insta::assert_snapshot!(h.screen());
+            assert_screens!(h);
         }
 
         #[test]
@@ -842,21 +842,21 @@ mod workspace {
             let mut h = Harness::new(demo_crm(200));
             h.keys(&[KeyCode::Char('2'), KeyCode::Char('v'), KeyCode::Enter]);
             h.keys(&[KeyCode::Char(' ')]);
-            insta::assert_snapshot!(h.screen());
+            assert_screens!(h);
         }
 
         #[test]
         fn quotes_tab() {
             let mut h = Harness::new(demo_crm(400));
             h.key(KeyCode::Char('5'));
-            insta::assert_snapshot!(h.screen());
+            assert_screens!(h);
         }
 
         #[test]
         fn score_explained() {
             let mut h = Harness::new(demo_crm(60));
             h.keys(&[KeyCode::Char('2'), KeyCode::Char('w')]);
-            insta::assert_snapshot!(h.screen());
+            assert_screens!(h);
         }
     }
 

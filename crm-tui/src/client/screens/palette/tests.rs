@@ -294,7 +294,7 @@ fn snapshot_palette() {
     type_text(&mut h, "refund");
     let r = h.app.update(Msg::Tick);
     h.answer(r);
-    insta::assert_snapshot!(h.screen());
+    assert_screens!(h);
 }
 
 #[test]

@@ -146,7 +146,7 @@ fn snapshot_picker() {
     on_tickets(&mut h);
     h.key(KeyCode::Char('L'));
     type_text(&mut h, "an");
-    insta::assert_snapshot!(h.screen());
+    assert_screens!(h);
 }
 
 #[test]

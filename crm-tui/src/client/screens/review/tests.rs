@@ -50,7 +50,7 @@ fn snapshot_review() {
     let mut h = Harness::new(demo_crm(40));
     on_tickets(&mut h);
     h.key(KeyCode::Char('A'));
-    insta::assert_snapshot!(h.screen());
+    assert_screens!(h);
 }
 
 #[test]

@@ -137,7 +137,7 @@ fn snapshot_segments() {
         json!({"field": "ticket.status", "op": "equals", "value": "open"}),
     );
     h.key(KeyCode::Char('6'));
-    insta::assert_snapshot!(h.screen());
+    assert_screens!(h);
 }
 
 fn with_segments() -> Arc<crm_core::Crm> {

@@ -301,7 +301,7 @@ fn snapshot_timeline() {
     let mut h = Harness::new(demo_crm(60));
     open(&mut h);
     h.keys(&[KeyCode::Down, KeyCode::Down]);
-    insta::assert_snapshot!(h.screen());
+    assert_screens!(h);
 }
 
 #[test]
@@ -320,7 +320,7 @@ fn snapshot_timeline_scrolled_keeps_the_day_on_top() {
         .to_string();
     let fourth_line = screen.lines().nth(4).unwrap();
     assert!(fourth_line.contains(&top), "{fourth_line}");
-    insta::assert_snapshot!(screen);
+    assert_screens!(h);
 }
 
 #[test]
@@ -333,7 +333,7 @@ fn snapshot_timeline_loading() {
     )));
     assert_eq!(requests.len(), 1);
     assert!(h.app.busy());
-    insta::assert_snapshot!(h.screen());
+    assert_screens!(h);
 }
 
 #[test]

@@ -6,7 +6,7 @@ fn snapshot_opened_event() {
     let mut h = Harness::new(demo_crm(60));
     h.key(KeyCode::Char('t'));
     h.key(KeyCode::Enter);
-    insta::assert_snapshot!(h.screen());
+    assert_screens!(h);
 }
 
 #[test]
