@@ -10,6 +10,7 @@ pub mod columns;
 pub mod composer;
 pub mod confirm;
 pub mod detail;
+pub mod document;
 pub mod help;
 pub mod lists;
 pub mod menu;

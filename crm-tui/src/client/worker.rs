@@ -317,6 +317,8 @@ pub enum Request {
     OpenEvent(Box<TimelineEvent>),
     /// A search of the palette.
     Search(SearchAsk),
+    /// A quote as `crm quote render` prints it (text).
+    QuoteDocument(crm_core::ids::QuoteId),
     /// The record of a search hit.
     OpenHit(SearchType, i64),
     /// The saved segments with their member counts.
@@ -521,6 +523,10 @@ pub enum Reply {
     Linked {
         change: LinkChange,
         result: Result<TicketLinks, Failure>,
+    },
+    QuoteDocument {
+        id: crm_core::ids::QuoteId,
+        result: Result<String, Failure>,
     },
     AutoLinkPlanned(Result<AutoLinkReport, Failure>),
     AutoLinkApplied(Result<AutoLinkReport, Failure>),

@@ -4,6 +4,7 @@
 //! field at fault marked. `s` saves, `S` sends. A quote that is not a draft opens read-only:
 //! `A` accepts, `R` rejects with a reason, `v` revises, as its status allows.
 
+use super::document::Document;
 use super::{Areas, Command, Screen, View};
 use crate::client::field::Field;
 use crate::client::keys::{Binding, KeyHelp, Keymap, each, hint, lines, typing};
@@ -44,6 +45,8 @@ enum Action {
     Commit,
     Back,
     Help,
+    /// The quote's document, as the customer receives it.
+    Document,
 }
 
 use Action as A;
@@ -65,6 +68,11 @@ const BACK: Binding<Action> = each(
     "back to the deal's quotes",
 );
 const HELP: Binding<Action> = each(&[(K::Char('?'), A::Help)], "?", "this help");
+const DOCUMENT: Binding<Action> = each(
+    &[(K::Char('p'), A::Document)],
+    "p",
+    "the quote's document as the customer receives it (as saved; crm quote render)",
+);
 
 /// A draft's lines.
 const DRAFT: Keymap<Action> = Keymap {
@@ -124,6 +132,7 @@ const DRAFT: Keymap<Action> = Keymap {
             "Esc q",
             "back (twice with unsaved changes)",
         ),
+        DOCUMENT,
         HELP,
     ],
     hints: &[
@@ -223,6 +232,7 @@ const SENT: Keymap<Action> = Keymap {
         each(&[(K::Char('R'), A::Reject)], "R", "reject, with a reason"),
         each(&[(K::Char('v'), A::Revise)], "v", "revise: a new draft"),
         BACK,
+        DOCUMENT,
         HELP,
     ],
     hints: &[
@@ -241,6 +251,7 @@ const REVISABLE: Keymap<Action> = Keymap {
         ROWS,
         each(&[(K::Char('v'), A::Revise)], "v", "revise: a new draft"),
         BACK,
+        DOCUMENT,
         HELP,
     ],
     hints: &[
@@ -253,7 +264,7 @@ const REVISABLE: Keymap<Action> = Keymap {
 /// An accepted or superseded quote, or one still loading.
 const CLOSED: Keymap<Action> = Keymap {
     title: "Keys on a quote",
-    bindings: &[ROWS, BACK, HELP],
+    bindings: &[ROWS, BACK, DOCUMENT, HELP],
     hints: &[
         hint(&[A::Up, A::Down], "↑↓", "move"),
         hint(&[A::Back], "Esc", "back"),
@@ -673,7 +684,8 @@ impl Composer {
         self.dirty = true;
     }
 
-    fn key_table(&mut self, action: Action, out: &mut Vec<Command>) {
+    /// A key on the table; `rows`: the list rows the terminal shows (for the document's size).
+    fn key_table(&mut self, action: Action, rows: usize, out: &mut Vec<Command>) {
         let count = self.lines.len();
         let draft = self.status() == Some(QuoteStatus::Draft);
         match action {
@@ -768,6 +780,22 @@ impl Composer {
                 self.mode = Mode::Reason(Field::default());
             }
             A::Revise => self.act(QuoteAct::Revise(self.id), out),
+            A::Document => {
+                if let Some(q) = self.loaded() {
+                    out.push(Command::Push(Box::new(Document::loading(
+                        q.id,
+                        &q.label(),
+                        // The terminal's height, from the rows a list shows in it.
+                        u16::try_from(rows + 5).unwrap_or(u16::MAX),
+                    ))));
+                    out.push(Command::Ask(Request::QuoteDocument(q.id)));
+                    if self.dirty {
+                        out.push(Command::Notice(
+                            "the document is the quote as saved: s saves the changes".into(),
+                        ));
+                    }
+                }
+            }
             _ => {}
         }
         if action != A::Back {
@@ -798,12 +826,12 @@ impl Screen for Composer {
         }
     }
 
-    fn key(&mut self, key: KeyEvent, _view: &View<'_>, out: &mut Vec<Command>) {
+    fn key(&mut self, key: KeyEvent, view: &View<'_>, out: &mut Vec<Command>) {
         let Some(action) = self.keymap_now().action(key) else {
             return;
         };
         match std::mem::replace(&mut self.mode, Mode::Table) {
-            Mode::Table => self.key_table(action, out),
+            Mode::Table => self.key_table(action, view.rows, out),
             Mode::Edit { target, mut text } => match action {
                 A::Type => {
                     text.key(key);

@@ -119,6 +119,12 @@ impl Quotes {
         (screen, Request::Quotes(deal))
     }
 
+    /// The quote under the cursor.
+    #[cfg(test)]
+    pub fn selected_quote(&self) -> Option<crm_core::ids::QuoteId> {
+        self.quotes().get(self.selected).map(|q| q.id)
+    }
+
     fn quotes(&self) -> &[Quote] {
         self.items
             .as_ref()
@@ -199,10 +205,21 @@ impl Screen for Quotes {
         match reply {
             Reply::Quotes { deal, result } if deal == self.deal => {
                 let held = self.quotes().get(self.selected).map(|q| q.id);
+                let newest = self.quotes().iter().map(|q| (q.updated_at, q.id)).max();
                 self.items = Some(result);
                 let quotes = self.quotes();
-                self.selected = held
-                    .and_then(|id| quotes.iter().position(|q| q.id == id))
+                // Back from the composer, the cursor is on the quote just changed (saved, sent,
+                // revised into a new one); otherwise it stays where it was.
+                let changed = newest.and_then(|newest| {
+                    quotes
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, q)| (q.updated_at, q.id) > newest)
+                        .max_by_key(|(_, q)| (q.updated_at, q.id))
+                        .map(|(i, _)| i)
+                });
+                self.selected = changed
+                    .or_else(|| held.and_then(|id| quotes.iter().position(|q| q.id == id)))
                     .unwrap_or(0);
             }
             Reply::QuoteSetup(result) if self.picking.is_some() => match result {

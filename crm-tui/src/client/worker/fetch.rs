@@ -274,6 +274,19 @@ pub fn answer(crm: &Crm, tenant: &str, actor: Option<UserId>, request: Request) 
                 .and_then(|s| s.timeline().get(&ask.query))
                 .map_err(err),
         },
+        Request::QuoteDocument(id) => Reply::QuoteDocument {
+            id,
+            result: crm
+                .scope(tenant, None)
+                .and_then(|s| {
+                    s.quotes().render(&crm_core::quotes::render::RenderRequest {
+                        id,
+                        format: crm_core::quotes::render::Format::Text,
+                    })
+                })
+                .map(|r| r.content)
+                .map_err(err),
+        },
         Request::Search(ask) => Reply::Searched {
             generation: ask.generation,
             result: crm

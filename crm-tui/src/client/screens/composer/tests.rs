@@ -379,3 +379,38 @@ fn every_listed_key_of_the_composer_acts_and_no_other() {
         &up,
     );
 }
+
+#[test]
+fn p_shows_the_quote_as_the_customer_receives_it() {
+    let (crm, deal) = with_quotes();
+    let mut h = Harness::sharing(Arc::clone(&crm));
+    on_quotes(&mut h);
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Char('p'));
+    let quote = &quotes_of(&h, deal)[0];
+    // The same text `crm quote render` prints.
+    let rendered = crm
+        .scope("demo", None)
+        .unwrap()
+        .quotes()
+        .render(&crm_core::quotes::render::RenderRequest {
+            id: quote.id,
+            format: crm_core::quotes::render::Format::Text,
+        })
+        .unwrap()
+        .content;
+    let screen = h.screen();
+    for line in rendered.lines().filter(|l| !l.trim().is_empty()).take(8) {
+        assert!(screen.contains(line.trim_end()), "{line:?} not in {screen}");
+    }
+    h.key(KeyCode::Esc);
+    assert_eq!(h.app.keymap().title, "Keys in the quote composer");
+    check_bindings(
+        &crm,
+        |h| {
+            on_quotes(h);
+            h.keys(&[KeyCode::Enter, KeyCode::Char('p')]);
+        },
+        &[],
+    );
+}

@@ -149,3 +149,19 @@ fn every_listed_key_of_the_quotes_acts_and_no_other() {
         &[(KeyCode::Up, down), (KeyCode::Char('k'), down)],
     );
 }
+
+#[test]
+fn back_from_the_composer_the_cursor_is_on_the_quote_just_made() {
+    let (crm, deal) = with_quotes();
+    let mut h = Harness::sharing(Arc::clone(&crm));
+    on_quotes(&mut h);
+    // `n`, no template: the new draft opens in the composer; a line, saved; then back.
+    h.keys(&[KeyCode::Char('n'), KeyCode::Enter]);
+    h.key(KeyCode::Char('a'));
+    type_text(&mut h, "Onboarding");
+    h.keys(&[KeyCode::Enter, KeyCode::Char('s'), KeyCode::Esc]);
+    let quotes = deal_quotes(&crm, deal).items;
+    let newest = quotes.iter().max_by_key(|q| q.id).unwrap();
+    let list = h.app.find::<Quotes>().unwrap();
+    assert_eq!(list.selected_quote(), Some(newest.id), "{}", h.screen());
+}
