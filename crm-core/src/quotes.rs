@@ -150,6 +150,10 @@ pub struct NewQuote {
     /// When it was made, for records brought from elsewhere; now when absent.
     #[serde(default, with = "time::rfc3339::option")]
     pub created_at: Option<Timestamp>,
+    /// Answers the quote as it would be made (the template's content copied, the products'
+    /// prices and rates filled in, the totals) and writes nothing: its number is not taken.
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// What `quotes.update` takes: a draft's `id` and what to change (`null` clears an optional
@@ -584,7 +588,11 @@ impl<'c> Scope<'c> {
 impl Quotes<'_, '_> {
     /// A new draft for a deal, numbered; from a template if one is named.
     pub fn create(&self, new: NewQuote) -> Result<Quote> {
-        self.0.write(|tx| create(tx, new))
+        if new.dry_run {
+            self.0.write_rolled_back(|tx| create(tx, new))
+        } else {
+            self.0.write(|tx| create(tx, new))
+        }
     }
 
     /// The quote with its lines; its status as of now.

@@ -160,6 +160,29 @@ impl Crm {
         w.inner.commit()?;
         Ok(value)
     }
+
+    /// Like [`Crm::write`], but nothing `f` wrote is kept, whether it succeeds or not.
+    pub(crate) fn write_rolled_back<T>(
+        &self,
+        tenant: i64,
+        region: &str,
+        actor: Option<i64>,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut w = Tx {
+            inner: tx,
+            tenant,
+            region: region.to_owned(),
+            actor,
+            now: time::now(),
+            sequences: HashMap::new(),
+        };
+        let value = f(&mut w)?;
+        w.inner.rollback()?;
+        Ok(value)
+    }
 }
 
 impl Drop for Crm {

@@ -478,6 +478,21 @@ impl<'c> Scope<'c> {
         )
     }
 
+    /// Runs `f` as [`Scope::write`] does, then rolls everything back: a dry run that answers
+    /// exactly what the write would (the same checks, the same code) and keeps nothing.
+    pub(crate) fn write_rolled_back<T>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let actor = self.writer()?;
+        self.crm.write_rolled_back(
+            self.tenant.row_id,
+            &self.tenant.default_region,
+            Some(actor.id.0),
+            f,
+        )
+    }
+
     /// Runs `f` in one write transaction that keeps derived data current (segment memberships
     /// following the change feed), whatever the actor may do: reading them brings them up to
     /// date first, so a viewer's read may write.

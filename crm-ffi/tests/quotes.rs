@@ -867,3 +867,70 @@ fn bad_input_is_named_and_changes_nothing() {
     ));
     assert_eq!(code, "forbidden");
 }
+
+#[test]
+fn a_dry_run_answers_the_quote_a_create_would_make_and_writes_nothing() {
+    let w = World::new();
+    let d = deal(&w, "USD");
+    let product = w.ok(
+        "products.create",
+        json!({"name": "GTX Pro", "unitPrice": {"amount": 482_100, "currency": "USD"},
+               "taxRateBp": 2_000}),
+    );
+    let template = w.ok(
+        "quoteTemplates.create",
+        json!({"name": "Standard", "lines": [{"productId": product["id"], "quantity": 2}],
+               "terms": "Net 30.", "validDays": 30}),
+    );
+    let params = json!({"dealId": d, "templateId": template["id"]});
+    let before = w.fingerprint();
+    let mut dry = params.clone();
+    dry["dryRun"] = json!(true);
+    let preview = w.ok("quotes.create", dry.clone());
+    assert_eq!(w.fingerprint(), before, "a dry run writes nothing");
+    // The same request for real makes exactly what the dry run answered, number included
+    // (the dry run did not take it).
+    let made = w.ok("quotes.create", params);
+    for field in [
+        "number",
+        "status",
+        "currency",
+        "lines",
+        "totals",
+        "terms",
+        "lineCount",
+    ] {
+        assert_eq!(preview[field], made[field], "{field}");
+    }
+    assert_eq!(preview["lines"][0]["description"], "GTX Pro");
+    assert_eq!(preview["totals"]["total"], 2 * 482_100 * 12 / 10);
+    // Bad input and another tenant's deal fail as the real call does, and change nothing.
+    // Ids are per tenant: a deal of theirs numbered past all of ours.
+    let theirs = loop {
+        let id = other_deal(&w, "USD");
+        if id.as_i64() > Some(d) {
+            break id;
+        }
+    };
+    let before = w.fingerprint();
+    let (code, field) = err(
+        &w,
+        "quotes.create",
+        json!({"dealId": d, "dryRun": true, "discountBp": 20_000}),
+    );
+    assert_eq!(
+        (code.as_str(), field.as_deref()),
+        ("invalid_input", Some("discountBp"))
+    );
+    let dry = err(
+        &w,
+        "quotes.create",
+        json!({"dealId": theirs, "dryRun": true}),
+    );
+    assert_eq!(dry, err(&w, "quotes.create", json!({"dealId": theirs})));
+    assert_eq!(
+        (dry.0.as_str(), dry.1.as_deref()),
+        ("invalid_input", Some("dealId"))
+    );
+    assert_eq!(w.fingerprint(), before);
+}

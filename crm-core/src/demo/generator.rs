@@ -373,6 +373,7 @@ impl Generator<'_> {
                     notes: None,
                     terms: None,
                     created_at: Some(made),
+                    dry_run: false,
                 })?;
                 if chance(quote_rng, 50) {
                     let sent = (made + Duration::hours(quote_rng.random_range(1..72))).min(until);

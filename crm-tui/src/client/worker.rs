@@ -412,6 +412,13 @@ pub enum Request {
     Quotes(DealId),
     /// One quote with its lines.
     Quote(QuoteId),
+    /// The quote a new draft of `deal` would be (from `template` or none), made and rolled
+    /// back (`quotes.create` with `dryRun`): the composer shows it, and it is made on the first
+    /// save. The answer is a `Reply::Quote`.
+    NewQuote {
+        deal: DealId,
+        template: Option<QuoteTemplateId>,
+    },
     /// What a composer offers: the templates and the products on offer.
     QuoteSetup,
     /// A step of a quote's life.
@@ -425,10 +432,22 @@ pub enum ViewSave {
     Change(ViewChanges),
 }
 
+/// Which quote a draft's content goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DraftOf {
+    /// A draft in the database.
+    Quote(QuoteId),
+    /// A new quote of this deal (from this template), made by the save.
+    New {
+        deal: DealId,
+        template: Option<QuoteTemplateId>,
+    },
+}
+
 /// A draft's content as the composer holds it, to be saved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuoteDraft {
-    pub id: QuoteId,
+    pub of: DraftOf,
     pub lines: Vec<LineRequest>,
     pub discount_bp: i64,
     pub tax_rounding: TaxRounding,
@@ -440,11 +459,6 @@ pub struct QuoteDraft {
 /// What a quote screen asks to be done.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QuoteAct {
-    /// A new draft for a deal, from a template or none.
-    Create {
-        deal: DealId,
-        template: Option<QuoteTemplateId>,
-    },
     Save(QuoteDraft),
     /// Save, then send.
     Send(QuoteDraft),
@@ -460,7 +474,6 @@ impl QuoteAct {
     /// What was done, as the notice says it.
     pub fn done(&self) -> &'static str {
         match self {
-            QuoteAct::Create { .. } => "created",
             QuoteAct::Save(_) => "saved",
             QuoteAct::Send(_) => "sent",
             QuoteAct::Accept(_) => "accepted: the deal is won",

@@ -8,8 +8,8 @@ use super::document::Document;
 use super::{Areas, Command, Screen, View};
 use crate::client::field::Field;
 use crate::client::keys::{Binding, KeyHelp, Keymap, each, hint, lines, typing};
-use crate::client::worker::{Failure, QuoteAct, QuoteDraft, Reply, Request};
-use crm_core::ids::{ProductId, QuoteId};
+use crate::client::worker::{DraftOf, Failure, QuoteAct, QuoteDraft, Reply, Request};
+use crm_core::ids::{DealId, ProductId, QuoteId, QuoteTemplateId};
 use crm_core::money::{Currency, Money};
 use crm_core::products::Product;
 use crm_core::quotes::lines::LineRequest;
@@ -368,6 +368,9 @@ struct Evaluated {
 #[derive(Debug, Clone)]
 pub struct Composer {
     id: QuoteId,
+    /// A new quote not made yet: the deal and template it is made for on the first save. The
+    /// quote shown meanwhile is what `quotes.create` would make (a dry run).
+    new: Option<(DealId, Option<QuoteTemplateId>)>,
     deal_title: String,
     quote: Option<Result<Quote, Failure>>,
     products: Option<Vec<Product>>,
@@ -391,8 +394,32 @@ pub struct Composer {
 impl Composer {
     /// The composer on quote `id` (of the deal titled `deal_title`), and its requests.
     pub fn open(id: QuoteId, deal_title: &str) -> (Composer, Vec<Request>) {
-        let composer = Composer {
+        let composer = Composer::of(id, None, deal_title);
+        (composer, vec![Request::Quote(id), Request::QuoteSetup])
+    }
+
+    /// The composer on a new quote of `deal` from `template` (or none), made on its first save
+    /// — leaving without saving leaves nothing behind.
+    pub fn new_draft(
+        deal: DealId,
+        template: Option<QuoteTemplateId>,
+        deal_title: &str,
+    ) -> (Composer, Vec<Request>) {
+        let composer = Composer::of(QuoteId(0), Some((deal, template)), deal_title);
+        (
+            composer,
+            vec![Request::NewQuote { deal, template }, Request::QuoteSetup],
+        )
+    }
+
+    fn of(
+        id: QuoteId,
+        new: Option<(DealId, Option<QuoteTemplateId>)>,
+        deal_title: &str,
+    ) -> Composer {
+        Composer {
             id,
+            new,
             deal_title: deal_title.to_owned(),
             quote: None,
             products: None,
@@ -408,8 +435,16 @@ impl Composer {
             dirty: false,
             leaving: false,
             waiting: false,
-        };
-        (composer, vec![Request::Quote(id), Request::QuoteSetup])
+        }
+    }
+
+    /// How the quote is named on screen: its number, or that it is new.
+    pub(super) fn label(&self, q: &Quote) -> String {
+        if self.new.is_some() {
+            "new (made when saved)".to_owned()
+        } else {
+            q.label()
+        }
     }
 
     fn loaded(&self) -> Option<&Quote> {
@@ -592,7 +627,10 @@ impl Composer {
             })
             .collect::<Result<Vec<_>, String>>()?;
         Ok(QuoteDraft {
-            id: self.id,
+            of: match self.new {
+                Some((deal, template)) => DraftOf::New { deal, template },
+                None => DraftOf::Quote(self.id),
+            },
             lines,
             discount_bp: percent_bp(&self.discount)?,
             tax_rounding: self.rounding,
@@ -780,6 +818,9 @@ impl Composer {
                 self.mode = Mode::Reason(Field::default());
             }
             A::Revise => self.act(QuoteAct::Revise(self.id), out),
+            A::Document if self.new.is_some() => out.push(Command::Notice(
+                "the quote is made when saved: s saves it, then p shows it".into(),
+            )),
             A::Document => {
                 if let Some(q) = self.loaded() {
                     out.push(Command::Push(Box::new(Document::loading(
@@ -946,6 +987,8 @@ impl Screen for Composer {
                     Ok(quote) => {
                         let label = quote.label();
                         out.push(Command::Notice(format!("quote {label} {}", act.done())));
+                        // Made by this save: from now on it is that quote.
+                        self.new = None;
                         out.push(Command::Ask(Request::Quotes(quote.deal_id)));
                         if matches!(act, QuoteAct::Accept(_)) {
                             out.push(Command::Reload(crate::client::worker::Tab::Deals));

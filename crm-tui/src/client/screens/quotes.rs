@@ -6,7 +6,7 @@ use super::composer::Composer;
 use super::{Areas, Command, Screen, View};
 use crate::client::format::{date, money, spinner};
 use crate::client::keys::{Binding, KeyHelp, Keymap, each, hint};
-use crate::client::worker::{Failure, QuoteAct, Reply, Request};
+use crate::client::worker::{Failure, Reply, Request};
 use crm_core::ids::DealId;
 use crm_core::quotes::templates::QuoteTemplate;
 use crm_core::quotes::{Quote, QuoteStatus};
@@ -101,8 +101,6 @@ pub struct Quotes {
     selected: usize,
     /// Picking a template: the templates (`None` while they load) and the choice (0: none).
     picking: Option<(Option<Vec<QuoteTemplate>>, usize)>,
-    /// A create is in flight.
-    creating: bool,
 }
 
 impl Quotes {
@@ -114,7 +112,6 @@ impl Quotes {
             items: None,
             selected: 0,
             picking: None,
-            creating: false,
         };
         (screen, Request::Quotes(deal))
     }
@@ -171,11 +168,10 @@ impl Screen for Quotes {
                         .and_then(|i| templates.as_ref().and_then(|t| t.get(i)))
                         .map(|t| t.id);
                     self.picking = None;
-                    self.creating = true;
-                    out.push(Command::Ask(Request::QuoteAct(QuoteAct::Create {
-                        deal: self.deal,
-                        template,
-                    })));
+                    // Nothing is made until the composer saves: Esc leaves no empty draft.
+                    let (composer, asks) = Composer::new_draft(self.deal, template, &self.title);
+                    out.push(Command::Push(Box::new(composer)));
+                    out.extend(asks.into_iter().map(Command::Ask));
                 }
                 _ => {}
             }
@@ -229,22 +225,6 @@ impl Screen for Quotes {
                     out.push(Command::Notice(format!("no templates: {e}")));
                 }
             },
-            Reply::QuoteActed {
-                act: QuoteAct::Create { deal, .. },
-                result,
-            } if deal == self.deal && self.creating => {
-                self.creating = false;
-                match result {
-                    Ok(quote) => {
-                        out.push(Command::Notice(format!("quote {} created", quote.number)));
-                        out.push(Command::Ask(Request::Quotes(self.deal)));
-                        let (composer, asks) = Composer::open(quote.id, &self.title);
-                        out.push(Command::Push(Box::new(composer)));
-                        out.extend(asks.into_iter().map(Command::Ask));
-                    }
-                    Err(e) => out.push(Command::Notice(format!("no quote made: {e}"))),
-                }
-            }
             other => return Some(other),
         }
         None
@@ -354,9 +334,7 @@ impl Screen for Quotes {
     }
 
     fn busy(&self) -> bool {
-        self.items.is_none()
-            || self.creating
-            || self.picking.as_ref().is_some_and(|(t, _)| t.is_none())
+        self.items.is_none() || self.picking.as_ref().is_some_and(|(t, _)| t.is_none())
     }
 }
 

@@ -1,8 +1,9 @@
 //! The database side of each request: crm-core calls shaped into what the screens show.
 
 use super::{
-    Detail, Failure, LinkChange, ListQuery, Lookups, Names, Opened, PAGE_ROWS, PageData, PageKind,
-    PickKind, QuoteAct, QuoteDraft, Record, RecordKey, Related, Reply, Request, Tab, ViewSave,
+    Detail, DraftOf, Failure, LinkChange, ListQuery, Lookups, Names, Opened, PAGE_ROWS, PageData,
+    PageKind, PickKind, QuoteAct, QuoteDraft, Record, RecordKey, Related, Reply, Request, Tab,
+    ViewSave,
 };
 use crm_core::deals::board::{BoardRequest, ColumnRequest};
 use crm_core::deals::{DealFilter, MoveStage};
@@ -62,9 +63,9 @@ fn quote_act(
 ) -> crm_core::Result<Quote> {
     let scope = crm.scope(tenant, actor)?;
     let quotes = scope.quotes();
-    let save = |draft: &QuoteDraft| {
-        quotes.update(QuoteChanges {
-            id: draft.id,
+    let save = |draft: &QuoteDraft| match draft.of {
+        DraftOf::Quote(id) => quotes.update(QuoteChanges {
+            id,
             external_id: None,
             valid_until: Some(draft.valid_until),
             lines: Some(draft.lines.clone()),
@@ -72,25 +73,28 @@ fn quote_act(
             tax_rounding: Some(draft.tax_rounding),
             notes: Some(draft.notes.clone()),
             terms: Some(draft.terms.clone()),
-        })
+        }),
+        // The first save makes the quote, with what the composer holds (the template's
+        // content was copied into it from the dry run).
+        DraftOf::New { deal, template } => quotes.create(NewQuote {
+            external_id: None,
+            deal_id: deal,
+            template_id: template,
+            valid_until: draft.valid_until,
+            lines: Some(draft.lines.clone()),
+            discount_bp: Some(draft.discount_bp),
+            tax_rounding: Some(draft.tax_rounding),
+            notes: draft.notes.clone(),
+            terms: draft.terms.clone(),
+            created_at: None,
+            dry_run: false,
+        }),
     };
     match act {
-        QuoteAct::Create { deal, template } => quotes.create(NewQuote {
-            external_id: None,
-            deal_id: *deal,
-            template_id: *template,
-            valid_until: None,
-            lines: None,
-            discount_bp: None,
-            tax_rounding: None,
-            notes: None,
-            terms: None,
-            created_at: None,
-        }),
         QuoteAct::Save(draft) => save(draft),
         QuoteAct::Send(draft) => {
-            save(draft)?;
-            quotes.send(draft.id)
+            let saved = save(draft)?;
+            quotes.send(saved.id)
         }
         QuoteAct::Accept(id) => quotes.accept(*id),
         QuoteAct::Reject { id, reason } => quotes.reject(Reject {
@@ -417,6 +421,26 @@ pub fn answer(crm: &Crm, tenant: &str, actor: Option<UserId>, request: Request) 
                 .map(|page| page.items)
                 .map_err(err),
         },
+        Request::NewQuote { deal, template } => Reply::Quote(
+            crm.scope(tenant, actor)
+                .and_then(|s| {
+                    s.quotes().create(NewQuote {
+                        external_id: None,
+                        deal_id: deal,
+                        template_id: template,
+                        valid_until: None,
+                        lines: None,
+                        discount_bp: None,
+                        tax_rounding: None,
+                        notes: None,
+                        terms: None,
+                        created_at: None,
+                        dry_run: true,
+                    })
+                })
+                .map(Box::new)
+                .map_err(err),
+        ),
         Request::Quote(id) => Reply::Quote(
             crm.scope(tenant, None)
                 .and_then(|s| s.quotes().get(id))

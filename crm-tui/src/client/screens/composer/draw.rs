@@ -153,9 +153,13 @@ impl Composer {
                     |_| String::new(),
                     |t| format!(" ({})", money(t.total, code)),
                 );
+                let what = if self.new.is_some() {
+                    "Make and send the new quote".to_owned()
+                } else {
+                    format!("Send {}", q.label())
+                };
                 Line::from(format!(
-                    "Send {}{total} for deal {}? It can no longer be edited. y/n",
-                    q.label(),
+                    "{what}{total} for deal {}? It can no longer be edited. y/n",
                     self.deal_title
                 ))
             }
@@ -170,7 +174,7 @@ impl Composer {
 
     fn draw_head(&self, frame: &mut Frame<'_>, area: Rect, q: &Quote) {
         let mut first = Line::from(vec![
-            Span::styled(format!("Quote {}", q.label()), Style::new().bold()),
+            Span::styled(format!("Quote {}", self.label(q)), Style::new().bold()),
             Span::raw("  "),
             Span::styled(q.status.to_string(), status_style(q.status)),
             Span::raw(format!(
@@ -196,6 +200,10 @@ impl Composer {
             (QuoteStatus::Rejected, Some(reason)) => {
                 Line::from(format!("Rejected: {reason}")).red()
             }
+            (QuoteStatus::Draft, _) if self.new.is_some() => Line::from(
+                "A new draft: nothing is made until s saves it (Esc leaves nothing behind).",
+            )
+            .dim(),
             (QuoteStatus::Draft, _) => {
                 Line::from("A draft: edit the lines; the totals follow as you type.".to_owned())
                     .dim()

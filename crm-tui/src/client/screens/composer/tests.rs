@@ -332,6 +332,28 @@ fn every_listed_key_of_the_composer_acts_and_no_other() {
         },
         &[(KeyCode::Backspace, typed), (KeyCode::Up, down)],
     );
+    // A new quote, not made yet (the Standard template's line, and a free-text one).
+    check_bindings(
+        &crm,
+        |h| {
+            on_quotes(h);
+            h.keys(&[
+                KeyCode::Char('n'),
+                KeyCode::Down,
+                KeyCode::Down,
+                KeyCode::Enter,
+                KeyCode::Char('a'),
+                KeyCode::Enter,
+            ]);
+        },
+        &[
+            (KeyCode::Down, &[KeyCode::Up]),
+            (KeyCode::Char('j'), &[KeyCode::Up]),
+            (KeyCode::Char('J'), &[KeyCode::Up]),
+            (KeyCode::Left, right),
+            (KeyCode::Char('h'), right),
+        ],
+    );
     // Asked before sending.
     check_bindings(
         &crm,

@@ -112,20 +112,39 @@ fn q_lists_the_deals_quotes_and_n_starts_one_from_a_template() {
     );
     // The demo's own template comes first (oldest first); ours second.
     h.keys(&[KeyCode::Down, KeyCode::Down, KeyCode::Enter]);
-    // The new quote opens in the composer with the template's line.
+    // The new quote opens in the composer with the template's line — and nothing is made yet.
     assert!(h.app.find::<Composer>().is_some());
     let screen = h.screen();
-    let made = deal_quotes(&crm, deal);
-    assert!(
-        screen.contains(&format!("Quote {}", made.items[0].number)),
-        "{screen}"
-    );
+    assert!(screen.contains("Quote new (made when saved)"), "{screen}");
     assert!(
         screen.contains("Setup") && screen.contains("USD 500.00"),
         "{screen}"
     );
+    assert_eq!(
+        deal_quotes(&crm, deal).items.len(),
+        2,
+        "made only when saved"
+    );
+    // Esc leaves nothing behind.
+    h.key(KeyCode::Esc);
+    assert!(h.app.find::<Composer>().is_none());
+    assert_eq!(deal_quotes(&crm, deal).items.len(), 2);
+    // Again, and saved: the quote is made, from the template, with the number it then takes.
+    h.keys(&[
+        KeyCode::Char('n'),
+        KeyCode::Down,
+        KeyCode::Down,
+        KeyCode::Enter,
+    ]);
+    h.key(KeyCode::Char('s'));
+    let made = deal_quotes(&crm, deal);
     assert_eq!(made.items.len(), 3);
     assert!(made.items[0].template_id.is_some());
+    let screen = h.screen();
+    assert!(
+        screen.contains(&format!("Quote {}", made.items[0].number)),
+        "{screen}"
+    );
     // Back in the list, the new quote is there.
     h.key(KeyCode::Esc);
     assert!(h.screen().contains(&made.items[0].number));
