@@ -123,6 +123,16 @@ impl Quote {
     }
 }
 
+/// A quote's search document: its number (with its revision) as the title; its status, notes,
+/// terms and lines' descriptions as the body.
+pub(crate) const SEARCH_DOCUMENT: &str = "SELECT x.tenant_id, x.id,
+                        x.number || CASE WHEN x.revision > 1 THEN ' rev. ' || x.revision ELSE '' END,
+                        concat_ws(' ', x.status, x.notes, x.terms,
+                                  (SELECT group_concat(l.description, ' ') FROM quote_lines l
+                                    WHERE l.tenant_id = x.tenant_id AND l.quote_id = x.id)),
+                        NULL, NULL, NULL, NULL, NULL
+                   FROM quotes x";
+
 /// What `quotes.create` takes.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

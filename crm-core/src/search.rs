@@ -63,7 +63,7 @@ use tantivy::{
 
 /// Written into every commit's payload with the applied sequence; a different tag (another
 /// schema) makes the index stale, and it is rebuilt.
-const SCHEMA_TAG: &str = "crm-search-4";
+const SCHEMA_TAG: &str = "crm-search-5";
 /// The tokenizer of the text fields: words, lower case, accents folded (`Zoë` finds `zoe`).
 const TOKENIZER: &str = "crm";
 /// Words of at least this many letters also match with one typo (ranked below exact matches).
@@ -98,16 +98,18 @@ pub enum SearchType {
     Deal,
     Ticket,
     Conversation,
+    Quote,
 }
 
 impl SearchType {
     /// Every type, in declaration order.
-    pub const ALL: [SearchType; 5] = [
+    pub const ALL: [SearchType; 6] = [
         SearchType::Customer,
         SearchType::Lead,
         SearchType::Deal,
         SearchType::Ticket,
         SearchType::Conversation,
+        SearchType::Quote,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -117,6 +119,7 @@ impl SearchType {
             SearchType::Deal => "deal",
             SearchType::Ticket => "ticket",
             SearchType::Conversation => "conversation",
+            SearchType::Quote => "quote",
         }
     }
 }
@@ -449,7 +452,14 @@ impl crate::Crm {
 
 fn searchable_records(conn: &Connection) -> Result<u64> {
     let mut total = 0u64;
-    for table in ["customers", "leads", "deals", "tickets", "conversations"] {
+    for table in [
+        "customers",
+        "leads",
+        "deals",
+        "tickets",
+        "conversations",
+        "quotes",
+    ] {
         let n: i64 = conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
         total += n.unsigned_abs();
     }

@@ -748,6 +748,9 @@ fn a_records_number_finds_it_first_inside_the_types_filters_and_tenant() {
     if scope.conversations().get(ConversationId(n)).is_ok() {
         expected.push((SearchType::Conversation, n));
     }
+    if scope.quotes().get(crm_core::ids::QuoteId(n)).is_ok() {
+        expected.push((SearchType::Quote, n));
+    }
     assert!(expected.len() >= 3, "{expected:?}");
     let search = |q: &str, types: Option<Vec<SearchType>>, filters: SearchFilters| {
         scope
@@ -850,6 +853,45 @@ fn a_records_number_finds_it_first_inside_the_types_filters_and_tenant() {
         .unwrap();
     assert_eq!(there.total, 1);
     assert_eq!(there.hits[0].title, "Globex Only");
+    // A quote by its number, as printed on it: the quote first.
+    let admin = crm.first_admin("demo").unwrap();
+    let writer = crm.scope("demo", admin).unwrap();
+    let deal = writer
+        .deals()
+        .list(&crm_core::deals::DealFilter::default())
+        .unwrap()
+        .items[0]
+        .id;
+    let quote = writer
+        .quotes()
+        .create(
+            serde_json::from_value(serde_json::json!({"dealId": deal, "notes": "Kiosk rollout",
+                "lines": [{"description": "Kiosk", "quantity": 3, "unitPrice": 120_000}]}))
+            .unwrap(),
+        )
+        .unwrap();
+    let got = search(&quote.number, None, SearchFilters::default());
+    assert_eq!(
+        (
+            got.hits[0].hit_type,
+            got.hits[0].id,
+            got.hits[0].title.as_str()
+        ),
+        (SearchType::Quote, quote.id.0, quote.label().as_str())
+    );
+    assert!(got.facets.types.contains_key("quote"));
+    assert!(
+        got.hits[0].context.starts_with("draft · USD 3,600.00 · "),
+        "{}",
+        got.hits[0].context
+    );
+    // Its words find it too: the lines and notes are its document.
+    let got = search(
+        "kiosk rollout",
+        Some(vec![SearchType::Quote]),
+        SearchFilters::default(),
+    );
+    assert_eq!((got.total, got.hits[0].id), (1, quote.id.0));
     // Not a number: words as ever.
     assert!(
         search("#7a", None, SearchFilters::default())

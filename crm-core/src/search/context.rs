@@ -1,5 +1,6 @@
 //! Each hit's line of context: what tells records apart in a list of hits — a ticket's status,
-//! priority, customer and day; a deal's stage, value and customer; a lead's status and score —
+//! priority, customer and day; a deal's stage, value and customer; a lead's status and score; a
+//! quote's status, total, deal and customer —
 //! read from SQLite for the hits of the page only, after the search (a record changed since
 //! shows its newer context).
 
@@ -53,12 +54,20 @@ fn line(conn: &Connection, tenant: i64, kind: SearchType, id: i64) -> Result<Opt
                LEFT JOIN customers c ON c.tenant_id = x.tenant_id AND c.id = x.customer_id
               WHERE x.tenant_id = ?1 AND x.id = ?2"
         }
+        SearchType::Quote => {
+            "SELECT concat_ws(' · ', x.status, '{value}', d.title, c.name),
+                    x.total, x.currency
+               FROM quotes x
+               JOIN deals d ON d.tenant_id = x.tenant_id AND d.id = x.deal_id
+               LEFT JOIN customers c ON c.tenant_id = x.tenant_id AND c.id = x.customer_id
+              WHERE x.tenant_id = ?1 AND x.id = ?2"
+        }
     };
     let mut stmt = conn.prepare_cached(sql)?;
     let found = stmt
         .query_row(params![tenant, id], |r| {
             let text: String = r.get(0)?;
-            if kind != SearchType::Deal {
+            if !matches!(kind, SearchType::Deal | SearchType::Quote) {
                 return Ok(text);
             }
             let amount: i64 = r.get(1)?;

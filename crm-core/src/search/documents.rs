@@ -17,6 +17,7 @@ impl SearchType {
             SearchType::Deal => crate::deals::SEARCH_DOCUMENT,
             SearchType::Ticket => crate::tickets::SEARCH_DOCUMENT,
             SearchType::Conversation => crate::conversations::SEARCH_DOCUMENT,
+            SearchType::Quote => crate::quotes::SEARCH_DOCUMENT,
         };
         if one {
             format!("{select} WHERE x.tenant_id = ?1 AND x.id = ?2")
@@ -49,6 +50,7 @@ pub(crate) fn affected(conn: &Connection, entry: &Entry) -> Result<Vec<(i64, Sea
         RecordKind::Deal => vec![(tenant, SearchType::Deal, id)],
         RecordKind::Ticket => vec![(tenant, SearchType::Ticket, id)],
         RecordKind::Conversation => vec![(tenant, SearchType::Conversation, id)],
+        RecordKind::Quote => vec![(tenant, SearchType::Quote, id)],
         RecordKind::Message => conn
             .prepare_cached(
                 "SELECT conversation_id FROM messages WHERE tenant_id = ?1 AND id = ?2",

@@ -105,6 +105,7 @@ impl Snapshot {
                 Some("deal") => SearchType::Deal,
                 Some("ticket") => SearchType::Ticket,
                 Some("conversation") => SearchType::Conversation,
+                Some("quote") => SearchType::Quote,
                 other => {
                     return Err(Error::Internal(format!(
                         "search document of kind {other:?}"

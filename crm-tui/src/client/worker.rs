@@ -95,6 +95,7 @@ impl Tab {
             SearchType::Deal => Some(Tab::Deals),
             SearchType::Ticket => Some(Tab::Tickets),
             SearchType::Conversation => None,
+            SearchType::Quote => Some(Tab::Quotes),
         }
     }
 }

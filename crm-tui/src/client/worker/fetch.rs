@@ -597,6 +597,10 @@ fn open_record(crm: &Crm, tenant: &str, kind: SearchType, id: i64) -> crm_core::
             Record::Ticket(scope.tickets().get(TicketId(id))?),
         ),
         SearchType::Conversation => return conversation(&scope, ConversationId(id)),
+        SearchType::Quote => (
+            Tab::Quotes,
+            Record::Quote(Box::new(scope.quotes().get(crm_core::ids::QuoteId(id))?)),
+        ),
     };
     Ok(Opened::Record(
         record,

@@ -433,3 +433,30 @@ fn a_number_typed_finds_its_record_first() {
     assert_eq!(h.app.lists.tab, Tab::Customers);
     assert_eq!(h.app.lists.list().selected_record().unwrap().id(), 12);
 }
+
+#[test]
+fn a_quote_number_finds_the_quote_and_enter_shows_it_on_the_quotes_tab() {
+    let (crm, _) = crate::client::screens::quotes::tests::with_quotes();
+    let quote = crm
+        .scope("demo", None)
+        .unwrap()
+        .quotes()
+        .list(&crm_core::quotes::QuoteFilter::default())
+        .unwrap()
+        .items
+        .remove(0);
+    let mut h = Harness::sharing(crm);
+    h.key(KeyCode::Char('/'));
+    type_text(&mut h, &quote.number);
+    let r = h.app.update(Msg::Tick);
+    h.answer(r);
+    let p = h.app.find::<Palette>().unwrap();
+    let hit = &p.results.as_ref().unwrap().hits[0];
+    assert_eq!((hit.hit_type, hit.id), (SearchType::Quote, quote.id.0));
+    h.key(KeyCode::Enter);
+    assert_eq!(h.app.lists.tab, Tab::Quotes);
+    assert_eq!(
+        h.app.lists.list().selected_record().unwrap().id(),
+        quote.id.0
+    );
+}
