@@ -145,28 +145,27 @@ impl Crm {
         actor: Option<i64>,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T>,
     ) -> Result<T> {
-        let mut conn = lock(&self.writer);
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut w = Tx {
-            inner: tx,
-            tenant,
-            region: region.to_owned(),
-            actor,
-            now: time::now(),
-            sequences: HashMap::new(),
-        };
-        let value = f(&mut w)?;
-        w.flush_sequences()?;
-        w.inner.commit()?;
-        Ok(value)
+        self.transaction(tenant, region, actor, true, f)
     }
 
-    /// Like [`Crm::write`], but nothing `f` wrote is kept, whether it succeeds or not.
+    /// Like [`Crm::write`], but nothing `f` wrote is kept, whether it succeeds or not: a dry
+    /// run of the very code a write runs.
     pub(crate) fn write_rolled_back<T>(
         &self,
         tenant: i64,
         region: &str,
         actor: Option<i64>,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.transaction(tenant, region, actor, false, f)
+    }
+
+    fn transaction<T>(
+        &self,
+        tenant: i64,
+        region: &str,
+        actor: Option<i64>,
+        keep: bool,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T>,
     ) -> Result<T> {
         let mut conn = lock(&self.writer);
@@ -180,7 +179,12 @@ impl Crm {
             sequences: HashMap::new(),
         };
         let value = f(&mut w)?;
-        w.inner.rollback()?;
+        if keep {
+            w.flush_sequences()?;
+            w.inner.commit()?;
+        } else {
+            w.inner.rollback()?;
+        }
         Ok(value)
     }
 }
