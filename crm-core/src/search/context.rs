@@ -68,8 +68,8 @@ fn sql(kind: SearchType) -> &'static str {
         }
         SearchType::Deal => {
             "SELECT x.id,
-                    concat_ws(' · ', s.name || CASE x.status WHEN 'open' THEN ''
-                                                ELSE ' (' || x.status || ')' END,
+                    concat_ws(' · ', s.name || CASE WHEN x.status = 'open' OR lower(s.name) = x.status
+                                                THEN '' ELSE ' (' || x.status || ')' END,
                               '{value}', c.name),
                     x.value, x.currency
                FROM deals x

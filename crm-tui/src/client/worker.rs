@@ -184,12 +184,13 @@ pub struct Detail {
     pub names: Names,
 }
 
-/// The names of the records a record points at.
+/// The records a record points at (a ticket's customer; a deal's customer and lead; a quote's
+/// deal and customer): `(id, name)` each.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Names {
-    pub customer: Option<String>,
-    pub lead: Option<String>,
-    pub deal: Option<String>,
+    pub customer: Option<(i64, String)>,
+    pub lead: Option<(i64, String)>,
+    pub deal: Option<(i64, String)>,
 }
 
 /// Records related to the selected one.

@@ -7,7 +7,7 @@ use crate::client::worker::{Detail, Failure, Lookups, Names, Record, RecordKey, 
 use crm_core::search::SearchType;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Style, Stylize};
+use ratatui::style::{Color, Modifier, Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
@@ -42,22 +42,51 @@ pub fn section(title: &str) -> Line<'static> {
 
 /// A record a field points at: its name and number (`Ada Lovelace #12`), or its number while
 /// the name is not known.
-fn named(name: Option<&String>, id: Option<i64>) -> String {
+fn named(name: Option<&(i64, String)>, id: Option<i64>) -> String {
     match (name, id) {
         (_, None) => "—".into(),
-        (Some(name), Some(id)) => format!("{name} #{id}"),
+        (Some((_, name)), Some(id)) => format!("{name} #{id}"),
         (None, Some(id)) => format!("#{id}"),
     }
 }
 
+/// A record's fields; `selected`: the openable row with the focus (see [`openable`]), which may
+/// be the customer, lead or deal a field names.
 pub fn record_lines(
     lookups: Option<&Lookups>,
     record: &Record,
     names: Option<&Names>,
+    selected: Option<usize>,
 ) -> Vec<Line<'static>> {
-    let customer = |id: Option<i64>| named(names.and_then(|n| n.customer.as_ref()), id);
-    let lead = |id: Option<i64>| named(names.and_then(|n| n.lead.as_ref()), id);
-    let deal = |id: Option<i64>| named(names.and_then(|n| n.deal.as_ref()), id);
+    let opens = names.map(belongs).unwrap_or_default();
+    let lit = |kind: SearchType, line: Line<'static>| {
+        if selected.is_some() && selected == opens.iter().position(|(k, _)| *k == kind) {
+            line.reversed()
+        } else {
+            line
+        }
+    };
+    let customer = |id: Option<i64>| {
+        lit(
+            SearchType::Customer,
+            field(
+                "customer",
+                named(names.and_then(|n| n.customer.as_ref()), id),
+            ),
+        )
+    };
+    let lead = |id: Option<i64>| {
+        lit(
+            SearchType::Lead,
+            field("lead", named(names.and_then(|n| n.lead.as_ref()), id)),
+        )
+    };
+    let deal = |id: Option<i64>| {
+        lit(
+            SearchType::Deal,
+            field("deal", named(names.and_then(|n| n.deal.as_ref()), id)),
+        )
+    };
     match record {
         Record::Customer(c) => vec![
             Line::from(c.name.clone()).bold(),
@@ -89,7 +118,7 @@ pub fn record_lines(
             field("company", opt(l.company.as_deref())),
             field("owner", name_of(lookups, l.owner_id.map(|u| u.0))),
             field("source", opt(l.source.as_deref())),
-            field("customer", customer(l.customer_id.map(|c| c.0))),
+            customer(l.customer_id.map(|c| c.0)),
             field("created", date(l.created_at)),
         ],
         Record::Deal(d) => vec![
@@ -98,8 +127,8 @@ pub fn record_lines(
             field("stage", stage_of(lookups, d.stage_id.0)),
             field("status", d.status.to_string()),
             field("owner", name_of(lookups, d.owner_id.map(|u| u.0))),
-            field("customer", customer(d.customer_id.map(|c| c.0))),
-            field("lead", lead(d.lead_id.map(|l| l.0))),
+            customer(d.customer_id.map(|c| c.0)),
+            lead(d.lead_id.map(|l| l.0)),
             field(
                 "expected",
                 d.expected_close_at.map_or_else(|| "—".into(), date),
@@ -111,8 +140,8 @@ pub fn record_lines(
             Line::from(q.label()).bold(),
             field("status", q.status.to_string()),
             field("total", money(q.totals.total, q.currency.code())),
-            field("deal", deal(Some(q.deal_id.0))),
-            field("customer", customer(q.customer_id.map(|c| c.0))),
+            deal(Some(q.deal_id.0)),
+            customer(q.customer_id.map(|c| c.0)),
             field(
                 "valid until",
                 q.valid_until.map_or_else(|| "—".into(), date),
@@ -127,7 +156,7 @@ pub fn record_lines(
             field("priority", t.priority.to_string()),
             field("channel", t.channel.to_string()),
             field("assignee", name_of(lookups, t.assignee_id.map(|u| u.0))),
-            field("customer", customer(t.customer_id.map(|c| c.0))),
+            customer(t.customer_id.map(|c| c.0)),
             field("requester", opt(t.requester_email.as_deref())),
             field("phone", opt(t.requester_phone.as_deref())),
             field("company", opt(t.requester_company.as_deref())),
@@ -138,8 +167,22 @@ pub fn record_lines(
     }
 }
 
-/// The related records a person can open from a detail, in the order they are drawn.
+/// The records a record belongs to (its customer, lead, deal), in the order they open.
+fn belongs(names: &Names) -> Vec<(SearchType, i64)> {
+    [
+        (SearchType::Customer, &names.customer),
+        (SearchType::Lead, &names.lead),
+        (SearchType::Deal, &names.deal),
+    ]
+    .into_iter()
+    .filter_map(|(kind, named)| named.as_ref().map(|(id, _)| (kind, *id)))
+    .collect()
+}
+
+/// The records a person can open from a detail, in the order they are drawn: the ones its
+/// fields name (customer, lead, deal), then its related records.
 pub fn openable(detail: &Detail) -> Vec<(SearchType, i64)> {
+    let belongs = belongs(&detail.names);
     let tickets = |t: &[crm_core::tickets::Ticket]| {
         t.iter()
             .map(|t| (SearchType::Ticket, t.id.0))
@@ -150,7 +193,7 @@ pub fn openable(detail: &Detail) -> Vec<(SearchType, i64)> {
             .map(|d| (SearchType::Deal, d.id.0))
             .collect::<Vec<_>>()
     };
-    match &detail.related {
+    let related = match &detail.related {
         Related::Customer {
             tickets: t,
             deals: d,
@@ -167,7 +210,8 @@ pub fn openable(detail: &Detail) -> Vec<(SearchType, i64)> {
             .map(|l| (SearchType::Lead, l.id.0))
             .chain(deal.iter().map(|d| (SearchType::Deal, d.id.0)))
             .collect(),
-    }
+    };
+    [belongs, related].concat()
 }
 
 /// The related records under a record's fields. `link_keys`: the L and D keys work here (the
@@ -181,8 +225,8 @@ pub fn related_lines(
 ) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     // Each openable row, counted as it is drawn, so the focus lands on the same row `openable`
-    // names.
-    let mut row = 0;
+    // names; the records it belongs to come first, in its fields.
+    let mut row = belongs(&detail.names).len();
     let mut open = |line: Line<'static>| {
         let lit = selected == Some(row);
         row += 1;
@@ -359,7 +403,7 @@ pub fn draw(
         Some(DetailState::Ready(_, detail)) => Some(&detail.names),
         _ => None,
     };
-    let mut lines = record_lines(lookups, record, names);
+    let mut lines = record_lines(lookups, record, names, selected);
     lines.push(Line::default());
     match state {
         Some(DetailState::Ready(_, detail)) => {
@@ -372,10 +416,22 @@ pub fn draw(
             lines.push(Line::from(format!("{} loading related records…", spinner(tick))).dim());
         }
     }
+    let scroll = focus_scroll(&lines, area.height);
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
-            .wrap(Wrap { trim: false }),
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
         area,
     );
+}
+
+/// How far a pane of `height` rows scrolls so that the line with the focus (reversed) is on
+/// screen.
+pub fn focus_scroll(lines: &[Line<'_>], height: u16) -> u16 {
+    let at = lines
+        .iter()
+        .position(|l| l.style.add_modifier.contains(Modifier::REVERSED))
+        .unwrap_or(0);
+    u16::try_from(at.saturating_sub(usize::from(height.saturating_sub(4)))).unwrap_or(u16::MAX)
 }

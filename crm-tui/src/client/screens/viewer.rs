@@ -3,7 +3,7 @@
 //! with its messages, a call), over everything else. Its related records can be opened in turn
 //! (`Tab`, then `Enter`), and a ticket takes the Tickets tab's link keys.
 
-use super::detail::{field, openable, record_lines, related_lines, section};
+use super::detail::{field, focus_scroll, openable, record_lines, related_lines, section};
 use super::picker::{LinkKey, link_key};
 use super::{Areas, Command, Screen, View};
 use crate::client::format::{datetime, opt, spinner};
@@ -12,7 +12,7 @@ use crate::client::worker::{Failure, Opened, PickKind, Record, Reply, Request};
 use crm_core::search::SearchType;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
-use ratatui::style::{Modifier, Stylize};
+use ratatui::style::Stylize;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
@@ -241,7 +241,7 @@ impl Screen for Viewer {
             Viewer::Failed(e) => vec![Line::from(format!("Could not open the record: {e}")).red()],
             Viewer::Ready(opened, focus) => match opened.as_ref() {
                 Opened::Record(record, detail) => {
-                    let mut lines = record_lines(view.lookups, record, Some(&detail.names));
+                    let mut lines = record_lines(view.lookups, record, Some(&detail.names), *focus);
                     lines.push(Line::default());
                     lines.extend(related_lines(
                         view.lookups,
@@ -297,16 +297,12 @@ impl Screen for Viewer {
             },
         };
         // The related record with the focus stays on screen.
-        let at = lines
-            .iter()
-            .position(|l| l.style.add_modifier.contains(Modifier::REVERSED))
-            .unwrap_or(0);
-        let scroll = at.saturating_sub(usize::from(area.height.saturating_sub(4)));
+        let scroll = focus_scroll(&lines, area.height);
         frame.render_widget(
             Paragraph::new(lines)
                 .block(block)
                 .wrap(Wrap { trim: false })
-                .scroll((scroll as u16, 0)),
+                .scroll((scroll, 0)),
             area,
         );
     }

@@ -997,10 +997,12 @@ fn names(crm: &Crm, tenant: &str, record: RecordKey) -> crm_core::Result<Names> 
                 let d = scope.deals().get(DealId(record.id))?;
                 (d.customer_id, d.lead_id, None)
             }
-            Tab::Tickets => {
-                let t = scope.tickets().get(TicketId(record.id))?;
-                (t.customer_id, t.related_lead_id, t.related_deal_id)
-            }
+            // Its lead and deal are its links, among its related records.
+            Tab::Tickets => (
+                scope.tickets().get(TicketId(record.id))?.customer_id,
+                None,
+                None,
+            ),
             Tab::Quotes => {
                 let q = scope.quotes().get(crm_core::ids::QuoteId(record.id))?;
                 (q.customer_id, None, Some(q.deal_id))
@@ -1008,13 +1010,13 @@ fn names(crm: &Crm, tenant: &str, record: RecordKey) -> crm_core::Result<Names> 
         };
     Ok(Names {
         customer: customer
-            .map(|c| scope.customers().get(c).map(|c| c.name))
+            .map(|c| scope.customers().get(c).map(|c| (c.id.0, c.name)))
             .transpose()?,
         lead: lead
-            .map(|l| scope.leads().get(l).map(|l| l.name))
+            .map(|l| scope.leads().get(l).map(|l| (l.id.0, l.name)))
             .transpose()?,
         deal: deal
-            .map(|d| scope.deals().get(d).map(|d| d.title))
+            .map(|d| scope.deals().get(d).map(|d| (d.id.0, d.title)))
             .transpose()?,
     })
 }

@@ -1014,6 +1014,38 @@ fn a_records_related_records_open_over_it_named_and_esc_comes_back() {
     h.key(KeyCode::Left);
     assert_eq!(h.app.lists.related, None);
     assert!(h.app.lists.open);
+    // From a ticket, the customer it belongs to opens first (the field that names it).
+    h.key(KeyCode::Char('4'));
+    // The search comes back as it was left: Ctrl-U clears its query.
+    h.key(KeyCode::Char('/'));
+    h.chord(KeyCode::Char('u'), crossterm::event::KeyModifiers::CONTROL);
+    type_text(&mut h, &format!("#{}", t.id.0));
+    let r = h.app.update(Msg::Tick);
+    h.answer(r);
+    let at = h
+        .app
+        .find::<crate::client::screens::palette::Palette>()
+        .unwrap()
+        .results
+        .as_ref()
+        .unwrap()
+        .hits
+        .iter()
+        .position(|hit| hit.hit_type == crm_core::search::SearchType::Ticket)
+        .unwrap();
+    for _ in 0..at {
+        h.key(KeyCode::Down);
+    }
+    h.key(KeyCode::Enter);
+    assert!(h.app.lists.open && h.app.lists.tab == Tab::Tickets);
+    h.keys(&[KeyCode::Tab, KeyCode::Enter]);
+    match h.app.find::<Viewer>().unwrap() {
+        Viewer::Ready(opened, None) => match opened.as_ref() {
+            Opened::Record(Record::Customer(c), _) => assert_eq!(c.id, customer.id),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
