@@ -11,6 +11,52 @@ use ratatui::style::{Color, Modifier, Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
+/// The keymap of the focus in a record's related records, over a screen's own actions: `↑↓`
+/// choose, `Enter` opens, `← Tab Esc` go back; `$more` bindings and `$hint`s after those.
+macro_rules! related_keymap {
+    ($up:expr, $down:expr, $open:expr, $back:expr $(, $more:expr)* ; hints $(, $hint:expr)*) => {
+        $crate::client::keys::Keymap {
+            title: "Keys in a record's related records",
+            bindings: &[
+                $crate::client::keys::each(
+                    &[
+                        (crossterm::event::KeyCode::Up, $up),
+                        (crossterm::event::KeyCode::Char('k'), $up),
+                        (crossterm::event::KeyCode::Down, $down),
+                        (crossterm::event::KeyCode::Char('j'), $down),
+                    ],
+                    "↑↓ jk",
+                    "choose a related record",
+                ),
+                $crate::client::keys::each(
+                    &[(crossterm::event::KeyCode::Enter, $open)],
+                    "Enter",
+                    "open it over this one (Esc comes back)",
+                ),
+                $crate::client::keys::each(
+                    &[
+                        (crossterm::event::KeyCode::Left, $back),
+                        (crossterm::event::KeyCode::Char('h'), $back),
+                        (crossterm::event::KeyCode::Tab, $back),
+                        (crossterm::event::KeyCode::BackTab, $back),
+                        (crossterm::event::KeyCode::Esc, $back),
+                    ],
+                    "← h Tab Esc",
+                    "back to the record",
+                ),
+                $($more,)*
+            ],
+            hints: &[
+                $crate::client::keys::hint(&[$up, $down], "↑↓", "choose"),
+                $crate::client::keys::hint(&[$open], "Enter", "open"),
+                $crate::client::keys::hint(&[$back], "← Esc", "back"),
+                $($hint,)*
+            ],
+        }
+    };
+}
+pub(crate) use related_keymap;
+
 /// Where the detail of the selected record stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DetailState {

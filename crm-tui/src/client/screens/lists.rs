@@ -130,46 +130,7 @@ const RELATED_KEYS: Binding<Action> = each(
 );
 
 /// The focus in a record's related records.
-const RELATED: Keymap<Action> = Keymap {
-    title: "Keys in a record's related records",
-    bindings: &[
-        each(
-            &[
-                (K::Up, A::Up),
-                (K::Char('k'), A::Up),
-                (K::Down, A::Down),
-                (K::Char('j'), A::Down),
-            ],
-            "↑↓ jk",
-            "choose a related record",
-        ),
-        each(
-            &[(K::Enter, A::Open)],
-            "Enter",
-            "open it over this one (Esc comes back)",
-        ),
-        each(
-            &[
-                (K::Left, A::Back),
-                (K::Char('h'), A::Back),
-                (K::Tab, A::Back),
-                (K::BackTab, A::Back),
-                (K::Esc, A::Back),
-            ],
-            "← h Tab Esc",
-            "back to the record",
-        ),
-        HELP_KEY,
-        QUIT_KEY,
-    ],
-    hints: &[
-        hint(&[A::Up, A::Down], "↑↓", "choose"),
-        hint(&[A::Open], "Enter", "open"),
-        hint(&[A::Back], "← Esc", "back"),
-        HELP,
-        QUIT,
-    ],
-};
+const RELATED: Keymap<Action> = detail::related_keymap!(A::Up, A::Down, A::Open, A::Back, HELP_KEY, QUIT_KEY; hints, HELP, QUIT);
 
 const CUSTOMER_BINDINGS: &[Binding<Action>] = list_bindings![TIMELINE];
 const LEAD_BINDINGS: &[Binding<Action>] = list_bindings![TIMELINE, MARK, ASSIGN, RESCORE, EXPLAIN];

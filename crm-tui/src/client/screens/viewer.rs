@@ -83,41 +83,8 @@ const TICKET: Keymap<Action> = Keymap {
 };
 
 /// The focus in the related records.
-const RELATED: Keymap<Action> = Keymap {
-    title: "Keys in a record's related records",
-    bindings: &[
-        each(
-            &[
-                (K::Up, A::Up),
-                (K::Char('k'), A::Up),
-                (K::Down, A::Down),
-                (K::Char('j'), A::Down),
-            ],
-            "↑↓ jk",
-            "choose a related record",
-        ),
-        each(
-            &[(K::Enter, A::Open)],
-            "Enter",
-            "open it over this one (Esc comes back)",
-        ),
-        each(
-            &[
-                (K::Left, A::Back),
-                (K::Tab, A::Back),
-                (K::BackTab, A::Back),
-                (K::Esc, A::Back),
-            ],
-            "← Tab Esc",
-            "back to the record",
-        ),
-    ] as &[Binding<Action>],
-    hints: &[
-        hint(&[A::Up, A::Down], "↑↓", "choose"),
-        hint(&[A::Open], "Enter", "open"),
-        hint(&[A::Back], "← Esc", "back"),
-    ],
-};
+const RELATED: Keymap<Action> =
+    super::detail::related_keymap!(A::Up, A::Down, A::Open, A::Back; hints);
 
 /// Where the opened record stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
