@@ -223,7 +223,8 @@ pub enum Related {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Opened {
     Record(Record, Box<Detail>),
-    Conversation(Conversation, Vec<Message>),
+    /// A conversation, its latest messages and its customer's name.
+    Conversation(Conversation, Vec<Message>, String),
     Call(Call),
 }
 

@@ -444,7 +444,7 @@ fn draw(frame: &mut Frame<'_>, view: &TimelineView, tick: u64, area: ratatui::la
     frame.render_widget(block, area);
     let [filters, body] =
         Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(inner);
-    frame.render_widget(Paragraph::new(filter_lines(view)), filters);
+    frame.render_widget(Paragraph::new(filter_lines(view, filters.width)), filters);
 
     if let Some(e) = &view.error {
         frame.render_widget(
@@ -497,7 +497,31 @@ fn draw(frame: &mut Frame<'_>, view: &TimelineView, tick: u64, area: ratatui::la
     frame.render_widget(Paragraph::new(lines), body);
 }
 
-fn filter_lines(view: &TimelineView) -> Vec<Line<'static>> {
+/// A type's name in fewer letters, for a line that would not fit (80 columns).
+fn short(name: &str) -> &str {
+    match name {
+        "messages" => "msgs",
+        "conversations" => "convs",
+        "lead activity" => "leads",
+        "deal activity" => "deals",
+        other => other,
+    }
+}
+
+/// The filter lines in `width` columns: the types' short names when the long ones do not fit.
+fn filter_lines(view: &TimelineView, width: u16) -> Vec<Line<'static>> {
+    let long: usize = "types (all)".len()
+        + TYPE_KEYS
+            .iter()
+            .map(|(_, _, name)| name.chars().count() + 3)
+            .sum::<usize>();
+    let name = |n: &'static str| {
+        if long > usize::from(width) {
+            short(n)
+        } else {
+            n
+        }
+    };
     let chip = |on: bool, text: String| {
         if on {
             Span::styled(text, Style::new().fg(Color::Black).bg(Color::Yellow))
@@ -506,8 +530,11 @@ fn filter_lines(view: &TimelineView) -> Vec<Line<'static>> {
         }
     };
     let mut types = vec![Span::raw("types ")];
-    for (key, t, name) in TYPE_KEYS {
-        types.push(chip(view.types.contains(&t), format!("{key} {name}")));
+    for (key, t, name_of) in TYPE_KEYS {
+        types.push(chip(
+            view.types.contains(&t),
+            format!("{key} {}", name(name_of)),
+        ));
         types.push(Span::raw(" "));
     }
     if view.types.is_empty() {

@@ -218,13 +218,13 @@ impl Screen for Viewer {
                     ));
                     lines
                 }
-                Opened::Conversation(c, messages) => {
+                Opened::Conversation(c, messages, customer) => {
                     let mut lines = vec![
                         Line::from(c.subject.clone().unwrap_or_else(|| "(no subject)".into()))
                             .bold(),
                         field("channel", c.channel.to_string()),
                         field("status", c.status.to_string()),
-                        field("customer", format!("#{}", c.customer_id)),
+                        field("customer", format!("{customer} #{}", c.customer_id)),
                         field("opened", datetime(c.created_at)),
                         Line::default(),
                         section("Messages"),

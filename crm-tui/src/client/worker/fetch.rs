@@ -625,7 +625,8 @@ fn conversation(
         .items;
     // Newest first from the list; a thread reads oldest first.
     messages.reverse();
-    Ok(Opened::Conversation(conversation, messages))
+    let customer = scope.customers().get(conversation.customer_id)?.name;
+    Ok(Opened::Conversation(conversation, messages, customer))
 }
 
 /// Messages shown with a conversation opened from a timeline.

@@ -99,7 +99,7 @@ fn facets_toggle_filters_and_enter_opens_the_record() {
     if hit.hit_type == SearchType::Conversation {
         match h.app.find::<Viewer>().unwrap() {
             Viewer::Ready(opened, _) => match opened.as_ref() {
-                Opened::Conversation(c, _) => assert_eq!(c.id.0, hit.id),
+                Opened::Conversation(c, _, _) => assert_eq!(c.id.0, hit.id),
                 other => panic!("{other:?}"),
             },
             other => panic!("{other:?}"),

@@ -289,7 +289,7 @@ fn enter_opens_the_events_record_and_esc_comes_back() {
         let Some(Viewer::Ready(opened, _)) = h.app.find::<Viewer>() else {
             panic!()
         };
-        let Opened::Conversation(_, messages) = opened.as_ref() else {
+        let Opened::Conversation(_, messages, _) = opened.as_ref() else {
             panic!("{opened:?}")
         };
         assert!(messages.windows(2).all(|w| w[0].sent_at <= w[1].sent_at));
