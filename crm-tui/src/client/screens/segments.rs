@@ -54,7 +54,6 @@ const MOVE: Binding<Action> = each(
 );
 const HELP: Binding<Action> = each(&[(K::Char('?'), A::Help)], "?", "this help");
 
-/// On the list of segments.
 /// The other areas: `1 2 3 4 5 7` and the tab keys.
 const AREAS: Binding<Action> = each(
     &[
@@ -71,6 +70,7 @@ const AREAS: Binding<Action> = each(
     "the other tabs (this one keeps its state)",
 );
 
+/// On the list of segments.
 const LIST: Keymap<Action> = Keymap {
     title: "Keys in the segments",
     bindings: &[

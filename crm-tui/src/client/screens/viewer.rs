@@ -109,11 +109,11 @@ impl Viewer {
         }
     }
 
-    /// The record shown, as the search names it (to open it again after a change).
-    fn shown(&self) -> Option<(SearchType, i64)> {
+    /// The ticket shown, if it is one (to open it again after a link changes).
+    fn shown_ticket(&self) -> Option<i64> {
         match self {
             Viewer::Ready(opened, _) => match opened.as_ref() {
-                Opened::Record(Record::Ticket(t), _) => Some((SearchType::Ticket, t.id.0)),
+                Opened::Record(Record::Ticket(t), _) => Some(t.id.0),
                 _ => None,
             },
             _ => None,
@@ -185,7 +185,7 @@ impl Screen for Viewer {
             Reply::Linked {
                 result: Ok(ref links),
                 ..
-            } if self.shown() == Some((SearchType::Ticket, links.ticket_id.0)) => {
+            } if self.shown_ticket() == Some(links.ticket_id.0) => {
                 let id = links.ticket_id.0;
                 *self = Viewer::Loading(format!("ticket #{id}"));
                 out.push(Command::Ask(Request::OpenHit(SearchType::Ticket, id)));
