@@ -157,6 +157,7 @@ fn demo(c: &mut Criterion) {
             owner_id: Some(UserId(2)),
             expected_close_at: None,
             created_at: None,
+            closed_at: None,
         }
     };
     let stages: Vec<_> = scope

@@ -136,6 +136,7 @@ fn heavy_customer(scope: &Scope<'_>) -> CustomerId {
                         owner_id: None,
                         expected_close_at: None,
                         created_at: None,
+                        closed_at: None,
                     })?
                     .id;
                 for _ in 0..1_300 {

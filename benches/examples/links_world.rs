@@ -83,6 +83,7 @@ fn main() {
                             owner_id: None,
                             expected_close_at: None,
                             created_at: None,
+                            closed_at: None,
                         })?;
                     }
                 }

@@ -183,6 +183,7 @@ pub fn board_world(path: &Path, n: usize) -> BoardWorld {
                         owner_id: Some(reps[((x >> 32) % 7) as usize]),
                         expected_close_at: None,
                         created_at: None,
+                        closed_at: None,
                     })?;
                 }
                 Ok(())

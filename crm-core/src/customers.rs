@@ -238,7 +238,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewCustomer) -> Result<Customer> {
     Ok(customer)
 }
 
-fn update(tx: &mut Tx<'_>, changes: CustomerChanges) -> Result<Customer> {
+pub(crate) fn update(tx: &mut Tx<'_>, changes: CustomerChanges) -> Result<Customer> {
     let id = changes.id.ok_or_else(|| Error::invalid("id", "required"))?;
     let before: Customer = records::get(tx, tx.tenant, id.0)?;
     let mut after = before.clone();

@@ -326,6 +326,10 @@ pub struct NewDeal {
     pub expected_close_at: Option<Timestamp>,
     #[serde(default, with = "time::rfc3339::option")]
     pub created_at: Option<Timestamp>,
+    /// When a deal created in a won or lost stage closed (an imported history): `createdAt`
+    /// when absent; refused for an open stage and before `createdAt`.
+    #[serde(default, with = "time::rfc3339::option")]
+    pub closed_at: Option<Timestamp>,
 }
 
 /// What `deals.update` takes: `id` and the fields to change (`null` clears). Stages change only
@@ -600,6 +604,22 @@ pub(crate) fn create_deal(tx: &mut Tx<'_>, new: NewDeal) -> Result<Deal> {
     };
     let at = time::given("createdAt", new.created_at, tx.now)?;
     let status = DealStatus::from(stage.kind);
+    let closed_at = match (status, time::check_opt("closedAt", new.closed_at)?) {
+        (DealStatus::Open, Some(_)) => {
+            return Err(Error::invalid(
+                "closedAt",
+                format!(
+                    "stage {:?} is open: an open deal has not closed",
+                    stage.name
+                ),
+            ));
+        }
+        (DealStatus::Open, None) => None,
+        (_, Some(closed)) if closed < at => {
+            return Err(Error::invalid("closedAt", "before createdAt"));
+        }
+        (_, closed) => Some(closed.unwrap_or(at)),
+    };
     let deal = Deal {
         id: DealId(0),
         external_id: validate::external_id(new.external_id)?,
@@ -613,7 +633,7 @@ pub(crate) fn create_deal(tx: &mut Tx<'_>, new: NewDeal) -> Result<Deal> {
         owner_id: new.owner_id,
         status,
         expected_close_at: time::check_opt("expectedCloseAt", new.expected_close_at)?,
-        closed_at: (status != DealStatus::Open).then_some(at),
+        closed_at,
         created_at: at,
         updated_at: at,
     };

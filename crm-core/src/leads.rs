@@ -273,7 +273,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewLead) -> Result<Lead> {
     Ok(lead)
 }
 
-fn update(tx: &mut Tx<'_>, changes: LeadChanges) -> Result<Lead> {
+pub(crate) fn update(tx: &mut Tx<'_>, changes: LeadChanges) -> Result<Lead> {
     let id = changes.id.ok_or_else(|| Error::invalid("id", "required"))?;
     let before: Lead = records::get(tx, tx.tenant, id.0)?;
     let mut after = before.clone();

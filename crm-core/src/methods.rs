@@ -37,6 +37,10 @@ methods! {
     DEALS_MOVE_STAGE = "deals.moveStage";
     DEALS_STAGE_HISTORY = "deals.stageHistory";
     DEALS_UPDATE = "deals.update";
+    EXPORT_RUN = "export.run";
+    IMPORT_FIELDS = "import.fields";
+    IMPORT_PREVIEW = "import.preview";
+    IMPORT_RUN = "import.run";
     LEADS_ASSIGN = "leads.assign";
     LEADS_CREATE = "leads.create";
     LEADS_EXPLAIN_SCORE = "leads.explainScore";

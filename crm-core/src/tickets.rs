@@ -472,7 +472,7 @@ pub(crate) fn add_event(
     Ok(event)
 }
 
-fn update(tx: &mut Tx<'_>, changes: TicketChanges) -> Result<Ticket> {
+pub(crate) fn update(tx: &mut Tx<'_>, changes: TicketChanges) -> Result<Ticket> {
     let id = changes.id.ok_or_else(|| Error::invalid("id", "required"))?;
     let before: Ticket = records::get(tx, tx.tenant, id.0)?;
     let mut after = before.clone();

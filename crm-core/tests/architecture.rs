@@ -45,6 +45,8 @@ const LAYERS: &[(&str, &[&str])] = &[
             "views",
             "maintenance",
             "demo",
+            "import",
+            "export",
         ],
     ),
     ("faces", &["lib"]),

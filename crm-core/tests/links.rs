@@ -90,6 +90,7 @@ fn deal(
         owner_id: None,
         expected_close_at: None,
         created_at: None,
+        closed_at: None,
     }
 }
 

@@ -62,6 +62,7 @@ fn deal(pipeline: crm_core::ids::PipelineId, title: &str) -> NewDeal {
         owner_id: None,
         expected_close_at: None,
         created_at: None,
+        closed_at: None,
     }
 }
 

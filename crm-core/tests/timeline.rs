@@ -141,6 +141,7 @@ fn deal(
             owner_id: None,
             expected_close_at: None,
             created_at: None,
+            closed_at: None,
         })
         .unwrap()
         .id

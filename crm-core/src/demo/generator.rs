@@ -289,6 +289,7 @@ impl Generator<'_> {
                 owner_id: Some(rep),
                 expected_close_at: Some(opened + Duration::days(rng.random_range(14..120))),
                 created_at: Some(opened),
+                closed_at: None,
             })?;
             summary.deals += 1;
             let open: Vec<_> = pipeline
