@@ -5,6 +5,7 @@
 
 mod analytics;
 mod audit;
+mod files;
 mod links;
 mod quotes;
 mod records;
@@ -252,6 +253,7 @@ const TABLES: &[&[(&str, Handler)]] = &[
     analytics::METHODS,
     quotes::METHODS,
     views::METHODS,
+    files::METHODS,
 ];
 
 /// Every method, by name.

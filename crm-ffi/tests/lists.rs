@@ -749,3 +749,149 @@ fn a_host_scores_leads_by_rules_and_reads_why() {
         3
     );
 }
+
+/// A host imports a file it holds in memory (preview, dry run, run), gets each bad row with
+/// its column, exports what a list shows and reads it back; a viewer cannot import; another
+/// tenant sees none of it; a bad request is named and writes nothing.
+#[test]
+fn a_host_imports_and_exports_through_the_abi() {
+    let (h, admin) = setup();
+    let file = "Full Name,E-mail,Churn\nAda,ada@x.test,10\nBob,not-an-email,5\nCy,cy@x.test,90\nAda again,ADA@x.test,1\n";
+    let ask = |extra: Value| {
+        let mut params = json!({"kind": "customer", "csv": file, "dedupe": ["email"]});
+        for (k, v) in extra.as_object().unwrap() {
+            params[k] = v.clone();
+        }
+        req("import.preview", "acme", admin, params)
+    };
+    let fields = h.ok(&req(
+        "import.fields",
+        "acme",
+        admin,
+        json!({"kind": "ticket"}),
+    ));
+    assert!(
+        fields
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["field"] == "channel" && f["required"] == true && f["values"][0] == "email")
+    );
+    let preview = h.ok(&ask(json!({})));
+    assert_eq!(preview["columns"], json!(["Full Name", "E-mail", "Churn"]));
+    assert_eq!(
+        preview["mapping"],
+        json!({"name": "Full Name", "email": "E-mail", "churnRisk": "Churn"})
+    );
+    assert_eq!(
+        preview["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["action"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["create", "error", "create", "skip"]
+    );
+    assert_eq!(preview["rows"][3]["reason"], "repeated");
+    assert_eq!(preview["rows"][3]["firstRow"], 1);
+    assert_eq!(preview["rows"][1]["errors"][0]["column"], "E-mail");
+    let mapping = json!({"name": "Full Name", "email": "E-mail", "churnRisk": "Churn"});
+    let mut run = ask(json!({"mapping": mapping, "dryRun": true}));
+    run["method"] = json!("import.run");
+    let dry = h.ok(&run);
+    assert_eq!(
+        (
+            &dry["created"],
+            &dry["failed"],
+            &dry["skipped"],
+            &dry["dryRun"]
+        ),
+        (&json!(2), &json!(1), &json!(1), &json!(true))
+    );
+    let count = |tenant: &str, actor: i64| {
+        h.ok(&req("customers.list", tenant, actor, json!({})))["items"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(count("acme", admin), 0);
+    run["params"]["dryRun"] = json!(false);
+    let done = h.ok(&run);
+    assert_eq!(
+        (&done["created"], &done["failed"]),
+        (&dry["created"], &dry["failed"])
+    );
+    assert_eq!(done["errors"][0]["row"], 2);
+    assert_eq!(done["errors"][0]["value"], "not-an-email");
+    assert_eq!(count("acme", admin), 2);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("risky.csv");
+    let exported = h.ok(&req(
+        "export.run",
+        "acme",
+        admin,
+        json!({"kind": "customer", "format": "csv", "path": path,
+               "where": {"field": "churnRisk", "op": "gte", "value": 50}, "columns": ["name", "churnRisk"]}),
+    ));
+    assert_eq!(exported, json!({"rows": 1}));
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "name,churnRisk\nCy,90\n"
+    );
+
+    let viewer = user(&h, admin, "viewer");
+    let (code, _) = h.err(&req("import.run", "acme", viewer, run["params"].clone()));
+    assert_eq!(code, "forbidden");
+    let exported = h.ok(&req(
+        "export.run",
+        "acme",
+        viewer,
+        json!({"kind": "customer", "format": "jsonl", "path": path}),
+    ));
+    assert_eq!(exported["rows"], 2, "a viewer exports what a viewer lists");
+
+    let other = globex(&h);
+    let exported = h.ok(&req(
+        "export.run",
+        "globex",
+        other,
+        json!({"kind": "customer", "format": "csv", "path": path}),
+    ));
+    assert_eq!(exported["rows"], 0);
+    assert_eq!(count("globex", other), 0);
+
+    invalid(
+        &h.err(&ask(json!({"mapping": {"name": "Nom"}}))),
+        "mapping.name",
+    );
+    invalid(&h.err(&ask(json!({"kind": "audit_entry"}))), "kind");
+    invalid(
+        &h.err(&req(
+            "import.run",
+            "acme",
+            admin,
+            json!({"kind": "customer", "path": dir.path()}),
+        )),
+        "path",
+    );
+    invalid(
+        &h.err(&req(
+            "import.run",
+            "acme",
+            admin,
+            json!({"kind": "customer", "csv": file, "onDuplicate": "merge"}),
+        )),
+        "onDuplicate",
+    );
+    invalid(
+        &h.err(&req(
+            "export.run",
+            "acme",
+            admin,
+            json!({"kind": "customer", "format": "xlsx", "path": path}),
+        )),
+        "format",
+    );
+    assert_eq!(count("acme", admin), 2);
+}
