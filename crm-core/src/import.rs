@@ -221,6 +221,20 @@ impl Import<'_, '_> {
         })
     }
 
+    /// The file's layout and the mapping a run would use (given, or suggested from the
+    /// header), checked against the kind and the columns — reading the header only.
+    pub fn mapping(&self, request: &ImportRequest) -> Result<(Layout, Mapping)> {
+        let target = mapping::targets(request.kind)?;
+        let table = read::open(&input_of(request)?, request.format)?;
+        let mapping = match &request.mapping {
+            Some(m) => m.clone(),
+            None => Mapping::suggest(target, &table.layout.columns),
+        };
+        let bound = mapping.bind(target, &table.layout.columns)?;
+        dedupe_keys(request, target, &bound)?;
+        Ok((table.layout, mapping))
+    }
+
     /// Imports the file (or, with `dryRun`, answers what importing it would do).
     pub fn run(&self, request: &ImportRequest) -> Result<Outcome> {
         self.run_observed(request, &mut |_: &PlannedRow, _: u64| true)
@@ -244,11 +258,7 @@ impl Import<'_, '_> {
     ) -> Result<(Layout, Mapping, Outcome)> {
         let scope = self.0;
         let target = mapping::targets(request.kind)?;
-        let input = match (&request.path, &request.csv) {
-            (Some(path), None) => Input::Path(path.into()),
-            (None, Some(text)) => Input::Text(text.clone()),
-            _ => return Err(Error::invalid("path", "give either path or csv")),
-        };
+        let input = input_of(request)?;
         let mut table = read::open(&input, request.format)?;
         let mapping = match &request.mapping {
             Some(m) => m.clone(),
@@ -310,6 +320,14 @@ impl Import<'_, '_> {
             cancelled: run.cancelled,
         };
         Ok((table.layout, mapping, outcome))
+    }
+}
+
+fn input_of(request: &ImportRequest) -> Result<Input> {
+    match (&request.path, &request.csv) {
+        (Some(path), None) => Ok(Input::Path(path.into())),
+        (None, Some(text)) => Ok(Input::Text(text.clone())),
+        _ => Err(Error::invalid("path", "give either path or csv")),
     }
 }
 

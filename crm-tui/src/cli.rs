@@ -10,6 +10,7 @@ use std::time::Instant;
 mod check;
 mod common;
 mod demo;
+mod files;
 mod leads;
 mod links;
 mod quote;
@@ -102,6 +103,13 @@ enum Command {
         #[command(subcommand)]
         action: SegmentsCommand,
     },
+    /// Import a CSV or JSON Lines file of customers, leads, deals or tickets: the mapping
+    /// suggested from the header (or given), duplicates matched, bad rows written to a CSV.
+    /// Safe to interrupt and run again: it carries on after the last committed row.
+    Import(files::ImportArgs),
+    /// Export a list (with a filter, an order and columns) or a segment's members as CSV or
+    /// JSON Lines.
+    Export(files::ExportArgs),
     /// Leads: their scores.
     Leads {
         #[command(subcommand)]
@@ -238,6 +246,18 @@ impl Cli {
                 let db = db()?;
                 let crm = common::open_existing(&db)?;
                 quote::run(&crm, action, &mut std::io::stdout().lock())
+            }
+            Some(Command::Import(args)) => {
+                let db = db()?;
+                files::import(&common::open_existing(&db)?, self.user, &args)
+            }
+            Some(Command::Export(args)) => {
+                let db = db()?;
+                files::export(
+                    &common::open_existing(&db)?,
+                    &args,
+                    &mut std::io::stdout().lock(),
+                )
             }
             Some(Command::Stats) => {
                 let db = db()?;
