@@ -492,3 +492,106 @@ fn leads_rescore_gives_hand_set_scores_back_to_the_rules() {
 fn crm_cmd_missing_tenant(db: &str) -> (bool, String, String) {
     crm(&["leads", "rescore", "--db", db, "--tenant-id", "nope"])
 }
+
+/// `crm import` shows the mapping it used and what it did, writes the failed rows to a CSV in
+/// the current folder, and does nothing the second time; `crm export` writes what a list
+/// shows to a file or to standard output.
+#[test]
+fn import_then_export_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let db = db.to_str().unwrap();
+    let (ok, _, err) = crm(&["demo", "--db", db, "--customers", "0"]);
+    assert!(ok, "{err}");
+    let file = dir.path().join("people.csv");
+    std::fs::write(
+        &file,
+        "Full Name;E-mail;Churn\nAda;ada@x.test;80\nBob;bob@;10\n=cmd|' /C calc'!A0;eve@x.test;90\nAda;ADA@X.TEST;5\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let import = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_crm"))
+            .current_dir(dir.path())
+            .args(["import", "customers", file, "--db", db, "--dedupe", "email"])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, dry, err) = import(&["--dry-run"]);
+    assert!(ok, "{err}");
+    assert!(dry.contains("name               ← \"Full Name\""), "{dry}");
+    assert!(
+        dry.contains("dry run, nothing written: 4 rows: 2 created, 0 updated, 1 skipped, 1 failed"),
+        "{dry}"
+    );
+    let (ok, done, err) = import(&[]);
+    assert!(ok, "{err}");
+    assert!(
+        done.contains("4 rows: 2 created, 0 updated, 1 skipped, 1 failed"),
+        "{done}"
+    );
+    assert!(done.contains("people-errors.csv"), "{done}");
+    let errors = std::fs::read_to_string(dir.path().join("people-errors.csv")).unwrap();
+    let mut lines = errors.lines();
+    assert_eq!(lines.next(), Some("row,line,column,field,value,message"));
+    let bob = lines.next().unwrap();
+    assert!(bob.starts_with("2,3,E-mail,email,bob@,"), "{bob}");
+    let (ok, again, _) = import(&["--format", "json"]);
+    assert!(ok);
+    let again: serde_json::Value = serde_json::from_str(&again).unwrap();
+    assert_eq!(
+        (again["created"].as_u64(), again["skipped"].as_u64()),
+        (Some(0), Some(3))
+    );
+
+    let (ok, out, err) = crm(&[
+        "export",
+        "customers",
+        "--db",
+        db,
+        "--where",
+        "churnRisk >= 50",
+        "--sort",
+        "name",
+        "--columns",
+        "name,email",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out,
+        "name,email\n'=cmd|' /C calc'!A0,eve@x.test\nAda,ada@x.test\n"
+    );
+    let jsonl = dir.path().join("out.jsonl");
+    let (ok, _, err) = crm(&[
+        "export",
+        "customer",
+        "--db",
+        db,
+        "--format",
+        "jsonl",
+        "--out",
+        jsonl.to_str().unwrap(),
+        "--sort",
+        "-name",
+        "--columns",
+        "name",
+    ]);
+    assert!(ok, "{err}");
+    assert!(err.contains("2 rows written"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&jsonl).unwrap(),
+        "{\"name\":\"Ada\"}\n{\"name\":\"=cmd|' /C calc'!A0\"}\n"
+    );
+    let (ok, _, err) = crm(&["import", "shoes", file, "--db", db]);
+    assert!(!ok);
+    assert!(err.contains("\"shoes\" is not a kind of record"), "{err}");
+    let (ok, _, err) = crm(&["import", "customer", "/no/such.csv", "--db", db]);
+    assert!(!ok);
+    assert!(err.contains("path: /no/such.csv cannot be opened"), "{err}");
+}

@@ -69,7 +69,7 @@ pub(super) struct ExportArgs {
     #[arg(long = "where")]
     criteria: Option<String>,
     /// The order: a sortable field, `-` before it for descending (`-createdAt`).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     sort: Option<String>,
     /// The fields written, in order (every field when absent).
     #[arg(long, value_delimiter = ',')]
