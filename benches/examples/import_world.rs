@@ -32,7 +32,12 @@ const LAST: &[&str] = &[
     "García",
 ];
 const COMPANIES: &[&str] = &[
-    "Acme, Inc.", "Globex", "Initech", "Umbrella \"Bio\"", "Hooli", "Stark Industries",
+    "Acme, Inc.",
+    "Globex",
+    "Initech",
+    "Umbrella \"Bio\"",
+    "Hooli",
+    "Stark Industries",
 ];
 
 fn main() {
@@ -45,7 +50,11 @@ fn main() {
     let started = Instant::now();
     {
         let mut out = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
-        writeln!(out, "Full Name,Email Address,Phone Number,Company Name,Tags").unwrap();
+        writeln!(
+            out,
+            "Full Name,Email Address,Phone Number,Company Name,Tags"
+        )
+        .unwrap();
         let mut x: u64 = 0x2545_F491_4F6C_DD1D;
         for i in 0..rows {
             x ^= x << 13;
@@ -92,10 +101,9 @@ fn main() {
         .admin
         .id;
     let scope = crm.scope("acme", Some(admin)).unwrap();
-    let ask: ImportRequest = serde_json::from_value(
-        json!({"kind": "customer", "path": file, "dedupe": ["email"]}),
-    )
-    .unwrap();
+    let ask: ImportRequest =
+        serde_json::from_value(json!({"kind": "customer", "path": file, "dedupe": ["email"]}))
+            .unwrap();
     let started = Instant::now();
     let done = scope.import().run(&ask).unwrap();
     let took = started.elapsed();

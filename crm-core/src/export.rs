@@ -23,7 +23,7 @@ use serde_json::{Map, Value, json};
 use std::io::Write;
 use std::path::Path;
 
-pub use crate::import::Format;
+pub use crate::import::{Format, defuse};
 
 /// What `export.run` takes.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -350,15 +350,6 @@ fn major_units(amount: i64, currency: crate::money::Currency) -> String {
         format!("{sign}{magnitude}")
     } else {
         format!("{sign}{}.{:0exponent$}", magnitude / per, magnitude % per)
-    }
-}
-
-/// A cell a spreadsheet would run as a formula, with a `'` before it.
-pub fn defuse(cell: String) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r', '\'']) {
-        format!("'{cell}")
-    } else {
-        cell
     }
 }
 

@@ -25,8 +25,8 @@ pub mod read;
 mod resolve;
 pub mod values;
 
-pub use mapping::undefuse;
 pub use mapping::{ImportField, Mapping, Source, fields};
+pub use mapping::{defuse, undefuse};
 pub use read::{Format, Input, Layout};
 
 use crate::catalog::RecordKind;
@@ -723,4 +723,68 @@ fn key_name(key: DedupeKey) -> &'static str {
 /// compare equal when they hold the same.
 pub(crate) fn time_value(t: time::Timestamp) -> Value {
     Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}
+
+/// The rows that failed, written as CSV as they come (row, line, column, field, value,
+/// message; a value a spreadsheet would run as a formula defused): the file is made only when
+/// a row fails. The CLI and the client hand each row of a run to [`ErrorFile::add`].
+#[derive(Debug)]
+pub struct ErrorFile {
+    path: std::path::PathBuf,
+    writer: Option<csv::Writer<std::fs::File>>,
+}
+
+impl ErrorFile {
+    pub fn new(path: std::path::PathBuf) -> ErrorFile {
+        ErrorFile { path, writer: None }
+    }
+
+    /// Writes the row's errors, if it has any.
+    pub fn add(&mut self, planned: &PlannedRow) -> Result<()> {
+        if planned.errors.is_empty() {
+            return Ok(());
+        }
+        let failed = |e: &dyn std::fmt::Display| {
+            Error::invalid(
+                "errors",
+                format!("{} cannot be written: {e}", self.path.display()),
+            )
+        };
+        if self.writer.is_none() {
+            let mut w = csv::Writer::from_path(&self.path).map_err(|e| failed(&e))?;
+            w.write_record(["row", "line", "column", "field", "value", "message"])
+                .map_err(|e| failed(&e))?;
+            self.writer = Some(w);
+        }
+        if let Some(w) = &mut self.writer {
+            for e in &planned.errors {
+                w.write_record([
+                    e.row.to_string(),
+                    e.line.to_string(),
+                    e.column.clone().unwrap_or_default(),
+                    e.field.clone().unwrap_or_default(),
+                    defuse(e.value.clone().unwrap_or_default()),
+                    e.message.clone(),
+                ])
+                .map_err(|e| failed(&e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The file's path, if a row failed.
+    pub fn finish(self) -> Result<Option<std::path::PathBuf>> {
+        match self.writer {
+            None => Ok(None),
+            Some(mut w) => {
+                w.flush().map_err(|e| {
+                    Error::invalid(
+                        "errors",
+                        format!("{} cannot be written: {e}", self.path.display()),
+                    )
+                })?;
+                Ok(Some(self.path))
+            }
+        }
+    }
 }

@@ -951,6 +951,17 @@ fn money(out: &Map<String, Json>, text: &str) -> std::result::Result<Json, Strin
         .map_err(|e| message_of(&e))
 }
 
+/// A cell a spreadsheet would run as a formula (beginning with `=` `+` `-` `@` a tab or a
+/// carriage return), with a `'` before it; a cell beginning with `'` gets one more, so that
+/// [`undefuse`] gives back exactly what was defused.
+pub fn defuse(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r', '\'']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
 /// A cell an export defused (`'=1+2`) read back as it was (`=1+2`): a leading `'` before
 /// `=` `+` `-` `@` a tab, a carriage return or another `'` is dropped.
 pub fn undefuse(cell: &str) -> &str {

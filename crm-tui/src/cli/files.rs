@@ -4,7 +4,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use crm_core::Crm;
 use crm_core::catalog::RecordKind;
-use crm_core::import::{Action, ImportRequest, Mapping, OnDuplicate, PlannedRow};
+use crm_core::import::{ImportRequest, Mapping, OnDuplicate, PlannedRow};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -170,7 +170,7 @@ pub(super) fn import(crm: &Crm, user: Option<i64>, args: &ImportArgs) -> Result<
             .map_or_else(|| "import".into(), |s| s.to_string_lossy().into_owned());
         PathBuf::from(format!("{stem}-errors.csv"))
     });
-    let mut report = ErrorReport::new(errors_path);
+    let mut report = crm_core::import::ErrorFile::new(errors_path);
     let started = Instant::now();
     let mut counts = [0u64; 4];
     let mut failure: Option<anyhow::Error> = None;
@@ -181,10 +181,8 @@ pub(super) fn import(crm: &Crm, user: Option<i64>, args: &ImportArgs) -> Result<
         },
         &mut |row: &PlannedRow, bytes: u64| {
             counts[row.action as usize] += 1;
-            if row.action == Action::Error
-                && let Err(e) = report.write(row)
-            {
-                failure = Some(e);
+            if let Err(e) = report.add(row) {
+                failure = Some(e.into());
                 return false;
             }
             if row.row.is_multiple_of(500) {
@@ -248,50 +246,6 @@ pub(super) fn import(crm: &Crm, user: Option<i64>, args: &ImportArgs) -> Result<
         }
     }
     Ok(())
-}
-
-/// The failed rows, written as they come; the file is made only if one fails.
-struct ErrorReport {
-    path: PathBuf,
-    writer: Option<csv::Writer<std::fs::File>>,
-}
-
-impl ErrorReport {
-    fn new(path: PathBuf) -> ErrorReport {
-        ErrorReport { path, writer: None }
-    }
-
-    fn write(&mut self, row: &PlannedRow) -> Result<()> {
-        if self.writer.is_none() {
-            let mut w = csv::Writer::from_path(&self.path)
-                .with_context(|| format!("writing {}", self.path.display()))?;
-            w.write_record(["row", "line", "column", "field", "value", "message"])?;
-            self.writer = Some(w);
-        }
-        if let Some(w) = &mut self.writer {
-            for e in &row.errors {
-                w.write_record([
-                    e.row.to_string(),
-                    e.line.to_string(),
-                    e.column.clone().unwrap_or_default(),
-                    e.field.clone().unwrap_or_default(),
-                    crm_core::export::defuse(e.value.clone().unwrap_or_default()),
-                    e.message.clone(),
-                ])?;
-            }
-        }
-        Ok(())
-    }
-
-    fn finish(self) -> Result<Option<PathBuf>> {
-        match self.writer {
-            None => Ok(None),
-            Some(mut w) => {
-                w.flush()?;
-                Ok(Some(self.path))
-            }
-        }
-    }
 }
 
 /// Writes a list or a segment to a file or standard output.
