@@ -136,6 +136,9 @@ pub struct PlannedRow {
     pub first_row: Option<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<RowError>,
+    /// The row's fields as read (a preview's rows only): what a person checks the mapping by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values: Option<Map<String, Value>>,
 }
 
 /// Counts of a preview or a run.
@@ -212,7 +215,7 @@ impl Import<'_, '_> {
             }
             true
         };
-        let (layout, mapping, outcome) = self.execute(request, true, &mut keep)?;
+        let (layout, mapping, outcome) = self.execute(request, true, true, &mut keep)?;
         Ok(Preview {
             layout,
             mapping,
@@ -222,7 +225,9 @@ impl Import<'_, '_> {
     }
 
     /// The file's layout and the mapping a run would use (given, or suggested from the
-    /// header), checked against the kind and the columns — reading the header only.
+    /// header), checked against the kind and the columns — reading the header only. A
+    /// required field left unmapped is not refused here (a wizard fills it next); the run
+    /// refuses it.
     pub fn mapping(&self, request: &ImportRequest) -> Result<(Layout, Mapping)> {
         let target = mapping::targets(request.kind)?;
         let table = read::open(&input_of(request)?, request.format)?;
@@ -246,7 +251,7 @@ impl Import<'_, '_> {
         request: &ImportRequest,
         observer: &mut dyn Observer,
     ) -> Result<Outcome> {
-        self.execute(request, request.dry_run, observer)
+        self.execute(request, request.dry_run, false, observer)
             .map(|(_, _, outcome)| outcome)
     }
 
@@ -254,6 +259,7 @@ impl Import<'_, '_> {
         self,
         request: &ImportRequest,
         dry_run: bool,
+        values: bool,
         observer: &mut dyn Observer,
     ) -> Result<(Layout, Mapping, Outcome)> {
         let scope = self.0;
@@ -265,6 +271,7 @@ impl Import<'_, '_> {
             None => Mapping::suggest(target, &table.layout.columns),
         };
         let bound = mapping.bind(target, &table.layout.columns)?;
+        mapping.require(target)?;
         let dedupe = dedupe_keys(request, target, &bound)?;
         let on_duplicate = request.on_duplicate.unwrap_or_default();
         // Checked before the file is read through, so that a viewer learns at once.
@@ -286,6 +293,7 @@ impl Import<'_, '_> {
             done_before: 0,
             failed_before: HashSet::new(),
             finished: false,
+            values,
         };
         let mut step = |tx: &mut Tx<'_>, run: &mut Run<'_>, table: &mut read::Table| {
             run.batch(tx, table, &fingerprint, observer, dry_run)
@@ -383,6 +391,8 @@ struct Run<'a> {
     /// …and those of them that failed (tried again).
     failed_before: HashSet<u64>,
     finished: bool,
+    /// Whether each row carries its fields as read (a preview).
+    values: bool,
 }
 
 impl Run<'_> {
@@ -491,6 +501,7 @@ impl Run<'_> {
             reason: None,
             first_row: None,
             errors: Vec::new(),
+            values: None,
         };
         let error =
             |column: Option<&str>, field: Option<&str>, value: Option<&str>, message| RowError {
@@ -516,6 +527,9 @@ impl Run<'_> {
             }
         };
         let (fields, problems) = self.convert(tx, cells)?;
+        if self.values {
+            planned.values = Some(fields.clone());
+        }
         if !problems.is_empty() {
             planned.action = Action::Error;
             planned.errors = problems

@@ -654,7 +654,25 @@ impl Mapping {
         Mapping(mapping)
     }
 
-    /// Checks the mapping against the kind and the file's columns.
+    /// Checks that every field the kind requires is filled.
+    pub(crate) fn require(&self, target: &Target) -> Result<()> {
+        for f in target.fields.iter().filter(|f| f.required) {
+            if !self.0.contains_key(f.name) {
+                return Err(Error::invalid(
+                    format!("mapping.{}", f.name),
+                    format!(
+                        "{}s need {}: map a column to it, or give {{\"value\": …}}",
+                        target.kind.as_str(),
+                        f.name
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the mapping against the kind and the file's columns (not whether it fills every
+    /// required field: [`Mapping::require`] does, so a mapping can be made a field at a time).
     pub(crate) fn bind(&self, target: &'static Target, columns: &[String]) -> Result<Bound> {
         let column = |path: &str, name: &str| {
             columns
@@ -703,18 +721,6 @@ impl Mapping {
                 Source::Template(t) => Bound1::Template(template(&path, t, &column)?),
             };
             fields.push((f, bound));
-        }
-        for f in target.fields.iter().filter(|f| f.required) {
-            if !self.0.contains_key(f.name) {
-                return Err(Error::invalid(
-                    format!("mapping.{}", f.name),
-                    format!(
-                        "{}s need {}: map a column to it, or give {{\"value\": …}}",
-                        target.kind.as_str(),
-                        f.name
-                    ),
-                ));
-            }
         }
         Ok(Bound {
             target,

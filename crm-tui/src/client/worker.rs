@@ -15,10 +15,12 @@ use crm_core::conversations::{Conversation, Message};
 use crm_core::customers::Customer;
 use crm_core::deals::board::{Board, Card};
 use crm_core::deals::{Deal, Pipeline, StageChange};
+use crm_core::export::ExportRequest;
 use crm_core::ids::{
     CustomerId, DealId, LeadId, PipelineId, QuoteId, QuoteTemplateId, SegmentId, StageId, TicketId,
     UserId, ViewId,
 };
+use crm_core::import::{ImportField, ImportRequest, Layout, Mapping, Outcome, Preview};
 use crm_core::leads::scoring::{Rescored, ScoreExplanation};
 use crm_core::leads::{Assign, Assigned, Lead};
 use crm_core::links::{AutoLinkReport, TicketLinks};
@@ -37,6 +39,7 @@ use crm_core::timeline::{TimelineEvent, TimelinePage, TimelineQuery};
 use crm_core::views::{NewView, View, ViewChanges};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::mpsc::Receiver;
 
 /// Rows fetched per page: a few screens' worth.
@@ -426,6 +429,54 @@ pub enum Request {
     QuoteSetup,
     /// A step of a quote's life.
     QuoteAct(QuoteAct),
+    /// A file's columns, the mapping its header suggests (or the one given, checked) and what
+    /// the kind's import fills.
+    ImportSetup(Box<ImportRequest>),
+    /// Every row of an import planned by a dry run; the first ones shown.
+    ImportPreview(Box<ImportRequest>),
+    /// An import run, telling `progress` as it goes and stopping when it is cancelled; the
+    /// failed rows are written beside the file (or in the temporary folder).
+    ImportRun(Box<ImportRequest>, Progress),
+    /// A list or a segment written to a file.
+    Export(Box<ExportRequest>),
+}
+
+/// How far an import running on the worker has got: the wizard reads it on each tick and sets
+/// `cancel` to stop the import after the row in hand.
+#[derive(Debug, Clone, Default)]
+pub struct Progress(pub Arc<ProgressCounts>);
+
+/// The counters of a [`Progress`].
+#[derive(Debug, Default)]
+pub struct ProgressCounts {
+    pub bytes: AtomicU64,
+    pub rows: AtomicU64,
+    pub created: AtomicU64,
+    pub updated: AtomicU64,
+    pub failed: AtomicU64,
+    pub cancel: AtomicBool,
+}
+
+impl PartialEq for Progress {
+    /// The same run's progress.
+    fn eq(&self, other: &Progress) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// What the import wizard maps a file with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportSetup {
+    pub layout: Layout,
+    pub mapping: Mapping,
+    pub fields: Vec<ImportField>,
+}
+
+/// What an import did, and where its failed rows are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Imported {
+    pub outcome: Outcome,
+    pub errors_file: Option<std::path::PathBuf>,
 }
 
 /// A view to save.
@@ -612,6 +663,13 @@ pub enum Reply {
     QuoteActed {
         act: QuoteAct,
         result: Result<Box<Quote>, Failure>,
+    },
+    ImportSetup(Result<ImportSetup, Failure>),
+    ImportPreview(Result<Box<Preview>, Failure>),
+    Imported(Result<Imported, Failure>),
+    Exported {
+        path: String,
+        result: Result<u64, Failure>,
     },
 }
 

@@ -81,6 +81,8 @@ pub enum Action {
     Mouse,
     /// Into the related records of the record open full-screen.
     Related,
+    Export,
+    Import,
 }
 
 use Action as A;
@@ -95,7 +97,7 @@ macro_rules! list_bindings {
             UP, DOWN, PAGE_UP, PAGE_DOWN, TOP, BOTTOM, NEXT_TAB_KEYS, PREV_TAB_KEYS, OPEN_KEY,
             $($own,)*
             SEARCH, GO_TABS, GO_SEGMENTS, GO_ANALYTICS, SORT, FLIP_SORT, FILTER, COLUMNS, VIEWS,
-            MOUSE_KEY, HELP_KEY, QUIT_KEY, BACK_KEY,
+            EXPORT_KEY, MOUSE_KEY, HELP_KEY, QUIT_KEY, BACK_KEY,
         ]
     };
 }
@@ -132,11 +134,18 @@ const RELATED_KEYS: Binding<Action> = each(
 /// The focus in a record's related records.
 const RELATED: Keymap<Action> = detail::related_keymap!(A::Up, A::Down, A::Open, A::Back, HELP_KEY, QUIT_KEY; hints, HELP, QUIT);
 
-const CUSTOMER_BINDINGS: &[Binding<Action>] = list_bindings![TIMELINE];
-const LEAD_BINDINGS: &[Binding<Action>] = list_bindings![TIMELINE, MARK, ASSIGN, RESCORE, EXPLAIN];
-const DEAL_BINDINGS: &[Binding<Action>] = list_bindings![TIMELINE, QUOTES, BOARD_KEY];
-const TICKET_BINDINGS: &[Binding<Action>] =
-    list_bindings![LINK_LEAD, LINK_DEAL, UNLINK_LEAD, UNLINK_DEAL, AUTO_LINK];
+const CUSTOMER_BINDINGS: &[Binding<Action>] = list_bindings![TIMELINE, IMPORT_KEY];
+const LEAD_BINDINGS: &[Binding<Action>] =
+    list_bindings![TIMELINE, MARK, ASSIGN, RESCORE, EXPLAIN, IMPORT_KEY];
+const DEAL_BINDINGS: &[Binding<Action>] = list_bindings![TIMELINE, QUOTES, BOARD_KEY, IMPORT_KEY];
+const TICKET_BINDINGS: &[Binding<Action>] = list_bindings![
+    LINK_LEAD,
+    LINK_DEAL,
+    UNLINK_LEAD,
+    UNLINK_DEAL,
+    AUTO_LINK,
+    IMPORT_KEY
+];
 const QUOTE_BINDINGS: &[Binding<Action>] = list_bindings![];
 
 const UP: Binding<Action> = each(&[(K::Up, A::Up), (K::Char('k'), A::Up)], "↑ k", "up");
@@ -247,6 +256,16 @@ const BOARD_KEY: Binding<Action> = each(
     "deals as a board (on Deals)",
 );
 const BACK_KEY: Binding<Action> = each(&[(K::Esc, A::Back)], "Esc", "back to the list");
+const EXPORT_KEY: Binding<Action> = each(
+    &[(K::Char('E'), A::Export)],
+    "E",
+    "export what the list shows (filter, order, columns) to CSV or JSON Lines",
+);
+const IMPORT_KEY: Binding<Action> = each(
+    &[(K::Char('I'), A::Import)],
+    "I",
+    "import a CSV or JSON Lines file into this list: map, preview, run",
+);
 
 const MOUSE_KEY: Binding<Action> = each(
     &[(K::Char('m'), A::Mouse)],
@@ -991,6 +1010,41 @@ impl Lists {
                     self.columns(self.tab).iter().map(|f| f.name).collect();
                 out.push(Command::Push(Box::new(super::columns::Columns::new(
                     self.tab, &shown,
+                ))));
+            }
+            A::Export => {
+                let query = &self.list().query;
+                let request = crm_core::export::ExportRequest {
+                    kind: Some(self.tab.kind()),
+                    segment_id: None,
+                    r#where: query.r#where.clone(),
+                    sort: query.sort.clone(),
+                    columns: self
+                        .columns(self.tab)
+                        .iter()
+                        .map(|f| f.name.to_owned())
+                        .collect(),
+                    format: crm_core::export::Format::Csv,
+                    path: String::new(),
+                    defuse: None,
+                };
+                let what = match (&query.view, &query.r#where) {
+                    (Some((_, name, _)), _) => format!("{} · view {name}", self.tab.title()),
+                    (None, Some(_)) => format!("{} · as filtered", self.tab.title()),
+                    (None, None) => self.tab.title().to_owned(),
+                };
+                let name = format!(
+                    "{}-{}.csv",
+                    self.tab.title().to_lowercase(),
+                    crate::client::format::date(view.now)
+                );
+                out.push(Command::Push(Box::new(super::export::Export::new(
+                    what, request, &name,
+                ))));
+            }
+            A::Import => {
+                out.push(Command::Push(Box::new(super::importer::Importer::new(
+                    self.tab,
                 ))));
             }
             A::Views => {

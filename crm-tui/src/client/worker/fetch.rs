@@ -278,6 +278,35 @@ pub fn answer(crm: &Crm, tenant: &str, actor: Option<UserId>, request: Request) 
                 .and_then(|s| s.timeline().get(&ask.query))
                 .map_err(err),
         },
+        Request::ImportSetup(request) => Reply::ImportSetup(
+            crm.scope(tenant, actor)
+                .and_then(|s| s.import().mapping(&request))
+                .and_then(|(layout, mapping)| {
+                    Ok(super::ImportSetup {
+                        layout,
+                        mapping,
+                        fields: crm_core::import::fields(request.kind)?,
+                    })
+                })
+                .map_err(err),
+        ),
+        Request::ImportPreview(request) => Reply::ImportPreview(
+            crm.scope(tenant, actor)
+                .and_then(|s| s.import().preview(&request))
+                .map(Box::new)
+                .map_err(err),
+        ),
+        Request::ImportRun(request, progress) => {
+            Reply::Imported(import(crm, tenant, actor, &request, &progress).map_err(err))
+        }
+        Request::Export(request) => Reply::Exported {
+            path: request.path.clone(),
+            result: crm
+                .scope(tenant, actor)
+                .and_then(|s| s.export().run(&request))
+                .map(|e| e.rows)
+                .map_err(err),
+        },
         Request::QuoteDocument(id) => Reply::QuoteDocument {
             id,
             result: crm
@@ -1069,4 +1098,53 @@ fn search_with_other_values(
         results.facets.channels = counted(without(&|f| f.channels = None))?.channels;
     }
     Ok(results)
+}
+
+/// Runs an import, counting into `progress` and stopping when it is cancelled; the failed rows
+/// go to `NAME-errors.csv` beside the file, or in the temporary folder when that one cannot be
+/// written.
+fn import(
+    crm: &Crm,
+    tenant: &str,
+    actor: Option<UserId>,
+    request: &crm_core::import::ImportRequest,
+    progress: &super::Progress,
+) -> crm_core::Result<super::Imported> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let path = std::path::Path::new(request.path.as_deref().unwrap_or("import.csv"));
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "import".into(), |s| s.to_string_lossy().into_owned());
+    let folder = path
+        .parent()
+        .filter(|f| tempfile::NamedTempFile::new_in(f).is_ok())
+        .map_or_else(std::env::temp_dir, std::path::Path::to_path_buf);
+    let mut errors = crm_core::import::ErrorFile::new(folder.join(format!("{stem}-errors.csv")));
+    let mut failure = None;
+    let counts = &progress.0;
+    let outcome = crm.scope(tenant, actor)?.import().run_observed(
+        request,
+        &mut |row: &crm_core::import::PlannedRow, bytes: u64| {
+            counts.bytes.store(bytes, Relaxed);
+            counts.rows.fetch_add(1, Relaxed);
+            match row.action {
+                crm_core::import::Action::Create => counts.created.fetch_add(1, Relaxed),
+                crm_core::import::Action::Update => counts.updated.fetch_add(1, Relaxed),
+                crm_core::import::Action::Error => counts.failed.fetch_add(1, Relaxed),
+                crm_core::import::Action::Skip => 0,
+            };
+            if let Err(e) = errors.add(row) {
+                failure = Some(e);
+                return false;
+            }
+            !counts.cancel.load(Relaxed)
+        },
+    )?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    Ok(super::Imported {
+        outcome,
+        errors_file: errors.finish()?,
+    })
 }

@@ -1,0 +1,377 @@
+//! The import wizard and the export key, driven as a person drives them.
+
+use crate::client::app::Msg;
+use crate::client::testing::*;
+use crate::client::worker::{self, Progress, Reply, Request, Tab};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
+/// A folder under /tmp with a name of fixed length, so snapshots can hide it.
+fn folder() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("imp")
+        .rand_bytes(6)
+        .tempdir_in("/tmp")
+        .unwrap()
+}
+
+const PEOPLE: &str = "Full Name;E-mail;Company Name;Churn\n\
+    Ada Lovelace;ada@engines.test;Analytical Engines;80\n\
+    Bob;not-an-email;;10\n\
+    Grace Hopper;grace@navy.test;US Navy;95\n\
+    Ada L.;ADA@engines.test;;5\n";
+
+/// Opens the wizard on the Customers list and reads `file`'s header.
+fn open(h: &mut Harness, path: &str) {
+    h.key(KeyCode::Char('I'));
+    h.chord(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    type_text(h, path);
+    h.key(KeyCode::Enter);
+}
+
+fn hide(dir: &tempfile::TempDir) -> impl Fn(String) -> String {
+    let path = dir.path().to_string_lossy().into_owned();
+    move |s: String| s.replace(&path, "/tmp/DIR")
+}
+
+fn customers(h: &Harness) -> Vec<crm_core::customers::Customer> {
+    let scope = h.crm.scope("demo", None).unwrap();
+    let mut all = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = scope
+            .customers()
+            .list(
+                &serde_json::from_value(serde_json::json!({"limit": 500, "cursor": cursor}))
+                    .unwrap(),
+            )
+            .unwrap();
+        all.extend(page.items);
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            return all;
+        }
+    }
+}
+
+/// The whole story: the header's mapping, a field given a value, duplicates by email, the dry
+/// run, the run, the file of failed rows, and the list showing what came in.
+#[test]
+fn a_file_is_mapped_previewed_and_imported() {
+    let dir = folder();
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, PEOPLE).unwrap();
+    let mut h = Harness::new(demo_crm(20));
+    let before = customers(&h).len();
+    open(&mut h, file.to_str().unwrap());
+    let hide = hide(&dir);
+    assert_screens!(h, &hide);
+
+    // churnRisk is suggested from "Churn"; tags get a value every row takes.
+    h.keys(&[KeyCode::Down; 5]);
+    h.key(KeyCode::Char('v'));
+    type_text(&mut h, "imported");
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Char('e'));
+    h.key(KeyCode::Enter);
+    assert_screens!(h, &hide);
+    assert_eq!(customers(&h).len(), before, "a dry run writes nothing");
+
+    h.key(KeyCode::Enter);
+    let screen = hide(h.screen());
+    assert!(
+        screen.contains("4 rows: 2 created · 0 updated · 1 skipped · 1 failed"),
+        "{screen}"
+    );
+    assert!(screen.contains("/tmp/DIR/people-errors.csv"), "{screen}");
+    assert!(
+        screen.contains("row 2, E-mail: email: not a valid email address"),
+        "{screen}"
+    );
+    let errors = std::fs::read_to_string(dir.path().join("people-errors.csv")).unwrap();
+    assert!(
+        errors.starts_with("row,line,column,field,value,message\n2,3,E-mail,email,not-an-email,")
+    );
+
+    h.key(KeyCode::Enter);
+    let after = customers(&h);
+    assert_eq!(after.len(), before + 2);
+    let ada = after.iter().find(|c| c.name == "Ada Lovelace").unwrap();
+    assert_eq!(
+        (ada.churn_risk, ada.tags.clone()),
+        (80, vec!["imported".to_owned()])
+    );
+    assert_eq!(
+        h.app.notice.clone().map(&hide),
+        Some("Imported /tmp/DIR/people.csv: 2 created, 0 updated, 1 skipped, 1 failed".into())
+    );
+    assert!(
+        h.screen().contains("Grace Hopper"),
+        "the list is fetched again"
+    );
+}
+
+/// A mapping the kind cannot take is named on the mapping step, and a file that cannot be
+/// read on the file step; nothing is written.
+#[test]
+fn bad_files_and_mappings_are_named_where_they_are_made() {
+    let dir = folder();
+    let mut h = Harness::new(demo_crm(20));
+    let before = customers(&h).len();
+    open(&mut h, &dir.path().join("missing.csv").to_string_lossy());
+    assert!(h.screen().contains("cannot be opened"), "{}", h.screen());
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, PEOPLE).unwrap();
+    h.chord(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    type_text(&mut h, file.to_str().unwrap());
+    h.key(KeyCode::Enter);
+    // name is required: take its column away, and the dry run says so.
+    h.key(KeyCode::Down);
+    h.key(KeyCode::Char('x'));
+    h.key(KeyCode::Enter);
+    let screen = h.screen();
+    assert!(
+        screen.contains("mapping.name: customers need name"),
+        "{screen}"
+    );
+    assert!(screen.contains("2 of 4: the mapping"));
+    assert_eq!(customers(&h).len(), before);
+}
+
+/// Esc while the import runs stops it after the row in hand; what was written stays, and the
+/// same import again finishes it.
+#[test]
+fn a_running_import_stops_and_finishes_when_run_again() {
+    let dir = folder();
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, PEOPLE).unwrap();
+    let mut h = Harness::new(demo_crm(20));
+    let before = customers(&h).len();
+    open(&mut h, file.to_str().unwrap());
+    // While the dry run is planned, keys wait (the wizard stays where it is).
+    let planning = h
+        .app
+        .update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    for code in [KeyCode::Esc, KeyCode::Enter, KeyCode::Char('x')] {
+        let nothing = h
+            .app
+            .update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        assert!(nothing.is_empty());
+    }
+    assert!(h.screen().contains("planning every row"), "{}", h.screen());
+    h.answer(planning);
+    assert!(h.screen().contains("3 of 4: the dry run"));
+    // The run is asked for but not answered yet: the gauge shows, and Esc asks it to stop.
+    let held = h
+        .app
+        .update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    assert!(matches!(held.as_slice(), [Request::ImportRun(..)]));
+    assert!(h.screen().contains("4 of 4: importing"));
+    let none = h
+        .app
+        .update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    assert!(none.is_empty());
+    assert!(h.screen().contains("stopping after the row in hand"));
+    h.answer(held);
+    let screen = h.screen();
+    assert!(
+        screen.contains("Stopped: what is written stays"),
+        "{screen}"
+    );
+    assert_eq!(customers(&h).len(), before + 1);
+
+    h.key(KeyCode::Enter);
+    open(&mut h, file.to_str().unwrap());
+    h.keys(&[KeyCode::Enter, KeyCode::Enter]);
+    assert!(
+        h.screen()
+            .contains("4 rows: 2 created · 0 updated · 1 skipped · 1 failed"),
+        "{}",
+        h.screen()
+    );
+    assert_eq!(
+        customers(&h).len(),
+        before + 3,
+        "Ada, Grace and Ada L. (no dedupe asked)"
+    );
+}
+
+/// The worker counts the rows into the progress it was given, and stops when asked.
+#[test]
+fn the_worker_counts_and_stops() {
+    let dir = folder();
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, PEOPLE).unwrap();
+    let crm = demo_crm(5);
+    let request: crm_core::import::ImportRequest =
+        serde_json::from_value(serde_json::json!({"kind": "customer", "path": file})).unwrap();
+    let progress = Progress::default();
+    let reply = worker::answer(
+        &crm,
+        "demo",
+        Some(crm_core::ids::UserId(1)),
+        Request::ImportRun(Box::new(request.clone()), progress.clone()),
+    );
+    let Reply::Imported(Ok(done)) = reply else {
+        panic!("{reply:?}")
+    };
+    let c = &progress.0;
+    assert_eq!(
+        (
+            c.rows.load(Relaxed),
+            c.created.load(Relaxed),
+            c.failed.load(Relaxed)
+        ),
+        (4, 3, 1)
+    );
+    assert_eq!(c.bytes.load(Relaxed), PEOPLE.len() as u64);
+    assert_eq!(done.errors_file, Some(dir.path().join("people-errors.csv")));
+
+    let stopped = Progress::default();
+    stopped.0.cancel.store(true, Relaxed);
+    let other = dir.path().join("other.csv");
+    std::fs::write(&other, "name\nA\nB\nC\n").unwrap();
+    let reply = worker::answer(
+        &crm,
+        "demo",
+        Some(crm_core::ids::UserId(1)),
+        Request::ImportRun(
+            Box::new(crm_core::import::ImportRequest {
+                path: Some(other.to_string_lossy().into_owned()),
+                mapping: None,
+                ..request
+            }),
+            stopped,
+        ),
+    );
+    let Reply::Imported(Ok(done)) = reply else {
+        panic!("{reply:?}")
+    };
+    assert!(done.outcome.cancelled);
+    assert_eq!(done.outcome.summary.created, 1);
+    assert_eq!(done.errors_file, None);
+}
+
+/// `E` writes what the list shows: its filter, order and columns.
+#[test]
+fn export_writes_the_list_as_shown() {
+    let dir = folder();
+    let mut h = Harness::new(demo_crm(30));
+    h.key(KeyCode::Char('E'));
+    assert_screens!(h, |s: String| {
+        let cwd = std::env::current_dir()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        s.replace(&cwd, "/CWD")
+    });
+    let path = dir.path().join("out.jsonl");
+    h.chord(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    type_text(&mut h, path.to_str().unwrap());
+    h.key(KeyCode::Enter);
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(written.lines().count(), 30);
+    let first: serde_json::Value = serde_json::from_str(written.lines().next().unwrap()).unwrap();
+    let shown = h.app.lists.columns(Tab::Customers);
+    assert_eq!(
+        first
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .len(),
+        shown.len()
+    );
+    assert_eq!(first["id"], h.selected_id(), "newest first, as the list");
+    assert!(
+        h.app
+            .notice
+            .as_deref()
+            .unwrap()
+            .starts_with("Wrote 30 rows to "),
+        "{:?}",
+        h.app.notice
+    );
+    // A folder is not a file: said in the prompt, which stays.
+    h.key(KeyCode::Char('E'));
+    h.chord(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    type_text(&mut h, dir.path().to_str().unwrap());
+    h.key(KeyCode::Enter);
+    assert!(h.screen().contains("is a folder"), "{}", h.screen());
+}
+
+#[test]
+fn every_step_binds_what_it_lists() {
+    let dir = folder();
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, PEOPLE).unwrap();
+    let path = file.to_str().unwrap().to_owned();
+    let crm = Arc::new(demo_crm(20));
+    let typed: &[KeyCode] = &[KeyCode::Char('x')];
+    // The file.
+    check_bindings(
+        &crm,
+        |h| h.key(KeyCode::Char('I')),
+        &[(KeyCode::Backspace, typed)],
+    );
+    let mapped = |h: &mut Harness| open(h, &path);
+    // Up needs a field above; x a field with a column (name).
+    let down: &[KeyCode] = &[KeyCode::Down];
+    check_bindings(
+        &crm,
+        mapped,
+        &[
+            (KeyCode::Up, down),
+            (KeyCode::Char('k'), down),
+            (KeyCode::Char('x'), down),
+        ],
+    );
+    // A value typed.
+    check_bindings(
+        &crm,
+        |h| {
+            mapped(h);
+            h.key(KeyCode::Char('v'));
+        },
+        &[(KeyCode::Backspace, typed)],
+    );
+    // Deals: no email or phone to match by.
+    check_bindings(
+        &crm,
+        |h| {
+            h.key(KeyCode::Char('3'));
+            open(h, &path);
+        },
+        &[
+            (KeyCode::Up, down),
+            (KeyCode::Char('k'), down),
+            (KeyCode::Char('x'), &[KeyCode::Down; 6]),
+        ],
+    );
+    // The dry run, and what the run did.
+    check_bindings(
+        &crm,
+        |h| {
+            mapped(h);
+            h.key(KeyCode::Enter);
+        },
+        &[],
+    );
+    check_bindings(
+        &crm,
+        |h| {
+            mapped(h);
+            h.keys(&[KeyCode::Enter, KeyCode::Enter]);
+        },
+        &[],
+    );
+    // The export's path: Tab lists the current folder once the file's name is gone.
+    let folder_only: &[KeyCode] = &[KeyCode::Backspace; "customers-2026-12-06.csv".len()];
+    check_bindings(
+        &crm,
+        |h| h.key(KeyCode::Char('E')),
+        &[(KeyCode::Tab, folder_only)],
+    );
+}
