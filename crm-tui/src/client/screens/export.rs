@@ -152,7 +152,14 @@ impl Screen for Export {
         frame.render_widget(block, area);
         let width = inner.width.saturating_sub(7);
         let mut lines = vec![
-            Line::from("Write what the list shows — its filter, order and columns — to:".dim()),
+            Line::from(
+                if self.request.segment_id.is_some() {
+                    "Write the segment's members (every field of each customer) to:"
+                } else {
+                    "Write what the list shows — its filter, order and columns — to:"
+                }
+                .dim(),
+            ),
             Line::from(
                 std::iter::once(Span::raw("File: "))
                     .chain(self.field.line(width, !self.waiting).spans)

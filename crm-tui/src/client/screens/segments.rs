@@ -37,6 +37,7 @@ enum Action {
     Go(Area),
     NextArea,
     PrevArea,
+    Export,
 }
 
 use Action as A;
@@ -53,6 +54,11 @@ const MOVE: Binding<Action> = each(
     "move",
 );
 const HELP: Binding<Action> = each(&[(K::Char('?'), A::Help)], "?", "this help");
+const EXPORT: Binding<Action> = each(
+    &[(K::Char('E'), A::Export)],
+    "E",
+    "export the segment's members to CSV or JSON Lines",
+);
 
 /// The other areas: `1 2 3 4 5 7` and the tab keys.
 const AREAS: Binding<Action> = each(
@@ -88,6 +94,7 @@ const LIST: Keymap<Action> = Keymap {
             "r",
             "refresh: evaluate every segment again (criteria that count days)",
         ),
+        EXPORT,
         AREAS,
         each(
             &[(K::Esc, A::Back), (K::Char('q'), A::Back)],
@@ -120,6 +127,7 @@ const MEMBERS: Keymap<Action> = Keymap {
             "open the customer (its tickets and deals can be opened in turn)",
         ),
         each(&[(K::Char('w'), A::Why)], "w", "why this customer is in"),
+        EXPORT,
         each(
             &[(K::Esc, A::Back), (K::Char('q'), A::Back)],
             "Esc q",
@@ -238,7 +246,7 @@ impl Screen for Segments {
         out.push(Command::Ask(Request::Segments));
     }
 
-    fn key(&mut self, key: KeyEvent, _view: &View<'_>, out: &mut Vec<Command>) {
+    fn key(&mut self, key: KeyEvent, view: &View<'_>, out: &mut Vec<Command>) {
         let Some(action) = self.keymap_now().action(key) else {
             return;
         };
@@ -275,6 +283,30 @@ impl Screen for Segments {
                 }
             }
             (Focus::List, A::Delete) if self.segment().is_some() => self.focus = Focus::Confirm,
+            (Focus::List | Focus::Members, A::Export) => {
+                if let Some(s) = self.segment() {
+                    let request = crm_core::export::ExportRequest {
+                        kind: None,
+                        segment_id: Some(s.id),
+                        r#where: None,
+                        sort: None,
+                        columns: Vec::new(),
+                        format: crm_core::export::Format::Csv,
+                        path: String::new(),
+                        defuse: None,
+                    };
+                    let name = format!(
+                        "segment-{}-{}.csv",
+                        s.id.0,
+                        crate::client::format::date(view.now)
+                    );
+                    out.push(Command::Push(Box::new(super::export::Export::new(
+                        format!("segment {}", s.name),
+                        request,
+                        &name,
+                    ))));
+                }
+            }
             (Focus::List, A::Refresh) => {
                 self.loading = true;
                 out.push(Command::Ask(Request::RefreshSegments));

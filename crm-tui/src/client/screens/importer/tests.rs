@@ -375,3 +375,60 @@ fn every_step_binds_what_it_lists() {
         &[(KeyCode::Tab, folder_only)],
     );
 }
+
+/// `E` on a segment writes its members, every customer field.
+#[test]
+fn export_writes_a_segments_members() {
+    let dir = folder();
+    let mut h = Harness::new(demo_crm(60));
+    h.crm
+        .scope("demo", Some(crm_core::ids::UserId(1)))
+        .unwrap()
+        .segments()
+        .create(
+            serde_json::from_value(serde_json::json!({"name": "Risky",
+                "criteria": {"field": "churnRisk", "op": "gte", "value": 50}}))
+            .unwrap(),
+        )
+        .unwrap();
+    h.key(KeyCode::Char('6'));
+    let scope = h.crm.scope("demo", None).unwrap();
+    let segment = scope
+        .segments()
+        .list(&crm_core::PageRequest::default())
+        .unwrap()
+        .items
+        .remove(0);
+    let members = scope
+        .segments()
+        .members(&crm_core::segments::MembersRequest {
+            id: segment.id,
+            limit: Some(500),
+            cursor: None,
+        })
+        .unwrap()
+        .items;
+    h.key(KeyCode::Char('E'));
+    assert!(
+        h.screen()
+            .contains(&format!("Export segment {}", segment.name))
+    );
+    let path = dir.path().join("members.csv");
+    h.chord(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    type_text(&mut h, path.to_str().unwrap());
+    h.key(KeyCode::Enter);
+    let written = std::fs::read_to_string(&path).unwrap();
+    let mut lines = written.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("id,externalId,name,email")
+    );
+    let ids: Vec<String> = lines
+        .map(|l| l.split(',').next().unwrap().to_owned())
+        .collect();
+    let expected: Vec<String> = members.iter().map(|c| c.id.0.to_string()).collect();
+    assert!(!expected.is_empty());
+    assert_eq!(ids, expected);
+}
