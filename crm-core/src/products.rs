@@ -209,7 +209,7 @@ pub(crate) fn create(tx: &mut Tx<'_>, new: NewProduct) -> Result<Product> {
     Ok(product)
 }
 
-fn update(tx: &mut Tx<'_>, changes: ProductChanges) -> Result<Product> {
+pub(crate) fn update(tx: &mut Tx<'_>, changes: ProductChanges) -> Result<Product> {
     let before: Product = records::get(tx, tx.tenant, changes.id.0)?;
     let mut after = before.clone();
     if let Some(v) = changes.external_id {

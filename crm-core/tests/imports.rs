@@ -851,3 +851,63 @@ fn the_fields_an_import_fills_are_listed() {
     assert!(stage.create_only);
     assert_eq!(stage.refers, Some(crm_core::catalog::RecordKind::Stage));
 }
+
+/// The product list: prices in dollars become exact minor units; a changed price updates its
+/// product (matched by external id) and nothing else is touched.
+#[test]
+fn products_import_with_their_prices() {
+    let (crm, admin) = setup();
+    let scope = crm.scope("t", Some(admin)).unwrap();
+    let file = format!("{SALES}products.csv");
+    let rows = rows_of(&file);
+    let preview = scope
+        .import()
+        .preview(&request(json!({"kind": "product", "path": file, "limit": 0,
+            "mapping": {"currency": {"value": "USD"}, "name": "product", "unitPrice": "sales_price"}})))
+        .unwrap();
+    assert_eq!(preview.summary.created, rows.len() as u64);
+    let mapping = json!({"externalId": "product", "name": "product", "unitPrice": "sales_price",
+        "currency": {"value": "USD"}});
+    let done = run(
+        &scope,
+        json!({"kind": "product", "path": file, "mapping": mapping}),
+    );
+    assert_eq!(done.summary.created, rows.len() as u64, "{:?}", done.errors);
+    for row in &rows {
+        let p = scope.products().get_by_external_id(&row[0]).unwrap();
+        assert_eq!(p.unit_price.amount, row[2].parse::<i64>().unwrap() * 100);
+        assert_eq!(p.unit_price.currency.code(), "USD");
+    }
+    let changed = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("GTX Pro,GTX,4821", "GTX Pro,GTX,4999.99");
+    let again = scope
+        .import()
+        .run(&request(
+            json!({"kind": "product", "csv": changed, "mapping": mapping,
+            "onDuplicate": "update"}),
+        ))
+        .unwrap();
+    assert_eq!(
+        (again.summary.updated, again.summary.skipped),
+        (1, rows.len() as u64 - 1)
+    );
+    let pro = scope.products().get_by_external_id("GTX Pro").unwrap();
+    assert_eq!(pro.unit_price.amount, 499_999);
+    let bad = scope
+        .import()
+        .run(&request(
+            json!({"kind": "product", "csv": "name,price\nCable,1.999\nPlug,abc\n",
+            "mapping": {"name": "name", "unitPrice": "price", "currency": {"value": "USD"}}}),
+        ))
+        .unwrap();
+    assert_eq!(bad.summary.failed, 2);
+    assert!(
+        bad.errors[0]
+            .message
+            .contains("takes at most 2 decimal places"),
+        "{:?}",
+        bad.errors
+    );
+    assert_eq!(bad.errors[1].column.as_deref(), Some("price"));
+}

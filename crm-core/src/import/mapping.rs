@@ -8,7 +8,7 @@ use super::{DedupeKey, time_value};
 use crate::catalog::RecordKind;
 use crate::error::{Error, Result};
 use crate::store::Tx;
-use crate::{customers, deals, leads, records, tickets};
+use crate::{customers, deals, leads, products, records, tickets};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
@@ -25,6 +25,8 @@ pub(crate) enum Value {
     /// An amount in major units of the row's `currency`, stored in minor units.
     Money,
     Currency,
+    /// `true`/`false`, `yes`/`no`, `1`/`0`, `active`/`inactive`.
+    Bool,
     /// The id of the record of this kind the cell names.
     Ref(RecordKind),
 }
@@ -40,6 +42,7 @@ impl Value {
             Value::Tags => "tags",
             Value::Money => "money",
             Value::Currency => "currency",
+            Value::Bool => "yes or no",
             Value::Ref(_) => "reference",
         }
     }
@@ -436,7 +439,75 @@ pub static TARGETS: &[Target] = &[
         update: |tx, id, m| tickets::update(tx, from_map(with_id(m, id))?).map(drop),
         current: |tx, id| to_map(&records::get::<tickets::Ticket>(tx, tx.tenant, id)?),
     },
+    Target {
+        kind: RecordKind::Product,
+        fields: &[
+            EXTERNAL_ID,
+            field(
+                "name",
+                Value::Text,
+                &["name", "product", "productname", "item", "title"],
+            )
+            .required(),
+            field(
+                "sku",
+                Value::Text,
+                &["sku", "code", "productcode", "partnumber", "itemnumber"],
+            ),
+            field("currency", Value::Currency, &["currency", "currencycode"]).required(),
+            field(
+                "unitPrice",
+                Value::Money,
+                &["unitprice", "price", "salesprice", "listprice", "saleprice"],
+            )
+            .required(),
+            field("taxRateBp", Value::Whole, &["taxratebp", "taxbp"]),
+            field("active", Value::Bool, &["active", "enabled", "onsale"]),
+        ],
+        prefixes: &["product"],
+        keys: &[DedupeKey::ExternalId],
+        create: |tx, m| products::create(tx, from_map(price_object(m))?).map(|r| r.id.0),
+        update: |tx, id, mut m| {
+            // A changed price keeps the product's currency unless the row changes it too.
+            if m.contains_key("unitPrice") && !m.contains_key("currency") {
+                let current = records::get::<products::Product>(tx, tx.tenant, id)?;
+                m.insert(
+                    "currency".into(),
+                    Json::from(current.unit_price.currency.code()),
+                );
+            }
+            products::update(tx, from_map(with_id(price_object(m), id))?).map(drop)
+        },
+        current: |tx, id| {
+            // As the row holds it: the price in minor units, the currency beside it.
+            let mut m = to_map(&records::get::<products::Product>(tx, tx.tenant, id)?)?;
+            if let Some(Json::Object(price)) = m.remove("unitPrice") {
+                m.insert(
+                    "unitPrice".into(),
+                    price.get("amount").cloned().unwrap_or_default(),
+                );
+                m.insert(
+                    "currency".into(),
+                    price.get("currency").cloned().unwrap_or_default(),
+                );
+            }
+            Ok(m)
+        },
+    },
 ];
+
+/// A product's price as its requests take it: `{amount, currency}` from a row's minor units
+/// and currency (a currency without a price changes nothing).
+fn price_object(mut m: Map<String, Json>) -> Map<String, Json> {
+    let currency = m.remove("currency");
+    if let (Some(amount), Some(currency)) = (m.remove("unitPrice"), currency) {
+        m.insert(
+            "unitPrice".into(),
+            serde_json::json!({"amount": amount, "currency": currency}),
+        );
+    }
+    m
+}
 
 fn from_map<T: serde::de::DeserializeOwned>(m: Map<String, Json>) -> Result<T> {
     // The map is built here with values of the right types: a failure is a bug.
@@ -857,6 +928,7 @@ impl Bound {
                     .map(|c| Json::from(c.code()))
                     .map_err(|e| message_of(&e)),
                 Value::Money => money(&out, &text),
+                Value::Bool => values::boolean(&text).map(Json::from),
                 Value::Ref(RecordKind::Stage) => match pipeline {
                     Some(p) => resolver
                         .find(tx, RecordKind::Stage, p, &text)?
@@ -952,7 +1024,7 @@ fn money(out: &Map<String, Json>, text: &str) -> std::result::Result<Json, Strin
         .chars()
         .filter(|c| !matches!(c, ' ' | '\u{a0}' | '_' | '\''))
         .collect();
-    crate::money::Money::parse("value", &cleaned, currency)
+    crate::money::Money::parse("amount", &cleaned, currency)
         .map(|m| Json::from(m.amount))
         .map_err(|e| message_of(&e))
 }

@@ -77,6 +77,18 @@ pub(crate) fn whole(text: &str) -> Result<i64, String> {
         .map_err(|_| format!("not a whole number: {:?}", crate::error::clip(text.trim())))
 }
 
+/// `true`/`false`, `yes`/`no`, `y`/`n`, `1`/`0`, `active`/`inactive`, in any case.
+pub(crate) fn boolean(text: &str) -> Result<bool, String> {
+    match text.trim().to_lowercase().as_str() {
+        "true" | "yes" | "y" | "1" | "active" => Ok(true),
+        "false" | "no" | "n" | "0" | "inactive" => Ok(false),
+        _ => Err(format!(
+            "not yes or no: {:?} (true/false, yes/no, 1/0)",
+            crate::error::clip(text.trim())
+        )),
+    }
+}
+
 /// Tags: split on `;` or `,`, trimmed, empty ones dropped; or a JSON array of texts (what an
 /// export writes when a tag holds `;` or `,`).
 pub(crate) fn tags(text: &str) -> Vec<String> {
@@ -184,7 +196,10 @@ mod tests {
     }
 
     #[test]
-    fn numbers_and_tags() {
+    fn numbers_booleans_and_tags() {
+        assert_eq!(boolean("Yes"), Ok(true));
+        assert_eq!(boolean("0"), Ok(false));
+        assert!(boolean("maybe").is_err());
         assert_eq!(whole("1,234,567"), Ok(1_234_567));
         assert_eq!(whole(" 12 "), Ok(12));
         assert_eq!(whole("1 234"), Ok(1234));
