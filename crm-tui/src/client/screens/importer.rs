@@ -469,12 +469,9 @@ impl Screen for Importer {
                 if let Ok(done) = &result {
                     let s = done.outcome.summary;
                     out.push(Command::Notice(format!(
-                        "Imported {}: {} created, {} updated, {} skipped, {} failed",
+                        "Imported {}: {}",
                         plan.path,
-                        thousands(s.created),
-                        thousands(s.updated),
-                        thousands(s.skipped),
-                        thousands(s.failed)
+                        summary(s, false)
                     )));
                 }
                 return;
@@ -651,6 +648,27 @@ impl Screen for Importer {
     }
 }
 
+/// The counts of a dry run (`planned`) or a run.
+fn summary(s: crm_core::import::Summary, planned: bool) -> String {
+    let words = if planned {
+        ["to create", "to update", "to skip", "with errors"]
+    } else {
+        ["created", "updated", "skipped", "failed"]
+    };
+    format!(
+        "{} rows: {} {} · {} {} · {} {} · {} {}",
+        thousands(s.rows),
+        thousands(s.created),
+        words[0],
+        thousands(s.updated),
+        words[1],
+        thousands(s.skipped),
+        words[2],
+        thousands(s.failed),
+        words[3]
+    )
+}
+
 fn labelled(label: &'static str, line: Line<'static>) -> Line<'static> {
     Line::from(
         std::iter::once(Span::raw(label))
@@ -761,15 +779,7 @@ fn preview_lines(plan: &Plan, preview: Option<&Preview>, tick: u64) -> Vec<Line<
     };
     let s = preview.summary;
     let mut lines = vec![
-        Line::from(format!(
-            "{} rows: {} to create · {} to update · {} to skip · {} with errors",
-            thousands(s.rows),
-            thousands(s.created),
-            thousands(s.updated),
-            thousands(s.skipped),
-            thousands(s.failed)
-        ))
-        .bold(),
+        Line::from(summary(s, true)).bold(),
         Line::from(format!(
             "{} · {} · the run does exactly this",
             match preview.layout.format {
@@ -847,18 +857,8 @@ fn done_lines(plan: &Plan, result: &Result<Box<Imported>, Failure>) -> Vec<Line<
         Err(e) => vec![Line::from(format!("The import stopped: {e}")).red()],
         Ok(done) => {
             let s = done.outcome.summary;
-            let mut lines = vec![
-                Line::from(format!(
-                    "{}: {} rows: {} created · {} updated · {} skipped · {} failed",
-                    plan.path,
-                    thousands(s.rows),
-                    thousands(s.created),
-                    thousands(s.updated),
-                    thousands(s.skipped),
-                    thousands(s.failed)
-                ))
-                .bold(),
-            ];
+            let mut lines =
+                vec![Line::from(format!("{}: {}", plan.path, summary(s, false))).bold()];
             if done.outcome.cancelled {
                 lines.push(
                     Line::from(

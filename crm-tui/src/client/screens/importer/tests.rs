@@ -104,7 +104,10 @@ fn a_file_is_mapped_previewed_and_imported() {
     );
     assert_eq!(
         h.app.notice.clone().map(&hide),
-        Some("Imported /tmp/DIR/people.csv: 2 created, 0 updated, 1 skipped, 1 failed".into())
+        Some(
+            "Imported /tmp/DIR/people.csv: 4 rows: 2 created · 0 updated · 1 skipped · 1 failed"
+                .into()
+        )
     );
     assert!(
         h.screen().contains("Grace Hopper"),
