@@ -911,3 +911,68 @@ fn products_import_with_their_prices() {
     );
     assert_eq!(bad.errors[1].column.as_deref(), Some("price"));
 }
+
+/// A deal's stage is read in its own pipeline: the one its row names, or the tenant's first
+/// when none is mapped or its cell is empty; a stage given as a value is read the same way.
+#[test]
+fn deals_land_in_their_pipelines_stages() {
+    let (crm, admin) = setup();
+    let scope = crm.scope("t", Some(admin)).unwrap();
+    let pipeline = |name: &str, stages: Value| {
+        scope
+            .pipelines()
+            .create(serde_json::from_value(json!({"name": name, "stages": stages})).unwrap())
+            .unwrap()
+    };
+    let first = pipeline(
+        "First",
+        json!([{"name": "Open", "probability": 10, "kind": "open"},
+               {"name": "Won", "probability": 100, "kind": "won"}]),
+    );
+    let maven = pipeline(
+        "Maven",
+        json!([{"name": "Engaging", "probability": 50, "kind": "open"},
+               {"name": "Won", "probability": 100, "kind": "won"}]),
+    );
+    let stage_of = |p: &crm_core::deals::Pipeline, name: &str| {
+        p.stages.iter().find(|s| s.name == name).unwrap().id
+    };
+    let done = run(
+        &scope,
+        json!({"kind": "deal", "csv": "title,pipeline,stage\nA,,won\nB,maven,Engaging\nC,Nope,Won\nD,First,Engaging\n",
+               "mapping": {"title": "title", "pipelineId": "pipeline", "stageId": "stage",
+                           "currency": {"value": "EUR"}}}),
+    );
+    assert_eq!((done.summary.created, done.summary.failed), (2, 2));
+    assert_eq!(done.errors[0].column.as_deref(), Some("pipeline"));
+    assert!(
+        done.errors[1]
+            .message
+            .contains("no stage of the deal's pipeline is named")
+    );
+    let deals = all_deals(&scope);
+    let by_title = |t: &str| deals.iter().find(|d| d.title == t).unwrap();
+    assert_eq!(
+        (by_title("A").pipeline_id, by_title("A").stage_id),
+        (first.id, stage_of(&first, "Won"))
+    );
+    assert_eq!(by_title("A").status.as_str(), "won");
+    assert_eq!(
+        (by_title("B").pipeline_id, by_title("B").stage_id),
+        (maven.id, stage_of(&maven, "Engaging"))
+    );
+    let valued = run(
+        &scope,
+        json!({"kind": "deal", "csv": "title\nE\n",
+               "mapping": {"title": "title", "stageId": {"value": "Won"}, "currency": {"value": "EUR"}}}),
+    );
+    assert_eq!(valued.summary.created, 1, "{:?}", valued.errors);
+    let e = all_deals(&scope)
+        .into_iter()
+        .find(|d| d.title == "E")
+        .unwrap();
+    assert_eq!(
+        (e.pipeline_id, e.stage_id),
+        (first.id, stage_of(&first, "Won"))
+    );
+}

@@ -891,6 +891,8 @@ impl Bound {
         let mut out = Map::new();
         let mut problems = Vec::new();
         let mut pipeline: Option<i64> = None;
+        // A stage is read in its deal's pipeline, which may be known only after the loop.
+        let mut stage: Option<String> = None;
         for (f, source) in &self.fields {
             let (text, order) = match source {
                 Bound1::Column(c, order) => (undefuse(&cells[*c]).to_owned(), *order),
@@ -933,7 +935,10 @@ impl Bound {
                     Some(p) => resolver
                         .find(tx, RecordKind::Stage, p, &text)?
                         .map(Json::from),
-                    None => continue,
+                    None => {
+                        stage = Some(text);
+                        continue;
+                    }
                 },
                 Value::Ref(kind) => resolver.find(tx, kind, 0, &text)?.map(Json::from),
             };
@@ -950,47 +955,46 @@ impl Bound {
                 }),
             }
         }
-        if self.target.kind == RecordKind::Deal && !out.contains_key("pipelineId") {
-            self.default_pipeline(tx, cells, resolver, &mut out, &mut problems)?;
+        if self.target.kind == RecordKind::Deal {
+            Bound::place_deal(tx, resolver, stage, &mut out, &mut problems)?;
         }
         Ok((out, problems))
     }
 
-    /// A deal with no pipeline goes to the tenant's first; its stage is then read there.
-    fn default_pipeline(
-        &self,
+    /// A deal without a pipeline (none mapped, or its cell empty) goes to the tenant's first;
+    /// a stage not read yet is read in the deal's pipeline.
+    fn place_deal(
         tx: &Tx<'_>,
-        cells: &[String],
         resolver: &mut Resolver,
+        stage: Option<String>,
         out: &mut Map<String, Json>,
         problems: &mut Vec<Problem>,
     ) -> Result<()> {
-        if self.maps("pipelineId") {
-            return Ok(()); // mapped, and its cell failed or was empty: already reported
+        if problems.iter().any(|p| p.field == "pipelineId") {
+            return Ok(());
         }
-        let first: Option<i64> = rusqlite::OptionalExtension::optional(
-            tx.prepare_cached("SELECT min(id) FROM pipelines WHERE tenant_id = ?1")?
-                .query_row([tx.tenant], |r| r.get::<_, Option<i64>>(0)),
-        )?
-        .flatten();
-        let Some(first) = first else {
-            problems.push(problem("pipelineId", "the tenant has no pipeline"));
+        if !out.contains_key("pipelineId") {
+            let first: Option<i64> = tx
+                .prepare_cached("SELECT min(id) FROM pipelines WHERE tenant_id = ?1")?
+                .query_row([tx.tenant], |r| r.get(0))?;
+            let Some(first) = first else {
+                problems.push(problem("pipelineId", "the tenant has no pipeline"));
+                return Ok(());
+            };
+            out.insert("pipelineId".into(), Json::from(first));
+        }
+        let (Some(text), Some(pipeline)) = (stage, out.get("pipelineId").and_then(Json::as_i64))
+        else {
             return Ok(());
         };
-        out.insert("pipelineId".into(), Json::from(first));
-        if let Some(column) = self.column_of("stageId") {
-            let text = undefuse(&cells[column]).trim();
-            if !text.is_empty() {
-                match resolver.find(tx, RecordKind::Stage, first, text)? {
-                    Ok(id) => {
-                        out.insert("stageId".into(), Json::from(id));
-                    }
-                    Err(message) => problems.push(Problem {
-                        field: "stageId".into(),
-                        message,
-                    }),
-                }
+        match resolver.find(tx, RecordKind::Stage, pipeline, &text)? {
+            Ok(id) => {
+                out.insert("stageId".into(), Json::from(id));
             }
+            Err(message) => problems.push(Problem {
+                field: "stageId".into(),
+                message,
+            }),
         }
         Ok(())
     }
