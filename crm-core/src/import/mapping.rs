@@ -931,15 +931,15 @@ impl Bound {
                     .map_err(|e| message_of(&e)),
                 Value::Money => money(&out, &text),
                 Value::Bool => values::boolean(&text).map(Json::from),
-                Value::Ref(RecordKind::Stage) => match pipeline {
-                    Some(p) => resolver
-                        .find(tx, RecordKind::Stage, p, &text)?
-                        .map(Json::from),
-                    None => {
+                Value::Ref(RecordKind::Stage) => {
+                    let Some(p) = pipeline else {
                         stage = Some(text);
                         continue;
-                    }
-                },
+                    };
+                    resolver
+                        .find(tx, RecordKind::Stage, p, &text)?
+                        .map(Json::from)
+                }
                 Value::Ref(kind) => resolver.find(tx, kind, 0, &text)?.map(Json::from),
             };
             match value {

@@ -38,7 +38,8 @@ pub(crate) fn time(text: &str, order: DateOrder) -> Result<Timestamp, String> {
     } else {
         None
     }
-    .filter(|d| d.format("%Y").to_string().len() == 4)
+    // A year is written with four digits: `3/22/21` could be 1921 or 2021.
+    .filter(|_| date.split(['-', '.', '/']).any(|part| part.len() == 4))
     .ok_or_else(|| {
         let hint = if date.contains('/') {
             match order {
