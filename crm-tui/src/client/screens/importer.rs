@@ -258,8 +258,8 @@ enum Step {
     Done(Box<Plan>, Result<Box<Imported>, Failure>),
 }
 
-/// The import wizard of one list.
-#[derive(Debug, Clone, PartialEq)]
+/// The import wizard of one list. Not `Clone`: a dropped copy would stop the run.
+#[derive(Debug, PartialEq)]
 pub struct Importer {
     tab: Tab,
     step: Step,
@@ -293,6 +293,16 @@ impl Importer {
 
     fn noun(&self) -> String {
         self.tab.title().to_lowercase()
+    }
+}
+
+impl Drop for Importer {
+    /// A wizard closed while its import runs (the client quitting) stops the import after the
+    /// row in hand, so the worker lets go of the database soon; running it again finishes it.
+    fn drop(&mut self) {
+        if let Step::Running { progress, .. } = &self.step {
+            progress.0.cancel.store(true, Relaxed);
+        }
     }
 }
 

@@ -435,3 +435,25 @@ fn export_writes_a_segments_members() {
     assert!(!expected.is_empty());
     assert_eq!(ids, expected);
 }
+
+/// The client quitting while an import runs (the wizard dropped) stops the import, so the
+/// worker lets go of the database soon.
+#[test]
+fn a_wizard_dropped_while_running_stops_its_import() {
+    let dir = folder();
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, PEOPLE).unwrap();
+    let mut h = Harness::new(demo_crm(5));
+    open(&mut h, file.to_str().unwrap());
+    h.key(KeyCode::Enter);
+    let held = h
+        .app
+        .update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    let [Request::ImportRun(_, progress)] = held.as_slice() else {
+        panic!("{held:?}")
+    };
+    let progress = progress.clone();
+    assert!(!progress.0.cancel.load(Relaxed));
+    drop(h);
+    assert!(progress.0.cancel.load(Relaxed));
+}
