@@ -723,6 +723,13 @@ fn mapping_lines(
         ))
         .dim(),
     ];
+    // One line, cut at the edge, so the fields keep their room on a small terminal.
+    let header = lines[0].to_string();
+    let room = usize::from(width) + 8;
+    if header.chars().count() > room {
+        let cut: String = header.chars().take(room.saturating_sub(1)).collect();
+        lines[0] = Line::from(format!("{cut}…")).dim();
+    }
     lines.push(Line::from(""));
     // The fields, scrolled so the selected one shows.
     let room = usize::from(height).saturating_sub(7).max(3);

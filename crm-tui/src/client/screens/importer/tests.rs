@@ -267,7 +267,10 @@ fn export_writes_the_list_as_shown() {
     let cwd = std::env::current_dir().unwrap();
     assert!(offered.starts_with(&*cwd.to_string_lossy()), "{offered}");
     assert!(
-        offered.ends_with(".csv") && offered.contains("customers-"),
+        std::path::Path::new(&offered)
+            .extension()
+            .is_some_and(|e| e == "csv")
+            && offered.contains("customers-"),
         "{offered}"
     );
     let path = dir.path().join("out.jsonl");
