@@ -12,7 +12,7 @@ use crm_benches::{percentiles, write_report};
 use crm_core::Crm;
 use crm_core::ids::{LeadId, TeamId, UserId};
 use crm_core::leads::{Assign, AssignMode, LeadFilter, NewLead};
-use crm_core::tenancy::{NewAdmin, NewTeam, NewTenant, NewUser, Role};
+use crm_core::tenancy::{NewTeam, NewUser, Role};
 use serde_json::json;
 use std::hint::black_box;
 
@@ -27,19 +27,7 @@ const STATUSES: [&str; 5] = ["new", "contacted", "qualified", "unqualified", "co
 
 fn build(path: &std::path::Path, n: usize) -> (Crm, UserId, TeamId, Vec<UserId>) {
     let crm = Crm::open(path).unwrap();
-    let admin = crm
-        .create_tenant(NewTenant {
-            tenant_id: "bench".into(),
-            name: "Bench".into(),
-            default_region: None,
-            admin: NewAdmin {
-                name: "Ada".into(),
-                email: "ada@bench.test".into(),
-            },
-        })
-        .unwrap()
-        .admin
-        .id;
+    let admin = crm_benches::tenant(&crm, "bench");
     let scope = crm.scope("bench", Some(admin)).unwrap();
     let (team, reps) = scope
         .batch(|b| {

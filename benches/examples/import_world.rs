@@ -8,7 +8,6 @@
 use crm_core::Crm;
 use crm_core::export::ExportRequest;
 use crm_core::import::ImportRequest;
-use crm_core::tenancy::{NewAdmin, NewTenant};
 use serde_json::json;
 use std::io::Write;
 use std::time::Instant;
@@ -87,19 +86,7 @@ fn main() {
     );
 
     let crm = Crm::open(dir.path().join("world.db")).unwrap();
-    let admin = crm
-        .create_tenant(NewTenant {
-            tenant_id: "acme".into(),
-            name: "Acme".into(),
-            default_region: None,
-            admin: NewAdmin {
-                name: "Ada".into(),
-                email: "ada@acme.test".into(),
-            },
-        })
-        .unwrap()
-        .admin
-        .id;
+    let admin = crm_benches::tenant(&crm, "acme");
     let scope = crm.scope("acme", Some(admin)).unwrap();
     let ask: ImportRequest =
         serde_json::from_value(json!({"kind": "customer", "path": file, "dedupe": ["email"]}))

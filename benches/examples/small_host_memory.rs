@@ -6,7 +6,6 @@
 use crm_core::Crm;
 use crm_core::customers::NewCustomer;
 use crm_core::search::SearchQuery;
-use crm_core::tenancy::{NewAdmin, NewTenant};
 
 fn status(field: &str) -> String {
     std::fs::read_to_string("/proc/self/status")
@@ -22,19 +21,7 @@ fn status(field: &str) -> String {
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let crm = Crm::open(dir.path().join("small.db")).unwrap();
-    let admin = crm
-        .create_tenant(NewTenant {
-            tenant_id: "acme".into(),
-            name: "Acme".into(),
-            default_region: None,
-            admin: NewAdmin {
-                name: "Ada".into(),
-                email: "ada@acme.test".into(),
-            },
-        })
-        .unwrap()
-        .admin
-        .id;
+    let admin = crm_benches::tenant(&crm, "acme");
     let scope = crm.scope("acme", Some(admin)).unwrap();
     for i in 0..50 {
         scope

@@ -6,6 +6,22 @@ use crm_core::demo::{self, DemoOptions};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// Creates tenant `key` with an admin, Ada, and answers her id.
+pub fn tenant(crm: &Crm, key: &str) -> crm_core::ids::UserId {
+    crm.create_tenant(crm_core::tenancy::NewTenant {
+        tenant_id: key.into(),
+        name: key.into(),
+        default_region: None,
+        admin: crm_core::tenancy::NewAdmin {
+            name: "Ada".into(),
+            email: format!("ada@{key}.test"),
+        },
+    })
+    .unwrap()
+    .admin
+    .id
+}
+
 /// The scale of the benchmarks: `CRM_BENCH_CUSTOMERS` or 100,000 customers.
 pub fn scale() -> usize {
     std::env::var("CRM_BENCH_CUSTOMERS")
@@ -117,21 +133,9 @@ pub struct BoardWorld {
 
 pub fn board_world(path: &Path, n: usize) -> BoardWorld {
     use crm_core::deals::{NewDeal, NewPipeline};
-    use crm_core::tenancy::{NewAdmin, NewTenant, NewUser, Role};
+    use crm_core::tenancy::{NewUser, Role};
     let crm = Crm::open(path).unwrap();
-    let admin = crm
-        .create_tenant(NewTenant {
-            tenant_id: "bench".into(),
-            name: "Bench".into(),
-            default_region: None,
-            admin: NewAdmin {
-                name: "Ada".into(),
-                email: "ada@bench.test".into(),
-            },
-        })
-        .unwrap()
-        .admin
-        .id;
+    let admin = tenant(&crm, "bench");
     let scope = crm.scope("bench", Some(admin)).unwrap();
     let (pipeline, reps) = scope
         .batch(|b| {

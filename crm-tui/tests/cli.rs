@@ -3,10 +3,12 @@
 use std::process::Command;
 
 fn crm(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_crm"))
-        .args(args)
-        .output()
-        .unwrap();
+    run(Command::new(env!("CARGO_BIN_EXE_crm")).args(args))
+}
+
+/// Whether the command succeeded, and what it printed and complained.
+fn run(command: &mut Command) -> (bool, String, String) {
+    let out = command.output().unwrap();
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -511,17 +513,10 @@ fn import_then_export_from_the_command_line() {
     .unwrap();
     let file = file.to_str().unwrap();
     let import = |extra: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_crm"))
+        run(Command::new(env!("CARGO_BIN_EXE_crm"))
             .current_dir(dir.path())
             .args(["import", "customers", file, "--db", db, "--dedupe", "email"])
-            .args(extra)
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+            .args(extra))
     };
     let (ok, dry, err) = import(&["--dry-run"]);
     assert!(ok, "{err}");

@@ -22,6 +22,15 @@ const PEOPLE: &str = "Full Name;E-mail;Company Name;Churn\n\
     Grace Hopper;grace@navy.test;US Navy;95\n\
     Ada L.;ADA@engines.test;;5\n";
 
+/// A folder holding `people.csv` (what `PEOPLE` says), and the file's path.
+fn people() -> (tempfile::TempDir, String) {
+    let dir = folder();
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, PEOPLE).unwrap();
+    let path = file.to_string_lossy().into_owned();
+    (dir, path)
+}
+
 /// Opens the wizard on the Customers list and reads `file`'s header.
 fn open(h: &mut Harness, path: &str) {
     h.key(KeyCode::Char('I'));
@@ -59,12 +68,10 @@ fn customers(h: &Harness) -> Vec<crm_core::customers::Customer> {
 /// run, the run, the file of failed rows, and the list showing what came in.
 #[test]
 fn a_file_is_mapped_previewed_and_imported() {
-    let dir = folder();
-    let file = dir.path().join("people.csv");
-    std::fs::write(&file, PEOPLE).unwrap();
+    let (dir, file) = people();
     let mut h = Harness::new(demo_crm(20));
     let before = customers(&h).len();
-    open(&mut h, file.to_str().unwrap());
+    open(&mut h, &file);
     let hide = hide(&dir);
     assert_screens!(h, &hide);
 
@@ -127,7 +134,7 @@ fn bad_files_and_mappings_are_named_where_they_are_made() {
     let file = dir.path().join("people.csv");
     std::fs::write(&file, PEOPLE).unwrap();
     h.chord(KeyCode::Char('u'), KeyModifiers::CONTROL);
-    type_text(&mut h, file.to_str().unwrap());
+    type_text(&mut h, &file.to_string_lossy());
     h.key(KeyCode::Enter);
     // name is required: take its column away, and the dry run says so.
     h.key(KeyCode::Down);
@@ -146,12 +153,10 @@ fn bad_files_and_mappings_are_named_where_they_are_made() {
 /// same import again finishes it.
 #[test]
 fn a_running_import_stops_and_finishes_when_run_again() {
-    let dir = folder();
-    let file = dir.path().join("people.csv");
-    std::fs::write(&file, PEOPLE).unwrap();
+    let (_dir, file) = people();
     let mut h = Harness::new(demo_crm(20));
     let before = customers(&h).len();
-    open(&mut h, file.to_str().unwrap());
+    open(&mut h, &file);
     // While the dry run is planned, keys wait (the wizard stays where it is).
     let planning = h
         .app
@@ -185,7 +190,7 @@ fn a_running_import_stops_and_finishes_when_run_again() {
     assert_eq!(customers(&h).len(), before + 1);
 
     h.key(KeyCode::Enter);
-    open(&mut h, file.to_str().unwrap());
+    open(&mut h, &file);
     h.keys(&[KeyCode::Enter, KeyCode::Enter]);
     assert!(
         h.screen()
@@ -203,9 +208,7 @@ fn a_running_import_stops_and_finishes_when_run_again() {
 /// The worker counts the rows into the progress it was given, and stops when asked.
 #[test]
 fn the_worker_counts_and_stops() {
-    let dir = folder();
-    let file = dir.path().join("people.csv");
-    std::fs::write(&file, PEOPLE).unwrap();
+    let (dir, file) = people();
     let crm = demo_crm(5);
     let request: crm_core::import::ImportRequest =
         serde_json::from_value(serde_json::json!({"kind": "customer", "path": file})).unwrap();
@@ -312,10 +315,7 @@ fn export_writes_the_list_as_shown() {
 
 #[test]
 fn every_step_binds_what_it_lists() {
-    let dir = folder();
-    let file = dir.path().join("people.csv");
-    std::fs::write(&file, PEOPLE).unwrap();
-    let path = file.to_str().unwrap().to_owned();
+    let (_dir, path) = people();
     let crm = Arc::new(demo_crm(20));
     let typed: &[KeyCode] = &[KeyCode::Char('x')];
     // The file.
@@ -445,11 +445,9 @@ fn export_writes_a_segments_members() {
 /// worker lets go of the database soon.
 #[test]
 fn a_wizard_dropped_while_running_stops_its_import() {
-    let dir = folder();
-    let file = dir.path().join("people.csv");
-    std::fs::write(&file, PEOPLE).unwrap();
+    let (_dir, file) = people();
     let mut h = Harness::new(demo_crm(5));
-    open(&mut h, file.to_str().unwrap());
+    open(&mut h, &file);
     h.key(KeyCode::Enter);
     let held = h
         .app
