@@ -11,6 +11,7 @@ use crate::client::field::Field;
 use crate::client::format::{spinner, thousands};
 use crate::client::keys::{Binding, KeyHelp, Keymap, each, hint, typing};
 use crate::client::worker::{Failure, ImportSetup, Imported, Progress, Reply, Request, Tab};
+use crm_core::import::values::DateOrder;
 use crm_core::import::{Action as Planned, DedupeKey, ImportRequest, Mapping, Preview, Source};
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
@@ -34,6 +35,7 @@ enum Action {
     Email,
     Phone,
     Update,
+    DateOrder,
 }
 
 use Action as A;
@@ -73,7 +75,16 @@ macro_rules! map_keys {
                     "→ l",
                     "the field takes the column after",
                 ),
-                each(&[(K::Char('v'), A::Value)], "v", "the field takes a value typed (every row)"),
+                each(
+                    &[(K::Char('v'), A::Value)],
+                    "v",
+                    "the field takes a value typed (every row), or a template: {column} text {column}",
+                ),
+                each(
+                    &[(K::Char('d'), A::DateOrder)],
+                    "d",
+                    "a time read from a column: 3/4/2021 as March 4 or as 3 April",
+                ),
                 each(&[(K::Char('x'), A::Unmap)], "x", "the field takes nothing"),
                 $($own,)*
                 each(
@@ -391,7 +402,7 @@ impl Screen for Importer {
                 }
                 A::Value => {
                     let now = match plan.mapping.0.get(plan.field()) {
-                        Some(Source::Value(v)) => v.clone(),
+                        Some(Source::Value(v) | Source::Template(v)) => v.clone(),
                         _ => String::new(),
                     };
                     Step::Value(plan, Field::new(&now))
@@ -411,6 +422,22 @@ impl Screen for Importer {
                 }
                 A::Update => {
                     plan.update = !plan.update;
+                    Step::Map(plan)
+                }
+                A::DateOrder => {
+                    let field = plan.field();
+                    let time = plan.setup.fields[plan.cursor].r#type == "time";
+                    match plan.mapping.0.get_mut(field) {
+                        Some(Source::Column { date_order, .. }) if time => {
+                            *date_order = match date_order {
+                                Some(DateOrder::Dmy) => None,
+                                _ => Some(DateOrder::Dmy),
+                            };
+                        }
+                        _ => out.push(Command::Notice(format!(
+                            "d: {field} is not a time read from a column"
+                        ))),
+                    }
                     Step::Map(plan)
                 }
                 A::Next => {
@@ -436,6 +463,9 @@ impl Screen for Importer {
                 let name = plan.field().to_owned();
                 if text.trim().is_empty() {
                     plan.mapping.0.remove(&name);
+                } else if text.contains('{') {
+                    // `{product} for {account}`: columns within text.
+                    plan.mapping.0.insert(name, Source::Template(text));
                 } else {
                     plan.mapping.0.insert(name, Source::Value(text));
                 }
@@ -690,6 +720,10 @@ fn labelled(label: &'static str, line: Line<'static>) -> Line<'static> {
 fn source_text(source: Option<&Source>) -> String {
     match source {
         None => "—".to_owned(),
+        Some(Source::Column {
+            column,
+            date_order: Some(DateOrder::Dmy),
+        }) => format!("column {column:?}, day/month/year"),
         Some(Source::Column { column, .. }) => format!("column {column:?}"),
         Some(Source::Value(v)) => format!("the value {v:?}"),
         Some(Source::Template(t)) => format!("the template {t:?}"),

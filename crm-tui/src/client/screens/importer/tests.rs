@@ -460,3 +460,53 @@ fn a_wizard_dropped_while_running_stops_its_import() {
     drop(h);
     assert!(progress.0.cancel.load(Relaxed));
 }
+
+/// `d` reads a column's dates day first; `v` with `{column}` in it makes a template.
+#[test]
+fn dates_day_first_and_templates() {
+    let dir = folder();
+    let file = dir.path().join("eu.csv");
+    std::fs::write(&file, "Name,Created\nAda,22/03/2021\nGrace,01/12/2020\n").unwrap();
+    let mut h = Harness::new(demo_crm(5));
+    open(&mut h, &file.to_string_lossy());
+    // Read month first, 22/03 is no date, and 01/12 is January 12 (the preview shows it).
+    h.key(KeyCode::Enter);
+    assert!(h.screen().contains("1 to create"), "{}", h.screen());
+    assert!(h.screen().contains("Grace · 2020-01-12"), "{}", h.screen());
+    assert!(
+        h.screen().contains("(read as month/day/year)"),
+        "{}",
+        h.screen()
+    );
+    h.key(KeyCode::Esc);
+    // createdAt is the last field; company (the 5th) takes a template.
+    h.keys(&[KeyCode::Down; 7]);
+    h.key(KeyCode::Char('d'));
+    assert!(
+        h.screen().contains("column \"Created\", day/month/year"),
+        "{}",
+        h.screen()
+    );
+    h.keys(&[KeyCode::Up; 3]);
+    h.key(KeyCode::Char('v'));
+    type_text(&mut h, "{Name} Ltd");
+    h.key(KeyCode::Enter);
+    assert!(
+        h.screen().contains("the template \"{Name} Ltd\""),
+        "{}",
+        h.screen()
+    );
+    // d on a field that is not a time says so.
+    h.key(KeyCode::Char('d'));
+    assert_eq!(
+        h.app.notice.as_deref(),
+        Some("d: company is not a time read from a column")
+    );
+    h.keys(&[KeyCode::Enter, KeyCode::Enter]);
+    let grace = customers(&h)
+        .into_iter()
+        .find(|c| c.name == "Grace")
+        .unwrap();
+    assert_eq!(grace.company.as_deref(), Some("Grace Ltd"));
+    assert_eq!(grace.created_at.to_rfc3339(), "2020-12-01T00:00:00+00:00");
+}
