@@ -22,7 +22,7 @@ mod embedded {
 /// How long a connection waits for another writer (this process or another) before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// WAL pages after which a commit copies the WAL back into the database file (40 MiB).
-const WAL_CHECKPOINT_PAGES: i64 = 10_000;
+pub(crate) const WAL_CHECKPOINT_PAGES: i64 = 10_000;
 /// How long closing waits for other connections before leaving the log for them to copy.
 const CLOSE_CHECKPOINT_WAIT: Duration = Duration::from_secs(1);
 /// Reader connections kept open for reuse.
@@ -128,6 +128,18 @@ impl Crm {
         let made = Arc::new(T::default());
         extensions.push(Arc::clone(&made) as Arc<dyn Any + Send + Sync>);
         made
+    }
+
+    /// How many pages the write-ahead log may hold before the writer copies it into the file.
+    pub(crate) fn checkpoint_every(&self, pages: i64) -> Result<()> {
+        lock(&self.writer).pragma_update(None, "wal_autocheckpoint", pages)?;
+        Ok(())
+    }
+
+    /// Copies what the write-ahead log holds into the file, without waiting for readers.
+    pub(crate) fn checkpoint_passive(&self) -> Result<()> {
+        lock(&self.writer).query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
     }
 
     /// Runs `f` on the writer connection, outside any transaction (for whole-database work
