@@ -279,6 +279,9 @@ impl Import<'_, '_> {
         let on_duplicate = request.on_duplicate.unwrap_or_default();
         // Checked before the file is read through, so that a viewer learns at once.
         scope.write_rolled_back(|_| Ok(()))?;
+        if matches!(request.kind, RecordKind::User | RecordKind::Team) {
+            scope.admin(crate::methods::IMPORT_RUN)?;
+        }
         let salt = serde_json::json!([request.kind, mapping, dedupe, on_duplicate, request.format])
             .to_string();
         let fingerprint = format!("{:032x}", read::fingerprint(&input, &salt)?);

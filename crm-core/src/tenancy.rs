@@ -73,6 +73,9 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role's name.
+    pub const NAMES: &'static [&'static str] = &["admin", "manager", "agent", "viewer"];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
@@ -581,23 +584,8 @@ impl Users<'_, '_> {
     }
 
     pub fn update(&self, changes: UserChanges) -> Result<User> {
-        self.0.write_as_admin(methods::USERS_UPDATE, |tx| {
-            let id = changes.id.ok_or_else(|| Error::invalid("id", "required"))?;
-            let before = user_with_teams(tx, tx.tenant, id)?;
-            let mut after = before.clone();
-            if let Some(name) = changes.name {
-                after.name = validate::name("name", &name)?;
-            }
-            if let Some(email) = changes.email {
-                after.email = validate::email("email", &email)?;
-            }
-            if let Some(role) = changes.role {
-                after.role = role;
-            }
-            after.updated_at = tx.now;
-            tx.replace(methods::USERS_UPDATE, &before, &after)?;
-            Ok(after)
-        })
+        self.0
+            .write_as_admin(methods::USERS_UPDATE, |tx| update_user(tx, changes))
     }
 
     pub fn list(&self, filter: &UserFilter) -> Result<Page<User>> {
@@ -708,6 +696,25 @@ impl Teams<'_, '_> {
             }
         })
     }
+}
+
+/// `users.update` in `tx` (the caller checks the actor is an admin).
+pub(crate) fn update_user(tx: &mut Tx<'_>, changes: UserChanges) -> Result<User> {
+    let id = changes.id.ok_or_else(|| Error::invalid("id", "required"))?;
+    let before = user_with_teams(tx, tx.tenant, id)?;
+    let mut after = before.clone();
+    if let Some(name) = changes.name {
+        after.name = validate::name("name", &name)?;
+    }
+    if let Some(email) = changes.email {
+        after.email = validate::email("email", &email)?;
+    }
+    if let Some(role) = changes.role {
+        after.role = role;
+    }
+    after.updated_at = tx.now;
+    tx.replace(methods::USERS_UPDATE, &before, &after)?;
+    Ok(after)
 }
 
 pub(crate) fn create_team(tx: &mut Tx<'_>, new: NewTeam) -> Result<Team> {

@@ -976,3 +976,76 @@ fn deals_land_in_their_pipelines_stages() {
         (first.id, stage_of(&first, "Won"))
     );
 }
+
+/// The sales teams: a team per manager (one per name, the name as its external id), then the
+/// agents as users of their manager's team — with the email the file lacks added, since a user
+/// needs one. Only an admin imports users or teams.
+#[test]
+fn sales_teams_import_as_teams_and_users() {
+    let (crm, admin) = setup();
+    let scope = crm.scope("t", Some(admin)).unwrap();
+    let file = format!("{SALES}sales_teams.csv");
+    let rows = rows_of(&file);
+    let managers: std::collections::BTreeSet<&str> = rows.iter().map(|r| &r[1]).collect();
+    let teams = run(
+        &scope,
+        json!({"kind": "team", "path": file, "mapping": {"externalId": "manager", "name": "manager"}}),
+    );
+    assert_eq!(teams.summary.created, managers.len() as u64);
+    assert_eq!(teams.summary.skipped, (rows.len() - managers.len()) as u64);
+
+    let without_email = scope
+        .import()
+        .run(&request(json!({"kind": "user", "path": file})));
+    assert_eq!(
+        invalid(without_email).0,
+        "mapping.email",
+        "a user needs an email"
+    );
+    let with_email: String = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            if i == 0 {
+                format!("{line},email\n")
+            } else {
+                format!("{line},agent{i}@maven.test\n")
+            }
+        })
+        .collect();
+    let agent = common::user(&crm, "t", admin, Role::Agent);
+    let as_agent = crm.scope("t", Some(agent)).unwrap();
+    assert!(matches!(
+        as_agent
+            .import()
+            .run(&request(json!({"kind": "user", "csv": with_email}))),
+        Err(Error::Forbidden(_))
+    ));
+    let users = run(&scope, json!({"kind": "user", "csv": with_email}));
+    assert_eq!(
+        users.summary.created,
+        rows.len() as u64,
+        "{:?}",
+        users.errors
+    );
+    let team_of: HashMap<String, crm_core::ids::TeamId> = scope
+        .teams()
+        .list(crm_core::ListRequest::default())
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|t| (t.name, t.id))
+        .collect();
+    let listed = scope
+        .users()
+        .list(&serde_json::from_value(json!({"limit": 500})).unwrap())
+        .unwrap()
+        .items;
+    for row in &rows {
+        let user = listed.iter().find(|u| u.name == row[0]).unwrap();
+        let user = scope.users().get(user.id).unwrap();
+        assert_eq!(user.role, Role::Agent);
+        assert_eq!(user.team_ids, vec![team_of[&row[1]]], "{}", &row[0]);
+    }
+}

@@ -8,7 +8,7 @@ use super::{DedupeKey, time_value};
 use crate::catalog::RecordKind;
 use crate::error::{Error, Result};
 use crate::store::Tx;
-use crate::{customers, deals, leads, products, records, tickets};
+use crate::{customers, deals, leads, products, records, tenancy, tickets};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
@@ -493,6 +493,87 @@ pub static TARGETS: &[Target] = &[
             }
             Ok(m)
         },
+    },
+    Target {
+        kind: RecordKind::Team,
+        fields: &[
+            field(
+                "externalId",
+                Value::Text,
+                &["externalid", "id", "teamid", "key"],
+            ),
+            field(
+                "name",
+                Value::Text,
+                &[
+                    "name",
+                    "team",
+                    "teamname",
+                    "group",
+                    "manager",
+                    "office",
+                    "regionaloffice",
+                ],
+            )
+            .required(),
+        ],
+        prefixes: &["team"],
+        keys: &[DedupeKey::ExternalId],
+        create: |tx, m| tenancy::create_team(tx, from_map(m)?).map(|r| r.id.0),
+        update: |_, _, _| {
+            Err(Error::conflict(
+                "a team is not changed by an import: skip duplicates (onDuplicate: skip)",
+            ))
+        },
+        current: |tx, id| to_map(&records::get::<tenancy::Team>(tx, tx.tenant, id)?),
+    },
+    Target {
+        kind: RecordKind::User,
+        fields: &[
+            field(
+                "externalId",
+                Value::Text,
+                &["externalid", "id", "userid", "employeeid"],
+            ),
+            field(
+                "name",
+                Value::Text,
+                &[
+                    "name",
+                    "fullname",
+                    "username",
+                    "salesagent",
+                    "agent",
+                    "rep",
+                    "salesrep",
+                ],
+            )
+            .required(),
+            EMAIL.required(),
+            field(
+                "role",
+                Value::Enum(tenancy::Role::NAMES),
+                &["role", "userrole", "access"],
+            ),
+            field(
+                "teamIds",
+                Value::Ref(RecordKind::Team),
+                &["team", "teamid", "teamname", "group", "manager"],
+            )
+            .create_only(),
+        ],
+        prefixes: &["user"],
+        keys: &[DedupeKey::ExternalId],
+        create: |tx, mut m| {
+            // An agent unless the row says otherwise; a team named becomes the user's team.
+            m.entry("role").or_insert(Json::from("agent"));
+            if let Some(team) = m.remove("teamIds") {
+                m.insert("teamIds".into(), Json::Array(vec![team]));
+            }
+            tenancy::create_user(tx, from_map(m)?).map(|r| r.id.0)
+        },
+        update: |tx, id, m| tenancy::update_user(tx, from_map(with_id(m, id))?).map(drop),
+        current: |tx, id| to_map(&records::get::<tenancy::User>(tx, tx.tenant, id)?),
     },
 ];
 
