@@ -289,6 +289,21 @@ impl Import<'_, '_> {
             bound: &bound,
             target,
             dedupe: &dedupe,
+            lookups: dedupe
+                .iter()
+                .map(|key| {
+                    let column = match key {
+                        DedupeKey::ExternalId => "external_id",
+                        DedupeKey::Email => "email_key",
+                        DedupeKey::Phone => "phone_key",
+                    };
+                    let sql = format!(
+                        "SELECT id FROM {} WHERE tenant_id = ?1 AND {column} = ?2 LIMIT 2",
+                        target.kind.table()
+                    );
+                    (*key, sql)
+                })
+                .collect(),
             on_duplicate,
             seen: HashMap::new(),
             resolver: resolve::Resolver::default(),
@@ -398,6 +413,8 @@ struct Run<'a> {
     bound: &'a Bound,
     target: &'static Target,
     dedupe: &'a [DedupeKey],
+    /// The statement that finds a stored record by each dedupe key (written once per run).
+    lookups: Vec<(DedupeKey, String)>,
     on_duplicate: OnDuplicate,
     /// Each key (hashed) already met in the file, and the first row that had it.
     seen: HashMap<u128, u64>,
@@ -546,7 +563,7 @@ impl Run<'_> {
                 return Ok(planned);
             }
         };
-        let (fields, problems) = self.convert(tx, cells)?;
+        let (fields, problems) = self.bound.convert(cells, &mut self.resolver, tx)?;
         if self.values {
             planned.values = Some(fields.clone());
         }
@@ -576,7 +593,7 @@ impl Run<'_> {
                 return Ok(planned);
             }
         }
-        let existing = match self.existing(tx, &keys) {
+        let existing = match self.existing(tx, &keys)? {
             Ok(existing) => existing,
             Err(message) => {
                 planned.action = Action::Error;
@@ -647,15 +664,6 @@ impl Run<'_> {
         Ok(planned)
     }
 
-    /// The row's fields as the kind's create request takes them, or what is wrong with them.
-    fn convert(
-        &mut self,
-        tx: &Tx<'_>,
-        cells: &[String],
-    ) -> Result<(Map<String, Value>, Vec<mapping::Problem>)> {
-        self.bound.convert(cells, &mut self.resolver, tx)
-    }
-
     /// Each dedupe key the row has, hashed (for the file) and as stored (for the database).
     fn keys(&self, fields: &Map<String, Value>, region: &str) -> Vec<(u128, (DedupeKey, String))> {
         use std::hash::Hasher;
@@ -679,50 +687,44 @@ impl Run<'_> {
             .collect()
     }
 
-    /// The stored record the row duplicates, if any; two different ones are the row's error.
+    /// The stored record the row duplicates, if any; two different ones are the row's error
+    /// (the inner `Err`), a database failure the import's.
     fn existing(
         &self,
         tx: &Tx<'_>,
         keys: &[(u128, (DedupeKey, String))],
-    ) -> std::result::Result<Option<i64>, String> {
-        let table = self.target.kind.table();
+    ) -> Result<std::result::Result<Option<i64>, String>> {
         let mut found: Option<(DedupeKey, i64)> = None;
         for (_, (key, value)) in keys {
-            let column = match key {
-                DedupeKey::ExternalId => "external_id",
-                DedupeKey::Email => "email_key",
-                DedupeKey::Phone => "phone_key",
-            };
+            let sql = self
+                .lookups
+                .iter()
+                .find_map(|(k, sql)| (k == key).then_some(sql.as_str()))
+                .ok_or_else(|| Error::Internal(format!("no lookup for {key:?}")))?;
             let ids: Vec<i64> = tx
-                .prepare_cached(&format!(
-                    "SELECT id FROM {table} WHERE tenant_id = ?1 AND {column} = ?2 LIMIT 2"
-                ))
-                .and_then(|mut s| {
-                    s.query_map(params![tx.tenant, value], |r| r.get(0))?
-                        .collect::<rusqlite::Result<Vec<i64>>>()
-                })
-                .map_err(|e| e.to_string())?;
+                .prepare_cached(sql)?
+                .query_map(params![tx.tenant, value], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
             let name = key_name(*key);
+            let kind = self.target.kind.as_str();
             match (ids.as_slice(), found) {
                 ([], _) => {}
                 ([id], None) => found = Some((*key, *id)),
                 ([id], Some((_, same))) if *id == same => {}
                 ([id], Some((other, first))) => {
-                    return Err(format!(
-                        "matches {} {first} by {} and {id} by {name}",
-                        self.target.kind.as_str(),
+                    return Ok(Err(format!(
+                        "matches {kind} {first} by {} and {id} by {name}",
                         key_name(other)
-                    ));
+                    )));
                 }
                 _ => {
-                    return Err(format!(
-                        "several {}s have this {name}; merge them first",
-                        self.target.kind.as_str()
-                    ));
+                    return Ok(Err(format!(
+                        "several {kind}s have this {name}; merge them first"
+                    )));
                 }
             }
         }
-        Ok(found.map(|(_, id)| id))
+        Ok(Ok(found.map(|(_, id)| id)))
     }
 
     /// Updates record `id` with the row's fields (those an update may change); `false` when

@@ -1579,3 +1579,58 @@ fn pickers_find_records_containing_text_in_this_tenant_only() {
         ["Ann Other"]
     );
 }
+
+/// `closedAt` dates a deal created closed (history brought in); an open deal has none, and a
+/// deal cannot close before it was created. Nothing is written by a refused create.
+#[test]
+fn a_deal_created_closed_takes_its_close_date() {
+    let crm = Crm::open_in_memory().unwrap();
+    let admin = tenant(&crm, "acme");
+    let scope = crm.scope("acme", Some(admin)).unwrap();
+    let p = scope.pipelines().create(pipeline()).unwrap();
+    let stage = |name: &str| p.stages.iter().find(|s| s.name == name).unwrap().id;
+    let at = |text: &str| chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+    let won = scope
+        .deals()
+        .create(NewDeal {
+            stage_id: Some(stage("Won")),
+            created_at: Some(at("2017-01-02T00:00:00Z")),
+            closed_at: Some(at("2017-03-01T00:00:00Z")),
+            ..deal(p.id, "Won one")
+        })
+        .unwrap();
+    assert_eq!(won.closed_at, Some(at("2017-03-01T00:00:00Z")));
+    let lost = scope
+        .deals()
+        .create(NewDeal {
+            stage_id: Some(stage("Lost")),
+            created_at: Some(at("2017-01-02T00:00:00Z")),
+            ..deal(p.id, "Lost one")
+        })
+        .unwrap();
+    assert_eq!(
+        lost.closed_at,
+        lost.created_at.into(),
+        "closed when created"
+    );
+    let refused = [
+        NewDeal {
+            closed_at: Some(at("2017-03-01T00:00:00Z")),
+            ..deal(p.id, "Open one")
+        },
+        NewDeal {
+            stage_id: Some(stage("Won")),
+            created_at: Some(at("2017-03-01T00:00:00Z")),
+            closed_at: Some(at("2017-01-02T00:00:00Z")),
+            ..deal(p.id, "Backwards")
+        },
+    ];
+    for new in refused {
+        assert_eq!(
+            field(&scope.deals().create(new).unwrap_err()),
+            ("invalid_input", Some("closedAt"))
+        );
+    }
+    let all = scope.deals().list(&DealFilter::default()).unwrap();
+    assert_eq!(all.items.len(), 2);
+}
