@@ -196,6 +196,13 @@ impl Analytics<'_, '_> {
     }
 }
 
+/// Takes deals that are leaving their table (the trash, erasure) out of the sums, in the
+/// transaction that moves them, while their stage history can still be read.
+pub(crate) fn forget_deals(tx: &mut crate::store::Tx<'_>, deals: &[i64]) -> Result<()> {
+    let tenant = tx.tenant;
+    rollup::forget(tx, tenant, deals)
+}
+
 /// Counts read from sums, which are never negative when the sums are whole.
 fn count(n: i128) -> u64 {
     u64::try_from(n).unwrap_or(0)

@@ -99,6 +99,8 @@ pub enum ChangeOp {
     Linked,
     /// A ticket's link to a lead or a deal removed.
     Unlinked,
+    /// A record brought back from the trash (with the rest of its group).
+    Restored,
     /// A customer entered a segment (`segment_membership` entries).
     Entered,
     /// A customer left a segment (`segment_membership` entries).
@@ -218,6 +220,7 @@ fn op_of(kind: RecordKind, op: &str, action: Option<&str>) -> ChangeOp {
         (_, Some(a)) if a.starts_with("links.link") || a == methods::LINKS_AUTO_LINK => {
             ChangeOp::Linked
         }
+        (_, Some(methods::TRASH_RESTORE)) => ChangeOp::Restored,
         ("create", _) => ChangeOp::Created,
         ("delete", _) => ChangeOp::Deleted,
         _ => ChangeOp::Updated,

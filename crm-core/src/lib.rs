@@ -53,6 +53,7 @@ pub mod tenancy;
 pub mod tickets;
 pub mod time;
 pub mod timeline;
+pub mod trash;
 pub mod validate;
 pub mod views;
 

@@ -9,6 +9,7 @@
 
 mod members;
 
+pub(crate) use members::leave_all;
 pub use members::{HistoryEntry, HistoryRequest, MembershipChange, RefreshReport, RefreshRequest};
 
 use crate::catalog::{Field, FieldType, RecordKind};

@@ -482,6 +482,33 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// A change-feed entry of this tenant, action and actor without an audit entry: the other
+    /// records a change carried along (the rest of a group sent to the trash), which the
+    /// audit entry of the record it named tells about.
+    pub(crate) fn feed_change(
+        &self,
+        entity: EntityType,
+        entity_id: i64,
+        op: &str,
+        action: &str,
+    ) -> Result<()> {
+        self.inner
+            .prepare_cached(
+                "INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at, action, actor_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                self.tenant,
+                entity.as_str(),
+                entity_id,
+                op,
+                time::to_millis(self.now),
+                action,
+                self.actor
+            ])?;
+        Ok(())
+    }
+
     /// A change-feed entry without an audit entry, for changes of derived data (a customer
     /// entering a segment), in `tenant`, at `at`; `parent` names the record it belongs to.
     pub(crate) fn feed_entry(

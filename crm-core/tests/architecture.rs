@@ -47,6 +47,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "demo",
             "import",
             "export",
+            "trash",
         ],
     ),
     ("faces", &["lib"]),

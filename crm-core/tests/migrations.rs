@@ -32,7 +32,7 @@ fn a_v1_database_upgrades_and_keeps_its_data() {
     let dir = tempfile::tempdir().unwrap();
     let path = v1_database(dir.path());
     let crm = Crm::open(&path).unwrap();
-    assert_eq!(crm_core::store::schema_version(&crm).unwrap(), 12);
+    assert_eq!(crm_core::store::schema_version(&crm).unwrap(), 13);
 
     let scope = crm.scope("demo", None).unwrap();
     let customers = scope.customers().list(&CustomerFilter::default()).unwrap();
@@ -141,6 +141,6 @@ fn a_v1_database_upgrades_and_keeps_its_data() {
     // Opening again applies nothing more and changes nothing.
     drop(crm);
     let crm = Crm::open(&path).unwrap();
-    assert_eq!(crm_core::store::schema_version(&crm).unwrap(), 12);
+    assert_eq!(crm_core::store::schema_version(&crm).unwrap(), 13);
     assert_eq!(common::count(&crm, "customers"), 5);
 }

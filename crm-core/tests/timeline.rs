@@ -1136,18 +1136,21 @@ fn the_check_finds_drift_and_the_rebuild_repairs_it() {
         11
     );
 
-    // Editing an event's time or deleting it behind crm's back is refused, not left to drift.
+    // Editing a message's time behind crm's back is refused, not left to drift; deleting it
+    // (as the trash does) takes its timeline rows along.
     let err = raw
         .execute("UPDATE messages SET sent_at = 5 WHERE id = 1", [])
         .unwrap_err();
     assert!(err.to_string().contains("timeline"), "{err}");
-    assert!(
-        raw.execute("DELETE FROM calls", []).is_ok(),
-        "no calls: nothing to refuse"
-    );
-    assert!(
+    assert_eq!(
         raw.execute("DELETE FROM messages WHERE id = 1", [])
-            .is_err()
+            .unwrap(),
+        1
+    );
+    assert!(s.timeline().verify().unwrap().consistent());
+    assert_eq!(
+        all_pages(&s, TimelineQuery::of(TimelineOwner::Customer, c.0)).len(),
+        10
     );
 }
 

@@ -14,6 +14,7 @@ mod segments;
 mod system;
 mod tenancy;
 mod timeline;
+mod trash;
 mod views;
 
 use crm_core::error::{clip, clip_quotes};
@@ -254,6 +255,7 @@ const TABLES: &[&[(&str, Handler)]] = &[
     quotes::METHODS,
     views::METHODS,
     files::METHODS,
+    trash::METHODS,
 ];
 
 /// Every method, by name.

@@ -35,7 +35,7 @@ fn hostile_input_gets_error_responses_never_a_crash() {
     );
     // Unknown methods, whatever else is wrong.
     assert_eq!(
-        h.err(&json!({"method": "customers.delete"})).0,
+        h.err(&json!({"method": "customers.destroy"})).0,
         "unknown_method"
     );
     assert_eq!(
@@ -492,6 +492,12 @@ fn another_tenants_records_are_not_found_through_every_method() {
         ),
         ("timeline.get", json!({"entity": {"type": "lead", "id": l}})),
         ("timeline.get", json!({"entity": {"type": "deal", "id": d}})),
+        ("customers.delete", json!({"id": c, "cascade": true})),
+        ("leads.delete", json!({"id": l})),
+        ("deals.delete", json!({"id": d, "cascade": true})),
+        ("tickets.delete", json!({"id": t})),
+        ("conversations.delete", json!({"id": cv, "cascade": true})),
+        ("trash.restore", json!({"kind": "customer", "id": c})),
     ];
     // Search in the other tenant finds none of Acme's records.
     let found = h.ok(&req("search.query", "globex", g, json!({"q": ""})));

@@ -281,6 +281,13 @@ impl Sums {
         sums.stay_ms += i128::from(ms);
     }
 
+    /// Takes away a completed stay that [`Sums::stay`] added.
+    fn unstay(&mut self, tenant: i64, deal: &DealRow, stage: i64, ms: i64) {
+        let sums = self.funnel_at(tenant, deal, stage);
+        sums.exits -= 1;
+        sums.stay_ms -= i128::from(ms);
+    }
+
     /// Adds these sums to the stored ones; a row whose every sum comes to 0 is removed.
     fn store(&self, tx: &Tx<'_>) -> Result<()> {
         let mut read = tx.prepare_cached(
@@ -525,11 +532,16 @@ fn refold(tx: &Tx<'_>, tenant: i64, id: i64, stages: &Stages, sums: &mut Sums) -
         ))?
         .query_row(params![tenant, id], deal_row)
         .optional()?;
-    // No method deletes a deal, so a deal named by the feed exists (and keeps its share).
+    let stored = stored_share(tx, tenant, id)?;
+    // A deal in the trash (or gone) takes its share away; restored, it is folded from the start.
     let Some(deal) = deal else {
+        if let Some((old, old_path)) = &stored {
+            sums.share(tenant, old, old_path, -1);
+            tx.prepare_cached("DELETE FROM analytics_deals WHERE tenant_id = ?1 AND deal_id = ?2")?
+                .execute(params![tenant, id])?;
+        }
         return Ok(());
     };
-    let stored = stored_share(tx, tenant, id)?;
     let mut path = Path::default();
     if let Some((old, old_path)) = &stored {
         sums.share(tenant, old, old_path, -1);
@@ -550,6 +562,43 @@ fn refold(tx: &Tx<'_>, tenant: i64, id: i64, stages: &Stages, sums: &mut Sums) -
     }
     sums.share(tenant, &deal, &path, 1);
     save_share(tx, tenant, &deal, &path)
+}
+
+/// Takes deals that are leaving their table (for the trash, or for good) out of the sums:
+/// their share and the stays their history completed, read while that history is still
+/// there. Restored, a deal has no stored share and is folded again from its first move.
+pub(super) fn forget(tx: &mut Tx<'_>, tenant: i64, deals: &[i64]) -> Result<()> {
+    if deals.is_empty() {
+        return Ok(());
+    }
+    catch_up(tx)?;
+    let stages = stages(tx, tenant)?;
+    let mut sums = Sums::default();
+    for &id in deals {
+        let Some((deal, stored)) = stored_share(tx, tenant, id)? else {
+            continue;
+        };
+        sums.share(tenant, &deal, &stored, -1);
+        let mut path = Path::default();
+        let mut moves = tx.prepare_cached(
+            "SELECT id, to_stage_id, at FROM deal_stage_history
+              WHERE tenant_id = ?1 AND deal_id = ?2 AND +id <= ?3 ORDER BY at, id",
+        )?;
+        let mut rows = moves.query(params![tenant, id, stored.history_id])?;
+        while let Some(r) = rows.next()? {
+            let mv = Move {
+                id: r.get(0)?,
+                to: r.get(1)?,
+                at: r.get(2)?,
+            };
+            path.step(mv, &stages, |stage, ms| {
+                sums.unstay(tenant, &deal, stage, ms);
+            });
+        }
+        tx.prepare_cached("DELETE FROM analytics_deals WHERE tenant_id = ?1 AND deal_id = ?2")?
+            .execute(params![tenant, id])?;
+    }
+    sums.store(tx)
 }
 
 /// The share a deal contributes to the stored sums now, as its last refold saved it.

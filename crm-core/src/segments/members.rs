@@ -306,6 +306,41 @@ pub(super) fn reevaluate(
     evaluate(tx, tenant, stored.id, criteria, None, |_| None)
 }
 
+/// Takes customers who are leaving the customers table (to the trash, merged or erased) out
+/// of every segment they are in, each exit recorded now. Their history stays: it tells how
+/// the segments' counts moved.
+pub(crate) fn leave_all(tx: &mut Tx<'_>, customers: &[i64]) -> Result<()> {
+    if customers.is_empty() {
+        return Ok(());
+    }
+    catch_up(tx)?;
+    let tenant = tx.tenant;
+    let now = tx.now;
+    for &customer in customers {
+        let segments: Vec<i64> = tx
+            .prepare_cached(
+                "SELECT segment_id FROM segment_members WHERE tenant_id = ?1 AND customer_id = ?2",
+            )?
+            .query_map(params![tenant, customer], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for segment in segments {
+            tx.prepare_cached(
+                "DELETE FROM segment_members WHERE tenant_id = ?1 AND segment_id = ?2 AND customer_id = ?3",
+            )?
+            .execute(params![tenant, segment, customer])?;
+            record(
+                tx,
+                tenant,
+                SegmentId(segment),
+                customer,
+                MembershipChange::Exited,
+                now,
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// Removes a segment's memberships and history (it is being deleted).
 pub(super) fn forget(tx: &mut Tx<'_>, segment: SegmentId) -> Result<()> {
     catch_up(tx)?;
