@@ -609,7 +609,7 @@ pub(crate) fn delete(
         return Err(Error::conflict_on(
             "cascade",
             format!(
-                "{kind} {id} has {}; pass cascade: true to move them to the trash with it",
+                "{kind} {id} has {}; delete with cascade to move them to the trash with it",
                 describe(&plan.blocking)
             ),
         ));

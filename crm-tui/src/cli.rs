@@ -17,6 +17,7 @@ mod quote;
 mod reindex;
 mod report;
 mod segments;
+mod trash;
 
 /// A terminal client for the crm engine: customers, leads, deals and tickets in one place.
 #[derive(Debug, Parser)]
@@ -110,6 +111,13 @@ enum Command {
     /// Export a list (with a filter, an order and columns) or a segment's members as CSV or
     /// JSON Lines.
     Export(files::ExportArgs),
+    /// Move a record to the trash (with --cascade, what depends on it too).
+    Delete(trash::DeleteArgs),
+    /// What was deleted: list it, restore it, purge it for good.
+    Trash {
+        #[command(subcommand)]
+        action: trash::TrashCommand,
+    },
     /// Leads: their scores.
     Leads {
         #[command(subcommand)]
@@ -256,6 +264,24 @@ impl Cli {
                 files::export(
                     &common::open_existing(&db)?,
                     &args,
+                    &mut std::io::stdout().lock(),
+                )
+            }
+            Some(Command::Delete(args)) => {
+                let db = db()?;
+                trash::delete(
+                    &common::open_existing(&db)?,
+                    self.user,
+                    &args,
+                    &mut std::io::stdout().lock(),
+                )
+            }
+            Some(Command::Trash { action }) => {
+                let db = db()?;
+                trash::run(
+                    &common::open_existing(&db)?,
+                    self.user,
+                    &action,
                     &mut std::io::stdout().lock(),
                 )
             }

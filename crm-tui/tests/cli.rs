@@ -590,3 +590,77 @@ fn import_then_export_from_the_command_line() {
     assert!(!ok);
     assert!(err.contains("path: /no/such.csv cannot be opened"), "{err}");
 }
+
+#[test]
+fn delete_list_restore_and_purge_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let db = db.to_str().unwrap();
+    let (ok, _, err) = crm(&["demo", "--db", db, "--customers", "40"]);
+    assert!(ok, "{err}");
+    let (ok, before, _) = crm(&["stats", "--db", db]);
+    assert!(ok);
+
+    // A customer with records: refused without --cascade, naming them.
+    let (ok, _, err) = crm(&["delete", "customer", "1", "--db", db]);
+    assert!(!ok);
+    assert!(err.contains("delete with cascade"), "{err}");
+    let (ok, dry, err) = crm(&[
+        "delete",
+        "customers",
+        "1",
+        "--cascade",
+        "--dry-run",
+        "--db",
+        db,
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        dry.starts_with("would move to the trash: customer 1 "),
+        "{dry}"
+    );
+    assert_eq!(
+        crm(&["stats", "--db", db]).1,
+        before,
+        "a dry run changes nothing"
+    );
+    let (ok, out, err) = crm(&[
+        "delete",
+        "customer",
+        "1",
+        "--cascade",
+        "--db",
+        db,
+        "--format",
+        "json",
+    ]);
+    assert!(ok, "{err}");
+    let deleted: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(deleted["records"]["customers"], 1);
+    assert!(deleted["groupSize"].as_u64().unwrap() > 1, "{deleted}");
+
+    let (ok, listed, _) = crm(&["trash", "list", "--db", db]);
+    assert!(ok);
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(listed.contains("customer"), "{listed}");
+    let (ok, out, err) = crm(&["trash", "restore", "customer", "1", "--db", db]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("restored customer 1 ("), "{out}");
+    let (ok, _, err) = crm(&["check", "--db", db]);
+    assert!(ok, "{err}");
+
+    let (ok, _, err) = crm(&["delete", "ticket", "2", "--db", db]);
+    assert!(ok, "{err}");
+    let (ok, out, _) = crm(&["trash", "purge", "--older-than", "30", "--db", db]);
+    assert!(ok);
+    assert_eq!(out, "demo: purged 0 deleted group(s), 0 record(s)\n");
+    let (ok, out, _) = crm(&["trash", "purge", "--older-than", "0", "--db", db]);
+    assert!(ok);
+    assert_eq!(out, "demo: purged 1 deleted group(s), 1 record(s)\n");
+    let (ok, _, err) = crm(&["trash", "restore", "ticket", "2", "--db", db]);
+    assert!(!ok);
+    assert!(err.contains("not found"), "{err}");
+    let (ok, _, err) = crm(&["delete", "team", "1", "--db", db]);
+    assert!(!ok);
+    assert!(err.contains("cannot be deleted"), "{err}");
+}

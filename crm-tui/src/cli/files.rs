@@ -55,7 +55,7 @@ enum Duplicate {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Output {
+pub(super) enum Output {
     Text,
     Json,
 }
@@ -94,7 +94,7 @@ enum FileFormat {
     Jsonl,
 }
 
-fn kind_of(text: &str) -> Result<RecordKind> {
+pub(super) fn kind_of(text: &str) -> Result<RecordKind> {
     let singular = text.strip_suffix('s').unwrap_or(text);
     [text, singular]
         .iter()
@@ -102,7 +102,7 @@ fn kind_of(text: &str) -> Result<RecordKind> {
         .with_context(|| format!("{text:?} is not a kind of record"))
 }
 
-fn tenant_of(crm: &Crm, tenant: Option<&str>) -> Result<String> {
+pub(super) fn tenant_of(crm: &Crm, tenant: Option<&str>) -> Result<String> {
     super::common::tenant_keys(crm, tenant)?
         .into_iter()
         .next()
