@@ -10,7 +10,7 @@ use std::io::Write;
 #[derive(Debug, Args)]
 pub(super) struct DeleteArgs {
     /// The kind of record: customer, lead, deal, ticket, conversation, message, call,
-    /// activity, product, quote_template or quote.
+    /// activity, product, `quote_template` or quote.
     kind: String,
     id: i64,
     /// Take the records that depend on it (a customer's leads, deals, tickets,

@@ -388,13 +388,17 @@ impl App {
         self.overlays.clear();
         match area {
             Area::List(tab) => self.lists.go(tab, more),
-            Area::Segments | Area::Analytics => {
+            Area::Segments | Area::Analytics | Area::Trash => {
                 if let Some(i) = self.parked.iter().position(|s| s.area() == Some(area)) {
                     let mut screen = self.parked.remove(i);
                     screen.shown_again(more);
                     self.overlays.push(screen);
                 } else if area == Area::Segments {
                     let (screen, ask) = crate::client::screens::segments::Segments::new();
+                    self.overlays.push(Box::new(screen));
+                    requests.push(ask);
+                } else if area == Area::Trash {
+                    let (screen, ask) = crate::client::screens::trash::Trash::new();
                     self.overlays.push(Box::new(screen));
                     requests.push(ask);
                 } else {

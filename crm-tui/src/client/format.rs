@@ -123,6 +123,43 @@ pub fn plain(v: &serde_json::Value) -> String {
     }
 }
 
+/// What a trash group holds besides its root, in words: `3 tickets, 1 deal and 2
+/// conversations` (empty when nothing else). `records` counts by plural kind, the root's
+/// `root` (plural) included.
+pub fn group(records: &std::collections::BTreeMap<String, u64>, root: &str) -> String {
+    let parts: Vec<String> = records
+        .iter()
+        .map(|(kind, n)| {
+            (
+                kind,
+                if kind == root {
+                    n.saturating_sub(1)
+                } else {
+                    *n
+                },
+            )
+        })
+        .filter(|(_, n)| *n > 0)
+        .map(|(kind, n)| {
+            let word = kind.replace('_', " ");
+            if n == 1 {
+                let one = match word.strip_suffix("ies") {
+                    Some(stem) => format!("{stem}y"),
+                    None => word.strip_suffix('s').unwrap_or(&word).to_owned(),
+                };
+                format!("1 {one}")
+            } else {
+                format!("{n} {word}")
+            }
+        })
+        .collect();
+    match parts.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -131,5 +168,28 @@ mod tests {
         assert_eq!(super::money(1_235, "JPY"), "JPY 1,235");
         assert_eq!(super::money(1_234, "KWD"), "KWD 1.234");
         assert_eq!(super::money(-5, "EUR"), "EUR -0.05");
+    }
+
+    #[test]
+    fn a_group_in_words_leaves_out_its_root() {
+        let records: std::collections::BTreeMap<String, u64> = [
+            ("customers", 1),
+            ("tickets", 3),
+            ("deals", 1),
+            ("activities", 1),
+        ]
+        .into_iter()
+        .map(|(k, n)| (k.to_owned(), n))
+        .collect();
+        assert_eq!(
+            super::group(&records, "customers"),
+            "1 activity, 1 deal and 3 tickets"
+        );
+        assert_eq!(
+            super::group(&records, "tickets"),
+            "1 activity, 1 customer, 1 deal and 2 tickets"
+        );
+        let alone = [("calls".to_owned(), 1)].into_iter().collect();
+        assert_eq!(super::group(&alone, "calls"), "");
     }
 }

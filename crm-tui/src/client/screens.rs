@@ -24,6 +24,7 @@ pub mod saved_views;
 pub mod score;
 pub mod segments;
 pub mod timeline;
+pub mod trash;
 pub mod viewer;
 pub mod why;
 

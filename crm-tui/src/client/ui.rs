@@ -90,17 +90,19 @@ pub fn tab_at(x: u16, padding: u16) -> Option<usize> {
     None
 }
 
-/// Every area of the client is a numbered tab: the five lists, segments and analytics.
+/// Every area of the client is a numbered tab: the five lists, segments, analytics and the
+/// trash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Area {
     List(Tab),
     Segments,
     Analytics,
+    Trash,
 }
 
 impl Area {
-    /// In the tab bar's order: `1`…`7`.
-    pub const ALL: [Area; 7] = [
+    /// In the tab bar's order: `1`…`8`.
+    pub const ALL: [Area; 8] = [
         Area::List(Tab::Customers),
         Area::List(Tab::Leads),
         Area::List(Tab::Deals),
@@ -108,6 +110,7 @@ impl Area {
         Area::List(Tab::Quotes),
         Area::Segments,
         Area::Analytics,
+        Area::Trash,
     ];
 
     pub fn index(self) -> usize {
@@ -119,6 +122,7 @@ impl Area {
             Area::List(tab) => tab.title(),
             Area::Segments => "Segments",
             Area::Analytics => "Analytics",
+            Area::Trash => "Trash",
         }
     }
 

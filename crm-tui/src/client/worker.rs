@@ -36,6 +36,7 @@ use crm_core::search::{SearchQuery, SearchResults, SearchType};
 use crm_core::segments::{BothForms, Explanation, RefreshReport, Segment};
 use crm_core::tickets::{Ticket, TicketEvent};
 use crm_core::timeline::{TimelineEvent, TimelinePage, TimelineQuery};
+use crm_core::trash::{Deleted, Purged, Restored, TrashItem};
 use crm_core::views::{NewView, View, ViewChanges};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -439,6 +440,28 @@ pub enum Request {
     ImportRun(Box<ImportRequest>, Progress),
     /// A list or a segment written to a file.
     Export(Box<ExportRequest>),
+    /// What deleting a record (with what depends on it) would move to the trash: a dry run,
+    /// for the question asked before.
+    DeletePlan {
+        kind: RecordKind,
+        id: i64,
+    },
+    /// Move a record and what depends on it to the trash.
+    Delete {
+        kind: RecordKind,
+        id: i64,
+    },
+    /// A page of the trash, newest first.
+    Trash {
+        cursor: Option<String>,
+    },
+    /// Bring back a deleted record and its group.
+    Restore {
+        kind: RecordKind,
+        id: i64,
+    },
+    /// Remove everything in the trash for good (admin).
+    Purge,
 }
 
 /// How far an import running on the worker has got: the wizard reads it on each tick and sets
@@ -671,6 +694,15 @@ pub enum Reply {
         path: String,
         result: Result<u64, Failure>,
     },
+    DeletePlanned(Result<Deleted, Failure>),
+    Deleted(Result<Deleted, Failure>),
+    Trash {
+        /// The page asked for came after this cursor (`None`: the first page).
+        after: Option<String>,
+        result: Result<Page<TrashItem>, Failure>,
+    },
+    Restored(Result<Restored, Failure>),
+    Purged(Result<Purged, Failure>),
 }
 
 /// A failed request as the client shows it: crm-core's stable code kept beside the message,

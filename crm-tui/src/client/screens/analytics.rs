@@ -64,7 +64,7 @@ const MOVE: Binding<Action> = each(
 );
 const HELP: Binding<Action> = each(&[(K::Char('?'), A::Help)], "?", "this help");
 
-/// The other areas: `1 2 3 4 5 6` and the tab keys.
+/// The other areas: `1 2 3 4 5 6 8` and the tab keys.
 const AREAS: Binding<Action> = each(
     &[
         (K::Char('1'), A::Go(Area::List(Tab::Customers))),
@@ -73,10 +73,11 @@ const AREAS: Binding<Action> = each(
         (K::Char('4'), A::Go(Area::List(Tab::Tickets))),
         (K::Char('5'), A::Go(Area::List(Tab::Quotes))),
         (K::Char('6'), A::Go(Area::Segments)),
+        (K::Char('8'), A::Go(Area::Trash)),
         (K::Tab, A::NextArea),
         (K::BackTab, A::PrevArea),
     ],
-    "1 2 3 4 5 6 Tab",
+    "1 2 3 4 5 6 8 Tab",
     "the other tabs (this one keeps its state)",
 );
 

@@ -57,6 +57,8 @@ pub enum Action {
     Search,
     Segments,
     Analytics,
+    Trash,
+    Delete,
     Quotes,
     Go(Tab),
     Sort,
@@ -96,8 +98,8 @@ macro_rules! list_bindings {
         &[
             UP, DOWN, PAGE_UP, PAGE_DOWN, TOP, BOTTOM, NEXT_TAB_KEYS, PREV_TAB_KEYS, OPEN_KEY,
             $($own,)*
-            SEARCH, GO_TABS, GO_SEGMENTS, GO_ANALYTICS, SORT, FLIP_SORT, FILTER, COLUMNS, VIEWS,
-            EXPORT_KEY, MOUSE_KEY, HELP_KEY, QUIT_KEY, BACK_KEY,
+            DELETE_KEY, SEARCH, GO_TABS, GO_SEGMENTS, GO_ANALYTICS, GO_TRASH, SORT, FLIP_SORT,
+            FILTER, COLUMNS, VIEWS, EXPORT_KEY, MOUSE_KEY, HELP_KEY, QUIT_KEY, BACK_KEY,
         ]
     };
 }
@@ -109,7 +111,7 @@ macro_rules! opened_bindings {
         &[
             UP, DOWN, RELATED_KEYS,
             $($own,)*
-            SEARCH, GO_TABS, GO_SEGMENTS, GO_ANALYTICS, MOUSE_KEY, HELP_KEY, QUIT_KEY, BACK_KEY,
+            DELETE_KEY, SEARCH, GO_TABS, GO_SEGMENTS, GO_ANALYTICS, GO_TRASH, MOUSE_KEY, HELP_KEY, QUIT_KEY, BACK_KEY,
         ]
     };
 }
@@ -289,6 +291,16 @@ const GO_SEGMENTS: Binding<Action> = each(
     "6",
     "segments of customers: saved, built, why a customer is in",
 );
+const GO_TRASH: Binding<Action> = each(
+    &[(K::Char('8'), A::Trash)],
+    "8",
+    "the trash: what was deleted, to restore or purge",
+);
+const DELETE_KEY: Binding<Action> = each(
+    &[(K::Char('d'), A::Delete)],
+    "d",
+    "move the record to the trash, with what depends on it (asks first)",
+);
 const GO_ANALYTICS: Binding<Action> = each(
     &[(K::Char('7'), A::Analytics)],
     "7",
@@ -386,6 +398,7 @@ const BOARD: Keymap<Action> = Keymap {
         ),
         GO_SEGMENTS,
         GO_ANALYTICS,
+        GO_TRASH,
         SEARCH,
         MOUSE_KEY,
         HELP_KEY,
@@ -1134,6 +1147,15 @@ impl Lists {
             A::Timeline => self.timeline(view, out),
             A::Segments => out.push(Command::Go(super::Area::Segments)),
             A::Analytics => out.push(Command::Go(super::Area::Analytics)),
+            A::Trash => out.push(Command::Go(super::Area::Trash)),
+            A::Delete => {
+                if let Some(id) = self.list().selected_record().map(Record::id) {
+                    out.push(Command::Ask(Request::DeletePlan {
+                        kind: self.tab.kind(),
+                        id,
+                    }));
+                }
+            }
             A::Quotes => match self.selected() {
                 Some(Record::Deal(d)) => {
                     let (screen, ask) = super::quotes::Quotes::new(d.id, &d.title);
@@ -1652,6 +1674,49 @@ impl Screen for Lists {
                     out.extend(self.detail_request().map(Command::Ask));
                 }
                 Err(e) => out.push(Command::Notice(format!("not changed: {e}"))),
+            },
+            Reply::DeletePlanned(result) => match result {
+                Ok(plan) => {
+                    let with = crate::client::format::group(&plan.records, plan.kind.plural());
+                    let question = format!(
+                        "Delete {} {:?}{}? It goes to the trash (8), where it can be restored.",
+                        plan.kind.as_str().replace('_', " "),
+                        plan.title,
+                        if with.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" with {with}")
+                        }
+                    );
+                    out.push(Command::Push(Box::new(super::confirm::Confirm::new(
+                        question,
+                        vec![Request::Delete {
+                            kind: plan.kind,
+                            id: plan.id,
+                        }],
+                    ))));
+                }
+                Err(e) => out.push(Command::Notice(format!("cannot delete: {e}"))),
+            },
+            Reply::Deleted(result) => match result {
+                Ok(done) => {
+                    let with = crate::client::format::group(&done.records, done.kind.plural());
+                    out.push(Command::Notice(format!(
+                        "{} {:?}{} moved to the trash · 8 restores it",
+                        done.kind.as_str().replace('_', " "),
+                        done.title,
+                        if with.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" with {with}")
+                        }
+                    )));
+                    self.open = false;
+                    self.detail = None;
+                    // A group can take records of every tab with it.
+                    out.extend(Tab::ALL.iter().map(|t| Command::Reload(*t)));
+                }
+                Err(e) => out.push(Command::Notice(format!("not deleted: {e}"))),
             },
             other => return Some(other),
         }

@@ -60,7 +60,7 @@ const EXPORT: Binding<Action> = each(
     "export the segment's members to CSV or JSON Lines",
 );
 
-/// The other areas: `1 2 3 4 5 7` and the tab keys.
+/// The other areas: `1 2 3 4 5 7 8` and the tab keys.
 const AREAS: Binding<Action> = each(
     &[
         (K::Char('1'), A::Go(Area::List(Tab::Customers))),
@@ -69,10 +69,11 @@ const AREAS: Binding<Action> = each(
         (K::Char('4'), A::Go(Area::List(Tab::Tickets))),
         (K::Char('5'), A::Go(Area::List(Tab::Quotes))),
         (K::Char('7'), A::Go(Area::Analytics)),
+        (K::Char('8'), A::Go(Area::Trash)),
         (K::Tab, A::NextArea),
         (K::BackTab, A::PrevArea),
     ],
-    "1 2 3 4 5 7 Tab",
+    "1 2 3 4 5 7 8 Tab",
     "the other tabs (this one keeps its state)",
 );
 

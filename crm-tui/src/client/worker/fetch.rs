@@ -299,6 +299,63 @@ pub fn answer(crm: &Crm, tenant: &str, actor: Option<UserId>, request: Request) 
         Request::ImportRun(request, progress) => {
             Reply::Imported(import(crm, tenant, actor, &request, &progress).map_err(err))
         }
+        Request::DeletePlan { kind, id } => Reply::DeletePlanned(
+            crm.scope(tenant, actor)
+                .and_then(|s| {
+                    s.trash().delete(
+                        kind,
+                        &crm_core::trash::DeleteRequest {
+                            id,
+                            cascade: true,
+                            dry_run: true,
+                        },
+                    )
+                })
+                .map_err(err),
+        ),
+        Request::Delete { kind, id } => Reply::Deleted(
+            crm.scope(tenant, actor)
+                .and_then(|s| {
+                    s.trash().delete(
+                        kind,
+                        &crm_core::trash::DeleteRequest {
+                            id,
+                            cascade: true,
+                            dry_run: false,
+                        },
+                    )
+                })
+                .map_err(err),
+        ),
+        Request::Trash { cursor } => Reply::Trash {
+            after: cursor.clone(),
+            result: crm
+                .scope(tenant, actor)
+                .and_then(|s| {
+                    s.trash().list(&crm_core::trash::TrashRequest {
+                        kind: None,
+                        limit: Some(100),
+                        cursor,
+                    })
+                })
+                .map_err(err),
+        },
+        Request::Restore { kind, id } => Reply::Restored(
+            crm.scope(tenant, actor)
+                .and_then(|s| {
+                    s.trash()
+                        .restore(&crm_core::trash::RestoreRequest { kind, id })
+                })
+                .map_err(err),
+        ),
+        Request::Purge => Reply::Purged(
+            crm.scope(tenant, actor)
+                .and_then(|s| {
+                    s.trash()
+                        .purge(&crm_core::trash::PurgeRequest { older_than_days: 0 })
+                })
+                .map_err(err),
+        ),
         Request::Export(request) => Reply::Exported {
             path: request.path.clone(),
             result: crm

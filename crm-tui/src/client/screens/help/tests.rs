@@ -54,16 +54,16 @@ fn a_help_longer_than_the_terminal_scrolls_by_keys_and_wheel() {
     h.app.size = (80, 20);
     h.key(KeyCode::Char('?'));
     let screen = h.screen_sized(80, 20);
-    assert!(screen.contains("Help · 1–16 of 24"), "{screen}");
+    assert!(screen.contains("Help · 1–16 of 26"), "{screen}");
     assert!(
         screen.contains("↑ k") && !screen.contains("quit"),
         "{screen}"
     );
-    for _ in 0..10 {
+    for _ in 0..12 {
         h.key(KeyCode::Char('j'));
     }
     let screen = h.screen_sized(80, 20);
-    assert!(screen.contains("Help · 9–24 of 24"), "{screen}");
+    assert!(screen.contains("Help · 11–26 of 26"), "{screen}");
     assert!(screen.contains("quit"), "{screen}");
     let r = h.app.update(Msg::Mouse(MouseEvent {
         kind: MouseEventKind::ScrollUp,
@@ -72,7 +72,7 @@ fn a_help_longer_than_the_terminal_scrolls_by_keys_and_wheel() {
         modifiers: KeyModifiers::NONE,
     }));
     h.answer(r);
-    assert!(h.screen_sized(80, 20).contains("Help · 8–23 of 24"));
+    assert!(h.screen_sized(80, 20).contains("Help · 10–25 of 26"));
 }
 
 #[test]

@@ -134,19 +134,26 @@ fn tab_switches_lists_and_loads_each_once() {
     assert!(h.app.lists.list().loaded);
     h.keys(&[KeyCode::Tab, KeyCode::Tab]);
     assert_eq!(h.app.lists.tab, Tab::Tickets);
-    // Past Quotes come segments and analytics, then round to Customers; both ways.
+    // Past Quotes come segments, analytics and the trash, then round to Customers; both ways.
     h.keys(&[KeyCode::Tab, KeyCode::Tab]);
     assert_eq!(h.app.area(), crate::client::screens::Area::Segments);
     h.key(KeyCode::Tab);
     assert_eq!(h.app.area(), crate::client::screens::Area::Analytics);
+    h.key(KeyCode::Tab);
+    assert_eq!(h.app.area(), crate::client::screens::Area::Trash);
     h.key(KeyCode::Tab);
     assert_eq!(
         h.app.area(),
         crate::client::screens::Area::List(Tab::Customers)
     );
     h.key(KeyCode::BackTab);
-    assert_eq!(h.app.area(), crate::client::screens::Area::Analytics);
-    h.keys(&[KeyCode::BackTab, KeyCode::BackTab, KeyCode::BackTab]);
+    assert_eq!(h.app.area(), crate::client::screens::Area::Trash);
+    h.keys(&[
+        KeyCode::BackTab,
+        KeyCode::BackTab,
+        KeyCode::BackTab,
+        KeyCode::BackTab,
+    ]);
     assert_eq!(
         h.app.area(),
         crate::client::screens::Area::List(Tab::Tickets)
