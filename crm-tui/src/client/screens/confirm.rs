@@ -62,8 +62,13 @@ impl Screen for Confirm {
     }
 
     fn draw(&self, frame: &mut Frame<'_>, areas: Areas, _view: &View<'_>) {
-        let width = (self.question.chars().count() as u16 + 4).clamp(30, 76);
-        let popup = crate::client::ui::centered(areas.full, width, 5);
+        let width = (self.question.chars().count() as u16 + 4)
+            .clamp(30, 76)
+            .min(areas.full.width);
+        // The question wraps inside the borders; a line more for the keys.
+        let inner = usize::from(width.saturating_sub(2)).max(1);
+        let lines = self.question.chars().count().div_ceil(inner) as u16 + 1;
+        let popup = crate::client::ui::centered(areas.full, width, lines.saturating_add(3));
         frame.render_widget(Clear, popup);
         frame.render_widget(
             Paragraph::new(vec![
