@@ -224,3 +224,18 @@ BEGIN
     SELECT NEW.tenant_id, 'customer', customer_id, NEW.occurred_at, 'deal_activity', NEW.id, NULL
       FROM deals WHERE tenant_id = NEW.tenant_id AND id = NEW.deal_id AND customer_id IS NOT NULL;
 END;
+
+-- Merging duplicates (`customers.merge`, `leads.merge`): a merged record's id answers
+-- `not_found` with the record it went into.
+CREATE TABLE merged_records (
+    tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+    kind      TEXT NOT NULL,
+    id        INTEGER NOT NULL,
+    into_id   INTEGER NOT NULL,
+    at        INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, kind, id)
+) WITHOUT ROWID;
+
+-- The duplicates finder walks customers by name within a company in key order.
+CREATE INDEX customers_company_name ON customers (tenant_id, company_key, crm_lower(name), id)
+    WHERE company_key IS NOT NULL;

@@ -10,6 +10,7 @@ mod words;
 use generator::Generator;
 use words::{AGENTS, AREA_CODES, REPS, SUFFIXES};
 
+use crate::customers::NewCustomer;
 use crate::deals::{NewPipeline, NewStage, StageKind};
 use crate::error::Result;
 use crate::ids::{ProductId, QuoteTemplateId, TeamId, UserId};
@@ -204,8 +205,73 @@ pub fn generate(
         done += n;
         progress(done, options.customers);
     }
+    let mut summary = generator.summary;
+    summary.customers += duplicates(&scope, options.customers)?;
     workspace(&scope)?;
-    Ok(generator.summary)
+    Ok(summary)
+}
+
+/// Demos from 500 customers get three customers in a thousand entered twice — the email in
+/// capitals, the phone written another way, the same name at the same company written
+/// another way — so that the duplicates screen has work to show. Returns how many.
+fn duplicates(scope: &crate::Scope<'_>, customers: usize) -> Result<usize> {
+    if customers < 500 {
+        return Ok(0);
+    }
+    let groups = customers * 3 / 1_000;
+    let mut twins = Vec::with_capacity(groups);
+    for k in 0..groups {
+        // Spread over the whole range, never the same customer twice.
+        let i = (k * 7_919 + 13) % customers;
+        let Ok(original) = scope.customers().get_by_external_id(&format!("cust-{i}")) else {
+            continue;
+        };
+        twins.push(match (k % 3, &original.phone, &original.company) {
+            (1, Some(phone), _) => NewCustomer {
+                name: original.name.clone(),
+                phone: Some(other_format(phone)),
+                ..NewCustomer::default()
+            },
+            (2, _, Some(company)) => NewCustomer {
+                name: original.name.to_uppercase(),
+                company: Some(company.to_uppercase()),
+                ..NewCustomer::default()
+            },
+            _ => NewCustomer {
+                name: original.name.clone(),
+                email: original.email.as_ref().map(|e| e.to_uppercase()),
+                ..NewCustomer::default()
+            },
+        });
+    }
+    let made = twins.len();
+    scope.batch(|b| {
+        for twin in twins {
+            b.create_customer(twin)?;
+        }
+        Ok(())
+    })?;
+    Ok(made)
+}
+
+/// A phone number as another person types it: `+1 415 555 0132` or `415-555-0132` →
+/// `(415) 555-0132`.
+fn other_format(phone: &str) -> String {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let national = match digits.strip_prefix('1') {
+        Some(rest) if rest.len() == 10 => rest,
+        _ => &digits,
+    };
+    if national.len() == 10 {
+        format!(
+            "({}) {}-{}",
+            &national[..3],
+            &national[3..6],
+            &national[6..]
+        )
+    } else {
+        format!("+{digits}")
+    }
 }
 
 /// The lead scoring rules and shared views a newcomer finds in the demo.

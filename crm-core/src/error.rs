@@ -14,9 +14,14 @@ pub enum Error {
     /// The input is not acceptable; `field` is the JSON path of the value at fault.
     #[error("{field}: {message}")]
     InvalidInput { field: String, message: String },
-    /// The record does not exist in the caller's tenant (records of other tenants included).
-    #[error("{entity} {id} not found")]
-    NotFound { entity: &'static str, id: String },
+    /// The record does not exist in the caller's tenant (records of other tenants included);
+    /// `merged_into` names the record it was merged into, when it was.
+    #[error("{entity} {id} not found{}", merged_into.map(|m| format!(" (merged into {entity} {m})")).unwrap_or_default())]
+    NotFound {
+        entity: &'static str,
+        id: String,
+        merged_into: Option<i64>,
+    },
     /// The request conflicts with the current state (duplicate external id, invalid state
     /// change); `field` is the JSON path of the value that conflicts, when one does.
     #[error("{}{message}", field.as_deref().map(|f| format!("{f}: ")).unwrap_or_default())]
@@ -66,6 +71,14 @@ impl Error {
         }
     }
 
+    /// For a `not_found` record that was merged: the record it went into.
+    pub fn merged_into(&self) -> Option<i64> {
+        match self {
+            Error::NotFound { merged_into, .. } => *merged_into,
+            _ => None,
+        }
+    }
+
     /// A `conflict` over the value of `field`.
     pub(crate) fn conflict_on(field: &str, message: impl fmt::Display) -> Self {
         Error::Conflict {
@@ -93,6 +106,7 @@ impl Error {
         Error::NotFound {
             entity,
             id: clip(&id.to_string()).into_owned(),
+            merged_into: None,
         }
     }
 }

@@ -101,6 +101,8 @@ pub enum ChangeOp {
     Unlinked,
     /// A record brought back from the trash (with the rest of its group).
     Restored,
+    /// A customer or lead merged into another (`mergedInto`); its id is gone.
+    Merged,
     /// A customer entered a segment (`segment_membership` entries).
     Entered,
     /// A customer left a segment (`segment_membership` entries).
@@ -125,6 +127,9 @@ pub struct Change {
     /// For a `segment_membership` entry (whose `entityId` is the customer): the segment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub segment_id: Option<SegmentId>,
+    /// For a `merged` entry: the record it was merged into.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<i64>,
 }
 
 /// What `changes.list` takes.
@@ -189,15 +194,20 @@ pub(crate) fn list(scope: &Scope<'_>, request: &ChangesRequest) -> Result<Change
             .query_map(params![tenant, after, kinds, limit], |r| {
                 let action: Option<String> = r.get(4)?;
                 let entity_type: RecordKind = r.get(1)?;
+                let op = op_of(entity_type, &r.get::<_, String>(3)?, action.as_deref());
+                let parent: Option<i64> = r.get(7)?;
                 Ok(Change {
                     seq: r.get(0)?,
                     entity_type,
                     entity_id: r.get(2)?,
-                    op: op_of(entity_type, &r.get::<_, String>(3)?, action.as_deref()),
+                    op,
                     action,
                     actor_id: r.get::<_, Option<i64>>(5)?.map(UserId),
                     at: time::from_millis(r.get(6)?),
-                    segment_id: r.get::<_, Option<i64>>(7)?.map(SegmentId),
+                    segment_id: parent
+                        .filter(|_| entity_type == RecordKind::SegmentMembership)
+                        .map(SegmentId),
+                    merged_into: parent.filter(|_| op == ChangeOp::Merged),
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -221,6 +231,7 @@ fn op_of(kind: RecordKind, op: &str, action: Option<&str>) -> ChangeOp {
             ChangeOp::Linked
         }
         (_, Some(methods::TRASH_RESTORE)) => ChangeOp::Restored,
+        ("delete", Some(methods::CUSTOMERS_MERGE | methods::LEADS_MERGE)) => ChangeOp::Merged,
         ("create", _) => ChangeOp::Created,
         ("delete", _) => ChangeOp::Deleted,
         _ => ChangeOp::Updated,

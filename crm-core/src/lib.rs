@@ -40,6 +40,7 @@ pub mod leads;
 pub mod links;
 pub mod maintenance;
 pub mod matching;
+pub mod merge;
 pub mod methods;
 pub mod money;
 pub mod products;

@@ -30,8 +30,10 @@ methods! {
     CONVERSATIONS_LIST = "conversations.list";
     CUSTOMERS_CREATE = "customers.create";
     CUSTOMERS_DELETE = "customers.delete";
+    CUSTOMERS_DUPLICATES = "customers.duplicates";
     CUSTOMERS_GET = "customers.get";
     CUSTOMERS_LIST = "customers.list";
+    CUSTOMERS_MERGE = "customers.merge";
     CUSTOMERS_UPDATE = "customers.update";
     DEALS_BOARD = "deals.board";
     DEALS_BOARD_COLUMN = "deals.boardColumn";
@@ -52,6 +54,7 @@ methods! {
     LEADS_EXPLAIN_SCORE = "leads.explainScore";
     LEADS_GET = "leads.get";
     LEADS_LIST = "leads.list";
+    LEADS_MERGE = "leads.merge";
     LEADS_RESCORE = "leads.rescore";
     LEADS_UPDATE = "leads.update";
     LINKS_AUTO_LINK = "links.autoLink";

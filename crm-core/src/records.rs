@@ -156,7 +156,28 @@ macro_rules! table {
 pub(crate) use table;
 
 pub(crate) fn get<R: Record>(conn: &Connection, tenant: i64, id: i64) -> Result<R> {
-    find(conn, tenant, id)?.ok_or_else(|| Error::not_found(R::ENTITY.as_str(), id))
+    match find(conn, tenant, id)? {
+        Some(record) => Ok(record),
+        None => Err(missing(conn, tenant, R::ENTITY, id)?),
+    }
+}
+
+/// The `not_found` of `kind` `id`, naming the record it was merged into, if it was.
+pub(crate) fn missing(conn: &Connection, tenant: i64, kind: RecordKind, id: i64) -> Result<Error> {
+    let into: Option<i64> = conn
+        .prepare_cached(
+            "SELECT into_id FROM merged_records WHERE tenant_id = ?1 AND kind = ?2 AND id = ?3",
+        )?
+        .query_row(params![tenant, kind.as_str(), id], |r| r.get(0))
+        .optional()?;
+    Ok(match Error::not_found(kind.as_str(), id) {
+        Error::NotFound { entity, id, .. } => Error::NotFound {
+            entity,
+            id,
+            merged_into: into,
+        },
+        other => other,
+    })
 }
 
 pub(crate) fn find<R: Record>(conn: &Connection, tenant: i64, id: i64) -> Result<Option<R>> {

@@ -48,6 +48,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "import",
             "export",
             "trash",
+            "merge",
         ],
     ),
     ("faces", &["lib"]),

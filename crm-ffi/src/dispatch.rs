@@ -32,6 +32,8 @@ pub struct Failure {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    /// A `not_found` record merged into another: that one's id.
+    pub merged_into: Option<i64>,
 }
 
 impl Failure {
@@ -42,6 +44,7 @@ impl Failure {
             code,
             message: clip_quotes(&message.into()),
             field: None,
+            merged_into: None,
         }
     }
 
@@ -52,6 +55,7 @@ impl Failure {
             code: "invalid_input",
             message: format!("{field}: {message}"),
             field: Some(field),
+            merged_into: None,
         }
     }
 
@@ -61,6 +65,9 @@ impl Failure {
         let mut error = json!({"code": self.code, "message": self.message});
         if let Some(field) = &self.field {
             error["field"] = Value::String(field.clone());
+        }
+        if let Some(into) = self.merged_into {
+            error["mergedInto"] = Value::from(into);
         }
         json!({"ok": false, "error": error})
     }
@@ -72,6 +79,7 @@ impl From<Error> for Failure {
             code: e.code(),
             message: clip_quotes(&e.to_string()),
             field: e.field().map(|f| clip(f).into_owned()),
+            merged_into: e.merged_into(),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! `{kind}.delete` for every kind that can be deleted, and `trash.*`: list, restore, purge.
+//! `{kind}.delete` for every kind that can be deleted, `trash.*` (list, restore, purge), and
+//! duplicates and merging (`customers.duplicates`, `customers.merge`, `leads.merge`).
 
 use super::{Handler, ok, params};
 use crm_core::catalog::RecordKind;
@@ -33,5 +34,14 @@ pub(super) const METHODS: &[(&str, Handler)] = &[
     }),
     (methods::TRASH_PURGE, |c, p| {
         ok(c.scope()?.trash().purge(&params(p)?)?)
+    }),
+    (methods::CUSTOMERS_DUPLICATES, |c, p| {
+        ok(c.scope()?.merging().duplicates(&params(p)?)?)
+    }),
+    (methods::CUSTOMERS_MERGE, |c, p| {
+        ok(c.scope()?.merging().customers(&params(p)?)?)
+    }),
+    (methods::LEADS_MERGE, |c, p| {
+        ok(c.scope()?.merging().leads(&params(p)?)?)
     }),
 ];

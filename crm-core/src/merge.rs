@@ -1,0 +1,675 @@
+//! Duplicates and merging (`customers.duplicates`, `customers.merge`, `leads.merge`).
+//!
+//! Duplicates are found through the match keys links already keep on every customer (an email
+//! in any case, a phone in any format as E.164, a company's folded name), each kind of key
+//! walked in its index's order, so a page costs what it shows plus the rows between its
+//! groups. A merge moves every record of the sources to the target in one transaction — the
+//! timeline follows by trigger, segment memberships end for the sources (an exit each) and are
+//! evaluated again for the target through the feed — unites tags, takes the fields the request
+//! names from a source, and ends the sources: their ids answer `not_found` with `mergedInto`.
+
+use crate::catalog::RecordKind;
+use crate::customers::{Customer, MAX_TAGS};
+use crate::error::{Error, Result};
+use crate::ids::CustomerId;
+use crate::leads::Lead;
+use crate::methods;
+use crate::records::{self, Page};
+use crate::store::Tx;
+use crate::tenancy::{Role, Scope};
+use crate::time;
+use base64::Engine as _;
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How the customers of a duplicate group match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum DuplicateKey {
+    /// The same email in any case.
+    Email,
+    /// The same phone number in any format.
+    Phone,
+    /// The same name (in any case) at the same company (legal forms and punctuation aside).
+    NameAndCompany,
+}
+
+const KEYS: [DuplicateKey; 3] = [
+    DuplicateKey::Email,
+    DuplicateKey::Phone,
+    DuplicateKey::NameAndCompany,
+];
+
+/// Customers that share a match key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DuplicateGroup {
+    pub key: DuplicateKey,
+    /// The key they share, as stored (`ada@example.com`, `+14155550132`, `acme · ada lovelace`).
+    pub value: String,
+    /// Oldest first: the one a merge usually keeps.
+    pub ids: Vec<CustomerId>,
+}
+
+/// `customers.duplicates`' parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DuplicatesRequest {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// Where a page of duplicates starts: a kind of key and the last value shown of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Position {
+    key: usize,
+    after: Vec<String>,
+}
+
+const CURSOR_TAG: &str = "duplicates";
+
+impl Position {
+    fn encode(&self) -> String {
+        let json = serde_json::to_string(&(CURSOR_TAG, self)).unwrap_or_default();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+    }
+
+    fn decode(text: &str) -> Result<Position> {
+        let bad = || {
+            Error::invalid(
+                "cursor",
+                "not a cursor of this list (pass back a nextCursor unchanged)",
+            )
+        };
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text)
+            .map_err(|_| bad())?;
+        let (tag, position): (String, Position) =
+            serde_json::from_slice(&bytes).map_err(|_| bad())?;
+        let width = if position.key == 2 { 2 } else { 1 };
+        if tag != CURSOR_TAG || position.key >= KEYS.len() || position.after.len() != width {
+            return Err(bad());
+        }
+        Ok(position)
+    }
+}
+
+/// A page of duplicate groups: every email group, then phone, then name and company.
+fn duplicates(
+    conn: &rusqlite::Connection,
+    tenant: i64,
+    request: &DuplicatesRequest,
+) -> Result<Page<DuplicateGroup>> {
+    let limit = records::limit(request.limit)? as usize;
+    let start = request
+        .cursor
+        .as_deref()
+        .map(Position::decode)
+        .transpose()?;
+    let mut items: Vec<(Position, DuplicateGroup)> = Vec::new();
+    for (n, key) in KEYS.iter().enumerate() {
+        let after = match &start {
+            Some(p) if p.key > n => continue,
+            Some(p) if p.key == n => p.after.clone(),
+            _ => Vec::new(),
+        };
+        let wanted = limit + 1 - items.len();
+        if wanted == 0 {
+            break;
+        }
+        // Each walks its key's index in order and stops after `wanted` groups.
+        let sql = match key {
+            DuplicateKey::Email | DuplicateKey::Phone => {
+                let column = if *key == DuplicateKey::Email {
+                    "email_key"
+                } else {
+                    "phone_key"
+                };
+                format!(
+                    "SELECT {column}, NULL, group_concat(id) FROM customers
+                      WHERE tenant_id = ?1 AND {column} IS NOT NULL AND {column} > ?2
+                      GROUP BY {column} HAVING count(*) > 1 ORDER BY {column} LIMIT ?4"
+                )
+            }
+            DuplicateKey::NameAndCompany => "SELECT company_key, crm_lower(name), group_concat(id)
+                  FROM customers
+                 WHERE tenant_id = ?1 AND company_key IS NOT NULL
+                   AND (company_key, crm_lower(name)) > (?2, ?3)
+                 GROUP BY company_key, crm_lower(name) HAVING count(*) > 1
+                 ORDER BY company_key, crm_lower(name) LIMIT ?4"
+                .to_owned(),
+        };
+        let first = after.first().cloned().unwrap_or_default();
+        let second = after.get(1).cloned().unwrap_or_default();
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt
+            .query_map(params![tenant, first, second, wanted as i64], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        for (a, b, ids) in rows {
+            let mut ids: Vec<i64> = ids.split(',').filter_map(|i| i.parse().ok()).collect();
+            ids.sort_unstable();
+            let (value, after) = match b {
+                Some(name) => (format!("{a} · {name}"), vec![a, name]),
+                None => (a.clone(), vec![a]),
+            };
+            items.push((
+                Position { key: n, after },
+                DuplicateGroup {
+                    key: *key,
+                    value,
+                    ids: ids.into_iter().map(CustomerId).collect(),
+                },
+            ));
+        }
+    }
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let next_cursor = if more {
+        items.last().map(|(p, _)| p.encode())
+    } else {
+        None
+    };
+    Ok(Page {
+        items: items.into_iter().map(|(_, g)| g).collect(),
+        next_cursor,
+        prev_cursor: None,
+    })
+}
+
+/// `customers.merge` and `leads.merge`' parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MergeRequest {
+    pub target_id: i64,
+    pub source_ids: Vec<i64>,
+    /// Fields the target takes from a source (`{"email": 7}`); the target keeps the rest.
+    #[serde(default)]
+    pub fields: BTreeMap<String, i64>,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// What a merge did (or, dry, would do).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Merged {
+    pub target_id: i64,
+    /// Records moved from the sources to the target, by plural kind.
+    pub moved: BTreeMap<String, u64>,
+    /// The fields taken from a source, with the value the target holds now.
+    pub fields: BTreeMap<String, Value>,
+    pub dry_run: bool,
+}
+
+const MAX_SOURCES: usize = 100;
+
+/// The checks both merges share; the sources, in order.
+fn check_ids(tx: &Tx<'_>, kind: RecordKind, request: &MergeRequest) -> Result<()> {
+    if request.source_ids.is_empty() {
+        return Err(Error::invalid(
+            "sourceIds",
+            "name at least one record to merge",
+        ));
+    }
+    if request.source_ids.len() > MAX_SOURCES {
+        return Err(Error::invalid(
+            "sourceIds",
+            format!("at most {MAX_SOURCES} records at once"),
+        ));
+    }
+    let trashed = |id: i64| -> Result<bool> {
+        Ok(tx
+            .prepare_cached(
+                "SELECT 1 FROM trash_rows WHERE tenant_id = ?1 AND kind = ?2 AND record_id = ?3 AND detached = 0",
+            )?
+            .exists(params![tx.tenant, kind.as_str(), id])?)
+    };
+    let live = |field: &str, id: i64| -> Result<()> {
+        let sql = format!(
+            "SELECT 1 FROM {} WHERE tenant_id = ?1 AND id = ?2",
+            kind.table()
+        );
+        if tx.prepare_cached(&sql)?.exists(params![tx.tenant, id])? {
+            Ok(())
+        } else if trashed(id)? {
+            Err(Error::invalid(
+                field,
+                format!("{kind} {id} is in the trash; restore it first"),
+            ))
+        } else {
+            Err(records::missing(tx, tx.tenant, kind, id)?)
+        }
+    };
+    live("targetId", request.target_id)?;
+    let mut seen = BTreeSet::new();
+    for (i, id) in request.source_ids.iter().enumerate() {
+        let field = format!("sourceIds[{i}]");
+        if *id == request.target_id {
+            return Err(Error::invalid(field, format!("{kind} {id} is the target")));
+        }
+        if !seen.insert(*id) {
+            return Err(Error::invalid(field, format!("{kind} {id} is named twice")));
+        }
+        live(&field, *id)?;
+    }
+    for (field, source) in &request.fields {
+        if !request.source_ids.contains(source) {
+            return Err(Error::invalid(
+                format!("fields.{field}"),
+                format!("{kind} {source} is not one of sourceIds"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Ids of `table` whose `column` is one of `sources`.
+fn ids_of(tx: &Tx<'_>, table: &str, column: &str, sources: &[i64]) -> Result<Vec<i64>> {
+    let sql = format!(
+        "SELECT id FROM {table} WHERE tenant_id = ?1 AND {column} IN (SELECT value FROM json_each(?2)) ORDER BY id"
+    );
+    let list = serde_json::to_string(sources).unwrap_or_default();
+    let ids = tx
+        .prepare_cached(&sql)?
+        .query_map(params![tx.tenant, list], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(ids)
+}
+
+/// Points `column` of `table`'s rows from the sources to the target; each moved record's feed
+/// entry when it is a record (`kind`). Returns how many moved.
+fn repoint(
+    tx: &Tx<'_>,
+    table: &str,
+    column: &str,
+    kind: Option<RecordKind>,
+    sources: &[i64],
+    target: i64,
+    action: &str,
+) -> Result<u64> {
+    let ids = ids_of(tx, table, column, sources)?;
+    let list = serde_json::to_string(sources).unwrap_or_default();
+    tx.prepare_cached(&format!(
+        "UPDATE {table} SET {column} = ?3 WHERE tenant_id = ?1 AND {column} IN (SELECT value FROM json_each(?2))"
+    ))?
+    .execute(params![tx.tenant, list, target])?;
+    if let Some(kind) = kind {
+        for id in &ids {
+            tx.feed_change(kind, *id, "update", action)?;
+        }
+    }
+    Ok(ids.len() as u64)
+}
+
+/// Records the end of a source: its audit entry (the record before, a note naming the target)
+/// and a feed entry whose `parent_id` is the target, then its `merged_records` row.
+fn end_source<T: Serialize>(
+    tx: &mut Tx<'_>,
+    kind: RecordKind,
+    action: &str,
+    source: &T,
+    id: i64,
+    target: i64,
+) -> Result<()> {
+    tx.prepare_cached(&format!(
+        "DELETE FROM {} WHERE tenant_id = ?1 AND id = ?2",
+        kind.table()
+    ))?
+    .execute(params![tx.tenant, id])?;
+    tx.record_noted_change(
+        action,
+        kind,
+        id,
+        Some(source),
+        None,
+        Some(&format!("merged into {kind} {target}")),
+    )?;
+    tx.execute(
+        "UPDATE change_feed SET parent_id = ?1 WHERE seq = last_insert_rowid()",
+        params![target],
+    )?;
+    tx.prepare_cached(
+        "INSERT INTO merged_records (tenant_id, kind, id, into_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        tx.tenant,
+        kind.as_str(),
+        id,
+        target,
+        time::to_millis(tx.now)
+    ])?;
+    Ok(())
+}
+
+fn unknown_field(kind: RecordKind, field: &str, allowed: &[&str]) -> Error {
+    Error::invalid(
+        format!("fields.{field}"),
+        format!(
+            "a merged {kind} cannot take {field:?} from a source; it can take {}",
+            allowed.join(", ")
+        ),
+    )
+}
+
+const CUSTOMER_FIELDS: &[&str] = &[
+    "externalId",
+    "name",
+    "email",
+    "phone",
+    "company",
+    "churnRisk",
+];
+
+fn merge_customers(tx: &mut Tx<'_>, request: &MergeRequest) -> Result<Merged> {
+    let action = methods::CUSTOMERS_MERGE;
+    check_ids(tx, RecordKind::Customer, request)?;
+    for field in request.fields.keys() {
+        if !CUSTOMER_FIELDS.contains(&field.as_str()) {
+            return Err(unknown_field(RecordKind::Customer, field, CUSTOMER_FIELDS));
+        }
+    }
+    let target = request.target_id;
+    let sources = &request.source_ids;
+    let before: Customer = records::get(tx, tx.tenant, target)?;
+    let mut originals: BTreeMap<i64, Customer> = BTreeMap::new();
+    for id in sources {
+        originals.insert(*id, records::get(tx, tx.tenant, *id)?);
+    }
+    let mut after = before.clone();
+    let mut taken = BTreeMap::new();
+    for (field, from) in &request.fields {
+        let s = &originals[from];
+        let value = match field.as_str() {
+            "externalId" => {
+                after.external_id.clone_from(&s.external_id);
+                serde_json::to_value(&s.external_id)
+            }
+            "name" => {
+                after.name.clone_from(&s.name);
+                serde_json::to_value(&s.name)
+            }
+            "email" => {
+                after.email.clone_from(&s.email);
+                serde_json::to_value(&s.email)
+            }
+            "phone" => {
+                after.phone.clone_from(&s.phone);
+                serde_json::to_value(&s.phone)
+            }
+            "company" => {
+                after.company.clone_from(&s.company);
+                serde_json::to_value(&s.company)
+            }
+            _ => {
+                after.churn_risk = s.churn_risk;
+                serde_json::to_value(s.churn_risk)
+            }
+        }
+        .map_err(|e| Error::Internal(format!("cannot serialize a value: {e}")))?;
+        taken.insert(field.clone(), value);
+    }
+    for s in originals.values() {
+        for tag in &s.tags {
+            if !after.tags.contains(tag) {
+                after.tags.push(tag.clone());
+            }
+        }
+        after.last_contact_at = after.last_contact_at.max(s.last_contact_at);
+    }
+    if after.tags.len() > MAX_TAGS {
+        return Err(Error::invalid(
+            "sourceIds",
+            format!(
+                "together they have {} tags; a customer holds at most {MAX_TAGS}",
+                after.tags.len()
+            ),
+        ));
+    }
+    after.updated_at = tx.now;
+
+    // The sources leave their segments now; the target is evaluated again through the feed.
+    crate::segments::leave_all(tx, sources)?;
+    let mut moved = BTreeMap::new();
+    let activities = {
+        let leads = ids_of(tx, "leads", "customer_id", sources)?;
+        let deals = ids_of(tx, "deals", "customer_id", sources)?;
+        ids_of(tx, "activities", "lead_id", &leads)?.len()
+            + ids_of(tx, "activities", "deal_id", &deals)?.len()
+    };
+    for (table, kind) in [
+        ("leads", RecordKind::Lead),
+        ("deals", RecordKind::Deal),
+        ("tickets", RecordKind::Ticket),
+        ("conversations", RecordKind::Conversation),
+        ("calls", RecordKind::Call),
+        ("quotes", RecordKind::Quote),
+    ] {
+        let n = repoint(
+            tx,
+            table,
+            "customer_id",
+            Some(kind),
+            sources,
+            target,
+            action,
+        )?;
+        moved.insert(table.to_owned(), n);
+    }
+    repoint(
+        tx,
+        "quote_activities",
+        "customer_id",
+        None,
+        sources,
+        target,
+        action,
+    )?;
+    moved.insert("activities".to_owned(), activities as u64);
+
+    for (id, source) in &originals {
+        end_source(tx, RecordKind::Customer, action, source, *id, target)?;
+    }
+    let note = format!(
+        "merged {} into it",
+        sources
+            .iter()
+            .map(|s| format!("customer {s}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    tx.replace_noted(action, &before, &after, Some(&note))?;
+    Ok(Merged {
+        target_id: target,
+        moved,
+        fields: taken,
+        dry_run: false,
+    })
+}
+
+const LEAD_FIELDS: &[&str] = &[
+    "externalId",
+    "name",
+    "email",
+    "phone",
+    "company",
+    "status",
+    "score",
+    "ownerId",
+    "source",
+    "customerId",
+];
+
+fn merge_leads(tx: &mut Tx<'_>, request: &MergeRequest) -> Result<Merged> {
+    let action = methods::LEADS_MERGE;
+    check_ids(tx, RecordKind::Lead, request)?;
+    for field in request.fields.keys() {
+        if !LEAD_FIELDS.contains(&field.as_str()) {
+            return Err(unknown_field(RecordKind::Lead, field, LEAD_FIELDS));
+        }
+    }
+    let target = request.target_id;
+    let sources = &request.source_ids;
+    let before: Lead = records::get(tx, tx.tenant, target)?;
+    let mut originals: BTreeMap<i64, Lead> = BTreeMap::new();
+    for id in sources {
+        originals.insert(*id, records::get(tx, tx.tenant, *id)?);
+    }
+    let mut after = before.clone();
+    let mut taken = BTreeMap::new();
+    for (field, from) in &request.fields {
+        let s = &originals[from];
+        let value = match field.as_str() {
+            "externalId" => {
+                after.external_id.clone_from(&s.external_id);
+                serde_json::to_value(&s.external_id)
+            }
+            "name" => {
+                after.name.clone_from(&s.name);
+                serde_json::to_value(&s.name)
+            }
+            "email" => {
+                after.email.clone_from(&s.email);
+                serde_json::to_value(&s.email)
+            }
+            "phone" => {
+                after.phone.clone_from(&s.phone);
+                serde_json::to_value(&s.phone)
+            }
+            "company" => {
+                after.company.clone_from(&s.company);
+                serde_json::to_value(&s.company)
+            }
+            "status" => {
+                after.status = s.status;
+                serde_json::to_value(s.status)
+            }
+            "score" => {
+                after.score = s.score;
+                serde_json::to_value(s.score)
+            }
+            "ownerId" => {
+                after.owner_id = s.owner_id;
+                serde_json::to_value(s.owner_id)
+            }
+            "source" => {
+                after.source.clone_from(&s.source);
+                serde_json::to_value(&s.source)
+            }
+            _ => {
+                after.customer_id = s.customer_id;
+                serde_json::to_value(s.customer_id)
+            }
+        }
+        .map_err(|e| Error::Internal(format!("cannot serialize a value: {e}")))?;
+        taken.insert(field.clone(), value);
+    }
+    after.updated_at = tx.now;
+    let mut moved = BTreeMap::new();
+    for (table, column, kind, name) in [
+        ("activities", "lead_id", RecordKind::Activity, "activities"),
+        ("deals", "lead_id", RecordKind::Deal, "deals"),
+        ("tickets", "related_lead_id", RecordKind::Ticket, "tickets"),
+        ("calls", "lead_id", RecordKind::Call, "calls"),
+    ] {
+        let n = repoint(tx, table, column, Some(kind), sources, target, action)?;
+        moved.insert(name.to_owned(), n);
+    }
+    // A score set by hand on a source goes with it.
+    let list = serde_json::to_string(sources).unwrap_or_default();
+    tx.prepare_cached(
+        "DELETE FROM lead_scores_by_hand WHERE tenant_id = ?1 AND lead_id IN (SELECT value FROM json_each(?2))",
+    )?
+    .execute(params![tx.tenant, list])?;
+    for (id, source) in &originals {
+        end_source(tx, RecordKind::Lead, action, source, *id, target)?;
+    }
+    let note = format!(
+        "merged {} into it",
+        sources
+            .iter()
+            .map(|s| format!("lead {s}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    tx.replace_noted(action, &before, &after, Some(&note))?;
+    Ok(Merged {
+        target_id: target,
+        moved,
+        fields: taken,
+        dry_run: false,
+    })
+}
+
+/// Managers and admins merge.
+fn may_merge(scope: &Scope<'_>) -> Result<()> {
+    match scope.actor().map(|a| a.role) {
+        Some(Role::Admin | Role::Manager) => Ok(()),
+        Some(role) => Err(Error::Forbidden(format!(
+            "merging needs the manager or admin role; this user is {}",
+            role.as_str()
+        ))),
+        None => Err(Error::invalid("actorId", "required for writes")),
+    }
+}
+
+fn run(
+    scope: &Scope<'_>,
+    request: &MergeRequest,
+    f: fn(&mut Tx<'_>, &MergeRequest) -> Result<Merged>,
+) -> Result<Merged> {
+    may_merge(scope)?;
+    if request.dry_run {
+        scope
+            .write_rolled_back(|tx| f(tx, request))
+            .map(|m| Merged { dry_run: true, ..m })
+    } else {
+        scope.write(|tx| f(tx, request))
+    }
+}
+
+/// `customers.duplicates` and `customers.merge`, `leads.merge`.
+#[derive(Debug, Clone, Copy)]
+pub struct Merging<'s, 'c>(&'s Scope<'c>);
+
+impl<'c> Scope<'c> {
+    /// Finding and merging duplicate customers and leads.
+    pub fn merging(&self) -> Merging<'_, 'c> {
+        Merging(self)
+    }
+}
+
+impl Merging<'_, '_> {
+    /// `customers.duplicates`: groups of customers sharing a match key.
+    pub fn duplicates(&self, request: &DuplicatesRequest) -> Result<Page<DuplicateGroup>> {
+        self.0.read(|c, t| duplicates(c, t, request))
+    }
+
+    /// `customers.merge`.
+    pub fn customers(&self, request: &MergeRequest) -> Result<Merged> {
+        run(self.0, request, merge_customers)
+    }
+
+    /// `leads.merge`.
+    pub fn leads(&self, request: &MergeRequest) -> Result<Merged> {
+        run(self.0, request, merge_leads)
+    }
+}
+
+/// The id a merged record went into, if it was merged.
+pub fn merged_into(scope: &Scope<'_>, kind: RecordKind, id: i64) -> Result<Option<i64>> {
+    scope.read(|c, t| {
+        Ok(c.prepare_cached(
+            "SELECT into_id FROM merged_records WHERE tenant_id = ?1 AND kind = ?2 AND id = ?3",
+        )?
+        .query_row(params![t, kind.as_str(), id], |r| r.get(0))
+        .optional()?)
+    })
+}
