@@ -11,6 +11,7 @@ pub mod composer;
 pub mod confirm;
 pub mod detail;
 pub mod document;
+pub mod duplicates;
 pub mod export;
 pub mod help;
 pub mod importer;

@@ -24,6 +24,7 @@ use crm_core::import::{ImportField, ImportRequest, Layout, Mapping, Outcome, Pre
 use crm_core::leads::scoring::{Rescored, ScoreExplanation};
 use crm_core::leads::{Assign, Assigned, Lead};
 use crm_core::links::{AutoLinkReport, TicketLinks};
+use crm_core::merge::{DuplicateGroup, MergeRequest, Merged};
 use crm_core::money::Money;
 use crm_core::products::Product;
 use crm_core::quotes::Quote;
@@ -462,6 +463,14 @@ pub enum Request {
     },
     /// Remove everything in the trash for good (admin).
     Purge,
+    /// A page of groups of duplicate customers.
+    Duplicates {
+        cursor: Option<String>,
+    },
+    /// The customers of a duplicate group, in its order.
+    GroupCustomers(Vec<CustomerId>),
+    /// A merge of customers (a dry run when the request says so).
+    Merge(Box<MergeRequest>),
 }
 
 /// How far an import running on the worker has got: the wizard reads it on each tick and sets
@@ -703,6 +712,15 @@ pub enum Reply {
     },
     Restored(Result<Restored, Failure>),
     Purged(Result<Purged, Failure>),
+    Duplicates {
+        after: Option<String>,
+        result: Result<Page<DuplicateGroup>, Failure>,
+    },
+    GroupCustomers {
+        ids: Vec<CustomerId>,
+        result: Result<Vec<Customer>, Failure>,
+    },
+    Merged(Result<Merged, Failure>),
 }
 
 /// A failed request as the client shows it: crm-core's stable code kept beside the message,

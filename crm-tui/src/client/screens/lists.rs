@@ -59,6 +59,7 @@ pub enum Action {
     Analytics,
     Trash,
     Delete,
+    Duplicates,
     Quotes,
     Go(Tab),
     Sort,
@@ -136,7 +137,7 @@ const RELATED_KEYS: Binding<Action> = each(
 /// The focus in a record's related records.
 const RELATED: Keymap<Action> = detail::related_keymap!(A::Up, A::Down, A::Open, A::Back, HELP_KEY, QUIT_KEY; hints, HELP, QUIT);
 
-const CUSTOMER_BINDINGS: &[Binding<Action>] = list_bindings![TIMELINE, IMPORT_KEY];
+const CUSTOMER_BINDINGS: &[Binding<Action>] = list_bindings![TIMELINE, IMPORT_KEY, DUPLICATES];
 const LEAD_BINDINGS: &[Binding<Action>] =
     list_bindings![TIMELINE, MARK, ASSIGN, RESCORE, EXPLAIN, IMPORT_KEY];
 const DEAL_BINDINGS: &[Binding<Action>] = list_bindings![TIMELINE, QUOTES, BOARD_KEY, IMPORT_KEY];
@@ -290,6 +291,11 @@ const GO_SEGMENTS: Binding<Action> = each(
     &[(K::Char('6'), A::Segments)],
     "6",
     "segments of customers: saved, built, why a customer is in",
+);
+const DUPLICATES: Binding<Action> = each(
+    &[(K::Char('M'), A::Duplicates)],
+    "M",
+    "duplicate customers: compare field by field, merge",
 );
 const GO_TRASH: Binding<Action> = each(
     &[(K::Char('8'), A::Trash)],
@@ -1148,6 +1154,11 @@ impl Lists {
             A::Segments => out.push(Command::Go(super::Area::Segments)),
             A::Analytics => out.push(Command::Go(super::Area::Analytics)),
             A::Trash => out.push(Command::Go(super::Area::Trash)),
+            A::Duplicates => {
+                let (screen, ask) = super::duplicates::Duplicates::new();
+                out.push(Command::Push(Box::new(screen)));
+                out.push(Command::Ask(ask));
+            }
             A::Delete => {
                 if let Some(id) = self.list().selected_record().map(Record::id) {
                     out.push(Command::Ask(Request::DeletePlan {

@@ -356,6 +356,30 @@ pub fn answer(crm: &Crm, tenant: &str, actor: Option<UserId>, request: Request) 
                 })
                 .map_err(err),
         ),
+        Request::Duplicates { cursor } => Reply::Duplicates {
+            after: cursor.clone(),
+            result: crm
+                .scope(tenant, actor)
+                .and_then(|s| {
+                    s.merging().duplicates(&crm_core::merge::DuplicatesRequest {
+                        limit: Some(100),
+                        cursor,
+                    })
+                })
+                .map_err(err),
+        },
+        Request::GroupCustomers(ids) => Reply::GroupCustomers {
+            result: crm
+                .scope(tenant, actor)
+                .and_then(|s| ids.iter().map(|id| s.customers().get(*id)).collect())
+                .map_err(err),
+            ids,
+        },
+        Request::Merge(request) => Reply::Merged(
+            crm.scope(tenant, actor)
+                .and_then(|s| s.merging().customers(&request))
+                .map_err(err),
+        ),
         Request::Export(request) => Reply::Exported {
             path: request.path.clone(),
             result: crm
