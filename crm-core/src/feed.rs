@@ -103,6 +103,8 @@ pub enum ChangeOp {
     Restored,
     /// A customer or lead merged into another (`mergedInto`); its id is gone.
     Merged,
+    /// A record removed for good by a customer's erasure.
+    Erased,
     /// A customer entered a segment (`segment_membership` entries).
     Entered,
     /// A customer left a segment (`segment_membership` entries).
@@ -232,6 +234,7 @@ fn op_of(kind: RecordKind, op: &str, action: Option<&str>) -> ChangeOp {
         }
         (_, Some(methods::TRASH_RESTORE)) => ChangeOp::Restored,
         ("delete", Some(methods::CUSTOMERS_MERGE | methods::LEADS_MERGE)) => ChangeOp::Merged,
+        ("delete", Some(methods::CUSTOMERS_ERASE)) => ChangeOp::Erased,
         ("create", _) => ChangeOp::Created,
         ("delete", _) => ChangeOp::Deleted,
         _ => ChangeOp::Updated,

@@ -31,6 +31,7 @@ pub mod criteria;
 pub mod customers;
 pub mod deals;
 pub mod demo;
+pub mod erasure;
 pub mod error;
 pub mod export;
 pub mod feed;

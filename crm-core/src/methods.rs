@@ -31,6 +31,8 @@ methods! {
     CUSTOMERS_CREATE = "customers.create";
     CUSTOMERS_DELETE = "customers.delete";
     CUSTOMERS_DUPLICATES = "customers.duplicates";
+    CUSTOMERS_ERASE = "customers.erase";
+    CUSTOMERS_EXPORT_DATA = "customers.exportData";
     CUSTOMERS_GET = "customers.get";
     CUSTOMERS_LIST = "customers.list";
     CUSTOMERS_MERGE = "customers.merge";

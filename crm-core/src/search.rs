@@ -313,6 +313,15 @@ fn with_search<T>(
     })
 }
 
+/// Brings the index up to date and rewrites the segments holding deleted documents, so that
+/// its folder keeps nothing of a deleted record (erasure). An index in memory has no files.
+pub(crate) fn purge_deleted(crm: &crate::Crm) -> Result<()> {
+    if crm.path().is_none() {
+        return Ok(());
+    }
+    with_search(crm, Engine::purge_deleted)
+}
+
 /// `search.*`.
 #[derive(Debug, Clone, Copy)]
 pub struct Search<'s, 'c>(&'s Scope<'c>);

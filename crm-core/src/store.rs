@@ -137,6 +137,25 @@ impl Crm {
     }
 
     /// Copies what the write-ahead log holds into the file, without waiting for readers.
+    /// Copies the whole write-ahead log into the database and truncates it to nothing, waiting
+    /// (up to the busy timeout) for readers of other connections; `storage` if one still holds
+    /// part of it.
+    pub(crate) fn checkpoint_truncate(&self) -> Result<()> {
+        // This handle's own readers hold no snapshot between calls, but close them anyway.
+        lock(&self.readers).clear();
+        let (busy, log, done): (i64, i64, i64) =
+            lock(&self.writer).query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
+        if busy != 0 || (log > 0 && done < log) {
+            return Err(Error::Internal(format!(
+                "another connection kept the write-ahead log in use ({done} of {log} pages copied); \
+                 close it and check again"
+            )));
+        }
+        Ok(())
+    }
+
     pub(crate) fn checkpoint_passive(&self) -> Result<()> {
         lock(&self.writer).query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         Ok(())
@@ -246,6 +265,9 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 fn configure(conn: &Connection) -> Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // What is deleted is overwritten, so an erased person's bytes do not linger in free space
+    // (`customers.erase`; the write-ahead log is truncated after it).
+    conn.pragma_update(None, "secure_delete", "ON")?;
     // In WAL mode NORMAL never corrupts the database; only the last commits before a power loss
     // may be lost. This is what makes a single create in its own transaction cheap.
     conn.pragma_update(None, "synchronous", "NORMAL")?;

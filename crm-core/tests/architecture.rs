@@ -49,6 +49,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "export",
             "trash",
             "merge",
+            "erasure",
         ],
     ),
     ("faces", &["lib"]),

@@ -108,6 +108,34 @@ impl Engine {
         }
     }
 
+    /// Catches up with the feed, then rewrites each segment that holds deleted documents
+    /// without them and removes the old files, so nothing deleted is left in the folder
+    /// (erasure).
+    pub(crate) fn purge_deleted(&mut self, conn: &Connection) -> Result<()> {
+        self.sync(conn)?;
+        let segments: Vec<tantivy::index::SegmentId> = self
+            .index
+            .searchable_segment_metas()?
+            .into_iter()
+            .filter(tantivy::index::SegmentMeta::has_deletes)
+            .map(|m| m.id())
+            .collect();
+        let mut writer = self.writer(1, SYNC_MEMORY)?;
+        for segment in segments {
+            // One at a time: a merge of one segment is a rewrite without its deleted documents.
+            writer.merge(&[segment]).wait()?;
+        }
+        writer.garbage_collect_files().wait()?;
+        writer.wait_merging_threads()?;
+        // Drop the old segments the reader still holds, then delete what nothing uses.
+        self.loaded = None;
+        self.reader.reload()?;
+        let writer = self.writer(1, SYNC_MEMORY)?;
+        writer.garbage_collect_files().wait()?;
+        writer.wait_merging_threads()?;
+        Ok(())
+    }
+
     /// Refills the index from SQLite; `progress` is told how many records are done.
     pub(crate) fn rebuild(
         &mut self,

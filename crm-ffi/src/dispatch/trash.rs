@@ -1,5 +1,6 @@
 //! `{kind}.delete` for every kind that can be deleted, `trash.*` (list, restore, purge), and
-//! duplicates and merging (`customers.duplicates`, `customers.merge`, `leads.merge`).
+//! duplicates and merging (`customers.duplicates`, `customers.merge`, `leads.merge`), and the
+//! rights of access and erasure (`customers.exportData`, `customers.erase`).
 
 use super::{Handler, ok, params};
 use crm_core::catalog::RecordKind;
@@ -43,5 +44,11 @@ pub(super) const METHODS: &[(&str, Handler)] = &[
     }),
     (methods::LEADS_MERGE, |c, p| {
         ok(c.scope()?.merging().leads(&params(p)?)?)
+    }),
+    (methods::CUSTOMERS_ERASE, |c, p| {
+        ok(c.scope()?.erasure().erase(&params(p)?)?)
+    }),
+    (methods::CUSTOMERS_EXPORT_DATA, |c, p| {
+        ok(c.scope()?.erasure().export_data(&params(p)?)?)
     }),
 ];
