@@ -118,6 +118,11 @@ enum Command {
         #[command(subcommand)]
         action: trash::TrashCommand,
     },
+    /// Erase a customer for good (the right to erasure): their records, the personal values
+    /// of their audit entries, and every byte of them in the database's files and index.
+    Erase(trash::EraseArgs),
+    /// Everything stored about a customer, as one JSON document (the right of access).
+    ExportData(trash::ExportDataArgs),
     /// Leads: their scores.
     Leads {
         #[command(subcommand)]
@@ -282,6 +287,24 @@ impl Cli {
                     &common::open_existing(&db)?,
                     self.user,
                     &action,
+                    &mut std::io::stdout().lock(),
+                )
+            }
+            Some(Command::Erase(args)) => {
+                let db = db()?;
+                trash::erase(
+                    &common::open_existing(&db)?,
+                    self.user,
+                    &args,
+                    &mut std::io::stdout().lock(),
+                )
+            }
+            Some(Command::ExportData(args)) => {
+                let db = db()?;
+                trash::export_data(
+                    &common::open_existing(&db)?,
+                    self.user,
+                    &args,
                     &mut std::io::stdout().lock(),
                 )
             }

@@ -664,3 +664,56 @@ fn delete_list_restore_and_purge_from_the_command_line() {
     assert!(!ok);
     assert!(err.contains("cannot be deleted"), "{err}");
 }
+
+#[test]
+fn export_data_then_erase_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let db = db.to_str().unwrap();
+    let (ok, _, err) = crm(&["demo", "--db", db, "--customers", "20"]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = crm(&["export-data", "--customer", "3", "--db", db]);
+    assert!(ok, "{err}");
+    let data: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let email = data["customer"]["email"].as_str().unwrap().to_owned();
+    assert!(
+        data["tickets"].is_array() && data["audit"].is_array(),
+        "{data}"
+    );
+
+    let (ok, _, err) = crm(&[
+        "erase",
+        "--customer",
+        "3",
+        "--confirm",
+        "wrong@x",
+        "--db",
+        db,
+    ]);
+    assert!(!ok);
+    assert!(err.contains("confirm"), "{err}");
+    let (ok, out, err) = crm(&[
+        "erase",
+        "--customer",
+        "3",
+        "--confirm",
+        &email,
+        "--db",
+        db,
+        "--format",
+        "json",
+    ]);
+    assert!(ok, "{err}");
+    let receipt: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(receipt["erased"]["customers"], 1, "{receipt}");
+    let (ok, _, err) = crm(&["export-data", "--customer", "3", "--db", db]);
+    assert!(!ok);
+    assert!(err.contains("not found"), "{err}");
+    let (ok, _, err) = crm(&["check", "--db", db]);
+    assert!(ok, "{err}");
+    let bytes = std::fs::read(dir.path().join("crm.db")).unwrap();
+    assert!(
+        !bytes.windows(email.len()).any(|w| w == email.as_bytes()),
+        "the email is not in the file"
+    );
+}

@@ -221,3 +221,87 @@ pub(super) fn run(
         }
     }
 }
+
+#[derive(Debug, Args)]
+pub(super) struct EraseArgs {
+    /// The customer to erase.
+    #[arg(long)]
+    customer: i64,
+    /// Their email (or their name, when they have none), as a confirmation.
+    #[arg(long)]
+    confirm: String,
+    #[arg(long)]
+    tenant_id: Option<String>,
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    format: Output,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct ExportDataArgs {
+    /// The customer whose data is exported.
+    #[arg(long)]
+    customer: i64,
+    #[arg(long)]
+    tenant_id: Option<String>,
+}
+
+/// `crm erase`: the right to erasure; prints the receipt.
+pub(super) fn erase(
+    crm: &Crm,
+    user: Option<i64>,
+    args: &EraseArgs,
+    out: &mut impl Write,
+) -> Result<()> {
+    let scope = scope(crm, user, args.tenant_id.as_deref())?;
+    let erased = scope.erasure().erase(&crm_core::erasure::EraseRequest {
+        id: crm_core::ids::CustomerId(args.customer),
+        confirm: args.confirm.clone(),
+    })?;
+    if args.format == Output::Json {
+        writeln!(out, "{}", serde_json::to_string(&erased)?)?;
+    } else {
+        writeln!(
+            out,
+            "erased customer {}: {}",
+            erased.id,
+            counts(&erased.erased)
+        )?;
+        if !erased.anonymized.is_empty() {
+            writeln!(
+                out,
+                "kept without them, for the figures: {}",
+                counts(&erased.anonymized)
+            )?;
+        }
+        if erased.trash_groups > 0 {
+            writeln!(
+                out,
+                "removed from the trash: {} group(s)",
+                erased.trash_groups
+            )?;
+        }
+        writeln!(
+            out,
+            "the database file, its log and the search index hold nothing of them; backups \
+             taken before now still do"
+        )?;
+    }
+    Ok(())
+}
+
+/// `crm export-data`: the right of access, as one JSON document on standard output.
+pub(super) fn export_data(
+    crm: &Crm,
+    user: Option<i64>,
+    args: &ExportDataArgs,
+    out: &mut impl Write,
+) -> Result<()> {
+    let scope = scope(crm, user, args.tenant_id.as_deref())?;
+    let data = scope
+        .erasure()
+        .export_data(&crm_core::erasure::ExportDataRequest {
+            id: crm_core::ids::CustomerId(args.customer),
+        })?;
+    writeln!(out, "{}", serde_json::to_string_pretty(&data)?)?;
+    Ok(())
+}

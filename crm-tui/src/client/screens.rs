@@ -12,6 +12,7 @@ pub mod confirm;
 pub mod detail;
 pub mod document;
 pub mod duplicates;
+pub mod erase;
 pub mod export;
 pub mod help;
 pub mod importer;

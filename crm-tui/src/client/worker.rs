@@ -15,6 +15,7 @@ use crm_core::conversations::{Conversation, Message};
 use crm_core::customers::Customer;
 use crm_core::deals::board::{Board, Card};
 use crm_core::deals::{Deal, Pipeline, StageChange};
+use crm_core::erasure::Erased;
 use crm_core::export::ExportRequest;
 use crm_core::ids::{
     CustomerId, DealId, LeadId, PipelineId, QuoteId, QuoteTemplateId, SegmentId, StageId, TicketId,
@@ -471,6 +472,11 @@ pub enum Request {
     GroupCustomers(Vec<CustomerId>),
     /// A merge of customers (a dry run when the request says so).
     Merge(Box<MergeRequest>),
+    /// Erase a customer for good, `confirm` typed by the person.
+    Erase {
+        id: CustomerId,
+        confirm: String,
+    },
 }
 
 /// How far an import running on the worker has got: the wizard reads it on each tick and sets
@@ -721,6 +727,7 @@ pub enum Reply {
         result: Result<Vec<Customer>, Failure>,
     },
     Merged(Result<Merged, Failure>),
+    Erased(Result<Erased, Failure>),
 }
 
 /// A failed request as the client shows it: crm-core's stable code kept beside the message,

@@ -60,6 +60,7 @@ pub enum Action {
     Trash,
     Delete,
     Duplicates,
+    Erase,
     Quotes,
     Go(Tab),
     Sort,
@@ -117,7 +118,7 @@ macro_rules! opened_bindings {
     };
 }
 
-const CUSTOMER_OPENED: &[Binding<Action>] = opened_bindings![TIMELINE];
+const CUSTOMER_OPENED: &[Binding<Action>] = opened_bindings![TIMELINE, ERASE];
 const LEAD_OPENED: &[Binding<Action>] = opened_bindings![TIMELINE, ASSIGN, RESCORE, EXPLAIN];
 const DEAL_OPENED: &[Binding<Action>] = opened_bindings![TIMELINE, QUOTES];
 const TICKET_OPENED: &[Binding<Action>] =
@@ -137,7 +138,8 @@ const RELATED_KEYS: Binding<Action> = each(
 /// The focus in a record's related records.
 const RELATED: Keymap<Action> = detail::related_keymap!(A::Up, A::Down, A::Open, A::Back, HELP_KEY, QUIT_KEY; hints, HELP, QUIT);
 
-const CUSTOMER_BINDINGS: &[Binding<Action>] = list_bindings![TIMELINE, IMPORT_KEY, DUPLICATES];
+const CUSTOMER_BINDINGS: &[Binding<Action>] =
+    list_bindings![TIMELINE, IMPORT_KEY, DUPLICATES, ERASE];
 const LEAD_BINDINGS: &[Binding<Action>] =
     list_bindings![TIMELINE, MARK, ASSIGN, RESCORE, EXPLAIN, IMPORT_KEY];
 const DEAL_BINDINGS: &[Binding<Action>] = list_bindings![TIMELINE, QUOTES, BOARD_KEY, IMPORT_KEY];
@@ -296,6 +298,11 @@ const DUPLICATES: Binding<Action> = each(
     &[(K::Char('M'), A::Duplicates)],
     "M",
     "duplicate customers: compare field by field, merge",
+);
+const ERASE: Binding<Action> = each(
+    &[(K::Char('X'), A::Erase)],
+    "X",
+    "erase the customer for good (admins; type their email): the right to erasure",
 );
 const GO_TRASH: Binding<Action> = each(
     &[(K::Char('8'), A::Trash)],
@@ -1154,6 +1161,11 @@ impl Lists {
             A::Segments => out.push(Command::Go(super::Area::Segments)),
             A::Analytics => out.push(Command::Go(super::Area::Analytics)),
             A::Trash => out.push(Command::Go(super::Area::Trash)),
+            A::Erase => {
+                if let Some(Record::Customer(c)) = self.list().selected_record() {
+                    out.push(Command::Push(Box::new(super::erase::Erase::new(c.clone()))));
+                }
+            }
             A::Duplicates => {
                 let (screen, ask) = super::duplicates::Duplicates::new();
                 out.push(Command::Push(Box::new(screen)));

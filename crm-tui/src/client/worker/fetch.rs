@@ -380,6 +380,14 @@ pub fn answer(crm: &Crm, tenant: &str, actor: Option<UserId>, request: Request) 
                 .and_then(|s| s.merging().customers(&request))
                 .map_err(err),
         ),
+        Request::Erase { id, confirm } => Reply::Erased(
+            crm.scope(tenant, actor)
+                .and_then(|s| {
+                    s.erasure()
+                        .erase(&crm_core::erasure::EraseRequest { id, confirm })
+                })
+                .map_err(err),
+        ),
         Request::Export(request) => Reply::Exported {
             path: request.path.clone(),
             result: crm

@@ -62,7 +62,7 @@ fn a_help_longer_than_the_terminal_scrolls_by_keys_and_wheel() {
     h.app.size = (80, 20);
     h.key(KeyCode::Char('?'));
     let screen = h.screen_sized(80, 20);
-    assert!(screen.contains("Help · 1–16 of 27"), "{screen}");
+    assert!(screen.contains("Help · 1–16 of 28"), "{screen}");
     assert!(
         screen.contains("↑ k") && !screen.contains("quit"),
         "{screen}"
@@ -71,7 +71,7 @@ fn a_help_longer_than_the_terminal_scrolls_by_keys_and_wheel() {
         h.key(KeyCode::Char('j'));
     }
     let screen = h.screen_sized(80, 20);
-    assert!(screen.contains("Help · 12–27 of 27"), "{screen}");
+    assert!(screen.contains("Help · 13–28 of 28"), "{screen}");
     assert!(screen.contains("quit"), "{screen}");
     let r = h.app.update(Msg::Mouse(MouseEvent {
         kind: MouseEventKind::ScrollUp,
@@ -80,7 +80,7 @@ fn a_help_longer_than_the_terminal_scrolls_by_keys_and_wheel() {
         modifiers: KeyModifiers::NONE,
     }));
     h.answer(r);
-    assert!(h.screen_sized(80, 20).contains("Help · 11–26 of 27"));
+    assert!(h.screen_sized(80, 20).contains("Help · 12–27 of 28"));
 }
 
 #[test]
