@@ -106,44 +106,50 @@ fn links(c: &mut Criterion) {
         TicketId(next)
     };
     let mut to = a;
-    group.bench_function("link a ticket to a lead (the next ticket each time)", |bench| {
-        bench.iter(|| {
-            to = if to == a { b } else { a };
-            black_box(
-                scope
-                    .links()
-                    .link_ticket_to_lead(LeadLink {
-                        ticket_id: turn(),
-                        lead_id: to,
-                    })
-                    .unwrap(),
-            );
-        });
-    });
-    group.bench_function("unlink a ticket from its lead (the next ticket each time)", |bench| {
-        bench.iter_batched(
-            || {
-                let ticket = turn();
-                scope
-                    .links()
-                    .link_ticket_to_lead(LeadLink {
-                        ticket_id: ticket,
-                        lead_id: a,
-                    })
-                    .unwrap();
-                ticket
-            },
-            |ticket| {
+    group.bench_function(
+        "link a ticket to a lead (the next ticket each time)",
+        |bench| {
+            bench.iter(|| {
+                to = if to == a { b } else { a };
                 black_box(
                     scope
                         .links()
-                        .unlink_ticket_from_lead(TicketRef { ticket_id: ticket })
+                        .link_ticket_to_lead(LeadLink {
+                            ticket_id: turn(),
+                            lead_id: to,
+                        })
                         .unwrap(),
-                )
-            },
-            BatchSize::PerIteration,
-        );
-    });
+                );
+            });
+        },
+    );
+    group.bench_function(
+        "unlink a ticket from its lead (the next ticket each time)",
+        |bench| {
+            bench.iter_batched(
+                || {
+                    let ticket = turn();
+                    scope
+                        .links()
+                        .link_ticket_to_lead(LeadLink {
+                            ticket_id: ticket,
+                            lead_id: a,
+                        })
+                        .unwrap();
+                    ticket
+                },
+                |ticket| {
+                    black_box(
+                        scope
+                            .links()
+                            .unlink_ticket_from_lead(TicketRef { ticket_id: ticket })
+                            .unwrap(),
+                    )
+                },
+                BatchSize::PerIteration,
+            );
+        },
+    );
     // Criterion gives means; the target is a 99th percentile, so time 2,000 of each by hand.
     let mut link_times = Vec::with_capacity(2_000);
     let mut unlink_times = Vec::with_capacity(2_000);

@@ -30,7 +30,10 @@ fn busy_customer(crm: &Crm, n: usize) -> i64 {
         json!({"name": format!("Bench Person {n}"), "email": format!("bench.{n}@person.test"),
                "phone": "+1 415 555 0199", "tags": ["bench"]}),
     );
-    let lead = id("leads.create", json!({"name": format!("Bench Person {n}"), "customerId": c}));
+    let lead = id(
+        "leads.create",
+        json!({"name": format!("Bench Person {n}"), "customerId": c}),
+    );
     let deal = id(
         "deals.create",
         json!({"pipelineId": 1, "title": "Bench deal", "value": 1000, "currency": "USD",
@@ -57,7 +60,10 @@ fn busy_customer(crm: &Crm, n: usize) -> i64 {
         );
     }
     for _ in 0..5 {
-        let conv = id("conversations.create", json!({"customerId": c, "channel": "chat"}));
+        let conv = id(
+            "conversations.create",
+            json!({"customerId": c, "channel": "chat"}),
+        );
         for body in ["hello", "thanks"] {
             call(
                 crm,
@@ -67,7 +73,11 @@ fn busy_customer(crm: &Crm, n: usize) -> i64 {
         }
     }
     for _ in 0..5 {
-        call(crm, "calls.create", json!({"customerId": c, "durationSeconds": 60}));
+        call(
+            crm,
+            "calls.create",
+            json!({"customerId": c, "durationSeconds": 60}),
+        );
     }
     c
 }

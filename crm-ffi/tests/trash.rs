@@ -111,6 +111,9 @@ fn surfaces(w: &World, segment: &Value, export: &Path) -> Value {
         json!({"pipelineId": w.get("pipelineId")}),
     );
     let board = w.ok("deals.board", json!({"pipelineId": w.get("pipelineId")}));
+    let reps = w.ok("analytics.repPerformance", json!({"timeframe": "month"}));
+    let duplicates = w.ok("customers.duplicates", json!({}));
+    let candidates = w.ok("links.autoLink", json!({"dryRun": true}));
     w.ok(
         "export.run",
         json!({"kind": "customer", "format": "jsonl", "path": export}),
@@ -118,7 +121,8 @@ fn surfaces(w: &World, segment: &Value, export: &Path) -> Value {
     let exported = std::fs::read_to_string(export).unwrap();
     json!({
         "hits": hits, "lists": lists, "named": named, "members": members, "count": count,
-        "funnelDeals": funnel["deals"], "board": board["columns"],
+        "funnelDeals": funnel["deals"], "board": board["columns"], "reps": reps,
+        "duplicates": duplicates["items"], "autoLink": candidates["matches"],
         "exportedCy": exported.contains("cy@x.test"),
     })
 }
@@ -127,6 +131,24 @@ fn surfaces(w: &World, segment: &Value, export: &Path) -> Value {
 fn a_customer_deleted_with_cascade_leaves_every_surface_and_a_restore_brings_it_back_exactly() {
     let w = World::new();
     let c = w.get("customerId");
+    // Cy has a twin (a duplicate group) and a lead with an email an unlinked ticket names (an
+    // auto-link candidate); both go with Cy and come back with her.
+    w.ok(
+        "customers.create",
+        json!({"name": "Cy Again", "email": "CY@X.TEST"}),
+    );
+    w.ok(
+        "leads.update",
+        json!({"id": w.get("leadId"), "email": "lee@x.test"}),
+    );
+    w.ok(
+        "deals.update",
+        json!({"id": w.get("dealId"), "ownerId": w.admin}),
+    );
+    w.ok(
+        "tickets.create",
+        json!({"subject": "Help", "channel": "email", "requesterEmail": "lee@x.test"}),
+    );
     let segment = w.ok(
         "segments.create",
         json!({"name": "Everyone", "criteria": {"all": []}}),
@@ -197,15 +219,29 @@ fn a_customer_deleted_with_cascade_leaves_every_surface_and_a_restore_brings_it_
         );
     }
     let after = surfaces(&w, &segment, &export);
-    assert_eq!(after["hits"], json!([]), "{after}");
+    let twin = other - 1;
+    let help_ticket = w.get("ticketId").as_i64().unwrap() + 1;
+    assert_eq!(
+        after["hits"],
+        json!([format!("customer:{twin}"), format!("ticket:{help_ticket}")]),
+        "only what is not Cy's: {after}"
+    );
     assert_eq!(
         after["lists"],
-        json!([[other], [], [], [], [], [], []]),
+        json!([[twin, other], [], [], [help_ticket], [], [], []]),
         "{after}"
     );
     assert_eq!(after["named"], json!([]));
-    assert_eq!(after["members"], json!([other]));
-    assert_eq!(after["count"], 1);
+    assert_eq!(after["members"], json!([twin, other]));
+    assert_eq!(after["count"], 2);
+    assert_eq!(after["duplicates"], json!([]), "the twin has no twin now");
+    assert_eq!(after["autoLink"], json!([]), "no lead left to link to");
+    assert_ne!(before["duplicates"], json!([]));
+    assert_ne!(before["autoLink"], json!([]));
+    assert_ne!(
+        before["reps"], after["reps"],
+        "the rep figures lost the deal"
+    );
     assert_eq!(after["funnelDeals"], 0);
     assert_eq!(after["exportedCy"], false);
     let columns = after["board"].as_array().unwrap();
