@@ -732,3 +732,70 @@ fn a_delete_while_another_handle_links_the_same_ticket_leaves_a_consistent_file(
     });
     assert_eq!(problems(&w.path), Vec::<String>::new());
 }
+
+#[test]
+fn every_deletable_kind_goes_to_the_trash_and_comes_back_whole() {
+    let w = World::new();
+    let list = |method: &str, params: Value| ids(&w.ok(method, params));
+    let call = list("calls.list", json!({})).into_iter().next().unwrap();
+    let activity = list("activities.list", json!({}))
+        .into_iter()
+        .next()
+        .unwrap();
+    let template = w.id(
+        "quoteTemplates.create",
+        json!({"name": "Standard", "terms": "Net 30.", "validDays": 30}),
+    );
+    let exact = digest(&w.path, EXACT);
+    let cases: Vec<(&str, &str, i64, bool)> = vec![
+        ("calls.delete", "call", call, false),
+        ("activities.delete", "activity", activity, false),
+        ("quoteTemplates.delete", "quote_template", template, false),
+        (
+            "conversations.delete",
+            "conversation",
+            w.get("conversationId").as_i64().unwrap(),
+            true,
+        ),
+        (
+            "tickets.delete",
+            "ticket",
+            w.get("ticketId").as_i64().unwrap(),
+            false,
+        ),
+        (
+            "deals.delete",
+            "deal",
+            w.get("dealId").as_i64().unwrap(),
+            false,
+        ),
+        (
+            "leads.delete",
+            "lead",
+            w.get("leadId").as_i64().unwrap(),
+            false,
+        ),
+    ];
+    for (method, kind, id, cascade) in &cases {
+        let deleted = w.ok(method, json!({"id": id, "cascade": cascade}));
+        assert_eq!(deleted["kind"], *kind, "{method}");
+        assert_eq!(problems(&w.path), Vec::<String>::new(), "after {method}");
+    }
+    assert_eq!(
+        w.ok("trash.list", json!({}))["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        cases.len()
+    );
+    // Restored newest first, as a person undoes.
+    for (_, kind, id, _) in cases.iter().rev() {
+        w.ok("trash.restore", json!({"kind": kind, "id": id}));
+    }
+    assert_eq!(digest(&w.path, EXACT), exact, "everything back exactly");
+    assert_eq!(problems(&w.path), Vec::<String>::new());
+    assert_eq!(
+        w.ok("quoteTemplates.get", json!({"id": template}))["name"],
+        "Standard"
+    );
+}

@@ -145,57 +145,53 @@ impl Screen for Erase {
             crate::client::format::group(records, "")
         };
         let lines = if let Some(r) = &self.receipt {
-            {
-                let mut lines = vec![
-                    Line::from(format!("Erased customer #{} for good.", r.id)).bold(),
-                    Line::from(format!("Removed: {}.", words(&r.erased))),
-                ];
-                if !r.anonymized.is_empty() {
-                    lines.push(Line::from(format!(
-                        "Kept without them, for the figures: {}.",
-                        words(&r.anonymized)
-                    )));
-                }
-                if r.trash_groups > 0 {
-                    lines.push(Line::from(format!(
-                        "Removed from the trash: {} group(s).",
-                        r.trash_groups
-                    )));
-                }
-                lines.push(Line::from(
-                    "Nothing of them is left in the database file, its log or the search index. \
+            let mut lines = vec![
+                Line::from(format!("Erased customer #{} for good.", r.id)).bold(),
+                Line::from(format!("Removed: {}.", words(&r.erased))),
+            ];
+            if !r.anonymized.is_empty() {
+                lines.push(Line::from(format!(
+                    "Kept without them, for the figures: {}.",
+                    words(&r.anonymized)
+                )));
+            }
+            if r.trash_groups > 0 {
+                lines.push(Line::from(format!(
+                    "Removed from the trash: {} group(s).",
+                    r.trash_groups
+                )));
+            }
+            lines.push(Line::from(
+                "Nothing of them is left in the database file, its log or the search index. \
                      Backups taken before now, and copies hosts made from the change feed, still \
                      hold them."
-                        .dim(),
-                ));
-                lines
-            }
+                    .dim(),
+            ));
+            lines
         } else {
-            {
-                let what = match &self.customer.email {
-                    Some(email) => format!("their email, {email}"),
-                    None => format!("their name, {}", self.customer.name),
-                };
-                let width = inner.width.saturating_sub(8);
-                vec![
-                    Line::from(
-                        "Everything about this customer goes for good: the record, leads, \
+            let what = match &self.customer.email {
+                Some(email) => format!("their email, {email}"),
+                None => format!("their name, {}", self.customer.name),
+            };
+            let width = inner.width.saturating_sub(8);
+            vec![
+                Line::from(
+                    "Everything about this customer goes for good: the record, leads, \
                          tickets, conversations, calls, activities, what is in the trash, the \
                          values in the audit. Deals stay, without them. This cannot be undone.",
-                    ),
-                    Line::from(format!("To confirm, type {what}:")),
-                    Line::from(
-                        std::iter::once(Span::raw("Type: "))
-                            .chain(self.field.line(width, !self.waiting).spans)
-                            .collect::<Vec<_>>(),
-                    ),
-                    match (&self.failure, self.waiting) {
-                        (_, true) => Line::from(format!("{} erasing…", spinner(view.tick))).dim(),
-                        (Some(e), _) => Line::from(format!("Not erased: {e}")).red(),
-                        (None, _) => Line::from("Esc: nothing is erased".dim()),
-                    },
-                ]
-            }
+                ),
+                Line::from(format!("To confirm, type {what}:")),
+                Line::from(
+                    std::iter::once(Span::raw("Type: "))
+                        .chain(self.field.line(width, !self.waiting).spans)
+                        .collect::<Vec<_>>(),
+                ),
+                match (&self.failure, self.waiting) {
+                    (_, true) => Line::from(format!("{} erasing…", spinner(view.tick))).dim(),
+                    (Some(e), _) => Line::from(format!("Not erased: {e}")).red(),
+                    (None, _) => Line::from("Esc: nothing is erased".dim()),
+                },
+            ]
         };
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
     }
