@@ -74,7 +74,8 @@ DROP TRIGGER timeline_quote_activities_fixed;
 DROP TRIGGER timeline_activities_fixed;
 
 -- Deletes run children first, so a message's conversation (a ticket event's ticket, an
--- activity's lead or deal) is still there to name the owners.
+-- activity's lead or deal) is still there to name the owners. Each owner is its own statement
+-- on the whole primary key: an OR of owners would scan the tenant's timeline.
 CREATE TRIGGER timeline_conversation_delete AFTER DELETE ON conversations BEGIN
     DELETE FROM timeline_entries
      WHERE tenant_id = OLD.tenant_id AND owner_type = 'customer' AND owner_id = OLD.customer_id
@@ -123,19 +124,23 @@ END;
 
 CREATE TRIGGER timeline_call_delete AFTER DELETE ON calls BEGIN
     DELETE FROM timeline_entries
-     WHERE tenant_id = OLD.tenant_id AND kind = 'call' AND source_id = OLD.id
-       AND occurred_at = OLD.occurred_at
-       AND ((owner_type = 'customer' AND owner_id = OLD.customer_id)
-         OR (owner_type = 'lead' AND owner_id = OLD.lead_id)
-         OR (owner_type = 'deal' AND owner_id = OLD.deal_id));
+     WHERE tenant_id = OLD.tenant_id AND owner_type = 'customer' AND owner_id = OLD.customer_id
+       AND occurred_at = OLD.occurred_at AND kind = 'call' AND source_id = OLD.id;
+    DELETE FROM timeline_entries
+     WHERE tenant_id = OLD.tenant_id AND owner_type = 'lead' AND owner_id = OLD.lead_id
+       AND occurred_at = OLD.occurred_at AND kind = 'call' AND source_id = OLD.id;
+    DELETE FROM timeline_entries
+     WHERE tenant_id = OLD.tenant_id AND owner_type = 'deal' AND owner_id = OLD.deal_id
+       AND occurred_at = OLD.occurred_at AND kind = 'call' AND source_id = OLD.id;
 END;
 
 CREATE TRIGGER timeline_quote_activity_delete AFTER DELETE ON quote_activities BEGIN
     DELETE FROM timeline_entries
-     WHERE tenant_id = OLD.tenant_id AND kind = 'quote_activity' AND source_id = OLD.id
-       AND occurred_at = OLD.occurred_at
-       AND ((owner_type = 'deal' AND owner_id = OLD.deal_id)
-         OR (owner_type = 'customer' AND owner_id = OLD.customer_id));
+     WHERE tenant_id = OLD.tenant_id AND owner_type = 'deal' AND owner_id = OLD.deal_id
+       AND occurred_at = OLD.occurred_at AND kind = 'quote_activity' AND source_id = OLD.id;
+    DELETE FROM timeline_entries
+     WHERE tenant_id = OLD.tenant_id AND owner_type = 'customer' AND owner_id = OLD.customer_id
+       AND occurred_at = OLD.occurred_at AND kind = 'quote_activity' AND source_id = OLD.id;
 END;
 
 -- Re-pointing a source moves its entries: those of the old row go, the new row's come.
@@ -163,11 +168,14 @@ WHEN OLD.customer_id IS NOT NEW.customer_id OR OLD.lead_id IS NOT NEW.lead_id
   OR OLD.deal_id IS NOT NEW.deal_id OR OLD.occurred_at IS NOT NEW.occurred_at
 BEGIN
     DELETE FROM timeline_entries
-     WHERE tenant_id = OLD.tenant_id AND kind = 'call' AND source_id = OLD.id
-       AND occurred_at = OLD.occurred_at
-       AND ((owner_type = 'customer' AND owner_id = OLD.customer_id)
-         OR (owner_type = 'lead' AND owner_id = OLD.lead_id)
-         OR (owner_type = 'deal' AND owner_id = OLD.deal_id));
+     WHERE tenant_id = OLD.tenant_id AND owner_type = 'customer' AND owner_id = OLD.customer_id
+       AND occurred_at = OLD.occurred_at AND kind = 'call' AND source_id = OLD.id;
+    DELETE FROM timeline_entries
+     WHERE tenant_id = OLD.tenant_id AND owner_type = 'lead' AND owner_id = OLD.lead_id
+       AND occurred_at = OLD.occurred_at AND kind = 'call' AND source_id = OLD.id;
+    DELETE FROM timeline_entries
+     WHERE tenant_id = OLD.tenant_id AND owner_type = 'deal' AND owner_id = OLD.deal_id
+       AND occurred_at = OLD.occurred_at AND kind = 'call' AND source_id = OLD.id;
     INSERT INTO timeline_entries
     SELECT NEW.tenant_id, 'customer', NEW.customer_id, NEW.occurred_at, 'call', NEW.id, 'phone'
      WHERE NEW.customer_id IS NOT NULL;
@@ -183,10 +191,11 @@ CREATE TRIGGER timeline_quote_activity_update AFTER UPDATE OF deal_id, customer_
 WHEN OLD.deal_id IS NOT NEW.deal_id OR OLD.customer_id IS NOT NEW.customer_id OR OLD.occurred_at IS NOT NEW.occurred_at
 BEGIN
     DELETE FROM timeline_entries
-     WHERE tenant_id = OLD.tenant_id AND kind = 'quote_activity' AND source_id = OLD.id
-       AND occurred_at = OLD.occurred_at
-       AND ((owner_type = 'deal' AND owner_id = OLD.deal_id)
-         OR (owner_type = 'customer' AND owner_id = OLD.customer_id));
+     WHERE tenant_id = OLD.tenant_id AND owner_type = 'deal' AND owner_id = OLD.deal_id
+       AND occurred_at = OLD.occurred_at AND kind = 'quote_activity' AND source_id = OLD.id;
+    DELETE FROM timeline_entries
+     WHERE tenant_id = OLD.tenant_id AND owner_type = 'customer' AND owner_id = OLD.customer_id
+       AND occurred_at = OLD.occurred_at AND kind = 'quote_activity' AND source_id = OLD.id;
     INSERT INTO timeline_entries VALUES
         (NEW.tenant_id, 'deal', NEW.deal_id, NEW.occurred_at, 'quote_activity', NEW.id, NULL);
     INSERT INTO timeline_entries
@@ -239,3 +248,7 @@ CREATE TABLE merged_records (
 -- The duplicates finder walks customers by name within a company in key order.
 CREATE INDEX customers_company_name ON customers (tenant_id, company_key, crm_lower(name), id)
     WHERE company_key IS NOT NULL;
+
+-- A merge or an erasure re-points a customer's quote activities.
+CREATE INDEX quote_activities_customer ON quote_activities (tenant_id, customer_id)
+    WHERE customer_id IS NOT NULL;
