@@ -496,7 +496,7 @@ fn export_data(conn: &rusqlite::Connection, tenant: i64, id: CustomerId) -> Resu
         )?))?;
         let events = ids(
             conn,
-            "SELECT id FROM ticket_events WHERE tenant_id = ?1 AND ticket_id = ?2 ORDER BY id",
+            "SELECT id FROM ticket_events WHERE tenant_id = ?1 AND ticket_id = ?2 ORDER BY +id",
             tenant,
             &json!(t),
         )?;
@@ -516,7 +516,7 @@ fn export_data(conn: &rusqlite::Connection, tenant: i64, id: CustomerId) -> Resu
         >(conn, tenant, *cv)?))?;
         let messages = ids(
             conn,
-            "SELECT id FROM messages WHERE tenant_id = ?1 AND conversation_id = ?2 ORDER BY id",
+            "SELECT id FROM messages WHERE tenant_id = ?1 AND conversation_id = ?2 ORDER BY +id",
             tenant,
             &json!(cv),
         )?;
@@ -566,7 +566,7 @@ fn export_data(conn: &rusqlite::Connection, tenant: i64, id: CustomerId) -> Resu
         let entries: Vec<i64> = conn
             .prepare_cached(
                 "SELECT id FROM audit_log WHERE tenant_id = ?1 AND entity_type = ?2
-                  AND entity_id IN (SELECT value FROM json_each(?3)) ORDER BY id",
+                  AND entity_id IN (SELECT value FROM json_each(?3)) ORDER BY +id",
             )?
             .query_map(params![tenant, kind.as_str(), list_json(&list)], |r| {
                 r.get(0)

@@ -184,11 +184,14 @@ impl Plan {
 }
 
 fn ids_where(tx: &Tx<'_>, table: &str, column: &str, value: i64) -> Result<Vec<i64>> {
-    let sql = format!("SELECT id FROM {table} WHERE tenant_id = ?1 AND {column} = ?2 ORDER BY id");
+    // Sorted here: `ORDER BY id` would make SQLite walk the tenant's rows in id order rather
+    // than the reference's index (ticket events, stage history).
+    let sql = format!("SELECT id FROM {table} WHERE tenant_id = ?1 AND {column} = ?2");
     let mut stmt = tx.prepare_cached(&sql)?;
-    let ids = stmt
+    let mut ids: Vec<i64> = stmt
         .query_map(params![tx.tenant, value], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
+    ids.sort_unstable();
     Ok(ids)
 }
 
