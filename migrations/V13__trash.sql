@@ -245,10 +245,6 @@ CREATE TABLE merged_records (
     PRIMARY KEY (tenant_id, kind, id)
 ) WITHOUT ROWID;
 
--- The duplicates finder walks customers by name within a company in key order.
-CREATE INDEX customers_company_name ON customers (tenant_id, company_key, crm_lower(name), id)
-    WHERE company_key IS NOT NULL;
-
 -- A merge or an erasure re-points a customer's quote activities.
 CREATE INDEX quote_activities_customer ON quote_activities (tenant_id, customer_id)
     WHERE customer_id IS NOT NULL;

@@ -13,10 +13,9 @@ use std::hint::black_box;
 
 /// One request through the C ABI's handler (as a host sends it); the result.
 fn call(crm: &Crm, method: &str, params: Value) -> Value {
-    let response = crm::dispatch::handle(
-        crm,
-        &json!({"method": method, "tenantId": "demo", "actorId": 1, "params": params}).to_string(),
-    );
+    let mut request = json!({"method": method, "tenantId": "demo", "actorId": 1});
+    request["params"] = params;
+    let response = crm::dispatch::handle(crm, &request.to_string());
     let response: Value = serde_json::from_str(&response).unwrap();
     assert_eq!(response["ok"], true, "{method}: {response}");
     response["result"].clone()

@@ -119,47 +119,17 @@ fn duplicates(
         if wanted == 0 {
             break;
         }
-        // Each walks its key's index in order and stops after `wanted` groups.
-        let sql = match key {
-            DuplicateKey::Email | DuplicateKey::Phone => {
-                let column = if *key == DuplicateKey::Email {
-                    "email_key"
-                } else {
-                    "phone_key"
-                };
-                format!(
-                    "SELECT {column}, NULL, group_concat(id) FROM customers
-                      WHERE tenant_id = ?1 AND {column} IS NOT NULL AND {column} > ?2
-                      GROUP BY {column} HAVING count(*) > 1 ORDER BY {column} LIMIT ?4"
-                )
-            }
-            DuplicateKey::NameAndCompany => "SELECT company_key, crm_lower(name), group_concat(id)
-                  FROM customers
-                 WHERE tenant_id = ?1 AND company_key IS NOT NULL
-                   AND (company_key, crm_lower(name)) > (?2, ?3)
-                 GROUP BY company_key, crm_lower(name) HAVING count(*) > 1
-                 ORDER BY company_key, crm_lower(name) LIMIT ?4"
-                .to_owned(),
-        };
         let first = after.first().cloned().unwrap_or_default();
-        let second = after.get(1).cloned().unwrap_or_default();
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt
-            .query_map(params![tenant, first, second, wanted as i64], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        for (a, b, ids) in rows {
-            let mut ids: Vec<i64> = ids.split(',').filter_map(|i| i.parse().ok()).collect();
-            ids.sort_unstable();
-            let (value, after) = match b {
-                Some(name) => (format!("{a} · {name}"), vec![a, name]),
-                None => (a.clone(), vec![a]),
-            };
+        let groups = match key {
+            DuplicateKey::Email => keyed_groups(conn, tenant, "email_key", &first, wanted)?,
+            DuplicateKey::Phone => keyed_groups(conn, tenant, "phone_key", &first, wanted)?,
+            DuplicateKey::NameAndCompany => {
+                let second = after.get(1).cloned().unwrap_or_default();
+                company_groups(conn, tenant, &first, &second, wanted)?
+            }
+        };
+        for (after, ids) in groups {
+            let value = after.join(" · ");
             items.push((
                 Position { key: n, after },
                 DuplicateGroup {
@@ -182,6 +152,84 @@ fn duplicates(
         next_cursor,
         prev_cursor: None,
     })
+}
+
+/// Up to `wanted` groups of customers sharing `column` (a match key) after `after`, walking
+/// the key's index in order: ([the key], ids oldest first).
+fn keyed_groups(
+    conn: &rusqlite::Connection,
+    tenant: i64,
+    column: &str,
+    after: &str,
+    wanted: usize,
+) -> Result<Vec<(Vec<String>, Vec<i64>)>> {
+    let sql = format!(
+        "SELECT {column}, group_concat(id) FROM customers
+          WHERE tenant_id = ?1 AND {column} IS NOT NULL AND {column} > ?2
+          GROUP BY {column} HAVING count(*) > 1 ORDER BY {column} LIMIT ?3"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(params![tenant, after, wanted as i64], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows
+        .into_iter()
+        .map(|(key, ids)| {
+            let mut ids: Vec<i64> = ids.split(',').filter_map(|i| i.parse().ok()).collect();
+            ids.sort_unstable();
+            (vec![key], ids)
+        })
+        .collect())
+}
+
+/// Up to `wanted` groups of customers with the same name (in any case) at the same company
+/// after (`company`, `name`): the company key's index walked in order, each company's names
+/// grouped here (an index on the name too would cost every customer written).
+fn company_groups(
+    conn: &rusqlite::Connection,
+    tenant: i64,
+    company: &str,
+    name: &str,
+    wanted: usize,
+) -> Result<Vec<(Vec<String>, Vec<i64>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT company_key, crm_lower(name), id FROM customers
+          WHERE tenant_id = ?1 AND company_key IS NOT NULL AND company_key >= ?2
+          ORDER BY company_key",
+    )?;
+    let mut rows = stmt.query(params![tenant, company])?;
+    let mut out: Vec<(Vec<String>, Vec<i64>)> = Vec::new();
+    let mut current: Option<String> = None;
+    let mut names: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    let flush = |key: &str, names: &mut BTreeMap<String, Vec<i64>>, out: &mut Vec<_>| {
+        for (n, mut ids) in std::mem::take(names) {
+            if ids.len() > 1 && (key != company || n.as_str() > name) {
+                ids.sort_unstable();
+                out.push((vec![key.to_owned(), n], ids));
+            }
+        }
+    };
+    while let Some(r) = rows.next()? {
+        let key: String = r.get(0)?;
+        if current.as_deref() != Some(key.as_str()) {
+            if let Some(done) = current.take() {
+                flush(&done, &mut names, &mut out);
+                if out.len() >= wanted {
+                    out.truncate(wanted);
+                    return Ok(out);
+                }
+            }
+            current = Some(key);
+        }
+        names.entry(r.get(1)?).or_default().push(r.get(2)?);
+    }
+    if let Some(done) = current {
+        flush(&done, &mut names, &mut out);
+    }
+    out.truncate(wanted);
+    Ok(out)
 }
 
 /// `customers.merge` and `leads.merge`' parameters.
