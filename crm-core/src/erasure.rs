@@ -110,11 +110,13 @@ fn person(
     )?
     .into_iter()
     .collect();
-    // Tickets that name the person's email without being linked to them are theirs too.
+    // Tickets from the person's email that no customer holds are theirs too (one linked to
+    // another customer — a duplicate not merged — is that customer's).
     if let Some(email) = &customer.email {
         tickets.extend(ids(
             conn,
-            "SELECT id FROM tickets WHERE tenant_id = ?1 AND requester_email = ?2 COLLATE NOCASE",
+            "SELECT id FROM tickets WHERE tenant_id = ?1 AND customer_id IS NULL
+                AND requester_email = ?2 COLLATE NOCASE",
             tenant,
             &json!(email),
         )?);
@@ -245,7 +247,8 @@ fn erase(tx: &mut Tx<'_>, request: &EraseRequest) -> Result<Erased> {
             groups.extend(
                 tx.prepare(
                     "SELECT DISTINCT group_id FROM trash_rows WHERE tenant_id = ?1 AND detached = 0
-                       AND kind = 'ticket' AND json_extract(row, '$.requester_email') = ?2 COLLATE NOCASE",
+                       AND kind = 'ticket' AND json_extract(row, '$.customer_id') IS NULL
+                       AND json_extract(row, '$.requester_email') = ?2 COLLATE NOCASE",
                 )?
                 .query_map(params![tx.tenant, email], |r| r.get::<_, i64>(0))?
                 .collect::<rusqlite::Result<Vec<_>>>()?,

@@ -399,6 +399,29 @@ fn end_source<T: Serialize>(
     Ok(())
 }
 
+/// Ends the sources, then writes the target with a note naming them.
+fn conclude<R: records::Record + Serialize>(
+    tx: &mut Tx<'_>,
+    kind: RecordKind,
+    action: &str,
+    originals: &BTreeMap<i64, R>,
+    (before, after): (&R, &R),
+) -> Result<()> {
+    let target = after.id();
+    for (id, source) in originals {
+        end_source(tx, kind, action, source, *id, target)?;
+    }
+    let note = format!(
+        "merged {} into it",
+        originals
+            .keys()
+            .map(|s| format!("{kind} {s}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    tx.replace_noted(action, before, after, Some(&note))
+}
+
 fn unknown_field(kind: RecordKind, field: &str, allowed: &[&str]) -> Error {
     Error::invalid(
         format!("fields.{field}"),
@@ -407,6 +430,14 @@ fn unknown_field(kind: RecordKind, field: &str, allowed: &[&str]) -> Error {
             allowed.join(", ")
         ),
     )
+}
+
+/// Sets `after.field` to the source's value and answers that value as JSON.
+macro_rules! take {
+    ($after:ident . $field:ident, $source:ident) => {{
+        $after.$field.clone_from(&$source.$field);
+        serde_json::to_value(&$source.$field)
+    }};
 }
 
 const CUSTOMER_FIELDS: &[&str] = &[
@@ -438,30 +469,12 @@ fn merge_customers(tx: &mut Tx<'_>, request: &MergeRequest) -> Result<Merged> {
     for (field, from) in &request.fields {
         let s = &originals[from];
         let value = match field.as_str() {
-            "externalId" => {
-                after.external_id.clone_from(&s.external_id);
-                serde_json::to_value(&s.external_id)
-            }
-            "name" => {
-                after.name.clone_from(&s.name);
-                serde_json::to_value(&s.name)
-            }
-            "email" => {
-                after.email.clone_from(&s.email);
-                serde_json::to_value(&s.email)
-            }
-            "phone" => {
-                after.phone.clone_from(&s.phone);
-                serde_json::to_value(&s.phone)
-            }
-            "company" => {
-                after.company.clone_from(&s.company);
-                serde_json::to_value(&s.company)
-            }
-            _ => {
-                after.churn_risk = s.churn_risk;
-                serde_json::to_value(s.churn_risk)
-            }
+            "externalId" => take!(after.external_id, s),
+            "name" => take!(after.name, s),
+            "email" => take!(after.email, s),
+            "phone" => take!(after.phone, s),
+            "company" => take!(after.company, s),
+            _ => take!(after.churn_risk, s),
         }
         .map_err(|e| Error::Internal(format!("cannot serialize a value: {e}")))?;
         taken.insert(field.clone(), value);
@@ -524,18 +537,13 @@ fn merge_customers(tx: &mut Tx<'_>, request: &MergeRequest) -> Result<Merged> {
     )?;
     moved.insert("activities".to_owned(), activities as u64);
 
-    for (id, source) in &originals {
-        end_source(tx, RecordKind::Customer, action, source, *id, target)?;
-    }
-    let note = format!(
-        "merged {} into it",
-        sources
-            .iter()
-            .map(|s| format!("customer {s}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    tx.replace_noted(action, &before, &after, Some(&note))?;
+    conclude(
+        tx,
+        RecordKind::Customer,
+        action,
+        &originals,
+        (&before, &after),
+    )?;
     Ok(Merged {
         target_id: target,
         moved,
@@ -577,46 +585,16 @@ fn merge_leads(tx: &mut Tx<'_>, request: &MergeRequest) -> Result<Merged> {
     for (field, from) in &request.fields {
         let s = &originals[from];
         let value = match field.as_str() {
-            "externalId" => {
-                after.external_id.clone_from(&s.external_id);
-                serde_json::to_value(&s.external_id)
-            }
-            "name" => {
-                after.name.clone_from(&s.name);
-                serde_json::to_value(&s.name)
-            }
-            "email" => {
-                after.email.clone_from(&s.email);
-                serde_json::to_value(&s.email)
-            }
-            "phone" => {
-                after.phone.clone_from(&s.phone);
-                serde_json::to_value(&s.phone)
-            }
-            "company" => {
-                after.company.clone_from(&s.company);
-                serde_json::to_value(&s.company)
-            }
-            "status" => {
-                after.status = s.status;
-                serde_json::to_value(s.status)
-            }
-            "score" => {
-                after.score = s.score;
-                serde_json::to_value(s.score)
-            }
-            "ownerId" => {
-                after.owner_id = s.owner_id;
-                serde_json::to_value(s.owner_id)
-            }
-            "source" => {
-                after.source.clone_from(&s.source);
-                serde_json::to_value(&s.source)
-            }
-            _ => {
-                after.customer_id = s.customer_id;
-                serde_json::to_value(s.customer_id)
-            }
+            "externalId" => take!(after.external_id, s),
+            "name" => take!(after.name, s),
+            "email" => take!(after.email, s),
+            "phone" => take!(after.phone, s),
+            "company" => take!(after.company, s),
+            "status" => take!(after.status, s),
+            "score" => take!(after.score, s),
+            "ownerId" => take!(after.owner_id, s),
+            "source" => take!(after.source, s),
+            _ => take!(after.customer_id, s),
         }
         .map_err(|e| Error::Internal(format!("cannot serialize a value: {e}")))?;
         taken.insert(field.clone(), value);
@@ -638,18 +616,7 @@ fn merge_leads(tx: &mut Tx<'_>, request: &MergeRequest) -> Result<Merged> {
         "DELETE FROM lead_scores_by_hand WHERE tenant_id = ?1 AND lead_id IN (SELECT value FROM json_each(?2))",
     )?
     .execute(params![tx.tenant, list])?;
-    for (id, source) in &originals {
-        end_source(tx, RecordKind::Lead, action, source, *id, target)?;
-    }
-    let note = format!(
-        "merged {} into it",
-        sources
-            .iter()
-            .map(|s| format!("lead {s}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    tx.replace_noted(action, &before, &after, Some(&note))?;
+    conclude(tx, RecordKind::Lead, action, &originals, (&before, &after))?;
     Ok(Merged {
         target_id: target,
         moved,

@@ -289,3 +289,48 @@ fn erase_and_export_data_are_for_admins_of_the_tenant() {
     let bad = h.err(&req("customers.erase", "acme", admin, json!({"id": c})));
     assert_eq!(bad.0, "invalid_input");
 }
+
+#[test]
+fn erasing_a_twin_leaves_the_other_customers_tickets_from_the_same_address() {
+    let (h, admin) = common::setup();
+    let r = |m: &str, p: Value| h.ok(&req(m, "acme", admin, p));
+    let original = r(
+        "customers.create",
+        json!({"name": "Ann", "email": "ann@x.test"}),
+    )["id"]
+        .clone();
+    let twin = r(
+        "customers.create",
+        json!({"name": "Ann", "email": "ANN@x.test"}),
+    )["id"]
+        .clone();
+    let hers = r(
+        "tickets.create",
+        json!({"subject": "Mine", "channel": "email", "customerId": original,
+               "requesterEmail": "ann@x.test"}),
+    )["id"]
+        .clone();
+    let unheld = r(
+        "tickets.create",
+        json!({"subject": "Nobody's", "channel": "web", "requesterEmail": "Ann@X.test"}),
+    )["id"]
+        .clone();
+    let erased = r(
+        "customers.erase",
+        json!({"id": twin, "confirm": "ann@x.test"}),
+    );
+    assert_eq!(
+        erased["erased"],
+        json!({"customers": 1, "tickets": 1}),
+        "{erased}"
+    );
+    assert_eq!(
+        r("tickets.get", json!({"id": hers}))["customerId"],
+        original
+    );
+    assert_eq!(
+        h.err(&req("tickets.get", "acme", admin, json!({"id": unheld})))
+            .0,
+        "not_found"
+    );
+}
