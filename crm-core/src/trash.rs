@@ -791,6 +791,9 @@ fn kept_rows(tx: &Tx<'_>, group: i64) -> Result<Vec<Kept>> {
         .collect()
 }
 
+/// A table's columns and its foreign keys (column, parent table).
+type Shape = (Vec<String>, Vec<(String, String)>);
+
 /// The columns `table` has now (a row kept before a migration added one lacks it).
 fn columns(tx: &Tx<'_>, table: &str) -> Result<Vec<String>> {
     let mut stmt = tx.prepare_cached("SELECT name FROM pragma_table_info(?1)")?;
@@ -815,12 +818,12 @@ fn parents(tx: &Tx<'_>, table: &str) -> Result<Vec<(String, String)>> {
 /// own group.
 fn missing_parent(
     tx: &Tx<'_>,
-    table: &str,
+    parents: &[(String, String)],
     row: &Map<String, Value>,
     group: &HashSet<(RecordKind, i64)>,
 ) -> Result<Option<String>> {
-    for (column, parent) in parents(tx, table)? {
-        let Some(value) = row.get(&column).and_then(Value::as_i64) else {
+    for (column, parent) in parents {
+        let Some(value) = row.get(column.as_str()).and_then(Value::as_i64) else {
             continue;
         };
         if let Some(parent_kind) = RecordKind::ALL.iter().find(|k| k.table() == parent)
@@ -924,6 +927,7 @@ pub(crate) fn restore(tx: &mut Tx<'_>, request: &RestoreRequest) -> Result<Resto
             group_set.insert((k, r));
         }
     }
+    let mut schema: std::collections::HashMap<String, Shape> = std::collections::HashMap::new();
     for kept in &rows {
         if kept.detached {
             let (Some(column), Some(value), Some(record), Some(record_kind)) = (
@@ -947,7 +951,13 @@ pub(crate) fn restore(tx: &mut Tx<'_>, request: &RestoreRequest) -> Result<Resto
             }
             continue;
         }
-        if let Some(reason) = missing_parent(tx, &kept.table, &kept.row, &group_set)? {
+        // A table's columns and keys, read once per restore.
+        if !schema.contains_key(&kept.table) {
+            let shape = (columns(tx, &kept.table)?, parents(tx, &kept.table)?);
+            schema.insert(kept.table.clone(), shape);
+        }
+        let (have, keys) = &schema[&kept.table];
+        if let Some(reason) = missing_parent(tx, keys, &kept.row, &group_set)? {
             let what = kept
                 .kind
                 .map_or(kept.table.clone(), |k| k.as_str().to_owned());
@@ -959,7 +969,6 @@ pub(crate) fn restore(tx: &mut Tx<'_>, request: &RestoreRequest) -> Result<Resto
                 ),
             ));
         }
-        let have = columns(tx, &kept.table)?;
         let cols: Vec<&String> = have.iter().filter(|c| kept.row.contains_key(*c)).collect();
         let sql = format!(
             "INSERT INTO {} ({}) VALUES ({})",
