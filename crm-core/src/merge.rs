@@ -293,7 +293,16 @@ fn check_ids(tx: &Tx<'_>, kind: RecordKind, request: &MergeRequest) -> Result<()
                 format!("{kind} {id} is in the trash; restore it first"),
             ))
         } else {
-            Err(records::missing(tx, tx.tenant, kind, id)?)
+            // A reference the request makes, like any other: `invalid_input` on its field
+            // (another tenant's record reads exactly as one that never was).
+            let into = records::missing(tx, tx.tenant, kind, id)?.merged_into();
+            Err(Error::invalid(
+                field,
+                match into {
+                    Some(into) => format!("{kind} {id} was merged into {kind} {into}"),
+                    None => format!("{kind} {id} not found"),
+                },
+            ))
         }
     };
     live("targetId", request.target_id)?;

@@ -243,8 +243,15 @@ fn leads_merge_and_bad_merges_are_refused_changing_nothing() {
             w.admin,
             "customers.merge",
             json!({"targetId": c, "sourceIds": [404]}),
-            "not_found",
-            None,
+            "invalid_input",
+            Some("sourceIds[0]"),
+        ),
+        (
+            w.admin,
+            "customers.merge",
+            json!({"targetId": 404, "sourceIds": [c]}),
+            "invalid_input",
+            Some("targetId"),
         ),
         (
             w.admin,
@@ -271,8 +278,8 @@ fn leads_merge_and_bad_merges_are_refused_changing_nothing() {
             w.admin,
             "leads.merge",
             json!({"targetId": lead, "sourceIds": [1000]}),
-            "not_found",
-            None,
+            "invalid_input",
+            Some("sourceIds[0]"),
         ),
     ];
     for (actor, method, params, code, field) in refused {
@@ -287,14 +294,22 @@ fn leads_merge_and_bad_merges_are_refused_changing_nothing() {
             "{method} {params}"
         );
     }
-    // Across tenants: the other tenant's ids are not found.
+    // Across tenants: the other tenant's ids read as ids that never were.
     let response = w.h.call(&req(
         "customers.merge",
         "other",
         1,
         json!({"targetId": c, "sourceIds": [second]}),
     ));
-    assert_eq!(response["error"]["code"], "not_found");
+    assert_eq!(response["error"]["code"], "invalid_input");
+    assert_eq!(response["error"]["field"], "targetId");
+    assert!(
+        response["error"]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("not found"),
+        "{response}"
+    );
     assert_eq!(
         fingerprint(&w.path),
         file,
