@@ -58,13 +58,14 @@ fn list_json(ids: &[i64]) -> String {
     serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
 }
 
-fn ids(tx: &rusqlite::Connection, sql: &str, tenant: i64, arg: &Value) -> Result<Vec<i64>> {
-    let arg = match arg {
-        Value::String(s) => rusqlite::types::Value::Text(s.clone()),
-        Value::Number(n) => rusqlite::types::Value::Integer(n.as_i64().unwrap_or_default()),
-        other => rusqlite::types::Value::Text(other.to_string()),
-    };
-    let mut stmt = tx.prepare_cached(sql)?;
+/// The ids `sql` answers with the tenant as `?1` and `arg` as `?2`.
+fn ids(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    tenant: i64,
+    arg: impl rusqlite::ToSql,
+) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(sql)?;
     let out = stmt
         .query_map(params![tenant, arg], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
@@ -89,24 +90,24 @@ fn person(
     tenant: i64,
     customer: &crate::customers::Customer,
 ) -> Result<Person> {
-    let c = json!(customer.id.0);
+    let c = customer.id.0;
     let leads = ids(
         conn,
         "SELECT id FROM leads WHERE tenant_id = ?1 AND customer_id = ?2",
         tenant,
-        &c,
+        c,
     )?;
     let deals = ids(
         conn,
         "SELECT id FROM deals WHERE tenant_id = ?1 AND customer_id = ?2",
         tenant,
-        &c,
+        c,
     )?;
     let mut tickets: BTreeSet<i64> = ids(
         conn,
         "SELECT id FROM tickets WHERE tenant_id = ?1 AND customer_id = ?2",
         tenant,
-        &c,
+        c,
     )?
     .into_iter()
     .collect();
@@ -118,32 +119,32 @@ fn person(
             "SELECT id FROM tickets WHERE tenant_id = ?1 AND customer_id IS NULL
                 AND requester_email = ?2 COLLATE NOCASE",
             tenant,
-            &json!(email),
+            email,
         )?);
     }
     let conversations = ids(
         conn,
         "SELECT id FROM conversations WHERE tenant_id = ?1 AND customer_id = ?2",
         tenant,
-        &c,
+        c,
     )?;
     let messages = ids(
         conn,
         "SELECT id FROM messages WHERE tenant_id = ?1 AND conversation_id IN (SELECT value FROM json_each(?2))",
         tenant,
-        &json!(list_json(&conversations)),
+        list_json(&conversations),
     )?;
     let calls = ids(
         conn,
         "SELECT id FROM calls WHERE tenant_id = ?1 AND customer_id = ?2",
         tenant,
-        &c,
+        c,
     )?;
     let mut activities: BTreeSet<i64> = ids(
         conn,
         "SELECT id FROM activities WHERE tenant_id = ?1 AND lead_id IN (SELECT value FROM json_each(?2))",
         tenant,
-        &json!(list_json(&leads)),
+        list_json(&leads),
     )?
     .into_iter()
     .collect();
@@ -151,14 +152,14 @@ fn person(
         conn,
         "SELECT id FROM activities WHERE tenant_id = ?1 AND deal_id IN (SELECT value FROM json_each(?2))",
         tenant,
-        &json!(list_json(&deals)),
+        list_json(&deals),
     )?);
     let quotes = ids(
         conn,
         "SELECT id FROM quotes WHERE tenant_id = ?1 AND (customer_id = ?2 OR deal_id IN
            (SELECT id FROM deals WHERE tenant_id = ?1 AND customer_id = ?2))",
         tenant,
-        &c,
+        c,
     )?;
     Ok(Person {
         leads,
@@ -189,9 +190,7 @@ fn erase(tx: &mut Tx<'_>, request: &EraseRequest) -> Result<Erased> {
         .email
         .clone()
         .unwrap_or_else(|| customer.name.clone());
-    if !request.confirm.trim().eq_ignore_ascii_case(expected.trim())
-        && request.confirm.trim().to_lowercase() != expected.trim().to_lowercase()
-    {
+    if request.confirm.trim().to_lowercase() != expected.trim().to_lowercase() {
         return Err(Error::invalid(
             "confirm",
             if customer.email.is_some() {
@@ -211,7 +210,7 @@ fn erase(tx: &mut Tx<'_>, request: &EraseRequest) -> Result<Erased> {
         tx,
         "SELECT id FROM ticket_events WHERE tenant_id = ?1 AND ticket_id IN (SELECT value FROM json_each(?2))",
         tx.tenant,
-        &json!(list_json(&p.tickets)),
+        list_json(&p.tickets),
     )?;
 
     // Anything of theirs in the trash goes for good: groups holding a row of the customer,
@@ -273,16 +272,7 @@ fn erase(tx: &mut Tx<'_>, request: &EraseRequest) -> Result<Erased> {
                 }
             }
         }
-        each(
-            tx,
-            "DELETE FROM trash_rows WHERE tenant_id = ?1 AND group_id IN (SELECT value FROM json_each(?2))",
-            &list,
-        )?;
-        each(
-            tx,
-            "DELETE FROM trash_groups WHERE tenant_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
-            &list,
-        )?;
+        crate::trash::remove_groups(tx, &list)?;
         list.len() as u64
     };
 
@@ -463,87 +453,70 @@ fn erase(tx: &mut Tx<'_>, request: &EraseRequest) -> Result<Erased> {
     })
 }
 
+/// Each of `ids` as its `get` answers it.
+fn all<R: records::Record + Serialize>(
+    conn: &rusqlite::Connection,
+    tenant: i64,
+    ids: &[i64],
+) -> Result<Vec<Value>> {
+    ids.iter()
+        .map(|id| records::get_json::<R>(conn, tenant, *id))
+        .collect()
+}
+
+/// Each of `parents` with its children (`sql` answers their ids for a parent's) under `key`:
+/// a ticket with its events, a conversation with its messages.
+fn nested<P: records::Record + Serialize, C: records::Record + Serialize>(
+    conn: &rusqlite::Connection,
+    tenant: i64,
+    parents: &[i64],
+    key: &str,
+    sql: &str,
+) -> Result<Vec<Value>> {
+    parents
+        .iter()
+        .map(|id| {
+            let mut parent = records::get_json::<P>(conn, tenant, *id)?;
+            parent[key] = Value::Array(all::<C>(conn, tenant, &ids(conn, sql, tenant, id)?)?);
+            Ok(parent)
+        })
+        .collect()
+}
+
 /// Everything stored about the customer, as one document.
 fn export_data(conn: &rusqlite::Connection, tenant: i64, id: CustomerId) -> Result<Value> {
     use crate::{activities, calls, conversations, deals, leads, tickets};
     let customer: crate::customers::Customer = records::get(conn, tenant, id.0)?;
     let p = person(conn, tenant, &customer)?;
-    let to = |v: std::result::Result<Value, serde_json::Error>| {
+    let json = |v: std::result::Result<Value, serde_json::Error>| {
         v.map_err(|e| Error::Internal(format!("cannot serialize a record: {e}")))
     };
-    let mut leads_out = Vec::new();
-    for l in &p.leads {
-        leads_out.push(to(serde_json::to_value(records::get::<leads::Lead>(
-            conn, tenant, *l,
-        )?))?);
-    }
-    let mut deals_out = Vec::new();
-    for d in &p.deals {
-        deals_out.push(to(serde_json::to_value(records::get::<deals::Deal>(
-            conn, tenant, *d,
-        )?))?);
-    }
-    let mut quotes_out = Vec::new();
-    for q in &p.quotes {
-        quotes_out.push(to(serde_json::to_value(crate::quotes::load(
-            conn,
-            tenant,
-            crate::ids::QuoteId(*q),
-            time::now(),
-        )?))?);
-    }
-    let mut tickets_out = Vec::new();
-    for t in &p.tickets {
-        let mut ticket = to(serde_json::to_value(records::get::<tickets::Ticket>(
-            conn, tenant, *t,
-        )?))?;
-        let events = ids(
-            conn,
-            "SELECT id FROM ticket_events WHERE tenant_id = ?1 AND ticket_id = ?2 ORDER BY +id",
-            tenant,
-            &json!(t),
-        )?;
-        let mut list = Vec::new();
-        for e in events {
-            list.push(to(serde_json::to_value(records::get::<
-                tickets::TicketEvent,
-            >(conn, tenant, e)?))?);
-        }
-        ticket["events"] = Value::Array(list);
-        tickets_out.push(ticket);
-    }
-    let mut conversations_out = Vec::new();
-    for cv in &p.conversations {
-        let mut conversation = to(serde_json::to_value(records::get::<
-            conversations::Conversation,
-        >(conn, tenant, *cv)?))?;
-        let messages = ids(
-            conn,
-            "SELECT id FROM messages WHERE tenant_id = ?1 AND conversation_id = ?2 ORDER BY +id",
-            tenant,
-            &json!(cv),
-        )?;
-        let mut list = Vec::new();
-        for m in messages {
-            list.push(to(serde_json::to_value(records::get::<
-                conversations::Message,
-            >(conn, tenant, m)?))?);
-        }
-        conversation["messages"] = Value::Array(list);
-        conversations_out.push(conversation);
-    }
-    let mut calls_out = Vec::new();
-    for c in &p.calls {
-        calls_out.push(to(serde_json::to_value(records::get::<calls::Call>(
-            conn, tenant, *c,
-        )?))?);
-    }
-    let mut activities_out = Vec::new();
-    for a in &p.activities {
-        activities_out.push(to(serde_json::to_value(records::get::<
-            activities::Activity,
-        >(conn, tenant, *a)?))?);
-    }
+    let quotes = p
+        .quotes
+        .iter()
+        .map(|q| {
+            json(serde_json::to_value(crate::quotes::load(
+                conn,
+                tenant,
+                crate::ids::QuoteId(*q),
+                time::now(),
+            )?))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let tickets = nested::<tickets::Ticket, tickets::TicketEvent>(
+        conn,
+        tenant,
+        &p.tickets,
+        "events",
+        "SELECT id FROM ticket_events WHERE tenant_id = ?1 AND ticket_id = ?2 ORDER BY +id",
+    )?;
+    let conversations = nested::<conversations::Conversation, conversations::Message>(
+        conn,
+        tenant,
+        &p.conversations,
+        "messages",
+        "SELECT id FROM messages WHERE tenant_id = ?1 AND conversation_id = ?2 ORDER BY +id",
+    )?;
     let memberships: Vec<Value> = conn
         .prepare_cached(
             "SELECT s.id, s.name, m.entered_at FROM segment_members m
@@ -562,34 +535,34 @@ fn export_data(conn: &rusqlite::Connection, tenant: i64, id: CustomerId) -> Resu
     for (kind, list) in [
         (RecordKind::Customer, vec![id.0]),
         (RecordKind::Lead, p.leads.clone()),
+        (RecordKind::Deal, p.deals.clone()),
+        (RecordKind::Quote, p.quotes.clone()),
         (RecordKind::Ticket, p.tickets.clone()),
         (RecordKind::Conversation, p.conversations.clone()),
+        (RecordKind::Message, p.messages.clone()),
         (RecordKind::Call, p.calls.clone()),
+        (RecordKind::Activity, p.activities.clone()),
     ] {
-        let entries: Vec<i64> = conn
-            .prepare_cached(
-                "SELECT id FROM audit_log WHERE tenant_id = ?1 AND entity_type = ?2
-                  AND entity_id IN (SELECT value FROM json_each(?3)) ORDER BY +id",
-            )?
-            .query_map(params![tenant, kind.as_str(), list_json(&list)], |r| {
-                r.get(0)
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        for e in entries {
-            audit.push(to(serde_json::to_value(records::get::<
-                crate::audit::AuditEntry,
-            >(conn, tenant, e)?))?);
-        }
+        let entries = ids(
+            conn,
+            &format!(
+                "SELECT id FROM audit_log WHERE tenant_id = ?1 AND entity_type = '{kind}'
+                  AND entity_id IN (SELECT value FROM json_each(?2)) ORDER BY +id"
+            ),
+            tenant,
+            list_json(&list),
+        )?;
+        audit.extend(all::<crate::audit::AuditEntry>(conn, tenant, &entries)?);
     }
     Ok(json!({
-        "customer": to(serde_json::to_value(&customer))?,
-        "leads": leads_out,
-        "deals": deals_out,
-        "quotes": quotes_out,
-        "tickets": tickets_out,
-        "conversations": conversations_out,
-        "calls": calls_out,
-        "activities": activities_out,
+        "customer": json(serde_json::to_value(&customer))?,
+        "leads": all::<leads::Lead>(conn, tenant, &p.leads)?,
+        "deals": all::<deals::Deal>(conn, tenant, &p.deals)?,
+        "quotes": quotes,
+        "tickets": tickets,
+        "conversations": conversations,
+        "calls": all::<calls::Call>(conn, tenant, &p.calls)?,
+        "activities": all::<activities::Activity>(conn, tenant, &p.activities)?,
         "segmentMemberships": memberships,
         "audit": audit,
         "exportedAt": time::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),

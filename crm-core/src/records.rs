@@ -170,14 +170,31 @@ pub(crate) fn missing(conn: &Connection, tenant: i64, kind: RecordKind, id: i64)
         )?
         .query_row(params![tenant, kind.as_str(), id], |r| r.get(0))
         .optional()?;
-    Ok(match Error::not_found(kind.as_str(), id) {
-        Error::NotFound { entity, id, .. } => Error::NotFound {
-            entity,
-            id,
-            merged_into: into,
-        },
-        other => other,
+    Ok(Error::NotFound {
+        entity: kind.as_str(),
+        id: id.to_string(),
+        merged_into: into,
     })
+}
+
+/// Record `id` as its `get` answers it, as JSON (for audit entries and exports that hold
+/// records of several kinds).
+pub(crate) fn get_json<R: Record + Serialize>(
+    conn: &Connection,
+    tenant: i64,
+    id: i64,
+) -> Result<serde_json::Value> {
+    serde_json::to_value(get::<R>(conn, tenant, id)?)
+        .map_err(|e| Error::Internal(format!("cannot serialize a record: {e}")))
+}
+
+/// `true` when this tenant has a `kind` record `id` (in its table: one in the trash has none).
+pub(crate) fn exists(conn: &Connection, tenant: i64, kind: RecordKind, id: i64) -> Result<bool> {
+    let sql = format!(
+        "SELECT 1 FROM {} WHERE tenant_id = ?1 AND id = ?2",
+        kind.table()
+    );
+    Ok(conn.prepare_cached(&sql)?.exists(params![tenant, id])?)
 }
 
 pub(crate) fn find<R: Record>(conn: &Connection, tenant: i64, id: i64) -> Result<Option<R>> {
@@ -722,14 +739,7 @@ impl Tx<'_> {
     /// `invalid_input` on `field` unless this tenant has a `kind` record `id`: a reference
     /// checked by kind alone, so the caller need not know the record's type.
     pub(crate) fn require_kind(&self, field: &str, kind: RecordKind, id: i64) -> Result<()> {
-        let sql = format!(
-            "SELECT 1 FROM {} WHERE tenant_id = ?1 AND id = ?2",
-            kind.table()
-        );
-        if self
-            .prepare_cached(&sql)?
-            .exists(params![self.tenant, id])?
-        {
+        if exists(self, self.tenant, kind, id)? {
             Ok(())
         } else {
             Err(Error::invalid(field, format!("{kind} {id} not found")))

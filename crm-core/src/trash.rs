@@ -181,6 +181,21 @@ impl Plan {
     fn has(&self, kind: RecordKind, id: i64) -> bool {
         self.records.get(&kind).is_some_and(|ids| ids.contains(&id))
     }
+
+    /// The group's records of `kind`.
+    fn ids(&self, kind: RecordKind) -> Vec<i64> {
+        self.records
+            .get(&kind)
+            .map(|ids| ids.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Every record of the group.
+    fn members(&self) -> impl Iterator<Item = (RecordKind, i64)> + '_ {
+        self.records
+            .iter()
+            .flat_map(|(k, ids)| ids.iter().map(move |id| (*k, *id)))
+    }
 }
 
 fn ids_where(tx: &Tx<'_>, table: &str, column: &str, value: i64) -> Result<Vec<i64>> {
@@ -200,7 +215,6 @@ fn walk(tx: &Tx<'_>, kind: RecordKind, id: i64, cascade: bool, plan: &mut Plan) 
     if !plan.records.entry(kind).or_default().insert(id) {
         return Ok(());
     }
-    let root = plan.records.values().map(BTreeSet::len).sum::<usize>() == 1;
     for c in children(kind) {
         match c.how {
             How::Dependent => {
@@ -209,10 +223,9 @@ fn walk(tx: &Tx<'_>, kind: RecordKind, id: i64, cascade: bool, plan: &mut Plan) 
                 if ids.is_empty() {
                     continue;
                 }
+                // Without cascade the walk never leaves the root: its dependents block it.
                 if !cascade {
-                    if root {
-                        *plan.blocking.entry(child_kind).or_default() += ids.len() as u64;
-                    }
+                    *plan.blocking.entry(child_kind).or_default() += ids.len() as u64;
                     continue;
                 }
                 for child_id in ids {
@@ -248,11 +261,7 @@ fn walk(tx: &Tx<'_>, kind: RecordKind, id: i64, cascade: bool, plan: &mut Plan) 
 fn plan(tx: &Tx<'_>, kind: RecordKind, id: i64, cascade: bool) -> Result<Plan> {
     let mut plan = Plan::default();
     walk(tx, kind, id, cascade, &mut plan)?;
-    let members: Vec<(RecordKind, i64)> = plan
-        .records
-        .iter()
-        .flat_map(|(k, ids)| ids.iter().map(move |id| (*k, *id)))
-        .collect();
+    let members: Vec<(RecordKind, i64)> = plan.members().collect();
     for (member_kind, member) in members {
         for c in children(member_kind) {
             let (How::Detached, Some(child_kind)) = (c.how, c.kind) else {
@@ -469,47 +478,23 @@ fn title(kind: RecordKind, row: &Map<String, Value>) -> String {
 /// The record as its `get` shows it, for the audit entry.
 fn record_json(tx: &Tx<'_>, kind: RecordKind, id: i64) -> Result<Value> {
     use crate::{activities, calls, conversations, customers, deals, leads, products, quotes};
+    use records::get_json;
     let t = tx.tenant;
-    let json = |v: std::result::Result<Value, serde_json::Error>| {
-        v.map_err(|e| Error::Internal(format!("cannot serialize a record: {e}")))
-    };
     match kind {
-        RecordKind::Customer => json(serde_json::to_value(records::get::<customers::Customer>(
-            tx, t, id,
-        )?)),
-        RecordKind::Lead => json(serde_json::to_value(records::get::<leads::Lead>(
-            tx, t, id,
-        )?)),
-        RecordKind::Deal => json(serde_json::to_value(records::get::<deals::Deal>(
-            tx, t, id,
-        )?)),
-        RecordKind::Ticket => json(serde_json::to_value(
-            records::get::<crate::tickets::Ticket>(tx, t, id)?,
-        )),
-        RecordKind::Conversation => json(serde_json::to_value(records::get::<
-            conversations::Conversation,
-        >(tx, t, id)?)),
-        RecordKind::Message => json(serde_json::to_value(
-            records::get::<conversations::Message>(tx, t, id)?,
-        )),
-        RecordKind::Call => json(serde_json::to_value(records::get::<calls::Call>(
-            tx, t, id,
-        )?)),
-        RecordKind::Activity => json(serde_json::to_value(records::get::<activities::Activity>(
-            tx, t, id,
-        )?)),
-        RecordKind::Product => json(serde_json::to_value(records::get::<products::Product>(
-            tx, t, id,
-        )?)),
-        RecordKind::QuoteTemplate => json(serde_json::to_value(records::get::<
-            quotes::templates::QuoteTemplate,
-        >(tx, t, id)?)),
-        RecordKind::Quote => json(serde_json::to_value(quotes::load(
-            tx,
-            t,
-            crate::ids::QuoteId(id),
-            tx.now,
-        )?)),
+        RecordKind::Customer => get_json::<customers::Customer>(tx, t, id),
+        RecordKind::Lead => get_json::<leads::Lead>(tx, t, id),
+        RecordKind::Deal => get_json::<deals::Deal>(tx, t, id),
+        RecordKind::Ticket => get_json::<crate::tickets::Ticket>(tx, t, id),
+        RecordKind::Conversation => get_json::<conversations::Conversation>(tx, t, id),
+        RecordKind::Message => get_json::<conversations::Message>(tx, t, id),
+        RecordKind::Call => get_json::<calls::Call>(tx, t, id),
+        RecordKind::Activity => get_json::<activities::Activity>(tx, t, id),
+        RecordKind::Product => get_json::<products::Product>(tx, t, id),
+        RecordKind::QuoteTemplate => get_json::<quotes::templates::QuoteTemplate>(tx, t, id),
+        RecordKind::Quote => {
+            serde_json::to_value(quotes::load(tx, t, crate::ids::QuoteId(id), tx.now)?)
+                .map_err(|e| Error::Internal(format!("cannot serialize a record: {e}")))
+        }
         other => Err(Error::invalid(
             "kind",
             format!("{other} records cannot be deleted"),
@@ -539,12 +524,54 @@ fn neighbours(row: &Map<String, Value>) -> Vec<(RecordKind, i64)> {
         .collect()
 }
 
-fn exists(tx: &Tx<'_>, kind: RecordKind, id: i64) -> Result<bool> {
-    let sql = format!(
-        "SELECT 1 FROM {} WHERE tenant_id = ?1 AND id = ?2",
-        kind.table()
-    );
-    Ok(tx.prepare_cached(&sql)?.exists(params![tx.tenant, id])?)
+/// The root (kind, id) of the trash group holding record `kind` `id`, if one does.
+pub(crate) fn group_of(
+    conn: &rusqlite::Connection,
+    tenant: i64,
+    kind: &str,
+    id: i64,
+) -> Result<Option<(String, i64)>> {
+    Ok(rusqlite::OptionalExtension::optional(
+        conn.prepare_cached(
+            "SELECT g.kind, g.record_id FROM trash_rows r JOIN trash_groups g
+               ON g.tenant_id = r.tenant_id AND g.id = r.group_id
+              WHERE r.tenant_id = ?1 AND r.kind = ?2 AND r.record_id = ?3 AND r.detached = 0",
+        )?
+        .query_row(params![tenant, kind, id], |r| Ok((r.get(0)?, r.get(1)?))),
+    )?)
+}
+
+/// Removes trash groups and their rows for good (a purge, an erasure).
+pub(crate) fn remove_groups(tx: &Tx<'_>, groups: &[i64]) -> Result<()> {
+    let list = serde_json::to_string(groups).unwrap_or_else(|_| "[]".into());
+    tx.prepare_cached(
+        "DELETE FROM trash_rows WHERE tenant_id = ?1 AND group_id IN (SELECT value FROM json_each(?2))",
+    )?
+    .execute(params![tx.tenant, list])?;
+    tx.prepare_cached(
+        "DELETE FROM trash_groups WHERE tenant_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+    )?
+    .execute(params![tx.tenant, list])?;
+    Ok(())
+}
+
+/// Feed entries (`op`, `action`) for every record among `rows` but the group's root, whose
+/// audit entry carries its own.
+fn feed_members(
+    tx: &Tx<'_>,
+    rows: &[(Option<RecordKind>, Map<String, Value>)],
+    root: (RecordKind, i64),
+    op: &str,
+    action: &str,
+) -> Result<()> {
+    for (kind, row) in rows {
+        if let (Some(kind), Some(id)) = (kind, row.get("id").and_then(Value::as_i64))
+            && (*kind, id) != root
+        {
+            tx.feed_change(*kind, id, op, action)?;
+        }
+    }
+    Ok(())
 }
 
 /// Feed `update` entries for the live neighbours of a group, each once.
@@ -560,7 +587,7 @@ fn touch_neighbours(
             if group.contains(&(kind, id)) || !seen.insert((kind, id)) {
                 continue;
             }
-            if exists(tx, kind, id)? {
+            if records::exists(tx, tx.tenant, kind, id)? {
                 tx.feed_change(kind, id, "update", action)?;
             }
         }
@@ -620,18 +647,8 @@ pub(crate) fn delete(
     let (counts, size) = tally(&plan.records);
 
     // Derived data that must be settled while the rows are still in their tables.
-    let deals: Vec<i64> = plan
-        .records
-        .get(&RecordKind::Deal)
-        .map(|ids| ids.iter().copied().collect())
-        .unwrap_or_default();
-    crate::analytics::forget_deals(tx, &deals)?;
-    let customers: Vec<i64> = plan
-        .records
-        .get(&RecordKind::Customer)
-        .map(|ids| ids.iter().copied().collect())
-        .unwrap_or_default();
-    crate::segments::leave_all(tx, &customers)?;
+    crate::analytics::forget_deals(tx, &plan.ids(RecordKind::Deal))?;
+    crate::segments::leave_all(tx, &plan.ids(RecordKind::Customer))?;
 
     let group: i64 = tx
         .prepare_cached("SELECT COALESCE(MAX(id), 0) + 1 FROM trash_groups WHERE tenant_id = ?1")?
@@ -725,22 +742,8 @@ pub(crate) fn delete(
         (!others.is_empty()).then(|| format!("with {}", describe(&others)))
     };
     tx.record_noted_change(action, kind, id, Some(&before), None, note.as_deref())?;
-    let mut group_set = HashSet::new();
-    for (k, ids) in &plan.records {
-        for i in ids {
-            group_set.insert((*k, *i));
-        }
-    }
-    for (row_kind, row) in &removed {
-        let (Some(row_kind), Some(row_id)) = (row_kind, row.get("id").and_then(Value::as_i64))
-        else {
-            continue;
-        };
-        if (*row_kind, row_id) != (kind, id) {
-            tx.feed_change(*row_kind, row_id, "delete", action)?;
-        }
-    }
-    touch_neighbours(tx, &removed, &group_set, action)?;
+    feed_members(tx, &removed, (kind, id), "delete", action)?;
+    touch_neighbours(tx, &removed, &plan.members().collect(), action)?;
     Ok(Deleted {
         kind,
         id,
@@ -826,26 +829,20 @@ fn missing_parent(
         let Some(value) = row.get(column.as_str()).and_then(Value::as_i64) else {
             continue;
         };
-        if let Some(parent_kind) = RecordKind::ALL.iter().find(|k| k.table() == parent)
-            && group.contains(&(*parent_kind, value))
-        {
+        // Every foreign key of a deletable table points at a kind of record.
+        let Some(parent_kind) = RecordKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.table() == parent)
+        else {
+            continue;
+        };
+        if group.contains(&(parent_kind, value)) {
             continue;
         }
-        let sql = format!("SELECT 1 FROM {parent} WHERE tenant_id = ?1 AND id = ?2");
-        if !tx.prepare_cached(&sql)?.exists(params![tx.tenant, value])? {
-            let kind = RecordKind::ALL
-                .iter()
-                .find(|k| k.table() == parent)
-                .map_or(parent.clone(), |k| k.as_str().to_owned());
-            let trashed: Option<(String, i64)> = rusqlite::OptionalExtension::optional(
-                tx.prepare_cached(
-                    "SELECT g.kind, g.record_id FROM trash_rows r JOIN trash_groups g
-                       ON g.tenant_id = r.tenant_id AND g.id = r.group_id
-                      WHERE r.tenant_id = ?1 AND r.kind = ?2 AND r.record_id = ?3 AND r.detached = 0",
-                )?
-                .query_row(params![tx.tenant, kind, value], |r| Ok((r.get(0)?, r.get(1)?))),
-            )?;
-            return Ok(Some(match trashed {
+        if !records::exists(tx, tx.tenant, parent_kind, value)? {
+            let kind = parent_kind.as_str();
+            return Ok(Some(match group_of(tx, tx.tenant, kind, value)? {
                 Some((root_kind, root)) => {
                     format!("its {kind} {value} is in the trash; restore {root_kind} {root} first")
                 }
@@ -866,17 +863,7 @@ pub(crate) fn restore(tx: &mut Tx<'_>, request: &RestoreRequest) -> Result<Resto
         .query_row(params![tx.tenant, kind.as_str(), id], |r| r.get(0)),
     )?;
     let Some(group) = group else {
-        let within: Option<(String, i64)> = rusqlite::OptionalExtension::optional(
-            tx.prepare_cached(
-                "SELECT g.kind, g.record_id FROM trash_rows r JOIN trash_groups g
-                   ON g.tenant_id = r.tenant_id AND g.id = r.group_id
-                  WHERE r.tenant_id = ?1 AND r.kind = ?2 AND r.record_id = ?3 AND r.detached = 0",
-            )?
-            .query_row(params![tx.tenant, kind.as_str(), id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            }),
-        )?;
-        return Err(match within {
+        return Err(match group_of(tx, tx.tenant, kind.as_str(), id)? {
             Some((root_kind, root)) => Error::conflict_on(
                 "id",
                 format!(
@@ -996,15 +983,7 @@ pub(crate) fn restore(tx: &mut Tx<'_>, request: &RestoreRequest) -> Result<Resto
         .execute(params![tx.tenant, group])?;
     let after = record_json(tx, kind, id)?;
     tx.record_change(methods::TRASH_RESTORE, kind, id, None, Some(&after))?;
-    for (row_kind, row) in &restored {
-        let (Some(row_kind), Some(row_id)) = (row_kind, row.get("id").and_then(Value::as_i64))
-        else {
-            continue;
-        };
-        if (*row_kind, row_id) != (kind, id) {
-            tx.feed_change(*row_kind, row_id, "create", methods::TRASH_RESTORE)?;
-        }
-    }
+    feed_members(tx, &restored, (kind, id), "create", methods::TRASH_RESTORE)?;
     touch_neighbours(tx, &restored, &group_set, methods::TRASH_RESTORE)?;
     let (counts, size) = tally(&records);
     Ok(Restored {
@@ -1089,22 +1068,17 @@ fn list(
 /// Removes groups deleted at least `days` days before `now` for good.
 fn purge(tx: &mut Tx<'_>, days: u32) -> Result<Purged> {
     let cutoff = time::to_millis(tx.now) - i64::from(days) * 86_400_000;
-    let (groups, records): (i64, i64) = tx
+    let old: Vec<(i64, i64)> = tx
         .prepare_cached(
-            "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM trash_groups
-              WHERE tenant_id = ?1 AND deleted_at <= ?2",
+            "SELECT id, size FROM trash_groups WHERE tenant_id = ?1 AND deleted_at <= ?2",
         )?
-        .query_row(params![tx.tenant, cutoff], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    tx.prepare_cached(
-        "DELETE FROM trash_rows WHERE tenant_id = ?1 AND group_id IN
-           (SELECT id FROM trash_groups WHERE tenant_id = ?1 AND deleted_at <= ?2)",
-    )?
-    .execute(params![tx.tenant, cutoff])?;
-    tx.prepare_cached("DELETE FROM trash_groups WHERE tenant_id = ?1 AND deleted_at <= ?2")?
-        .execute(params![tx.tenant, cutoff])?;
+        .query_map(params![tx.tenant, cutoff], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let groups: Vec<i64> = old.iter().map(|(id, _)| *id).collect();
+    remove_groups(tx, &groups)?;
     Ok(Purged {
-        purged: groups as u64,
-        records: records as u64,
+        purged: groups.len() as u64,
+        records: old.iter().map(|(_, size)| *size as u64).sum(),
     })
 }
 

@@ -125,7 +125,6 @@ impl Engine {
             // One at a time: a merge of one segment is a rewrite without its deleted documents.
             writer.merge(&[segment]).wait()?;
         }
-        writer.garbage_collect_files().wait()?;
         writer.wait_merging_threads()?;
         // Drop the old segments the reader still holds, then delete what nothing uses.
         self.loaded = None;
