@@ -71,16 +71,9 @@ fn scope<'c>(crm: &'c Crm, user: Option<i64>, tenant: Option<&str>) -> Result<cr
     Ok(crm.scope(&key, Some(actor))?)
 }
 
+/// Records by kind in words (`1 activity, 2 deals and 3 tickets`), as the client says them.
 fn counts(records: &std::collections::BTreeMap<String, u64>) -> String {
-    records
-        .iter()
-        .map(|(kind, n)| match (*n, kind.strip_suffix("ies")) {
-            (1, Some(stem)) => format!("1 {stem}y"),
-            (1, None) => format!("1 {}", kind.strip_suffix('s').unwrap_or(kind)),
-            _ => format!("{n} {kind}"),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::client::format::group(records, "")
 }
 
 /// `crm delete`.

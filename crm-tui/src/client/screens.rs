@@ -141,3 +141,30 @@ pub trait Screen: Any {
         false
     }
 }
+
+/// A list a screen fetches from the worker, drawn in `block` over `area` while it is not there:
+/// a spinner and `loading` while it comes, `failed` and the error when it did not. Answers the
+/// items once they came, for the screen to draw.
+pub fn loaded<'a, T>(
+    frame: &mut Frame<'_>,
+    area: ratatui::layout::Rect,
+    block: &ratatui::widgets::Block<'_>,
+    state: Option<&'a Result<T, crate::client::worker::Failure>>,
+    (loading, failed): (&str, &str),
+    tick: u64,
+) -> Option<&'a T> {
+    use ratatui::style::Stylize;
+    use ratatui::widgets::{Paragraph, Wrap};
+    let text = match state {
+        Some(Ok(items)) => return Some(items),
+        None => Paragraph::new(format!(
+            "{} {loading}",
+            crate::client::format::spinner(tick)
+        )),
+        Some(Err(e)) => Paragraph::new(format!("{failed}: {e}"))
+            .red()
+            .wrap(Wrap { trim: true }),
+    };
+    frame.render_widget(text.block(block.clone()), area);
+    None
+}

@@ -427,26 +427,15 @@ impl Duplicates {
         let block = Block::new()
             .borders(Borders::ALL)
             .title(" Duplicate customers ");
-        let groups = match &self.groups {
-            None => {
-                frame.render_widget(
-                    Paragraph::new(format!("{} Looking for duplicates…", spinner(view.tick)))
-                        .block(block),
-                    area,
-                );
-                return;
-            }
-            Some(Err(e)) => {
-                frame.render_widget(
-                    Paragraph::new(format!("Could not look: {e}"))
-                        .red()
-                        .wrap(Wrap { trim: true })
-                        .block(block),
-                    area,
-                );
-                return;
-            }
-            Some(Ok(g)) => g,
+        let Some(groups) = super::loaded(
+            frame,
+            area,
+            &block,
+            self.groups.as_ref(),
+            ("Looking for duplicates…", "Could not look"),
+            view.tick,
+        ) else {
+            return;
         };
         if groups.is_empty() {
             frame.render_widget(
@@ -506,28 +495,19 @@ impl Duplicates {
 
     fn draw_fields(&self, frame: &mut Frame<'_>, area: Rect, view: &View<'_>) {
         let block = Block::new().borders(Borders::ALL).title(" Field by field ");
-        let people = match &self.customers {
-            None if self.held().is_empty() => {
-                frame.render_widget(block, area);
-                return;
-            }
-            None => {
-                frame.render_widget(
-                    Paragraph::new(format!("{} Loading…", spinner(view.tick))).block(block),
-                    area,
-                );
-                return;
-            }
-            Some(Err(e)) => {
-                frame.render_widget(
-                    Paragraph::new(format!("Could not load them: {e}"))
-                        .red()
-                        .block(block),
-                    area,
-                );
-                return;
-            }
-            Some(Ok(p)) => p,
+        if self.customers.is_none() && self.held().is_empty() {
+            frame.render_widget(block, area);
+            return;
+        }
+        let Some(people) = super::loaded(
+            frame,
+            area,
+            &block,
+            self.customers.as_ref(),
+            ("Loading…", "Could not load them"),
+            view.tick,
+        ) else {
+            return;
         };
         let columns = people.len().max(1) as u16;
         let label_width = 12u16;

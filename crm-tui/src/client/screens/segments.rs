@@ -448,25 +448,15 @@ impl Screen for Segments {
 impl Segments {
     fn draw_list(&self, frame: &mut Frame<'_>, area: Rect, view: &View<'_>) {
         let block = Block::new().borders(Borders::ALL).title(" Segments ");
-        let items = match &self.items {
-            None => {
-                frame.render_widget(
-                    Paragraph::new(format!("{} Loading segments…", spinner(view.tick)))
-                        .block(block),
-                    area,
-                );
-                return;
-            }
-            Some(Err(e)) => {
-                frame.render_widget(
-                    Paragraph::new(format!("Could not load the segments: {e}"))
-                        .red()
-                        .block(block),
-                    area,
-                );
-                return;
-            }
-            Some(Ok(items)) => items,
+        let Some(items) = super::loaded(
+            frame,
+            area,
+            &block,
+            self.items.as_ref(),
+            ("Loading segments…", "Could not load the segments"),
+            view.tick,
+        ) else {
+            return;
         };
         if items.is_empty() {
             frame.render_widget(

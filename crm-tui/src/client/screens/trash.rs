@@ -4,7 +4,7 @@
 
 use super::{Area, Areas, Command, Screen, View};
 use crate::client::field::Field;
-use crate::client::format::{clip, datetime, name_of, spinner};
+use crate::client::format::{clip, datetime, name_of};
 use crate::client::keys::{Binding, KeyHelp, Keymap, each, hint, typing};
 use crate::client::worker::{Failure, Reply, Request, Tab};
 use crm_core::trash::TrashItem;
@@ -286,25 +286,15 @@ impl Screen for Trash {
         let area = areas.main;
         frame.render_widget(Clear, area);
         let block = Block::new().borders(Borders::ALL).title(" Trash ");
-        let items = match &self.items {
-            None => {
-                frame.render_widget(
-                    Paragraph::new(format!("{} Loading the trash…", spinner(view.tick)))
-                        .block(block),
-                    area,
-                );
-                return;
-            }
-            Some(Err(e)) => {
-                frame.render_widget(
-                    Paragraph::new(format!("Could not read the trash: {e}"))
-                        .red()
-                        .block(block),
-                    area,
-                );
-                return;
-            }
-            Some(Ok(items)) => items,
+        let Some(items) = super::loaded(
+            frame,
+            area,
+            &block,
+            self.items.as_ref(),
+            ("Loading the trash…", "Could not read the trash"),
+            view.tick,
+        ) else {
+            return;
         };
         if items.is_empty() {
             frame.render_widget(
