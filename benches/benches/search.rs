@@ -12,7 +12,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use crm_benches::{demo_copy, percentiles, scale, write_report};
 use crm_core::search::{SearchQuery, SearchType, document_sql};
-use crm_core::store::Connection;
+use crm_core::store::RawConnection as Connection;
 use crm_core::tickets::{Channel, NewTicket};
 use std::hint::black_box;
 use std::time::Instant;

@@ -24,7 +24,7 @@ use crm_core::customers::NewCustomer;
 use crm_core::deals::NewDeal;
 use crm_core::ids::{CustomerId, PipelineId, UserId};
 use crm_core::leads::NewLead;
-use crm_core::store::Connection;
+use crm_core::store::RawConnection as Connection;
 use crm_core::tickets::{Channel, NewTicket, NewTicketEvent, TicketEventKind};
 use crm_core::timeline::{EventType, TimelineOwner, TimelineQuery};
 use std::collections::{BinaryHeap, VecDeque};

@@ -7,12 +7,12 @@ use crate::methods;
 use crate::records::{
     self, Page, PageRequest, Record, TimelineItem, TimelineSource, capitalised, string_enum, table,
 };
+use crate::sql::Value;
+use crate::sql::{Row, params};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
 use crate::validate;
-use rusqlite::types::Value;
-use rusqlite::{Row, params};
 use serde::{Deserialize, Serialize};
 
 string_enum! {
@@ -101,7 +101,7 @@ impl Record for Activity {
     fn external_id(&self) -> Option<&str> {
         self.external_id.as_deref()
     }
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
         let entity_type: ActivityEntity = row.get(2)?;
         let entity_id: i64 = match entity_type {
             ActivityEntity::Lead => row.get(3)?,
@@ -120,11 +120,7 @@ impl Record for Activity {
             updated_at: time::from_millis(row.get(10)?),
         })
     }
-    fn write(
-        &self,
-        stmt: &mut rusqlite::CachedStatement<'_>,
-        ctx: &WriteCtx<'_>,
-    ) -> rusqlite::Result<usize> {
+    fn write(&self, stmt: &mut crate::sql::Statement<'_>, ctx: &WriteCtx<'_>) -> Result<usize> {
         let (lead, deal) = match self.entity_type {
             ActivityEntity::Lead => (Some(self.entity_id), None),
             ActivityEntity::Deal => (None, Some(self.entity_id)),

@@ -57,7 +57,7 @@ pub use reps::{Average, PeriodReps, RepPerformance, RepRequest, RepRow};
 pub use rollup::AnalyticsCheck;
 
 use crate::error::Result;
-use crate::store::Connection;
+use crate::sql::Connection;
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
 use serde::Serialize;
@@ -178,8 +178,7 @@ impl Analytics<'_, '_> {
     /// beside them are of one moment, after every change committed before the call.
     fn answer<T>(self, f: impl Fn(&Connection, i64) -> Result<T>) -> Result<T> {
         let quick = self.0.read(|c, t| {
-            let snapshot =
-                rusqlite::Transaction::new_unchecked(c, rusqlite::TransactionBehavior::Deferred)?;
+            let snapshot = c.begin_read()?;
             if rollup::current(&snapshot)? {
                 f(&snapshot, t).map(Some)
             } else {

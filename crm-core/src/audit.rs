@@ -3,11 +3,11 @@
 use crate::error::{Error, Result};
 use crate::ids::{AuditId, UserId};
 use crate::records::{self, Page, PageRequest, Record, table};
+use crate::sql::Row;
+use crate::sql::Value;
 use crate::store::{EntityType, WriteCtx};
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
-use rusqlite::Row;
-use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
 
 /// One audited change.
@@ -58,21 +58,14 @@ impl Record for AuditEntry {
     fn external_id(&self) -> Option<&str> {
         None
     }
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
         let entity: String = row.get(3)?;
         Ok(AuditEntry {
             id: row.get(0)?,
             actor_id: row.get(1)?,
             action: row.get(2)?,
-            entity_type: serde_json::from_value(serde_json::Value::String(entity)).map_err(
-                |e| {
-                    rusqlite::Error::FromSqlConversionFailure(
-                        3,
-                        rusqlite::types::Type::Text,
-                        Box::new(e),
-                    )
-                },
-            )?,
+            entity_type: serde_json::from_value(serde_json::Value::String(entity))
+                .map_err(|e| crate::sql::bad_column(3, e))?,
             entity_id: row.get(4)?,
             before: json(row.get(5)?),
             after: json(row.get(6)?),
@@ -80,13 +73,11 @@ impl Record for AuditEntry {
             note: row.get(8)?,
         })
     }
-    fn write(
-        &self,
-        _: &mut rusqlite::CachedStatement<'_>,
-        _: &WriteCtx<'_>,
-    ) -> rusqlite::Result<usize> {
+    fn write(&self, _: &mut crate::sql::Statement<'_>, _: &WriteCtx<'_>) -> Result<usize> {
         // Audit entries are written only by `Tx::record_change`.
-        Err(rusqlite::Error::InvalidQuery)
+        Err(Error::Internal(
+            "audit entries are written by record_change only".into(),
+        ))
     }
 }
 

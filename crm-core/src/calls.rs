@@ -12,11 +12,11 @@ use crate::records::{
     self, Channel, Page, PageRequest, Record, TimelineItem, TimelineSource, capitalised, id_value,
     table,
 };
+use crate::sql::{Row, params};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
 use crate::validate;
-use rusqlite::{Row, params};
 use serde::{Deserialize, Serialize};
 
 /// A phone call.
@@ -90,7 +90,7 @@ impl Record for Call {
     fn external_id(&self) -> Option<&str> {
         self.external_id.as_deref()
     }
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
         Ok(Call {
             id: row.get(0)?,
             external_id: row.get(1)?,
@@ -106,11 +106,7 @@ impl Record for Call {
             updated_at: time::from_millis(row.get(11)?),
         })
     }
-    fn write(
-        &self,
-        stmt: &mut rusqlite::CachedStatement<'_>,
-        ctx: &WriteCtx<'_>,
-    ) -> rusqlite::Result<usize> {
+    fn write(&self, stmt: &mut crate::sql::Statement<'_>, ctx: &WriteCtx<'_>) -> Result<usize> {
         stmt.execute(params![
             ctx.tenant,
             self.id,

@@ -131,12 +131,14 @@ impl std::str::FromStr for RecordKind {
     }
 }
 
-impl rusqlite::types::FromSql for RecordKind {
-    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-        value
-            .as_str()?
-            .parse()
-            .map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
+impl crate::sql::FromSql for RecordKind {
+    fn from_sql(value: crate::sql::ValueRef<'_>) -> std::result::Result<Self, String> {
+        match value {
+            crate::sql::ValueRef::Text(t) => {
+                t.parse().map_err(|e: crate::error::Error| e.to_string())
+            }
+            _ => Err("expected the text of a kind of record".to_owned()),
+        }
     }
 }
 

@@ -9,12 +9,12 @@ use crate::records::{
     self, Channel, Page, PageRequest, Record, TimelineItem, TimelineSource, capitalised, id_value,
     string_enum, table,
 };
+use crate::sql::Value;
+use crate::sql::{Row, params};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
 use crate::validate;
-use rusqlite::types::Value;
-use rusqlite::{Row, params};
 use serde::{Deserialize, Serialize};
 
 string_enum! {
@@ -99,7 +99,7 @@ impl Record for Conversation {
     fn external_id(&self) -> Option<&str> {
         self.external_id.as_deref()
     }
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
         Ok(Conversation {
             id: row.get(0)?,
             external_id: row.get(1)?,
@@ -111,11 +111,7 @@ impl Record for Conversation {
             updated_at: time::from_millis(row.get(7)?),
         })
     }
-    fn write(
-        &self,
-        stmt: &mut rusqlite::CachedStatement<'_>,
-        ctx: &WriteCtx<'_>,
-    ) -> rusqlite::Result<usize> {
+    fn write(&self, stmt: &mut crate::sql::Statement<'_>, ctx: &WriteCtx<'_>) -> Result<usize> {
         stmt.execute(params![
             ctx.tenant,
             self.id,
@@ -225,7 +221,7 @@ impl Record for Message {
     fn external_id(&self) -> Option<&str> {
         self.external_id.as_deref()
     }
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
         Ok(Message {
             id: row.get(0)?,
             external_id: row.get(1)?,
@@ -237,11 +233,7 @@ impl Record for Message {
             updated_at: time::from_millis(row.get(7)?),
         })
     }
-    fn write(
-        &self,
-        stmt: &mut rusqlite::CachedStatement<'_>,
-        ctx: &WriteCtx<'_>,
-    ) -> rusqlite::Result<usize> {
+    fn write(&self, stmt: &mut crate::sql::Statement<'_>, ctx: &WriteCtx<'_>) -> Result<usize> {
         stmt.execute(params![
             ctx.tenant,
             self.id,

@@ -9,7 +9,7 @@
 //! [`sql`] compiles it to one SQL expression; [`text`] reads and writes the text form.
 
 pub mod explain;
-pub mod sql;
+pub(crate) mod sql;
 pub mod text;
 
 use crate::catalog::{Field, FieldType, Operator};
@@ -157,7 +157,7 @@ impl Where {
     }
 
     /// The SQL test of a row, binding its values after `params` (`1` without criteria).
-    pub fn sql(&self, params: &mut Vec<rusqlite::types::Value>) -> Result<String> {
+    pub(crate) fn sql(&self, params: &mut Vec<crate::sql::Value>) -> Result<String> {
         match &self.criteria {
             None => Ok("1".to_owned()),
             Some(c) => {

@@ -6,12 +6,12 @@ use crate::ids::CustomerId;
 use crate::matching;
 use crate::methods;
 use crate::records::{self, Page, PageRequest, Record, table};
+use crate::sql::Value;
+use crate::sql::{Row, params};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
 use crate::validate;
-use rusqlite::types::Value;
-use rusqlite::{Row, params};
 use serde::{Deserialize, Serialize};
 
 /// Most tags a customer may carry.
@@ -98,7 +98,7 @@ impl Record for Customer {
     fn external_id(&self) -> Option<&str> {
         self.external_id.as_deref()
     }
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
         let tags: String = row.get(6)?;
         Ok(Customer {
             id: row.get(0)?,
@@ -114,11 +114,7 @@ impl Record for Customer {
             updated_at: time::from_millis(row.get(10)?),
         })
     }
-    fn write(
-        &self,
-        stmt: &mut rusqlite::CachedStatement<'_>,
-        ctx: &WriteCtx<'_>,
-    ) -> rusqlite::Result<usize> {
+    fn write(&self, stmt: &mut crate::sql::Statement<'_>, ctx: &WriteCtx<'_>) -> Result<usize> {
         let tags = serde_json::to_string(&self.tags).unwrap_or_else(|_| "[]".into());
         let [email_key, phone_key, company_key] = matching::keys(
             self.email.as_deref(),

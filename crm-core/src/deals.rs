@@ -11,12 +11,12 @@ use crate::ids::{CustomerId, DealId, LeadId, PipelineId, StageId, UserId};
 use crate::leads::Lead;
 use crate::methods;
 use crate::records::{self, ListRequest, Page, PageRequest, Record, id_value, string_enum, table};
+use crate::sql::Value;
+use crate::sql::{Connection, Row, params};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::{Scope, User};
 use crate::time::{self, Timestamp};
 use crate::validate;
-use rusqlite::types::Value;
-use rusqlite::{Connection, Row, params};
 use serde::{Deserialize, Serialize};
 
 /// Most stages a pipeline may have.
@@ -99,7 +99,7 @@ impl Record for Pipeline {
     fn external_id(&self) -> Option<&str> {
         self.external_id.as_deref()
     }
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
         Ok(Pipeline {
             id: row.get(0)?,
             external_id: row.get(1)?,
@@ -109,11 +109,7 @@ impl Record for Pipeline {
             updated_at: time::from_millis(row.get(4)?),
         })
     }
-    fn write(
-        &self,
-        stmt: &mut rusqlite::CachedStatement<'_>,
-        ctx: &WriteCtx<'_>,
-    ) -> rusqlite::Result<usize> {
+    fn write(&self, stmt: &mut crate::sql::Statement<'_>, ctx: &WriteCtx<'_>) -> Result<usize> {
         stmt.execute(params![
             ctx.tenant,
             self.id,
@@ -257,7 +253,7 @@ impl Record for Deal {
     fn external_id(&self) -> Option<&str> {
         self.external_id.as_deref()
     }
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
         Ok(Deal {
             id: row.get(0)?,
             external_id: row.get(1)?,
@@ -276,11 +272,7 @@ impl Record for Deal {
             updated_at: time::from_millis(row.get(14)?),
         })
     }
-    fn write(
-        &self,
-        stmt: &mut rusqlite::CachedStatement<'_>,
-        ctx: &WriteCtx<'_>,
-    ) -> rusqlite::Result<usize> {
+    fn write(&self, stmt: &mut crate::sql::Statement<'_>, ctx: &WriteCtx<'_>) -> Result<usize> {
         stmt.execute(params![
             ctx.tenant,
             self.id,
@@ -411,7 +403,7 @@ fn stages_of(c: &Connection, tenant: i64, pipeline: PipelineId) -> Result<Vec<St
             kind: r.get(4)?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 pub(crate) fn pipeline_with_stages(
@@ -870,7 +862,7 @@ impl Deals<'_, '_> {
                     at: time::from_millis(r.get(4)?),
                 })
             })?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            rows.collect::<Result<_, _>>()
         })
     }
 

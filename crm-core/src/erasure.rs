@@ -17,10 +17,10 @@ use crate::error::{Error, Result};
 use crate::ids::CustomerId;
 use crate::methods;
 use crate::records;
+use crate::sql::params;
 use crate::store::Tx;
 use crate::tenancy::Scope;
 use crate::time;
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -60,15 +60,15 @@ fn list_json(ids: &[i64]) -> String {
 
 /// The ids `sql` answers with the tenant as `?1` and `arg` as `?2`.
 fn ids(
-    conn: &rusqlite::Connection,
+    conn: &crate::sql::Connection,
     sql: &str,
     tenant: i64,
-    arg: impl rusqlite::ToSql,
+    arg: impl crate::sql::ToSql,
 ) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let out = stmt
         .query_map(params![tenant, arg], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<Result<_>>()?;
     Ok(out)
 }
 
@@ -86,7 +86,7 @@ struct Person {
 }
 
 fn person(
-    conn: &rusqlite::Connection,
+    conn: &crate::sql::Connection,
     tenant: i64,
     customer: &crate::customers::Customer,
 ) -> Result<Person> {
@@ -178,9 +178,8 @@ fn each(tx: &Tx<'_>, sql: &str, list: &[i64]) -> Result<usize> {
     if list.is_empty() {
         return Ok(0);
     }
-    Ok(tx
-        .prepare_cached(sql)?
-        .execute(params![tx.tenant, list_json(list)])?)
+    tx.prepare_cached(sql)?
+        .execute(params![tx.tenant, list_json(list)])
 }
 
 fn erase(tx: &mut Tx<'_>, request: &EraseRequest) -> Result<Erased> {
@@ -238,7 +237,7 @@ fn erase(tx: &mut Tx<'_>, request: &EraseRequest) -> Result<Erased> {
             groups.extend(
                 tx.prepare(&sql)?
                     .query_map(params![tx.tenant, list_json(list)], |r| r.get::<_, i64>(0))?
-                    .collect::<rusqlite::Result<Vec<_>>>()?,
+                    .collect::<Result<Vec<_>>>()?,
             );
         }
         // Tickets in the trash that name the email.
@@ -250,7 +249,7 @@ fn erase(tx: &mut Tx<'_>, request: &EraseRequest) -> Result<Erased> {
                        AND json_extract(row, '$.requester_email') = ?2 COLLATE NOCASE",
                 )?
                 .query_map(params![tx.tenant, email], |r| r.get::<_, i64>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?,
+                .collect::<Result<Vec<_>>>()?,
             );
         }
         let list: Vec<i64> = groups.into_iter().collect();
@@ -265,7 +264,7 @@ fn erase(tx: &mut Tx<'_>, request: &EraseRequest) -> Result<Erased> {
                 .query_map(params![tx.tenant, list_json(&list)], |r| {
                     Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
                 })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<Result<Vec<_>>>()?;
             for (kind, id) in rows {
                 if let Ok(kind) = kind.parse::<RecordKind>() {
                     trashed.entry(kind).or_default().push(id);
@@ -355,13 +354,12 @@ fn erase(tx: &mut Tx<'_>, request: &EraseRequest) -> Result<Erased> {
     // The audit keeps who did what to which id, not the values; so for the records merged
     // into these ones, which were the same person.
     let merged = |kind: &str, into: &[i64]| -> Result<Vec<i64>> {
-        Ok(tx
-            .prepare_cached(
-                "SELECT id FROM merged_records WHERE tenant_id = ?1 AND kind = ?2
+        tx.prepare_cached(
+            "SELECT id FROM merged_records WHERE tenant_id = ?1 AND kind = ?2
                   AND into_id IN (SELECT value FROM json_each(?3))",
-            )?
-            .query_map(params![tx.tenant, kind, list_json(into)], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?)
+        )?
+        .query_map(params![tx.tenant, kind, list_json(into)], |r| r.get(0))?
+        .collect::<Result<_>>()
     };
     let mut customers = vec![c];
     customers.extend(merged("customer", &[c])?);
@@ -455,7 +453,7 @@ fn erase(tx: &mut Tx<'_>, request: &EraseRequest) -> Result<Erased> {
 
 /// Each of `ids` as its `get` answers it.
 fn all<R: records::Record + Serialize>(
-    conn: &rusqlite::Connection,
+    conn: &crate::sql::Connection,
     tenant: i64,
     ids: &[i64],
 ) -> Result<Vec<Value>> {
@@ -467,7 +465,7 @@ fn all<R: records::Record + Serialize>(
 /// Each of `parents` with its children (`sql` answers their ids for a parent's) under `key`:
 /// a ticket with its events, a conversation with its messages.
 fn nested<P: records::Record + Serialize, C: records::Record + Serialize>(
-    conn: &rusqlite::Connection,
+    conn: &crate::sql::Connection,
     tenant: i64,
     parents: &[i64],
     key: &str,
@@ -484,7 +482,7 @@ fn nested<P: records::Record + Serialize, C: records::Record + Serialize>(
 }
 
 /// Everything stored about the customer, as one document.
-fn export_data(conn: &rusqlite::Connection, tenant: i64, id: CustomerId) -> Result<Value> {
+fn export_data(conn: &crate::sql::Connection, tenant: i64, id: CustomerId) -> Result<Value> {
     use crate::{activities, calls, conversations, deals, leads, tickets};
     let customer: crate::customers::Customer = records::get(conn, tenant, id.0)?;
     let p = person(conn, tenant, &customer)?;
@@ -530,7 +528,7 @@ fn export_data(conn: &rusqlite::Connection, tenant: i64, id: CustomerId) -> Resu
                 "enteredAt": crate::time::from_millis(r.get(2)?).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             }))
         })?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<Result<_>>()?;
     let mut audit = Vec::new();
     for (kind, list) in [
         (RecordKind::Customer, vec![id.0]),

@@ -34,7 +34,7 @@ pub enum Error {
     Forbidden(String),
     /// The database failed.
     #[error("storage: {0}")]
-    Storage(#[from] rusqlite::Error),
+    Storage(StorageError),
     /// Applying schema migrations failed.
     #[error("storage: migration failed: {0}")]
     Migration(#[from] refinery::Error),
@@ -45,6 +45,49 @@ pub enum Error {
     #[error("internal: {0}")]
     Internal(String),
 }
+
+/// What the database said when it failed, whichever engine it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageError {
+    kind: StorageKind,
+    message: String,
+}
+
+/// The kinds of database failure the crate tells apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StorageKind {
+    /// A statement that must return a row returned none.
+    NoRows,
+    /// A constraint (unique, foreign key, check, a trigger's guard) refused a write.
+    Constraint,
+    /// Another connection held the database longer than the wait allows.
+    Busy,
+    /// Anything else: a broken file, a full disk, a bug in a statement.
+    Other,
+}
+
+impl StorageError {
+    pub(crate) fn new(kind: StorageKind, message: impl Into<String>) -> StorageError {
+        StorageError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// Which kind of failure it is.
+    pub fn kind(&self) -> StorageKind {
+        self.kind
+    }
+}
+
+impl fmt::Display for StorageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for StorageError {}
 
 impl Error {
     /// The stable machine code of this error: `invalid_input`, `not_found`, `conflict`,

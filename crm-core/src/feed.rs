@@ -12,10 +12,10 @@ use crate::error::{Error, Result};
 use crate::ids::{SegmentId, UserId};
 use crate::methods;
 use crate::records;
+use crate::sql::Value;
+use crate::sql::{Connection, params};
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
-use rusqlite::types::Value;
-use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 
 pub(crate) use crate::store::feed_head as head;
@@ -79,7 +79,7 @@ impl Follower {
                         at: time::from_millis(r.get(4)?),
                     })
                 })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<Result<Vec<_>>>()?;
             apply(&entries)?;
             self.applied = until;
         }
@@ -173,12 +173,7 @@ pub(crate) fn list(scope: &Scope<'_>, request: &ChangesRequest) -> Result<Change
                 "must not be empty; leave it out for all",
             ));
         }
-        Some(kinds) => Some(
-            kinds
-                .iter()
-                .map(|k| Value::Text(k.as_str().into()))
-                .collect::<Vec<_>>(),
-        ),
+        Some(kinds) => Some(Value::texts(kinds.iter().map(|k| k.as_str()))),
     };
     scope.read(|conn, tenant| {
         let sql = format!(
@@ -190,7 +185,6 @@ pub(crate) fn list(scope: &Scope<'_>, request: &ChangesRequest) -> Result<Change
                 "AND ?3 IS NULL"
             }
         );
-        let kinds = kinds.map(std::rc::Rc::new);
         let mut stmt = conn.prepare_cached(&sql)?;
         let items = stmt
             .query_map(params![tenant, after, kinds, limit], |r| {
@@ -212,7 +206,7 @@ pub(crate) fn list(scope: &Scope<'_>, request: &ChangesRequest) -> Result<Change
                     merged_into: parent.filter(|_| op == ChangeOp::Merged),
                 })
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<Result<Vec<_>>>()?;
         let next = items.last().map_or(after, |c| c.seq);
         Ok(ChangesPage { items, next })
     })

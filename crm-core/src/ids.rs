@@ -22,15 +22,15 @@ macro_rules! typed_id {
             }
         }
 
-        impl rusqlite::ToSql for $name {
-            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-                Ok(self.0.into())
+        impl crate::sql::ToSql for $name {
+            fn to_sql(&self) -> crate::sql::ToSqlOutput<'_> {
+                crate::sql::ToSql::to_sql(&self.0)
             }
         }
 
-        impl rusqlite::types::FromSql for $name {
-            fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-                i64::column_result(value).map($name)
+        impl crate::sql::FromSql for $name {
+            fn from_sql(value: crate::sql::ValueRef<'_>) -> std::result::Result<Self, String> {
+                <i64 as crate::sql::FromSql>::from_sql(value).map($name)
             }
         }
     )*};

@@ -31,11 +31,11 @@ pub use read::{Format, Input, Layout};
 
 use crate::catalog::RecordKind;
 use crate::error::{Error, Result};
+use crate::sql::{OptionalExtension, params};
 use crate::store::Tx;
 use crate::tenancy::Scope;
 use crate::time;
 use mapping::{Bound, Target};
-use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
@@ -456,7 +456,7 @@ impl Run<'_> {
                 )?
                 .query_map(params![tx.tenant, fingerprint], |r| r.get::<_, i64>(0))?
                 .map(|row| row.map(|r| r as u64))
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<Result<_>>()?;
         }
         let mut written = 0;
         while written < BATCH_ROWS || dry_run {
@@ -704,7 +704,7 @@ impl Run<'_> {
             let ids: Vec<i64> = tx
                 .prepare_cached(sql)?
                 .query_map(params![tx.tenant, value], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<Result<_>>()?;
             let name = key_name(*key);
             let kind = self.target.kind.as_str();
             match (ids.as_slice(), found) {

@@ -11,12 +11,12 @@ use crate::ids::{CustomerId, LeadId, TeamId, UserId};
 use crate::matching;
 use crate::methods;
 use crate::records::{self, Page, PageRequest, Record, id_value, string_enum, table};
+use crate::sql::Value;
+use crate::sql::{OptionalExtension, Row, params};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::{Role, Scope, User};
 use crate::time::{self, Timestamp};
 use crate::validate;
-use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 string_enum! {
@@ -112,7 +112,7 @@ impl Record for Lead {
     fn external_id(&self) -> Option<&str> {
         self.external_id.as_deref()
     }
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
         Ok(Lead {
             id: row.get(0)?,
             external_id: row.get(1)?,
@@ -129,11 +129,7 @@ impl Record for Lead {
             updated_at: time::from_millis(row.get(12)?),
         })
     }
-    fn write(
-        &self,
-        stmt: &mut rusqlite::CachedStatement<'_>,
-        ctx: &WriteCtx<'_>,
-    ) -> rusqlite::Result<usize> {
+    fn write(&self, stmt: &mut crate::sql::Statement<'_>, ctx: &WriteCtx<'_>) -> Result<usize> {
         let [email_key, phone_key, company_key] = matching::keys(
             self.email.as_deref(),
             self.phone.as_deref(),
@@ -507,7 +503,7 @@ impl Leads<'_, '_> {
         self.0.read(|c, t| {
             let n: i64 = c
                 .prepare_cached("SELECT COUNT(*) FROM leads WHERE tenant_id = ?1")?
-                .query_row([t], |r| r.get(0))?;
+                .query_row(params![t], |r| r.get(0))?;
             Ok(n.unsigned_abs())
         })
     }

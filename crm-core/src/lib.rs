@@ -50,6 +50,7 @@ pub mod records;
 pub mod schema;
 pub mod search;
 pub mod segments;
+mod sql;
 pub mod store;
 pub mod tenancy;
 pub mod tickets;

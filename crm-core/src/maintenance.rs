@@ -13,14 +13,10 @@ use crate::deals::board::BoardCheck;
 use crate::error::{Error, Result};
 use crate::quotes::QuoteCheck;
 use crate::search::IndexState;
-use crate::store::Connection;
+use crate::sql::params;
 use crate::timeline::TimelineCheck;
 use serde::Serialize;
 use std::path::Path;
-use std::time::Duration;
-
-/// How long a backup waits for its own new file, should something lock it.
-const BACKUP_WAIT: Duration = Duration::from_secs(10);
 
 /// Most lines of `PRAGMA integrity_check` kept.
 const INTEGRITY_LINES: usize = 100;
@@ -146,28 +142,7 @@ impl Crm {
                     format!("cannot write in the folder of {shown}: {e}"),
                 )
             })?;
-        let mut dst = Connection::open(partial.path())?;
-        let copy = |src: &Connection| -> Result<()> {
-            let backup = rusqlite::backup::Backup::new(src, &mut dst)?;
-            let started = std::time::Instant::now();
-            loop {
-                match backup.step(-1)? {
-                    rusqlite::backup::StepResult::Done => return Ok(()),
-                    // Only a lock on the new file can say busy; nobody else knows its name.
-                    _ if started.elapsed() < BACKUP_WAIT => {
-                        std::thread::sleep(Duration::from_millis(10));
-                    }
-                    _ => return Err(Error::Internal("the backup copy stayed locked".into())),
-                }
-            }
-        };
-        match self.path() {
-            Some(_) => self.read(copy)?,
-            None => self.with_writer(copy)?,
-        }
-        let pages: i64 = dst.query_row("PRAGMA page_count", [], |r| r.get(0))?;
-        let page_size: i64 = dst.query_row("PRAGMA page_size", [], |r| r.get(0))?;
-        dst.close().map_err(|(_, e)| e)?;
+        let bytes = self.copy_into(partial.path())?;
         // A stale index under the new name would be taken for this copy's: remove it.
         let _ = std::fs::remove_dir_all(crate::search::index_dir(out));
         partial
@@ -175,7 +150,7 @@ impl Crm {
             .map_err(|e| Error::invalid("path", format!("cannot create {shown}: {}", e.error)))?;
         Ok(BackupReport {
             path: out.display().to_string(),
-            bytes: pages * page_size,
+            bytes,
         })
     }
 
@@ -185,14 +160,14 @@ impl Crm {
         let (integrity, foreign_keys) = self.read(|conn| {
             let mut stmt = conn.prepare(&format!("PRAGMA integrity_check({INTEGRITY_LINES})"))?;
             let integrity = stmt
-                .query_map([], |r| r.get::<_, String>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?
+                .query_map(params![], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>>>()?
                 .into_iter()
                 .filter(|l| l != "ok")
                 .collect();
             let mut stmt = conn.prepare("PRAGMA foreign_key_check")?;
             let foreign_keys = stmt
-                .query_map([], |r| {
+                .query_map(params![], |r| {
                     Ok(format!(
                         "{} row {} -> {}",
                         r.get::<_, String>(0)?,
@@ -201,7 +176,7 @@ impl Crm {
                         r.get::<_, String>(2)?
                     ))
                 })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<Result<Vec<_>>>()?;
             Ok((integrity, foreign_keys))
         })?;
         let mut timelines = Vec::new();

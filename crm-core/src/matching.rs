@@ -2,7 +2,7 @@
 //! folded to one spelling each, so records can be matched across spellings.
 
 use crate::error::Result;
-use rusqlite::{Connection, params};
+use crate::sql::{Connection, params};
 
 /// The version of the key rules; rows with an older version get their keys recomputed on open.
 pub const KEYS_VERSION: i64 = 1;
@@ -93,17 +93,17 @@ pub fn company_key(company: &str) -> Option<String> {
 
 /// Computes the match keys of customers and leads written before they existed (`keys_version`
 /// 0). Runs when a database is opened; does nothing once every row has its keys.
-pub(crate) fn fill_keys(conn: &mut Connection) -> Result<()> {
+pub(crate) fn fill_keys(conn: &Connection) -> Result<()> {
     for table in ["customers", "leads"] {
         let pending: i64 = conn.query_row(
             &format!("SELECT COUNT(*) FROM {table} WHERE keys_version = 0"),
-            [],
+            params![],
             |r| r.get(0),
         )?;
         if pending == 0 {
             continue;
         }
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = conn.begin_write()?;
         {
             let mut read = tx.prepare(&format!(
                 "SELECT r.tenant_id, r.id, r.email, r.phone, r.company, t.default_region
@@ -113,7 +113,7 @@ pub(crate) fn fill_keys(conn: &mut Connection) -> Result<()> {
                 "UPDATE {table} SET email_key = ?3, phone_key = ?4, company_key = ?5, keys_version = ?6
                  WHERE tenant_id = ?1 AND id = ?2"
             ))?;
-            let mut rows = read.query([])?;
+            let mut rows = read.query(params![])?;
             while let Some(r) = rows.next()? {
                 let (tenant, id): (i64, i64) = (r.get(0)?, r.get(1)?);
                 let (email, phone, company): (Option<String>, Option<String>, Option<String>) =

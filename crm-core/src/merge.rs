@@ -15,11 +15,11 @@ use crate::ids::CustomerId;
 use crate::leads::Lead;
 use crate::methods;
 use crate::records::{self, Page};
+use crate::sql::params;
 use crate::store::Tx;
 use crate::tenancy::{Role, Scope};
 use crate::time;
 use base64::Engine as _;
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -98,7 +98,7 @@ impl Position {
 
 /// A page of duplicate groups: every email group, then phone, then name and company.
 fn duplicates(
-    conn: &rusqlite::Connection,
+    conn: &crate::sql::Connection,
     tenant: i64,
     request: &DuplicatesRequest,
 ) -> Result<Page<DuplicateGroup>> {
@@ -157,7 +157,7 @@ fn duplicates(
 /// Up to `wanted` groups of customers sharing `column` (a match key) after `after`, walking
 /// the key's index in order: ([the key], ids oldest first).
 fn keyed_groups(
-    conn: &rusqlite::Connection,
+    conn: &crate::sql::Connection,
     tenant: i64,
     column: &str,
     after: &str,
@@ -173,7 +173,7 @@ fn keyed_groups(
         .query_map(params![tenant, after, wanted as i64], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()?;
     Ok(rows
         .into_iter()
         .map(|(key, ids)| {
@@ -188,7 +188,7 @@ fn keyed_groups(
 /// after (`company`, `name`): the company key's index walked in order, each company's names
 /// grouped here (an index on the name too would cost every customer written).
 fn company_groups(
-    conn: &rusqlite::Connection,
+    conn: &crate::sql::Connection,
     tenant: i64,
     company: &str,
     name: &str,
@@ -348,7 +348,7 @@ fn ids_of(tx: &Tx<'_>, table: &str, column: &str, sources: &[i64]) -> Result<Vec
     let mut ids: Vec<i64> = tx
         .prepare_cached(&sql)?
         .query_map(params![tx.tenant, list], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<Result<_>>()?;
     // Sorted here, so that SQLite reads the reference's index rather than every id in order.
     ids.sort_unstable();
     Ok(ids)

@@ -8,12 +8,12 @@ use crate::ids::ProductId;
 use crate::methods;
 use crate::money::{Currency, Money, basis_points};
 use crate::records::{self, Page, PageRequest, Record, Unique, table};
+use crate::sql::Value;
+use crate::sql::{Row, params};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
 use crate::validate;
-use rusqlite::types::Value;
-use rusqlite::{Row, params};
 use serde::{Deserialize, Serialize};
 
 /// A product.
@@ -79,12 +79,11 @@ impl Record for Product {
     fn external_id(&self) -> Option<&str> {
         self.external_id.as_deref()
     }
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
         let code: String = row.get(5)?;
         // Stored codes were checked on the way in.
-        let currency = Currency::parse("currency", &code).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, Box::new(e))
-        })?;
+        let currency =
+            Currency::parse("currency", &code).map_err(|e| crate::sql::bad_column(5, e))?;
         Ok(Product {
             id: row.get(0)?,
             external_id: row.get(1)?,
@@ -97,11 +96,7 @@ impl Record for Product {
             updated_at: time::from_millis(row.get(9)?),
         })
     }
-    fn write(
-        &self,
-        stmt: &mut rusqlite::CachedStatement<'_>,
-        ctx: &WriteCtx<'_>,
-    ) -> rusqlite::Result<usize> {
+    fn write(&self, stmt: &mut crate::sql::Statement<'_>, ctx: &WriteCtx<'_>) -> Result<usize> {
         stmt.execute(params![
             ctx.tenant,
             self.id,

@@ -31,13 +31,13 @@ use crate::ids::{CustomerId, DealId, QuoteId, QuoteTemplateId};
 use crate::methods;
 use crate::money::Currency;
 use crate::records::{self, Page, Unique, string_enum};
+use crate::sql::Value;
+use crate::sql::{Connection, OptionalExtension, Row, params};
 use crate::store::Tx;
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
 use crate::validate;
 use lines::{LineRequest, QuoteLine};
-use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 use totals::{TaxRounding, Totals};
 
@@ -277,10 +277,9 @@ const COLUMNS: &str = "id, external_id, number, revision, previous_id, deal_id, 
     template_id, currency, status, valid_until, discount_bp, tax_rounding, notes, terms,
     line_count, totals, sent_at, decided_at, reject_reason, created_at, updated_at";
 
-fn from_row(row: &Row<'_>, now: Timestamp) -> rusqlite::Result<Quote> {
-    let conversion = |i: usize, e: Box<dyn std::error::Error + Send + Sync>| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e)
-    };
+fn from_row(row: &Row<'_>, now: Timestamp) -> Result<Quote> {
+    let conversion =
+        |i: usize, e: Box<dyn std::error::Error + Send + Sync>| crate::sql::bad_column(i, e);
     let code: String = row.get(8)?;
     let currency = Currency::parse("currency", &code).map_err(|e| conversion(8, Box::new(e)))?;
     let totals: String = row.get(16)?;

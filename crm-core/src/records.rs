@@ -4,10 +4,10 @@
 use crate::catalog::{Field, FieldType, RecordKind};
 use crate::error::{Error, Result};
 use crate::ids::{ConversationId, CustomerId, DealId, LeadId, TicketId, UserId};
+use crate::sql::Value;
+use crate::sql::{Connection, OptionalExtension, Row, params};
 use crate::store::{EntityType, Tx, WriteCtx};
 use base64::Engine as _;
-use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
@@ -131,12 +131,8 @@ pub(crate) trait Record: Serialize + Sized {
     const UPSERT: &'static str;
     fn id(&self) -> i64;
     fn external_id(&self) -> Option<&str>;
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self>;
-    fn write(
-        &self,
-        stmt: &mut rusqlite::CachedStatement<'_>,
-        ctx: &WriteCtx<'_>,
-    ) -> rusqlite::Result<usize>;
+    fn from_row(row: &Row<'_>) -> Result<Self>;
+    fn write(&self, stmt: &mut crate::sql::Statement<'_>, ctx: &WriteCtx<'_>) -> Result<usize>;
 }
 
 /// Declares a record's table and columns once; builds its SELECT and UPSERT statements.
@@ -194,15 +190,14 @@ pub(crate) fn exists(conn: &Connection, tenant: i64, kind: RecordKind, id: i64) 
         "SELECT 1 FROM {} WHERE tenant_id = ?1 AND id = ?2",
         kind.table()
     );
-    Ok(conn.prepare_cached(&sql)?.exists(params![tenant, id])?)
+    conn.prepare_cached(&sql)?.exists(params![tenant, id])
 }
 
 pub(crate) fn find<R: Record>(conn: &Connection, tenant: i64, id: i64) -> Result<Option<R>> {
     let sql = format!("{} WHERE tenant_id = ?1 AND id = ?2", R::SELECT);
-    Ok(conn
-        .prepare_cached(&sql)?
+    conn.prepare_cached(&sql)?
         .query_row(params![tenant, id], R::from_row)
-        .optional()?)
+        .optional()
 }
 
 pub(crate) fn get_by_external_id<R: Record>(
@@ -469,7 +464,7 @@ impl<'a> Listing<'a> {
         order: &Order,
         page: &PageRequest,
         test: impl FnOnce(&mut Vec<Value>) -> Result<String>,
-        read: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+        read: impl Fn(&Row<'_>) -> Result<T>,
     ) -> Result<Page<T>> {
         let limit = limit(page.limit)?;
         let cursor = page
@@ -502,8 +497,8 @@ impl<'a> Listing<'a> {
             args.push(Value::Integer((wanted - rows.len()) as i64));
             let sql = format!("{sql} LIMIT ?{}", args.len());
             let mut stmt = conn.prepare_cached(&sql)?;
-            let found = stmt.query_map(rusqlite::params_from_iter(args), |r| {
-                let n = r.as_ref().column_count();
+            let found = stmt.query_map(&args, |r| {
+                let n = r.column_count();
                 let key: Value = r.get(n - 2)?;
                 Ok((read(r)?, part, value_json(key), r.get::<_, i64>(n - 1)?))
             })?;
@@ -671,7 +666,7 @@ fn value_json(value: Value) -> serde_json::Value {
         Value::Integer(i) => i.into(),
         Value::Real(x) => x.into(),
         Value::Text(s) => s.into(),
-        Value::Null | Value::Blob(_) => serde_json::Value::Null,
+        Value::Null | Value::Blob(_) | Value::Array(_) => serde_json::Value::Null,
     }
 }
 
@@ -714,7 +709,7 @@ pub(crate) fn containing<R: Record>(
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![tenant, pattern, limit], R::from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// Checks a page size: absent means the default, otherwise 1 to [`MAX_LIMIT`].
@@ -883,21 +878,24 @@ macro_rules! string_enum {
             }
         }
 
-        impl rusqlite::ToSql for $name {
-            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-                Ok(self.as_str().into())
+        impl crate::sql::ToSql for $name {
+            fn to_sql(&self) -> crate::sql::ToSqlOutput<'_> {
+                crate::sql::ToSqlOutput::Borrowed(crate::sql::ValueRef::Text(self.as_str()))
             }
         }
 
-        impl rusqlite::types::FromSql for $name {
-            fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-                value.as_str()?.parse().map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
+        impl crate::sql::FromSql for $name {
+            fn from_sql(value: crate::sql::ValueRef<'_>) -> std::result::Result<Self, String> {
+                match value {
+                    crate::sql::ValueRef::Text(t) => t.parse().map_err(|e: crate::error::Error| e.to_string()),
+                    _ => Err(format!("expected text for {}", stringify!($name))),
+                }
             }
         }
 
-        impl From<$name> for rusqlite::types::Value {
+        impl From<$name> for crate::sql::Value {
             fn from(v: $name) -> Self {
-                rusqlite::types::Value::Text(v.as_str().to_owned())
+                crate::sql::Value::Text(v.as_str().to_owned())
             }
         }
     };
@@ -943,7 +941,7 @@ pub struct TimelineSource {
     /// One statement for a page's rows of this kind: `?1` the tenant's key, `?2` an `rarray` of
     /// ids; the row's id comes first.
     pub sql: &'static str,
-    pub read: fn(&Row<'_>) -> rusqlite::Result<TimelineItem>,
+    pub(crate) read: fn(&Row<'_>) -> Result<TimelineItem>,
 }
 
 /// `s` with its first letter in upper case ("inbound" → "Inbound").

@@ -135,8 +135,8 @@ mod tests {
             for (kind, fields) in DESCRIBED {
                 let mut stmt = conn.prepare(&format!("PRAGMA table_info({})", kind.table()))?;
                 let columns: Vec<String> = stmt
-                    .query_map([], |r| r.get(1))?
-                    .collect::<rusqlite::Result<_>>()?;
+                    .query_map(params![], |r| r.get(1))?
+                    .collect::<Result<_>>()?;
                 let mut names = std::collections::HashSet::new();
                 for field in *fields {
                     assert!(
@@ -165,9 +165,9 @@ mod tests {
     }
 
     use crate::records::{Bound, Direction, Listing, Order, Sort};
+    use crate::sql::Value;
+    use crate::sql::{Connection, params};
     use crate::store::Crm;
-    use rusqlite::types::Value;
-    use rusqlite::{Connection, params};
 
     /// The sorts the README calls index-backed: every part of the list, either way, is one
     /// index range (no sort of the rows in a temporary b-tree).
@@ -220,7 +220,7 @@ mod tests {
         (RecordKind::Product, &["id", "active"]),
     ];
 
-    fn nullable(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
+    fn nullable(conn: &Connection, table: &str, column: &str) -> Result<bool> {
         conn.query_row(
             "SELECT \"notnull\" = 0 FROM pragma_table_info(?1) WHERE name = ?2",
             params![table, column],
@@ -280,9 +280,7 @@ mod tests {
                                 );
                                 let plan: Vec<String> = conn
                                     .prepare(&format!("EXPLAIN QUERY PLAN {sql} LIMIT 51"))?
-                                    .query_map(rusqlite::params_from_iter(args), |r| {
-                                        r.get::<_, String>(3)
-                                    })?
+                                    .query_map(&args, |r| r.get::<_, String>(3))?
                                     .collect::<Result<_, _>>()?;
                                 let plan = plan.join("; ");
                                 // A bounded step must start its range in the index, past the

@@ -37,9 +37,9 @@ use crate::catalog::RecordKind;
 use crate::conversations::ConversationStatus;
 use crate::error::{Error, Result};
 use crate::feed::{self, Entry, Follower};
+use crate::sql::{Connection, params};
 use crate::tenancy::Scope;
 use crate::tickets::{Channel, Priority, TicketStatus};
-use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -469,7 +469,9 @@ fn searchable_records(conn: &Connection) -> Result<u64> {
         "conversations",
         "quotes",
     ] {
-        let n: i64 = conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
+        let n: i64 = conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), params![], |r| {
+            r.get(0)
+        })?;
         total += n.unsigned_abs();
     }
     Ok(total)

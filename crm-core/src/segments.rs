@@ -22,13 +22,13 @@ use crate::ids::{CustomerId, SegmentId};
 use crate::leads::LeadStatus;
 use crate::methods;
 use crate::records::{self, Page, PageRequest, Record, Unique, table};
+use crate::sql::Value;
+use crate::sql::{Connection, Row, params};
 use crate::store::WriteCtx;
 use crate::tenancy::Scope;
 use crate::tickets::TicketStatus;
 use crate::time::{self, Timestamp};
 use crate::validate;
-use rusqlite::types::Value;
-use rusqlite::{Connection, Row, params};
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
@@ -225,30 +225,20 @@ impl Record for Stored {
     fn external_id(&self) -> Option<&str> {
         self.external_id.as_deref()
     }
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
         let criteria: String = row.get(4)?;
         Ok(Stored {
             id: row.get(0)?,
             external_id: row.get(1)?,
             name: row.get(2)?,
             description: row.get(3)?,
-            criteria: serde_json::from_str(&criteria).map_err(|e| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    4,
-                    rusqlite::types::Type::Text,
-                    Box::new(e),
-                )
-            })?,
+            criteria: serde_json::from_str(&criteria).map_err(|e| crate::sql::bad_column(4, e))?,
             refreshed_at: row.get::<_, Option<i64>>(5)?.map(time::from_millis),
             created_at: time::from_millis(row.get(6)?),
             updated_at: time::from_millis(row.get(7)?),
         })
     }
-    fn write(
-        &self,
-        stmt: &mut rusqlite::CachedStatement<'_>,
-        ctx: &WriteCtx<'_>,
-    ) -> rusqlite::Result<usize> {
+    fn write(&self, stmt: &mut crate::sql::Statement<'_>, ctx: &WriteCtx<'_>) -> Result<usize> {
         stmt.execute(params![
             ctx.tenant,
             self.id,
@@ -397,7 +387,7 @@ pub(crate) fn count(
     let sql = format!("SELECT COUNT(*) FROM customers r WHERE r.tenant_id = ?1 AND {test}");
     let n: i64 = conn
         .prepare_cached(&sql)?
-        .query_row(rusqlite::params_from_iter(params), |r| r.get(0))?;
+        .query_row(&params, |r| r.get(0))?;
     Ok(n.unsigned_abs())
 }
 
@@ -739,12 +729,12 @@ pub(crate) fn catch_up(scope: &Scope<'_>) -> Result<()> {
     // Memberships read `lead.score`: scores follow the same changes first.
     scope.leads().settle()?;
     let behind: bool = scope.read(|c, _| {
-        Ok(c.prepare_cached(
+        c.prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM segments)
                 AND (SELECT applied FROM segment_follower WHERE id = 1)
                     < (SELECT COALESCE(MAX(seq), 0) FROM change_feed)",
         )?
-        .query_row([], |r| r.get(0))?)
+        .query_row(params![], |r| r.get(0))
     })?;
     if behind {
         scope.maintain(members::catch_up)?;

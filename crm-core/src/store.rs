@@ -2,18 +2,23 @@
 
 use crate::catalog::RecordKind;
 use crate::error::{Error, Result};
+use crate::sql::{self, Connection, OptionalExtension, params};
 use crate::time::{self, Timestamp};
 use base64::Engine as _;
-pub use rusqlite::Connection;
+use rusqlite::OpenFlags;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::ValueRef;
-use rusqlite::{OpenFlags, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 use std::any::Any;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
+
+/// A raw SQLite connection, for tests and benchmarks that inspect or tamper with a file
+/// ([`raw_connection`]); crm-core itself reaches the database through [`sql`].
+#[doc(hidden)]
+pub use rusqlite::Connection as RawConnection;
 
 mod embedded {
     refinery::embed_migrations!("../migrations");
@@ -25,6 +30,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) const WAL_CHECKPOINT_PAGES: i64 = 10_000;
 /// How long closing waits for other connections before leaving the log for them to copy.
 const CLOSE_CHECKPOINT_WAIT: Duration = Duration::from_secs(1);
+/// How long a backup waits for its own new file, should something lock it.
+const BACKUP_WAIT: Duration = Duration::from_secs(10);
 /// Reader connections kept open for reuse.
 const MAX_IDLE_READERS: usize = 4;
 
@@ -54,15 +61,18 @@ impl Crm {
     /// Opens the database at `path`, creating it and applying any pending migrations.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let mut writer = Connection::open(&path)?;
+        let mut writer = RawConnection::open(&path)?;
         configure(&writer)?;
         // WAL is a property of the file; set it once from the writer.
         writer.pragma_update(None, "journal_mode", "WAL")?;
-        migrate(&mut writer)?;
+        let writer = migrate(&mut writer).map(|()| Connection::sqlite(writer))?;
+        crate::matching::fill_keys(&writer)?;
         // Checkpoint less often than SQLite's default (1,000 pages): the pages every commit touches
         // (index tails, id sequences, the feed's tail) are then copied back once for many commits.
         // Measured against a background checkpoint thread, which lost to contention.
-        writer.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)?;
+        writer
+            .raw()
+            .pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)?;
         Ok(Crm {
             path: Some(path),
             writer: Mutex::new(writer),
@@ -73,9 +83,10 @@ impl Crm {
 
     /// Opens a private in-memory database (for tests and throwaway use).
     pub fn open_in_memory() -> Result<Self> {
-        let mut writer = Connection::open_in_memory()?;
+        let mut writer = RawConnection::open_in_memory()?;
         configure(&writer)?;
-        migrate(&mut writer)?;
+        let writer = migrate(&mut writer).map(|()| Connection::sqlite(writer))?;
+        crate::matching::fill_keys(&writer)?;
         Ok(Crm {
             path: None,
             writer: Mutex::new(writer),
@@ -98,14 +109,14 @@ impl Crm {
         let conn = if let Some(conn) = pooled {
             conn
         } else {
-            let conn = Connection::open_with_flags(
+            let conn = RawConnection::open_with_flags(
                 path,
                 OpenFlags::SQLITE_OPEN_READ_ONLY
                     | OpenFlags::SQLITE_OPEN_NO_MUTEX
                     | OpenFlags::SQLITE_OPEN_URI,
             )?;
             configure(&conn)?;
-            conn
+            Connection::sqlite(conn)
         };
         let result = f(&conn);
         let mut idle = lock(&self.readers);
@@ -132,7 +143,9 @@ impl Crm {
 
     /// How many pages the write-ahead log may hold before the writer copies it into the file.
     pub(crate) fn checkpoint_every(&self, pages: i64) -> Result<()> {
-        lock(&self.writer).pragma_update(None, "wal_autocheckpoint", pages)?;
+        lock(&self.writer)
+            .raw()
+            .pragma_update(None, "wal_autocheckpoint", pages)?;
         Ok(())
     }
 
@@ -144,7 +157,7 @@ impl Crm {
         // This handle's own readers hold no snapshot between calls, but close them anyway.
         lock(&self.readers).clear();
         let (busy, log, done): (i64, i64, i64) =
-            lock(&self.writer).query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            lock(&self.writer).query_row("PRAGMA wal_checkpoint(TRUNCATE)", params![], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })?;
         if busy != 0 || (log > 0 && done < log) {
@@ -157,8 +170,37 @@ impl Crm {
     }
 
     pub(crate) fn checkpoint_passive(&self) -> Result<()> {
-        lock(&self.writer).query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        lock(&self.writer).query_row("PRAGMA wal_checkpoint(PASSIVE)", params![], |_| Ok(()))?;
         Ok(())
+    }
+
+    /// Copies the whole database into the new file at `dst`, consistent as of one moment
+    /// (SQLite's online backup, inside one read transaction, which in WAL mode blocks no
+    /// writer); the copy's size in bytes.
+    pub(crate) fn copy_into(&self, dst: &Path) -> Result<i64> {
+        let mut out = RawConnection::open(dst)?;
+        let copy = |src: &Connection| -> Result<()> {
+            let backup = rusqlite::backup::Backup::new(src.raw(), &mut out)?;
+            let started = std::time::Instant::now();
+            loop {
+                match backup.step(-1)? {
+                    rusqlite::backup::StepResult::Done => return Ok(()),
+                    // Only a lock on the new file can say busy; nobody else knows its name.
+                    _ if started.elapsed() < BACKUP_WAIT => {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    _ => return Err(Error::Internal("the backup copy stayed locked".into())),
+                }
+            }
+        };
+        match self.path() {
+            Some(_) => self.read(copy)?,
+            None => self.with_writer(copy)?,
+        }
+        let pages: i64 = out.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        let page_size: i64 = out.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        out.close().map_err(|(_, e)| e)?;
+        Ok(pages * page_size)
     }
 
     /// Runs `f` on the writer connection, outside any transaction (for whole-database work
@@ -199,8 +241,8 @@ impl Crm {
         keep: bool,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T>,
     ) -> Result<T> {
-        let mut conn = lock(&self.writer);
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let conn = lock(&self.writer);
+        let tx = conn.begin_write()?;
         let mut w = Tx {
             inner: tx,
             tenant,
@@ -234,6 +276,7 @@ impl Drop for Crm {
             return;
         }
         let writer = lock(&self.writer);
+        let writer = writer.raw();
         let checkpoint = writer.busy_timeout(CLOSE_CHECKPOINT_WAIT).and_then(|()| {
             writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
                 Ok((
@@ -262,7 +305,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn configure(conn: &Connection) -> Result<()> {
+fn configure(conn: &RawConnection) -> Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // What is deleted is overwritten, so an erased person's bytes do not linger in free space
@@ -304,19 +347,19 @@ fn configure(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-fn migrate(conn: &mut Connection) -> Result<()> {
+fn migrate(conn: &mut RawConnection) -> Result<()> {
     embedded::migrations::runner().run(conn)?;
-    crate::matching::fill_keys(conn)
+    Ok(())
 }
 
 /// The schema version the database is at after opening (the latest applied migration).
 pub fn schema_version(crm: &Crm) -> Result<i64> {
     crm.read(|c| {
-        Ok(c.query_row(
+        c.query_row(
             "SELECT MAX(version) FROM refinery_schema_history",
-            [],
+            params![],
             |r| r.get(0),
-        )?)
+        )
     })
 }
 
@@ -326,7 +369,7 @@ pub type EntityType = RecordKind;
 /// One write transaction, scoped to a tenant and an actor. Everything written through it, and
 /// its audit and change-feed entries, commit together or not at all.
 pub(crate) struct Tx<'c> {
-    inner: rusqlite::Transaction<'c>,
+    inner: sql::Transaction<'c>,
     pub(crate) tenant: i64,
     /// The tenant's default region, for reading phone numbers.
     pub(crate) region: String,
@@ -475,11 +518,11 @@ impl Tx<'_> {
         entity: EntityType,
         changes: &str,
     ) -> Result<()> {
-        let count: i64 =
-            self.inner
-                .query_row(&format!("SELECT count(*) FROM ({changes})"), [], |r| {
-                    r.get(0)
-                })?;
+        let count: i64 = self.inner.query_row(
+            &format!("SELECT count(*) FROM ({changes})"),
+            params![],
+            |r| r.get(0),
+        )?;
         if count == 0 {
             return Ok(());
         }
@@ -572,9 +615,8 @@ pub fn change_seq(crm: &Crm) -> Result<i64> {
 
 /// The latest change-feed sequence on `conn` (0 when the feed is empty).
 pub(crate) fn feed_head(conn: &Connection) -> Result<i64> {
-    Ok(conn
-        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM change_feed")?
-        .query_row([], |r| r.get(0))?)
+    conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM change_feed")?
+        .query_row(params![], |r| r.get(0))
 }
 
 /// The tables whose rows [`row_counts`] counts.
@@ -612,7 +654,9 @@ pub fn row_counts(crm: &Crm) -> Result<Vec<(&'static str, i64)>> {
             .map(|t| {
                 Ok((
                     *t,
-                    c.query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get(0))?,
+                    c.query_row(&format!("SELECT COUNT(*) FROM {t}"), params![], |r| {
+                        r.get(0)
+                    })?,
                 ))
             })
             .collect()
@@ -666,8 +710,8 @@ impl Cursor {
 
 /// Opens a raw connection with crm's settings, for tests that inspect or tamper with the file.
 #[doc(hidden)]
-pub fn raw_connection(path: &Path) -> Result<Connection> {
-    let conn = Connection::open(path)?;
+pub fn raw_connection(path: &Path) -> Result<RawConnection> {
+    let conn = RawConnection::open(path)?;
     configure(&conn)?;
     Ok(conn)
 }

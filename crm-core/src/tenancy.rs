@@ -5,11 +5,11 @@ use crate::error::{Error, Result};
 use crate::ids::{TeamId, UserId};
 use crate::methods;
 use crate::records::{self, ListRequest, Page, PageRequest, Record, table};
+use crate::sql::Value;
+use crate::sql::{Connection, OptionalExtension, Row, params};
 use crate::store::{Crm, EntityType, Tx, WriteCtx};
 use crate::time::{self, Timestamp};
 use crate::validate;
-use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 /// A tenant: one company's CRM, isolated from every other tenant's.
@@ -156,7 +156,7 @@ impl Record for User {
     fn external_id(&self) -> Option<&str> {
         self.external_id.as_deref()
     }
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
         let role: String = row.get(4)?;
         Ok(User {
             id: row.get(0)?,
@@ -169,11 +169,7 @@ impl Record for User {
             updated_at: time::from_millis(row.get(6)?),
         })
     }
-    fn write(
-        &self,
-        stmt: &mut rusqlite::CachedStatement<'_>,
-        ctx: &WriteCtx<'_>,
-    ) -> rusqlite::Result<usize> {
+    fn write(&self, stmt: &mut crate::sql::Statement<'_>, ctx: &WriteCtx<'_>) -> Result<usize> {
         stmt.execute(params![
             ctx.tenant,
             self.id,
@@ -252,7 +248,7 @@ impl Record for Team {
     fn external_id(&self) -> Option<&str> {
         self.external_id.as_deref()
     }
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
         Ok(Team {
             id: row.get(0)?,
             external_id: row.get(1)?,
@@ -261,11 +257,7 @@ impl Record for Team {
             updated_at: time::from_millis(row.get(4)?),
         })
     }
-    fn write(
-        &self,
-        stmt: &mut rusqlite::CachedStatement<'_>,
-        ctx: &WriteCtx<'_>,
-    ) -> rusqlite::Result<usize> {
+    fn write(&self, stmt: &mut crate::sql::Statement<'_>, ctx: &WriteCtx<'_>) -> Result<usize> {
         stmt.execute(params![
             ctx.tenant,
             self.id,
@@ -323,7 +315,7 @@ impl Crm {
         let admin_name = validate::name("admin.name", &new.admin.name)?;
         let admin_email = validate::email("admin.email", &new.admin.email)?;
         self.write(0, &default_region.clone(), None, |tx| {
-            let exists = tx.prepare_cached("SELECT 1 FROM tenants WHERE key = ?1")?.exists([&key])?;
+            let exists = tx.prepare_cached("SELECT 1 FROM tenants WHERE key = ?1")?.exists(params![&key])?;
             if exists {
                 return Err(Error::conflict_on(
                     "tenantId",
@@ -331,11 +323,12 @@ impl Crm {
                 ));
             }
             let now = tx.now;
-            tx.prepare_cached(
-                "INSERT INTO tenants (key, name, default_region, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+            let tenant = tx.prepare_cached(
+                "INSERT INTO tenants (key, name, default_region, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
+                 RETURNING id",
             )?
-            .execute(params![key, name, default_region, time::to_millis(now)])?;
-            tx.tenant = tx.last_insert_rowid();
+            .query_row(params![key, name, default_region, time::to_millis(now)], |r| r.get(0))?;
+            tx.tenant = tenant;
             let tenant = Tenant { tenant_id: key, name, default_region, created_at: now, updated_at: now, row_id: tx.tenant };
             tx.record_change(methods::TENANTS_CREATE, EntityType::Tenant, tx.tenant, None, Some(&tenant))?;
             let admin = User {
@@ -360,7 +353,7 @@ impl Crm {
             Ok(c.prepare_cached(
                 "SELECT MIN(id) FROM users WHERE tenant_id = ?1 AND role = 'admin'",
             )?
-            .query_row([t.row_id], |r| r.get::<_, Option<i64>>(0))?
+            .query_row(params![t.row_id], |r| r.get::<_, Option<i64>>(0))?
             .map(UserId))
         })
     }
@@ -369,9 +362,8 @@ impl Crm {
     pub fn list_tenants(&self) -> Result<Vec<Tenant>> {
         self.read(|c| {
             let mut stmt = c.prepare_cached(&format!("{TENANT_SELECT} ORDER BY id"))?;
-            Ok(stmt
-                .query_map([], tenant_from_row)?
-                .collect::<Result<_, _>>()?)
+            stmt.query_map(params![], tenant_from_row)?
+                .collect::<Result<_, _>>()
         })
     }
 }
@@ -379,7 +371,7 @@ impl Crm {
 const TENANT_SELECT: &str =
     "SELECT id, key, name, default_region, created_at, updated_at FROM tenants";
 
-fn tenant_from_row(row: &Row<'_>) -> rusqlite::Result<Tenant> {
+fn tenant_from_row(row: &Row<'_>) -> Result<Tenant> {
     Ok(Tenant {
         row_id: row.get(0)?,
         tenant_id: row.get(1)?,
@@ -391,11 +383,9 @@ fn tenant_from_row(row: &Row<'_>) -> rusqlite::Result<Tenant> {
 }
 
 fn tenant_by_key(c: &Connection, key: &str) -> Result<Option<Tenant>> {
-    Ok(
-        c.prepare_cached(&format!("{TENANT_SELECT} WHERE key = ?1"))?
-            .query_row([key], tenant_from_row)
-            .optional()?,
-    )
+    c.prepare_cached(&format!("{TENANT_SELECT} WHERE key = ?1"))?
+        .query_row(params![key], tenant_from_row)
+        .optional()
 }
 
 fn tenant_key(key: String) -> Result<String> {

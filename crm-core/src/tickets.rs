@@ -6,12 +6,12 @@ use crate::error::{Error, Result};
 use crate::ids::{CustomerId, DealId, LeadId, TeamId, TicketEventId, TicketId, UserId};
 use crate::methods;
 use crate::records::{self, Page, PageRequest, Record, id_value, string_enum, table};
+use crate::sql::Value;
+use crate::sql::{Row, params};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::{Scope, Team, User};
 use crate::time::{self, Timestamp};
 use crate::validate;
-use rusqlite::types::Value;
-use rusqlite::{Row, params};
 use serde::{Deserialize, Serialize};
 
 string_enum! {
@@ -165,7 +165,7 @@ impl Record for Ticket {
     fn external_id(&self) -> Option<&str> {
         self.external_id.as_deref()
     }
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
         Ok(Ticket {
             id: row.get(0)?,
             external_id: row.get(1)?,
@@ -186,11 +186,7 @@ impl Record for Ticket {
             updated_at: time::from_millis(row.get(16)?),
         })
     }
-    fn write(
-        &self,
-        stmt: &mut rusqlite::CachedStatement<'_>,
-        ctx: &WriteCtx<'_>,
-    ) -> rusqlite::Result<usize> {
+    fn write(&self, stmt: &mut crate::sql::Statement<'_>, ctx: &WriteCtx<'_>) -> Result<usize> {
         stmt.execute(params![
             ctx.tenant,
             self.id,
@@ -346,7 +342,7 @@ impl Record for TicketEvent {
     fn external_id(&self) -> Option<&str> {
         None
     }
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
         Ok(TicketEvent {
             id: row.get(0)?,
             ticket_id: row.get(1)?,
@@ -356,11 +352,7 @@ impl Record for TicketEvent {
             occurred_at: time::from_millis(row.get(5)?),
         })
     }
-    fn write(
-        &self,
-        stmt: &mut rusqlite::CachedStatement<'_>,
-        ctx: &WriteCtx<'_>,
-    ) -> rusqlite::Result<usize> {
+    fn write(&self, stmt: &mut crate::sql::Statement<'_>, ctx: &WriteCtx<'_>) -> Result<usize> {
         stmt.execute(params![
             ctx.tenant,
             self.id,
@@ -618,7 +610,7 @@ impl Tickets<'_, '_> {
         self.0.read(|c, t| {
             let n: i64 = c
                 .prepare_cached("SELECT COUNT(*) FROM tickets WHERE tenant_id = ?1")?
-                .query_row([t], |r| r.get(0))?;
+                .query_row(params![t], |r| r.get(0))?;
             Ok(n.unsigned_abs())
         })
     }

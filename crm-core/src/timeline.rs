@@ -13,16 +13,15 @@ use crate::error::{Error, Result};
 use crate::ids::{ConversationId, CustomerId, DealId, LeadId, TicketId, UserId};
 use crate::records::Channel;
 use crate::records::{self, string_enum};
+use crate::sql::Value;
+use crate::sql::{Connection, params};
 use crate::store::EntityType;
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
 use base64::Engine as _;
-use rusqlite::types::Value;
-use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::rc::Rc;
 
 string_enum! {
     /// What kind of record a timeline belongs to.
@@ -233,11 +232,11 @@ impl Timeline<'_, '_> {
             let before = check(tx, tx.tenant)?;
             tx.execute(
                 "DELETE FROM timeline_entries WHERE tenant_id = ?1",
-                [tx.tenant],
+                params![tx.tenant],
             )?;
             tx.execute(
                 "INSERT INTO timeline_entries SELECT * FROM timeline_sources WHERE tenant_id = ?1",
-                [tx.tenant],
+                params![tx.tenant],
             )?;
             Ok(before)
         })
@@ -247,7 +246,7 @@ impl Timeline<'_, '_> {
 fn check(conn: &Connection, tenant: i64) -> Result<TimelineCheck> {
     let count = |sql: &str| -> Result<u64> {
         Ok(conn
-            .query_row(sql, [tenant], |r| r.get::<_, i64>(0))?
+            .query_row(sql, params![tenant], |r| r.get::<_, i64>(0))?
             .unsigned_abs())
     };
     Ok(TimelineCheck {
@@ -380,13 +379,13 @@ impl Plan {
                 ],
                 key_from_row,
             )?;
-            return Ok(rows.collect::<Result<_, _>>()?);
+            return rows.collect::<Result<_, _>>();
         };
         if arms.is_empty() {
             return Ok(Vec::new());
         }
         let mut sql = String::new();
-        let mut args: Vec<rusqlite::types::Value> = vec![
+        let mut args: Vec<crate::sql::Value> = vec![
             tenant.into(),
             owner.entity_type.into(),
             owner.id.into(),
@@ -434,8 +433,8 @@ impl Plan {
             sql.push_str(" ORDER BY 1 DESC, 2 DESC, 3 DESC LIMIT ?5");
         }
         let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(args), key_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let rows = stmt.query_map(&args, key_from_row)?;
+        rows.collect::<Result<_, _>>()
     }
 }
 
@@ -457,7 +456,7 @@ fn sorted<T: Copy + Ord>(field: &str, values: Option<&[T]>) -> Result<Option<Vec
     }
 }
 
-fn key_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Key> {
+fn key_from_row(row: &crate::sql::Row<'_>) -> Result<Key> {
     Ok(Key {
         at: row.get(0)?,
         kind: row.get(1)?,
@@ -515,21 +514,17 @@ fn hydrate(conn: &Connection, tenant: i64, keys: &[Key]) -> Result<Vec<TimelineE
         at.insert((k.kind, k.id), i);
     }
     for kind in EventType::ALL.iter().copied() {
-        let ids: Vec<Value> = keys
-            .iter()
-            .filter(|k| k.kind == kind)
-            .map(|k| Value::Integer(k.id))
-            .collect();
-        if ids.is_empty() {
+        if !keys.iter().any(|k| k.kind == kind) {
             continue;
         }
+        let ids = Value::ids(keys.iter().filter(|k| k.kind == kind).map(|k| k.id));
         let source = source(kind);
         let mut stmt = conn.prepare_cached(source.sql)?;
-        let mut rows = stmt.query(params![tenant, Rc::new(ids)])?;
+        let mut rows = stmt.query(params![tenant, ids])?;
         while let Some(row) = rows.next()? {
             let id: i64 = row.get(0)?;
             if let Some(&i) = at.get(&(kind, id)) {
-                fill(&mut events[i], (source.read)(row)?);
+                fill(&mut events[i], (source.read)(&row)?);
                 filled[i] = true;
             }
         }

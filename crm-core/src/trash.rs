@@ -20,11 +20,11 @@ use crate::error::{Error, Result};
 use crate::ids::UserId;
 use crate::methods;
 use crate::records::{self, Page};
+use crate::sql::params;
+use crate::sql::{Value as SqlValue, ValueRef};
 use crate::store::{Cursor, Tx};
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
-use rusqlite::params;
-use rusqlite::types::{Value as SqlValue, ValueRef};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -205,7 +205,7 @@ fn ids_where(tx: &Tx<'_>, table: &str, column: &str, value: i64) -> Result<Vec<i
     let mut stmt = tx.prepare_cached(&sql)?;
     let mut ids: Vec<i64> = stmt
         .query_map(params![tx.tenant, value], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<Result<_>>()?;
     ids.sort_unstable();
     Ok(ids)
 }
@@ -390,14 +390,14 @@ fn tally(records: &BTreeMap<RecordKind, BTreeSet<i64>>) -> (BTreeMap<String, u64
 }
 
 /// A row as a JSON object of its columns.
-fn row_json(row: &rusqlite::Row<'_>, names: &[String]) -> Result<Map<String, Value>> {
+fn row_json(row: &crate::sql::Row<'_>, names: &[String]) -> Result<Map<String, Value>> {
     let mut out = Map::new();
     for (i, name) in names.iter().enumerate() {
         let value = match row.get_ref(i)? {
             ValueRef::Null => Value::Null,
             ValueRef::Integer(n) => Value::from(n),
             ValueRef::Real(f) => Value::from(f),
-            ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
+            ValueRef::Text(t) => Value::String(t.to_owned()),
             ValueRef::Blob(_) => {
                 return Err(Error::Internal(format!(
                     "trash: column {name} holds a blob, which the trash does not keep"
@@ -418,11 +418,11 @@ fn rows_where(
 ) -> Result<Vec<Map<String, Value>>> {
     let sql = format!("SELECT * FROM {table} WHERE tenant_id = ?1 AND {column} = ?2");
     let mut stmt = tx.prepare_cached(&sql)?;
-    let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
+    let names: Vec<String> = stmt.column_names();
     let mut out = Vec::new();
     let mut rows = stmt.query(params![tx.tenant, value])?;
     while let Some(r) = rows.next()? {
-        out.push(row_json(r, &names)?);
+        out.push(row_json(&r, &names)?);
     }
     Ok(out)
 }
@@ -526,19 +526,19 @@ fn neighbours(row: &Map<String, Value>) -> Vec<(RecordKind, i64)> {
 
 /// The root (kind, id) of the trash group holding record `kind` `id`, if one does.
 pub(crate) fn group_of(
-    conn: &rusqlite::Connection,
+    conn: &crate::sql::Connection,
     tenant: i64,
     kind: &str,
     id: i64,
 ) -> Result<Option<(String, i64)>> {
-    Ok(rusqlite::OptionalExtension::optional(
+    crate::sql::OptionalExtension::optional(
         conn.prepare_cached(
             "SELECT g.kind, g.record_id FROM trash_rows r JOIN trash_groups g
                ON g.tenant_id = r.tenant_id AND g.id = r.group_id
               WHERE r.tenant_id = ?1 AND r.kind = ?2 AND r.record_id = ?3 AND r.detached = 0",
         )?
         .query_row(params![tenant, kind, id], |r| Ok((r.get(0)?, r.get(1)?))),
-    )?)
+    )
 }
 
 /// Removes trash groups and their rows for good (a purge, an erasure).
@@ -775,7 +775,7 @@ fn kept_rows(tx: &Tx<'_>, group: i64) -> Result<Vec<Kept>> {
             let row: String = r.get(4)?;
             Ok((r.get::<_, String>(0)?, kind, r.get(2)?, r.get(3)?, row))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()?;
     rows.into_iter()
         .map(|(table, kind, record, detached, row)| {
             let Ok(Value::Object(row)) = serde_json::from_str(&row) else {
@@ -802,7 +802,7 @@ fn columns(tx: &Tx<'_>, table: &str) -> Result<Vec<String>> {
     let mut stmt = tx.prepare_cached("SELECT name FROM pragma_table_info(?1)")?;
     let names = stmt
         .query_map(params![table], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<Result<_>>()?;
     Ok(names)
 }
 
@@ -813,7 +813,7 @@ fn parents(tx: &Tx<'_>, table: &str) -> Result<Vec<(String, String)>> {
     )?;
     let out = stmt
         .query_map(params![table], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<Result<_>>()?;
     Ok(out)
 }
 
@@ -856,7 +856,7 @@ fn missing_parent(
 /// Brings back the group whose root is `kind` `id`, exactly as it was.
 pub(crate) fn restore(tx: &mut Tx<'_>, request: &RestoreRequest) -> Result<Restored> {
     let RestoreRequest { kind, id } = *request;
-    let group: Option<i64> = rusqlite::OptionalExtension::optional(
+    let group: Option<i64> = crate::sql::OptionalExtension::optional(
         tx.prepare_cached(
             "SELECT id FROM trash_groups WHERE tenant_id = ?1 AND kind = ?2 AND record_id = ?3",
         )?
@@ -886,7 +886,7 @@ pub(crate) fn restore(tx: &mut Tx<'_>, request: &RestoreRequest) -> Result<Resto
             "SELECT id FROM {} WHERE tenant_id = ?1 AND external_id = ?2",
             kept.table
         );
-        let holder: Option<i64> = rusqlite::OptionalExtension::optional(
+        let holder: Option<i64> = crate::sql::OptionalExtension::optional(
             tx.prepare_cached(&sql)?
                 .query_row(params![tx.tenant, external], |r| r.get(0)),
         )?;
@@ -970,8 +970,7 @@ pub(crate) fn restore(tx: &mut Tx<'_>, request: &RestoreRequest) -> Result<Resto
                 .join(", ")
         );
         let values: Vec<SqlValue> = cols.iter().map(|c| sql_value(&kept.row[*c])).collect();
-        tx.prepare_cached(&sql)?
-            .execute(rusqlite::params_from_iter(values))?;
+        tx.prepare_cached(&sql)?.execute(&values)?;
         if let (Some(k), Some(r)) = (kept.kind, kept.record) {
             records.entry(k).or_default().insert(r);
         }
@@ -997,7 +996,7 @@ pub(crate) fn restore(tx: &mut Tx<'_>, request: &RestoreRequest) -> Result<Resto
 
 /// A page of the trash's groups, newest first.
 fn list(
-    conn: &rusqlite::Connection,
+    conn: &crate::sql::Connection,
     tenant: i64,
     request: &TrashRequest,
 ) -> Result<Page<TrashItem>> {
@@ -1044,7 +1043,7 @@ fn list(
                 ))
             },
         )?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<Result<_>>()?;
     let more = rows.len() > limit as usize;
     let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
     let next_cursor = if more {
@@ -1073,7 +1072,7 @@ fn purge(tx: &mut Tx<'_>, days: u32) -> Result<Purged> {
             "SELECT id, size FROM trash_groups WHERE tenant_id = ?1 AND deleted_at <= ?2",
         )?
         .query_map(params![tx.tenant, cutoff], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<Result<_>>()?;
     let groups: Vec<i64> = old.iter().map(|(id, _)| *id).collect();
     remove_groups(tx, &groups)?;
     Ok(Purged {
@@ -1142,8 +1141,8 @@ mod tests {
                         WHERE m.type = 'table' AND f."from" <> 'tenant_id'"#,
                 )?;
                 let rows = stmt
-                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                    .collect::<rusqlite::Result<_>>()?;
+                    .query_map(params![], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect::<Result<_>>()?;
                 Ok(rows)
             })
             .unwrap();
@@ -1165,11 +1164,11 @@ mod tests {
         }
         let tables: i64 = crm
             .read(|c| {
-                Ok(c.query_row(
+                c.query_row(
                     "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
-                    [],
+                    params![],
                     |r| r.get(0),
-                )?)
+                )
             })
             .unwrap();
         assert!(

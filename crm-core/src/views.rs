@@ -10,12 +10,12 @@ use crate::error::{Error, Result};
 use crate::ids::{UserId, ViewId};
 use crate::methods;
 use crate::records::{self, Order, Page, PageRequest, Record, Sort, table};
+use crate::sql::Value;
+use crate::sql::{Row, params};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::{Role, Scope, User};
 use crate::time::{self, Timestamp};
 use crate::validate;
-use rusqlite::types::Value;
-use rusqlite::{Row, params};
 use serde::{Deserialize, Serialize};
 
 /// The most columns a view shows.
@@ -81,7 +81,7 @@ impl Record for View {
     fn external_id(&self) -> Option<&str> {
         None
     }
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
         Ok(View {
             id: row.get(0)?,
             owner_id: row.get(1)?,
@@ -95,11 +95,7 @@ impl Record for View {
             updated_at: time::from_millis(row.get(9)?),
         })
     }
-    fn write(
-        &self,
-        stmt: &mut rusqlite::CachedStatement<'_>,
-        ctx: &WriteCtx<'_>,
-    ) -> rusqlite::Result<usize> {
+    fn write(&self, stmt: &mut crate::sql::Statement<'_>, ctx: &WriteCtx<'_>) -> Result<usize> {
         let text = |v: &serde_json::Value| v.to_string();
         stmt.execute(params![
             ctx.tenant,
@@ -120,13 +116,11 @@ impl Record for View {
 }
 
 /// The JSON in column `i`, `None` when NULL.
-fn json<T: serde::de::DeserializeOwned>(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<T>> {
+fn json<T: serde::de::DeserializeOwned>(row: &Row<'_>, i: usize) -> Result<Option<T>> {
     row.get::<_, Option<String>>(i)?
         .map(|t| serde_json::from_str(&t))
         .transpose()
-        .map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-        })
+        .map_err(|e| crate::sql::bad_column(i, e))
 }
 
 /// What `views.create` takes.
@@ -407,14 +401,14 @@ impl Views<'_, '_> {
             )?,
             _ => Where::read(request.r#where.as_ref(), fields, table)?,
         };
-        let count = |c: &rusqlite::Connection, t: i64| -> Result<Count> {
+        let count = |c: &crate::sql::Connection, t: i64| -> Result<Count> {
             let mut params = vec![Value::Integer(t)];
             let test = test.sql(&mut params)?;
             let n: i64 = c
                 .prepare_cached(&format!(
                     "SELECT COUNT(*) FROM {table} WHERE tenant_id = ?1 AND {test}"
                 ))?
-                .query_row(rusqlite::params_from_iter(params), |r| r.get(0))?;
+                .query_row(&params, |r| r.get(0))?;
             Ok(Count {
                 count: n.unsigned_abs(),
             })

@@ -10,7 +10,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "foundation",
         &[
-            "error", "ids", "time", "validate", "money", "matching", "catalog", "criteria",
+            "error", "sql", "ids", "time", "validate", "money", "matching", "catalog", "criteria",
             "methods", "store", "records",
         ],
     ),
@@ -202,4 +202,43 @@ fn no_module_imports_itself_through_others() {
             panic!("an import cycle: {}", cycle.join(" -> "));
         }
     }
+}
+
+/// The dialect seam: only `sql` (statements, values, rows, errors) and `store` (opening files,
+/// migrations, pragmas, backups) speak to the SQLite driver; every other module goes through
+/// `crate::sql`, so a second engine changes those two and nothing else.
+#[test]
+fn only_the_seam_names_the_driver() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut offenders = Vec::new();
+    let mut stack = vec![src.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let relative = path
+                .strip_prefix(&src)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if relative == "sql.rs" || relative == "store.rs" {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or("");
+                if code.contains("rusqlite") {
+                    offenders.push(format!("{relative}:{}: {}", n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "modules naming rusqlite outside sql.rs and store.rs:\n{}",
+        offenders.join("\n")
+    );
 }

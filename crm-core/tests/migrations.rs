@@ -23,7 +23,7 @@ fn v1_database(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
-fn rusqlite_connection(path: &std::path::Path) -> crm_core::store::Connection {
+fn rusqlite_connection(path: &std::path::Path) -> crm_core::store::RawConnection {
     crm_core::store::raw_connection(path).unwrap()
 }
 

@@ -6,8 +6,8 @@ use super::{Rate, Source, count, days};
 use crate::deals::{self, StageKind};
 use crate::error::{Error, Result};
 use crate::ids::{PipelineId, StageId};
+use crate::sql::{Connection, params};
 use crate::time::{self, Timestamp};
-use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 

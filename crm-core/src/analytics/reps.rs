@@ -8,9 +8,9 @@ use crate::error::{Error, Result};
 use crate::ids::{PipelineId, TeamId, UserId};
 use crate::money::{Currency, Money, round_half_away};
 use crate::records;
+use crate::sql::{Connection, OptionalExtension, params};
 use crate::tenancy::Team;
 use crate::time::{self, Timestamp};
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

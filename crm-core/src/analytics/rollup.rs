@@ -18,8 +18,8 @@ use crate::catalog::RecordKind;
 use crate::deals::{DealStatus, StageKind};
 use crate::error::{Error, Result};
 use crate::feed::{self, Follower};
+use crate::sql::{Connection, OptionalExtension, params};
 use crate::store::Tx;
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 
@@ -51,7 +51,7 @@ pub(super) type Stages = HashMap<i64, StageInfo>;
 pub(super) fn stages(conn: &Connection, tenant: i64) -> Result<Stages> {
     let mut stmt =
         conn.prepare_cached("SELECT id, kind, position FROM stages WHERE tenant_id = ?1")?;
-    let rows = stmt.query_map([tenant], |r| {
+    let rows = stmt.query_map(params![tenant], |r| {
         Ok((
             r.get(0)?,
             StageInfo {
@@ -60,7 +60,7 @@ pub(super) fn stages(conn: &Connection, tenant: i64) -> Result<Stages> {
             },
         ))
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// A deal as the sums see it.
@@ -80,7 +80,7 @@ pub(super) struct DealRow {
 const DEAL_COLUMNS: &str =
     "id, pipeline_id, created_at, owner_id, currency, value, status, closed_at, stage_id";
 
-fn deal_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DealRow> {
+fn deal_row(r: &crate::sql::Row<'_>) -> Result<DealRow> {
     Ok(DealRow {
         id: r.get(0)?,
         pipeline: r.get(1)?,
@@ -423,13 +423,13 @@ pub(super) fn fold_sources(
         ),
     };
     let mut deals_stmt = conn.prepare_cached(&deals_sql)?;
-    let mut deals = deals_stmt.query(rusqlite::params_from_iter(&args))?;
+    let mut deals = deals_stmt.query(&args)?;
     let mut history_stmt = conn.prepare_cached(history_sql)?;
-    let mut history = history_stmt.query(rusqlite::params_from_iter(&args))?;
+    let mut history = history_stmt.query(&args)?;
     let mut pending: Option<(i64, Move)> = next_move(&mut history)?;
     let mut sums = Sums::default();
     while let Some(row) = deals.next()? {
-        let deal = deal_row(row)?;
+        let deal = deal_row(&row)?;
         let mut path = Path::default();
         // Both run in deal order; rows of deals outside the set (none, by the queries) are
         // skipped rather than misattributed.
@@ -448,7 +448,7 @@ pub(super) fn fold_sources(
     Ok(sums)
 }
 
-fn next_move(rows: &mut rusqlite::Rows<'_>) -> Result<Option<(i64, Move)>> {
+fn next_move(rows: &mut crate::sql::Rows<'_>) -> Result<Option<(i64, Move)>> {
     Ok(match rows.next()? {
         Some(r) => Some((
             r.get(0)?,
@@ -464,19 +464,17 @@ fn next_move(rows: &mut rusqlite::Rows<'_>) -> Result<Option<(i64, Move)>> {
 
 /// The feed position the sums have applied; `None` before they were first built.
 fn applied(conn: &Connection) -> Result<Option<i64>> {
-    Ok(conn
-        .prepare_cached("SELECT applied FROM analytics_follower WHERE id = 1")?
-        .query_row([], |r| r.get(0))?)
+    conn.prepare_cached("SELECT applied FROM analytics_follower WHERE id = 1")?
+        .query_row(params![], |r| r.get(0))
 }
 
 /// `true` when the sums have applied every committed change this connection sees.
 pub(super) fn current(conn: &Connection) -> Result<bool> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT applied IS NOT NULL AND applied >= (SELECT COALESCE(MAX(seq), 0) FROM change_feed)
+    conn.prepare_cached(
+        "SELECT applied IS NOT NULL AND applied >= (SELECT COALESCE(MAX(seq), 0) FROM change_feed)
                FROM analytics_follower WHERE id = 1",
-        )?
-        .query_row([], |r| r.get(0))?)
+    )?
+    .query_row(params![], |r| r.get(0))
 }
 
 /// Brings the sums up to date with every committed change, for every tenant (built from the
@@ -514,14 +512,14 @@ pub(super) fn catch_up(tx: &mut Tx<'_>) -> Result<()> {
         }
     }
     tx.prepare_cached("UPDATE analytics_follower SET applied = ?1 WHERE id = 1")?
-        .execute([head])?;
+        .execute(params![head])?;
     Ok(())
 }
 
 fn tenants(conn: &Connection) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached("SELECT id FROM tenants ORDER BY id")?;
-    let rows = stmt.query_map([], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let rows = stmt.query_map(params![], |r| r.get(0))?;
+    rows.collect::<Result<_>>()
 }
 
 /// Takes a deal's stored share away, folds in its stage changes since, and adds its new share.
@@ -603,26 +601,25 @@ pub(super) fn forget(tx: &mut Tx<'_>, tenant: i64, deals: &[i64]) -> Result<()> 
 
 /// The share a deal contributes to the stored sums now, as its last refold saved it.
 fn stored_share(conn: &Connection, tenant: i64, deal: i64) -> Result<Option<(DealRow, Path)>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT deal_id, pipeline_id, created_at, owner_id, currency, value, status,
+    conn.prepare_cached(
+        "SELECT deal_id, pipeline_id, created_at, owner_id, currency, value, status,
                     closed_at, stage_id, entered_at, furthest_stage_id, furthest_open_stage_id,
                     history_id
                FROM analytics_deals WHERE tenant_id = ?1 AND deal_id = ?2",
-        )?
-        .query_row(params![tenant, deal], |r| {
-            Ok((
-                deal_row(r)?,
-                Path {
-                    stage: Some(r.get(8)?),
-                    entered_at: r.get(9)?,
-                    furthest: r.get(10)?,
-                    furthest_open: r.get(11)?,
-                    history_id: r.get(12)?,
-                },
-            ))
-        })
-        .optional()?)
+    )?
+    .query_row(params![tenant, deal], |r| {
+        Ok((
+            deal_row(r)?,
+            Path {
+                stage: Some(r.get(8)?),
+                entered_at: r.get(9)?,
+                furthest: r.get(10)?,
+                furthest_open: r.get(11)?,
+                history_id: r.get(12)?,
+            },
+        ))
+    })
+    .optional()
 }
 
 fn save_share(conn: &Connection, tenant: i64, deal: &DealRow, path: &Path) -> Result<()> {
@@ -661,7 +658,7 @@ const TABLES: [&str; 3] = [
 pub(super) fn rebuild(tx: &Tx<'_>, tenant: i64) -> Result<()> {
     for table in TABLES {
         tx.prepare_cached(&format!("DELETE FROM {table} WHERE tenant_id = ?1"))?
-            .execute([tenant])?;
+            .execute(params![tenant])?;
     }
     let stages = stages(tx, tenant)?;
     let sums = fold_sources(tx, tenant, &stages, DealSet::All, |deal, path| {
@@ -710,7 +707,7 @@ pub(super) fn verify(conn: &Connection, tenant: i64) -> Result<AnalyticsCheck> {
     })?;
     let all_stored: i64 = conn
         .prepare_cached("SELECT COUNT(*) FROM analytics_deals WHERE tenant_id = ?1")?
-        .query_row([tenant], |r| r.get(0))?;
+        .query_row(params![tenant], |r| r.get(0))?;
     // Shares of deals that do not exist.
     check.wrong_deals += all_stored.unsigned_abs().saturating_sub(with_share);
     let stored = stored_sums(conn, tenant)?;
@@ -742,7 +739,7 @@ fn stored_sums(conn: &Connection, tenant: i64) -> Result<Sums> {
         "SELECT pipeline_id, day, stage_id, furthest, current, lost_after, exits, stay_ms
            FROM analytics_funnel_days WHERE tenant_id = ?1",
     )?;
-    let mut rows = stmt.query([tenant])?;
+    let mut rows = stmt.query(params![tenant])?;
     while let Some(r) = rows.next()? {
         sums.funnel.insert(
             FunnelKey {
@@ -765,7 +762,7 @@ fn stored_sums(conn: &Connection, tenant: i64) -> Result<Sums> {
                 won_ms, lost
            FROM analytics_rep_days WHERE tenant_id = ?1",
     )?;
-    let mut rows = stmt.query([tenant])?;
+    let mut rows = stmt.query(params![tenant])?;
     while let Some(r) = rows.next()? {
         sums.reps.insert(
             RepKey {

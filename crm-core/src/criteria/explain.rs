@@ -4,15 +4,15 @@
 use super::sql::Compiler;
 use super::{Condition, Criteria, FieldDef, Node, Read};
 use crate::error::{Error, Result};
+use crate::sql::Connection;
+use crate::sql::Value;
 use crate::time::{self, Timestamp};
-use rusqlite::Connection;
-use rusqlite::types::Value;
 
 /// Each node's result for one customer, and what each condition saw: one statement reading
 /// every condition's result and value for that customer's row.
 /// Evaluates `criteria` on row `id` of `table` (defined by `defs`) in this tenant: whether it
 /// holds, and the tree with each node's `result` and each condition's `seen` value.
-pub fn explain(
+pub(crate) fn explain(
     conn: &Connection,
     defs: &[FieldDef],
     table: &str,
@@ -37,15 +37,14 @@ pub fn explain(
             "SELECT {} FROM {table} r WHERE r.tenant_id = ?1 AND r.id = ?2",
             columns.join(", ")
         );
-        conn.prepare(&sql)?
-            .query_row(rusqlite::params_from_iter(params), |row| {
-                for (i, c) in conditions.iter().enumerate() {
-                    let result: i64 = row.get(2 * i)?;
-                    let seen: Value = row.get(2 * i + 1)?;
-                    results.push((result != 0, seen_json(defs, c, seen)));
-                }
-                Ok(())
-            })?;
+        conn.prepare(&sql)?.query_row(&params, |row| {
+            for (i, c) in conditions.iter().enumerate() {
+                let result: i64 = row.get(2 * i)?;
+                let seen: Value = row.get(2 * i + 1)?;
+                results.push((result != 0, seen_json(defs, c, seen)));
+            }
+            Ok(())
+        })?;
     }
     let mut next = results.into_iter();
     why(&criteria.root, &mut next)
@@ -56,7 +55,7 @@ fn seen_json(defs: &[FieldDef], c: &Condition, seen: Value) -> serde_json::Value
     let def = defs.iter().find(|d| d.field.name == c.field);
     let parse_list = |text: &str| serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
     match (seen, def.map(|d| (d.read, d.field.ty))) {
-        (Value::Null | Value::Blob(_), _) => serde_json::Value::Null,
+        (Value::Null | Value::Blob(_) | Value::Array(_), _) => serde_json::Value::Null,
         (Value::Integer(ms), Some((Read::Column, crate::catalog::FieldType::Time))) => {
             serde_json::Value::String(
                 time::from_millis(ms).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),

@@ -9,8 +9,8 @@
 use super::{Condition, CountOptions, FieldDef, Node, Operand, Read, Related, Scalar};
 use crate::catalog::{FieldType, Operator};
 use crate::error::{Error, Result};
+use crate::sql::Value;
 use crate::time::{self, Timestamp};
-use rusqlite::types::Value;
 use std::fmt::Write as _;
 
 const DAY_MS: i64 = 86_400_000;

@@ -11,10 +11,10 @@ use crate::error::{Error, Result};
 use crate::ids::{PipelineId, StageId};
 use crate::money::{Currency, Money};
 use crate::records::{Direction, Listing, Order, Page, PageRequest, Record, Sort};
+use crate::sql::Value;
+use crate::sql::{Connection, OptionalExtension, params};
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
-use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -219,7 +219,7 @@ fn sums(
         )
     };
     let mut stmt = c.prepare_cached(&sql)?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
+    let rows = stmt.query_map(&args, |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
@@ -453,10 +453,8 @@ mod tests {
                             );
                             let plan: Vec<String> = conn
                                 .prepare(&format!("EXPLAIN QUERY PLAN {sql} LIMIT 21"))?
-                                .query_map(rusqlite::params_from_iter(args), |r| {
-                                    r.get::<_, String>(3)
-                                })?
-                                .collect::<rusqlite::Result<_>>()?;
+                                .query_map(&args, |r| r.get::<_, String>(3))?
+                                .collect::<Result<_>>()?;
                             let plan = plan.join("; ");
                             assert!(
                                 plan.contains("USING INDEX deals_board_")

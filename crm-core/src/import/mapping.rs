@@ -7,6 +7,7 @@ use super::values::{self, DateOrder, squash};
 use super::{DedupeKey, time_value};
 use crate::catalog::RecordKind;
 use crate::error::{Error, Result};
+use crate::sql::params;
 use crate::store::Tx;
 use crate::{customers, deals, leads, products, records, tenancy, tickets};
 use serde::{Deserialize, Serialize};
@@ -1057,7 +1058,7 @@ impl Bound {
         if !out.contains_key("pipelineId") {
             let first: Option<i64> = tx
                 .prepare_cached("SELECT min(id) FROM pipelines WHERE tenant_id = ?1")?
-                .query_row([tx.tenant], |r| r.get(0))?;
+                .query_row(params![tx.tenant], |r| r.get(0))?;
             let Some(first) = first else {
                 problems.push(problem("pipelineId", "the tenant has no pipeline"));
                 return Ok(());

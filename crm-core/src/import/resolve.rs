@@ -4,8 +4,8 @@
 
 use crate::catalog::RecordKind;
 use crate::error::Result;
+use crate::sql::params;
 use crate::store::Tx;
-use rusqlite::params;
 use std::collections::HashMap;
 
 /// Answers per (kind, the pipeline a stage is looked for in, text), for the whole import: the
@@ -73,7 +73,7 @@ fn lookup(
                 "SELECT id FROM {table} WHERE tenant_id = ?1 AND {condition} AND ?3 = ?3 LIMIT 2"
             ))?
             .query_map(params![tx.tenant, value, within], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<Result<_>>()?;
         match ids.as_slice() {
             [] => {}
             [id] => return Ok(Ok(*id)),

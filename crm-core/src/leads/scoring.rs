@@ -20,11 +20,11 @@ use crate::error::{Error, Result};
 use crate::ids::LeadId;
 use crate::methods;
 use crate::records;
+use crate::sql::Value;
+use crate::sql::{Connection, OptionalExtension, params};
 use crate::store::{Tx, feed_head};
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
-use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -356,15 +356,15 @@ fn evaluate(
         "CREATE TEMP TABLE IF NOT EXISTS rescored
            (n INTEGER PRIMARY KEY, id INTEGER NOT NULL, old INTEGER NOT NULL, new INTEGER NOT NULL)",
     )?
-    .execute([])?;
+    .execute(params![])?;
     tx.prepare(&format!("INSERT INTO temp.rescored (id, old, new) {sql}"))?
-        .execute(rusqlite::params_from_iter(params))?;
+        .execute(&params)?;
     let (evaluated, last): (i64, Option<i64>) = tx
         .prepare_cached("SELECT count(*), max(id) FROM temp.rescored")?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        .query_row(params![], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let unchanged = tx
         .prepare_cached("DELETE FROM temp.rescored WHERE old = new")?
-        .execute([])?;
+        .execute(params![])?;
     let (evaluated, changed) = (evaluated as u64, (evaluated as u64) - unchanged as u64);
     if changed > 0 {
         tx.prepare_cached(
@@ -381,7 +381,7 @@ fn evaluate(
         )?;
     }
     tx.prepare_cached("DELETE FROM temp.rescored")?
-        .execute([])?;
+        .execute(params![])?;
     Ok((evaluated, changed, last))
 }
 
@@ -400,9 +400,8 @@ fn evaluate_all(tx: &mut Tx<'_>, rules: &[(Criteria, i64)]) -> Result<(u64, u64)
 }
 
 fn applied(conn: &Connection) -> Result<i64> {
-    Ok(conn
-        .prepare_cached("SELECT applied FROM scoring_follower WHERE id = 1")?
-        .query_row([], |r| r.get(0))?)
+    conn.prepare_cached("SELECT applied FROM scoring_follower WHERE id = 1")?
+        .query_row(params![], |r| r.get(0))
 }
 
 /// `true` when every committed change has been applied to the scores.
@@ -442,10 +441,9 @@ fn leads_of(conn: &Connection, tenant: i64, kind: RecordKind, id: i64) -> Result
         }
         _ => return Ok(Vec::new()),
     };
-    Ok(conn
-        .prepare_cached(sql)?
+    conn.prepare_cached(sql)?
         .query_map(params![tenant, id], |r| r.get(0))?
-        .collect::<Result<_, _>>()?)
+        .collect::<Result<_, _>>()
 }
 
 /// Applies every feed entry not applied yet, for every tenant with rules: the leads each
@@ -458,7 +456,7 @@ pub(crate) fn catch_up(tx: &mut Tx<'_>) -> Result<()> {
     }
     let scoring: BTreeSet<i64> = tx
         .prepare_cached("SELECT tenant_id FROM scoring_rules WHERE rules <> '[]'")?
-        .query_map([], |r| r.get(0))?
+        .query_map(params![], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     if !scoring.is_empty() {
         let mut touched: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();

@@ -10,13 +10,12 @@ use crate::ids::LeadId;
 use crate::matching;
 use crate::methods;
 use crate::records;
+use crate::sql::Connection;
+use crate::sql::params;
 use crate::store::Tx;
 use crate::tickets;
 use crate::tickets::Ticket;
 use crate::tickets::TicketEventKind;
-use rusqlite::Connection;
-use rusqlite::params;
-use rusqlite::params_from_iter;
 
 /// The outcome of matching one level (email, phone or company) or all of them.
 pub(crate) enum Found {
@@ -105,14 +104,12 @@ pub(crate) fn find(c: &Connection, tenant: i64, table: &str, keys: &Keys) -> Res
             // A row has one key per column, so the ids are distinct; 11 is enough to say "many".
             "SELECT id FROM {table} WHERE tenant_id = ? AND {column} IN ({marks}) LIMIT 11"
         );
-        let args = std::iter::once(rusqlite::types::Value::Integer(tenant)).chain(
-            values
-                .iter()
-                .map(|v| rusqlite::types::Value::Text(v.clone())),
-        );
+        let args = std::iter::once(crate::sql::Value::Integer(tenant))
+            .chain(values.iter().map(|v| crate::sql::Value::Text(v.clone())))
+            .collect::<Vec<_>>();
         let mut ids: Vec<i64> = c
             .prepare_cached(&sql)?
-            .query_map(params_from_iter(args), |r| r.get(0))?
+            .query_map(&args, |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         ids.sort_unstable();
         let evidence = values.join(", ");

@@ -6,9 +6,9 @@ use crate::error::Error;
 use crate::error::Result;
 use crate::methods;
 use crate::records;
+use crate::sql::Connection;
+use crate::sql::params;
 use crate::tickets::Ticket;
-use rusqlite::Connection;
-use rusqlite::params;
 
 /// The next batch of tickets after `after` (by id), or the given ones.
 pub(crate) fn ticket_batch(
@@ -24,7 +24,7 @@ pub(crate) fn ticket_batch(
     );
     let mut stmt = c.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![tenant, after, limit], Ticket::from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 impl Links<'_, '_> {
@@ -111,7 +111,7 @@ impl Links<'_, '_> {
             self.0.read(|c, t| {
                 let tickets = load(c, t)?;
                 // One snapshot for the whole batch, as the write path has.
-                let snapshot = c.unchecked_transaction()?;
+                let snapshot = c.begin_read()?;
                 let mut report = AutoLinkReport::default();
                 for ticket in tickets {
                     if let Some(decision) = examine(&snapshot, t, region, &ticket, &mut report)? {

@@ -11,10 +11,10 @@ use crate::ids::{QuoteActivityId, QuoteId};
 use crate::methods;
 use crate::money::Money;
 use crate::records::{self, TimelineItem, TimelineSource, string_enum};
+use crate::sql::params;
 use crate::store::Tx;
 use crate::time::{self, Timestamp};
 use crate::validate;
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 string_enum! {

@@ -6,8 +6,8 @@ use crate::error::{Error, Result};
 use crate::ids::{ProductId, QuoteId};
 use crate::money::Currency;
 use crate::products::Product;
+use crate::sql::{Connection, params};
 use crate::store::Tx;
-use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 
 /// Longest line description, in characters.
@@ -232,7 +232,7 @@ pub(crate) fn read(c: &Connection, tenant: i64, quote: QuoteId) -> Result<Vec<Qu
             tax: r.get(8)?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// Replaces the quote's lines.

@@ -9,9 +9,9 @@ use super::{Quote, QuoteStatus, load};
 use crate::error::{Error, Result};
 use crate::ids::QuoteId;
 use crate::money::{Currency, Money};
+use crate::sql::{Connection, OptionalExtension, params};
 use crate::time::{self, Timestamp};
 use htmlescape::encode_minimal as esc;
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 

@@ -5,10 +5,10 @@ use super::totals::TaxRounding;
 use crate::catalog::RecordKind;
 use crate::error::Result;
 use crate::methods;
+use crate::sql::{Connection, OptionalExtension, params};
 use crate::store::Tx;
 use crate::time;
 use crate::validate;
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 /// A tenant's quote settings (`quotes.getSettings`).

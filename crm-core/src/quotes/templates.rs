@@ -8,12 +8,12 @@ use crate::error::{Error, Result};
 use crate::ids::QuoteTemplateId;
 use crate::methods;
 use crate::records::{self, ListRequest, Page, Record, Unique, table};
+use crate::sql::{Row, params};
 use crate::store::{EntityType, Tx, WriteCtx};
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
 use crate::validate;
 use chrono::{Duration, TimeZone as _, Utc};
-use rusqlite::{Row, params};
 use serde::{Deserialize, Serialize};
 
 /// The longest validity a template may give, in days (ten years).
@@ -74,12 +74,10 @@ impl Record for QuoteTemplate {
     fn external_id(&self) -> Option<&str> {
         self.external_id.as_deref()
     }
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
         let lines: String = row.get(3)?;
         // Stored lines were checked on the way in.
-        let lines = serde_json::from_str(&lines).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, Box::new(e))
-        })?;
+        let lines = serde_json::from_str(&lines).map_err(|e| crate::sql::bad_column(3, e))?;
         Ok(QuoteTemplate {
             id: row.get(0)?,
             external_id: row.get(1)?,
@@ -94,13 +92,9 @@ impl Record for QuoteTemplate {
             updated_at: time::from_millis(row.get(10)?),
         })
     }
-    fn write(
-        &self,
-        stmt: &mut rusqlite::CachedStatement<'_>,
-        ctx: &WriteCtx<'_>,
-    ) -> rusqlite::Result<usize> {
+    fn write(&self, stmt: &mut crate::sql::Statement<'_>, ctx: &WriteCtx<'_>) -> Result<usize> {
         let lines = serde_json::to_string(&self.lines)
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            .map_err(|e| Error::Internal(format!("cannot serialize a template: {e}")))?;
         stmt.execute(params![
             ctx.tenant,
             self.id,

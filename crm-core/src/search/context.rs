@@ -7,25 +7,20 @@
 use super::{SearchHit, SearchType};
 use crate::error::Result;
 use crate::money::{Currency, Money};
-use rusqlite::types::Value;
-use rusqlite::{Connection, params};
+use crate::sql::Value;
+use crate::sql::{Connection, params};
 use std::collections::HashMap;
-use std::rc::Rc;
 
 /// Fills in `context` of every hit of `tenant`.
 pub(crate) fn add(conn: &Connection, tenant: i64, hits: &mut [SearchHit]) -> Result<()> {
     for kind in SearchType::ALL {
-        let ids: Vec<Value> = hits
-            .iter()
-            .filter(|h| h.hit_type == kind)
-            .map(|h| Value::Integer(h.id))
-            .collect();
-        if ids.is_empty() {
+        if !hits.iter().any(|h| h.hit_type == kind) {
             continue;
         }
+        let ids = Value::ids(hits.iter().filter(|h| h.hit_type == kind).map(|h| h.id));
         let mut lines: HashMap<i64, String> = HashMap::new();
         let mut stmt = conn.prepare_cached(sql(kind))?;
-        let mut rows = stmt.query(params![tenant, Rc::new(ids)])?;
+        let mut rows = stmt.query(params![tenant, ids])?;
         while let Some(r) = rows.next()? {
             let id: i64 = r.get(0)?;
             let text: String = r.get(1)?;

@@ -1,9 +1,9 @@
 //! What each kind of record contributes to the index, and which documents a change touches.
 
 use super::{Entry, RecordKind, Result, SearchType};
-use rusqlite::Connection;
-use rusqlite::OptionalExtension;
-use rusqlite::params;
+use crate::sql::Connection;
+use crate::sql::OptionalExtension;
+use crate::sql::params;
 
 impl SearchType {
     /// The statement reading this type's documents: every row, or (with `one`) one row by

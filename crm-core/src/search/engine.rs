@@ -155,9 +155,9 @@ impl Engine {
         let mut indexed = 0;
         for kind in SearchType::ALL {
             let mut stmt = conn.prepare(&kind.sql(false))?;
-            let mut rows = stmt.query([])?;
+            let mut rows = stmt.query(params![])?;
             while let Some(row) = rows.next()? {
-                writer.add_document(self.document(kind, row)?)?;
+                writer.add_document(self.document(kind, &row)?)?;
                 indexed += 1;
                 if indexed % 10_000 == 0 {
                     progress(indexed);
@@ -208,7 +208,7 @@ impl Engine {
                 let mut stmt = conn.prepare_cached(&kind.sql(true))?;
                 let mut rows = stmt.query(params![tenant, id])?;
                 if let Some(row) = rows.next()? {
-                    writer.add_document(self.document(kind, row)?)?;
+                    writer.add_document(self.document(kind, &row)?)?;
                 }
             }
             Ok(())
@@ -249,7 +249,7 @@ impl Engine {
     pub(crate) fn document(
         &self,
         kind: SearchType,
-        row: &rusqlite::Row<'_>,
+        row: &crate::sql::Row<'_>,
     ) -> Result<TantivyDocument> {
         let f = &self.fields;
         let tenant: i64 = row.get(0)?;
@@ -282,7 +282,7 @@ impl Engine {
         if let Some(team) = team {
             doc.add_facet(f.f_team, Facet::from_path([team.to_string()]));
         }
-        let code = |column: usize, values: &[&str]| -> rusqlite::Result<u64> {
+        let code = |column: usize, values: &[&str]| -> Result<u64> {
             Ok(row
                 .get::<_, Option<String>>(column)?
                 .and_then(|v| values.iter().position(|x| *x == v))

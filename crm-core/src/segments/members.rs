@@ -19,10 +19,10 @@ use crate::error::Result;
 use crate::feed::{self, Follower};
 use crate::ids::{CustomerId, SegmentId};
 use crate::records::{self, Page};
+use crate::sql::Value;
+use crate::sql::{Connection, params};
 use crate::store::{Cursor, Tx};
 use crate::time::{self, Timestamp};
-use rusqlite::types::Value;
-use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
@@ -81,9 +81,8 @@ pub struct RefreshReport {
 
 /// The tenant-independent position of the memberships in the feed.
 fn applied(conn: &Connection) -> Result<i64> {
-    Ok(conn
-        .prepare_cached("SELECT applied FROM segment_follower WHERE id = 1")?
-        .query_row([], |r| r.get(0))?)
+    conn.prepare_cached("SELECT applied FROM segment_follower WHERE id = 1")?
+        .query_row(params![], |r| r.get(0))
 }
 
 /// Applies every feed entry not applied yet, for every tenant.
@@ -95,7 +94,7 @@ pub(crate) fn catch_up(tx: &mut Tx<'_>) -> Result<()> {
     }
     let any: bool = tx
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM segments)")?
-        .query_row([], |r| r.get(0))?;
+        .query_row(params![], |r| r.get(0))?;
     if any {
         let mut touched: Vec<crate::feed::Entry> = Vec::new();
         follower.catch_up(tx, head, STEP, |entries| {
@@ -178,7 +177,7 @@ fn customer_of(conn: &Connection, tenant: i64, kind: RecordKind, id: i64) -> Res
         }
         _ => return Ok(None),
     };
-    let found: Option<Option<i64>> = rusqlite::OptionalExtension::optional(
+    let found: Option<Option<i64>> = crate::sql::OptionalExtension::optional(
         conn.prepare_cached(sql)?
             .query_row(params![tenant, id], |r| r.get(0)),
     )?;
@@ -192,7 +191,7 @@ fn tenant_segments(conn: &Connection, tenant: i64) -> Result<Vec<Stored>> {
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![tenant], <Stored as records::Record>::from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// Brings one segment's memberships in line with its criteria for `only` these customers (all
@@ -228,15 +227,15 @@ fn evaluate(
     }
     let matching: BTreeSet<i64> = tx
         .prepare(&sql)?
-        .query_map(rusqlite::params_from_iter(params), |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .query_map(&params, |r| r.get(0))?
+        .collect::<Result<_>>()?;
     let current: BTreeSet<i64> = {
         let mut stmt = tx.prepare_cached(&current_sql)?;
         stmt.query_map(
             params![tenant, segment, list.as_deref().unwrap_or("[]")],
             |r| r.get(0),
         )?
-        .collect::<rusqlite::Result<_>>()?
+        .collect::<Result<_>>()?
     };
     let mut entered = 0;
     let mut exited = 0;
@@ -322,7 +321,7 @@ pub(crate) fn leave_all(tx: &mut Tx<'_>, customers: &[i64]) -> Result<()> {
                 "SELECT segment_id FROM segment_members WHERE tenant_id = ?1 AND customer_id = ?2",
             )?
             .query_map(params![tenant, customer], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<Result<_>>()?;
         for segment in segments {
             tx.prepare_cached(
                 "DELETE FROM segment_members WHERE tenant_id = ?1 AND segment_id = ?2 AND customer_id = ?3",
@@ -430,7 +429,7 @@ pub(super) fn history(
                 ))
             },
         )?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<Result<_>>()?;
     let more = rows.len() > limit as usize;
     let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
     let next_cursor = if more {

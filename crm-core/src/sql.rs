@@ -1,0 +1,719 @@
+//! The dialect seam: the one place that knows which database engine runs the SQL.
+//!
+//! Record kinds and capabilities hold a [`Connection`], prepare [`Statement`]s, bind
+//! [`Params`] (`params![…]` or a list of [`Value`]s), read [`Row`]s through [`FromSql`] and get
+//! the crate's [`Error`] back — never a driver's type. Today the engine is SQLite (rusqlite);
+//! the types are shaped so that a second engine (PostgreSQL: numbered `$N` placeholders, strict
+//! types, a client that is borrowed mutably per call) fits behind them without touching the
+//! modules that use them:
+//!
+//! - SQL is written once, in the subset both engines share (`string_agg`, `IS [NOT] DISTINCT
+//!   FROM`, `RETURNING`, `FILTER`, `TRUE`/`FALSE`, aliased subqueries), with `?N` placeholders.
+//!   What remains engine-specific is spelled the SQLite way and is the dialect's to rewrite when
+//!   it prepares a statement: `IN rarray(?N)` (a list bound as one [`Value::Array`]) and
+//!   `crm_lower(x)` (Unicode lowercase).
+//! - A statement's rows are read while the statement lives ([`Rows`], [`MappedRows`]) or
+//!   collected; nothing holds a row after its statement.
+//! - Database errors become [`Error::Storage`] with a [`StorageError`] that says whether no row
+//!   came back ([`OptionalExtension::optional`]) or a constraint refused the write.
+
+use crate::error::{Error, Result, StorageError, StorageKind};
+use std::sync::Arc;
+
+/// A connection to the database.
+pub(crate) struct Connection {
+    inner: rusqlite::Connection,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection").finish_non_exhaustive()
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        let kind = match &e {
+            rusqlite::Error::QueryReturnedNoRows => StorageKind::NoRows,
+            rusqlite::Error::SqliteFailure(f, _)
+                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                StorageKind::Constraint
+            }
+            rusqlite::Error::SqliteFailure(f, _)
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                StorageKind::Busy
+            }
+            _ => StorageKind::Other,
+        };
+        Error::Storage(StorageError::new(kind, e.to_string()))
+    }
+}
+
+impl Connection {
+    /// Wraps an open SQLite connection (the store configures it first).
+    pub(crate) fn sqlite(inner: rusqlite::Connection) -> Connection {
+        Connection { inner }
+    }
+
+    /// The SQLite connection underneath, for what only the store does with it (pragmas,
+    /// backups, functions).
+    pub(crate) fn raw(&self) -> &rusqlite::Connection {
+        &self.inner
+    }
+
+    /// A statement prepared once per connection and reused by every later call with the same
+    /// text: what every statement run more than once uses.
+    pub(crate) fn prepare_cached(&self, sql: &str) -> Result<Statement<'_>> {
+        Ok(Statement {
+            inner: StatementInner::Cached(self.inner.prepare_cached(sql)?),
+        })
+    }
+
+    /// A statement prepared for this use only (text built for one call, maintenance).
+    pub(crate) fn prepare(&self, sql: &str) -> Result<Statement<'_>> {
+        Ok(Statement {
+            inner: StatementInner::Once(self.inner.prepare(sql)?),
+        })
+    }
+
+    /// The one row `sql` returns, read by `f`; `storage` with [`StorageKind::NoRows`] when it
+    /// returns none (see [`OptionalExtension::optional`]).
+    pub(crate) fn query_row<T, P: Params + ?Sized>(
+        &self,
+        sql: &str,
+        params: &P,
+        f: impl FnOnce(&Row<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.prepare(sql)?.query_row(params, f)
+    }
+
+    /// Runs one statement; the number of rows it changed.
+    pub(crate) fn execute<P: Params + ?Sized>(&self, sql: &str, params: &P) -> Result<usize> {
+        self.prepare(sql)?.execute(params)
+    }
+
+    /// Runs statements separated by `;`, without parameters.
+    pub(crate) fn execute_batch(&self, sql: &str) -> Result<()> {
+        Ok(self.inner.execute_batch(sql)?)
+    }
+
+    /// Rows changed by every statement since the connection opened: a cheap way to learn
+    /// whether a step wrote anything.
+    pub(crate) fn total_changes(&self) -> u64 {
+        self.inner.total_changes()
+    }
+
+    /// Starts a write transaction that holds the database's write lock from its first
+    /// statement (SQLite's `BEGIN IMMEDIATE`): what a read-then-write relies on.
+    pub(crate) fn begin_write(&self) -> Result<Transaction<'_>> {
+        self.inner.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(Transaction {
+            conn: self,
+            open: true,
+        })
+    }
+
+    /// Starts a read transaction: every statement until it ends reads one snapshot.
+    pub(crate) fn begin_read(&self) -> Result<Transaction<'_>> {
+        self.inner.execute_batch("BEGIN DEFERRED")?;
+        Ok(Transaction {
+            conn: self,
+            open: true,
+        })
+    }
+}
+
+/// A transaction begun by [`Connection::begin_write`] or [`Connection::begin_read`]: it ends
+/// with [`Transaction::commit`] or [`Transaction::rollback`], and is rolled back if dropped
+/// (an error or a panic on the way).
+pub(crate) struct Transaction<'c> {
+    conn: &'c Connection,
+    open: bool,
+}
+
+impl Transaction<'_> {
+    pub(crate) fn commit(mut self) -> Result<()> {
+        self.open = false;
+        Ok(self.conn.inner.execute_batch("COMMIT")?)
+    }
+
+    pub(crate) fn rollback(mut self) -> Result<()> {
+        self.open = false;
+        Ok(self.conn.inner.execute_batch("ROLLBACK")?)
+    }
+}
+
+impl std::ops::Deref for Transaction<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        if self.open
+            && !self.conn.inner.is_autocommit()
+            && let Err(e) = self.conn.inner.execute_batch("ROLLBACK")
+        {
+            tracing::warn!(error = %e, "rolling back an abandoned transaction failed");
+        }
+    }
+}
+
+enum StatementInner<'c> {
+    Cached(rusqlite::CachedStatement<'c>),
+    Once(rusqlite::Statement<'c>),
+}
+
+/// A prepared statement of a [`Connection`].
+pub(crate) struct Statement<'c> {
+    inner: StatementInner<'c>,
+}
+
+impl<'c> Statement<'c> {
+    fn raw(&mut self) -> &mut rusqlite::Statement<'c> {
+        match &mut self.inner {
+            StatementInner::Cached(s) => s,
+            StatementInner::Once(s) => s,
+        }
+    }
+
+    /// Runs the statement; the number of rows it changed.
+    pub(crate) fn execute<P: Params + ?Sized>(&mut self, params: &P) -> Result<usize> {
+        Ok(self.raw().execute(bind(params))?)
+    }
+
+    /// The first row, read by `f`; `storage` with [`StorageKind::NoRows`] when there is none.
+    pub(crate) fn query_row<T, P: Params + ?Sized>(
+        &mut self,
+        params: &P,
+        f: impl FnOnce(&Row<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut rows = self.query(params)?;
+        match rows.next()? {
+            Some(row) => f(&row),
+            None => Err(rusqlite::Error::QueryReturnedNoRows.into()),
+        }
+    }
+
+    /// `true` when the statement returns at least one row.
+    pub(crate) fn exists<P: Params + ?Sized>(&mut self, params: &P) -> Result<bool> {
+        Ok(self.query(params)?.next()?.is_some())
+    }
+
+    /// The rows, one at a time.
+    pub(crate) fn query<P: Params + ?Sized>(&mut self, params: &P) -> Result<Rows<'_>> {
+        Ok(Rows {
+            inner: self.raw().query(bind(params))?,
+        })
+    }
+
+    /// The rows, each read by `f`, as an iterator of results.
+    pub(crate) fn query_map<T, P, F>(&mut self, params: &P, f: F) -> Result<MappedRows<'_, F>>
+    where
+        P: Params + ?Sized,
+        F: FnMut(&Row<'_>) -> Result<T>,
+    {
+        Ok(MappedRows {
+            rows: self.query(params)?,
+            f,
+        })
+    }
+
+    /// The names of the columns the statement returns, in order.
+    pub(crate) fn column_names(&mut self) -> Vec<String> {
+        self.raw().column_names().map(str::to_owned).collect()
+    }
+}
+
+/// The rows of a running statement.
+pub(crate) struct Rows<'s> {
+    inner: rusqlite::Rows<'s>,
+}
+
+impl Rows<'_> {
+    /// The next row, or `None` after the last.
+    // Not an `Iterator`: a row borrows the statement until the next call.
+    #[allow(clippy::should_implement_trait)]
+    pub(crate) fn next(&mut self) -> Result<Option<Row<'_>>> {
+        Ok(self.inner.next()?.map(|inner| Row { inner }))
+    }
+}
+
+/// The rows of a running statement, each read by a function.
+pub(crate) struct MappedRows<'s, F> {
+    rows: Rows<'s>,
+    f: F,
+}
+
+impl<T, F: FnMut(&Row<'_>) -> Result<T>> Iterator for MappedRows<'_, F> {
+    type Item = Result<T>;
+    fn next(&mut self) -> Option<Result<T>> {
+        match self.rows.next() {
+            Ok(Some(row)) => Some((self.f)(&row)),
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+/// One row of a result.
+pub(crate) struct Row<'r> {
+    inner: &'r rusqlite::Row<'r>,
+}
+
+impl Row<'_> {
+    /// Column `index` (from 0) as a `T`; `storage` when the value is not one.
+    pub(crate) fn get<I: ColumnIndex, T: FromSql>(&self, index: I) -> Result<T> {
+        let i = index.position(self)?;
+        let value = ValueRef::from_sqlite(self.inner.get_ref(i)?, i)?;
+        T::from_sql(value).map_err(|message| {
+            Error::Storage(StorageError::new(
+                StorageKind::Other,
+                format!("column {i}: {message}"),
+            ))
+        })
+    }
+
+    /// Column `index` as it is stored.
+    pub(crate) fn get_ref(&self, index: usize) -> Result<ValueRef<'_>> {
+        ValueRef::from_sqlite(self.inner.get_ref(index)?, index)
+    }
+
+    /// How many columns the row has.
+    pub(crate) fn column_count(&self) -> usize {
+        self.inner.as_ref().column_count()
+    }
+}
+
+/// A column of a row: its position (from 0) or its name.
+pub(crate) trait ColumnIndex {
+    fn position(self, row: &Row<'_>) -> Result<usize>;
+}
+
+impl ColumnIndex for usize {
+    fn position(self, _: &Row<'_>) -> Result<usize> {
+        Ok(self)
+    }
+}
+
+impl ColumnIndex for &str {
+    fn position(self, row: &Row<'_>) -> Result<usize> {
+        Ok(row.inner.as_ref().column_index(self)?)
+    }
+}
+
+/// A value as a statement returns it, borrowed from its row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum ValueRef<'a> {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(&'a str),
+    Blob(&'a [u8]),
+}
+
+impl<'a> ValueRef<'a> {
+    fn from_sqlite(value: rusqlite::types::ValueRef<'a>, column: usize) -> Result<ValueRef<'a>> {
+        use rusqlite::types::ValueRef as V;
+        Ok(match value {
+            V::Null => ValueRef::Null,
+            V::Integer(i) => ValueRef::Integer(i),
+            V::Real(x) => ValueRef::Real(x),
+            V::Text(t) => ValueRef::Text(std::str::from_utf8(t).map_err(|e| {
+                Error::Storage(StorageError::new(
+                    StorageKind::Other,
+                    format!("column {column}: text that is not UTF-8: {e}"),
+                ))
+            })?),
+            V::Blob(b) => ValueRef::Blob(b),
+        })
+    }
+
+    fn type_name(self) -> &'static str {
+        match self {
+            ValueRef::Null => "null",
+            ValueRef::Integer(_) => "an integer",
+            ValueRef::Real(_) => "a real",
+            ValueRef::Text(_) => "text",
+            ValueRef::Blob(_) => "a blob",
+        }
+    }
+
+    /// The owned copy.
+    pub(crate) fn to_owned_value(self) -> Value {
+        match self {
+            ValueRef::Null => Value::Null,
+            ValueRef::Integer(i) => Value::Integer(i),
+            ValueRef::Real(x) => Value::Real(x),
+            ValueRef::Text(t) => Value::Text(t.to_owned()),
+            ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+        }
+    }
+}
+
+/// A value to bind or read back, owned: what statements built at run time (criteria, lists,
+/// restores from the trash) carry.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+    /// A list bound as one parameter, read by `IN rarray(?N)`.
+    Array(Arc<[Value]>),
+}
+
+impl Value {
+    /// A list of ids, for `IN rarray(?N)`.
+    pub(crate) fn ids(ids: impl IntoIterator<Item = i64>) -> Value {
+        Value::Array(ids.into_iter().map(Value::Integer).collect())
+    }
+
+    /// A list of texts, for `IN rarray(?N)`.
+    pub(crate) fn texts<S: Into<String>>(texts: impl IntoIterator<Item = S>) -> Value {
+        Value::Array(texts.into_iter().map(|t| Value::Text(t.into())).collect())
+    }
+
+    fn as_ref(&self) -> ToSqlOutput<'_> {
+        ToSqlOutput::Borrowed(match self {
+            Value::Null => ValueRef::Null,
+            Value::Integer(i) => ValueRef::Integer(*i),
+            Value::Real(x) => ValueRef::Real(*x),
+            Value::Text(t) => ValueRef::Text(t),
+            Value::Blob(b) => ValueRef::Blob(b),
+            Value::Array(items) => return ToSqlOutput::Array(items),
+        })
+    }
+}
+
+impl From<i64> for Value {
+    fn from(i: i64) -> Value {
+        Value::Integer(i)
+    }
+}
+
+impl From<String> for Value {
+    fn from(t: String) -> Value {
+        Value::Text(t)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(t: &str) -> Value {
+        Value::Text(t.to_owned())
+    }
+}
+
+impl From<f64> for Value {
+    fn from(x: f64) -> Value {
+        Value::Real(x)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Integer(i64::from(b))
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Value {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+/// What a parameter binds as.
+#[derive(Debug, Clone)]
+pub(crate) enum ToSqlOutput<'a> {
+    Borrowed(ValueRef<'a>),
+    Array(&'a Arc<[Value]>),
+}
+
+/// A Rust value that binds as a statement parameter.
+pub(crate) trait ToSql {
+    fn to_sql(&self) -> ToSqlOutput<'_>;
+}
+
+/// A Rust value read from a column; the error says what was found instead.
+pub(crate) trait FromSql: Sized {
+    fn from_sql(value: ValueRef<'_>) -> std::result::Result<Self, String>;
+}
+
+fn wrong(expected: &str, found: ValueRef<'_>) -> String {
+    format!("expected {expected}, found {}", found.type_name())
+}
+
+impl<T: ToSql + ?Sized> ToSql for &T {
+    fn to_sql(&self) -> ToSqlOutput<'_> {
+        (**self).to_sql()
+    }
+}
+
+impl<T: ToSql> ToSql for Option<T> {
+    fn to_sql(&self) -> ToSqlOutput<'_> {
+        match self {
+            Some(v) => v.to_sql(),
+            None => ToSqlOutput::Borrowed(ValueRef::Null),
+        }
+    }
+}
+
+impl<T: ToSql + ?Sized> ToSql for Box<T> {
+    fn to_sql(&self) -> ToSqlOutput<'_> {
+        (**self).to_sql()
+    }
+}
+
+impl ToSql for Value {
+    fn to_sql(&self) -> ToSqlOutput<'_> {
+        self.as_ref()
+    }
+}
+
+impl ToSql for ValueRef<'_> {
+    fn to_sql(&self) -> ToSqlOutput<'_> {
+        ToSqlOutput::Borrowed(*self)
+    }
+}
+
+impl ToSql for str {
+    fn to_sql(&self) -> ToSqlOutput<'_> {
+        ToSqlOutput::Borrowed(ValueRef::Text(self))
+    }
+}
+
+impl ToSql for String {
+    fn to_sql(&self) -> ToSqlOutput<'_> {
+        ToSqlOutput::Borrowed(ValueRef::Text(self))
+    }
+}
+
+impl ToSql for [u8] {
+    fn to_sql(&self) -> ToSqlOutput<'_> {
+        ToSqlOutput::Borrowed(ValueRef::Blob(self))
+    }
+}
+
+impl ToSql for Vec<u8> {
+    fn to_sql(&self) -> ToSqlOutput<'_> {
+        ToSqlOutput::Borrowed(ValueRef::Blob(self))
+    }
+}
+
+impl ToSql for bool {
+    fn to_sql(&self) -> ToSqlOutput<'_> {
+        ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*self)))
+    }
+}
+
+impl ToSql for f64 {
+    fn to_sql(&self) -> ToSqlOutput<'_> {
+        ToSqlOutput::Borrowed(ValueRef::Real(*self))
+    }
+}
+
+macro_rules! integer {
+    ($($t:ty),*) => {$(
+        impl ToSql for $t {
+            fn to_sql(&self) -> ToSqlOutput<'_> {
+                ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*self)))
+            }
+        }
+
+        impl FromSql for $t {
+            fn from_sql(value: ValueRef<'_>) -> std::result::Result<Self, String> {
+                match value {
+                    ValueRef::Integer(i) => <$t>::try_from(i)
+                        .map_err(|_| format!("{i} is out of range for {}", stringify!($t))),
+                    other => Err(wrong("an integer", other)),
+                }
+            }
+        }
+    )*};
+}
+integer!(i64, i32, u32, u16, u8);
+
+/// Counts and sizes beyond `i64` cannot be stored; they bind as the largest integer rather
+/// than fail (no count in this crate comes near).
+macro_rules! wide_integer {
+    ($($t:ty),*) => {$(
+        impl ToSql for $t {
+            fn to_sql(&self) -> ToSqlOutput<'_> {
+                ToSqlOutput::Borrowed(ValueRef::Integer(i64::try_from(*self).unwrap_or(i64::MAX)))
+            }
+        }
+
+        impl FromSql for $t {
+            fn from_sql(value: ValueRef<'_>) -> std::result::Result<Self, String> {
+                match value {
+                    ValueRef::Integer(i) => <$t>::try_from(i)
+                        .map_err(|_| format!("{i} is out of range for {}", stringify!($t))),
+                    other => Err(wrong("an integer", other)),
+                }
+            }
+        }
+    )*};
+}
+wide_integer!(u64, usize);
+
+impl FromSql for f64 {
+    fn from_sql(value: ValueRef<'_>) -> std::result::Result<Self, String> {
+        match value {
+            ValueRef::Real(x) => Ok(x),
+            #[allow(clippy::cast_precision_loss)]
+            ValueRef::Integer(i) => Ok(i as f64),
+            other => Err(wrong("a number", other)),
+        }
+    }
+}
+
+impl FromSql for bool {
+    fn from_sql(value: ValueRef<'_>) -> std::result::Result<Self, String> {
+        match value {
+            ValueRef::Integer(i) => Ok(i != 0),
+            other => Err(wrong("a boolean", other)),
+        }
+    }
+}
+
+impl FromSql for String {
+    fn from_sql(value: ValueRef<'_>) -> std::result::Result<Self, String> {
+        match value {
+            ValueRef::Text(t) => Ok(t.to_owned()),
+            other => Err(wrong("text", other)),
+        }
+    }
+}
+
+impl FromSql for Vec<u8> {
+    fn from_sql(value: ValueRef<'_>) -> std::result::Result<Self, String> {
+        match value {
+            ValueRef::Blob(b) => Ok(b.to_vec()),
+            other => Err(wrong("a blob", other)),
+        }
+    }
+}
+
+impl FromSql for Value {
+    fn from_sql(value: ValueRef<'_>) -> std::result::Result<Self, String> {
+        Ok(value.to_owned_value())
+    }
+}
+
+impl<T: FromSql> FromSql for Option<T> {
+    fn from_sql(value: ValueRef<'_>) -> std::result::Result<Self, String> {
+        match value {
+            ValueRef::Null => Ok(None),
+            other => T::from_sql(other).map(Some),
+        }
+    }
+}
+
+/// The parameters of a statement: `params![a, b, …]`, or a list of [`Value`]s built at run
+/// time. Bound by position: `?N` is the Nth.
+pub(crate) trait Params {
+    fn args(&self) -> impl Iterator<Item = ToSqlOutput<'_>>;
+}
+
+impl<T: ToSql> Params for [T] {
+    fn args(&self) -> impl Iterator<Item = ToSqlOutput<'_>> {
+        self.iter().map(ToSql::to_sql)
+    }
+}
+
+impl<T: ToSql, const N: usize> Params for [T; N] {
+    fn args(&self) -> impl Iterator<Item = ToSqlOutput<'_>> {
+        self.iter().map(ToSql::to_sql)
+    }
+}
+
+impl<T: ToSql> Params for Vec<T> {
+    fn args(&self) -> impl Iterator<Item = ToSqlOutput<'_>> {
+        self.iter().map(ToSql::to_sql)
+    }
+}
+
+/// The parameters of a statement, by position: `params![tenant, id]`.
+macro_rules! params {
+    () => {
+        &[] as &[&dyn $crate::sql::ToSql]
+    };
+    ($($param:expr),+ $(,)?) => {
+        &[$(&$param as &dyn $crate::sql::ToSql),+] as &[&dyn $crate::sql::ToSql]
+    };
+}
+pub(crate) use params;
+
+fn bind<P: Params + ?Sized>(
+    params: &P,
+) -> rusqlite::ParamsFromIter<impl Iterator<Item = Bound<'_>>> {
+    rusqlite::params_from_iter(params.args().map(Bound))
+}
+
+/// A parameter as SQLite binds it.
+struct Bound<'a>(ToSqlOutput<'a>);
+
+impl rusqlite::ToSql for Bound<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput as O, Value as V, ValueRef as R};
+        fn owned(v: &Value) -> V {
+            // Lists do not nest.
+            match v {
+                Value::Null | Value::Array(_) => V::Null,
+                Value::Integer(i) => V::Integer(*i),
+                Value::Real(x) => V::Real(*x),
+                Value::Text(t) => V::Text(t.clone()),
+                Value::Blob(b) => V::Blob(b.clone()),
+            }
+        }
+        // What `rusqlite::vtab::array::Array` binds, for `rarray(?N)`.
+        fn array<'a>(items: &[Value]) -> O<'a> {
+            O::from_rc(
+                std::rc::Rc::new(items.iter().map(owned).collect::<Vec<V>>()),
+                c"rarray",
+            )
+        }
+        Ok(match &self.0 {
+            ToSqlOutput::Borrowed(v) => O::Borrowed(match *v {
+                ValueRef::Null => R::Null,
+                ValueRef::Integer(i) => R::Integer(i),
+                ValueRef::Real(x) => R::Real(x),
+                ValueRef::Text(t) => R::Text(t.as_bytes()),
+                ValueRef::Blob(b) => R::Blob(b),
+            }),
+            ToSqlOutput::Array(items) => array(items),
+        })
+    }
+}
+
+/// Turns "no row" into `None`, as a lookup that may find nothing wants.
+pub(crate) trait OptionalExtension<T> {
+    fn optional(self) -> Result<Option<T>>;
+}
+
+impl<T> OptionalExtension<T> for Result<T> {
+    fn optional(self) -> Result<Option<T>> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(Error::Storage(e)) if e.kind() == StorageKind::NoRows => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A stored value that does not read as what its column holds (JSON that does not parse):
+/// `storage`, naming the column.
+pub(crate) fn bad_column(column: usize, e: impl std::fmt::Display) -> Error {
+    Error::Storage(StorageError::new(
+        StorageKind::Other,
+        format!("column {column}: {e}"),
+    ))
+}
