@@ -55,7 +55,7 @@ pub struct Conversation {
 /// ticket priority, conversation status, channel, team), `x` being the row; kept beside the
 /// record so that a new column is searchable by a change here alone.
 pub(crate) const SEARCH_DOCUMENT: &str = "SELECT x.tenant_id, x.id, coalesce(x.subject, ''),
-                        concat_ws(' ', (SELECT group_concat(m.body, ' ') FROM messages m
+                        concat_ws(' ', (SELECT string_agg(m.body, ' ') FROM messages m
                                          WHERE m.tenant_id = x.tenant_id AND m.conversation_id = x.id),
                                   x.status, x.channel),
                         NULL, NULL, x.status, x.channel, NULL

@@ -159,7 +159,7 @@ impl Where {
     /// The SQL test of a row, binding its values after `params` (`1` without criteria).
     pub(crate) fn sql(&self, params: &mut Vec<crate::sql::Value>) -> Result<String> {
         match &self.criteria {
-            None => Ok("1".to_owned()),
+            None => Ok("TRUE".to_owned()),
             Some(c) => {
                 sql::Compiler::new(&self.defs, self.table, time::now(), params).node(&c.root)
             }

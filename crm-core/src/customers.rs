@@ -44,7 +44,7 @@ pub struct Customer {
 /// record so that a new column is searchable by a change here alone.
 pub(crate) const SEARCH_DOCUMENT: &str = "SELECT x.tenant_id, x.id, x.name,
                         concat_ws(' ', x.email, x.phone, x.company,
-                                  (SELECT group_concat(value, ' ') FROM json_each(x.tags))),
+                                  (SELECT string_agg(value, ' ') FROM json_each(x.tags))),
                         NULL, NULL, NULL, NULL, NULL
                    FROM customers x";
 

@@ -54,8 +54,8 @@ pub struct ExportDataRequest {
     pub id: CustomerId,
 }
 
-fn list_json(ids: &[i64]) -> String {
-    serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
+fn list_json(ids: &[i64]) -> crate::sql::Value {
+    crate::sql::Value::ids(ids.iter().copied())
 }
 
 /// The ids `sql` answers with the tenant as `?1` and `arg` as `?2`.
@@ -130,7 +130,7 @@ fn person(
     )?;
     let messages = ids(
         conn,
-        "SELECT id FROM messages WHERE tenant_id = ?1 AND conversation_id IN (SELECT value FROM json_each(?2))",
+        "SELECT id FROM messages WHERE tenant_id = ?1 AND conversation_id IN rarray(?2)",
         tenant,
         list_json(&conversations),
     )?;
@@ -142,7 +142,7 @@ fn person(
     )?;
     let mut activities: BTreeSet<i64> = ids(
         conn,
-        "SELECT id FROM activities WHERE tenant_id = ?1 AND lead_id IN (SELECT value FROM json_each(?2))",
+        "SELECT id FROM activities WHERE tenant_id = ?1 AND lead_id IN rarray(?2)",
         tenant,
         list_json(&leads),
     )?
@@ -150,7 +150,7 @@ fn person(
     .collect();
     activities.extend(ids(
         conn,
-        "SELECT id FROM activities WHERE tenant_id = ?1 AND deal_id IN (SELECT value FROM json_each(?2))",
+        "SELECT id FROM activities WHERE tenant_id = ?1 AND deal_id IN rarray(?2)",
         tenant,
         list_json(&deals),
     )?);
@@ -207,7 +207,7 @@ fn erase(tx: &mut Tx<'_>, request: &EraseRequest) -> Result<Erased> {
     crate::segments::leave_all(tx, &[c])?;
     let events = ids(
         tx,
-        "SELECT id FROM ticket_events WHERE tenant_id = ?1 AND ticket_id IN (SELECT value FROM json_each(?2))",
+        "SELECT id FROM ticket_events WHERE tenant_id = ?1 AND ticket_id IN rarray(?2)",
         tx.tenant,
         list_json(&p.tickets),
     )?;
@@ -231,8 +231,8 @@ fn erase(tx: &mut Tx<'_>, request: &EraseRequest) -> Result<Erased> {
             let sql = format!(
                 "SELECT DISTINCT group_id FROM trash_rows
                   WHERE tenant_id = ?1 AND detached = 0
-                    AND ((kind = '{kind}' AND record_id IN (SELECT value FROM json_each(?2)))
-                      OR json_extract(row, '{path}') IN (SELECT value FROM json_each(?2)))"
+                    AND ((kind = '{kind}' AND record_id IN rarray(?2))
+                      OR json_extract(row, '{path}') IN rarray(?2))"
             );
             groups.extend(
                 tx.prepare(&sql)?
@@ -258,7 +258,7 @@ fn erase(tx: &mut Tx<'_>, request: &EraseRequest) -> Result<Erased> {
             let mut stmt = tx.prepare(
                 "SELECT kind, record_id FROM trash_rows WHERE tenant_id = ?1 AND detached = 0
                    AND kind IS NOT NULL AND record_id IS NOT NULL
-                   AND group_id IN (SELECT value FROM json_each(?2))",
+                   AND group_id IN rarray(?2)",
             )?;
             let rows = stmt
                 .query_map(params![tx.tenant, list_json(&list)], |r| {
@@ -278,24 +278,24 @@ fn erase(tx: &mut Tx<'_>, request: &EraseRequest) -> Result<Erased> {
     // Deals stay, anonymous: no customer, no lead of theirs, no texts about them.
     each(
         tx,
-        "UPDATE deals SET customer_id = NULL, lead_id = NULL WHERE tenant_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+        "UPDATE deals SET customer_id = NULL, lead_id = NULL WHERE tenant_id = ?1 AND id IN rarray(?2)",
         &p.deals,
     )?;
     each(
         tx,
-        "UPDATE deals SET lead_id = NULL WHERE tenant_id = ?1 AND lead_id IN (SELECT value FROM json_each(?2))",
+        "UPDATE deals SET lead_id = NULL WHERE tenant_id = ?1 AND lead_id IN rarray(?2)",
         &p.leads,
     )?;
     each(
         tx,
         "UPDATE quotes SET customer_id = NULL, snapshot = NULL, notes = NULL, terms = NULL, reject_reason = NULL
-          WHERE tenant_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+          WHERE tenant_id = ?1 AND id IN rarray(?2)",
         &p.quotes,
     )?;
     each(
         tx,
         "UPDATE quote_activities SET customer_id = NULL, body = NULL
-          WHERE tenant_id = ?1 AND quote_id IN (SELECT value FROM json_each(?2))",
+          WHERE tenant_id = ?1 AND quote_id IN rarray(?2)",
         &p.quotes,
     )?;
     // References of other records to what goes.
@@ -306,7 +306,7 @@ fn erase(tx: &mut Tx<'_>, request: &EraseRequest) -> Result<Erased> {
         each(
             tx,
             &format!(
-                "UPDATE {table} SET {column} = NULL WHERE tenant_id = ?1 AND {column} IN (SELECT value FROM json_each(?2))"
+                "UPDATE {table} SET {column} = NULL WHERE tenant_id = ?1 AND {column} IN rarray(?2)"
             ),
             list,
         )?;
@@ -314,35 +314,35 @@ fn erase(tx: &mut Tx<'_>, request: &EraseRequest) -> Result<Erased> {
     // The rows, children first.
     for (sql, list) in [
         (
-            "DELETE FROM messages WHERE tenant_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+            "DELETE FROM messages WHERE tenant_id = ?1 AND id IN rarray(?2)",
             &p.messages,
         ),
         (
-            "DELETE FROM conversations WHERE tenant_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+            "DELETE FROM conversations WHERE tenant_id = ?1 AND id IN rarray(?2)",
             &p.conversations,
         ),
         (
-            "DELETE FROM ticket_events WHERE tenant_id = ?1 AND ticket_id IN (SELECT value FROM json_each(?2))",
+            "DELETE FROM ticket_events WHERE tenant_id = ?1 AND ticket_id IN rarray(?2)",
             &p.tickets,
         ),
         (
-            "DELETE FROM tickets WHERE tenant_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+            "DELETE FROM tickets WHERE tenant_id = ?1 AND id IN rarray(?2)",
             &p.tickets,
         ),
         (
-            "DELETE FROM calls WHERE tenant_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+            "DELETE FROM calls WHERE tenant_id = ?1 AND id IN rarray(?2)",
             &p.calls,
         ),
         (
-            "DELETE FROM activities WHERE tenant_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+            "DELETE FROM activities WHERE tenant_id = ?1 AND id IN rarray(?2)",
             &p.activities,
         ),
         (
-            "DELETE FROM lead_scores_by_hand WHERE tenant_id = ?1 AND lead_id IN (SELECT value FROM json_each(?2))",
+            "DELETE FROM lead_scores_by_hand WHERE tenant_id = ?1 AND lead_id IN rarray(?2)",
             &p.leads,
         ),
         (
-            "DELETE FROM leads WHERE tenant_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+            "DELETE FROM leads WHERE tenant_id = ?1 AND id IN rarray(?2)",
             &p.leads,
         ),
     ] {
@@ -356,7 +356,7 @@ fn erase(tx: &mut Tx<'_>, request: &EraseRequest) -> Result<Erased> {
     let merged = |kind: &str, into: &[i64]| -> Result<Vec<i64>> {
         tx.prepare_cached(
             "SELECT id FROM merged_records WHERE tenant_id = ?1 AND kind = ?2
-                  AND into_id IN (SELECT value FROM json_each(?3))",
+                  AND into_id IN rarray(?3)",
         )?
         .query_map(params![tx.tenant, kind, list_json(into)], |r| r.get(0))?
         .collect::<Result<_>>()
@@ -385,7 +385,7 @@ fn erase(tx: &mut Tx<'_>, request: &EraseRequest) -> Result<Erased> {
         }
         tx.prepare_cached(
             "UPDATE audit_log SET before = NULL, after = NULL, note = NULL
-              WHERE tenant_id = ?1 AND entity_type = ?2 AND entity_id IN (SELECT value FROM json_each(?3))",
+              WHERE tenant_id = ?1 AND entity_type = ?2 AND entity_id IN rarray(?3)",
         )?
         .execute(params![tx.tenant, kind.as_str(), list_json(list)])?;
     }
@@ -545,7 +545,7 @@ fn export_data(conn: &crate::sql::Connection, tenant: i64, id: CustomerId) -> Re
             conn,
             &format!(
                 "SELECT id FROM audit_log WHERE tenant_id = ?1 AND entity_type = '{kind}'
-                  AND entity_id IN (SELECT value FROM json_each(?2)) ORDER BY +id"
+                  AND entity_id IN rarray(?2) ORDER BY +id"
             ),
             tenant,
             list_json(&list),

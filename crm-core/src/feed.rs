@@ -182,7 +182,7 @@ pub(crate) fn list(scope: &Scope<'_>, request: &ChangesRequest) -> Result<Change
             if kinds.is_some() {
                 "AND entity_type IN rarray(?3)"
             } else {
-                "AND ?3 IS NULL"
+                "AND CAST(?3 AS TEXT) IS NULL"
             }
         );
         let mut stmt = conn.prepare_cached(&sql)?;

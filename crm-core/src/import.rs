@@ -478,8 +478,10 @@ impl Run<'_> {
             "INSERT INTO import_runs (tenant_id, fingerprint, kind, rows_done, finished, started_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
              ON CONFLICT (tenant_id, fingerprint) DO UPDATE SET
-               rows_done = MAX(rows_done, excluded.rows_done),
-               finished = MAX(finished, excluded.finished),
+               rows_done = CASE WHEN excluded.rows_done > import_runs.rows_done
+                                THEN excluded.rows_done ELSE import_runs.rows_done END,
+               finished = CASE WHEN excluded.finished > import_runs.finished
+                               THEN excluded.finished ELSE import_runs.finished END,
                updated_at = excluded.updated_at",
         )?
         .execute(params![
@@ -498,7 +500,8 @@ impl Run<'_> {
         let row = planned.row as i64;
         if planned.action == Action::Error {
             tx.prepare_cached(
-                "INSERT OR IGNORE INTO import_failures (tenant_id, fingerprint, row) VALUES (?1, ?2, ?3)",
+                "INSERT INTO import_failures (tenant_id, fingerprint, row) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING",
             )?
             .execute(params![tx.tenant, fingerprint, row])?;
         } else if self.failed_before.contains(&planned.row) {

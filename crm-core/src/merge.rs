@@ -164,7 +164,7 @@ fn keyed_groups(
     wanted: usize,
 ) -> Result<Vec<(Vec<String>, Vec<i64>)>> {
     let sql = format!(
-        "SELECT {column}, group_concat(id) FROM customers
+        "SELECT {column}, string_agg(CAST(id AS TEXT), ',') FROM customers
           WHERE tenant_id = ?1 AND {column} IS NOT NULL AND {column} > ?2
           GROUP BY {column} HAVING count(*) > 1 ORDER BY {column} LIMIT ?3"
     );
@@ -341,10 +341,8 @@ fn check_ids(tx: &Tx<'_>, kind: RecordKind, request: &MergeRequest) -> Result<()
 
 /// Ids of `table` whose `column` is one of `sources`.
 fn ids_of(tx: &Tx<'_>, table: &str, column: &str, sources: &[i64]) -> Result<Vec<i64>> {
-    let sql = format!(
-        "SELECT id FROM {table} WHERE tenant_id = ?1 AND {column} IN (SELECT value FROM json_each(?2))"
-    );
-    let list = serde_json::to_string(sources).unwrap_or_default();
+    let sql = format!("SELECT id FROM {table} WHERE tenant_id = ?1 AND {column} IN rarray(?2)");
+    let list = crate::sql::Value::ids(sources.iter().copied());
     let mut ids: Vec<i64> = tx
         .prepare_cached(&sql)?
         .query_map(params![tx.tenant, list], |r| r.get(0))?
@@ -366,9 +364,9 @@ fn repoint(
     action: &str,
 ) -> Result<Vec<i64>> {
     let ids = ids_of(tx, table, column, sources)?;
-    let list = serde_json::to_string(sources).unwrap_or_default();
+    let list = crate::sql::Value::ids(sources.iter().copied());
     tx.prepare_cached(&format!(
-        "UPDATE {table} SET {column} = ?3 WHERE tenant_id = ?1 AND {column} IN (SELECT value FROM json_each(?2))"
+        "UPDATE {table} SET {column} = ?3 WHERE tenant_id = ?1 AND {column} IN rarray(?2)"
     ))?
     .execute(params![tx.tenant, list, target])?;
     if let Some(kind) = kind {
@@ -403,8 +401,10 @@ fn end_source<T: Serialize>(
         Some(&format!("merged into {kind} {target}")),
     )?;
     tx.execute(
-        "UPDATE change_feed SET parent_id = ?1 WHERE seq = last_insert_rowid()",
-        params![target],
+        // The entry just written: the tenant's newest.
+        "UPDATE change_feed SET parent_id = ?1
+          WHERE seq = (SELECT MAX(seq) FROM change_feed WHERE tenant_id = ?2)",
+        params![target, tx.tenant],
     )?;
     tx.prepare_cached(
         "INSERT INTO merged_records (tenant_id, kind, id, into_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -613,9 +613,9 @@ fn merge_leads(tx: &mut Tx<'_>, request: &MergeRequest) -> Result<Merged> {
         moved.insert(name.to_owned(), ids.len() as u64);
     }
     // A score set by hand on a source goes with it.
-    let list = serde_json::to_string(sources).unwrap_or_default();
+    let list = crate::sql::Value::ids(sources.iter().copied());
     tx.prepare_cached(
-        "DELETE FROM lead_scores_by_hand WHERE tenant_id = ?1 AND lead_id IN (SELECT value FROM json_each(?2))",
+        "DELETE FROM lead_scores_by_hand WHERE tenant_id = ?1 AND lead_id IN rarray(?2)",
     )?
     .execute(params![tx.tenant, list])?;
     conclude(tx, RecordKind::Lead, action, &originals, (&before, &after))?;

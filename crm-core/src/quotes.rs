@@ -128,7 +128,7 @@ impl Quote {
 pub(crate) const SEARCH_DOCUMENT: &str = "SELECT x.tenant_id, x.id,
                         x.number || CASE WHEN x.revision > 1 THEN ' rev. ' || x.revision ELSE '' END,
                         concat_ws(' ', x.status, x.notes, x.terms,
-                                  (SELECT group_concat(l.description, ' ') FROM quote_lines l
+                                  (SELECT string_agg(l.description, ' ') FROM quote_lines l
                                     WHERE l.tenant_id = x.tenant_id AND l.quote_id = x.id)),
                         NULL, NULL, NULL, NULL, NULL
                    FROM quotes x";

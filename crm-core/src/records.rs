@@ -229,7 +229,7 @@ pub(crate) fn list<R: Record>(
     page: &PageRequest,
 ) -> Result<Page<R>> {
     list_where(conn, tenant, filters, &Order::newest(), page, |_| {
-        Ok("1".to_owned())
+        Ok("TRUE".to_owned())
     })
 }
 
@@ -481,7 +481,7 @@ impl<'a> Listing<'a> {
             }
         }
         let test = test(&mut args)?;
-        if test != "1" {
+        if test != "TRUE" {
             base.push_str(" AND ");
             base.push_str(&test);
         }

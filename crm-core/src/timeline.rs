@@ -254,11 +254,11 @@ fn check(conn: &Connection, tenant: i64) -> Result<TimelineCheck> {
         entries: count("SELECT COUNT(*) FROM timeline_entries WHERE tenant_id = ?1")?,
         missing: count(
             "SELECT COUNT(*) FROM (SELECT * FROM timeline_sources WHERE tenant_id = ?1
-                                   EXCEPT SELECT * FROM timeline_entries WHERE tenant_id = ?1)",
+                                   EXCEPT SELECT * FROM timeline_entries WHERE tenant_id = ?1) AS missing",
         )?,
         extra: count(
             "SELECT COUNT(*) FROM (SELECT * FROM timeline_entries WHERE tenant_id = ?1
-                                   EXCEPT SELECT * FROM timeline_sources WHERE tenant_id = ?1)",
+                                   EXCEPT SELECT * FROM timeline_sources WHERE tenant_id = ?1) AS extra",
         )?,
     })
 }
@@ -422,9 +422,9 @@ impl Plan {
                 sql,
                 "SELECT * FROM (SELECT occurred_at, kind, source_id FROM timeline_entries
                   WHERE tenant_id = ?1 AND owner_type = ?2 AND owner_id = ?3
-                    AND kind = '{kind}' AND channel IS {channel} AND occurred_at >= ?4
+                    AND kind = '{kind}' AND channel IS NOT DISTINCT FROM {channel} AND occurred_at >= ?4
                     AND (occurred_at, source_id) < (?{}, ?{})
-                  ORDER BY occurred_at DESC, source_id DESC LIMIT ?5)",
+                  ORDER BY occurred_at DESC, source_id DESC LIMIT ?5) AS arm{i}",
                 n + 1,
                 n + 2
             );

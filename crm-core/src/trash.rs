@@ -543,15 +543,11 @@ pub(crate) fn group_of(
 
 /// Removes trash groups and their rows for good (a purge, an erasure).
 pub(crate) fn remove_groups(tx: &Tx<'_>, groups: &[i64]) -> Result<()> {
-    let list = serde_json::to_string(groups).unwrap_or_else(|_| "[]".into());
-    tx.prepare_cached(
-        "DELETE FROM trash_rows WHERE tenant_id = ?1 AND group_id IN (SELECT value FROM json_each(?2))",
-    )?
-    .execute(params![tx.tenant, list])?;
-    tx.prepare_cached(
-        "DELETE FROM trash_groups WHERE tenant_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
-    )?
-    .execute(params![tx.tenant, list])?;
+    let list = SqlValue::ids(groups.iter().copied());
+    tx.prepare_cached("DELETE FROM trash_rows WHERE tenant_id = ?1 AND group_id IN rarray(?2)")?
+        .execute(params![tx.tenant, list])?;
+    tx.prepare_cached("DELETE FROM trash_groups WHERE tenant_id = ?1 AND id IN rarray(?2)")?
+        .execute(params![tx.tenant, list])?;
     Ok(())
 }
 
@@ -1018,7 +1014,7 @@ fn list(
         .map_or(i64::MAX, |c| c.key);
     let mut stmt = conn.prepare_cached(
         "SELECT id, kind, record_id, title, deleted_at, deleted_by, size FROM trash_groups
-          WHERE tenant_id = ?1 AND (?2 IS NULL OR kind = ?2) AND id < ?3
+          WHERE tenant_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR kind = ?2) AND id < ?3
           ORDER BY id DESC LIMIT ?4",
     )?;
     let rows: Vec<(i64, TrashItem)> = stmt

@@ -225,7 +225,8 @@ fn totals(
         edge(end * DAY_MS, t)?;
     }
     let mut stmt = conn.prepare_cached(
-        "SELECT stage_id, SUM(furthest), SUM(current), SUM(lost_after), SUM(exits), SUM(stay_ms)
+        "SELECT stage_id, CAST(SUM(furthest) AS BIGINT), CAST(SUM(current) AS BIGINT),
+                CAST(SUM(lost_after) AS BIGINT), CAST(SUM(exits) AS BIGINT), CAST(SUM(stay_ms) AS BIGINT)
            FROM analytics_funnel_days
           WHERE tenant_id = ?1 AND pipeline_id = ?2 AND day >= ?3 AND day < ?4
           GROUP BY stage_id",

@@ -130,33 +130,34 @@ struct Sums {
 }
 
 const FROM_SUMS: &str = "
-    SELECT owner_id, currency, SUM(created), SUM(created_value), SUM(won), SUM(won_value),
-           SUM(won_ms), SUM(lost)
+    SELECT owner_id, currency, CAST(SUM(created) AS BIGINT), CAST(SUM(created_value) AS BIGINT),
+           CAST(SUM(won) AS BIGINT), CAST(SUM(won_value) AS BIGINT), CAST(SUM(won_ms) AS BIGINT),
+           CAST(SUM(lost) AS BIGINT)
       FROM analytics_rep_days
      WHERE tenant_id = ?1 AND day >= ?2 AND day < ?3 AND owner_id <> 0
-       AND (?4 IS NULL OR pipeline_id = ?4)
-       AND (?5 IS NULL OR owner_id IN
+       AND (CAST(?4 AS BIGINT) IS NULL OR pipeline_id = ?4)
+       AND (CAST(?5 AS BIGINT) IS NULL OR owner_id IN
               (SELECT user_id FROM team_members WHERE tenant_id = ?1 AND team_id = ?5))
      GROUP BY owner_id, currency";
 
 const FROM_DEALS: &str = "
-    SELECT owner_id, currency, COUNT(*), SUM(value), 0, 0, 0, 0
+    SELECT owner_id, currency, COUNT(*), CAST(SUM(value) AS BIGINT), 0, 0, 0, 0
       FROM deals
      WHERE tenant_id = ?1 AND created_at >= ?2 AND created_at < ?3 AND owner_id IS NOT NULL
-       AND (?4 IS NULL OR pipeline_id = ?4)
-       AND (?5 IS NULL OR owner_id IN
+       AND (CAST(?4 AS BIGINT) IS NULL OR pipeline_id = ?4)
+       AND (CAST(?5 AS BIGINT) IS NULL OR owner_id IN
               (SELECT user_id FROM team_members WHERE tenant_id = ?1 AND team_id = ?5))
      GROUP BY owner_id, currency
     UNION ALL
-    SELECT owner_id, currency, 0, 0, SUM(status = 'won'),
-           SUM(CASE status WHEN 'won' THEN value ELSE 0 END),
-           SUM(CASE status WHEN 'won' THEN closed_at - created_at ELSE 0 END),
-           SUM(status = 'lost')
+    SELECT owner_id, currency, 0, 0, COUNT(*) FILTER (WHERE status = 'won'),
+           CAST(SUM(CASE status WHEN 'won' THEN value ELSE 0 END) AS BIGINT),
+           CAST(SUM(CASE status WHEN 'won' THEN closed_at - created_at ELSE 0 END) AS BIGINT),
+           COUNT(*) FILTER (WHERE status = 'lost')
       FROM deals
      WHERE tenant_id = ?1 AND closed_at >= ?2 AND closed_at < ?3 AND status <> 'open'
        AND owner_id IS NOT NULL
-       AND (?4 IS NULL OR pipeline_id = ?4)
-       AND (?5 IS NULL OR owner_id IN
+       AND (CAST(?4 AS BIGINT) IS NULL OR pipeline_id = ?4)
+       AND (CAST(?5 AS BIGINT) IS NULL OR owner_id IN
               (SELECT user_id FROM team_members WHERE tenant_id = ?1 AND team_id = ?5))
      GROUP BY owner_id, currency";
 

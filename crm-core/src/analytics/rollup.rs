@@ -295,9 +295,12 @@ impl Sums {
               WHERE tenant_id = ?1 AND pipeline_id = ?2 AND day = ?3 AND stage_id = ?4",
         )?;
         let mut write = tx.prepare_cached(
-            "INSERT OR REPLACE INTO analytics_funnel_days
+            "INSERT INTO analytics_funnel_days
                (tenant_id, pipeline_id, day, stage_id, furthest, current, lost_after, exits, stay_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (tenant_id, pipeline_id, day, stage_id) DO UPDATE SET
+               furthest = excluded.furthest, current = excluded.current,
+               lost_after = excluded.lost_after, exits = excluded.exits, stay_ms = excluded.stay_ms",
         )?;
         let mut delete = tx.prepare_cached(
             "DELETE FROM analytics_funnel_days
@@ -326,10 +329,14 @@ impl Sums {
                 AND currency = ?5",
         )?;
         let mut write = tx.prepare_cached(
-            "INSERT OR REPLACE INTO analytics_rep_days
+            "INSERT INTO analytics_rep_days
                (tenant_id, day, pipeline_id, owner_id, currency,
                 created, created_value, won, won_value, won_ms, lost)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT (tenant_id, day, pipeline_id, owner_id, currency) DO UPDATE SET
+               created = excluded.created, created_value = excluded.created_value,
+               won = excluded.won, won_value = excluded.won_value, won_ms = excluded.won_ms,
+               lost = excluded.lost",
         )?;
         let mut delete = tx.prepare_cached(
             "DELETE FROM analytics_rep_days
@@ -624,10 +631,17 @@ fn stored_share(conn: &Connection, tenant: i64, deal: i64) -> Result<Option<(Dea
 
 fn save_share(conn: &Connection, tenant: i64, deal: &DealRow, path: &Path) -> Result<()> {
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO analytics_deals
+        "INSERT INTO analytics_deals
            (tenant_id, deal_id, pipeline_id, created_at, owner_id, currency, value, status,
             closed_at, stage_id, entered_at, furthest_stage_id, furthest_open_stage_id, history_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+         ON CONFLICT (tenant_id, deal_id) DO UPDATE SET
+           pipeline_id = excluded.pipeline_id, created_at = excluded.created_at,
+           owner_id = excluded.owner_id, currency = excluded.currency, value = excluded.value,
+           status = excluded.status, closed_at = excluded.closed_at, stage_id = excluded.stage_id,
+           entered_at = excluded.entered_at, furthest_stage_id = excluded.furthest_stage_id,
+           furthest_open_stage_id = excluded.furthest_open_stage_id,
+           history_id = excluded.history_id",
     )?
     .execute(params![
         tenant,

@@ -49,8 +49,8 @@ impl<'a> Compiler<'a> {
     /// The expression of a whole tree.
     pub fn node(&mut self, node: &Node) -> Result<String> {
         Ok(match node {
-            Node::All(nodes) if nodes.is_empty() => "1".into(),
-            Node::Any(nodes) if nodes.is_empty() => "0".into(),
+            Node::All(nodes) if nodes.is_empty() => "TRUE".into(),
+            Node::Any(nodes) if nodes.is_empty() => "FALSE".into(),
             Node::All(nodes) | Node::Any(nodes) => {
                 let glue = if matches!(node, Node::All(_)) {
                     " AND "
@@ -134,7 +134,7 @@ impl<'a> Compiler<'a> {
                     self.belongs(rel)
                 );
                 let value = format!(
-                    "(SELECT {} FROM (SELECT {newest} AS t))",
+                    "(SELECT {} FROM (SELECT {newest} AS t) AS newest)",
                     self.days_since("t")
                 );
                 self.compare(&value, c, FieldType::Number)
@@ -205,7 +205,7 @@ impl<'a> Compiler<'a> {
                     self.belongs(rel)
                 );
                 format!(
-                    "(SELECT {} FROM (SELECT {newest} AS t))",
+                    "(SELECT {} FROM (SELECT {newest} AS t) AS newest)",
                     self.days_since("t")
                 )
             }
@@ -307,6 +307,7 @@ impl<'a> Compiler<'a> {
             // The reader never pairs an operator with another shape of value.
             _ => ("NULL".to_owned(), 0),
         };
+        let if_absent = if if_absent == 1 { "TRUE" } else { "FALSE" };
         format!("COALESCE({test}, {if_absent})")
     }
 

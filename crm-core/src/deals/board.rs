@@ -206,14 +206,14 @@ fn sums(
 ) -> Result<BTreeMap<i64, (u64, Vec<Money>)>> {
     let mut args: Vec<Value> = vec![Value::Integer(tenant), Value::Integer(pipeline.0)];
     let test = test.sql(&mut args)?;
-    let sql = if test == "1" {
+    let sql = if test == "TRUE" {
         "SELECT stage_id, currency, deals, value FROM board_totals
           WHERE tenant_id = ?1 AND pipeline_id = ?2 AND deals > 0
           ORDER BY stage_id, currency"
             .to_owned()
     } else {
         format!(
-            "SELECT stage_id, currency, COUNT(*), SUM(value) FROM deals
+            "SELECT stage_id, currency, COUNT(*), CAST(SUM(value) AS BIGINT) FROM deals
               WHERE tenant_id = ?1 AND pipeline_id = ?2 AND {test}
               GROUP BY stage_id, currency ORDER BY stage_id, currency"
         )
@@ -376,7 +376,7 @@ const DIFFERENCES: &str = "
              WHERE tenant_id = ?1 GROUP BY pipeline_id, stage_id, currency
             EXCEPT
             SELECT pipeline_id, stage_id, currency, deals, value FROM board_totals
-             WHERE tenant_id = ?1 AND (deals <> 0 OR value <> 0))))";
+             WHERE tenant_id = ?1 AND (deals <> 0 OR value <> 0)) AS missing) AS differing) AS columns";
 
 fn verify(c: &Connection, tenant: i64) -> Result<BoardCheck> {
     let wrong: i64 = c.query_row(DIFFERENCES, params![tenant], |r| r.get(0))?;

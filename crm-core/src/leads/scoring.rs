@@ -328,15 +328,9 @@ fn evaluate(
     );
     match which {
         Which::Ids(ids) => {
-            // A JSON array binds with the criteria's values in one list of parameters.
-            params.push(Value::Text(
-                serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()),
-            ));
-            let _ = write!(
-                sql,
-                " AND id IN (SELECT value FROM json_each(?{})) ORDER BY id",
-                params.len()
-            );
+            // The list binds with the criteria's values in one list of parameters.
+            params.push(Value::ids(ids.iter().copied()));
+            let _ = write!(sql, " AND id IN rarray(?{}) ORDER BY id", params.len());
         }
         Which::After(after, limit) => {
             params.push(Value::Integer(after));
@@ -738,7 +732,7 @@ fn rescore_in(tx: &mut Tx<'_>, request: &Rescore) -> Result<Rescored> {
         let last: Option<i64> = tx
             .prepare_cached(
                 "SELECT MAX(id) FROM (SELECT id FROM leads WHERE tenant_id = ?1 AND id > ?2
-                                           ORDER BY id LIMIT ?3)",
+                                           ORDER BY id LIMIT ?3) AS batch",
             )?
             .query_row(params![tx.tenant, after, limit], |r| r.get(0))?;
         let Some(last) = last else {

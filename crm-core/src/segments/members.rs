@@ -212,18 +212,15 @@ fn evaluate(
     let mut current_sql = "SELECT customer_id FROM segment_members
                             WHERE tenant_id = ?1 AND segment_id = ?2"
         .to_owned();
-    // The customers to look at, as a JSON list (one parameter whatever its length).
-    let list = only.map(|ids| serde_json::to_string(ids).unwrap_or_default());
+    // The customers to look at, as one list parameter whatever its length.
+    let list = only.map(|ids| Value::ids(ids.iter().copied()));
     if let Some(list) = &list {
-        params.push(Value::Text(list.clone()));
-        let _ = write!(
-            sql,
-            " AND r.id IN (SELECT value FROM json_each(?{}))",
-            params.len()
-        );
-        current_sql.push_str(" AND customer_id IN (SELECT value FROM json_each(?3))");
+        params.push(list.clone());
+        let _ = write!(sql, " AND r.id IN rarray(?{})", params.len());
+        current_sql.push_str(" AND customer_id IN rarray(?3)");
     } else {
-        current_sql.push_str(" AND ?3 IS NOT NULL");
+        // Every member: the list parameter is bound as NULL.
+        current_sql.push_str(" AND CAST(?3 AS BIGINT) IS NULL");
     }
     let matching: BTreeSet<i64> = tx
         .prepare(&sql)?
@@ -231,10 +228,9 @@ fn evaluate(
         .collect::<Result<_>>()?;
     let current: BTreeSet<i64> = {
         let mut stmt = tx.prepare_cached(&current_sql)?;
-        stmt.query_map(
-            params![tenant, segment, list.as_deref().unwrap_or("[]")],
-            |r| r.get(0),
-        )?
+        stmt.query_map(params![tenant, segment, list.unwrap_or(Value::Null)], |r| {
+            r.get(0)
+        })?
         .collect::<Result<_>>()?
     };
     let mut entered = 0;
@@ -401,7 +397,7 @@ pub(super) fn history(
         .map_or(i64::MAX, |c| c.key);
     let mut stmt = conn.prepare_cached(
         "SELECT seq, customer_id, change, at FROM segment_history
-          WHERE tenant_id = ?1 AND segment_id = ?2 AND (?3 IS NULL OR customer_id = ?3) AND seq < ?4
+          WHERE tenant_id = ?1 AND segment_id = ?2 AND (CAST(?3 AS BIGINT) IS NULL OR customer_id = ?3) AND seq < ?4
           ORDER BY seq DESC LIMIT ?5",
     )?;
     let rows: Vec<(i64, HistoryEntry)> = stmt
