@@ -199,7 +199,7 @@ fn erase(tx: &mut Tx<'_>, request: &EraseRequest) -> Result<Erased> {
             },
         ));
     }
-    tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
+    tx.defer_foreign_keys()?;
     let p = person(tx, tx.tenant, &customer)?;
     let c = customer.id.0;
 

@@ -13,7 +13,6 @@ use crate::deals::board::BoardCheck;
 use crate::error::{Error, Result};
 use crate::quotes::QuoteCheck;
 use crate::search::IndexState;
-use crate::sql::params;
 use crate::timeline::TimelineCheck;
 use serde::Serialize;
 use std::path::Path;
@@ -158,26 +157,10 @@ impl Crm {
     /// and the search index. Changes nothing.
     pub fn check(&self) -> Result<Health> {
         let (integrity, foreign_keys) = self.read(|conn| {
-            let mut stmt = conn.prepare(&format!("PRAGMA integrity_check({INTEGRITY_LINES})"))?;
-            let integrity = stmt
-                .query_map(params![], |r| r.get::<_, String>(0))?
-                .collect::<Result<Vec<_>>>()?
-                .into_iter()
-                .filter(|l| l != "ok")
-                .collect();
-            let mut stmt = conn.prepare("PRAGMA foreign_key_check")?;
-            let foreign_keys = stmt
-                .query_map(params![], |r| {
-                    Ok(format!(
-                        "{} row {} -> {}",
-                        r.get::<_, String>(0)?,
-                        r.get::<_, Option<i64>>(1)?
-                            .map_or("?".into(), |id| id.to_string()),
-                        r.get::<_, String>(2)?
-                    ))
-                })?
-                .collect::<Result<Vec<_>>>()?;
-            Ok((integrity, foreign_keys))
+            Ok((
+                conn.integrity_problems(INTEGRITY_LINES)?,
+                conn.foreign_key_problems()?,
+            ))
         })?;
         let mut timelines = Vec::new();
         let mut analytics = Vec::new();

@@ -133,10 +133,7 @@ mod tests {
         let crm = crate::Crm::open_in_memory().unwrap();
         crm.read(|conn| {
             for (kind, fields) in DESCRIBED {
-                let mut stmt = conn.prepare(&format!("PRAGMA table_info({})", kind.table()))?;
-                let columns: Vec<String> = stmt
-                    .query_map(params![], |r| r.get(1))?
-                    .collect::<Result<_>>()?;
+                let columns = conn.columns(kind.table())?;
                 let mut names = std::collections::HashSet::new();
                 for field in *fields {
                     assert!(
@@ -165,8 +162,8 @@ mod tests {
     }
 
     use crate::records::{Bound, Direction, Listing, Order, Sort};
+    use crate::sql::Connection;
     use crate::sql::Value;
-    use crate::sql::{Connection, params};
     use crate::store::Crm;
 
     /// The sorts the README calls index-backed: every part of the list, either way, is one
@@ -221,11 +218,7 @@ mod tests {
     ];
 
     fn nullable(conn: &Connection, table: &str, column: &str) -> Result<bool> {
-        conn.query_row(
-            "SELECT \"notnull\" = 0 FROM pragma_table_info(?1) WHERE name = ?2",
-            params![table, column],
-            |r| r.get(0),
-        )
+        conn.nullable(table, column)
     }
 
     #[test]

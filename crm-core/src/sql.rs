@@ -108,6 +108,68 @@ impl Connection {
         self.inner.total_changes()
     }
 
+    /// The tables of the database, by name.
+    #[cfg(test)]
+    pub(crate) fn tables(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .prepare_cached("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?;
+        stmt.query_map(params![], |r| r.get(0))?.collect()
+    }
+
+    /// The columns `table` has, in order (the catalog of the database itself, not of crm).
+    pub(crate) fn columns(&self, table: &str) -> Result<Vec<String>> {
+        let mut stmt =
+            self.prepare_cached("SELECT name FROM pragma_table_info(?1) ORDER BY cid")?;
+        stmt.query_map(params![table], |r| r.get(0))?.collect()
+    }
+
+    /// `table`'s foreign keys other than the tenant's: (column, the table it points at).
+    pub(crate) fn references(&self, table: &str) -> Result<Vec<(String, String)>> {
+        let mut stmt = self.prepare_cached(
+            r#"SELECT "from", "table" FROM pragma_foreign_key_list(?1) WHERE "from" <> 'tenant_id'"#,
+        )?;
+        stmt.query_map(params![table], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect()
+    }
+
+    /// `true` when `column` of `table` may be NULL.
+    #[cfg(test)]
+    pub(crate) fn nullable(&self, table: &str, column: &str) -> Result<bool> {
+        self.prepare_cached(r#"SELECT "notnull" = 0 FROM pragma_table_info(?1) WHERE name = ?2"#)?
+            .query_row(params![table, column], |r| r.get(0))
+    }
+
+    /// What the engine's own check of the file finds wrong, at most `limit` lines (none when
+    /// the file is sound).
+    pub(crate) fn integrity_problems(&self, limit: usize) -> Result<Vec<String>> {
+        let mut stmt = self.prepare(&format!("PRAGMA integrity_check({limit})"))?;
+        let lines = stmt
+            .query_map(params![], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>>>()?;
+        Ok(lines.into_iter().filter(|l| l != "ok").collect())
+    }
+
+    /// Rows whose foreign keys point at nothing: "table row id -> parent table".
+    pub(crate) fn foreign_key_problems(&self) -> Result<Vec<String>> {
+        let mut stmt = self.prepare("PRAGMA foreign_key_check")?;
+        stmt.query_map(params![], |r| {
+            Ok(format!(
+                "{} row {} -> {}",
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<i64>>(1)?
+                    .map_or("?".into(), |id| id.to_string()),
+                r.get::<_, String>(2)?
+            ))
+        })?
+        .collect()
+    }
+
+    /// Checks foreign keys at commit instead of at each statement, for the rest of the
+    /// transaction: rows of a group that point at each other move out and back in any order.
+    pub(crate) fn defer_foreign_keys(&self) -> Result<()> {
+        self.execute_batch("PRAGMA defer_foreign_keys = ON")
+    }
+
     /// Starts a write transaction that holds the database's write lock from its first
     /// statement (SQLite's `BEGIN IMMEDIATE`): what a read-then-write relies on.
     pub(crate) fn begin_write(&self) -> Result<Transaction<'_>> {

@@ -24,6 +24,25 @@ mod embedded {
     refinery::embed_migrations!("../migrations");
 }
 
+#[cfg(feature = "postgres")]
+mod embedded_pg {
+    refinery::embed_migrations!("../migrations-pg");
+}
+
+/// Brings a PostgreSQL database (its current schema, as `search_path` names it) to the latest
+/// schema of `migrations-pg/`, the same versions as SQLite's. The PostgreSQL backend is under
+/// construction: today this and the schema it makes are what exists of it.
+#[cfg(feature = "postgres")]
+#[doc(hidden)]
+pub use postgres;
+
+#[cfg(feature = "postgres")]
+#[doc(hidden)]
+pub fn migrate_postgres(client: &mut postgres::Client) -> Result<()> {
+    embedded_pg::migrations::runner().run(client)?;
+    Ok(())
+}
+
 /// How long a connection waits for another writer (this process or another) before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// WAL pages after which a commit copies the WAL back into the database file (40 MiB).

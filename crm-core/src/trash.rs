@@ -621,7 +621,7 @@ pub(crate) fn delete(
     let before = record_json(tx, kind, id)?;
     // Members of a group may point at each other (a deal at a lead of the same customer):
     // the keys are checked at commit, when the whole group is gone.
-    tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
+    tx.defer_foreign_keys()?;
     if kind == RecordKind::Quote {
         let status = before.get("status").and_then(Value::as_str).unwrap_or("");
         if status != "draft" {
@@ -795,22 +795,12 @@ type Shape = (Vec<String>, Vec<(String, String)>);
 
 /// The columns `table` has now (a row kept before a migration added one lacks it).
 fn columns(tx: &Tx<'_>, table: &str) -> Result<Vec<String>> {
-    let mut stmt = tx.prepare_cached("SELECT name FROM pragma_table_info(?1)")?;
-    let names = stmt
-        .query_map(params![table], |r| r.get(0))?
-        .collect::<Result<_>>()?;
-    Ok(names)
+    tx.columns(table)
 }
 
 /// What `table`'s foreign keys point at: (column, parent table).
 fn parents(tx: &Tx<'_>, table: &str) -> Result<Vec<(String, String)>> {
-    let mut stmt = tx.prepare_cached(
-        r#"SELECT "from", "table" FROM pragma_foreign_key_list(?1) WHERE "from" <> 'tenant_id'"#,
-    )?;
-    let out = stmt
-        .query_map(params![table], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_>>()?;
-    Ok(out)
+    tx.references(table)
 }
 
 /// Why `row` of `table` cannot come back: a record it points at is neither live nor in its
@@ -872,7 +862,7 @@ pub(crate) fn restore(tx: &mut Tx<'_>, request: &RestoreRequest) -> Result<Resto
     let rows = kept_rows(tx, group)?;
     // Rows come back parents first, but members may point at each other across branches
     // (a ticket at a lead of the same customer): keys are checked at commit.
-    tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
+    tx.defer_foreign_keys()?;
     // An external id another record took meanwhile: refuse before writing anything.
     for kept in rows.iter().filter(|k| !k.detached) {
         let Some(external) = kept.row.get("external_id").and_then(Value::as_str) else {
@@ -1129,17 +1119,16 @@ mod tests {
     #[test]
     fn every_reference_to_a_deletable_kind_is_a_dependent_a_part_or_detached() {
         let crm = crate::Crm::open_in_memory().unwrap();
-        let references: Vec<(String, String, String)> = crm
+        let (tables, references) = crm
             .read(|c| {
-                let mut stmt = c.prepare(
-                    r#"SELECT m.name, f."from", f."table"
-                         FROM sqlite_master m, pragma_foreign_key_list(m.name) f
-                        WHERE m.type = 'table' AND f."from" <> 'tenant_id'"#,
-                )?;
-                let rows = stmt
-                    .query_map(params![], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                    .collect::<Result<_>>()?;
-                Ok(rows)
+                let tables = c.tables()?;
+                let mut references: Vec<(String, String, String)> = Vec::new();
+                for table in &tables {
+                    for (column, parent) in c.references(table)? {
+                        references.push((table.clone(), column, parent));
+                    }
+                }
+                Ok((tables.len(), references))
             })
             .unwrap();
         let mut checked = 0;
@@ -1158,15 +1147,6 @@ mod tests {
                 "{table}.{column} points at {parent}: say in trash::children how it goes"
             );
         }
-        let tables: i64 = crm
-            .read(|c| {
-                c.query_row(
-                    "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
-                    params![],
-                    |r| r.get(0),
-                )
-            })
-            .unwrap();
         assert!(
             checked >= 15,
             "the schema's references were read ({checked} of {tables} tables)"
