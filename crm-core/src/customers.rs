@@ -267,7 +267,7 @@ pub(crate) fn update(tx: &mut Tx<'_>, changes: CustomerChanges) -> Result<Custom
 /// Moves a customer's `lastContactAt` forward to `at` (never backward).
 pub(crate) fn touch(tx: &Tx<'_>, id: CustomerId, at: Timestamp) -> Result<()> {
     tx.prepare_cached(
-        "UPDATE customers SET last_contact_at = MAX(COALESCE(last_contact_at, ?3), ?3)
+        "UPDATE customers SET last_contact_at = CASE WHEN last_contact_at > ?3 THEN last_contact_at ELSE ?3 END
          WHERE tenant_id = ?1 AND id = ?2",
     )?
     .execute(params![tx.tenant, id, time::to_millis(at)])?;

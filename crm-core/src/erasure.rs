@@ -232,7 +232,7 @@ fn erase(tx: &mut Tx<'_>, request: &EraseRequest) -> Result<Erased> {
                 "SELECT DISTINCT group_id FROM trash_rows
                   WHERE tenant_id = ?1 AND detached = 0
                     AND ((kind = '{kind}' AND record_id IN rarray(?2))
-                      OR json_extract(row, '{path}') IN rarray(?2))"
+                      OR CAST(json_extract(row, '{path}') AS BIGINT) IN rarray(?2))"
             );
             groups.extend(
                 tx.prepare(&sql)?

@@ -76,3 +76,107 @@ mod send_sync {
         assert_send_sync::<crate::Crm>();
     }
 }
+
+/// Every statement a day of work prepares — a demo tenant made, checked, listed, sorted,
+/// filtered, searched, its timelines, funnel and reps read — translated and prepared by a
+/// PostgreSQL server on the schema of `migrations-pg/`: what PostgreSQL refuses (a spelling, a
+/// type it cannot infer) is named with the statement. Needs `CRM_TEST_POSTGRES`.
+#[cfg(all(test, feature = "postgres"))]
+mod postgres_statements {
+    use crate::Crm;
+
+    #[test]
+    fn every_statement_of_a_working_day_prepares_on_postgresql() {
+        let url = std::env::var("CRM_TEST_POSTGRES").expect("CRM_TEST_POSTGRES names a server");
+        let seen = crate::sql::capture(|| {
+            let crm = Crm::open_in_memory()?;
+            let options = crate::demo::DemoOptions {
+                customers: 60,
+                batch_size: 20,
+                ..Default::default()
+            };
+            crate::demo::generate(&crm, &options, |_, _| {})?;
+            crm.check()?;
+            let admin = crm.first_admin("demo")?;
+            let scope = crm.scope("demo", admin)?;
+            macro_rules! request {
+                ($text:expr $(,)?) => {
+                    serde_json::from_str($text).expect("a valid request")
+                };
+            }
+            scope.customers().list(&request!(
+                r#"{"where": {"all": [{"field": "name", "op": "contains", "value": "a"},
+                                      {"field": "tags", "op": "in", "value": ["vip"]}]},
+                   "sort": {"field": "name", "direction": "desc"}, "limit": 5}"#,
+            ))?;
+            scope.deals().list(&request!(
+                r#"{"where": {"field": "status", "op": "equals", "value": "won"},
+                   "sort": {"field": "value", "direction": "asc"}}"#,
+            ))?;
+            scope.tickets().list(&request!(
+                r#"{"sort": {"field": "priority", "direction": "desc"}, "limit": 10}"#,
+            ))?;
+            scope.search().query(&request!(r#"{"q": "invoice"}"#))?;
+            let customer = scope.customers().list(&request!("{}"))?.items[0].id;
+            scope.timeline().get(&request!(&format!(
+                r#"{{"entity": {{"type": "customer", "id": {customer}}}}}"#
+            )))?;
+            scope.analytics().funnel(&request!(r#"{"pipelineId": 1}"#))?;
+            scope
+                .analytics()
+                .rep_performance(&request!(r#"{"timeframe": "quarter"}"#))?;
+            // Deletes, restores, merges, an erasure, an export, a segment and a view count.
+            let ids: Vec<i64> = scope
+                .customers()
+                .list(&request!(r#"{"limit": 4}"#))?
+                .items
+                .iter()
+                .map(|c| c.id.0)
+                .collect();
+            let trash = scope.trash();
+            trash.delete(
+                crate::catalog::RecordKind::Customer,
+                &request!(&format!(r#"{{"id": {}, "cascade": true}}"#, ids[0])),
+            )?;
+            trash.restore(&request!(&format!(
+                r#"{{"kind": "customer", "id": {}}}"#,
+                ids[0]
+            )))?;
+            scope.merging().customers(&request!(&format!(
+                r#"{{"targetId": {}, "sourceIds": [{}]}}"#,
+                ids[0], ids[1]
+            )))?;
+            let erased = scope.customers().get(crate::ids::CustomerId(ids[2]))?;
+            if let Some(email) = erased.email {
+                scope.erasure().erase(&request!(&format!(
+                    r#"{{"id": {}, "confirm": "{email}"}}"#,
+                    ids[2]
+                )))?;
+            }
+            scope.export().write(
+                &request!(r#"{"kind": "customer", "where": {"field": "name", "op": "endsWith", "value": "n"},
+                     "format": "csv", "path": "written-to-a-sink.csv"}"#),
+                &mut std::io::sink(),
+            )?;
+            scope.segments().create(request!(
+                r#"{"name": "At risk", "criteria": {"field": "churnRisk", "op": "gte", "value": 70}}"#
+            ))?;
+            scope.views().count(&request!(
+                r#"{"kind": "deal", "where": {"field": "value", "op": "gte", "value": 1000}}"#
+            ))?;
+            Ok(())
+        })
+        .unwrap();
+        let refused = crate::sql::postgres::refused(&url, &seen, |client| {
+            crate::store::migrate_postgres(client).unwrap();
+        });
+        assert!(
+            refused.is_empty(),
+            "{} of {} statements refused:\n{}",
+            refused.len(),
+            seen.len(),
+            refused.join("\n")
+        );
+        assert!(seen.len() > 100, "only {} statements seen", seen.len());
+    }
+}

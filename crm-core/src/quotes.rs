@@ -348,7 +348,7 @@ pub(crate) fn store(tx: &Tx<'_>, quote: &Quote, snapshot: Option<&str>) -> Resul
            valid_until = excluded.valid_until, discount_bp = excluded.discount_bp,
            tax_rounding = excluded.tax_rounding, notes = excluded.notes, terms = excluded.terms,
            line_count = excluded.line_count, totals = excluded.totals, total = excluded.total,
-           snapshot = COALESCE(excluded.snapshot, snapshot), sent_at = excluded.sent_at,
+           snapshot = COALESCE(excluded.snapshot, quotes.snapshot), sent_at = excluded.sent_at,
            decided_at = excluded.decided_at, reject_reason = excluded.reject_reason,
            updated_at = excluded.updated_at"
     ))?

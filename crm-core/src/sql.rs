@@ -20,6 +20,44 @@
 use crate::error::{Error, Result, StorageError, StorageKind};
 use std::sync::Arc;
 
+// PostgreSQL's translation of statements, tried against a server by its tests; the connection
+// that will translate each statement it prepares is the next step of the second backend.
+#[cfg(all(test, feature = "postgres"))]
+pub(crate) mod postgres;
+
+#[cfg(all(test, feature = "postgres"))]
+static SEEN: std::sync::Mutex<Option<std::collections::BTreeSet<String>>> =
+    std::sync::Mutex::new(None);
+
+#[cfg(all(test, feature = "postgres"))]
+fn seen() -> std::sync::MutexGuard<'static, Option<std::collections::BTreeSet<String>>> {
+    SEEN.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Runs `f`, collecting the text of every statement prepared meanwhile (on any thread).
+#[cfg(all(test, feature = "postgres"))]
+pub(crate) fn capture(
+    f: impl FnOnce() -> Result<()>,
+) -> Result<std::collections::BTreeSet<String>> {
+    *seen() = Some(std::collections::BTreeSet::new());
+    let result = f();
+    let seen = seen().take().unwrap_or_default();
+    result.map(|()| seen)
+}
+
+/// Notes a statement being prepared, while [`capture`] listens.
+#[cfg(all(test, feature = "postgres"))]
+fn note(sql: &str) {
+    if let Some(seen) = seen().as_mut() {
+        seen.insert(sql.to_owned());
+    }
+}
+
+#[cfg(not(all(test, feature = "postgres")))]
+#[inline]
+fn note(_: &str) {}
+
 /// A connection to the database.
 pub(crate) struct Connection {
     inner: rusqlite::Connection,
@@ -69,6 +107,7 @@ impl Connection {
     /// A statement prepared once per connection and reused by every later call with the same
     /// text: what every statement run more than once uses.
     pub(crate) fn prepare_cached(&self, sql: &str) -> Result<Statement<'_>> {
+        note(sql);
         Ok(Statement {
             inner: StatementInner::Cached(self.inner.prepare_cached(sql)?),
         })
@@ -76,6 +115,7 @@ impl Connection {
 
     /// A statement prepared for this use only (text built for one call, maintenance).
     pub(crate) fn prepare(&self, sql: &str) -> Result<Statement<'_>> {
+        note(sql);
         Ok(Statement {
             inner: StatementInner::Once(self.inner.prepare(sql)?),
         })

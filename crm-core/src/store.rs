@@ -538,7 +538,7 @@ impl Tx<'_> {
         changes: &str,
     ) -> Result<()> {
         let count: i64 = self.inner.query_row(
-            &format!("SELECT count(*) FROM ({changes})"),
+            &format!("SELECT count(*) FROM ({changes}) AS c"),
             params![],
             |r| r.get(0),
         )?;

@@ -290,7 +290,12 @@ impl<'a> Compiler<'a> {
                 let lower = t.to_lowercase();
                 let len = self.bind(Value::Integer(lower.chars().count() as i64));
                 let p = self.bind(Value::Text(lower));
-                (format!("substr({value}, -{len}) = {p}"), 0)
+                // The last `len` characters, counted from the start: a negative start means
+                // something else in each engine. A value shorter than `len` never equals `p`.
+                (
+                    format!("substr({value}, length({value}) - {len} + 1) = {p}"),
+                    0,
+                )
             }
             (Operator::Gte, Operand::One(s)) => (format!("{value} >= {}", self.scalar(s, ty)), 0),
             (Operator::Lte, Operand::One(s)) => (format!("{value} <= {}", self.scalar(s, ty)), 0),

@@ -351,18 +351,18 @@ fn evaluate(
            (n INTEGER PRIMARY KEY, id INTEGER NOT NULL, old INTEGER NOT NULL, new INTEGER NOT NULL)",
     )?
     .execute(params![])?;
-    tx.prepare(&format!("INSERT INTO temp.rescored (id, old, new) {sql}"))?
+    tx.prepare(&format!("INSERT INTO rescored (id, old, new) {sql}"))?
         .execute(&params)?;
     let (evaluated, last): (i64, Option<i64>) = tx
-        .prepare_cached("SELECT count(*), max(id) FROM temp.rescored")?
+        .prepare_cached("SELECT count(*), max(id) FROM rescored")?
         .query_row(params![], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let unchanged = tx
-        .prepare_cached("DELETE FROM temp.rescored WHERE old = new")?
+        .prepare_cached("DELETE FROM rescored WHERE old = new")?
         .execute(params![])?;
     let (evaluated, changed) = (evaluated as u64, (evaluated as u64) - unchanged as u64);
     if changed > 0 {
         tx.prepare_cached(
-            "UPDATE leads SET score = r.new FROM temp.rescored r
+            "UPDATE leads SET score = r.new FROM rescored r
               WHERE leads.tenant_id = ?1 AND leads.id = r.id",
         )?
         .execute(params![tx.tenant])?;
@@ -371,10 +371,10 @@ fn evaluate(
             methods::LEADS_RESCORE,
             RecordKind::Lead,
             "SELECT n, id, json_object('score', old) AS before, json_object('score', new) AS after
-               FROM temp.rescored",
+               FROM rescored",
         )?;
     }
-    tx.prepare_cached("DELETE FROM temp.rescored")?
+    tx.prepare_cached("DELETE FROM rescored")?
         .execute(params![])?;
     Ok((evaluated, changed, last))
 }
