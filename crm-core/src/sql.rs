@@ -623,10 +623,11 @@ impl ToSql for f64 {
 }
 
 macro_rules! integer {
-    ($($t:ty),*) => {$(
+    ($convert:expr => $($t:ty),*) => {$(
         impl ToSql for $t {
             fn to_sql(&self) -> ToSqlOutput<'_> {
-                ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*self)))
+                let convert: fn($t) -> i64 = $convert;
+                ToSqlOutput::Borrowed(ValueRef::Integer(convert(*self)))
             }
         }
 
@@ -641,30 +642,10 @@ macro_rules! integer {
         }
     )*};
 }
-integer!(i64, i32, u32, u16, u8);
-
-/// Counts and sizes beyond `i64` cannot be stored; they bind as the largest integer rather
-/// than fail (no count in this crate comes near).
-macro_rules! wide_integer {
-    ($($t:ty),*) => {$(
-        impl ToSql for $t {
-            fn to_sql(&self) -> ToSqlOutput<'_> {
-                ToSqlOutput::Borrowed(ValueRef::Integer(i64::try_from(*self).unwrap_or(i64::MAX)))
-            }
-        }
-
-        impl FromSql for $t {
-            fn from_sql(value: ValueRef<'_>) -> std::result::Result<Self, String> {
-                match value {
-                    ValueRef::Integer(i) => <$t>::try_from(i)
-                        .map_err(|_| format!("{i} is out of range for {}", stringify!($t))),
-                    other => Err(wrong("an integer", other)),
-                }
-            }
-        }
-    )*};
-}
-wide_integer!(u64, usize);
+integer!(i64::from => i64, i32, u32, u16, u8);
+// Counts and sizes beyond `i64` cannot be stored; they bind as the largest integer rather
+// than fail (no count in this crate comes near).
+integer!(|v| i64::try_from(v).unwrap_or(i64::MAX) => u64, usize);
 
 impl FromSql for f64 {
     fn from_sql(value: ValueRef<'_>) -> std::result::Result<Self, String> {

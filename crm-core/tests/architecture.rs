@@ -74,54 +74,57 @@ fn layer_of(module: &str) -> Option<usize> {
 }
 
 /// The modules each module of `src/` refers to with `crate::…`, comments left out.
-fn imports() -> BTreeMap<String, BTreeSet<String>> {
+/// Every `.rs` file of `src/`: its path below `src/` (with `/`) and its text.
+fn sources() -> Vec<(String, String)> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut files = Vec::new();
     let mut stack = vec![src.clone()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 stack.push(path);
-                continue;
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let relative = path.strip_prefix(&src).unwrap().to_string_lossy();
+                let text = std::fs::read_to_string(&path).unwrap();
+                files.push((relative.replace('\\', "/"), text));
             }
-            if path.extension().is_none_or(|e| e != "rs") {
-                continue;
-            }
-            let relative = path.strip_prefix(&src).unwrap();
-            let module = relative
-                .components()
-                .next()
-                .unwrap()
-                .as_os_str()
-                .to_str()
-                .unwrap()
-                .trim_end_matches(".rs")
-                .to_owned();
-            let text = std::fs::read_to_string(&path).unwrap();
-            let refs = graph.entry(module.clone()).or_default();
-            for line in text.lines() {
-                let code = line.split("//").next().unwrap_or("");
-                for (i, _) in code.match_indices("crate::") {
-                    let name: String = code[i + 7..]
-                        .chars()
-                        .take_while(|c| c.is_alphanumeric() || *c == '_')
-                        .collect();
-                    let target = REEXPORTS
-                        .iter()
-                        .find(|(item, _)| *item == name)
-                        .map_or(name.clone(), |(_, m)| (*m).to_owned());
-                    if !target.is_empty() && target != module {
-                        refs.insert(target);
-                    }
+        }
+    }
+    files
+}
+
+fn imports() -> BTreeMap<String, BTreeSet<String>> {
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (relative, text) in sources() {
+        let module = relative
+            .split('/')
+            .next()
+            .unwrap()
+            .trim_end_matches(".rs")
+            .to_owned();
+        let refs = graph.entry(module.clone()).or_default();
+        for line in text.lines() {
+            let code = line.split("//").next().unwrap_or("");
+            for (i, _) in code.match_indices("crate::") {
+                let name: String = code[i + 7..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                let target = REEXPORTS
+                    .iter()
+                    .find(|(item, _)| *item == name)
+                    .map_or(name.clone(), |(_, m)| (*m).to_owned());
+                if !target.is_empty() && target != module {
+                    refs.insert(target);
                 }
-                // `use crate::{a, b::C}` brings several modules at once.
-                if let Some(rest) = code.trim_start().strip_prefix("use crate::{") {
-                    for part in rest.split([',', '}', ' ']) {
-                        let name = part.split("::").next().unwrap_or("").trim();
-                        if !name.is_empty() && name != module && name != "self" {
-                            refs.insert(name.to_owned());
-                        }
+            }
+            // `use crate::{a, b::C}` brings several modules at once.
+            if let Some(rest) = code.trim_start().strip_prefix("use crate::{") {
+                for part in rest.split([',', '}', ' ']) {
+                    let name = part.split("::").next().unwrap_or("").trim();
+                    if !name.is_empty() && name != module && name != "self" {
+                        refs.insert(name.to_owned());
                     }
                 }
             }
@@ -209,34 +212,19 @@ fn no_module_imports_itself_through_others() {
 /// `crate::sql`, so a second engine changes those two and nothing else.
 #[test]
 fn only_the_seam_names_the_driver() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut offenders = Vec::new();
-    let mut stack = vec![src.clone()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let relative = path
-                .strip_prefix(&src)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            if relative == "sql.rs" || relative.starts_with("sql/") || relative == "store.rs" {
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).unwrap();
-            for (n, line) in text.lines().enumerate() {
-                let code = line.split("//").next().unwrap_or("");
-                // The postgres crate at the start of a path (not crm's own `sql::postgres`).
-                let postgres = code
-                    .match_indices("postgres::")
-                    .any(|(i, _)| !code[..i].ends_with("::"));
-                if code.contains("rusqlite") || postgres {
-                    offenders.push(format!("{relative}:{}: {}", n + 1, line.trim()));
-                }
+    for (relative, text) in sources() {
+        if relative == "sql.rs" || relative.starts_with("sql/") || relative == "store.rs" {
+            continue;
+        }
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            // The postgres crate at the start of a path (not crm's own `sql::postgres`).
+            let postgres = code
+                .match_indices("postgres::")
+                .any(|(i, _)| !code[..i].ends_with("::"));
+            if code.contains("rusqlite") || postgres {
+                offenders.push(format!("{relative}:{}: {}", n + 1, line.trim()));
             }
         }
     }
