@@ -25,21 +25,24 @@ use std::sync::Arc;
 #[cfg(all(test, feature = "postgres"))]
 pub(crate) mod postgres;
 
-#[cfg(all(test, feature = "postgres"))]
+#[cfg(test)]
 static SEEN: std::sync::Mutex<Option<std::collections::BTreeSet<String>>> =
     std::sync::Mutex::new(None);
 
-#[cfg(all(test, feature = "postgres"))]
+#[cfg(test)]
 fn seen() -> std::sync::MutexGuard<'static, Option<std::collections::BTreeSet<String>>> {
     SEEN.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Runs `f`, collecting the text of every statement prepared meanwhile (on any thread).
-#[cfg(all(test, feature = "postgres"))]
+#[cfg(test)]
 pub(crate) fn capture(
     f: impl FnOnce() -> Result<()>,
 ) -> Result<std::collections::BTreeSet<String>> {
+    // One capture at a time: tests run in parallel.
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = ONE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     *seen() = Some(std::collections::BTreeSet::new());
     let result = f();
     let seen = seen().take().unwrap_or_default();
@@ -47,14 +50,14 @@ pub(crate) fn capture(
 }
 
 /// Notes a statement being prepared, while [`capture`] listens.
-#[cfg(all(test, feature = "postgres"))]
+#[cfg(test)]
 fn note(sql: &str) {
     if let Some(seen) = seen().as_mut() {
         seen.insert(sql.to_owned());
     }
 }
 
-#[cfg(not(all(test, feature = "postgres")))]
+#[cfg(not(test))]
 #[inline]
 fn note(_: &str) {}
 
