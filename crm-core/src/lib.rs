@@ -207,15 +207,8 @@ mod statements {
             "WHERE keys_version = 0",
         ];
         // The search index holds every tenant's records: how many there are to index.
-        let searchable = [
-            "customers",
-            "leads",
-            "deals",
-            "tickets",
-            "conversations",
-            "quotes",
-        ]
-        .map(|t| format!("SELECT COUNT(*) FROM {t}"));
+        let searchable =
+            crate::search::SEARCHABLE_TABLES.map(|t| format!("SELECT COUNT(*) FROM {t}"));
         let words = |sql: &str| -> BTreeSet<String> {
             sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                 .map(str::to_owned)

@@ -459,16 +459,19 @@ impl crate::Crm {
     }
 }
 
+/// The tables whose records the index holds (of every tenant: one index per database).
+pub(crate) const SEARCHABLE_TABLES: [&str; 6] = [
+    "customers",
+    "leads",
+    "deals",
+    "tickets",
+    "conversations",
+    "quotes",
+];
+
 fn searchable_records(conn: &Connection) -> Result<u64> {
     let mut total = 0u64;
-    for table in [
-        "customers",
-        "leads",
-        "deals",
-        "tickets",
-        "conversations",
-        "quotes",
-    ] {
+    for table in SEARCHABLE_TABLES {
         let n: i64 = conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), params![], |r| {
             r.get(0)
         })?;

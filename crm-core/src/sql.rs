@@ -42,7 +42,9 @@ pub(crate) fn capture(
 ) -> Result<std::collections::BTreeSet<String>> {
     // One capture at a time: tests run in parallel.
     static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one = ONE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _one = ONE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     *seen() = Some(std::collections::BTreeSet::new());
     let result = f();
     let seen = seen().take().unwrap_or_default();
