@@ -77,10 +77,6 @@ mod send_sync {
     }
 }
 
-/// Every statement a day of work prepares — a demo tenant made, checked, listed, sorted,
-/// filtered, searched, its timelines, funnel and reps read — translated and prepared by a
-/// PostgreSQL server on the schema of `migrations-pg/`: what PostgreSQL refuses (a spelling, a
-/// type it cannot infer) is named with the statement. Needs `CRM_TEST_POSTGRES`.
 /// The statements crm runs, read as text: what a second engine must accept, and a check that
 /// tenants stay apart.
 #[cfg(test)]
@@ -92,14 +88,16 @@ mod statements {
     /// filtered, searched, its timelines, funnel and reps read, records deleted and restored,
     /// merged, erased, exported, a segment made and a view counted.
     fn working_day() -> BTreeSet<String> {
-        crate::sql::capture(|| {
-        let crm = Crm::open_in_memory()?;
+        crate::sql::capture(|| a_working_day(&Crm::open_in_memory()?)).unwrap()
+    }
+
+    fn a_working_day(crm: &Crm) -> crate::Result<()> {
         let options = crate::demo::DemoOptions {
             customers: 60,
             batch_size: 20,
             ..Default::default()
         };
-        crate::demo::generate(&crm, &options, |_, _| {})?;
+        crate::demo::generate(crm, &options, |_, _| {})?;
         crm.check()?;
         let admin = crm.first_admin("demo")?;
         let scope = crm.scope("demo", admin)?;
@@ -125,7 +123,9 @@ mod statements {
         scope.timeline().get(&request!(&format!(
             r#"{{"entity": {{"type": "customer", "id": {customer}}}}}"#
         )))?;
-        scope.analytics().funnel(&request!(r#"{"pipelineId": 1}"#))?;
+        scope
+            .analytics()
+            .funnel(&request!(r#"{"pipelineId": 1}"#))?;
         scope
             .analytics()
             .rep_performance(&request!(r#"{"timeframe": "quarter"}"#))?;
@@ -158,8 +158,10 @@ mod statements {
             )))?;
         }
         scope.export().write(
-            &request!(r#"{"kind": "customer", "where": {"field": "name", "op": "endsWith", "value": "n"},
-                 "format": "csv", "path": "written-to-a-sink.csv"}"#),
+            &request!(
+                r#"{"kind": "customer", "where": {"field": "name", "op": "endsWith", "value": "n"},
+                   "format": "csv", "path": "written-to-a-sink.csv"}"#
+            ),
             &mut std::io::sink(),
         )?;
         scope.segments().create(request!(
@@ -169,8 +171,6 @@ mod statements {
             r#"{"kind": "deal", "where": {"field": "value", "op": "gte", "value": 1000}}"#
         ))?;
         Ok(())
-        })
-        .unwrap()
     }
 
     /// Every statement that reads or writes a table of tenant records says which tenant
@@ -244,7 +244,6 @@ mod statements {
     fn every_statement_of_a_working_day_prepares_on_postgresql() {
         let url = std::env::var("CRM_TEST_POSTGRES").expect("CRM_TEST_POSTGRES names a server");
         let seen = working_day();
-
         let refused = crate::sql::postgres::refused(&url, &seen, |client| {
             crate::store::migrate_postgres(client).unwrap();
         });

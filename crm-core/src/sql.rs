@@ -9,9 +9,9 @@
 //!
 //! - SQL is written once, in the subset both engines share (`string_agg`, `IS [NOT] DISTINCT
 //!   FROM`, `RETURNING`, `FILTER`, `TRUE`/`FALSE`, aliased subqueries), with `?N` placeholders.
-//!   What remains engine-specific is spelled the SQLite way and is the dialect's to rewrite when
-//!   it prepares a statement: `IN rarray(?N)` (a list bound as one [`Value::Array`]) and
-//!   `crm_lower(x)` (Unicode lowercase).
+//!   What remains engine-specific is spelled the SQLite way, in few forms (`IN rarray(?N)` for a
+//!   list bound as one [`Value::Array`], `crm_lower(x)` for Unicode lowercase, …), and is the
+//!   dialect's to rewrite when it prepares a statement (`sql/postgres.rs` lists them all).
 //! - A statement's rows are read while the statement lives ([`Rows`], [`MappedRows`]) or
 //!   collected; nothing holds a row after its statement.
 //! - Database errors become [`Error::Storage`] with a [`StorageError`] that says whether no row
@@ -379,13 +379,8 @@ impl Row<'_> {
     /// Column `index` (from 0) as a `T`; `storage` when the value is not one.
     pub(crate) fn get<I: ColumnIndex, T: FromSql>(&self, index: I) -> Result<T> {
         let i = index.position(self)?;
-        let value = ValueRef::from_sqlite(self.inner.get_ref(i)?, i)?;
-        T::from_sql(value).map_err(|message| {
-            Error::Storage(StorageError::new(
-                StorageKind::Other,
-                format!("column {i}: {message}"),
-            ))
-        })
+        let value = self.get_ref(i)?;
+        T::from_sql(value).map_err(|message| bad_column(i, message))
     }
 
     /// Column `index` as it is stored.
@@ -433,12 +428,10 @@ impl<'a> ValueRef<'a> {
             V::Null => ValueRef::Null,
             V::Integer(i) => ValueRef::Integer(i),
             V::Real(x) => ValueRef::Real(x),
-            V::Text(t) => ValueRef::Text(std::str::from_utf8(t).map_err(|e| {
-                Error::Storage(StorageError::new(
-                    StorageKind::Other,
-                    format!("column {column}: text that is not UTF-8: {e}"),
-                ))
-            })?),
+            V::Text(t) => ValueRef::Text(
+                std::str::from_utf8(t)
+                    .map_err(|e| bad_column(column, format!("text that is not UTF-8: {e}")))?,
+            ),
             V::Blob(b) => ValueRef::Blob(b),
         })
     }

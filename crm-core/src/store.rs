@@ -29,13 +29,14 @@ mod embedded_pg {
     refinery::embed_migrations!("../migrations-pg");
 }
 
-/// Brings a PostgreSQL database (its current schema, as `search_path` names it) to the latest
-/// schema of `migrations-pg/`, the same versions as SQLite's. The PostgreSQL backend is under
-/// construction: today this and the schema it makes are what exists of it.
+/// The PostgreSQL client crate, for the tests of the `postgres` feature.
 #[cfg(feature = "postgres")]
 #[doc(hidden)]
 pub use postgres;
 
+/// Brings a PostgreSQL database (its current schema, as `search_path` names it) to the latest
+/// schema of `migrations-pg/`, the same versions as SQLite's. The PostgreSQL backend is under
+/// construction: today this and the schema it makes are what exists of it.
 #[cfg(feature = "postgres")]
 #[doc(hidden)]
 pub fn migrate_postgres(client: &mut postgres::Client) -> Result<()> {
@@ -80,12 +81,11 @@ impl Crm {
     /// Opens the database at `path`, creating it and applying any pending migrations.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let mut writer = RawConnection::open(&path)?;
+        let writer = RawConnection::open(&path)?;
         configure(&writer)?;
         // WAL is a property of the file; set it once from the writer.
         writer.pragma_update(None, "journal_mode", "WAL")?;
-        let writer = migrate(&mut writer).map(|()| Connection::sqlite(writer))?;
-        crate::matching::fill_keys(&writer)?;
+        let writer = migrate(writer)?;
         // Checkpoint less often than SQLite's default (1,000 pages): the pages every commit touches
         // (index tails, id sequences, the feed's tail) are then copied back once for many commits.
         // Measured against a background checkpoint thread, which lost to contention.
@@ -102,10 +102,9 @@ impl Crm {
 
     /// Opens a private in-memory database (for tests and throwaway use).
     pub fn open_in_memory() -> Result<Self> {
-        let mut writer = RawConnection::open_in_memory()?;
+        let writer = RawConnection::open_in_memory()?;
         configure(&writer)?;
-        let writer = migrate(&mut writer).map(|()| Connection::sqlite(writer))?;
-        crate::matching::fill_keys(&writer)?;
+        let writer = migrate(writer)?;
         Ok(Crm {
             path: None,
             writer: Mutex::new(writer),
@@ -366,9 +365,12 @@ fn configure(conn: &RawConnection) -> Result<()> {
     Ok(())
 }
 
-fn migrate(conn: &mut RawConnection) -> Result<()> {
-    embedded::migrations::runner().run(conn)?;
-    Ok(())
+/// Applies pending migrations, then fills in what they cannot (match keys); the writer.
+fn migrate(mut conn: RawConnection) -> Result<Connection> {
+    embedded::migrations::runner().run(&mut conn)?;
+    let conn = Connection::sqlite(conn);
+    crate::matching::fill_keys(&conn)?;
+    Ok(conn)
 }
 
 /// The schema version the database is at after opening (the latest applied migration).
