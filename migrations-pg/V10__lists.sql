@@ -48,7 +48,7 @@ CREATE INDEX quotes_sort_created ON quotes (tenant_id, created_at, id);
 -- Saved views of a list: the owner's alone unless shared with the tenant. A name is unique
 -- among one owner's views of a kind, in any case.
 CREATE TABLE views (
-    tenant_id  BIGINT NOT NULL REFERENCES tenants(id),
+    tenant_id  BIGINT NOT NULL REFERENCES tenants(id) DEFERRABLE,
     id         BIGINT NOT NULL,
     owner_id   BIGINT NOT NULL,
     name       TEXT NOT NULL,
@@ -62,7 +62,7 @@ CREATE TABLE views (
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, id),
-    FOREIGN KEY (tenant_id, owner_id) REFERENCES users (tenant_id, id)
+    FOREIGN KEY (tenant_id, owner_id) REFERENCES users (tenant_id, id) DEFERRABLE
 );
 CREATE UNIQUE INDEX views_name ON views (tenant_id, owner_id, kind, lower(name));
 CREATE INDEX views_shared ON views (tenant_id, shared, kind);
@@ -71,7 +71,7 @@ CREATE INDEX views_shared ON views (tenant_id, shared, kind);
 -- Read and written inside the assigning write transaction, which holds the database's write
 -- lock, so two processes assigning at once continue one rotation.
 CREATE TABLE round_robin (
-    tenant_id    BIGINT NOT NULL REFERENCES tenants(id),
+    tenant_id    BIGINT NOT NULL REFERENCES tenants(id) DEFERRABLE,
     team_id      BIGINT NOT NULL,
     last_user_id BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, team_id)
@@ -81,7 +81,7 @@ CREATE TABLE round_robin (
 -- score was set by hand (kept until they are rescored), and how far the scores have followed
 -- the change feed. Nothing existing is rescored: no tenant has rules yet.
 CREATE TABLE scoring_rules (
-    tenant_id  BIGINT PRIMARY KEY REFERENCES tenants(id),
+    tenant_id  BIGINT PRIMARY KEY REFERENCES tenants(id) DEFERRABLE,
     rules      TEXT NOT NULL,
     updated_at BIGINT NOT NULL
 );

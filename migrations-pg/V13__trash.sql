@@ -9,7 +9,7 @@
 -- sees only live rows without a filter of its own, and a restore puts the rows back as they
 -- were (same ids, same values).
 CREATE TABLE trash_groups (
-    tenant_id  BIGINT NOT NULL REFERENCES tenants(id),
+    tenant_id  BIGINT NOT NULL REFERENCES tenants(id) DEFERRABLE,
     id         BIGINT NOT NULL,
     -- The record the delete named (the group's root).
     kind       TEXT NOT NULL,
@@ -39,7 +39,7 @@ CREATE TABLE trash_rows (
     detached   BIGINT NOT NULL DEFAULT 0 CHECK (detached IN (0, 1)),
     row        TEXT NOT NULL,
     PRIMARY KEY (tenant_id, group_id, position),
-    FOREIGN KEY (tenant_id, group_id) REFERENCES trash_groups (tenant_id, id)
+    FOREIGN KEY (tenant_id, group_id) REFERENCES trash_groups (tenant_id, id) DEFERRABLE
 );
 CREATE INDEX trash_rows_record ON trash_rows (tenant_id, kind, record_id) WHERE kind IS NOT NULL;
 
@@ -55,7 +55,7 @@ CREATE TABLE segment_history_new (
     customer_id BIGINT NOT NULL,
     change      TEXT NOT NULL CHECK (change IN ('entered', 'exited')),
     at          BIGINT NOT NULL,
-    FOREIGN KEY (tenant_id, segment_id) REFERENCES segments (tenant_id, id)
+    FOREIGN KEY (tenant_id, segment_id) REFERENCES segments (tenant_id, id) DEFERRABLE
 );
 INSERT INTO segment_history_new (seq, tenant_id, segment_id, customer_id, change, at)
 SELECT seq, tenant_id, segment_id, customer_id, change, at FROM segment_history;
@@ -307,7 +307,7 @@ EXECUTE FUNCTION timeline_activity_update();
 -- Merging duplicates (`customers.merge`, `leads.merge`): a merged record's id answers
 -- `not_found` with the record it went into.
 CREATE TABLE merged_records (
-    tenant_id BIGINT NOT NULL REFERENCES tenants(id),
+    tenant_id BIGINT NOT NULL REFERENCES tenants(id) DEFERRABLE,
     kind      TEXT NOT NULL,
     id        BIGINT NOT NULL,
     into_id   BIGINT NOT NULL,

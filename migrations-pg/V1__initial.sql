@@ -21,14 +21,14 @@ CREATE TABLE tenants (
 
 -- Per-tenant id allocation: the last id handed out for each kind of record.
 CREATE TABLE id_sequences (
-    tenant_id BIGINT NOT NULL REFERENCES tenants(id),
+    tenant_id BIGINT NOT NULL REFERENCES tenants(id) DEFERRABLE,
     kind      TEXT NOT NULL,
     last_id   BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, kind)
 );
 
 CREATE TABLE users (
-    tenant_id   BIGINT NOT NULL REFERENCES tenants(id),
+    tenant_id   BIGINT NOT NULL REFERENCES tenants(id) DEFERRABLE,
     id          BIGINT NOT NULL,
     external_id TEXT,
     name        TEXT NOT NULL,
@@ -42,7 +42,7 @@ CREATE UNIQUE INDEX users_external_id ON users (tenant_id, external_id) WHERE ex
 CREATE INDEX users_role ON users (tenant_id, role, id);
 
 CREATE TABLE teams (
-    tenant_id   BIGINT NOT NULL REFERENCES tenants(id),
+    tenant_id   BIGINT NOT NULL REFERENCES tenants(id) DEFERRABLE,
     id          BIGINT NOT NULL,
     external_id TEXT,
     name        TEXT NOT NULL,
@@ -58,13 +58,13 @@ CREATE TABLE team_members (
     user_id   BIGINT NOT NULL,
     added_at  BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, team_id, user_id),
-    FOREIGN KEY (tenant_id, team_id) REFERENCES teams (tenant_id, id),
-    FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id)
+    FOREIGN KEY (tenant_id, team_id) REFERENCES teams (tenant_id, id) DEFERRABLE,
+    FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) DEFERRABLE
 );
 CREATE INDEX team_members_user ON team_members (tenant_id, user_id, team_id);
 
 CREATE TABLE customers (
-    tenant_id       BIGINT NOT NULL REFERENCES tenants(id),
+    tenant_id       BIGINT NOT NULL REFERENCES tenants(id) DEFERRABLE,
     id              BIGINT NOT NULL,
     external_id     TEXT,
     name            TEXT NOT NULL,
@@ -82,7 +82,7 @@ CREATE UNIQUE INDEX customers_external_id ON customers (tenant_id, external_id) 
 CREATE INDEX customers_email ON customers (tenant_id, email) WHERE email IS NOT NULL;
 
 CREATE TABLE leads (
-    tenant_id   BIGINT NOT NULL REFERENCES tenants(id),
+    tenant_id   BIGINT NOT NULL REFERENCES tenants(id) DEFERRABLE,
     id          BIGINT NOT NULL,
     external_id TEXT,
     customer_id BIGINT,
@@ -97,8 +97,8 @@ CREATE TABLE leads (
     created_at  BIGINT NOT NULL,
     updated_at  BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, id),
-    FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id),
-    FOREIGN KEY (tenant_id, owner_id) REFERENCES users (tenant_id, id)
+    FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id) DEFERRABLE,
+    FOREIGN KEY (tenant_id, owner_id) REFERENCES users (tenant_id, id) DEFERRABLE
 );
 CREATE UNIQUE INDEX leads_external_id ON leads (tenant_id, external_id) WHERE external_id IS NOT NULL;
 CREATE INDEX leads_status ON leads (tenant_id, status, id);
@@ -106,7 +106,7 @@ CREATE INDEX leads_owner ON leads (tenant_id, owner_id, id) WHERE owner_id IS NO
 CREATE INDEX leads_customer ON leads (tenant_id, customer_id, id) WHERE customer_id IS NOT NULL;
 
 CREATE TABLE pipelines (
-    tenant_id   BIGINT NOT NULL REFERENCES tenants(id),
+    tenant_id   BIGINT NOT NULL REFERENCES tenants(id) DEFERRABLE,
     id          BIGINT NOT NULL,
     external_id TEXT,
     name        TEXT NOT NULL,
@@ -127,11 +127,11 @@ CREATE TABLE stages (
     PRIMARY KEY (tenant_id, id),
     UNIQUE (tenant_id, pipeline_id, id),
     UNIQUE (tenant_id, pipeline_id, position),
-    FOREIGN KEY (tenant_id, pipeline_id) REFERENCES pipelines (tenant_id, id)
+    FOREIGN KEY (tenant_id, pipeline_id) REFERENCES pipelines (tenant_id, id) DEFERRABLE
 );
 
 CREATE TABLE deals (
-    tenant_id         BIGINT NOT NULL REFERENCES tenants(id),
+    tenant_id         BIGINT NOT NULL REFERENCES tenants(id) DEFERRABLE,
     id                BIGINT NOT NULL,
     external_id       TEXT,
     pipeline_id       BIGINT NOT NULL,
@@ -149,10 +149,10 @@ CREATE TABLE deals (
     updated_at        BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, id),
     -- The stage must belong to the deal's pipeline: the database checks it.
-    FOREIGN KEY (tenant_id, pipeline_id, stage_id) REFERENCES stages (tenant_id, pipeline_id, id),
-    FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id),
-    FOREIGN KEY (tenant_id, lead_id) REFERENCES leads (tenant_id, id),
-    FOREIGN KEY (tenant_id, owner_id) REFERENCES users (tenant_id, id)
+    FOREIGN KEY (tenant_id, pipeline_id, stage_id) REFERENCES stages (tenant_id, pipeline_id, id) DEFERRABLE,
+    FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id) DEFERRABLE,
+    FOREIGN KEY (tenant_id, lead_id) REFERENCES leads (tenant_id, id) DEFERRABLE,
+    FOREIGN KEY (tenant_id, owner_id) REFERENCES users (tenant_id, id) DEFERRABLE
 );
 CREATE UNIQUE INDEX deals_external_id ON deals (tenant_id, external_id) WHERE external_id IS NOT NULL;
 CREATE INDEX deals_status ON deals (tenant_id, status, id);
@@ -170,14 +170,14 @@ CREATE TABLE deal_stage_history (
     actor_id      BIGINT,
     at            BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, id),
-    FOREIGN KEY (tenant_id, deal_id) REFERENCES deals (tenant_id, id),
-    FOREIGN KEY (tenant_id, from_stage_id) REFERENCES stages (tenant_id, id),
-    FOREIGN KEY (tenant_id, to_stage_id) REFERENCES stages (tenant_id, id)
+    FOREIGN KEY (tenant_id, deal_id) REFERENCES deals (tenant_id, id) DEFERRABLE,
+    FOREIGN KEY (tenant_id, from_stage_id) REFERENCES stages (tenant_id, id) DEFERRABLE,
+    FOREIGN KEY (tenant_id, to_stage_id) REFERENCES stages (tenant_id, id) DEFERRABLE
 );
 CREATE INDEX deal_stage_history_deal ON deal_stage_history (tenant_id, deal_id, at, id);
 
 CREATE TABLE tickets (
-    tenant_id         BIGINT NOT NULL REFERENCES tenants(id),
+    tenant_id         BIGINT NOT NULL REFERENCES tenants(id) DEFERRABLE,
     id                BIGINT NOT NULL,
     external_id       TEXT,
     customer_id       BIGINT,
@@ -196,11 +196,11 @@ CREATE TABLE tickets (
     created_at        BIGINT NOT NULL,
     updated_at        BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, id),
-    FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id),
-    FOREIGN KEY (tenant_id, team_id) REFERENCES teams (tenant_id, id),
-    FOREIGN KEY (tenant_id, assignee_id) REFERENCES users (tenant_id, id),
-    FOREIGN KEY (tenant_id, related_lead_id) REFERENCES leads (tenant_id, id),
-    FOREIGN KEY (tenant_id, related_deal_id) REFERENCES deals (tenant_id, id)
+    FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id) DEFERRABLE,
+    FOREIGN KEY (tenant_id, team_id) REFERENCES teams (tenant_id, id) DEFERRABLE,
+    FOREIGN KEY (tenant_id, assignee_id) REFERENCES users (tenant_id, id) DEFERRABLE,
+    FOREIGN KEY (tenant_id, related_lead_id) REFERENCES leads (tenant_id, id) DEFERRABLE,
+    FOREIGN KEY (tenant_id, related_deal_id) REFERENCES deals (tenant_id, id) DEFERRABLE
 );
 CREATE UNIQUE INDEX tickets_external_id ON tickets (tenant_id, external_id) WHERE external_id IS NOT NULL;
 CREATE INDEX tickets_status ON tickets (tenant_id, status, id);
@@ -219,13 +219,13 @@ CREATE TABLE ticket_events (
     actor_id    BIGINT,
     occurred_at BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, id),
-    FOREIGN KEY (tenant_id, ticket_id) REFERENCES tickets (tenant_id, id),
-    FOREIGN KEY (tenant_id, actor_id) REFERENCES users (tenant_id, id)
+    FOREIGN KEY (tenant_id, ticket_id) REFERENCES tickets (tenant_id, id) DEFERRABLE,
+    FOREIGN KEY (tenant_id, actor_id) REFERENCES users (tenant_id, id) DEFERRABLE
 );
 CREATE INDEX ticket_events_ticket ON ticket_events (tenant_id, ticket_id, occurred_at, id);
 
 CREATE TABLE conversations (
-    tenant_id   BIGINT NOT NULL REFERENCES tenants(id),
+    tenant_id   BIGINT NOT NULL REFERENCES tenants(id) DEFERRABLE,
     id          BIGINT NOT NULL,
     external_id TEXT,
     customer_id BIGINT NOT NULL,
@@ -235,7 +235,7 @@ CREATE TABLE conversations (
     created_at  BIGINT NOT NULL,
     updated_at  BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, id),
-    FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id)
+    FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id) DEFERRABLE
 );
 CREATE UNIQUE INDEX conversations_external_id ON conversations (tenant_id, external_id) WHERE external_id IS NOT NULL;
 CREATE INDEX conversations_customer ON conversations (tenant_id, customer_id, id);
@@ -251,7 +251,7 @@ CREATE TABLE messages (
     created_at      BIGINT NOT NULL,
     updated_at      BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, id),
-    FOREIGN KEY (tenant_id, conversation_id) REFERENCES conversations (tenant_id, id)
+    FOREIGN KEY (tenant_id, conversation_id) REFERENCES conversations (tenant_id, id) DEFERRABLE
 );
 CREATE UNIQUE INDEX messages_external_id ON messages (tenant_id, external_id) WHERE external_id IS NOT NULL;
 CREATE INDEX messages_conversation ON messages (tenant_id, conversation_id, id);
@@ -271,9 +271,9 @@ CREATE TABLE calls (
     created_at       BIGINT NOT NULL,
     updated_at       BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, id),
-    FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id),
-    FOREIGN KEY (tenant_id, lead_id) REFERENCES leads (tenant_id, id),
-    FOREIGN KEY (tenant_id, deal_id) REFERENCES deals (tenant_id, id)
+    FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id) DEFERRABLE,
+    FOREIGN KEY (tenant_id, lead_id) REFERENCES leads (tenant_id, id) DEFERRABLE,
+    FOREIGN KEY (tenant_id, deal_id) REFERENCES deals (tenant_id, id) DEFERRABLE
 );
 CREATE UNIQUE INDEX calls_external_id ON calls (tenant_id, external_id) WHERE external_id IS NOT NULL;
 CREATE INDEX calls_customer ON calls (tenant_id, customer_id, id) WHERE customer_id IS NOT NULL;
@@ -297,16 +297,16 @@ CREATE TABLE activities (
     PRIMARY KEY (tenant_id, id),
     CHECK ((entity_type = 'lead' AND lead_id IS NOT NULL AND deal_id IS NULL)
         OR (entity_type = 'deal' AND deal_id IS NOT NULL AND lead_id IS NULL)),
-    FOREIGN KEY (tenant_id, lead_id) REFERENCES leads (tenant_id, id),
-    FOREIGN KEY (tenant_id, deal_id) REFERENCES deals (tenant_id, id),
-    FOREIGN KEY (tenant_id, actor_id) REFERENCES users (tenant_id, id)
+    FOREIGN KEY (tenant_id, lead_id) REFERENCES leads (tenant_id, id) DEFERRABLE,
+    FOREIGN KEY (tenant_id, deal_id) REFERENCES deals (tenant_id, id) DEFERRABLE,
+    FOREIGN KEY (tenant_id, actor_id) REFERENCES users (tenant_id, id) DEFERRABLE
 );
 CREATE UNIQUE INDEX activities_external_id ON activities (tenant_id, external_id) WHERE external_id IS NOT NULL;
 CREATE INDEX activities_lead ON activities (tenant_id, lead_id, id) WHERE lead_id IS NOT NULL;
 CREATE INDEX activities_deal ON activities (tenant_id, deal_id, id) WHERE deal_id IS NOT NULL;
 
 CREATE TABLE audit_log (
-    tenant_id   BIGINT NOT NULL REFERENCES tenants(id),
+    tenant_id   BIGINT NOT NULL REFERENCES tenants(id) DEFERRABLE,
     id          BIGINT NOT NULL,
     actor_id    BIGINT,
     action      TEXT NOT NULL,
@@ -324,7 +324,7 @@ CREATE INDEX audit_log_entity ON audit_log (tenant_id, entity_type, entity_id, i
 -- (one sequence for every tenant, as SQLite's rowid is; per-tenant sequences are the next step).
 CREATE TABLE change_feed (
     seq         BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-    tenant_id   BIGINT NOT NULL REFERENCES tenants(id),
+    tenant_id   BIGINT NOT NULL REFERENCES tenants(id) DEFERRABLE,
     entity_type TEXT NOT NULL,
     entity_id   BIGINT NOT NULL,
     op          TEXT NOT NULL CHECK (op IN ('create', 'update', 'delete')),

@@ -7,7 +7,7 @@
 -- their memberships, which follow the change feed (`segment_follower` holds how far) so each
 -- customer's entering and leaving is kept with its time and told to hosts through the feed.
 CREATE TABLE segments (
-    tenant_id    BIGINT NOT NULL REFERENCES tenants(id),
+    tenant_id    BIGINT NOT NULL REFERENCES tenants(id) DEFERRABLE,
     id           BIGINT NOT NULL,
     external_id  TEXT,
     name         TEXT NOT NULL,
@@ -27,8 +27,8 @@ CREATE TABLE segment_members (
     customer_id BIGINT NOT NULL,
     entered_at  BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, segment_id, customer_id),
-    FOREIGN KEY (tenant_id, segment_id) REFERENCES segments (tenant_id, id),
-    FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id)
+    FOREIGN KEY (tenant_id, segment_id) REFERENCES segments (tenant_id, id) DEFERRABLE,
+    FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id) DEFERRABLE
 );
 
 CREATE TABLE segment_history (
@@ -38,8 +38,8 @@ CREATE TABLE segment_history (
     customer_id BIGINT NOT NULL,
     change      TEXT NOT NULL CHECK (change IN ('entered', 'exited')),
     at          BIGINT NOT NULL,
-    FOREIGN KEY (tenant_id, segment_id) REFERENCES segments (tenant_id, id),
-    FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id)
+    FOREIGN KEY (tenant_id, segment_id) REFERENCES segments (tenant_id, id) DEFERRABLE,
+    FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id) DEFERRABLE
 );
 CREATE INDEX segment_history_segment ON segment_history (tenant_id, segment_id, seq);
 CREATE INDEX segment_history_customer ON segment_history (tenant_id, segment_id, customer_id, seq);

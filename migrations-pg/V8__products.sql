@@ -6,7 +6,7 @@
 -- Products a quote's lines may name: a unit price in one currency, a default tax rate in basis
 -- points, and whether they are offered now. A SKU is unique within a tenant, in any case.
 CREATE TABLE products (
-    tenant_id   BIGINT NOT NULL REFERENCES tenants(id),
+    tenant_id   BIGINT NOT NULL REFERENCES tenants(id) DEFERRABLE,
     id          BIGINT NOT NULL,
     external_id TEXT,
     name        TEXT NOT NULL,

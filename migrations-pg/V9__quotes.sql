@@ -11,7 +11,7 @@
 -- What a tenant's quotes share: the default tax rounding and the seller's block printed under
 -- the tenant's name (address, tax number). A tenant without a row has the defaults.
 CREATE TABLE quote_settings (
-    tenant_id    BIGINT PRIMARY KEY REFERENCES tenants(id),
+    tenant_id    BIGINT PRIMARY KEY REFERENCES tenants(id) DEFERRABLE,
     tax_rounding TEXT NOT NULL CHECK (tax_rounding IN ('perLine', 'global')),
     seller       TEXT,
     updated_at   BIGINT NOT NULL
@@ -21,14 +21,14 @@ CREATE TABLE quote_settings (
 -- transaction, which holds the database's write lock: two processes never get the same number,
 -- and a failed create rolls its number back with it, so numbers have no gaps.
 CREATE TABLE quote_numbers (
-    tenant_id BIGINT NOT NULL REFERENCES tenants(id),
+    tenant_id BIGINT NOT NULL REFERENCES tenants(id) DEFERRABLE,
     year      BIGINT NOT NULL,
     last      BIGINT NOT NULL CHECK (last >= 1),
     PRIMARY KEY (tenant_id, year)
 );
 
 CREATE TABLE quote_templates (
-    tenant_id    BIGINT NOT NULL REFERENCES tenants(id),
+    tenant_id    BIGINT NOT NULL REFERENCES tenants(id) DEFERRABLE,
     id           BIGINT NOT NULL,
     external_id  TEXT,
     name         TEXT NOT NULL,
@@ -49,7 +49,7 @@ CREATE UNIQUE INDEX quote_templates_external_id ON quote_templates (tenant_id, e
 -- One row per revision. `expired` is written by a refresh; a sent quote past `valid_until` reads
 -- as expired before that, so the stored `sent` is never shown as sendable.
 CREATE TABLE quotes (
-    tenant_id     BIGINT NOT NULL REFERENCES tenants(id),
+    tenant_id     BIGINT NOT NULL REFERENCES tenants(id) DEFERRABLE,
     id            BIGINT NOT NULL,
     external_id   TEXT,
     number        TEXT NOT NULL,
@@ -108,7 +108,7 @@ CREATE TABLE quote_lines (
 
 -- Create, send, accept, reject, revise and expire: each on the deal's and customer's timelines.
 CREATE TABLE quote_activities (
-    tenant_id   BIGINT NOT NULL REFERENCES tenants(id),
+    tenant_id   BIGINT NOT NULL REFERENCES tenants(id) DEFERRABLE,
     id          BIGINT NOT NULL,
     quote_id    BIGINT NOT NULL,
     deal_id     BIGINT NOT NULL,

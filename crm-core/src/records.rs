@@ -680,9 +680,9 @@ fn json_value(value: &serde_json::Value) -> Value {
     }
 }
 
-/// Up to `limit` records of this tenant, newest first, whose `columns` contain `text`
-/// (case-insensitive for ASCII). For pickers: it scans newest first and stops at `limit`
-/// matches, so a common word is quick and a rare one costs a scan.
+/// Up to `limit` records of this tenant, newest first, whose `columns` contain `text`,
+/// ignoring case in every script (as criteria compare text). For pickers: it scans newest
+/// first and stops at `limit` matches, so a common word is quick and a rare one costs a scan.
 pub(crate) fn containing<R: Record>(
     conn: &Connection,
     tenant: i64,
@@ -691,16 +691,10 @@ pub(crate) fn containing<R: Record>(
     limit: u32,
 ) -> Result<Vec<R>> {
     let limit = self::limit(Some(limit))?;
-    let pattern = format!(
-        "%{}%",
-        text.trim()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
+    let needle = text.trim().to_lowercase();
     let any = columns
         .iter()
-        .map(|c| format!("{c} LIKE ?2 ESCAPE '\\'"))
+        .map(|c| format!("instr(crm_lower({c}), ?2) > 0"))
         .collect::<Vec<_>>()
         .join(" OR ");
     let sql = format!(
@@ -708,7 +702,7 @@ pub(crate) fn containing<R: Record>(
         R::SELECT
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![tenant, pattern, limit], R::from_row)?;
+    let rows = stmt.query_map(params![tenant, needle, limit], R::from_row)?;
     rows.collect::<Result<_, _>>()
 }
 

@@ -20,9 +20,8 @@
 use crate::error::{Error, Result, StorageError, StorageKind};
 use std::sync::Arc;
 
-// PostgreSQL's translation of statements, tried against a server by its tests; the connection
-// that will translate each statement it prepares is the next step of the second backend.
-#[cfg(all(test, feature = "postgres"))]
+// The second engine: a server connection, translating each statement it prepares.
+#[cfg(feature = "postgres")]
 pub(crate) mod postgres;
 
 #[cfg(test)]
@@ -65,7 +64,23 @@ fn note(_: &str) {}
 
 /// A connection to the database.
 pub(crate) struct Connection {
-    inner: rusqlite::Connection,
+    inner: Engine,
+}
+
+enum Engine {
+    Sqlite(rusqlite::Connection),
+    #[cfg(feature = "postgres")]
+    // Boxed: a client is three times the size of a SQLite connection.
+    Postgres(Box<self::postgres::Pg>),
+}
+
+/// Which engine a connection talks to, for the few things that differ beyond the SQL (how a
+/// counter row is locked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    #[cfg(feature = "postgres")]
+    Postgres,
 }
 
 impl std::fmt::Debug for Connection {
@@ -100,13 +115,45 @@ impl From<rusqlite::Error> for Error {
 impl Connection {
     /// Wraps an open SQLite connection (the store configures it first).
     pub(crate) fn sqlite(inner: rusqlite::Connection) -> Connection {
-        Connection { inner }
+        Connection {
+            inner: Engine::Sqlite(inner),
+        }
+    }
+
+    /// Connects to the PostgreSQL server `url` names.
+    #[cfg(feature = "postgres")]
+    pub(crate) fn postgres(url: &str) -> Result<Connection> {
+        Ok(Connection {
+            inner: Engine::Postgres(Box::new(self::postgres::Pg::connect(url)?)),
+        })
+    }
+
+    /// The engine this connection talks to.
+    pub(crate) fn dialect(&self) -> Dialect {
+        match &self.inner {
+            Engine::Sqlite(_) => Dialect::Sqlite,
+            #[cfg(feature = "postgres")]
+            Engine::Postgres(_) => Dialect::Postgres,
+        }
     }
 
     /// The SQLite connection underneath, for what only the store does with it (pragmas,
-    /// backups, functions).
-    pub(crate) fn raw(&self) -> &rusqlite::Connection {
-        &self.inner
+    /// backups, functions); `None` on another engine.
+    pub(crate) fn sqlite_raw(&self) -> Option<&rusqlite::Connection> {
+        match &self.inner {
+            Engine::Sqlite(c) => Some(c),
+            #[cfg(feature = "postgres")]
+            Engine::Postgres(_) => None,
+        }
+    }
+
+    /// The PostgreSQL connection underneath, for the store (migrations); `None` on SQLite.
+    #[cfg(feature = "postgres")]
+    pub(crate) fn postgres_raw(&self) -> Option<&self::postgres::Pg> {
+        match &self.inner {
+            Engine::Postgres(c) => Some(c),
+            Engine::Sqlite(_) => None,
+        }
     }
 
     /// A statement prepared once per connection and reused by every later call with the same
@@ -114,7 +161,11 @@ impl Connection {
     pub(crate) fn prepare_cached(&self, sql: &str) -> Result<Statement<'_>> {
         note(sql);
         Ok(Statement {
-            inner: StatementInner::Cached(self.inner.prepare_cached(sql)?),
+            inner: match &self.inner {
+                Engine::Sqlite(c) => StatementInner::Cached(c.prepare_cached(sql)?),
+                #[cfg(feature = "postgres")]
+                Engine::Postgres(c) => StatementInner::Postgres(c, c.prepare_cached(sql)?),
+            },
         })
     }
 
@@ -122,7 +173,11 @@ impl Connection {
     pub(crate) fn prepare(&self, sql: &str) -> Result<Statement<'_>> {
         note(sql);
         Ok(Statement {
-            inner: StatementInner::Once(self.inner.prepare(sql)?),
+            inner: match &self.inner {
+                Engine::Sqlite(c) => StatementInner::Once(c.prepare(sql)?),
+                #[cfg(feature = "postgres")]
+                Engine::Postgres(c) => StatementInner::Postgres(c, c.prepare(sql)?),
+            },
         })
     }
 
@@ -142,37 +197,78 @@ impl Connection {
         self.prepare(sql)?.execute(params)
     }
 
-    /// Runs statements separated by `;`, without parameters.
+    /// Runs statements separated by `;`, without parameters and as written (no translation:
+    /// what differs between engines is chosen by the caller).
     pub(crate) fn execute_batch(&self, sql: &str) -> Result<()> {
-        Ok(self.inner.execute_batch(sql)?)
+        match &self.inner {
+            Engine::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            #[cfg(feature = "postgres")]
+            Engine::Postgres(c) => c.batch(sql),
+        }
     }
 
     /// Rows changed by every statement since the connection opened: a cheap way to learn
     /// whether a step wrote anything.
     pub(crate) fn total_changes(&self) -> u64 {
-        self.inner.total_changes()
+        match &self.inner {
+            Engine::Sqlite(c) => c.total_changes(),
+            #[cfg(feature = "postgres")]
+            Engine::Postgres(c) => c.total_changes(),
+        }
     }
 
     /// The tables of the database, by name.
     #[cfg(test)]
     pub(crate) fn tables(&self) -> Result<Vec<String>> {
-        let mut stmt = self
-            .prepare_cached("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?;
+        let sql = match self.dialect() {
+            Dialect::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => {
+                "SELECT CAST(table_name AS TEXT) FROM information_schema.tables
+                  WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+                  ORDER BY table_name"
+            }
+        };
+        let mut stmt = self.prepare_cached(sql)?;
         stmt.query_map(params![], |r| r.get(0))?.collect()
     }
 
     /// The columns `table` has, in order (the catalog of the database itself, not of crm).
     pub(crate) fn columns(&self, table: &str) -> Result<Vec<String>> {
-        let mut stmt =
-            self.prepare_cached("SELECT name FROM pragma_table_info(?1) ORDER BY cid")?;
+        let sql = match self.dialect() {
+            Dialect::Sqlite => "SELECT name FROM pragma_table_info(?1) ORDER BY cid",
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => {
+                "SELECT CAST(column_name AS TEXT) FROM information_schema.columns
+                  WHERE table_schema = current_schema() AND table_name = ?1
+                  ORDER BY ordinal_position"
+            }
+        };
+        let mut stmt = self.prepare_cached(sql)?;
         stmt.query_map(params![table], |r| r.get(0))?.collect()
     }
 
     /// `table`'s foreign keys other than the tenant's: (column, the table it points at).
     pub(crate) fn references(&self, table: &str) -> Result<Vec<(String, String)>> {
-        let mut stmt = self.prepare_cached(
-            r#"SELECT "from", "table" FROM pragma_foreign_key_list(?1) WHERE "from" <> 'tenant_id'"#,
-        )?;
+        let sql = match self.dialect() {
+            Dialect::Sqlite => {
+                r#"SELECT "from", "table" FROM pragma_foreign_key_list(?1) WHERE "from" <> 'tenant_id'"#
+            }
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => {
+                "SELECT CAST(a.attname AS TEXT), CAST(p.relname AS TEXT)
+                   FROM pg_constraint k
+                   JOIN pg_class t ON t.oid = k.conrelid
+                   JOIN pg_class p ON p.oid = k.confrelid
+                   CROSS JOIN LATERAL unnest(k.conkey) AS key(attnum)
+                   JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = key.attnum
+                  WHERE k.contype = 'f' AND t.relname = ?1
+                    AND t.relnamespace = CAST(current_schema() AS regnamespace)
+                    AND a.attname <> 'tenant_id'
+                  ORDER BY k.conname, a.attnum"
+            }
+        };
+        let mut stmt = self.prepare_cached(sql)?;
         stmt.query_map(params![table], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect()
     }
@@ -180,13 +276,24 @@ impl Connection {
     /// `true` when `column` of `table` may be NULL.
     #[cfg(test)]
     pub(crate) fn nullable(&self, table: &str, column: &str) -> Result<bool> {
-        self.prepare_cached(r#"SELECT "notnull" = 0 FROM pragma_table_info(?1) WHERE name = ?2"#)?
+        let sql = match self.dialect() {
+            Dialect::Sqlite => r#"SELECT "notnull" = 0 FROM pragma_table_info(?1) WHERE name = ?2"#,
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => {
+                "SELECT is_nullable = 'YES' FROM information_schema.columns
+                  WHERE table_schema = current_schema() AND table_name = ?1 AND column_name = ?2"
+            }
+        };
+        self.prepare_cached(sql)?
             .query_row(params![table, column], |r| r.get(0))
     }
 
-    /// What the engine's own check of the file finds wrong, at most `limit` lines (none when
-    /// the file is sound).
+    /// What the engine's own check of the database finds wrong, at most `limit` lines (none
+    /// when it is sound). A PostgreSQL server checks its own pages: nothing to ask it here.
     pub(crate) fn integrity_problems(&self, limit: usize) -> Result<Vec<String>> {
+        if self.dialect() != Dialect::Sqlite {
+            return Ok(Vec::new());
+        }
         let mut stmt = self.prepare(&format!("PRAGMA integrity_check({limit})"))?;
         let lines = stmt
             .query_map(params![], |r| r.get::<_, String>(0))?
@@ -194,8 +301,12 @@ impl Connection {
         Ok(lines.into_iter().filter(|l| l != "ok").collect())
     }
 
-    /// Rows whose foreign keys point at nothing: "table row id -> parent table".
+    /// Rows whose foreign keys point at nothing: "table row id -> parent table". PostgreSQL
+    /// never lets one commit, so there are none to find there.
     pub(crate) fn foreign_key_problems(&self) -> Result<Vec<String>> {
+        if self.dialect() != Dialect::Sqlite {
+            return Ok(Vec::new());
+        }
         let mut stmt = self.prepare("PRAGMA foreign_key_check")?;
         stmt.query_map(params![], |r| {
             Ok(format!(
@@ -212,13 +323,23 @@ impl Connection {
     /// Checks foreign keys at commit instead of at each statement, for the rest of the
     /// transaction: rows of a group that point at each other move out and back in any order.
     pub(crate) fn defer_foreign_keys(&self) -> Result<()> {
-        self.execute_batch("PRAGMA defer_foreign_keys = ON")
+        self.execute_batch(match self.dialect() {
+            Dialect::Sqlite => "PRAGMA defer_foreign_keys = ON",
+            // Every foreign key of `migrations-pg/` is `DEFERRABLE` for this.
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => "SET CONSTRAINTS ALL DEFERRED",
+        })
     }
 
     /// Starts a write transaction that holds the database's write lock from its first
-    /// statement (SQLite's `BEGIN IMMEDIATE`): what a read-then-write relies on.
+    /// statement (SQLite's `BEGIN IMMEDIATE`): what a read-then-write relies on. On
+    /// PostgreSQL writers run side by side; what they share (id counters) is locked by row.
     pub(crate) fn begin_write(&self) -> Result<Transaction<'_>> {
-        self.inner.execute_batch("BEGIN IMMEDIATE")?;
+        self.execute_batch(match self.dialect() {
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => "BEGIN",
+        })?;
         Ok(Transaction {
             conn: self,
             open: true,
@@ -227,11 +348,26 @@ impl Connection {
 
     /// Starts a read transaction: every statement until it ends reads one snapshot.
     pub(crate) fn begin_read(&self) -> Result<Transaction<'_>> {
-        self.inner.execute_batch("BEGIN DEFERRED")?;
+        self.execute_batch(match self.dialect() {
+            Dialect::Sqlite => "BEGIN DEFERRED",
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+        })?;
         Ok(Transaction {
             conn: self,
             open: true,
         })
+    }
+
+    /// `true` while a transaction is open (SQLite ends one by itself on some errors).
+    fn in_transaction(&self) -> bool {
+        match &self.inner {
+            Engine::Sqlite(c) => !c.is_autocommit(),
+            // A failed statement leaves PostgreSQL's transaction open (aborted) until it
+            // is rolled back.
+            #[cfg(feature = "postgres")]
+            Engine::Postgres(_) => true,
+        }
     }
 }
 
@@ -246,12 +382,12 @@ pub(crate) struct Transaction<'c> {
 impl Transaction<'_> {
     pub(crate) fn commit(mut self) -> Result<()> {
         self.open = false;
-        Ok(self.conn.inner.execute_batch("COMMIT")?)
+        self.conn.execute_batch("COMMIT")
     }
 
     pub(crate) fn rollback(mut self) -> Result<()> {
         self.open = false;
-        Ok(self.conn.inner.execute_batch("ROLLBACK")?)
+        self.conn.execute_batch("ROLLBACK")
     }
 }
 
@@ -265,8 +401,8 @@ impl std::ops::Deref for Transaction<'_> {
 impl Drop for Transaction<'_> {
     fn drop(&mut self) {
         if self.open
-            && !self.conn.inner.is_autocommit()
-            && let Err(e) = self.conn.inner.execute_batch("ROLLBACK")
+            && self.conn.in_transaction()
+            && let Err(e) = self.conn.execute_batch("ROLLBACK")
         {
             tracing::warn!(error = %e, "rolling back an abandoned transaction failed");
         }
@@ -276,6 +412,8 @@ impl Drop for Transaction<'_> {
 enum StatementInner<'c> {
     Cached(rusqlite::CachedStatement<'c>),
     Once(rusqlite::Statement<'c>),
+    #[cfg(feature = "postgres")]
+    Postgres(&'c self::postgres::Pg, ::postgres::Statement),
 }
 
 /// A prepared statement of a [`Connection`].
@@ -283,17 +421,15 @@ pub(crate) struct Statement<'c> {
     inner: StatementInner<'c>,
 }
 
-impl<'c> Statement<'c> {
-    fn raw(&mut self) -> &mut rusqlite::Statement<'c> {
-        match &mut self.inner {
-            StatementInner::Cached(s) => s,
-            StatementInner::Once(s) => s,
-        }
-    }
-
+impl Statement<'_> {
     /// Runs the statement; the number of rows it changed.
     pub(crate) fn execute<P: Params + ?Sized>(&mut self, params: &P) -> Result<usize> {
-        Ok(self.raw().execute(bind(params))?)
+        match &mut self.inner {
+            StatementInner::Cached(s) => Ok(s.execute(bind(params))?),
+            StatementInner::Once(s) => Ok(s.execute(bind(params))?),
+            #[cfg(feature = "postgres")]
+            StatementInner::Postgres(c, s) => c.execute(s, &params.args().collect::<Vec<_>>()),
+        }
     }
 
     /// The first row, read by `f`; `storage` with [`StorageKind::NoRows`] when there is none.
@@ -305,7 +441,10 @@ impl<'c> Statement<'c> {
         let mut rows = self.query(params)?;
         match rows.next()? {
             Some(row) => f(&row),
-            None => Err(rusqlite::Error::QueryReturnedNoRows.into()),
+            None => Err(Error::Storage(StorageError::new(
+                StorageKind::NoRows,
+                "Query returned no rows",
+            ))),
         }
     }
 
@@ -317,7 +456,15 @@ impl<'c> Statement<'c> {
     /// The rows, one at a time.
     pub(crate) fn query<P: Params + ?Sized>(&mut self, params: &P) -> Result<Rows<'_>> {
         Ok(Rows {
-            inner: self.raw().query(bind(params))?,
+            inner: match &mut self.inner {
+                StatementInner::Cached(s) => RowsInner::Sqlite(s.query(bind(params))?),
+                StatementInner::Once(s) => RowsInner::Sqlite(s.query(bind(params))?),
+                #[cfg(feature = "postgres")]
+                StatementInner::Postgres(c, s) => RowsInner::Postgres(
+                    c.query(s, &params.args().collect::<Vec<_>>())?.into_iter(),
+                    None,
+                ),
+            },
         })
     }
 
@@ -335,13 +482,27 @@ impl<'c> Statement<'c> {
 
     /// The names of the columns the statement returns, in order.
     pub(crate) fn column_names(&mut self) -> Vec<String> {
-        self.raw().column_names().map(str::to_owned).collect()
+        match &mut self.inner {
+            StatementInner::Cached(s) => s.column_names().map(str::to_owned).collect(),
+            StatementInner::Once(s) => s.column_names().map(str::to_owned).collect(),
+            #[cfg(feature = "postgres")]
+            StatementInner::Postgres(_, s) => {
+                s.columns().iter().map(|c| c.name().to_owned()).collect()
+            }
+        }
     }
 }
 
 /// The rows of a running statement.
 pub(crate) struct Rows<'s> {
-    inner: rusqlite::Rows<'s>,
+    inner: RowsInner<'s>,
+}
+
+enum RowsInner<'s> {
+    Sqlite(rusqlite::Rows<'s>),
+    /// PostgreSQL's rows, read whole; the one last returned.
+    #[cfg(feature = "postgres")]
+    Postgres(std::vec::IntoIter<::postgres::Row>, Option<::postgres::Row>),
 }
 
 impl Rows<'_> {
@@ -349,7 +510,18 @@ impl Rows<'_> {
     // Not an `Iterator`: a row borrows the statement until the next call.
     #[allow(clippy::should_implement_trait)]
     pub(crate) fn next(&mut self) -> Result<Option<Row<'_>>> {
-        Ok(self.inner.next()?.map(|inner| Row { inner }))
+        match &mut self.inner {
+            RowsInner::Sqlite(rows) => Ok(rows.next()?.map(|inner| Row {
+                inner: RowInner::Sqlite(inner),
+            })),
+            #[cfg(feature = "postgres")]
+            RowsInner::Postgres(rows, current) => {
+                *current = rows.next();
+                Ok(current.as_ref().map(|inner| Row {
+                    inner: RowInner::Postgres(inner),
+                }))
+            }
+        }
     }
 }
 
@@ -372,7 +544,13 @@ impl<T, F: FnMut(&Row<'_>) -> Result<T>> Iterator for MappedRows<'_, F> {
 
 /// One row of a result.
 pub(crate) struct Row<'r> {
-    inner: &'r rusqlite::Row<'r>,
+    inner: RowInner<'r>,
+}
+
+enum RowInner<'r> {
+    Sqlite(&'r rusqlite::Row<'r>),
+    #[cfg(feature = "postgres")]
+    Postgres(&'r ::postgres::Row),
 }
 
 impl Row<'_> {
@@ -385,12 +563,20 @@ impl Row<'_> {
 
     /// Column `index` as it is stored.
     pub(crate) fn get_ref(&self, index: usize) -> Result<ValueRef<'_>> {
-        ValueRef::from_sqlite(self.inner.get_ref(index)?, index)
+        match self.inner {
+            RowInner::Sqlite(row) => ValueRef::from_sqlite(row.get_ref(index)?, index),
+            #[cfg(feature = "postgres")]
+            RowInner::Postgres(row) => self::postgres::value(row, index),
+        }
     }
 
     /// How many columns the row has.
     pub(crate) fn column_count(&self) -> usize {
-        self.inner.as_ref().column_count()
+        match self.inner {
+            RowInner::Sqlite(row) => row.as_ref().column_count(),
+            #[cfg(feature = "postgres")]
+            RowInner::Postgres(row) => row.len(),
+        }
     }
 }
 
@@ -407,7 +593,15 @@ impl ColumnIndex for usize {
 
 impl ColumnIndex for &str {
     fn position(self, row: &Row<'_>) -> Result<usize> {
-        Ok(row.inner.as_ref().column_index(self)?)
+        match row.inner {
+            RowInner::Sqlite(r) => Ok(r.as_ref().column_index(self)?),
+            #[cfg(feature = "postgres")]
+            RowInner::Postgres(r) => r
+                .columns()
+                .iter()
+                .position(|c| c.name() == self)
+                .ok_or_else(|| bad_column(0, format!("no column named {self}"))),
+        }
     }
 }
 

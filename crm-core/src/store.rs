@@ -35,13 +35,27 @@ mod embedded_pg {
 pub use postgres;
 
 /// Brings a PostgreSQL database (its current schema, as `search_path` names it) to the latest
-/// schema of `migrations-pg/`, the same versions as SQLite's. The PostgreSQL backend is under
-/// construction: today this and the schema it makes are what exists of it.
+/// schema of `migrations-pg/`, the same versions as SQLite's: what [`Crm::open`] does with a
+/// URL, for tests that look at the schema alone.
 #[cfg(feature = "postgres")]
 #[doc(hidden)]
 pub fn migrate_postgres(client: &mut postgres::Client) -> Result<()> {
-    embedded_pg::migrations::runner().run(client)?;
+    // Several processes may open the same database at once: one migrates, the others wait
+    // for it and then find nothing left to do. The lock is the session's, per schema.
+    client.batch_execute(
+        "SELECT pg_advisory_lock(hashtext('crm migrations of ' || current_schema()))",
+    )?;
+    let result = embedded_pg::migrations::runner().run(client);
+    client.batch_execute(
+        "SELECT pg_advisory_unlock(hashtext('crm migrations of ' || current_schema()))",
+    )?;
+    result?;
     Ok(())
+}
+
+/// `true` when `path` is a PostgreSQL connection URL rather than a file's path.
+pub fn is_server_url(path: &str) -> bool {
+    path.starts_with("postgresql://") || path.starts_with("postgres://")
 }
 
 /// How long a connection waits for another writer (this process or another) before failing.
@@ -61,7 +75,7 @@ const MAX_IDLE_READERS: usize = 4;
 /// reader connections (WAL lets them run beside the writer). Several processes may open the same
 /// file; SQLite's locking and the busy timeout keep their writes from being lost.
 pub struct Crm {
-    path: Option<PathBuf>,
+    location: Location,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     /// What capabilities keep beside the database while the handle lives (the search
@@ -69,17 +83,41 @@ pub struct Crm {
     extensions: Mutex<Vec<Arc<dyn Any + Send + Sync>>>,
 }
 
+/// Where a handle's database lives.
+enum Location {
+    /// A private in-memory SQLite database: every call uses the writer's connection.
+    Memory,
+    /// A SQLite file.
+    File(PathBuf),
+    /// A PostgreSQL server; readers connect with the same URL. Never shown (a password).
+    #[cfg(feature = "postgres")]
+    Server(String),
+}
+
 impl std::fmt::Debug for Crm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let location = match &self.location {
+            Location::Memory => "memory".to_owned(),
+            Location::File(path) => path.display().to_string(),
+            #[cfg(feature = "postgres")]
+            Location::Server(_) => "postgresql".to_owned(),
+        };
         f.debug_struct("Crm")
-            .field("path", &self.path)
+            .field("location", &location)
             .finish_non_exhaustive()
     }
 }
 
 impl Crm {
     /// Opens the database at `path`, creating it and applying any pending migrations.
+    ///
+    /// A `postgresql://…` URL in place of a path opens a PostgreSQL database instead (when
+    /// crm-core is built with its `postgres` feature): the schema `search_path` names,
+    /// brought to the latest migration. Errors never repeat the URL.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        if let Some(url) = path.as_ref().to_str().filter(|p| is_server_url(p)) {
+            return Self::open_server(url);
+        }
         let path = path.as_ref().to_path_buf();
         let writer = RawConnection::open(&path)?;
         configure(&writer)?;
@@ -90,10 +128,11 @@ impl Crm {
         // (index tails, id sequences, the feed's tail) are then copied back once for many commits.
         // Measured against a background checkpoint thread, which lost to contention.
         writer
-            .raw()
+            .sqlite_raw()
+            .ok_or_else(|| Error::Internal("a SQLite file opened as another engine".into()))?
             .pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)?;
         Ok(Crm {
-            path: Some(path),
+            location: Location::File(path),
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             extensions: Mutex::new(Vec::new()),
@@ -106,35 +145,77 @@ impl Crm {
         configure(&writer)?;
         let writer = migrate(writer)?;
         Ok(Crm {
-            path: None,
+            location: Location::Memory,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             extensions: Mutex::new(Vec::new()),
         })
     }
 
-    /// The database file, or `None` for an in-memory database.
+    #[cfg(feature = "postgres")]
+    fn open_server(url: &str) -> Result<Self> {
+        let writer = Connection::postgres(url)?;
+        {
+            let pg = writer
+                .postgres_raw()
+                .ok_or_else(|| Error::Internal("a server opened as another engine".into()))?;
+            migrate_postgres(&mut pg.client())?;
+        }
+        crate::matching::fill_keys(&writer)?;
+        Ok(Crm {
+            location: Location::Server(url.to_owned()),
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            extensions: Mutex::new(Vec::new()),
+        })
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    fn open_server(_: &str) -> Result<Self> {
+        Err(Error::invalid(
+            "db",
+            "this build of crm has no PostgreSQL support (crm-core's `postgres` feature)",
+        ))
+    }
+
+    /// The database file, or `None` for an in-memory database or a server's.
     pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
+        match &self.location {
+            Location::File(path) => Some(path),
+            _ => None,
+        }
+    }
+
+    /// `true` when the database is a PostgreSQL server's.
+    pub fn is_server(&self) -> bool {
+        match &self.location {
+            #[cfg(feature = "postgres")]
+            Location::Server(_) => true,
+            _ => false,
+        }
     }
 
     /// Runs `f` on a reader connection (the writer's, for an in-memory database).
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let Some(path) = &self.path else {
-            return f(&lock(&self.writer));
+        let pooled = match &self.location {
+            Location::Memory => return f(&lock(&self.writer)),
+            _ => lock(&self.readers).pop(),
         };
-        let pooled = lock(&self.readers).pop();
-        let conn = if let Some(conn) = pooled {
-            conn
-        } else {
-            let conn = RawConnection::open_with_flags(
-                path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY
-                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                    | OpenFlags::SQLITE_OPEN_URI,
-            )?;
-            configure(&conn)?;
-            Connection::sqlite(conn)
+        let conn = match (pooled, &self.location) {
+            (Some(conn), _) => conn,
+            (None, Location::File(path)) => {
+                let conn = RawConnection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                        | OpenFlags::SQLITE_OPEN_URI,
+                )?;
+                configure(&conn)?;
+                Connection::sqlite(conn)
+            }
+            #[cfg(feature = "postgres")]
+            (None, Location::Server(url)) => Connection::postgres(url)?,
+            (None, Location::Memory) => return f(&lock(&self.writer)),
         };
         let result = f(&conn);
         let mut idle = lock(&self.readers);
@@ -160,10 +241,11 @@ impl Crm {
     }
 
     /// How many pages the write-ahead log may hold before the writer copies it into the file.
+    /// Nothing on a server, which keeps its own log.
     pub(crate) fn checkpoint_every(&self, pages: i64) -> Result<()> {
-        lock(&self.writer)
-            .raw()
-            .pragma_update(None, "wal_autocheckpoint", pages)?;
+        if let Some(writer) = lock(&self.writer).sqlite_raw() {
+            writer.pragma_update(None, "wal_autocheckpoint", pages)?;
+        }
         Ok(())
     }
 
@@ -172,6 +254,9 @@ impl Crm {
     /// (up to the busy timeout) for readers of other connections; `storage` if one still holds
     /// part of it.
     pub(crate) fn checkpoint_truncate(&self) -> Result<()> {
+        if self.is_server() {
+            return Ok(());
+        }
         // This handle's own readers hold no snapshot between calls, but close them anyway.
         lock(&self.readers).clear();
         let (busy, log, done): (i64, i64, i64) =
@@ -188,6 +273,9 @@ impl Crm {
     }
 
     pub(crate) fn checkpoint_passive(&self) -> Result<()> {
+        if self.is_server() {
+            return Ok(());
+        }
         lock(&self.writer).query_row("PRAGMA wal_checkpoint(PASSIVE)", params![], |_| Ok(()))?;
         Ok(())
     }
@@ -196,9 +284,18 @@ impl Crm {
     /// (SQLite's online backup, inside one read transaction, which in WAL mode blocks no
     /// writer); the copy's size in bytes.
     pub(crate) fn copy_into(&self, dst: &Path) -> Result<i64> {
+        if self.is_server() {
+            return Err(Error::invalid(
+                "path",
+                "a PostgreSQL database is backed up by its server (pg_dump, base backups), not by crm",
+            ));
+        }
         let mut out = RawConnection::open(dst)?;
         let copy = |src: &Connection| -> Result<()> {
-            let backup = rusqlite::backup::Backup::new(src.raw(), &mut out)?;
+            let src = src
+                .sqlite_raw()
+                .ok_or_else(|| Error::Internal("a backup of a server's database".into()))?;
+            let backup = rusqlite::backup::Backup::new(src, &mut out)?;
             let started = std::time::Instant::now();
             loop {
                 match backup.step(-1)? {
@@ -290,11 +387,13 @@ impl Drop for Crm {
     fn drop(&mut self) {
         lock(&self.extensions).clear();
         lock(&self.readers).clear();
-        if self.path.is_none() {
+        if self.path().is_none() {
             return;
         }
         let writer = lock(&self.writer);
-        let writer = writer.raw();
+        let Some(writer) = writer.sqlite_raw() else {
+            return;
+        };
         let checkpoint = writer.busy_timeout(CLOSE_CHECKPOINT_WAIT).and_then(|()| {
             writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
                 Ok((
@@ -397,7 +496,8 @@ pub(crate) struct Tx<'c> {
     pub(crate) actor: Option<i64>,
     pub(crate) now: Timestamp,
     // Ids handed out in this transaction, written back once at commit; nobody else can
-    // allocate meanwhile because `BEGIN IMMEDIATE` holds the write lock.
+    // allocate meanwhile: `BEGIN IMMEDIATE` holds SQLite's write lock, and on PostgreSQL the
+    // counter's row is locked from its first read to the commit.
     sequences: HashMap<RecordKind, i64>,
 }
 
@@ -428,14 +528,28 @@ impl Tx<'_> {
     pub(crate) fn next_id(&mut self, kind: RecordKind) -> Result<i64> {
         let last = match self.sequences.get(&kind) {
             Some(last) => *last,
-            None => self
-                .inner
-                .prepare_cached(
-                    "SELECT last_id FROM id_sequences WHERE tenant_id = ?1 AND kind = ?2",
-                )?
-                .query_row(params![self.tenant, kind.plural()], |r| r.get(0))
-                .optional()?
-                .unwrap_or(0),
+            None => match self.inner.dialect() {
+                sql::Dialect::Sqlite => self
+                    .inner
+                    .prepare_cached(
+                        "SELECT last_id FROM id_sequences WHERE tenant_id = ?1 AND kind = ?2",
+                    )?
+                    .query_row(params![self.tenant, kind.plural()], |r| r.get(0))
+                    .optional()?
+                    .unwrap_or(0),
+                // Writers run side by side: the upsert locks the counter's row (made if
+                // missing) until this transaction ends, so the next writer of this kind
+                // in this tenant waits and then reads what this one wrote.
+                #[cfg(feature = "postgres")]
+                sql::Dialect::Postgres => self
+                    .inner
+                    .prepare_cached(
+                        "INSERT INTO id_sequences (tenant_id, kind, last_id) VALUES (?1, ?2, 0)
+                         ON CONFLICT (tenant_id, kind) DO UPDATE SET last_id = id_sequences.last_id
+                         RETURNING last_id",
+                    )?
+                    .query_row(params![self.tenant, kind.plural()], |r| r.get(0))?,
+            },
         };
         self.sequences.insert(kind, last + 1);
         Ok(last + 1)

@@ -385,7 +385,7 @@ fn setup(crm: &Crm, key: &str) -> (UserId, World) {
 /// Random deals and changes, checked against the oracles between batches of writes (so the
 /// sums are caught up piece by piece) for cohorts and periods on and off day boundaries.
 fn random_story(seed: u64) {
-    let crm = Crm::open_in_memory().unwrap();
+    let crm = common::open();
     let (admin, world) = setup(&crm, "acme");
     let scope = crm.scope("acme", Some(admin)).unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -593,7 +593,7 @@ fn walk(scope: &crm_core::Scope<'_>, p: PipelineId, path: &[(&str, i64)]) -> Dea
 /// by hand.
 #[test]
 fn the_worked_examples_give_the_documented_numbers() {
-    let crm = Crm::open_in_memory().unwrap();
+    let crm = common::open();
     let admin = common::tenant(&crm, "acme");
     let scope = crm.scope("acme", Some(admin)).unwrap();
     let p = scope
@@ -817,7 +817,7 @@ fn answers_follow_other_handles_and_damage_is_found_and_mended() {
 /// input names its field and changes nothing; a viewer may read.
 #[test]
 fn tenants_are_apart_and_bad_input_is_named() {
-    let crm = Crm::open_in_memory().unwrap();
+    let crm = common::open();
     let (admin_a, a) = setup(&crm, "a");
     let (admin_b, b) = setup(&crm, "b");
     let scope_a = crm.scope("a", Some(admin_a)).unwrap();
@@ -956,7 +956,7 @@ fn the_sales_opportunities_dataset_reports_what_its_csv_says() {
         close_date: String,
         close_value: String,
     }
-    let crm = Crm::open_in_memory().unwrap();
+    let crm = common::open();
     let admin = common::tenant(&crm, "maven");
     let scope = crm.scope("maven", Some(admin)).unwrap();
     let mut teams: BTreeMap<String, TeamId> = BTreeMap::new();

@@ -121,7 +121,7 @@ fn a_reader_following_the_feed_while_two_handles_write_misses_and_repeats_nothin
 
 #[test]
 fn changes_say_what_happened_filter_by_kind_and_refuse_bad_input() {
-    let crm = Crm::open_in_memory().unwrap();
+    let crm = common::open();
     let admin = common::tenant(&crm, "acme");
     let scope = crm.scope("acme", Some(admin)).unwrap();
     let start = scope

@@ -45,7 +45,7 @@ fn rows_of(file: &str) -> Vec<csv::StringRecord> {
 }
 
 fn setup() -> (Crm, crm_core::ids::UserId) {
-    let crm = Crm::open_in_memory().unwrap();
+    let crm = common::open();
     let admin = common::tenant(&crm, "t");
     (crm, admin)
 }
@@ -813,7 +813,7 @@ mod round_trip {
         fn customers_survive_export_and_import(
             people in proptest::collection::vec((text(), text(), proptest::collection::vec(text(), 0..3), 0..=100i64), 1..6)
         ) {
-            let crm = Crm::open_in_memory().unwrap();
+            let crm = common::open();
             let a = crm.scope("a", Some(common::tenant(&crm, "a"))).unwrap();
             let b = crm.scope("b", Some(common::tenant(&crm, "b"))).unwrap();
             for (i, (name, company, tags, risk)) in people.iter().enumerate() {

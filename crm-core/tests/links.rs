@@ -131,7 +131,7 @@ struct World {
 /// Customers and tickets from the dataset; leads that share their emails, phones or companies in
 /// other spellings, by a rule on the row number; open deals for some leads and customers.
 fn world() -> World {
-    let crm = Crm::open_in_memory().unwrap();
+    let crm = common::open();
     let admin = tenant(&crm, "acme");
     let scope = crm.scope("acme", Some(admin)).unwrap();
     let rows = dataset();
@@ -557,7 +557,7 @@ fn an_interrupted_run_finishes_on_the_next_with_no_duplicate_or_lost_link() {
 
 #[test]
 fn manual_links_replace_unlink_and_read_both_ways() {
-    let crm = Crm::open_in_memory().unwrap();
+    let crm = common::open();
     let admin = tenant(&crm, "acme");
     let agent = user(&crm, "acme", admin, Role::Agent);
     let scope = crm.scope("acme", Some(agent)).unwrap();
@@ -768,7 +768,7 @@ fn manual_links_replace_unlink_and_read_both_ways() {
 
 #[test]
 fn links_never_cross_tenants_and_bad_input_changes_nothing() {
-    let crm = Crm::open_in_memory().unwrap();
+    let crm = common::open();
     let a = tenant(&crm, "acme");
     let b = tenant(&crm, "globex");
     let acme = crm.scope("acme", Some(a)).unwrap();
@@ -932,7 +932,7 @@ fn links_never_cross_tenants_and_bad_input_changes_nothing() {
 
 #[test]
 fn linking_is_not_contact_with_the_customer() {
-    let crm = Crm::open_in_memory().unwrap();
+    let crm = common::open();
     let admin = tenant(&crm, "acme");
     let scope = crm.scope("acme", Some(admin)).unwrap();
     let c = scope

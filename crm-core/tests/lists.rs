@@ -36,7 +36,7 @@ struct World {
 }
 
 fn world() -> World {
-    world_in(Crm::open_in_memory().unwrap())
+    world_in(common::open())
 }
 
 fn world_in(crm: Crm) -> World {

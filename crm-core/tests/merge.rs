@@ -1,13 +1,14 @@
 //! The demo's duplicates, found and merged through the Rust API.
 
-use crm_core::Crm;
+mod common;
+
 use crm_core::demo::{self, DemoOptions};
 use crm_core::merge::{DuplicateKey, DuplicatesRequest, MergeRequest};
 use std::collections::BTreeMap;
 
 #[test]
 fn the_demo_has_duplicates_of_every_kind_and_merging_them_empties_the_finder() {
-    let crm = Crm::open_in_memory().unwrap();
+    let crm = common::open();
     let summary = demo::generate(
         &crm,
         &DemoOptions {
@@ -29,7 +30,7 @@ fn the_demo_has_duplicates_of_every_kind_and_merging_them_empties_the_finder() {
     assert_eq!(groups.len(), 1, "{groups:?}");
     assert_eq!(groups[0].key, DuplicateKey::Email);
 
-    let crm = Crm::open_in_memory().unwrap();
+    let crm = common::open();
     let summary = demo::generate(
         &crm,
         &DemoOptions {

@@ -3,7 +3,6 @@
 
 mod common;
 
-use crm_core::Crm;
 use crm_core::audit::AuditFilter;
 use crm_core::catalog::RecordKind;
 use crm_core::feed::ChangesRequest;
@@ -20,7 +19,7 @@ fn new(name: &str, sku: &str) -> NewProduct {
 
 #[test]
 fn products_are_audited_fed_and_kept_apart() {
-    let crm = Crm::open_in_memory().unwrap();
+    let crm = common::open();
     let a = common::tenant(&crm, "a");
     let b = common::tenant(&crm, "b");
     let scope = crm.scope("a", Some(a)).unwrap();

@@ -108,7 +108,7 @@ fn scope(w: &World) -> Scope<'_> {
 }
 
 fn world(rng: &mut ChaCha8Rng) -> World {
-    let crm = Arc::new(Crm::open_in_memory().unwrap());
+    let crm = Arc::new(common::open());
     let admin = common::tenant(&crm, "a");
     let mut w = World {
         crm: Arc::clone(&crm),
@@ -383,7 +383,7 @@ proptest! {
 
 #[test]
 fn bad_rules_are_named_and_change_nothing() {
-    let crm = Crm::open_in_memory().unwrap();
+    let crm = common::open();
     let admin = common::tenant(&crm, "a");
     let agent = common::user(&crm, "a", admin, Role::Agent);
     let viewer = common::user(&crm, "a", admin, Role::Viewer);

@@ -147,7 +147,7 @@ fn expected(tickets: &[NewTicket], q: &str) -> Vec<usize> {
 fn dataset_results_and_facets_match_the_rules() {
     let tickets = dataset_tickets(usize::MAX);
     assert!(tickets.len() > 8_000);
-    let crm = Crm::open_in_memory().unwrap();
+    let crm = common::open();
     load(&crm, "acme", &tickets);
     let scope = crm.scope("acme", None).unwrap();
     for q in [
@@ -225,7 +225,7 @@ fn dataset_results_and_facets_match_the_rules() {
 
 #[test]
 fn exact_matches_rank_above_typos_and_snippets_mark_the_words() {
-    let crm = Crm::open_in_memory().unwrap();
+    let crm = common::open();
     let admin = tenant(&crm, "acme");
     let scope = crm.scope("acme", Some(admin)).unwrap();
     for subject in [
@@ -337,7 +337,7 @@ fn a_search_sees_every_write_before_it_and_updates() {
 #[test]
 fn another_tenants_identical_records_never_appear() {
     let tickets = dataset_tickets(300);
-    let crm = Crm::open_in_memory().unwrap();
+    let crm = common::open();
     load(&crm, "acme", &tickets);
     load(&crm, "globex", &tickets[..100]);
     let q = SearchQuery {
@@ -362,7 +362,7 @@ fn another_tenants_identical_records_never_appear() {
 
 #[test]
 fn empty_huge_and_odd_queries_are_not_errors_and_bad_input_is() {
-    let crm = Crm::open_in_memory().unwrap();
+    let crm = common::open();
     load(&crm, "acme", &dataset_tickets(50));
     let scope = crm.scope("acme", None).unwrap();
     let run = |q: SearchQuery| scope.search().query(&q);
@@ -535,7 +535,7 @@ fn every_hit(scope: &crm_core::Scope<'_>, q: &SearchQuery, limit: u32) -> Vec<Se
 
 #[test]
 fn filters_pages_and_counts_agree_on_every_type() {
-    let crm = Crm::open_in_memory().unwrap();
+    let crm = common::open();
     demo::generate(
         &crm,
         &DemoOptions {
@@ -720,7 +720,7 @@ fn filters_pages_and_counts_agree_on_every_type() {
 #[test]
 fn a_records_number_finds_it_first_inside_the_types_filters_and_tenant() {
     use crm_core::ids::{CustomerId, DealId, LeadId};
-    let crm = Crm::open_in_memory().unwrap();
+    let crm = common::open();
     demo::generate(
         &crm,
         &DemoOptions {
@@ -904,7 +904,7 @@ fn a_records_number_finds_it_first_inside_the_types_filters_and_tenant() {
 #[test]
 fn each_hit_says_what_tells_its_record_apart() {
     use crm_core::ids::{CustomerId, DealId};
-    let crm = Crm::open_in_memory().unwrap();
+    let crm = common::open();
     demo::generate(
         &crm,
         &DemoOptions {

@@ -519,7 +519,7 @@ fn tree(stages: Vec<i64>) -> impl Strategy<Value = Value> {
 fn shared() -> &'static (Crm, Vec<i64>, World) {
     static SHARED: OnceLock<(Crm, Vec<i64>, World)> = OnceLock::new();
     SHARED.get_or_init(|| {
-        let crm = Crm::open_in_memory().unwrap();
+        let crm = common::open();
         let stages = build(&crm, "a", 7);
         build(&crm, "b", 7);
         let w = world(&crm, "a");
@@ -627,7 +627,7 @@ fn members(crm: &Crm, key: &str, id: SegmentId) -> BTreeSet<i64> {
 
 #[test]
 fn memberships_kept_from_the_feed_equal_a_full_evaluation_after_every_write() {
-    let crm = Crm::open_in_memory().unwrap();
+    let crm = common::open();
     let stages = build(&crm, "a", 11);
     build(&crm, "b", 11);
     let admin = crm.first_admin("a").unwrap().unwrap();
@@ -828,7 +828,7 @@ fn explain_agrees_with_members_and_shows_what_it_saw() {
 
 #[test]
 fn another_tenants_segment_is_not_found() {
-    let crm = Crm::open_in_memory().unwrap();
+    let crm = common::open();
     build(&crm, "a", 1);
     build(&crm, "b", 1);
     let b_admin = crm.first_admin("b").unwrap().unwrap();
@@ -995,7 +995,7 @@ fn every_list_takes_where_over_its_own_fields() {
 
 #[test]
 fn a_refresh_leaves_what_a_full_evaluation_leaves() {
-    let crm = Crm::open_in_memory().unwrap();
+    let crm = common::open();
     build(&crm, "a", 5);
     let admin = crm.first_admin("a").unwrap().unwrap();
     let scope = crm.scope("a", Some(admin)).unwrap();

@@ -40,7 +40,7 @@ struct World {
 
 impl World {
     fn new() -> Self {
-        let crm = Crm::open_in_memory().unwrap();
+        let crm = common::open();
         let admin = tenant(&crm, "acme");
         let scope = crm.scope("acme", Some(admin)).unwrap();
         let customers: Vec<_> = ["Zoë Ångström", "Björn Müller", "李雷"]

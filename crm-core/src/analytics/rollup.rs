@@ -420,11 +420,12 @@ pub(super) fn fold_sources(
                   ORDER BY id"
             ),
             // CROSS JOIN keeps the cohort's deals the outer loop (found by their creation
-            // time); SQLite would otherwise walk every history row in deal order.
+            // time); SQLite would otherwise walk every history row in deal order. (The join's
+            // condition is in WHERE: PostgreSQL takes no ON after CROSS JOIN.)
             "SELECT h.deal_id, h.id, h.to_stage_id, h.at
                FROM deals d CROSS JOIN deal_stage_history h
-                 ON h.tenant_id = d.tenant_id AND h.deal_id = d.id
-              WHERE d.tenant_id = ?1 AND d.pipeline_id = ?2 AND d.created_at >= ?3 AND d.created_at < ?4
+              WHERE h.tenant_id = d.tenant_id AND h.deal_id = d.id
+                AND d.tenant_id = ?1 AND d.pipeline_id = ?2 AND d.created_at >= ?3 AND d.created_at < ?4
               ORDER BY h.deal_id, h.at, h.id",
             vec![tenant, pipeline, from, to],
         ),

@@ -1,9 +1,343 @@
-//! PostgreSQL's dialect: statements are written once (see the parent module) and translated
-//! here when prepared — placeholders, the list parameter, and the few SQLite spellings that
-//! have no shared form.
+//! PostgreSQL's side of the seam: a connection to a server, statements translated when
+//! prepared (they are written once, see the parent module: placeholders, the list parameter,
+//! and the few SQLite spellings that have no shared form), parameters written as the type the
+//! server expects, and values read back as the seam's.
 
+use super::{ToSqlOutput, Value, ValueRef, bad_column};
+use crate::error::{Error, Result, StorageError, StorageKind};
+use bytes::{BufMut, BytesMut};
+use postgres::error::SqlState;
+use postgres::types::{FromSql, IsNull, ToSql, Type};
 use regex::Regex;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::sync::LazyLock;
+
+type BoxError = Box<dyn std::error::Error + Sync + Send>;
+
+/// Statements kept prepared per connection; past this many the cache starts again (statements
+/// built at run time with their text varying would otherwise pile up on the server).
+const CACHED_STATEMENTS: usize = 512;
+
+/// One connection to a PostgreSQL server.
+///
+/// The client is borrowed mutably per call, which a `RefCell` gives: a connection is used by
+/// one thread at a time (the store hands it out under a lock), like SQLite's.
+pub(crate) struct Pg {
+    client: RefCell<postgres::Client>,
+    /// Prepared statements by their text as written (before translation).
+    cache: RefCell<HashMap<String, postgres::Statement>>,
+    /// Rows changed by every statement run through [`Pg::execute`]: SQLite's `total_changes`.
+    changes: Cell<u64>,
+}
+
+impl Pg {
+    /// Connects to the server `url` names. The error never repeats the URL (it may hold a
+    /// password).
+    pub(crate) fn connect(url: &str) -> Result<Pg> {
+        let config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
+            Error::invalid("db", format!("not a PostgreSQL connection URL: {e}"))
+        })?;
+        let client = config.connect(postgres::NoTls).map_err(|e| {
+            let host = config
+                .get_hosts()
+                .first()
+                .map(|h| match h {
+                    postgres::config::Host::Tcp(name) => name.clone(),
+                    #[cfg(unix)]
+                    postgres::config::Host::Unix(path) => path.display().to_string(),
+                })
+                .unwrap_or_default();
+            Error::Storage(StorageError::new(
+                StorageKind::Other,
+                format!("cannot connect to PostgreSQL at {host}: {}", message(&e)),
+            ))
+        })?;
+        Ok(Pg {
+            client: RefCell::new(client),
+            cache: RefCell::new(HashMap::new()),
+            changes: Cell::new(0),
+        })
+    }
+
+    /// The client itself, for what only the store does with it (migrations).
+    pub(crate) fn client(&self) -> std::cell::RefMut<'_, postgres::Client> {
+        self.client.borrow_mut()
+    }
+
+    pub(crate) fn prepare_cached(&self, sql: &str) -> Result<postgres::Statement> {
+        if let Some(found) = self.cache.borrow().get(sql) {
+            return Ok(found.clone());
+        }
+        let prepared = self.prepare(sql)?;
+        let mut cache = self.cache.borrow_mut();
+        if cache.len() >= CACHED_STATEMENTS {
+            cache.clear();
+        }
+        cache.insert(sql.to_owned(), prepared.clone());
+        Ok(prepared)
+    }
+
+    pub(crate) fn prepare(&self, sql: &str) -> Result<postgres::Statement> {
+        let translated = translate(sql);
+        self.client
+            .borrow_mut()
+            .prepare(&translated)
+            .map_err(|e| refusal(&e, &translated))
+    }
+
+    pub(crate) fn execute(
+        &self,
+        statement: &postgres::Statement,
+        args: &[ToSqlOutput<'_>],
+    ) -> Result<usize> {
+        let args: Vec<Arg<'_, '_>> = args.iter().map(Arg).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as _).collect();
+        let changed = self.client.borrow_mut().execute(statement, &refs)?;
+        self.changes.set(self.changes.get().saturating_add(changed));
+        Ok(usize::try_from(changed).unwrap_or(usize::MAX))
+    }
+
+    /// Every row the statement returns: read whole, so that a caller may run other statements
+    /// on the connection while it walks them (the client serves one request at a time).
+    pub(crate) fn query(
+        &self,
+        statement: &postgres::Statement,
+        args: &[ToSqlOutput<'_>],
+    ) -> Result<Vec<postgres::Row>> {
+        let args: Vec<Arg<'_, '_>> = args.iter().map(Arg).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as _).collect();
+        Ok(self.client.borrow_mut().query(statement, &refs)?)
+    }
+
+    /// Runs statements separated by `;`, without parameters and untranslated.
+    pub(crate) fn batch(&self, sql: &str) -> Result<()> {
+        Ok(self.client.borrow_mut().batch_execute(sql)?)
+    }
+
+    pub(crate) fn total_changes(&self) -> u64 {
+        self.changes.get()
+    }
+}
+
+/// A statement the server would not prepare: its message, and where in the statement (the
+/// text carries no values, which are bound).
+fn refusal(e: &postgres::Error, sql: &str) -> Error {
+    let mut error = Error::from_postgres(e);
+    let at = match e.as_db_error().and_then(|d| d.position()) {
+        Some(postgres::error::ErrorPosition::Original(at)) => usize::try_from(*at).unwrap_or(0),
+        _ => 0,
+    };
+    if let Error::Storage(storage) = &mut error {
+        let chars: Vec<char> = sql.chars().collect();
+        let from = at.saturating_sub(60).min(chars.len());
+        let to = (at + 60).min(chars.len());
+        let near: String = chars[from..to].iter().collect();
+        *storage = StorageError::new(
+            storage.kind(),
+            format!(
+                "{storage} in: …{}…",
+                near.split_whitespace().collect::<Vec<_>>().join(" ")
+            ),
+        );
+    }
+    error
+}
+
+/// What the server said, without the prefix the client adds.
+fn message(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut text = db.message().to_owned();
+            if let Some(detail) = db.detail() {
+                text.push_str(" (");
+                text.push_str(detail);
+                text.push(')');
+            }
+            text
+        }
+        None => e.to_string(),
+    }
+}
+
+impl From<postgres::Error> for Error {
+    fn from(e: postgres::Error) -> Self {
+        Error::from_postgres(&e)
+    }
+}
+
+impl Error {
+    fn from_postgres(e: &postgres::Error) -> Self {
+        let kind = match e.code() {
+            Some(code) if code.code().starts_with("23") => StorageKind::Constraint,
+            Some(code)
+                if *code == SqlState::T_R_SERIALIZATION_FAILURE
+                    || *code == SqlState::T_R_DEADLOCK_DETECTED
+                    || *code == SqlState::LOCK_NOT_AVAILABLE =>
+            {
+                StorageKind::Busy
+            }
+            // A trigger's guard (`RAISE EXCEPTION`) refuses a write as SQLite's `RAISE(ABORT)`.
+            Some(code) if *code == SqlState::RAISE_EXCEPTION => StorageKind::Constraint,
+            _ => StorageKind::Other,
+        };
+        Error::Storage(StorageError::new(kind, message(e)))
+    }
+}
+
+/// A parameter, written as the type the server inferred for its placeholder: SQLite's types
+/// are loose where PostgreSQL's are strict, so the conversions SQLite's column affinity would
+/// make (an integer into a text column, numeric text into an integer one) are made here.
+#[derive(Debug)]
+struct Arg<'v, 'a>(&'v ToSqlOutput<'a>);
+
+impl ToSql for Arg<'_, '_> {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, BoxError> {
+        match self.0 {
+            ToSqlOutput::Borrowed(value) => scalar(*value, ty, out),
+            ToSqlOutput::Array(items) => array(items, ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+fn mismatch(what: &str, ty: &Type) -> BoxError {
+    format!("cannot bind {what} as {ty}").into()
+}
+
+fn scalar(
+    value: ValueRef<'_>,
+    ty: &Type,
+    out: &mut BytesMut,
+) -> std::result::Result<IsNull, BoxError> {
+    let text = |t: &str, out: &mut BytesMut| -> std::result::Result<IsNull, BoxError> {
+        match *ty {
+            Type::JSONB => {
+                // jsonb's binary form: a version byte, then the text.
+                out.put_u8(1);
+                out.put_slice(t.as_bytes());
+                Ok(IsNull::No)
+            }
+            Type::JSON | Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
+                out.put_slice(t.as_bytes());
+                Ok(IsNull::No)
+            }
+            _ => Err(mismatch("text", ty)),
+        }
+    };
+    match value {
+        ValueRef::Null => Ok(IsNull::Yes),
+        ValueRef::Integer(i) => match *ty {
+            Type::INT8 => i.to_sql(ty, out),
+            Type::INT4 => i32::try_from(i)?.to_sql(ty, out),
+            Type::INT2 => i16::try_from(i)?.to_sql(ty, out),
+            Type::BOOL => (i != 0).to_sql(ty, out),
+            #[allow(clippy::cast_precision_loss)]
+            Type::FLOAT8 => (i as f64).to_sql(ty, out),
+            _ => text(&i.to_string(), out),
+        },
+        ValueRef::Real(x) => match *ty {
+            Type::FLOAT8 => x.to_sql(ty, out),
+            #[allow(clippy::cast_possible_truncation)]
+            Type::FLOAT4 => (x as f32).to_sql(ty, out),
+            _ => Err(mismatch("a real number", ty)),
+        },
+        ValueRef::Text(t) => match *ty {
+            Type::INT8 => t
+                .parse::<i64>()
+                .map_err(|_| mismatch("text that is not an integer", ty))?
+                .to_sql(ty, out),
+            _ => text(t, out),
+        },
+        ValueRef::Blob(b) => match *ty {
+            Type::BYTEA => b.to_sql(ty, out),
+            _ => Err(mismatch("bytes", ty)),
+        },
+    }
+}
+
+fn array(items: &[Value], ty: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, BoxError> {
+    match *ty {
+        Type::INT8_ARRAY => items
+            .iter()
+            .map(|v| match v {
+                Value::Integer(i) => Ok(*i),
+                _ => Err(mismatch("a list that is not of integers", ty)),
+            })
+            .collect::<std::result::Result<Vec<i64>, _>>()?
+            .to_sql(ty, out),
+        Type::TEXT_ARRAY | Type::VARCHAR_ARRAY => items
+            .iter()
+            .map(|v| match v {
+                Value::Text(t) => Ok(t.as_str()),
+                _ => Err(mismatch("a list that is not of texts", ty)),
+            })
+            .collect::<std::result::Result<Vec<&str>, _>>()?
+            .to_sql(ty, out),
+        _ => Err(mismatch("a list", ty)),
+    }
+}
+
+/// A column's bytes as the server sent them (binary format), whatever its type.
+struct Raw<'a>(Option<&'a [u8]>);
+
+impl<'a> FromSql<'a> for Raw<'a> {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> std::result::Result<Self, BoxError> {
+        Ok(Raw(Some(raw)))
+    }
+
+    fn from_sql_null(_: &Type) -> std::result::Result<Self, BoxError> {
+        Ok(Raw(None))
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
+/// Column `index` of `row` as the seam's value: integers and booleans as integers (as SQLite
+/// keeps them), text and JSON as text, `bytea` as a blob.
+pub(crate) fn value(row: &postgres::Row, index: usize) -> Result<ValueRef<'_>> {
+    let Some(column) = row.columns().get(index) else {
+        return Err(bad_column(index, "no such column"));
+    };
+    let ty = column.type_();
+    let Raw(raw) = row.try_get(index)?;
+    let Some(raw) = raw else {
+        return Ok(ValueRef::Null);
+    };
+    let bad = |e: BoxError| bad_column(index, e);
+    Ok(match *ty {
+        Type::INT8 => ValueRef::Integer(i64::from_sql(ty, raw).map_err(bad)?),
+        Type::INT4 => ValueRef::Integer(i32::from_sql(ty, raw).map_err(bad)?.into()),
+        Type::INT2 => ValueRef::Integer(i16::from_sql(ty, raw).map_err(bad)?.into()),
+        Type::BOOL => ValueRef::Integer(bool::from_sql(ty, raw).map_err(bad)?.into()),
+        Type::FLOAT8 => ValueRef::Real(f64::from_sql(ty, raw).map_err(bad)?),
+        Type::FLOAT4 => ValueRef::Real(f32::from_sql(ty, raw).map_err(bad)?.into()),
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN | Type::JSON => {
+            ValueRef::Text(std::str::from_utf8(raw).map_err(|e| bad(e.into()))?)
+        }
+        Type::JSONB => match raw.split_first() {
+            Some((1, json)) => {
+                ValueRef::Text(std::str::from_utf8(json).map_err(|e| bad(e.into()))?)
+            }
+            _ => return Err(bad_column(index, "jsonb of an unknown version")),
+        },
+        Type::BYTEA => ValueRef::Blob(raw),
+        // Sums of integers are `numeric` on PostgreSQL: statements cast them back.
+        _ => {
+            return Err(bad_column(
+                index,
+                format!("a {ty} (statements read integers, numbers, text and bytes; cast it)"),
+            ));
+        }
+    })
+}
 
 /// `sql` as PostgreSQL reads it:
 ///
@@ -15,7 +349,6 @@ use std::sync::LazyLock;
 /// - `json_each(col)` in `FROM` → the elements of `col` read as JSON text, in a column `value`;
 /// - `json_extract(col, '$.key')` → `col`'s `key` as text;
 /// - `a = ?N COLLATE NOCASE` → `lower(a) = lower($N)`;
-/// - `LIKE` → `ILIKE` (SQLite's `LIKE` ignores the case of ASCII letters);
 /// - `json_object` → `json_build_object`; a score's clamp `MAX(0, MIN(100, …))` → `GREATEST`
 ///   and `LEAST`; `date(ms / 1000, 'unixepoch')` → the UTC day as `YYYY-MM-DD`;
 /// - in `CREATE TEMP TABLE`, `INTEGER` → `BIGINT` (its `INTEGER PRIMARY KEY` an identity).
@@ -41,7 +374,6 @@ pub(crate) fn translate(sql: &str) -> String {
                 r"\bjson_each\(([\w.]+)\)",
                 "jsonb_array_elements_text(CAST($1 AS jsonb)) AS json_each(value)",
             ),
-            (r"\bLIKE\b", "ILIKE"),
             (r"\bjson_object\(", "json_build_object("),
             // SQLite's two-argument MAX and MIN, as a score is clamped.
             (r"\bMAX\(0, MIN\(100, ", "GREATEST(0, LEAST(100, "),
@@ -157,6 +489,7 @@ fn placeholders(sql: &str) -> String {
 /// What a PostgreSQL server at `url` makes of `statements`, each translated and prepared in a
 /// schema of its own that `migrate` brings to `migrations-pg/`'s latest: the refused ones, each
 /// with the server's message and the statement as translated.
+#[cfg(test)]
 pub(crate) fn refused(
     url: &str,
     statements: &std::collections::BTreeSet<String>,
@@ -252,10 +585,8 @@ mod tests {
             "SELECT id FROM trash_rows WHERE lower((CAST(row AS jsonb) ->> 'requester_email')) = lower($2)"
         );
         assert_eq!(
-            translate(
-                "SELECT 1 FROM views WHERE name = ?4 COLLATE NOCASE AND c.name LIKE ?2 ESCAPE '\\'"
-            ),
-            "SELECT 1 FROM views WHERE lower(name) = lower($4) AND c.name ILIKE $2 ESCAPE '\\'"
+            translate("SELECT 1 FROM views WHERE name = ?4 COLLATE NOCASE"),
+            "SELECT 1 FROM views WHERE lower(name) = lower($4)"
         );
     }
 }

@@ -6,6 +6,50 @@ use crm_core::ids::UserId;
 use crm_core::tenancy::{NewAdmin, NewTenant, NewUser, Role};
 use crm_core::tickets::{Channel, NewTicket};
 
+/// A new, empty database for one test: in memory, or — when `CRM_TEST_BACKEND=postgres` — a
+/// schema of its own on the server `CRM_TEST_POSTGRES` names (tests share the server), so that
+/// the same tests prove both backends.
+pub fn open() -> Crm {
+    match std::env::var("CRM_TEST_BACKEND").as_deref() {
+        Ok("postgres") => open_postgres(),
+        Ok("sqlite") | Err(_) => Crm::open_in_memory().unwrap(),
+        Ok(other) => panic!("CRM_TEST_BACKEND={other}: expected sqlite or postgres"),
+    }
+}
+
+/// `true` when [`open`] opens PostgreSQL databases.
+pub fn on_postgres() -> bool {
+    std::env::var("CRM_TEST_BACKEND").as_deref() == Ok("postgres")
+}
+
+#[cfg(feature = "postgres")]
+fn open_postgres() -> Crm {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let url = std::env::var("CRM_TEST_POSTGRES")
+        .expect("CRM_TEST_BACKEND=postgres needs CRM_TEST_POSTGRES, a server's URL");
+    let schema = format!(
+        "test_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut client =
+        crm_core::store::postgres::Client::connect(&url, crm_core::store::postgres::NoTls)
+            .expect("the test server accepts connections");
+    client
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
+        .unwrap();
+    let join = if url.contains('?') { '&' } else { '?' };
+    Crm::open(format!("{url}{join}options=-csearch_path%3D{schema}")).unwrap()
+}
+
+#[cfg(not(feature = "postgres"))]
+fn open_postgres() -> Crm {
+    panic!("CRM_TEST_BACKEND=postgres needs crm-core's `postgres` feature (--features postgres)")
+}
+
 /// Creates tenant `key` with an admin, and returns the admin's id.
 pub fn tenant(crm: &Crm, key: &str) -> UserId {
     crm.create_tenant(NewTenant {
