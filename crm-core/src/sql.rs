@@ -139,6 +139,7 @@ impl Connection {
 
     /// The SQLite connection underneath, for what only the store does with it (pragmas,
     /// backups, functions); `None` on another engine.
+    #[cfg_attr(not(feature = "postgres"), allow(clippy::unnecessary_wraps))]
     pub(crate) fn sqlite_raw(&self) -> Option<&rusqlite::Connection> {
         match &self.inner {
             Engine::Sqlite(c) => Some(c),

@@ -182,7 +182,9 @@ impl Crm {
     pub fn path(&self) -> Option<&Path> {
         match &self.location {
             Location::File(path) => Some(path),
-            _ => None,
+            Location::Memory => None,
+            #[cfg(feature = "postgres")]
+            Location::Server(_) => None,
         }
     }
 
@@ -199,7 +201,9 @@ impl Crm {
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let pooled = match &self.location {
             Location::Memory => return f(&lock(&self.writer)),
-            _ => lock(&self.readers).pop(),
+            Location::File(_) => lock(&self.readers).pop(),
+            #[cfg(feature = "postgres")]
+            Location::Server(_) => lock(&self.readers).pop(),
         };
         let conn = match (pooled, &self.location) {
             (Some(conn), _) => conn,
