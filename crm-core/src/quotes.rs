@@ -383,21 +383,19 @@ pub(crate) fn store(tx: &Tx<'_>, quote: &Quote, snapshot: Option<&str>) -> Resul
 }
 
 /// The next number of this tenant for the year of `at`: one more than the last, so numbers
-/// have no gaps; taken under the transaction's write lock, so no two creates share one.
+/// have no gaps. One upsert takes it and locks the counter's row until the transaction ends,
+/// so no two creates share a number, on either engine, however many writers there are.
 fn next_number(tx: &Tx<'_>, at: Timestamp) -> Result<String> {
     use chrono::Datelike as _;
     let year = at.year();
-    let last: i64 = tx
-        .prepare_cached("SELECT last FROM quote_numbers WHERE tenant_id = ?1 AND year = ?2")?
-        .query_row(params![tx.tenant, year], |r| r.get(0))
-        .optional()?
-        .unwrap_or(0);
-    tx.prepare_cached(
-        "INSERT INTO quote_numbers (tenant_id, year, last) VALUES (?1, ?2, ?3)
-         ON CONFLICT (tenant_id, year) DO UPDATE SET last = excluded.last",
-    )?
-    .execute(params![tx.tenant, year, last + 1])?;
-    Ok(format!("Q-{year:04}-{:04}", last + 1))
+    let number: i64 = tx
+        .prepare_cached(
+            "INSERT INTO quote_numbers (tenant_id, year, last) VALUES (?1, ?2, 1)
+             ON CONFLICT (tenant_id, year) DO UPDATE SET last = quote_numbers.last + 1
+             RETURNING last",
+        )?
+        .query_row(params![tx.tenant, year], |r| r.get(0))?;
+    Ok(format!("Q-{year:04}-{number:04}"))
 }
 
 /// A validity date must lie ahead when it is set.

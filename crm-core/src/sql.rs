@@ -333,13 +333,19 @@ impl Connection {
     }
 
     /// Starts a write transaction that holds the database's write lock from its first
-    /// statement (SQLite's `BEGIN IMMEDIATE`): what a read-then-write relies on. On
-    /// PostgreSQL writers run side by side; what they share (id counters) is locked by row.
+    /// statement: what a read-then-write relies on. SQLite's is `BEGIN IMMEDIATE`; on
+    /// PostgreSQL a transaction-scoped advisory lock of the schema plays its part, so that
+    /// writers of every connection and process commit one at a time, in the order they took
+    /// their change-feed sequence numbers (a follower reading the feed never passes an entry
+    /// still in flight). Counters are locked by row besides (ids, quote numbers), so that the
+    /// lock can narrow to one tenant when the feed is sequenced per tenant.
     pub(crate) fn begin_write(&self) -> Result<Transaction<'_>> {
         self.execute_batch(match self.dialect() {
             Dialect::Sqlite => "BEGIN IMMEDIATE",
             #[cfg(feature = "postgres")]
-            Dialect::Postgres => "BEGIN",
+            Dialect::Postgres => {
+                "BEGIN; SELECT pg_advisory_xact_lock(hashtext('crm writes of ' || current_schema()))"
+            }
         })?;
         Ok(Transaction {
             conn: self,

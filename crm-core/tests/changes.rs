@@ -2,7 +2,6 @@
 
 mod common;
 
-use crm_core::Crm;
 use crm_core::catalog::RecordKind;
 use crm_core::customers::{CustomerChanges, NewCustomer};
 use crm_core::feed::{ChangeOp, ChangesRequest};
@@ -10,30 +9,14 @@ use crm_core::leads::NewLead;
 use crm_core::links::{LeadLink, TicketRef};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// The sequences of `tenant`'s feed entries, read straight from the table.
-fn feed_of(path: &std::path::Path, tenant: &str) -> Vec<i64> {
-    let conn = crm_core::store::raw_connection(path).unwrap();
-    let mut stmt = conn
-        .prepare(
-            "SELECT seq FROM change_feed WHERE tenant_id = (SELECT id FROM tenants WHERE key = ?1)
-              ORDER BY seq",
-        )
-        .unwrap();
-    stmt.query_map([tenant], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
-
 #[test]
 fn a_reader_following_the_feed_while_two_handles_write_misses_and_repeats_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("crm.db");
-    let first = Crm::open(&path).unwrap();
+    let shared = common::Shared::new();
+    let first = shared.open();
     let admin = common::tenant(&first, "acme");
     let other_admin = common::tenant(&first, "other");
-    let second = Crm::open(&path).unwrap();
-    let reader = Crm::open(&path).unwrap();
+    let second = shared.open();
+    let reader = shared.open();
     let done = AtomicBool::new(false);
     let seen = std::thread::scope(|s| {
         let writers: Vec<_> = [
@@ -102,7 +85,7 @@ fn a_reader_following_the_feed_while_two_handles_write_misses_and_repeats_nothin
     );
     assert_eq!(
         seqs,
-        feed_of(&path, "acme"),
+        shared.feed_of("acme"),
         "every entry of the tenant, none of another"
     );
     // 2 writers × (150 creates + 50 updates), after the tenant's own creation entries.

@@ -22,8 +22,76 @@ pub fn on_postgres() -> bool {
     std::env::var("CRM_TEST_BACKEND").as_deref() == Ok("postgres")
 }
 
+/// One database that several handles open, as several processes would: a file in a folder
+/// of its own, or — with `CRM_TEST_BACKEND=postgres` — a schema of its own on the server.
+pub struct Shared {
+    _dir: Option<tempfile::TempDir>,
+    target: String,
+}
+
+impl Shared {
+    pub fn new() -> Shared {
+        if on_postgres() {
+            return Shared {
+                _dir: None,
+                target: postgres_target(),
+            };
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("shared.db").display().to_string();
+        Shared {
+            _dir: Some(dir),
+            target,
+        }
+    }
+
+    /// Another handle on the database.
+    pub fn open(&self) -> Crm {
+        Crm::open(&self.target).unwrap()
+    }
+
+    /// The sequences of `tenant`'s feed entries, read straight from the table (not through
+    /// crm's own reading of it).
+    pub fn feed_of(&self, tenant: &str) -> Vec<i64> {
+        const SQL: &str = "SELECT seq FROM change_feed
+            WHERE tenant_id = (SELECT id FROM tenants WHERE key = $1) ORDER BY seq";
+        if on_postgres() {
+            return feed_on_server(&self.target, SQL, tenant);
+        }
+        let conn = crm_core::store::raw_connection(std::path::Path::new(&self.target)).unwrap();
+        let mut stmt = conn.prepare(&SQL.replace("$1", "?1")).unwrap();
+        stmt.query_map([tenant], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+}
+
+#[cfg(feature = "postgres")]
+fn feed_on_server(url: &str, sql: &str, tenant: &str) -> Vec<i64> {
+    let mut client =
+        crm_core::store::postgres::Client::connect(url, crm_core::store::postgres::NoTls).unwrap();
+    client
+        .query(sql, &[&tenant])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+#[cfg(not(feature = "postgres"))]
+fn feed_on_server(_: &str, _: &str, _: &str) -> Vec<i64> {
+    unreachable!("on_postgres() needs the feature to open anything")
+}
+
 #[cfg(feature = "postgres")]
 fn open_postgres() -> Crm {
+    Crm::open(postgres_target()).unwrap()
+}
+
+/// The URL of a new, empty schema on the test server.
+#[cfg(feature = "postgres")]
+fn postgres_target() -> String {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let url = std::env::var("CRM_TEST_POSTGRES")
@@ -42,11 +110,17 @@ fn open_postgres() -> Crm {
         ))
         .unwrap();
     let join = if url.contains('?') { '&' } else { '?' };
-    Crm::open(format!("{url}{join}options=-csearch_path%3D{schema}")).unwrap()
+    format!("{url}{join}options=-csearch_path%3D{schema}")
 }
 
 #[cfg(not(feature = "postgres"))]
 fn open_postgres() -> Crm {
+    postgres_target();
+    unreachable!()
+}
+
+#[cfg(not(feature = "postgres"))]
+fn postgres_target() -> String {
     panic!("CRM_TEST_BACKEND=postgres needs crm-core's `postgres` feature (--features postgres)")
 }
 
