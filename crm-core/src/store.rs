@@ -58,6 +58,43 @@ pub fn is_server_url(path: &str) -> bool {
     path.starts_with("postgresql://") || path.starts_with("postgres://")
 }
 
+/// `true` when `path` names a PostgreSQL database by URL (see [`is_server_url`]).
+pub fn is_server_path(path: &Path) -> bool {
+    path.to_str().is_some_and(is_server_url)
+}
+
+/// `path` as it may be shown to a person or written to a log: a file's path as it is, a
+/// connection URL without its password (in the user part or a `password=` parameter).
+pub fn shown(path: &Path) -> String {
+    let text = path.display().to_string();
+    if !is_server_path(path) {
+        return text;
+    }
+    let (scheme, rest) = text.split_once("://").unwrap_or(("", &text));
+    let (before_query, query) = match rest.split_once('?') {
+        Some((a, q)) => (a, Some(q)),
+        None => (rest, None),
+    };
+    let (authority, tail) = match before_query.find('/') {
+        Some(at) => before_query.split_at(at),
+        None => (before_query, ""),
+    };
+    let authority = match authority.rsplit_once('@') {
+        Some((user, host)) => format!("{}@{host}", user.split(':').next().unwrap_or_default()),
+        None => authority.to_owned(),
+    };
+    let query = query.map(|q| {
+        q.split('&')
+            .filter(|p| !p.to_ascii_lowercase().starts_with("password="))
+            .collect::<Vec<_>>()
+            .join("&")
+    });
+    match query {
+        Some(q) if !q.is_empty() => format!("{scheme}://{authority}{tail}?{q}"),
+        _ => format!("{scheme}://{authority}{tail}"),
+    }
+}
+
 /// How long a connection waits for another writer (this process or another) before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// WAL pages after which a commit copies the WAL back into the database file (40 MiB).
@@ -853,4 +890,39 @@ pub fn raw_connection(path: &Path) -> Result<RawConnection> {
     let conn = RawConnection::open(path)?;
     configure(&conn)?;
     Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+    use std::path::Path;
+
+    #[test]
+    fn a_url_is_shown_without_its_password() {
+        let cases = [
+            ("crm.db", "crm.db"),
+            ("/tmp/a:b@c.db", "/tmp/a:b@c.db"),
+            (
+                "postgresql://crm@db.example/crm",
+                "postgresql://crm@db.example/crm",
+            ),
+            (
+                "postgresql://crm:s3cret@db.example:5432/crm",
+                "postgresql://crm@db.example:5432/crm",
+            ),
+            (
+                "postgres://crm:p%40ss:w@db/crm?sslmode=require",
+                "postgres://crm@db/crm?sslmode=require",
+            ),
+            (
+                "postgresql://db/crm?user=crm&password=s3cret&sslmode=require",
+                "postgresql://db/crm?user=crm&sslmode=require",
+            ),
+            ("postgresql://db?PASSWORD=x", "postgresql://db"),
+            ("postgresql://:pw@db", "postgresql://@db"),
+        ];
+        for (given, expected) in cases {
+            assert_eq!(shown(Path::new(given)), expected, "{given}");
+        }
+    }
 }

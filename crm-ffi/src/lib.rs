@@ -52,8 +52,9 @@ unsafe fn read_str<'a>(s: *const c_char, what: &str) -> Result<&'a str, String> 
 }
 
 /// Opens (creating and migrating if needed) the database at `path`; `":memory:"` opens a private
-/// in-memory database. `options_json` may be NULL or a JSON object (no options are defined yet,
-/// so it must be empty).
+/// in-memory database, and a `postgresql://user@host/db` URL a PostgreSQL database (its schema
+/// as `search_path` names it; a password in the URL never appears in an error). `options_json`
+/// may be NULL or a JSON object (no options are defined yet, so it must be empty).
 ///
 /// On success stores a new handle in `*out` and returns `CRM_OK`. On failure returns
 /// `CRM_ERR_*`, leaves `*out` untouched and, if `error_out` is not NULL, stores a JSON error
@@ -107,10 +108,13 @@ pub unsafe extern "C" fn crm_open(
                 Crm::open(path)
             };
             crm.map(|crm| Box::new(CrmHandle { crm })).map_err(|e| {
-                (
-                    CRM_ERR_STORAGE,
-                    dispatch::Failure::from(e).to_json().to_string(),
-                )
+                // A URL that does not parse is the caller's to fix, like a bad option.
+                let code = if e.code() == "invalid_input" {
+                    CRM_ERR_INVALID
+                } else {
+                    CRM_ERR_STORAGE
+                };
+                (code, dispatch::Failure::from(e).to_json().to_string())
             })
         },
     ));

@@ -191,6 +191,35 @@ fn open_refuses_bad_arguments_with_an_error_object() {
     assert_eq!(code, CRM_ERR_STORAGE);
     assert_eq!(unsafe { take(error) }["error"]["code"], "storage");
     assert!(out.is_null());
+    // A server that is not there: the error says where, never with the URL's password.
+    let code = unsafe {
+        crm_open(
+            c"postgresql://crm:s3cret-pw@127.0.0.1:1/crm?password=s3cret-pw".as_ptr(),
+            ptr::null(),
+            &raw mut out,
+            &raw mut error,
+        )
+    };
+    assert_eq!(code, CRM_ERR_STORAGE);
+    let refused = unsafe { take(error) };
+    assert_eq!(refused["error"]["code"], "storage", "{refused}");
+    assert!(
+        refused.to_string().contains("127.0.0.1") && !refused.to_string().contains("s3cret"),
+        "{refused}"
+    );
+    assert!(out.is_null());
+    let code = unsafe {
+        crm_open(
+            c"postgresql://crm:s3cret-pw@127.0.0.1:notaport/crm".as_ptr(),
+            ptr::null(),
+            &raw mut out,
+            &raw mut error,
+        )
+    };
+    assert_eq!(code, CRM_ERR_INVALID);
+    let refused = unsafe { take(error) };
+    assert_eq!(refused["error"]["field"], "db", "{refused}");
+    assert!(!refused.to_string().contains("s3cret"), "{refused}");
     let code = unsafe {
         crm_open(
             c":memory:".as_ptr(),

@@ -23,7 +23,8 @@ mod trash;
 #[derive(Debug, Parser)]
 #[command(name = "crm", version, about)]
 pub struct Cli {
-    /// The database file (default: crm.db in your data directory).
+    /// The database file (default: crm.db in your data directory), or a PostgreSQL
+    /// database's URL, `postgresql://user@host/db` (a password in it is never shown).
     #[arg(long, global = true)]
     db: Option<PathBuf>,
     /// The tenant to open (default: the first one).
@@ -231,7 +232,7 @@ impl Cli {
                 let report = common::open_existing(&db)?.backup(&out)?;
                 println!(
                     "backed up {} to {} ({} bytes) in {:.1?}",
-                    db.display(),
+                    crm_core::store::shown(&db),
                     report.path,
                     report.bytes,
                     started.elapsed()
@@ -319,8 +320,10 @@ impl Cli {
             None if self.demo => {
                 let dir = tempfile::Builder::new().prefix("crm-demo-").tempdir()?;
                 let db = dir.path().join("demo.db");
-                let crm =
-                    Arc::new(Crm::open(&db).with_context(|| format!("opening {}", db.display()))?);
+                let crm = Arc::new(
+                    Crm::open(&db)
+                        .with_context(|| format!("opening {}", crm_core::store::shown(&db)))?,
+                );
                 let making = demo::demo_behind(&crm)?;
                 crate::client::app::run_on(
                     crm,

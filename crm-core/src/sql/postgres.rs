@@ -38,6 +38,13 @@ impl Pg {
         let config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
             Error::invalid("db", format!("not a PostgreSQL connection URL: {e}"))
         })?;
+        if config.get_ssl_mode() == postgres::config::SslMode::Require {
+            return Err(Error::invalid(
+                "db",
+                "sslmode=require: crm does not make TLS connections yet; connect without TLS \
+                 (on a private network or through a tunnel) or wait for a version that does",
+            ));
+        }
         let client = config.connect(postgres::NoTls).map_err(|e| {
             let host = config
                 .get_hosts()
@@ -144,20 +151,22 @@ fn refusal(e: &postgres::Error, sql: &str) -> Error {
     error
 }
 
-/// What the server said, without the prefix the client adds.
+/// What the server said, without the prefix the client adds. Not its detail, which may quote
+/// the values of a row (a duplicate key's), to keep them out of error messages and logs.
 fn message(e: &postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => {
-            let mut text = db.message().to_owned();
-            if let Some(detail) = db.detail() {
-                text.push_str(" (");
-                text.push_str(detail);
-                text.push(')');
-            }
-            text
-        }
-        None => e.to_string(),
+    if let Some(db) = e.as_db_error() {
+        return db.message().to_owned();
     }
+    // The client's own errors name their cause apart ("error connecting to server", then
+    // "Connection refused").
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 impl From<postgres::Error> for Error {
@@ -535,7 +544,31 @@ pub(crate) fn refused(
 
 #[cfg(test)]
 mod tests {
-    use super::translate;
+    use super::{Pg, translate};
+
+    #[test]
+    fn a_url_that_asks_for_what_crm_cannot_do_is_refused_without_its_password() {
+        for url in [
+            "postgresql://crm:s3cret@127.0.0.1:1/crm?sslmode=require",
+            "postgresql://crm:s3cret@127.0.0.1:1/crm?sslmode=verify-full",
+            "postgresql://crm:s3cret@127.0.0.1:notaport/crm",
+        ] {
+            let Err(e) = Pg::connect(url) else {
+                panic!("{url} connected");
+            };
+            assert_eq!((e.code(), e.field()), ("invalid_input", Some("db")), "{e}");
+            assert!(!e.to_string().contains("s3cret"), "{e}");
+        }
+        // Nobody listens on port 1: a storage error naming the host, not the password.
+        let Err(e) = Pg::connect("postgresql://crm:s3cret@127.0.0.1:1/crm") else {
+            panic!("connected to port 1");
+        };
+        assert_eq!(e.code(), "storage", "{e}");
+        assert!(
+            e.to_string().contains("127.0.0.1") && !e.to_string().contains("s3cret"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn placeholders_are_numbered_as_sqlite_numbers_them() {

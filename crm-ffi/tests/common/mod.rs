@@ -72,8 +72,36 @@ pub fn req(method: &str, tenant: &str, actor: i64, params: Value) -> Value {
     request
 }
 
+/// A new database's path for `crm_open`: `:memory:`, or — when `CRM_TEST_BACKEND=postgres` —
+/// the URL of a new schema on the server `CRM_TEST_POSTGRES` names, so that the same checks
+/// run through the C ABI against either backend.
+pub fn target() -> String {
+    if std::env::var("CRM_TEST_BACKEND").as_deref() != Ok("postgres") {
+        return ":memory:".into();
+    }
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let url = std::env::var("CRM_TEST_POSTGRES")
+        .expect("CRM_TEST_BACKEND=postgres needs CRM_TEST_POSTGRES, a server's URL");
+    let schema = format!(
+        "abi_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut client =
+        crm_core::store::postgres::Client::connect(&url, crm_core::store::postgres::NoTls)
+            .expect("the test server accepts connections");
+    client
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
+        .unwrap();
+    let join = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{join}options=-csearch_path%3D{schema}")
+}
+
 pub fn setup() -> (Handle, i64) {
-    let h = Handle::open(":memory:");
+    let h = Handle::open(&target());
     let created = h.ok(&json!({"method": "tenants.create", "params": {
         "tenantId": "acme", "name": "Acme", "admin": {"name": "Ada", "email": "ada@acme.test"}}}));
     (h, created["admin"]["id"].as_i64().unwrap())

@@ -10,11 +10,17 @@ pub(super) fn check(crm: &Crm, repair: bool) -> Result<()> {
     use crm_core::search::IndexState;
     let started = Instant::now();
     let health = crm.check()?;
+    if crm.is_server() {
+        // The server checks its own pages and never commits a broken foreign key.
+        println!("integrity and foreign keys: kept by the PostgreSQL server");
+    }
     match health.integrity.as_slice() {
+        [] if crm.is_server() => {}
         [] => println!("integrity: ok"),
         lines => lines.iter().for_each(|l| println!("integrity: {l}")),
     }
     match health.foreign_keys.as_slice() {
+        [] if crm.is_server() => {}
         [] => println!("foreign keys: ok"),
         lines => lines.iter().for_each(|l| println!("foreign key: {l}")),
     }

@@ -5,14 +5,14 @@ use crm_core::Crm;
 use std::path::Path;
 
 pub(super) fn open_existing(db: &Path) -> Result<Crm> {
-    if !db.exists() {
+    if !crm_core::store::is_server_path(db) && !db.exists() {
         bail!(
             "{} does not exist; create one with `crm demo --db {}`",
-            db.display(),
-            db.display()
+            crm_core::store::shown(db),
+            crm_core::store::shown(db)
         );
     }
-    Crm::open(db).with_context(|| format!("opening {}", db.display()))
+    Crm::open(db).with_context(|| format!("opening {}", crm_core::store::shown(db)))
 }
 
 /// `tenant`, or every tenant of the database, the first created first.

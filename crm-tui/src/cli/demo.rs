@@ -56,7 +56,7 @@ pub(super) fn generate_demo(
     seed: u64,
     show_progress: bool,
 ) -> Result<()> {
-    let crm = Crm::open(db).with_context(|| format!("opening {}", db.display()))?;
+    let crm = Crm::open(db).with_context(|| format!("opening {}", crm_core::store::shown(db)))?;
     let bar = if show_progress {
         let bar = ProgressBar::new(customers as u64);
         bar.set_style(
@@ -76,7 +76,12 @@ pub(super) fn generate_demo(
         ..DemoOptions::default()
     };
     let summary = demo::generate(&crm, &options, |done, _| bar.set_position(done as u64))
-        .with_context(|| format!("generating demo tenant {tenant:?} in {}", db.display()))?;
+        .with_context(|| {
+            format!(
+                "generating demo tenant {tenant:?} in {}",
+                crm_core::store::shown(db)
+            )
+        })?;
     bar.finish();
     if show_progress {
         let rows: i64 = crm_core::store::row_counts(&crm)?
@@ -99,10 +104,13 @@ pub(super) fn generate_demo(
         );
         println!(
             "{rows} rows in {} after {:.1?}",
-            db.display(),
+            crm_core::store::shown(db),
             started.elapsed()
         );
-        println!("open it: crm --db {} --tenant {tenant}", db.display());
+        println!(
+            "open it: crm --db {} --tenant {tenant}",
+            crm_core::store::shown(db)
+        );
     }
     Ok(())
 }

@@ -488,14 +488,15 @@ impl App {
 
 /// Opens `db` and runs the client on the terminal until the user quits.
 pub fn run(db: &Path, tenant: Option<&str>, user: Option<i64>, mouse: bool) -> Result<()> {
-    if !db.exists() {
+    if !crm_core::store::is_server_path(db) && !db.exists() {
         bail!(
             "{} does not exist; try `crm --demo`, or create one with `crm demo --db {}`",
-            db.display(),
-            db.display()
+            crm_core::store::shown(db),
+            crm_core::store::shown(db)
         );
     }
-    let crm = Arc::new(Crm::open(db).with_context(|| format!("opening {}", db.display()))?);
+    let crm =
+        Arc::new(Crm::open(db).with_context(|| format!("opening {}", crm_core::store::shown(db)))?);
     run_on(crm, db, tenant, user, None, mouse)
 }
 
@@ -514,21 +515,21 @@ pub fn run_on(
             let known: Vec<_> = tenants.iter().map(|t| t.tenant_id.as_str()).collect();
             format!(
                 "no tenant {t:?} in {}; it has: {}",
-                db.display(),
+                crm_core::store::shown(db),
                 known.join(", ")
             )
         })?,
         None => tenants.first().with_context(|| {
             format!(
                 "{} has no tenants yet; create demo data with `crm demo --db {}`",
-                db.display(),
-                db.display()
+                crm_core::store::shown(db),
+                crm_core::store::shown(db)
             )
         })?,
     }
     .tenant_id
     .clone();
-    tracing::info!(db = %db.display(), tenant, "client starting");
+    tracing::info!(db = %crm_core::store::shown(db), tenant, "client starting");
 
     let (msg_tx, msg_rx) = mpsc::channel();
     let (req_tx, req_rx) = mpsc::channel();

@@ -22,7 +22,11 @@ impl Remembered {
     /// What was remembered for `db`, `tenant` and `user`, kept in `file`.
     pub fn load(file: PathBuf, db: &Path, tenant: &str, user: Option<i64>) -> Remembered {
         let db = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_path_buf());
-        let key = format!("{}#{tenant}#{}", db.display(), user.unwrap_or(0));
+        let key = format!(
+            "{}#{tenant}#{}",
+            crm_core::store::shown(&db),
+            user.unwrap_or(0)
+        );
         let views = read(&file).remove(&key).unwrap_or_default();
         Remembered { file, key, views }
     }
