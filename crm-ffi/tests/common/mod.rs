@@ -76,11 +76,11 @@ pub fn req(method: &str, tenant: &str, actor: i64, params: Value) -> Value {
 /// the URL of a new schema on the server `CRM_TEST_POSTGRES` names, so that the same checks
 /// run through the C ABI against either backend.
 pub fn target() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
     if std::env::var("CRM_TEST_BACKEND").as_deref() != Ok("postgres") {
         return ":memory:".into();
     }
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
     let url = std::env::var("CRM_TEST_POSTGRES")
         .expect("CRM_TEST_BACKEND=postgres needs CRM_TEST_POSTGRES, a server's URL");
     let schema = format!(
