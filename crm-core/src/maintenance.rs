@@ -13,6 +13,7 @@ use crate::deals::board::BoardCheck;
 use crate::error::{Error, Result};
 use crate::quotes::QuoteCheck;
 use crate::search::IndexState;
+use crate::sql::{Connection, Value, params};
 use crate::timeline::TimelineCheck;
 use serde::Serialize;
 use std::path::Path;
@@ -183,6 +184,229 @@ impl Crm {
             boards,
         })
     }
+}
+
+/// What [`Crm::copy_to`] copied: every table with its rows, in the order copied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CopyReport {
+    /// Each table and how many rows it holds on both sides.
+    pub tables: Vec<(String, i64)>,
+}
+
+impl CopyReport {
+    /// Rows copied in all.
+    pub fn rows(&self) -> i64 {
+        self.tables.iter().map(|(_, n)| n).sum()
+    }
+}
+
+/// The most parameters one statement binds (PostgreSQL's limit is 65,535).
+const COPY_PARAMETERS: usize = 30_000;
+/// The most rows one statement inserts.
+const COPY_ROWS: usize = 500;
+
+impl Crm {
+    /// Copies every row of this SQLite database into `target`, an empty PostgreSQL database
+    /// brought to the same schema version (`crm migrate-to`): one read snapshot of this
+    /// database, written in one transaction of the target, so the copy is whole or absent.
+    /// Derived tables (timelines, sums, search documents' sources) are copied as they are,
+    /// with the target's triggers held off meanwhile; the target's counters (tenants, the
+    /// change feed, segment history) then continue after the copied rows. Afterwards every
+    /// table's rows are counted on both sides. `progress(done, total)` is called as rows go.
+    ///
+    /// `invalid_input` when this database is not SQLite's (`db`), the target not
+    /// PostgreSQL's or already holding tenants (`target`), or the two at different schema
+    /// versions.
+    pub fn copy_to(&self, target: &Crm, mut progress: impl FnMut(u64, u64)) -> Result<CopyReport> {
+        if self.is_server() {
+            return Err(Error::invalid(
+                "db",
+                "the database to copy must be a SQLite file",
+            ));
+        }
+        if !target.is_server() {
+            return Err(Error::invalid(
+                "target",
+                "the copy goes into a PostgreSQL database (postgresql://…)",
+            ));
+        }
+        let (from, to) = (
+            crate::store::schema_version(self)?,
+            crate::store::schema_version(target)?,
+        );
+        if from != to {
+            return Err(Error::invalid(
+                "target",
+                format!(
+                    "is at schema version {to}, the file at {from}; open both with this crm first"
+                ),
+            ));
+        }
+        let counted = self.read(|src| {
+            let snapshot = src.begin_read()?;
+            let tables: Vec<String> = snapshot
+                .tables()?
+                .into_iter()
+                .filter(|t| t != "refinery_schema_history")
+                .collect();
+            let mut counts = Vec::with_capacity(tables.len());
+            for table in &tables {
+                let n: i64 = snapshot.query_row(
+                    &format!("SELECT COUNT(*) FROM \"{table}\""),
+                    params![],
+                    |r| r.get(0),
+                )?;
+                counts.push((table.clone(), n));
+            }
+            let total = counts
+                .iter()
+                .map(|(_, n)| u64::try_from(*n).unwrap_or(0))
+                .sum();
+            target.with_writer(|dst| {
+                let tx = dst.begin_write()?;
+                let tenants: i64 =
+                    tx.query_row("SELECT COUNT(*) FROM tenants", params![], |r| r.get(0))?;
+                if tenants > 0 {
+                    return Err(Error::invalid(
+                        "target",
+                        format!("already holds tenants ({tenants}); copy into an empty database"),
+                    ));
+                }
+                let theirs = tx.tables()?;
+                if let Some(missing) = tables.iter().find(|t| !theirs.contains(t)) {
+                    return Err(Error::Internal(format!(
+                        "the target has no table {missing}"
+                    )));
+                }
+                // The triggers that would derive rows already copied are off until the end
+                // (before any row changes: a table with changes pending cannot be altered).
+                for table in &tables {
+                    tx.execute_batch(&format!("ALTER TABLE \"{table}\" DISABLE TRIGGER USER"))?;
+                }
+                // Rows come in any order: references are checked once all are in.
+                tx.defer_foreign_keys()?;
+                // Without tenants, what the tables hold is what the migrations put there
+                // (followers' positions), which the file holds too: the file's rows win.
+                for table in &tables {
+                    tx.execute_batch(&format!("DELETE FROM \"{table}\""))?;
+                }
+                let mut done = 0_u64;
+                for table in &tables {
+                    copy_table(&snapshot, &tx, table, |n| {
+                        done += n;
+                        progress(done, total);
+                    })?;
+                }
+                // References checked now, so that the tables have nothing pending when their
+                // triggers come back.
+                tx.execute_batch("SET CONSTRAINTS ALL IMMEDIATE")?;
+                for table in &tables {
+                    tx.execute_batch(&format!("ALTER TABLE \"{table}\" ENABLE TRIGGER USER"))?;
+                }
+                let identities: Vec<(String, String)> = tx
+                    .prepare(
+                        "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT)
+                           FROM information_schema.columns
+                          WHERE table_schema = current_schema() AND is_identity = 'YES'",
+                    )?
+                    .query_map(params![], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<Result<_>>()?;
+                for (table, column) in identities {
+                    tx.query_row(
+                        &format!(
+                            "SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'),
+                                           COALESCE(MAX(\"{column}\"), 0) + 1, FALSE)
+                               FROM \"{table}\""
+                        ),
+                        params![],
+                        |_| Ok(()),
+                    )?;
+                }
+                tx.commit()
+            })?;
+            Ok(counts)
+        })?;
+        // Counted again through the target's own connection, after the commit.
+        let copied = target.read(|dst| {
+            counted
+                .iter()
+                .map(|(table, _)| {
+                    dst.query_row(
+                        &format!("SELECT COUNT(*) FROM \"{table}\""),
+                        params![],
+                        |r| r.get::<_, i64>(0),
+                    )
+                })
+                .collect::<Result<Vec<_>>>()
+        })?;
+        for ((table, expected), found) in counted.iter().zip(&copied) {
+            if expected != found {
+                return Err(Error::Internal(format!(
+                    "{table}: {expected} rows in the file, {found} in the copy"
+                )));
+            }
+        }
+        Ok(CopyReport { tables: counted })
+    }
+}
+
+/// Copies every row of `table` from `src` to `dst`, a few hundred rows per statement;
+/// `copied(n)` after each.
+fn copy_table(
+    src: &Connection,
+    dst: &Connection,
+    table: &str,
+    mut copied: impl FnMut(u64),
+) -> Result<()> {
+    let columns = src.columns(table)?;
+    let list = columns
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let width = columns.len().max(1);
+    let per_statement = (COPY_PARAMETERS / width).clamp(1, COPY_ROWS);
+    let insert = |rows: usize| {
+        let tuples = (0..rows)
+            .map(|r| {
+                let marks = (1..=width)
+                    .map(|c| format!("?{}", r * width + c))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!("({marks})")
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!("INSERT INTO \"{table}\" ({list}) VALUES {tuples}")
+    };
+    let full = insert(per_statement);
+    let mut read = src.prepare(&format!("SELECT {list} FROM \"{table}\""))?;
+    let mut rows = read.query(params![])?;
+    let mut values: Vec<Value> = Vec::with_capacity(per_statement * width);
+    let mut flush = |values: &mut Vec<Value>| -> Result<()> {
+        let n = values.len() / width;
+        if n == 0 {
+            return Ok(());
+        }
+        if n == per_statement {
+            dst.prepare_cached(&full)?.execute(&*values)?;
+        } else {
+            dst.prepare(&insert(n))?.execute(&*values)?;
+        }
+        values.clear();
+        copied(u64::try_from(n).unwrap_or(0));
+        Ok(())
+    };
+    while let Some(row) = rows.next()? {
+        for c in 0..columns.len() {
+            values.push(row.get(c)?);
+        }
+        if values.len() >= per_statement * width {
+            flush(&mut values)?;
+        }
+    }
+    flush(&mut values)
 }
 
 /// What [`Crm::backup`] wrote.

@@ -218,11 +218,13 @@ impl Connection {
         }
     }
 
-    /// The tables of the database, by name.
-    #[cfg(test)]
+    /// The tables of the database, by name (not the engine's own).
     pub(crate) fn tables(&self) -> Result<Vec<String>> {
         let sql = match self.dialect() {
-            Dialect::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+            Dialect::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+                  ORDER BY name"
+            }
             #[cfg(feature = "postgres")]
             Dialect::Postgres => {
                 "SELECT CAST(table_name AS TEXT) FROM information_schema.tables

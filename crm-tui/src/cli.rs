@@ -90,6 +90,14 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Copy the whole SQLite database (--db) into an empty PostgreSQL database, in one
+    /// transaction, then check the copy: equal row counts in every table, and `crm check`'s
+    /// checks of timelines, sums and quotes. The file is left as it was.
+    MigrateTo {
+        /// The PostgreSQL database, `postgresql://user@host/db` (its schema as `search_path`
+        /// names it: `?options=-csearch_path%3Dcrm`); made to the latest schema first.
+        url: String,
+    },
     /// Pipeline funnel and rep performance, exact as of the last write: a table, JSON or CSV.
     Report {
         #[command(subcommand)]
@@ -225,6 +233,10 @@ impl Cli {
             Some(Command::Check { repair }) => {
                 let db = db()?;
                 check::check(&common::open_existing(&db)?, repair)
+            }
+            Some(Command::MigrateTo { url }) => {
+                let db = db()?;
+                check::migrate_to(&common::open_existing(&db)?, &url)
             }
             Some(Command::Backup { out }) => {
                 let db = db()?;

@@ -67,6 +67,50 @@ impl Shared {
     }
 }
 
+impl Shared {
+    /// Every row of each of `tables`, as text, sorted: read with the server's own client.
+    #[cfg(feature = "postgres")]
+    pub fn rows<'t>(
+        &self,
+        tables: impl IntoIterator<Item = &'t String>,
+    ) -> std::collections::BTreeMap<String, Vec<Vec<Option<String>>>> {
+        let mut client = crm_core::store::postgres::Client::connect(
+            &self.target,
+            crm_core::store::postgres::NoTls,
+        )
+        .unwrap();
+        tables
+            .into_iter()
+            .map(|table| {
+                let columns: Vec<String> = client
+                    .query(
+                        "SELECT CAST(column_name AS TEXT) FROM information_schema.columns
+                          WHERE table_schema = current_schema() AND table_name = $1
+                          ORDER BY ordinal_position",
+                        &[table],
+                    )
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect();
+                let select = columns
+                    .iter()
+                    .map(|c| format!("CAST(\"{c}\" AS TEXT)"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let mut rows: Vec<Vec<Option<String>>> = client
+                    .query(&format!("SELECT {select} FROM \"{table}\""), &[])
+                    .unwrap()
+                    .iter()
+                    .map(|r| (0..columns.len()).map(|i| r.get(i)).collect())
+                    .collect();
+                rows.sort();
+                (table.clone(), rows)
+            })
+            .collect()
+    }
+}
+
 #[cfg(feature = "postgres")]
 fn feed_on_server(url: &str, sql: &str, tenant: &str) -> Vec<i64> {
     let mut client =

@@ -1,4 +1,5 @@
 //! `crm check [--repair]`: is the file whole, and is everything derived from it in step?
+//! `crm migrate-to URL`: the file copied into PostgreSQL, and the copy checked the same way.
 
 use anyhow::{Context, Result, bail};
 use crm_core::Crm;
@@ -149,4 +150,38 @@ pub(super) fn check(crm: &Crm, repair: bool) -> Result<()> {
     }
     println!("repaired");
     Ok(())
+}
+
+/// Copies `crm` (a SQLite file) into the empty PostgreSQL database at `url` with a progress
+/// bar, then checks the copy; an error if it is not whole.
+pub(super) fn migrate_to(crm: &Crm, url: &str) -> Result<()> {
+    use indicatif::{ProgressBar, ProgressStyle};
+    let shown = crm_core::store::shown(std::path::Path::new(url));
+    if !crm_core::store::is_server_url(url) {
+        bail!("{shown} is not a PostgreSQL URL (postgresql://user@host/db)");
+    }
+    let started = Instant::now();
+    let target = Crm::open(url).with_context(|| format!("opening {shown}"))?;
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {human_pos}/{human_len} rows ({per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let report = crm
+        .copy_to(&target, |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .with_context(|| format!("copying into {shown}"))?;
+    bar.finish_and_clear();
+    println!(
+        "copied {} rows of {} tables into {shown} in {:.1?}; every table holds as many rows as the file",
+        report.rows(),
+        report.tables.len(),
+        started.elapsed()
+    );
+    check(&target, false)
 }
