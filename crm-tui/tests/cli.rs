@@ -785,3 +785,49 @@ fn migrate_to_copies_a_file_into_postgresql_and_never_shows_the_password() {
     let (_, again, _) = crm(&["stats", "--db", &url]);
     assert_eq!(again, from_server);
 }
+
+/// `sslmode=require`: the connection is encrypted and the server's certificate verified —
+/// against the certificate authority in `SSL_CERT_FILE` it opens, against another it is
+/// refused. Needs a server with TLS on and its authority's certificate in
+/// `CRM_TEST_POSTGRES_CA` (`.ci/run` makes both).
+#[test]
+fn sslmode_require_encrypts_and_verifies_the_server() {
+    let (Ok(server), Ok(ca)) = (
+        std::env::var("CRM_TEST_POSTGRES"),
+        std::env::var("CRM_TEST_POSTGRES_CA"),
+    ) else {
+        return;
+    };
+    let join = if server.contains('?') { '&' } else { '?' };
+    let url = format!("{server}{join}sslmode=require");
+    let stats = |ca: &str| {
+        run(Command::new(env!("CARGO_BIN_EXE_crm"))
+            .args(["stats", "--db", &url])
+            .env("SSL_CERT_FILE", ca)
+            .env_remove("SSL_CERT_DIR"))
+    };
+    let (ok, out, err) = stats(&ca);
+    assert!(ok, "{err}");
+    assert!(out.contains("customers"), "{out}");
+    // Another authority's certificate does not vouch for this server.
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other-ca.pem");
+    let (made, _, err) = run(Command::new("openssl").args([
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=another CA",
+        "-keyout",
+        dir.path().join("other-ca.key").to_str().unwrap(),
+        "-out",
+        other.to_str().unwrap(),
+    ]));
+    assert!(made, "{err}");
+    let (ok, _, err) = stats(other.to_str().unwrap());
+    assert!(!ok && err.contains("certificate"), "{err}");
+}
