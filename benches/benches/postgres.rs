@@ -12,9 +12,9 @@
 //! ```
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use crm_benches::{demo_copy, scale};
+use crm_benches::{bench_customer, demo_copy, scale};
 use crm_core::Crm;
-use crm_core::customers::{CustomerFilter, NewCustomer};
+use crm_core::customers::CustomerFilter;
 use crm_core::ids::UserId;
 use crm_core::segments::{ParseRequest, PreviewRequest};
 use crm_core::store::postgres::{Client, NoTls};
@@ -83,19 +83,6 @@ fn server_copy(url: &str, customers: usize, dir: &std::path::Path) -> Crm {
     Crm::open(run).unwrap()
 }
 
-fn customer(i: usize) -> NewCustomer {
-    NewCustomer {
-        external_id: Some(format!("bench-{i}")),
-        name: format!("Bench Customer {i}"),
-        email: Some(format!("bench.{i}@example.com")),
-        phone: Some("+1 415 555 0132".into()),
-        company: Some("Bench Works GmbH".into()),
-        tags: vec!["bench".into()],
-        churn_risk: Some(10),
-        created_at: None,
-    }
-}
-
 fn both(c: &mut Criterion) {
     let Ok(url) = std::env::var("CRM_BENCH_POSTGRES") else {
         eprintln!("CRM_BENCH_POSTGRES is not set: no PostgreSQL server to measure");
@@ -114,7 +101,7 @@ fn both(c: &mut Criterion) {
         group.bench_function(format!("{engine}: single create (audit + feed)"), |b| {
             b.iter(|| {
                 next += 1;
-                black_box(scope.customers().create(customer(next)).unwrap());
+                black_box(scope.customers().create(bench_customer(next)).unwrap());
             });
         });
         group.sample_size(100);

@@ -4,24 +4,11 @@
 //! cargo bench -p crm-benches --bench records
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use crm_benches::{demo_copy, scale};
-use crm_core::customers::{CustomerFilter, NewCustomer};
+use crm_benches::{bench_customer, demo_copy, scale};
+use crm_core::customers::CustomerFilter;
 use crm_core::deals::{DealFilter, DealStatus, MoveStage};
 use crm_core::ids::{CustomerId, UserId};
 use std::hint::black_box;
-
-fn customer(i: usize) -> NewCustomer {
-    NewCustomer {
-        external_id: Some(format!("bench-{i}")),
-        name: format!("Bench Customer {i}"),
-        email: Some(format!("bench.{i}@example.com")),
-        phone: Some("+1 415 555 0132".into()),
-        company: Some("Bench Works GmbH".into()),
-        tags: vec!["bench".into()],
-        churn_risk: Some(10),
-        created_at: None,
-    }
-}
 
 const ADMIN: UserId = UserId(1);
 /// Records per bulk-import batch.
@@ -42,7 +29,7 @@ fn bulk_import(c: &mut Criterion) {
                 .batch(|batch| {
                     for _ in 0..BULK {
                         next += 1;
-                        batch.create_customer(customer(next))?;
+                        batch.create_customer(bench_customer(next))?;
                     }
                     Ok(())
                 })
@@ -65,7 +52,7 @@ fn records(c: &mut Criterion) {
     group.bench_function("single create (own transaction, audit + feed)", |b| {
         b.iter(|| {
             next += 1;
-            black_box(scope.customers().create(customer(next)).unwrap());
+            black_box(scope.customers().create(bench_customer(next)).unwrap());
         });
     });
 

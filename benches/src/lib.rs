@@ -22,6 +22,21 @@ pub fn tenant(crm: &Crm, key: &str) -> crm_core::ids::UserId {
     .id
 }
 
+/// Customer `i` of the write benchmarks: every field filled, so a create does all its work
+/// (match keys of the email and phone, tags).
+pub fn bench_customer(i: usize) -> crm_core::customers::NewCustomer {
+    crm_core::customers::NewCustomer {
+        external_id: Some(format!("bench-{i}")),
+        name: format!("Bench Customer {i}"),
+        email: Some(format!("bench.{i}@example.com")),
+        phone: Some("+1 415 555 0132".into()),
+        company: Some("Bench Works GmbH".into()),
+        tags: vec!["bench".into()],
+        churn_risk: Some(10),
+        created_at: None,
+    }
+}
+
 /// The scale of the benchmarks: `CRM_BENCH_CUSTOMERS` or 100,000 customers.
 pub fn scale() -> usize {
     std::env::var("CRM_BENCH_CUSTOMERS")

@@ -53,6 +53,26 @@ pub fn migrate_postgres(client: &mut postgres::Client) -> Result<()> {
     Ok(())
 }
 
+/// For tests on a shared server: makes a new, empty schema `{prefix}_{process}_{n}` on the
+/// server `url` names and answers a URL that points at it (`search_path`), so that each test
+/// has a database of its own.
+#[cfg(feature = "postgres")]
+#[doc(hidden)]
+pub fn fresh_schema(url: &str, prefix: &str) -> Result<String> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let schema = format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    postgres::Client::connect(url, postgres::NoTls)?.batch_execute(&format!(
+        "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+    ))?;
+    let join = if url.contains('?') { '&' } else { '?' };
+    Ok(format!("{url}{join}options=-csearch_path%3D{schema}"))
+}
+
 /// `true` when `path` is a PostgreSQL connection URL rather than a file's path.
 pub fn is_server_url(path: &str) -> bool {
     path.starts_with("postgresql://") || path.starts_with("postgres://")

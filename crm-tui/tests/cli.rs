@@ -748,21 +748,10 @@ fn migrate_to_copies_a_file_into_postgresql_and_never_shows_the_password() {
         return;
     }
     let server = std::env::var("CRM_TEST_POSTGRES").expect("CRM_TEST_POSTGRES names a server");
-    let schema = format!("cli_{}", std::process::id());
-    crm_core::store::postgres::Client::connect(&server, crm_core::store::postgres::NoTls)
-        .unwrap()
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-        ))
-        .unwrap();
+    let fresh = crm_core::store::fresh_schema(&server, "cli").unwrap();
     // The test server trusts loopback: the password is there only to be hidden.
-    let with_password = server.replacen("://postgres@", "://postgres:s3cret@", 1);
-    assert_ne!(
-        with_password, server,
-        "the test URL names the user postgres"
-    );
-    let join = if server.contains('?') { '&' } else { '?' };
-    let url = format!("{with_password}{join}options=-csearch_path%3D{schema}");
+    let url = fresh.replacen("://postgres@", "://postgres:s3cret@", 1);
+    assert_ne!(url, fresh, "the test URL names the user postgres");
     let (ok, out, err) = crm(&["migrate-to", &url, "--db", db]);
     assert!(ok, "{err}");
     assert!(

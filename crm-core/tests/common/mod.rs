@@ -136,25 +136,9 @@ fn open_postgres() -> Crm {
 /// The URL of a new, empty schema on the test server.
 #[cfg(feature = "postgres")]
 fn postgres_target() -> String {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
     let url = std::env::var("CRM_TEST_POSTGRES")
         .expect("CRM_TEST_BACKEND=postgres needs CRM_TEST_POSTGRES, a server's URL");
-    let schema = format!(
-        "test_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
-    let mut client =
-        crm_core::store::postgres::Client::connect(&url, crm_core::store::postgres::NoTls)
-            .expect("the test server accepts connections");
-    client
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-        ))
-        .unwrap();
-    let join = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{join}options=-csearch_path%3D{schema}")
+    crm_core::store::fresh_schema(&url, "test").expect("the test server accepts connections")
 }
 
 #[cfg(not(feature = "postgres"))]

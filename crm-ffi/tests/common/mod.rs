@@ -76,28 +76,12 @@ pub fn req(method: &str, tenant: &str, actor: i64, params: Value) -> Value {
 /// the URL of a new schema on the server `CRM_TEST_POSTGRES` names, so that the same checks
 /// run through the C ABI against either backend.
 pub fn target() -> String {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
     if std::env::var("CRM_TEST_BACKEND").as_deref() != Ok("postgres") {
         return ":memory:".into();
     }
     let url = std::env::var("CRM_TEST_POSTGRES")
         .expect("CRM_TEST_BACKEND=postgres needs CRM_TEST_POSTGRES, a server's URL");
-    let schema = format!(
-        "abi_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
-    let mut client =
-        crm_core::store::postgres::Client::connect(&url, crm_core::store::postgres::NoTls)
-            .expect("the test server accepts connections");
-    client
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-        ))
-        .unwrap();
-    let join = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{join}options=-csearch_path%3D{schema}")
+    crm_core::store::fresh_schema(&url, "abi").expect("the test server accepts connections")
 }
 
 pub fn setup() -> (Handle, i64) {
