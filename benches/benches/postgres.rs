@@ -39,8 +39,8 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 /// A fresh database holding the demo at `customers` scale: made from a template database,
-/// which is copied from the SQLite demo file the first time.
-fn server_copy(url: &str, customers: usize, dir: &std::path::Path) -> Crm {
+/// which is copied from `file` (the SQLite demo, untouched yet) the first time.
+fn server_copy(url: &str, customers: usize, file: &Crm) -> Crm {
     let mut admin = Client::connect(url, NoTls).expect("CRM_BENCH_POSTGRES accepts connections");
     let template = format!("crm_bench_demo_{customers}_v8");
     let exists = !admin
@@ -58,7 +58,6 @@ fn server_copy(url: &str, customers: usize, dir: &std::path::Path) -> Crm {
             .batch_execute(&format!("CREATE DATABASE {building}"))
             .unwrap();
         {
-            let file = demo_copy(customers, dir);
             let server = Crm::open(with_database(url, &building)).unwrap();
             let report = file.copy_to(&server, |_, _| {}).unwrap();
             eprintln!("copied {} rows", report.rows());
@@ -91,7 +90,7 @@ fn both(c: &mut Criterion) {
     let customers = scale();
     let dir = tempfile::tempdir().unwrap();
     let sqlite = demo_copy(customers, dir.path());
-    let postgres = server_copy(&url, customers, dir.path());
+    let postgres = server_copy(&url, customers, &sqlite);
     let mut group = c.benchmark_group(format!("postgres@{customers}"));
     let mut counts = Vec::new();
     for (engine, crm) in [("sqlite", &sqlite), ("postgres", &postgres)] {
