@@ -394,6 +394,13 @@ impl Transaction<'_> {
         self.conn.execute_batch("COMMIT")
     }
 
+    /// Runs `statements` (separated by `;`, without parameters) and commits, in one round
+    /// trip to a server.
+    pub(crate) fn commit_after(mut self, statements: &str) -> Result<()> {
+        self.open = false;
+        self.conn.execute_batch(&format!("{statements}; COMMIT"))
+    }
+
     pub(crate) fn rollback(mut self) -> Result<()> {
         self.open = false;
         self.conn.execute_batch("ROLLBACK")

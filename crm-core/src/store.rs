@@ -429,8 +429,7 @@ impl Crm {
         };
         let value = f(&mut w)?;
         if keep {
-            w.flush_sequences()?;
-            w.inner.commit()?;
+            w.commit()?;
         } else {
             w.inner.rollback()?;
         }
@@ -633,6 +632,25 @@ impl Tx<'_> {
         result
     }
 
+    /// Writes the counters back and commits. On a server that is one round trip: the
+    /// counters go as literals (integers and the kinds' own names, never a user's value).
+    fn commit(mut self) -> Result<()> {
+        if self.inner.dialect() == sql::Dialect::Sqlite || self.sequences.is_empty() {
+            self.flush_sequences()?;
+            return self.inner.commit();
+        }
+        let rows = self
+            .sequences
+            .iter()
+            .map(|(kind, last)| format!("({}, '{}', {last})", self.tenant, kind.plural()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.inner.commit_after(&format!(
+            "INSERT INTO id_sequences (tenant_id, kind, last_id) VALUES {rows}
+             ON CONFLICT (tenant_id, kind) DO UPDATE SET last_id = excluded.last_id"
+        ))
+    }
+
     fn flush_sequences(&mut self) -> Result<()> {
         let mut stmt = self.inner.prepare_cached(
             "INSERT INTO id_sequences (tenant_id, kind, last_id) VALUES (?1, ?2, ?3)
@@ -675,29 +693,29 @@ impl Tx<'_> {
         let after = after.map(to_json).transpose()?;
         let audit_id = self.next_id(RecordKind::AuditEntry)?;
         let at = time::to_millis(self.now);
-        self.inner
-            .prepare_cached(
-                "INSERT INTO audit_log (tenant_id, id, actor_id, action, entity_type, entity_id, before, after, at, note)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?
-            .execute(params![
-                self.tenant,
-                audit_id,
-                self.actor,
-                action,
-                entity.as_str(),
-                entity_id,
-                before,
-                after,
-                at,
-                note
-            ])?;
-        self.inner
-            .prepare_cached(
-                "INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at, action, actor_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![self.tenant, entity.as_str(), entity_id, op, at, action, self.actor])?;
+        let args = params![
+            self.tenant,
+            audit_id,
+            self.actor,
+            action,
+            entity.as_str(),
+            entity_id,
+            before,
+            after,
+            at,
+            note,
+            op
+        ];
+        if self.inner.dialect() == sql::Dialect::Sqlite {
+            self.inner
+                .prepare_cached(AUDIT_INSERT)?
+                .execute(&args[..10])?;
+            self.inner.prepare_cached(FEED_INSERT)?.execute(args)?;
+        } else {
+            self.inner
+                .prepare_cached(AUDIT_AND_FEED_INSERT)?
+                .execute(args)?;
+        }
         Ok(())
     }
 }
@@ -797,6 +815,21 @@ impl Tx<'_> {
         Ok(())
     }
 }
+
+/// A change's audit entry: `?1`–`?10` of [`Tx::record_noted_change`]'s parameters.
+const AUDIT_INSERT: &str = "INSERT INTO audit_log (tenant_id, id, actor_id, action, entity_type, entity_id, before, after, at, note)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+/// Its change-feed entry, from the same parameters and the operation, `?11`.
+const FEED_INSERT: &str =
+    "INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at, action, actor_id)
+     VALUES (?1, ?5, ?6, ?11, ?9, ?4, ?3)";
+/// Both in one statement, so one round trip to a server (PostgreSQL runs a data-modifying
+/// `WITH` whether or not the rest reads it; SQLite has no such form).
+const AUDIT_AND_FEED_INSERT: &str = "WITH audit AS (
+       INSERT INTO audit_log (tenant_id, id, actor_id, action, entity_type, entity_id, before, after, at, note)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10))
+     INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at, action, actor_id)
+     VALUES (?1, ?5, ?6, ?11, ?9, ?4, ?3)";
 
 fn to_json<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value)
