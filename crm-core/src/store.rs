@@ -597,22 +597,50 @@ impl Tx<'_> {
                     .query_row(params![self.tenant, kind.plural()], |r| r.get(0))
                     .optional()?
                     .unwrap_or(0),
-                // Writers run side by side: the upsert locks the counter's row (made if
-                // missing) until this transaction ends, so the next writer of this kind
-                // in this tenant waits and then reads what this one wrote.
                 #[cfg(feature = "postgres")]
-                sql::Dialect::Postgres => self
-                    .inner
-                    .prepare_cached(
-                        "INSERT INTO id_sequences (tenant_id, kind, last_id) VALUES (?1, ?2, 0)
-                         ON CONFLICT (tenant_id, kind) DO UPDATE SET last_id = id_sequences.last_id
-                         RETURNING last_id",
-                    )?
-                    .query_row(params![self.tenant, kind.plural()], |r| r.get(0))?,
+                sql::Dialect::Postgres => self.lock_counters(kind)?,
             },
         };
         self.sequences.insert(kind, last + 1);
         Ok(last + 1)
+    }
+
+    /// The last id of `kind` on a server, its counter's row locked (made if missing) until
+    /// this transaction ends, so that the next writer of this kind in this tenant waits and
+    /// then reads what this one wrote. The audit log's counter comes in the same round trip
+    /// when it is not known yet: nearly every write takes an audit id after its record's.
+    #[cfg(feature = "postgres")]
+    fn lock_counters(&mut self, kind: RecordKind) -> Result<i64> {
+        let audit = RecordKind::AuditEntry;
+        if kind == audit || self.sequences.contains_key(&audit) {
+            return self
+                .inner
+                .prepare_cached(
+                    "INSERT INTO id_sequences (tenant_id, kind, last_id) VALUES (?1, ?2, 0)
+                     ON CONFLICT (tenant_id, kind) DO UPDATE SET last_id = id_sequences.last_id
+                     RETURNING last_id",
+                )?
+                .query_row(params![self.tenant, kind.plural()], |r| r.get(0));
+        }
+        let mut stmt = self.inner.prepare_cached(
+            "INSERT INTO id_sequences (tenant_id, kind, last_id) VALUES (?1, ?2, 0), (?1, ?3, 0)
+             ON CONFLICT (tenant_id, kind) DO UPDATE SET last_id = id_sequences.last_id
+             RETURNING kind, last_id",
+        )?;
+        let rows = stmt
+            .query_map(params![self.tenant, kind.plural(), audit.plural()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })?
+            .collect::<Result<Vec<_>>>()?;
+        let mut last = None;
+        for (name, value) in rows {
+            if name == audit.plural() {
+                self.sequences.insert(audit, value);
+            } else {
+                last = Some(value);
+            }
+        }
+        last.ok_or_else(|| Error::Internal(format!("no counter came back for {}", kind.plural())))
     }
 
     /// Runs `f` writing as tenant `tenant` and no actor, then goes back: for derived data that
