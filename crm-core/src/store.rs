@@ -738,7 +738,15 @@ impl Tx<'_> {
             self.inner
                 .prepare_cached(AUDIT_INSERT)?
                 .execute(&args[..10])?;
-            self.inner.prepare_cached(FEED_INSERT)?.execute(args)?;
+            self.inner.prepare_cached(FEED_INSERT)?.execute(params![
+                self.tenant,
+                entity.as_str(),
+                entity_id,
+                op,
+                at,
+                action,
+                self.actor
+            ])?;
         } else {
             self.inner
                 .prepare_cached(AUDIT_AND_FEED_INSERT)?
@@ -847,11 +855,12 @@ impl Tx<'_> {
 /// A change's audit entry: `?1`–`?10` of [`Tx::record_noted_change`]'s parameters.
 const AUDIT_INSERT: &str = "INSERT INTO audit_log (tenant_id, id, actor_id, action, entity_type, entity_id, before, after, at, note)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-/// Its change-feed entry, from the same parameters and the operation, `?11`.
+/// Its change-feed entry.
 const FEED_INSERT: &str =
     "INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at, action, actor_id)
-     VALUES (?1, ?5, ?6, ?11, ?9, ?4, ?3)";
-/// Both in one statement, so one round trip to a server (PostgreSQL runs a data-modifying
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+/// Both in one statement (the audit entry's parameters, then the operation as `?11`), so
+/// one round trip to a server (PostgreSQL runs a data-modifying
 /// `WITH` whether or not the rest reads it; SQLite has no such form).
 const AUDIT_AND_FEED_INSERT: &str = "WITH audit AS (
        INSERT INTO audit_log (tenant_id, id, actor_id, action, entity_type, entity_id, before, after, at, note)
