@@ -256,13 +256,9 @@ impl Crm {
 
     /// Runs `f` on a reader connection (the writer's, for an in-memory database).
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let pooled = match &self.location {
-            Location::Memory => return f(&lock(&self.writer)),
-            Location::File(_) => lock(&self.readers).pop(),
-            #[cfg(feature = "postgres")]
-            Location::Server(_) => lock(&self.readers).pop(),
-        };
+        let pooled = lock(&self.readers).pop();
         let conn = match (pooled, &self.location) {
+            (_, Location::Memory) => return f(&lock(&self.writer)),
             (Some(conn), _) => conn,
             (None, Location::File(path)) => {
                 let conn = RawConnection::open_with_flags(
@@ -276,7 +272,6 @@ impl Crm {
             }
             #[cfg(feature = "postgres")]
             (None, Location::Server(url)) => Connection::postgres(url)?,
-            (None, Location::Memory) => return f(&lock(&self.writer)),
         };
         let result = f(&conn);
         let mut idle = lock(&self.readers);
