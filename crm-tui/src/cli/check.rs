@@ -155,7 +155,7 @@ pub(super) fn check(crm: &Crm, repair: bool) -> Result<()> {
 /// Copies `crm` (a SQLite file) into the empty PostgreSQL database at `url` with a progress
 /// bar, then checks the copy; an error if it is not whole.
 pub(super) fn migrate_to(crm: &Crm, url: &str) -> Result<()> {
-    use indicatif::{ProgressBar, ProgressStyle};
+    use indicatif::ProgressBar;
     let shown = crm_core::store::shown(std::path::Path::new(url));
     if !crm_core::store::is_server_url(url) {
         bail!("{shown} is not a PostgreSQL URL (postgresql://user@host/db)");
@@ -163,13 +163,9 @@ pub(super) fn migrate_to(crm: &Crm, url: &str) -> Result<()> {
     let started = Instant::now();
     let target = Crm::open(url).with_context(|| format!("opening {shown}"))?;
     let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:40}] {human_pos}/{human_len} rows ({per_sec}, {eta} left)",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
+    bar.set_style(super::common::bar_style(
+        "{elapsed_precise} [{bar:40}] {human_pos}/{human_len} rows ({per_sec}, {eta} left)",
+    ));
     let report = crm
         .copy_to(&target, |done, total| {
             bar.set_length(total);

@@ -1,4 +1,5 @@
-//! What the subcommands share: opening an existing file, the tenants a command runs over.
+//! What the subcommands share: opening an existing file, the tenants a command runs over, the
+//! progress bars' look.
 
 use anyhow::{Context, Result, bail};
 use crm_core::Crm;
@@ -25,4 +26,12 @@ pub(super) fn tenant_keys(crm: &Crm, tenant: Option<&str>) -> Result<Vec<String>
             .map(|t| t.tenant_id)
             .collect(),
     })
+}
+
+/// The progress bars' look: `template` (indicatif's) drawn with `=>` (the plain default if the
+/// template does not parse).
+pub(super) fn bar_style(template: &str) -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ")
 }

@@ -4,7 +4,7 @@
 use anyhow::{Context, Result, bail};
 use crm_core::Crm;
 use crm_core::demo::{self, DemoOptions};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -60,9 +60,7 @@ pub(super) fn generate_demo(
     let bar = if show_progress {
         let bar = ProgressBar::new(customers as u64);
         bar.set_style(
-            ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {human_pos}/{human_len} customers ({per_sec}, {eta} left)")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            super::common::bar_style("{elapsed_precise} [{bar:40}] {human_pos}/{human_len} customers ({per_sec}, {eta} left)"),
         );
         bar
     } else {

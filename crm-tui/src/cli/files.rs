@@ -5,7 +5,7 @@ use clap::{Args, ValueEnum};
 use crm_core::Crm;
 use crm_core::catalog::RecordKind;
 use crm_core::import::{ImportRequest, Mapping, OnDuplicate, PlannedRow};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -155,11 +155,9 @@ pub(super) fn import(crm: &Crm, user: Option<i64>, args: &ImportArgs) -> Result<
     let (_, mapping) = scope.import().mapping(&request)?;
     let size = std::fs::metadata(&args.file).map_or(0, |m| m.len());
     let bar = ProgressBar::new(size);
-    bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({eta} left)")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
+    bar.set_style(super::common::bar_style(
+        "{msg} [{bar:40}] {bytes}/{total_bytes} ({eta} left)",
+    ));
     if args.format == Output::Json {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use crm_core::Crm;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use std::time::Instant;
 
 use super::common::tenant_keys;
@@ -21,11 +21,9 @@ pub(super) fn rescore_leads(crm: &Crm, tenant: Option<&str>) -> Result<()> {
         }
         let started = Instant::now();
         let bar = ProgressBar::new(scope.leads().count()?);
-        bar.set_style(
-            ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} leads ({eta} left)")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
+        bar.set_style(super::common::bar_style(
+            "{msg} [{bar:40}] {pos}/{len} leads ({eta} left)",
+        ));
         bar.set_message(key.clone());
         let done = scope
             .leads()

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use crm_core::Crm;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use std::time::Instant;
 
 use super::common::tenant_keys;
@@ -26,13 +26,9 @@ pub(super) fn backfill_links(
             .with_context(|| format!("tenant {key:?} has no admin to act as"))?;
         let scope = crm.scope(key, Some(admin))?;
         let bar = ProgressBar::new(scope.tickets().count()?);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{prefix} [{bar:40}] {human_pos}/{human_len} tickets ({per_sec}, {eta} left) {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
+        bar.set_style(super::common::bar_style(
+            "{prefix} [{bar:40}] {human_pos}/{human_len} tickets ({per_sec}, {eta} left) {msg}",
+        ));
         bar.set_prefix(key.clone());
         let mut tenant_total = AutoLinkReport::default();
         let request = AutoLink {

@@ -2,20 +2,16 @@
 
 use anyhow::Result;
 use crm_core::Crm;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use std::time::Instant;
 
 /// Rebuilds the search index with a progress bar.
 pub(super) fn reindex(crm: &Crm) -> Result<()> {
     let started = Instant::now();
     let bar = ProgressBar::new(crm.searchable_records()?);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "indexing [{bar:40}] {human_pos}/{human_len} records ({per_sec}, {eta} left)",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
+    bar.set_style(super::common::bar_style(
+        "indexing [{bar:40}] {human_pos}/{human_len} records ({per_sec}, {eta} left)",
+    ));
     let indexed = crm.rebuild_search(|done| bar.set_position(done))?;
     bar.finish();
     println!("indexed {indexed} records in {:.1?}", started.elapsed());

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use crm_core::Crm;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use std::time::Instant;
 
 use super::common::tenant_keys;
@@ -17,11 +17,9 @@ pub(super) fn refresh_segments(crm: &Crm, tenant: Option<&str>) -> Result<()> {
         let scope = crm.scope(&key, Some(admin))?;
         let started = Instant::now();
         let bar = ProgressBar::new(0);
-        bar.set_style(
-            ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} segments ({eta} left)")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
+        bar.set_style(super::common::bar_style(
+            "{msg} [{bar:40}] {pos}/{len} segments ({eta} left)",
+        ));
         bar.set_message(key.clone());
         let report = scope
             .segments()
