@@ -1,6 +1,7 @@
 //! PostgreSQL beside SQLite, in the same run, at the 100,000-customer demo scale
 //! (`CRM_BENCH_CUSTOMERS` to change it): a single create with its audit and feed entries, a
-//! customers page of 50 first and 1,000 pages deep, and a segment's count. The demo file is
+//! customers page of 50 first and 1,000 pages deep, a segment's count, and creates from four
+//! threads into four tenants against one thread into one. The demo file is
 //! copied into PostgreSQL once (`crm migrate-to`'s copy) and kept as a template database; each
 //! run works on a fresh database made from it.
 //!
@@ -11,14 +12,17 @@
 //! CRM_BENCH_POSTGRES=postgresql://postgres@127.0.0.1:55433/postgres cargo bench -p crm-benches --bench postgres
 //! ```
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use crm_benches::{bench_customer, demo_copy, scale};
 use crm_core::Crm;
 use crm_core::customers::CustomerFilter;
 use crm_core::ids::UserId;
 use crm_core::segments::{ParseRequest, PreviewRequest};
 use crm_core::store::postgres::{Client, NoTls};
+use crm_core::tenancy::{NewAdmin, NewTenant};
 use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
 const NESTED: &str = "churnRisk >= 70 and (ticket.count(withinDays: 30) >= 3 or not tags in [vip])";
 
@@ -145,5 +149,79 @@ fn both(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, both);
+/// Tenants the scaling benchmark writes to, one thread each.
+const WRITERS: usize = 4;
+
+/// Creates with audit and feed from one thread into one tenant, against `WRITERS` threads
+/// each on its own connection (one handle's pool on a server) and its own tenant, on both
+/// engines: throughput in creates per second. SQLite has one writer for the whole file, so
+/// its threads take turns; a server runs tenants' writers side by side.
+fn scaling(c: &mut Criterion) {
+    let Ok(url) = std::env::var("CRM_BENCH_POSTGRES") else {
+        return;
+    };
+    let customers = scale();
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = demo_copy(customers, dir.path());
+    let postgres = server_copy(&url, customers, &sqlite);
+    let mut group = c.benchmark_group(format!("postgres@{customers}"));
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(WRITERS as u64));
+    for (engine, crm) in [("sqlite", &sqlite), ("postgres", &postgres)] {
+        let admins: Vec<(String, UserId)> = (0..WRITERS)
+            .map(|t| {
+                let key = format!("scale-{t}");
+                let admin = crm
+                    .create_tenant(NewTenant {
+                        tenant_id: key.clone(),
+                        name: format!("Scale {t}"),
+                        default_region: None,
+                        admin: NewAdmin {
+                            name: "Admin".into(),
+                            email: format!("admin@scale-{t}.test"),
+                        },
+                    })
+                    .unwrap()
+                    .admin
+                    .id;
+                (key, admin)
+            })
+            .collect();
+        let next = AtomicUsize::new(3_000_000);
+        group.bench_function(format!("{engine}: creates, 1 connection, 1 tenant"), |b| {
+            let (key, admin) = &admins[0];
+            let scope = crm.scope(key, Some(*admin)).unwrap();
+            b.iter(|| {
+                for _ in 0..WRITERS {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    black_box(scope.customers().create(bench_customer(i)).unwrap());
+                }
+            });
+        });
+        group.bench_function(
+            format!("{engine}: creates, {WRITERS} connections, {WRITERS} tenants"),
+            |b| {
+                b.iter_custom(|iters| {
+                    let started = Instant::now();
+                    std::thread::scope(|s| {
+                        for (key, admin) in &admins {
+                            let next = &next;
+                            s.spawn(move || {
+                                let scope = crm.scope(key, Some(*admin)).unwrap();
+                                for _ in 0..iters {
+                                    let i = next.fetch_add(1, Ordering::Relaxed);
+                                    black_box(scope.customers().create(bench_customer(i)).unwrap());
+                                }
+                            });
+                        }
+                    });
+                    started.elapsed()
+                });
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, both, scaling);
 criterion_main!(benches);

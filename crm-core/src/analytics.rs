@@ -179,7 +179,7 @@ impl Analytics<'_, '_> {
     fn answer<T>(self, f: impl Fn(&Connection, i64) -> Result<T>) -> Result<T> {
         let quick = self.0.read(|c, t| {
             let snapshot = c.begin_read()?;
-            if rollup::current(&snapshot)? {
+            if rollup::current(&snapshot, t)? {
                 f(&snapshot, t).map(Some)
             } else {
                 Ok(None)

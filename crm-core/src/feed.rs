@@ -1,11 +1,16 @@
-//! The change feed: one entry per committed change, in commit order, written in the same
-//! transaction as the change and its audit entry. Derived data follows it with a [`Follower`]
-//! (the search index now; segment memberships and aggregates next), and hosts read it with
-//! `changes.list` ([`Changes`]) to mirror or notify without polling every list.
+//! The change feed: one entry per committed change, written in the same transaction as the
+//! change and its audit entry. Derived data follows it with a [`Follower`] per tenant (segment
+//! memberships, lead scores, analytics sums, the search index), and hosts read a tenant's
+//! feed with `changes.list` ([`Changes`]) to mirror or notify without polling every list.
 //!
-//! Sequence numbers only grow: writes are serialised by SQLite's write lock (one writer at a
-//! time, over every process), a sequence is the row id of an entry, and entries are never
-//! deleted, so a reader that saw `seq` never later finds a committed entry below it.
+//! Sequence numbers are the feed's row ids: they only grow and entries are never deleted. The
+//! order that matters is the tenant's: a write transaction holds its tenant's write lock from
+//! its first statement to its commit (SQLite's one write lock; on PostgreSQL an advisory lock
+//! per tenant, so that tenants write side by side), so within a tenant commit order is sequence
+//! order and a reader that saw a tenant's `seq` never later finds a committed entry of that
+//! tenant below it. Across tenants no such promise holds on PostgreSQL — which is why every
+//! follower keeps a position per tenant (`feed_positions`, or the search index's payload) and
+//! reads one tenant's entries at a time.
 
 use crate::catalog::RecordKind;
 use crate::error::{Error, Result};
@@ -13,79 +18,12 @@ use crate::ids::{SegmentId, UserId};
 use crate::methods;
 use crate::records;
 use crate::sql::Value;
-use crate::sql::{Connection, params};
+use crate::sql::params;
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
 use serde::{Deserialize, Serialize};
 
-pub(crate) use crate::store::feed_head as head;
-
-/// One entry as a follower reads it: which record of which tenant changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Entry {
-    pub seq: i64,
-    /// The tenant's row id.
-    pub tenant: i64,
-    /// `None` for an entity type this version does not know (written by a newer one).
-    pub kind: Option<RecordKind>,
-    pub id: i64,
-    /// When the change was committed.
-    pub at: Timestamp,
-}
-
-/// Follows the feed for one derived structure: it knows the last sequence applied and hands
-/// the entries after it to `apply`, in order, a step at a time. Where the applied sequence is
-/// persisted is the structure's business (the search index keeps it in its commit's payload),
-/// so that the structure and its position commit together.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Follower {
-    applied: i64,
-}
-
-impl Follower {
-    /// A follower that has applied everything up to `applied`.
-    pub(crate) fn new(applied: i64) -> Self {
-        Follower { applied }
-    }
-
-    /// The last sequence applied.
-    pub(crate) fn applied(self) -> i64 {
-        self.applied
-    }
-
-    /// Applies every entry after the last applied one up to `to`, `step` entries per call of
-    /// `apply`, in sequence order. On an error the position stays after the last step that
-    /// succeeded.
-    pub(crate) fn catch_up(
-        &mut self,
-        conn: &Connection,
-        to: i64,
-        step: i64,
-        mut apply: impl FnMut(&[Entry]) -> Result<()>,
-    ) -> Result<()> {
-        let mut stmt = conn.prepare_cached(
-            "SELECT seq, tenant_id, entity_type, entity_id, at FROM change_feed
-              WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
-        )?;
-        while self.applied < to {
-            let until = self.applied.saturating_add(step).min(to);
-            let entries = stmt
-                .query_map(params![self.applied, until], |r| {
-                    Ok(Entry {
-                        seq: r.get(0)?,
-                        tenant: r.get(1)?,
-                        kind: r.get::<_, String>(2)?.parse().ok(),
-                        id: r.get(3)?,
-                        at: time::from_millis(r.get(4)?),
-                    })
-                })?
-                .collect::<Result<Vec<_>>>()?;
-            apply(&entries)?;
-            self.applied = until;
-        }
-        Ok(())
-    }
-}
+pub(crate) use crate::follow::{Entry, Follower, Position, head, heads};
 
 /// What happened to a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -35,6 +35,7 @@ pub mod erasure;
 pub mod error;
 pub mod export;
 pub mod feed;
+mod follow;
 pub mod ids;
 pub mod import;
 pub mod leads;
@@ -197,11 +198,6 @@ mod statements {
             .unwrap();
         assert!(tenant_tables.len() > 30, "{tenant_tables:?}");
         let across_tenants = [
-            // Followers of the change feed catch up every tenant's entries in feed order.
-            "FROM change_feed WHERE seq >",
-            "COALESCE(MAX(seq), 0) FROM change_feed",
-            // The segment follower works for every tenant: are there segments at all?
-            "SELECT EXISTS (SELECT 1 FROM segments)",
             // Match keys filled on open for rows written before they existed.
             "WHERE r.keys_version = 0",
             "WHERE keys_version = 0",

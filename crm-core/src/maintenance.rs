@@ -264,7 +264,7 @@ impl Crm {
                 .map(|(_, n)| u64::try_from(*n).unwrap_or(0))
                 .sum();
             target.with_writer(|dst| {
-                let tx = dst.begin_write()?;
+                let tx = dst.begin_write(crate::sql::WriteLock::Database)?;
                 let tenants: i64 =
                     tx.query_row("SELECT COUNT(*) FROM tenants", params![], |r| r.get(0))?;
                 if tenants > 0 {

@@ -103,7 +103,7 @@ pub(crate) fn fill_keys(conn: &Connection) -> Result<()> {
         if pending == 0 {
             continue;
         }
-        let tx = conn.begin_write()?;
+        let tx = conn.begin_write(crate::sql::WriteLock::Database)?;
         {
             let mut read = tx.prepare(&format!(
                 "SELECT r.tenant_id, r.id, r.email, r.phone, r.company, t.default_region

@@ -24,7 +24,7 @@ mod schema;
 
 use documents::affected;
 pub use engine::index_dir;
-use engine::{Engine, applied_seq};
+use engine::{Engine, applied_positions};
 use facets::{
     Bitmap, CHANNELS, CODE_BATCH, CONVERSATION_STATUSES, CodeFilter, FacetTally, PRIORITIES,
     TICKET_STATUSES, pack,
@@ -63,7 +63,7 @@ use tantivy::{
 
 /// Written into every commit's payload with the applied sequence; a different tag (another
 /// schema) makes the index stale, and it is rebuilt.
-const SCHEMA_TAG: &str = "crm-search-5";
+const SCHEMA_TAG: &str = "crm-search-6";
 /// The tokenizer of the text fields: words, lower case, accents folded (`Zoë` finds `zoe`).
 const TOKENIZER: &str = "crm";
 /// Words of at least this many letters also match with one typo (ranked below exact matches).
@@ -304,7 +304,7 @@ fn with_search<T>(
     let mut engine = crate::store::lock(&slot.0);
     crm.read(|conn| {
         if engine.is_none() {
-            *engine = Some(Engine::open(crm.path(), conn)?);
+            *engine = Some(Engine::open(crm.path())?);
         }
         match engine.as_mut() {
             Some(engine) => f(engine, conn),
@@ -337,8 +337,8 @@ impl Search<'_, '_> {
     /// Runs a query; it sees every write committed before it began.
     pub fn query(&self, query: &SearchQuery) -> Result<SearchResults> {
         let page = checked(query)?;
-        let snapshot = with_search(self.0.crm, Engine::snapshot)?;
         let tenant = self.0.tenant_row_id();
+        let snapshot = with_search(self.0.crm, |engine, conn| engine.snapshot(conn, tenant))?;
         let mut results = snapshot.query(tenant, query, page)?;
         self.0
             .crm
@@ -376,17 +376,18 @@ pub enum IndexState {
     Absent,
     /// The files cannot be read or were written by another version; the next search rebuilds it.
     Unusable { reason: String },
-    /// The index holds the feed up to `applied`; the next search applies the rest.
-    Behind { applied: i64, head: i64 },
-    /// The index holds changes the database lacks (a database restored under it); the next
-    /// search rebuilds it.
-    Ahead { applied: i64, head: i64 },
-    /// Up to date with the feed; `documents` should equal `records`.
-    Current {
+    /// The index lacks `changes` feed entries of `tenants` tenants; the next search in each
+    /// applies its tenant's.
+    Behind { tenants: u64, changes: u64 },
+    /// The index holds changes of `tenant` (its row id) up to `applied`, but its feed ends at
+    /// `head` (a database restored under the index); the next search rebuilds it.
+    Ahead {
+        tenant: i64,
+        applied: i64,
         head: i64,
-        documents: u64,
-        records: u64,
     },
+    /// Up to date with the feed of every tenant; `documents` should equal `records`.
+    Current { documents: u64, records: u64 },
 }
 
 impl IndexState {
@@ -396,8 +397,12 @@ impl IndexState {
         match self {
             IndexState::InMemory | IndexState::Absent | IndexState::Behind { .. } => None,
             IndexState::Unusable { reason } => Some(format!("unusable ({reason})")),
-            IndexState::Ahead { applied, head } => Some(format!(
-                "holds changes up to {applied}, but the database's feed ends at {head}"
+            IndexState::Ahead {
+                tenant,
+                applied,
+                head,
+            } => Some(format!(
+                "holds changes of tenant {tenant} up to {applied}, but its feed ends at {head}"
             )),
             IndexState::Current {
                 documents, records, ..
@@ -434,26 +439,43 @@ impl crate::Crm {
                 });
             }
         };
-        let Some(applied) = applied_seq(&payload) else {
+        let Some(applied) = applied_positions(&payload) else {
             return Ok(IndexState::Unusable {
                 reason: "written by another version of crm".into(),
             });
         };
         self.read(|conn| {
-            let head = feed::head(conn)?;
-            let records = searchable_records(conn)?;
-            Ok(match applied.cmp(&head) {
-                std::cmp::Ordering::Less => IndexState::Behind { applied, head },
-                std::cmp::Ordering::Greater => IndexState::Ahead { applied, head },
-                // A write between the two reads moves the head: then the index is behind.
-                std::cmp::Ordering::Equal if feed::head(conn)? != head => {
-                    IndexState::Behind { applied, head }
-                }
-                std::cmp::Ordering::Equal => IndexState::Current {
+            let snapshot = conn.begin_read()?;
+            let heads = feed::heads(&snapshot)?;
+            let records = searchable_records(&snapshot)?;
+            let Some(behind) = engine::behind(&applied, &heads, true) else {
+                let (tenant, applied, head) = applied
+                    .iter()
+                    .map(|(t, a)| (*t, *a, heads.get(t).copied().unwrap_or(0)))
+                    .chain(heads.iter().map(|(t, h)| (*t, applied.get(t).copied().unwrap_or(0), *h)))
+                    .find(|(_, a, h)| a > h)
+                    .unwrap_or_default();
+                return Ok(IndexState::Ahead {
+                    tenant,
+                    applied,
                     head,
-                    documents,
-                    records,
-                },
+                });
+            };
+            if behind.is_empty() {
+                return Ok(IndexState::Current { documents, records });
+            }
+            let mut changes = 0;
+            for (tenant, from, head) in &behind {
+                let n: i64 = snapshot
+                    .prepare_cached(
+                        "SELECT COUNT(*) FROM change_feed WHERE tenant_id = ?1 AND seq > ?2 AND seq <= ?3",
+                    )?
+                    .query_row(params![tenant, from, head], |r| r.get(0))?;
+                changes += n.unsigned_abs();
+            }
+            Ok(IndexState::Behind {
+                tenants: behind.len() as u64,
+                changes,
             })
         })
     }

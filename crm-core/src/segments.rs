@@ -728,13 +728,17 @@ const NAME: Unique = Unique {
 pub(crate) fn catch_up(scope: &Scope<'_>) -> Result<()> {
     // Memberships read `lead.score`: scores follow the same changes first.
     scope.leads().settle()?;
-    let behind: bool = scope.read(|c, _| {
+    let behind: bool = scope.read(|c, tenant| {
+        // Without a position yet, the first catch-up sets one (cheaply when the tenant has no
+        // segment), so that a segment made later does not apply the tenant's whole feed.
         c.prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM segments)
-                AND (SELECT applied FROM segment_follower WHERE id = 1)
-                    < (SELECT COALESCE(MAX(seq), 0) FROM change_feed)",
+            "SELECT p.applied IS NULL
+                 OR (EXISTS (SELECT 1 FROM segments WHERE tenant_id = ?1)
+                     AND p.applied < (SELECT COALESCE(MAX(seq), 0) FROM change_feed WHERE tenant_id = ?1))
+               FROM (SELECT 1) one
+               LEFT JOIN feed_positions p ON p.tenant_id = ?1 AND p.follower = 'segments'",
         )?
-        .query_row(params![], |r| r.get(0))
+        .query_row(params![tenant], |r| r.get(0))
     })?;
     if behind {
         scope.maintain(members::catch_up)?;

@@ -334,21 +334,37 @@ impl Connection {
         })
     }
 
-    /// Starts a write transaction that holds the database's write lock from its first
-    /// statement: what a read-then-write relies on. SQLite's is `BEGIN IMMEDIATE`; on
-    /// PostgreSQL a transaction-scoped advisory lock of the schema plays its part, so that
-    /// writers of every connection and process commit one at a time, in the order they took
-    /// their change-feed sequence numbers (a follower reading the feed never passes an entry
-    /// still in flight). Counters are locked by row besides (ids, quote numbers), so that the
-    /// lock can narrow to one tenant when the feed is sequenced per tenant.
-    pub(crate) fn begin_write(&self) -> Result<Transaction<'_>> {
-        self.execute_batch(match self.dialect() {
-            Dialect::Sqlite => "BEGIN IMMEDIATE",
+    /// Starts a write transaction that holds a write lock from its first statement: what a
+    /// read-then-write relies on. SQLite's is `BEGIN IMMEDIATE`, one lock for the whole
+    /// database whatever `lock` says. On PostgreSQL transaction-scoped advisory locks play its
+    /// part: a tenant's writers, of every connection and process, commit one at a time, in the
+    /// order they took their change-feed sequence numbers (a follower reading the tenant's feed
+    /// never passes an entry still in flight), while other tenants' writers run beside them;
+    /// work on the whole database ([`WriteLock::Database`]) waits for every tenant's writers
+    /// and holds them all off. Counters are locked by row besides (ids, quote numbers).
+    pub(crate) fn begin_write(&self, lock: WriteLock) -> Result<Transaction<'_>> {
+        match self.dialect() {
+            Dialect::Sqlite => self.execute_batch("BEGIN IMMEDIATE")?,
             #[cfg(feature = "postgres")]
-            Dialect::Postgres => {
-                "BEGIN; SELECT pg_advisory_xact_lock(hashtext('crm writes of ' || current_schema()))"
-            }
-        })?;
+            Dialect::Postgres => self.execute_batch(&match lock {
+                // One key of the schema, taken shared by tenants' writers and exclusively by
+                // whole-database work; a tenant's key pairs the schema's with the tenant's id
+                // (a two-key lock never meets a one-key lock). Everyone takes the schema's key
+                // first, so no two writers wait for each other in a circle.
+                WriteLock::Database => {
+                    "BEGIN; SELECT pg_advisory_xact_lock(hashtext('crm writes of ' || current_schema()))"
+                        .to_owned()
+                }
+                WriteLock::Tenant(tenant) => format!(
+                    "BEGIN; SELECT pg_advisory_xact_lock_shared(hashtext('crm writes of ' || current_schema())),
+                     pg_advisory_xact_lock(hashtext('crm writes of ' || current_schema()), {})",
+                    // Ids past 2^31 share keys with lower ones: they wait for each other, no more.
+                    (tenant & 0x7fff_ffff) as i32
+                ),
+            })?,
+        }
+        #[cfg(not(feature = "postgres"))]
+        let _ = lock;
         Ok(Transaction {
             conn: self,
             open: true,
@@ -378,6 +394,15 @@ impl Connection {
             Engine::Postgres(_) => true,
         }
     }
+}
+
+/// What a write transaction locks on a server ([`Connection::begin_write`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriteLock {
+    /// Every tenant: migrations' fill-ins, a copy into the database, a new tenant.
+    Database,
+    /// One tenant's writes (its row id).
+    Tenant(i64),
 }
 
 /// A transaction begun by [`Connection::begin_write`] or [`Connection::begin_read`]: it ends

@@ -130,7 +130,9 @@ const MAX_IDLE_READERS: usize = 4;
 ///
 /// Writes go through one writer connection with `BEGIN IMMEDIATE`; reads use a small pool of
 /// reader connections (WAL lets them run beside the writer). Several processes may open the same
-/// file; SQLite's locking and the busy timeout keep their writes from being lost.
+/// file; SQLite's locking and the busy timeout keep their writes from being lost. On a
+/// PostgreSQL server reads and writes share the pool: writes of different tenants run side by
+/// side, each tenant's one at a time ([`crate::feed`]).
 pub struct Crm {
     location: Location,
     writer: Mutex<Connection>,
@@ -412,24 +414,46 @@ impl Crm {
         keep: bool,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T>,
     ) -> Result<T> {
-        let conn = lock(&self.writer);
-        let tx = conn.begin_write()?;
-        let mut w = Tx {
-            inner: tx,
-            tenant,
-            region: region.to_owned(),
-            actor,
-            now: time::now(),
-            sequences: HashMap::new(),
-        };
-        let value = f(&mut w)?;
-        if keep {
-            w.commit()?;
-        } else {
-            w.inner.rollback()?;
+        // On a server writers of different tenants run side by side, each on a connection of
+        // the pool; the tenant's lock orders writers of one tenant. SQLite has one writer.
+        #[cfg(feature = "postgres")]
+        if self.is_server() {
+            return self.read(|conn| run_transaction(conn, tenant, region, actor, keep, f));
         }
-        Ok(value)
+        run_transaction(&lock(&self.writer), tenant, region, actor, keep, f)
     }
+}
+
+/// Runs `f` in a write transaction of `conn` for `tenant` (0: a tenant being made, which
+/// locks every tenant), committing when `keep` and `f` succeeds.
+fn run_transaction<T>(
+    conn: &Connection,
+    tenant: i64,
+    region: &str,
+    actor: Option<i64>,
+    keep: bool,
+    f: impl FnOnce(&mut Tx<'_>) -> Result<T>,
+) -> Result<T> {
+    let tx = conn.begin_write(if tenant > 0 {
+        sql::WriteLock::Tenant(tenant)
+    } else {
+        sql::WriteLock::Database
+    })?;
+    let mut w = Tx {
+        inner: tx,
+        tenant,
+        region: region.to_owned(),
+        actor,
+        now: time::now(),
+        sequences: HashMap::new(),
+    };
+    let value = f(&mut w)?;
+    if keep {
+        w.commit()?;
+    } else {
+        w.inner.rollback()?;
+    }
+    Ok(value)
 }
 
 impl Drop for Crm {
@@ -636,23 +660,6 @@ impl Tx<'_> {
             }
         }
         last.ok_or_else(|| Error::Internal(format!("no counter came back for {}", kind.plural())))
-    }
-
-    /// Runs `f` writing as tenant `tenant` and no actor, then goes back: for derived data that
-    /// a reader of one tenant brings up to date for every tenant (lead scores). Ids, audit and
-    /// feed entries of `f` are the other tenant's own.
-    pub(crate) fn as_tenant<T>(
-        &mut self,
-        tenant: i64,
-        f: impl FnOnce(&mut Self) -> Result<T>,
-    ) -> Result<T> {
-        self.flush_sequences()?;
-        let saved = (self.tenant, self.actor, std::mem::take(&mut self.sequences));
-        self.tenant = tenant;
-        self.actor = None;
-        let result = f(self).and_then(|value| self.flush_sequences().map(|()| value));
-        (self.tenant, self.actor, self.sequences) = saved;
-        result
     }
 
     /// Writes the counters back and commits. On a server that is one round trip: the
@@ -868,16 +875,26 @@ fn to_json<T: Serialize>(value: &T) -> Result<String> {
         .map_err(|e| Error::Internal(format!("cannot serialize a record: {e}")))
 }
 
-/// The latest change-feed sequence number: a cache key that changes with every committed write,
-/// from this process or any other sharing the file.
-pub fn change_seq(crm: &Crm) -> Result<i64> {
-    crm.read(feed_head)
+/// The latest change-feed sequence number of `tenant` (its key): a cache key that changes with
+/// every write the tenant commits, from this process or any other sharing the database.
+pub fn change_seq(crm: &Crm, tenant: &str) -> Result<i64> {
+    crm.read(|conn| {
+        let id: Option<i64> = conn
+            .prepare_cached("SELECT id FROM tenants WHERE key = ?1")?
+            .query_row(params![tenant], |r| r.get(0))
+            .optional()?;
+        match id {
+            Some(id) => feed_head(conn, id),
+            None => Err(Error::not_found("tenant", tenant)),
+        }
+    })
 }
 
-/// The latest change-feed sequence on `conn` (0 when the feed is empty).
-pub(crate) fn feed_head(conn: &Connection) -> Result<i64> {
-    conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM change_feed")?
-        .query_row(params![], |r| r.get(0))
+/// The latest change-feed sequence of `tenant` on `conn` (0 before its first entry). Within a
+/// tenant commit order is sequence order ([`crate::feed`]), so it moves with every commit.
+pub(crate) fn feed_head(conn: &Connection, tenant: i64) -> Result<i64> {
+    conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM change_feed WHERE tenant_id = ?1")?
+        .query_row(params![tenant], |r| r.get(0))
 }
 
 /// The tables whose rows [`row_counts`] counts.

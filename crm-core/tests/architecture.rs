@@ -11,7 +11,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "foundation",
         &[
             "error", "sql", "ids", "time", "validate", "money", "matching", "catalog", "criteria",
-            "methods", "store", "records",
+            "methods", "store", "follow", "records",
         ],
     ),
     (

@@ -70,7 +70,7 @@ fn the_change_sequence_moves_with_writes_from_any_handle() {
     let a = shared.open();
     let admin = common::tenant(&a, "acme");
     let b = shared.open();
-    let before = crm_core::store::change_seq(&a).unwrap();
+    let before = crm_core::store::change_seq(&a, "acme").unwrap();
     b.scope("acme", Some(admin))
         .unwrap()
         .customers()
@@ -79,7 +79,7 @@ fn the_change_sequence_moves_with_writes_from_any_handle() {
             ..Default::default()
         })
         .unwrap();
-    assert_eq!(crm_core::store::change_seq(&a).unwrap(), before + 1);
+    assert_eq!(crm_core::store::change_seq(&a, "acme").unwrap(), before + 1);
 }
 
 /// Readers page through a customer's timeline while writers (on two handles, as two processes
@@ -362,4 +362,166 @@ fn two_handles_catching_segments_up_at_once_record_each_change_once() {
         v
     };
     assert_eq!(sorted(members), sorted(at_risk));
+}
+
+/// Writers of four tenants, two per tenant on handles of their own (on PostgreSQL they write
+/// side by side, each tenant's in turn), while each tenant has a follower on another handle
+/// reading its feed with `changes.list` (which brings segment memberships along) and searching
+/// it: every follower sees every entry of its tenant, in increasing order, none skipped
+/// because another was still in flight; afterwards memberships and search agree with the
+/// records.
+#[test]
+fn writers_of_several_tenants_and_their_followers_skip_nothing() {
+    use crm_core::customers::CustomerChanges;
+    use crm_core::feed::ChangesRequest;
+    use crm_core::search::SearchQuery;
+    use crm_core::segments::{MembersRequest, NewSegment};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const TENANTS: [&str; 4] = ["north", "south", "east", "west"];
+    const PER_WRITER: usize = 25;
+    let shared = common::Shared::new();
+    let first = shared.open();
+    let admins: Vec<_> = TENANTS
+        .iter()
+        .map(|key| {
+            let admin = common::tenant(&first, key);
+            first
+                .scope(key, Some(admin))
+                .unwrap()
+                .segments()
+                .create(NewSegment {
+                    name: "At risk".into(),
+                    criteria: serde_json::json!({"field": "churnRisk", "op": "gte", "value": 50}),
+                    description: None,
+                })
+                .unwrap();
+            admin
+        })
+        .collect();
+    let writing = AtomicUsize::new(TENANTS.len() * 2);
+    let seen: Vec<Vec<i64>> = std::thread::scope(|s| {
+        for (t, key) in TENANTS.iter().enumerate() {
+            for w in 0..2 {
+                let (shared, admin, writing) = (&shared, admins[t], &writing);
+                s.spawn(move || {
+                    let crm = shared.open();
+                    let scope = crm.scope(key, Some(admin)).unwrap();
+                    for i in 0..PER_WRITER {
+                        let id = scope
+                            .customers()
+                            .create(NewCustomer {
+                                name: format!("Kestrel {key} {w} {i}"),
+                                churn_risk: Some(if i % 2 == 0 { 80 } else { 10 }),
+                                ..Default::default()
+                            })
+                            .unwrap()
+                            .id;
+                        if i % 3 == 0 {
+                            scope
+                                .customers()
+                                .update(CustomerChanges {
+                                    id: Some(id),
+                                    churn_risk: Some(if i % 2 == 0 { 20 } else { 90 }),
+                                    ..Default::default()
+                                })
+                                .unwrap();
+                        }
+                    }
+                    writing.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        }
+        let followers: Vec<_> = TENANTS
+            .iter()
+            .enumerate()
+            .map(|(t, key)| {
+                let (shared, admin, writing) = (&shared, admins[t], &writing);
+                s.spawn(move || {
+                    let crm = shared.open();
+                    let scope = crm.scope(key, Some(admin)).unwrap();
+                    let mut seen = Vec::new();
+                    let mut after = 0;
+                    loop {
+                        // Read before looking at the writers: a last pass after they finished
+                        // sees everything.
+                        let finished = writing.load(Ordering::SeqCst) == 0;
+                        loop {
+                            let page = scope
+                                .changes()
+                                .list(&ChangesRequest {
+                                    after: Some(after),
+                                    limit: Some(500),
+                                    entity_types: None,
+                                })
+                                .unwrap();
+                            seen.extend(page.items.iter().map(|c| c.seq));
+                            if page.items.is_empty() {
+                                break;
+                            }
+                            after = page.next;
+                        }
+                        scope
+                            .search()
+                            .query(&SearchQuery {
+                                q: "kestrel".into(),
+                                ..Default::default()
+                            })
+                            .unwrap();
+                        if finished {
+                            return seen;
+                        }
+                    }
+                })
+            })
+            .collect();
+        followers.into_iter().map(|f| f.join().unwrap()).collect()
+    });
+    for (t, key) in TENANTS.iter().enumerate() {
+        assert!(
+            seen[t].windows(2).all(|w| w[0] < w[1]),
+            "{key}: out of order"
+        );
+        assert_eq!(
+            seen[t],
+            shared.feed_of(key),
+            "{key}: the follower skipped entries"
+        );
+        let scope = first.scope(key, Some(admins[t])).unwrap();
+        let customers = common::all_customers(&first, key);
+        assert_eq!(customers.len(), 2 * PER_WRITER);
+        let found = scope
+            .search()
+            .query(&SearchQuery {
+                q: "kestrel".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(found.total, 2 * PER_WRITER as u64, "{key}: search");
+        let segment = scope
+            .segments()
+            .list(&crm_core::records::PageRequest::default())
+            .unwrap()
+            .items[0]
+            .id;
+        let mut members: Vec<_> = scope
+            .segments()
+            .members(&MembersRequest {
+                id: segment,
+                limit: Some(100),
+                cursor: None,
+            })
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        members.sort_unstable();
+        let mut at_risk: Vec<_> = customers
+            .iter()
+            .filter(|c| c.churn_risk >= 50)
+            .map(|c| c.id)
+            .collect();
+        at_risk.sort_unstable();
+        assert_eq!(members, at_risk, "{key}: segment members");
+    }
 }

@@ -180,7 +180,10 @@ fn check_fails_on_a_damaged_file_and_on_an_index_of_another_database() {
     std::fs::rename(crm_core::search::index_dir(&other), &index).unwrap();
     let (ok, out, err) = crm(&["check", "--db", db]);
     assert!(!ok);
-    assert!(out.contains("search index: holds changes up to "), "{out}");
+    assert!(
+        out.contains("search index: holds changes of tenant 1 up to "),
+        "{out}"
+    );
     assert!(err.contains("--repair"), "{err}");
     let (ok, out, err) = crm(&["check", "--db", db, "--repair"]);
     assert!(ok, "{err}");

@@ -17,7 +17,7 @@ use super::periods::day_of_ms;
 use crate::catalog::RecordKind;
 use crate::deals::{DealStatus, StageKind};
 use crate::error::{Error, Result};
-use crate::feed::{self, Follower};
+use crate::feed::{self, Follower, Position};
 use crate::sql::{Connection, OptionalExtension, params};
 use crate::store::Tx;
 use serde::Serialize;
@@ -470,64 +470,40 @@ fn next_move(rows: &mut crate::sql::Rows<'_>) -> Result<Option<(i64, Move)>> {
     })
 }
 
-/// The feed position the sums have applied; `None` before they were first built.
-fn applied(conn: &Connection) -> Result<Option<i64>> {
-    conn.prepare_cached("SELECT applied FROM analytics_follower WHERE id = 1")?
-        .query_row(params![], |r| r.get(0))
+/// `true` when the tenant's sums have applied every change it committed that this connection
+/// sees.
+pub(super) fn current(conn: &Connection, tenant: i64) -> Result<bool> {
+    Position::Analytics.is_current(conn, tenant)
 }
 
-/// `true` when the sums have applied every committed change this connection sees.
-pub(super) fn current(conn: &Connection) -> Result<bool> {
-    conn.prepare_cached(
-        "SELECT applied IS NOT NULL AND applied >= (SELECT COALESCE(MAX(seq), 0) FROM change_feed)
-               FROM analytics_follower WHERE id = 1",
-    )?
-    .query_row(params![], |r| r.get(0))
-}
-
-/// Brings the sums up to date with every committed change, for every tenant (built from the
-/// deals the first time).
+/// Brings the tenant's sums up to date with every change it committed (built from its deals
+/// the first time).
 pub(super) fn catch_up(tx: &mut Tx<'_>) -> Result<()> {
-    let head = feed::head(tx)?;
-    match applied(tx)? {
-        None => {
-            for tenant in tenants(tx)? {
-                rebuild(tx, tenant)?;
-            }
-        }
+    let tenant = tx.tenant;
+    let head = feed::head(tx, tenant)?;
+    match Position::Analytics.get(tx, tenant)? {
+        None => rebuild(tx, tenant)?,
         Some(applied) if applied >= head => return Ok(()),
         Some(applied) => {
-            let mut touched: BTreeSet<(i64, i64)> = BTreeSet::new();
-            Follower::new(applied).catch_up(tx, head, STEP, |entries| {
+            let mut touched: BTreeSet<i64> = BTreeSet::new();
+            Follower::new(tenant, applied).catch_up(tx, head, STEP, |entries| {
                 touched.extend(
                     entries
                         .iter()
                         .filter(|e| e.kind == Some(RecordKind::Deal))
-                        .map(|e| (e.tenant, e.id)),
+                        .map(|e| e.id),
                 );
                 Ok(())
             })?;
             let mut sums = Sums::default();
-            let mut stages_of: HashMap<i64, Stages> = HashMap::new();
-            for (tenant, deal) in touched {
-                let stages = match stages_of.entry(tenant) {
-                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(e) => e.insert(stages(tx, tenant)?),
-                };
-                refold(tx, tenant, deal, stages, &mut sums)?;
+            let stages = stages(tx, tenant)?;
+            for deal in touched {
+                refold(tx, tenant, deal, &stages, &mut sums)?;
             }
             sums.store(tx)?;
         }
     }
-    tx.prepare_cached("UPDATE analytics_follower SET applied = ?1 WHERE id = 1")?
-        .execute(params![head])?;
-    Ok(())
-}
-
-fn tenants(conn: &Connection) -> Result<Vec<i64>> {
-    let mut stmt = conn.prepare_cached("SELECT id FROM tenants ORDER BY id")?;
-    let rows = stmt.query_map(params![], |r| r.get(0))?;
-    rows.collect::<Result<_>>()
+    Position::Analytics.set(tx, tenant, head)
 }
 
 /// Takes a deal's stored share away, folds in its stage changes since, and adds its new share.

@@ -17,6 +17,7 @@ use crate::catalog::{Field, FieldType, RecordKind};
 use crate::criteria::sql::Compiler;
 use crate::criteria::{CountOption, Criteria, FieldDef, Read, Related};
 use crate::error::{Error, Result};
+use crate::follow::{Follower, Position};
 use crate::ids::LeadId;
 use crate::methods;
 use crate::records;
@@ -26,7 +27,7 @@ use crate::store::{Tx, feed_head};
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
@@ -393,14 +394,9 @@ fn evaluate_all(tx: &mut Tx<'_>, rules: &[(Criteria, i64)]) -> Result<(u64, u64)
     }
 }
 
-fn applied(conn: &Connection) -> Result<i64> {
-    conn.prepare_cached("SELECT applied FROM scoring_follower WHERE id = 1")?
-        .query_row(params![], |r| r.get(0))
-}
-
-/// `true` when every committed change has been applied to the scores.
-pub(crate) fn is_current(conn: &Connection) -> Result<bool> {
-    Ok(applied(conn)? >= feed_head(conn)?)
+/// `true` when every change `tenant` committed has been applied to its scores.
+pub(crate) fn is_current(conn: &Connection, tenant: i64) -> Result<bool> {
+    Position::Scoring.is_current(conn, tenant)
 }
 
 /// The leads a feed entry's change may score differently.
@@ -440,69 +436,41 @@ fn leads_of(conn: &Connection, tenant: i64, kind: RecordKind, id: i64) -> Result
         .collect::<Result<_, _>>()
 }
 
-/// Applies every feed entry not applied yet, for every tenant with rules: the leads each
-/// change names are scored again.
+/// Applies every feed entry of the transaction's tenant not applied yet, when it has rules:
+/// the leads each change names are scored again.
 pub(crate) fn catch_up(tx: &mut Tx<'_>) -> Result<()> {
-    let head = feed_head(tx)?;
-    let from = applied(tx)?;
-    if from >= head {
+    let tenant = tx.tenant;
+    let head = feed_head(tx, tenant)?;
+    let from = Position::Scoring.get(tx, tenant)?;
+    if from.is_some_and(|from| from >= head) {
         return Ok(());
     }
-    let scoring: BTreeSet<i64> = tx
-        .prepare_cached("SELECT tenant_id FROM scoring_rules WHERE rules <> '[]'")?
-        .query_map(params![], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    if !scoring.is_empty() {
-        let mut touched: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
-        let mut at = from;
-        while at < head {
-            let until = at.saturating_add(STEP).min(head);
-            let entries: Vec<(i64, String, i64)> = tx
-                .prepare_cached(
-                    "SELECT tenant_id, entity_type, entity_id FROM change_feed
-                      WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
-                )?
-                .query_map(params![at, until], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })?
-                .collect::<Result<_, _>>()?;
-            for (tenant, kind, id) in entries {
-                let Ok(kind) = kind.parse::<RecordKind>() else {
-                    continue;
-                };
-                if scoring.contains(&tenant) {
-                    let leads = leads_of(tx, tenant, kind, id)?;
-                    touched.entry(tenant).or_default().extend(leads);
+    // Without rules nothing is scored: the follower only moves forward.
+    if let Some(rules) = compiled(tx, tenant)? {
+        let mut touched: BTreeSet<i64> = BTreeSet::new();
+        Follower::new(tenant, from.unwrap_or(0)).catch_up(tx, head, STEP, |entries| {
+            for entry in entries {
+                if let Some(kind) = entry.kind {
+                    touched.extend(leads_of(tx, tenant, kind, entry.id)?);
                 }
             }
-            at = until;
-        }
-        for (tenant, leads) in touched {
-            let Some(rules) = compiled(tx, tenant)? else {
-                continue;
-            };
-            let leads: Vec<i64> = leads.into_iter().collect();
-            // The reader catching up may be another tenant's: each tenant's scores are
-            // written under its own key, and by nobody (the rules set them).
-            tx.as_tenant(tenant, |tx| {
-                leads
-                    .chunks(BATCH)
-                    .try_for_each(|chunk| evaluate(tx, &rules, Which::Ids(chunk)).map(drop))
-            })?;
+            Ok(())
+        })?;
+        let leads: Vec<i64> = touched.into_iter().collect();
+        for chunk in leads.chunks(BATCH) {
+            evaluate(tx, &rules, Which::Ids(chunk))?;
         }
     }
     // Entries written while applying are score changes, which no rule reads.
     applied_to_head(tx)
 }
 
-/// Marks every feed entry applied, after writes that were only scores (or rules) — which no
-/// rule reads — made once the follower had caught up. Without it the next reader would score
-/// again every lead whose score just changed.
+/// Marks every feed entry of the tenant applied, after writes that were only scores (or
+/// rules) — which no rule reads — made once the follower had caught up. Without it the next
+/// reader would score again every lead whose score just changed.
 fn applied_to_head(tx: &Tx<'_>) -> Result<()> {
-    let head = feed_head(tx)?;
-    tx.prepare_cached("UPDATE scoring_follower SET applied = ?1 WHERE id = 1")?
-        .execute(params![head])?;
-    Ok(())
+    let head = feed_head(tx, tx.tenant)?;
+    Position::Scoring.set(tx, tx.tenant, head)
 }
 
 /// `scoring.*`: a tenant's lead scoring rules.
@@ -580,7 +548,7 @@ impl Leads<'_, '_> {
     /// catching up first (in a write transaction) when it has not.
     pub(crate) fn current<T>(self, f: impl Fn(&Connection, i64) -> Result<T>) -> Result<T> {
         let fresh = self.0.read(|c, t| {
-            if is_current(c)? {
+            if is_current(c, t)? {
                 f(c, t).map(Some)
             } else {
                 Ok(None)

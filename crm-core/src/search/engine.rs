@@ -2,6 +2,7 @@
 //! with the change feed, committing with the applied sequence.
 
 use super::*;
+use std::fmt::Write as _;
 
 /// The open index of one database.
 ///
@@ -12,10 +13,10 @@ pub(crate) struct Engine {
     pub(crate) index: Index,
     pub(crate) fields: Fields,
     pub(crate) reader: IndexReader,
-    /// The feed sequence the reader's searcher is known to hold (it may hold more): while the
-    /// committed sequence stays the same the searcher is current, and reloading it (which opens
-    /// every segment again) is skipped.
-    pub(crate) loaded: Option<i64>,
+    /// The commit payload (the feed positions) the reader's searcher is known to hold (it may
+    /// hold more): while the committed positions stay the same the searcher is current, and
+    /// reloading it (which opens every segment again) is skipped.
+    pub(crate) loaded: Option<String>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -35,9 +36,10 @@ pub fn index_dir(db: &Path) -> PathBuf {
 pub(crate) const WRITER_WAIT: Duration = Duration::from_secs(30);
 
 impl Engine {
-    /// Opens the index beside `db` (in memory for an in-memory database), rebuilding it from
-    /// SQLite when it is missing, unreadable or of another schema, then catches up with the feed.
-    pub(crate) fn open(db: Option<&Path>, conn: &Connection) -> Result<Self> {
+    /// Opens the index beside `db` (in memory for an in-memory database), starting it again
+    /// when it is unreadable; the first [`Engine::sync`] rebuilds it from the database when it
+    /// is new or of another schema.
+    pub(crate) fn open(db: Option<&Path>) -> Result<Self> {
         let (schema, fields) = schema();
         let mut index = match db {
             None => Index::create_in_ram(schema),
@@ -61,14 +63,12 @@ impl Engine {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        let mut engine = Engine {
+        Ok(Engine {
             index,
             fields,
             reader,
             loaded: None,
-        };
-        engine.sync(conn)?;
-        Ok(engine)
+        })
     }
 
     pub(crate) fn open_dir(dir: &Path, schema: &Schema) -> tantivy::Result<Index> {
@@ -81,11 +81,11 @@ impl Engine {
         Ok(index)
     }
 
-    /// The change-feed sequence the last commit applied; `None` for a new index or one written
-    /// with another schema.
-    pub(crate) fn applied(&self) -> Result<Option<i64>> {
+    /// The change-feed positions the last commit applied, per tenant; `None` for a new index
+    /// or one written with another schema.
+    pub(crate) fn applied(&self) -> Result<Option<Positions>> {
         let payload = self.index.load_metas()?.payload.unwrap_or_default();
-        Ok(applied_seq(&payload))
+        Ok(applied_positions(&payload))
     }
 
     /// Takes the index writer, waiting while another process holds it.
@@ -112,7 +112,7 @@ impl Engine {
     /// without them and removes the old files, so nothing deleted is left in the folder
     /// (erasure).
     pub(crate) fn purge_deleted(&mut self, conn: &Connection) -> Result<()> {
-        self.sync(conn)?;
+        self.sync(conn, None)?;
         let segments: Vec<tantivy::index::SegmentId> = self
             .index
             .searchable_segment_metas()?
@@ -148,9 +148,9 @@ impl Engine {
             .saturating_mul(REBUILD_MEMORY_PER_RECORD)
             .clamp(SYNC_MEMORY * threads, REBUILD_MEMORY);
         let writer = self.writer(threads, memory)?;
-        // The head is read first: documents read afterwards are at least that new, and entries
-        // after it are applied again by the next sync, which is idempotent.
-        let head = feed::head(conn)?;
+        // The heads are read first: documents read afterwards are at least that new, and
+        // entries after them are applied again by the next sync, which is idempotent.
+        let heads = feed::heads(conn)?;
         writer.delete_all_documents()?;
         let mut indexed = 0;
         for kind in SearchType::ALL {
@@ -164,80 +164,91 @@ impl Engine {
                 }
             }
         }
-        self.commit(writer, head)?;
+        self.commit(writer, &heads)?;
         progress(indexed);
         Ok(indexed)
     }
 
-    /// Applies the change-feed entries after the last commit's, so that the index holds every
-    /// write committed before this call.
-    pub(crate) fn sync(&mut self, conn: &Connection) -> Result<()> {
-        let head = feed::head(conn)?;
-        match self.applied()? {
-            Some(applied) if applied == head => return self.reload(applied),
-            Some(applied) if applied < head => {}
-            // New, another schema, or ahead of this database (a restored file): start again.
-            _ => {
-                self.rebuild(conn, &mut |_| {})?;
-                return Ok(());
-            }
+    /// Applies the change-feed entries of `tenant` (of every tenant for `None`) after the last
+    /// commit's, so that the index holds every write of theirs committed before this call.
+    pub(crate) fn sync(&mut self, conn: &Connection, tenant: Option<i64>) -> Result<()> {
+        let heads = match tenant {
+            Some(tenant) => Positions::from([(tenant, feed::head(conn, tenant)?)]),
+            None => feed::heads(conn)?,
+        };
+        let Some(applied) = self.applied()? else {
+            // New or of another schema: start again.
+            return self.rebuild(conn, &mut |_| {}).map(drop);
+        };
+        let Some(lagging) = behind(&applied, &heads, tenant.is_none()) else {
+            return self.rebuild(conn, &mut |_| {}).map(drop);
+        };
+        if lagging.is_empty() {
+            return self.reload(&applied);
         }
         let writer = self.writer(1, SYNC_MEMORY)?;
         // Another process may have caught up while this one waited for the writer.
-        let Some(from) = self.applied()?.filter(|a| *a <= head) else {
+        let Some(mut applied) = self.applied()? else {
             drop(writer);
-            self.rebuild(conn, &mut |_| {})?;
-            return Ok(());
+            return self.rebuild(conn, &mut |_| {}).map(drop);
         };
-        if from == head {
-            return self.reload(from);
+        let Some(lagging) = behind(&applied, &heads, tenant.is_none()) else {
+            drop(writer);
+            return self.rebuild(conn, &mut |_| {}).map(drop);
+        };
+        if lagging.is_empty() {
+            return self.reload(&applied);
         }
-        let mut follower = Follower::new(from);
-        follower.catch_up(conn, head, FEED_STEP, |entries| {
-            let mut touched: Vec<(i64, SearchType, i64)> = Vec::new();
-            let mut seen = HashSet::new();
-            for entry in entries {
-                for doc in affected(conn, entry)? {
-                    if seen.insert(doc) {
-                        touched.push(doc);
+        for (tenant, from, head) in lagging {
+            let mut follower = Follower::new(tenant, from);
+            follower.catch_up(conn, head, FEED_STEP, |entries| {
+                let mut touched: Vec<(i64, SearchType, i64)> = Vec::new();
+                let mut seen = HashSet::new();
+                for entry in entries {
+                    for doc in affected(conn, entry)? {
+                        if seen.insert(doc) {
+                            touched.push(doc);
+                        }
                     }
                 }
-            }
-            for (tenant, kind, id) in touched {
-                writer.delete_term(self.key_term(tenant, kind, id));
-                let mut stmt = conn.prepare_cached(&kind.sql(true))?;
-                let mut rows = stmt.query(params![tenant, id])?;
-                if let Some(row) = rows.next()? {
-                    writer.add_document(self.document(kind, &row)?)?;
+                for (tenant, kind, id) in touched {
+                    writer.delete_term(self.key_term(tenant, kind, id));
+                    let mut stmt = conn.prepare_cached(&kind.sql(true))?;
+                    let mut rows = stmt.query(params![tenant, id])?;
+                    if let Some(row) = rows.next()? {
+                        writer.add_document(self.document(kind, &row)?)?;
+                    }
                 }
-            }
-            Ok(())
-        })?;
-        self.commit(writer, follower.applied())
+                Ok(())
+            })?;
+            applied.insert(tenant, follower.applied());
+        }
+        self.commit(writer, &applied)
     }
 
-    /// Commits with the applied sequence in the payload, lets merges finish, releases the
+    /// Commits with the applied positions in the payload, lets merges finish, releases the
     /// writer and reloads the reader.
     pub(crate) fn commit(
         &mut self,
         mut writer: IndexWriter<TantivyDocument>,
-        seq: i64,
+        applied: &Positions,
     ) -> Result<()> {
         let mut prepared = writer.prepare_commit()?;
-        prepared.set_payload(&format!("{SCHEMA_TAG}:{seq}"));
+        prepared.set_payload(&payload(applied));
         prepared.commit()?;
         writer.wait_merging_threads()?;
-        // A commit always gets a new searcher, whatever the sequence was.
+        // A commit always gets a new searcher, whatever the positions were.
         self.loaded = None;
-        self.reload(seq)
+        self.reload(applied)
     }
 
-    /// Makes the searcher hold at least the commit of `seq`, which the caller read from the
-    /// metas before this call (so the searcher may be newer than `seq`, never older).
-    pub(crate) fn reload(&mut self, seq: i64) -> Result<()> {
-        if self.loaded != Some(seq) {
+    /// Makes the searcher hold at least the commit of `applied`, which the caller read from
+    /// the metas before this call (so the searcher may be newer, never older).
+    pub(crate) fn reload(&mut self, applied: &Positions) -> Result<()> {
+        let key = payload(applied);
+        if self.loaded.as_ref() != Some(&key) {
             self.reader.reload()?;
-            self.loaded = Some(seq);
+            self.loaded = Some(key);
         }
         Ok(())
     }
@@ -305,8 +316,8 @@ impl Engine {
     /// Catches up with the feed and returns the searcher that holds it. Queries run on the
     /// snapshot without the engine, so searches in one process run side by side: only catching
     /// up takes turns.
-    pub(crate) fn snapshot(&mut self, conn: &Connection) -> Result<Snapshot> {
-        self.sync(conn)?;
+    pub(crate) fn snapshot(&mut self, conn: &Connection, tenant: i64) -> Result<Snapshot> {
+        self.sync(conn, Some(tenant))?;
         Ok(Snapshot {
             searcher: self.reader.searcher(),
             fields: self.fields,
@@ -314,10 +325,57 @@ impl Engine {
     }
 }
 
-/// The sequence a commit payload says was applied; `None` for another schema or no payload.
-pub(crate) fn applied_seq(payload: &str) -> Option<i64> {
-    payload
-        .strip_prefix(SCHEMA_TAG)
-        .and_then(|rest| rest.strip_prefix(':'))
-        .and_then(|seq| seq.parse::<i64>().ok())
+/// The last change-feed sequence applied, per tenant (a tenant missing has applied nothing).
+pub(crate) type Positions = std::collections::BTreeMap<i64, i64>;
+
+/// A commit's payload: the schema's tag, then `tenant=seq` for each tenant, comma separated.
+fn payload(applied: &Positions) -> String {
+    let mut text = format!("{SCHEMA_TAG}:");
+    for (i, (tenant, seq)) in applied.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        let _ = write!(text, "{tenant}={seq}");
+    }
+    text
+}
+
+/// The positions a commit payload says were applied; `None` for another schema or no payload.
+pub(crate) fn applied_positions(payload: &str) -> Option<Positions> {
+    let rest = payload.strip_prefix(SCHEMA_TAG)?.strip_prefix(':')?;
+    rest.split(',')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (tenant, seq) = pair.split_once('=')?;
+            Some((tenant.parse().ok()?, seq.parse().ok()?))
+        })
+        .collect()
+}
+
+/// The tenants of `heads` whose entries the index has not all applied, with where they are and
+/// where their feed ends; `None` when the index holds more than the database for some tenant
+/// (a database restored under it) and must be rebuilt. With `every` a tenant the index knows
+/// that has no entries any more counts as well.
+pub(crate) fn behind(
+    applied: &Positions,
+    heads: &Positions,
+    every: bool,
+) -> Option<Vec<(i64, i64, i64)>> {
+    if every
+        && applied
+            .iter()
+            .any(|(tenant, seq)| *seq > heads.get(tenant).copied().unwrap_or(0))
+    {
+        return None;
+    }
+    let mut behind = Vec::new();
+    for (tenant, head) in heads {
+        let at = applied.get(tenant).copied().unwrap_or(0);
+        match at.cmp(head) {
+            std::cmp::Ordering::Greater => return None,
+            std::cmp::Ordering::Less => behind.push((*tenant, at, *head)),
+            std::cmp::Ordering::Equal => {}
+        }
+    }
+    Some(behind)
 }

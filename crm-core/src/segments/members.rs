@@ -1,7 +1,7 @@
 //! Memberships of saved segments: who is in each, since when, and every entry and exit.
 //!
-//! They follow the change feed with a [`Follower`] whose position is stored beside them
-//! (`segment_follower`), in the same transactions: each change names a record, which names a
+//! They follow the tenant's change feed with a [`Follower`] whose position is stored beside
+//! them (`feed_positions`), in the same transactions: each change names a record, which names a
 //! customer (a ticket its customer, a message its conversation's customer, …), and only those
 //! customers are evaluated again, against each of their tenant's segments. A customer who
 //! starts or stops matching gets a history row and a `segment_membership` feed entry, timed
@@ -16,7 +16,7 @@ use crate::catalog::RecordKind;
 use crate::criteria::Criteria;
 use crate::criteria::sql::Compiler;
 use crate::error::Result;
-use crate::feed::{self, Follower};
+use crate::feed::{self, Follower, Position};
 use crate::ids::{CustomerId, SegmentId};
 use crate::records::{self, Page};
 use crate::sql::Value;
@@ -24,7 +24,7 @@ use crate::sql::{Connection, params};
 use crate::store::{Cursor, Tx};
 use crate::time::{self, Timestamp};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 /// Feed entries read per step of a catch-up.
@@ -79,66 +79,51 @@ pub struct RefreshReport {
     pub exited: u64,
 }
 
-/// The tenant-independent position of the memberships in the feed.
-fn applied(conn: &Connection) -> Result<i64> {
-    conn.prepare_cached("SELECT applied FROM segment_follower WHERE id = 1")?
-        .query_row(params![], |r| r.get(0))
-}
-
-/// Applies every feed entry not applied yet, for every tenant.
+/// Applies every feed entry of the transaction's tenant not applied yet.
 pub(crate) fn catch_up(tx: &mut Tx<'_>) -> Result<()> {
-    let head = feed::head(tx)?;
-    let mut follower = Follower::new(applied(tx)?);
-    if follower.applied() >= head {
+    let tenant = tx.tenant;
+    let head = feed::head(tx, tenant)?;
+    let applied = Position::Segments.get(tx, tenant)?;
+    if applied.is_some_and(|applied| applied >= head) {
         return Ok(());
     }
-    let any: bool = tx
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM segments)")?
-        .query_row(params![], |r| r.get(0))?;
-    if any {
+    let segments = tenant_segments(tx, tenant)?;
+    // Without a segment there is nothing to evaluate: the follower only moves forward.
+    if !segments.is_empty() {
         let mut touched: Vec<crate::feed::Entry> = Vec::new();
-        follower.catch_up(tx, head, STEP, |entries| {
+        Follower::new(tenant, applied.unwrap_or(0)).catch_up(tx, head, STEP, |entries| {
             touched.extend_from_slice(entries);
             Ok(())
         })?;
-        apply(tx, &touched)?;
+        apply(tx, &segments, &touched)?;
     }
     // Entries written while applying are memberships: nothing to apply for them.
-    let head = feed::head(tx)?;
-    tx.prepare_cached("UPDATE segment_follower SET applied = ?1 WHERE id = 1")?
-        .execute(params![head])?;
-    Ok(())
+    let head = feed::head(tx, tenant)?;
+    Position::Segments.set(tx, tenant, head)
 }
 
 /// Evaluates again the customers that `entries` touched, each timed at its latest change.
-fn apply(tx: &mut Tx<'_>, entries: &[crate::feed::Entry]) -> Result<()> {
-    // (tenant, customer) → when it last changed.
-    let mut customers: BTreeMap<i64, HashMap<i64, Timestamp>> = BTreeMap::new();
+fn apply(tx: &mut Tx<'_>, segments: &[Stored], entries: &[crate::feed::Entry]) -> Result<()> {
+    let tenant = tx.tenant;
+    // Customer → when it last changed.
+    let mut touched: HashMap<i64, Timestamp> = HashMap::new();
     for entry in entries {
         let Some(kind) = entry.kind else { continue };
-        let Some(customer) = customer_of(tx, entry.tenant, kind, entry.id)? else {
+        let Some(customer) = customer_of(tx, tenant, kind, entry.id)? else {
             continue;
         };
-        let at = entry.at;
-        let slot = customers
-            .entry(entry.tenant)
-            .or_default()
-            .entry(customer)
-            .or_insert(at);
-        *slot = (*slot).max(at);
+        let slot = touched.entry(customer).or_insert(entry.at);
+        *slot = (*slot).max(entry.at);
     }
-    for (tenant, touched) in customers {
-        let segments = tenant_segments(tx, tenant)?;
-        if segments.is_empty() {
-            continue;
-        }
-        let ids: Vec<i64> = touched.keys().copied().collect();
-        for stored in &segments {
-            let criteria = stored.criteria()?;
-            evaluate(tx, tenant, stored.id, &criteria, Some(&ids), |c| {
-                touched.get(&c).copied()
-            })?;
-        }
+    if touched.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = touched.keys().copied().collect();
+    for stored in segments {
+        let criteria = stored.criteria()?;
+        evaluate(tx, tenant, stored.id, &criteria, Some(&ids), |c| {
+            touched.get(&c).copied()
+        })?;
     }
     Ok(())
 }
@@ -375,9 +360,8 @@ pub(super) fn refresh(
         progress(i as u64 + 1, total);
     }
     // The follower is current: nothing the refresh wrote needs applying.
-    let head = feed::head(tx)?;
-    tx.prepare_cached("UPDATE segment_follower SET applied = ?1 WHERE id = 1")?
-        .execute(params![head])?;
+    let head = feed::head(tx, tenant)?;
+    Position::Segments.set(tx, tenant, head)?;
     Ok(report)
 }
 

@@ -78,9 +78,8 @@ pub(super) fn check(crm: &Crm, repair: bool) -> Result<()> {
     match &health.search {
         IndexState::InMemory => {}
         IndexState::Absent => println!("search index: none yet (built on the first search)"),
-        IndexState::Behind { applied, head } => println!(
-            "search index: {} changes behind (applied on the next search)",
-            head - applied
+        IndexState::Behind { tenants, changes } => println!(
+            "search index: {changes} change(s) of {tenants} tenant(s) behind (applied on the next search in each)"
         ),
         IndexState::Current { documents, .. } if health.search.problem().is_none() => {
             println!("search index: current, {documents} documents");
