@@ -30,3 +30,24 @@ SELECT t.id, 'analytics', f.applied FROM tenants t, analytics_follower f
 DROP TABLE segment_follower;
 DROP TABLE scoring_follower;
 DROP TABLE analytics_follower;
+
+-- The feed and segment histories are numbered per tenant, from the tenant's counters in
+-- `id_sequences` (`change_feed`, `segment_history`), taken inside the writing transaction, and
+-- keyed by (tenant_id, seq) like every tenant table (what sharding by tenant needs). Entries
+-- keep their numbers, which already grew within each tenant; the counters go on from the
+-- largest, so a host's `after` stays valid.
+ALTER TABLE change_feed ALTER COLUMN seq DROP IDENTITY;
+ALTER TABLE change_feed DROP CONSTRAINT change_feed_pkey;
+ALTER TABLE change_feed ADD PRIMARY KEY (tenant_id, seq);
+DROP INDEX change_feed_tenant;
+
+ALTER TABLE segment_history ALTER COLUMN seq DROP IDENTITY;
+ALTER TABLE segment_history DROP CONSTRAINT segment_history_new_pkey;
+ALTER TABLE segment_history ADD PRIMARY KEY (tenant_id, seq);
+
+INSERT INTO id_sequences (tenant_id, kind, last_id)
+SELECT tenant_id, 'change_feed', MAX(seq) FROM change_feed GROUP BY tenant_id
+ON CONFLICT (tenant_id, kind) DO UPDATE SET last_id = GREATEST(id_sequences.last_id, excluded.last_id);
+INSERT INTO id_sequences (tenant_id, kind, last_id)
+SELECT tenant_id, 'segment_history', MAX(seq) FROM segment_history GROUP BY tenant_id
+ON CONFLICT (tenant_id, kind) DO UPDATE SET last_id = GREATEST(id_sequences.last_id, excluded.last_id);

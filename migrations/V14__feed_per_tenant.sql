@@ -26,3 +26,49 @@ SELECT t.id, 'analytics', f.applied FROM tenants t, analytics_follower f
 DROP TABLE segment_follower;
 DROP TABLE scoring_follower;
 DROP TABLE analytics_follower;
+
+-- The feed and segment histories are numbered per tenant, from the tenant's counters in
+-- `id_sequences` (`change_feed`, `segment_history`), taken inside the writing transaction, and
+-- keyed by (tenant_id, seq) like every tenant table (what sharding by tenant needs). Entries
+-- keep their numbers, which already grew within each tenant; the counters go on from the
+-- largest, so a host's `after` stays valid.
+CREATE TABLE change_feed_new (
+    seq         INTEGER NOT NULL,
+    tenant_id   INTEGER NOT NULL REFERENCES tenants(id),
+    entity_type TEXT NOT NULL,
+    entity_id   INTEGER NOT NULL,
+    op          TEXT NOT NULL CHECK (op IN ('create', 'update', 'delete')),
+    at          INTEGER NOT NULL,
+    action      TEXT,
+    actor_id    INTEGER,
+    parent_id   INTEGER,
+    PRIMARY KEY (tenant_id, seq)
+) WITHOUT ROWID;
+INSERT INTO change_feed_new (seq, tenant_id, entity_type, entity_id, op, at, action, actor_id, parent_id)
+SELECT seq, tenant_id, entity_type, entity_id, op, at, action, actor_id, parent_id FROM change_feed;
+DROP TABLE change_feed;
+ALTER TABLE change_feed_new RENAME TO change_feed;
+
+CREATE TABLE segment_history_new (
+    seq         INTEGER NOT NULL,
+    tenant_id   INTEGER NOT NULL,
+    segment_id  INTEGER NOT NULL,
+    customer_id INTEGER NOT NULL,
+    change      TEXT NOT NULL CHECK (change IN ('entered', 'exited')),
+    at          INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, seq),
+    FOREIGN KEY (tenant_id, segment_id) REFERENCES segments (tenant_id, id)
+) WITHOUT ROWID;
+INSERT INTO segment_history_new (seq, tenant_id, segment_id, customer_id, change, at)
+SELECT seq, tenant_id, segment_id, customer_id, change, at FROM segment_history;
+DROP TABLE segment_history;
+ALTER TABLE segment_history_new RENAME TO segment_history;
+CREATE INDEX segment_history_segment ON segment_history (tenant_id, segment_id, seq);
+CREATE INDEX segment_history_customer ON segment_history (tenant_id, segment_id, customer_id, seq);
+
+INSERT INTO id_sequences (tenant_id, kind, last_id)
+SELECT tenant_id, 'change_feed', MAX(seq) FROM change_feed GROUP BY tenant_id
+ON CONFLICT (tenant_id, kind) DO UPDATE SET last_id = MAX(id_sequences.last_id, excluded.last_id);
+INSERT INTO id_sequences (tenant_id, kind, last_id)
+SELECT tenant_id, 'segment_history', MAX(seq) FROM segment_history GROUP BY tenant_id
+ON CONFLICT (tenant_id, kind) DO UPDATE SET last_id = MAX(id_sequences.last_id, excluded.last_id);

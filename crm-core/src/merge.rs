@@ -403,7 +403,7 @@ fn end_source<T: Serialize>(
     tx.execute(
         // The entry just written: the tenant's newest.
         "UPDATE change_feed SET parent_id = ?1
-          WHERE seq = (SELECT MAX(seq) FROM change_feed WHERE tenant_id = ?2)",
+          WHERE tenant_id = ?2 AND seq = (SELECT MAX(seq) FROM change_feed WHERE tenant_id = ?2)",
         params![target, tx.tenant],
     )?;
     tx.prepare_cached(

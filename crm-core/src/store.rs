@@ -2,7 +2,7 @@
 
 use crate::catalog::RecordKind;
 use crate::error::{Error, Result};
-use crate::sql::{self, Connection, OptionalExtension, params};
+use crate::sql::{self, Connection, OptionalExtension, Value, params};
 use crate::time::{self, Timestamp};
 use base64::Engine as _;
 use rusqlite::OpenFlags;
@@ -23,6 +23,12 @@ pub use rusqlite::Connection as RawConnection;
 mod embedded {
     refinery::embed_migrations!("../migrations");
 }
+
+#[cfg(feature = "postgres")]
+mod shape;
+#[cfg(feature = "postgres")]
+#[doc(hidden)]
+pub use shape::partition_by_tenant;
 
 #[cfg(feature = "postgres")]
 mod embedded_pg {
@@ -55,7 +61,9 @@ pub fn migrate_postgres(client: &mut postgres::Client) -> Result<()> {
 
 /// For tests on a shared server: makes a new, empty schema `{prefix}_{process}_{n}` on the
 /// server `url` names and answers a URL that points at it (`search_path`), so that each test
-/// has a database of its own.
+/// has a database of its own. With `CRM_TEST_PARTITIONS=n` in the environment the schema is
+/// migrated and its tenant tables partitioned by tenant into `n` parts
+/// ([`partition_by_tenant`]): the tests then run on the shape Citus needs.
 #[cfg(feature = "postgres")]
 #[doc(hidden)]
 pub fn fresh_schema(url: &str, prefix: &str) -> Result<String> {
@@ -70,7 +78,16 @@ pub fn fresh_schema(url: &str, prefix: &str) -> Result<String> {
         "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
     ))?;
     let join = if url.contains('?') { '&' } else { '?' };
-    Ok(format!("{url}{join}options=-csearch_path%3D{schema}"))
+    let url = format!("{url}{join}options=-csearch_path%3D{schema}");
+    if let Some(parts) = std::env::var("CRM_TEST_PARTITIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls)?;
+        migrate_postgres(&mut client)?;
+        partition_by_tenant(&mut client, parts)?;
+    }
+    Ok(url)
 }
 
 /// `true` when `path` is a PostgreSQL connection URL rather than a file's path.
@@ -445,7 +462,7 @@ fn run_transaction<T>(
         region: region.to_owned(),
         actor,
         now: time::now(),
-        sequences: HashMap::new(),
+        sequences: std::cell::RefCell::new(HashMap::new()),
     };
     let value = f(&mut w)?;
     if keep {
@@ -574,10 +591,11 @@ pub(crate) struct Tx<'c> {
     pub(crate) region: String,
     pub(crate) actor: Option<i64>,
     pub(crate) now: Timestamp,
-    // Ids handed out in this transaction, written back once at commit; nobody else can
-    // allocate meanwhile: `BEGIN IMMEDIATE` holds SQLite's write lock, and on PostgreSQL the
+    // Ids and feed sequences handed out in this transaction, by counter (`id_sequences.kind`),
+    // written back once at commit; nobody else can allocate meanwhile: `BEGIN IMMEDIATE`
+    // holds SQLite's write lock, and on PostgreSQL the tenant's write lock is held and the
     // counter's row is locked from its first read to the commit.
-    sequences: HashMap<RecordKind, i64>,
+    sequences: std::cell::RefCell<HashMap<&'static str, i64>>,
 }
 
 impl std::ops::Deref for Tx<'_> {
@@ -605,74 +623,85 @@ impl Tx<'_> {
 
     /// Allocates the next id of `kind` in this tenant.
     pub(crate) fn next_id(&mut self, kind: RecordKind) -> Result<i64> {
-        let last = match self.sequences.get(&kind) {
-            Some(last) => *last,
+        self.take(kind.plural(), 1)
+    }
+
+    /// Allocates the tenant's next change-feed sequence.
+    fn next_seq(&self) -> Result<i64> {
+        self.take(FEED_COUNTER, 1)
+    }
+
+    /// Takes `n` numbers of the tenant's counter `name`; returns the first.
+    fn take(&self, name: &'static str, n: i64) -> Result<i64> {
+        let known = self.sequences.borrow().get(name).copied();
+        let last = match known {
+            Some(last) => last,
             None => match self.inner.dialect() {
                 sql::Dialect::Sqlite => self
                     .inner
                     .prepare_cached(
                         "SELECT last_id FROM id_sequences WHERE tenant_id = ?1 AND kind = ?2",
                     )?
-                    .query_row(params![self.tenant, kind.plural()], |r| r.get(0))
+                    .query_row(params![self.tenant, name], |r| r.get(0))
                     .optional()?
                     .unwrap_or(0),
                 #[cfg(feature = "postgres")]
-                sql::Dialect::Postgres => self.lock_counters(kind)?,
+                sql::Dialect::Postgres => self.lock_counters(name)?,
             },
         };
-        self.sequences.insert(kind, last + 1);
+        self.sequences.borrow_mut().insert(name, last + n);
         Ok(last + 1)
     }
 
-    /// The last id of `kind` on a server, its counter's row locked (made if missing) until
-    /// this transaction ends, so that the next writer of this kind in this tenant waits and
-    /// then reads what this one wrote. The audit log's counter comes in the same round trip
-    /// when it is not known yet: nearly every write takes an audit id after its record's.
+    /// The last number of counter `name` on a server, its row locked (made if missing) until
+    /// this transaction ends. The audit log's and the feed's counters come in the same round
+    /// trip when they are not known yet: nearly every write takes an audit id and a feed
+    /// sequence after its record's id.
     #[cfg(feature = "postgres")]
-    fn lock_counters(&mut self, kind: RecordKind) -> Result<i64> {
-        let audit = RecordKind::AuditEntry;
-        if kind == audit || self.sequences.contains_key(&audit) {
-            return self
-                .inner
-                .prepare_cached(
-                    "INSERT INTO id_sequences (tenant_id, kind, last_id) VALUES (?1, ?2, 0)
-                     ON CONFLICT (tenant_id, kind) DO UPDATE SET last_id = id_sequences.last_id
-                     RETURNING last_id",
-                )?
-                .query_row(params![self.tenant, kind.plural()], |r| r.get(0));
+    fn lock_counters(&self, name: &'static str) -> Result<i64> {
+        let mut names = vec![name];
+        for companion in [RecordKind::AuditEntry.plural(), FEED_COUNTER] {
+            if companion != name && !self.sequences.borrow().contains_key(companion) {
+                names.push(companion);
+            }
         }
         let mut stmt = self.inner.prepare_cached(
-            "INSERT INTO id_sequences (tenant_id, kind, last_id) VALUES (?1, ?2, 0), (?1, ?3, 0)
+            "INSERT INTO id_sequences (tenant_id, kind, last_id)
+             SELECT ?1, k, 0 FROM unnest(CAST(?2 AS TEXT[])) AS k
              ON CONFLICT (tenant_id, kind) DO UPDATE SET last_id = id_sequences.last_id
              RETURNING kind, last_id",
         )?;
         let rows = stmt
-            .query_map(params![self.tenant, kind.plural(), audit.plural()], |r| {
+            .query_map(params![self.tenant, Value::texts(names)], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
             })?
             .collect::<Result<Vec<_>>>()?;
         let mut last = None;
-        for (name, value) in rows {
-            if name == audit.plural() {
-                self.sequences.insert(audit, value);
-            } else {
+        for (kind, value) in rows {
+            if kind == name {
                 last = Some(value);
+            } else if let Some(companion) = [RecordKind::AuditEntry.plural(), FEED_COUNTER]
+                .into_iter()
+                .find(|c| *c == kind)
+            {
+                self.sequences.borrow_mut().insert(companion, value);
             }
         }
-        last.ok_or_else(|| Error::Internal(format!("no counter came back for {}", kind.plural())))
+        last.ok_or_else(|| Error::Internal(format!("no counter came back for {name}")))
     }
 
     /// Writes the counters back and commits. On a server that is one round trip: the
-    /// counters go as literals (integers and the kinds' own names, never a user's value).
+    /// counters go as literals (integers and the counters' own names, never a user's value).
     fn commit(mut self) -> Result<()> {
-        if self.inner.dialect() == sql::Dialect::Sqlite || self.sequences.is_empty() {
+        if self.inner.dialect() == sql::Dialect::Sqlite || self.sequences.borrow().is_empty() {
             self.flush_sequences()?;
             return self.inner.commit();
         }
         let rows = self
             .sequences
+            .borrow()
             .iter()
-            .map(|(kind, last)| format!("({}, '{}', {last})", self.tenant, kind.plural()))
+            .map(|(name, last)| format!("({}, '{name}', {last})", self.tenant))
             .collect::<Vec<_>>()
             .join(", ");
         self.inner.commit_after(&format!(
@@ -686,8 +715,8 @@ impl Tx<'_> {
             "INSERT INTO id_sequences (tenant_id, kind, last_id) VALUES (?1, ?2, ?3)
              ON CONFLICT (tenant_id, kind) DO UPDATE SET last_id = excluded.last_id",
         )?;
-        for (kind, last) in &self.sequences {
-            stmt.execute(params![self.tenant, kind.plural(), last])?;
+        for (name, last) in self.sequences.borrow().iter() {
+            stmt.execute(params![self.tenant, name, last])?;
         }
         Ok(())
     }
@@ -722,6 +751,7 @@ impl Tx<'_> {
         let before = before.map(to_json).transpose()?;
         let after = after.map(to_json).transpose()?;
         let audit_id = self.next_id(RecordKind::AuditEntry)?;
+        let seq = self.next_seq()?;
         let at = time::to_millis(self.now);
         let args = params![
             self.tenant,
@@ -734,7 +764,8 @@ impl Tx<'_> {
             after,
             at,
             note,
-            op
+            op,
+            seq
         ];
         if self.inner.dialect() == sql::Dialect::Sqlite {
             self.inner
@@ -747,7 +778,8 @@ impl Tx<'_> {
                 op,
                 at,
                 action,
-                self.actor
+                self.actor,
+                seq
             ])?;
         } else {
             self.inner
@@ -778,10 +810,9 @@ impl Tx<'_> {
         if count == 0 {
             return Ok(());
         }
-        // Audit ids are taken as a block: the next ones of this tenant, in order.
-        let first = self.next_id(RecordKind::AuditEntry)?;
-        self.sequences
-            .insert(RecordKind::AuditEntry, first + count - 1);
+        // Audit ids and feed sequences are taken as blocks: the next ones of this tenant.
+        let first = self.take(RecordKind::AuditEntry.plural(), count)?;
+        let first_seq = self.take(FEED_COUNTER, count)?;
         let at = time::to_millis(self.now);
         self.inner
             .prepare_cached(&format!(
@@ -792,10 +823,11 @@ impl Tx<'_> {
             .execute(params![self.tenant, first, self.actor, action, entity.as_str(), at])?;
         self.inner
             .prepare_cached(&format!(
-                "INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at, action, actor_id)
-                 SELECT ?1, ?2, c.id, 'update', ?3, ?4, ?5 FROM ({changes}) c ORDER BY c.n"
+                "INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at, action, actor_id, seq)
+                 SELECT ?1, ?2, c.id, 'update', ?3, ?4, ?5, ?6 - 1 + row_number() OVER (ORDER BY c.n)
+                   FROM ({changes}) c ORDER BY c.n"
             ))?
-            .execute(params![self.tenant, entity.as_str(), at, action, self.actor])?;
+            .execute(params![self.tenant, entity.as_str(), at, action, self.actor, first_seq])?;
         Ok(())
     }
 
@@ -809,9 +841,34 @@ impl Tx<'_> {
         op: &str,
         action: &str,
     ) -> Result<()> {
+        let seq = self.next_seq()?;
+        self.inner.prepare_cached(FEED_INSERT)?.execute(params![
+            self.tenant,
+            entity.as_str(),
+            entity_id,
+            op,
+            time::to_millis(self.now),
+            action,
+            self.actor,
+            seq
+        ])?;
+        Ok(())
+    }
+
+    /// A change-feed entry without an audit entry, for changes of derived data (a customer
+    /// entering a segment), at `at`; `parent` names the record it belongs to.
+    pub(crate) fn feed_entry(
+        &self,
+        entity: EntityType,
+        entity_id: i64,
+        op: &str,
+        at: Timestamp,
+        parent: Option<i64>,
+    ) -> Result<()> {
+        let seq = self.next_seq()?;
         self.inner
             .prepare_cached(
-                "INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at, action, actor_id)
+                "INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at, parent_id, seq)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![
@@ -819,38 +876,16 @@ impl Tx<'_> {
                 entity.as_str(),
                 entity_id,
                 op,
-                time::to_millis(self.now),
-                action,
-                self.actor
+                time::to_millis(at),
+                parent,
+                seq
             ])?;
         Ok(())
     }
 
-    /// A change-feed entry without an audit entry, for changes of derived data (a customer
-    /// entering a segment), in `tenant`, at `at`; `parent` names the record it belongs to.
-    pub(crate) fn feed_entry(
-        &self,
-        tenant: i64,
-        entity: EntityType,
-        entity_id: i64,
-        op: &str,
-        at: Timestamp,
-        parent: Option<i64>,
-    ) -> Result<()> {
-        self.inner
-            .prepare_cached(
-                "INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at, parent_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![
-                tenant,
-                entity.as_str(),
-                entity_id,
-                op,
-                time::to_millis(at),
-                parent
-            ])?;
-        Ok(())
+    /// Allocates the tenant's next segment history sequence.
+    pub(crate) fn next_history_seq(&self) -> Result<i64> {
+        self.take(RecordKind::SegmentMembership.plural(), 1)
     }
 }
 
@@ -859,16 +894,19 @@ const AUDIT_INSERT: &str = "INSERT INTO audit_log (tenant_id, id, actor_id, acti
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 /// Its change-feed entry.
 const FEED_INSERT: &str =
-    "INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at, action, actor_id)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-/// Both in one statement (the audit entry's parameters, then the operation as `?11`), so
+    "INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at, action, actor_id, seq)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+/// The counter (`id_sequences.kind`) of a tenant's change-feed sequences.
+const FEED_COUNTER: &str = "change_feed";
+/// Both in one statement (the audit entry's parameters, then the operation as `?11` and the
+/// feed sequence as `?12`), so
 /// one round trip to a server (PostgreSQL runs a data-modifying
 /// `WITH` whether or not the rest reads it; SQLite has no such form).
 const AUDIT_AND_FEED_INSERT: &str = "WITH audit AS (
        INSERT INTO audit_log (tenant_id, id, actor_id, action, entity_type, entity_id, before, after, at, note)
        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10))
-     INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at, action, actor_id)
-     VALUES (?1, ?5, ?6, ?11, ?9, ?4, ?3)";
+     INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at, action, actor_id, seq)
+     VALUES (?1, ?5, ?6, ?11, ?9, ?4, ?3, ?12)";
 
 fn to_json<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value)

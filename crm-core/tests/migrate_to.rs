@@ -112,13 +112,29 @@ fn a_file_copied_into_postgresql_holds_every_row_and_goes_on_from_there() {
         .query(&serde_json::from_value(serde_json::json!({"q": "ångström"})).unwrap())
         .unwrap();
     assert_eq!(hits.total, 1);
-    // The feed goes on after the copied entries.
+    // A copied tenant's feed goes on after its copied entries; a new tenant's starts at 1.
     let copied_head: i64 = crm_core::store::raw_connection(&path)
         .unwrap()
-        .query_row("SELECT MAX(seq) FROM change_feed", [], |r| r.get(0))
+        .query_row(
+            "SELECT MAX(seq) FROM change_feed
+              WHERE tenant_id = (SELECT id FROM tenants WHERE key = 'other')",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
-    let feed = shared.feed_of("third");
-    assert!(feed[0] > copied_head, "{feed:?} after {copied_head}");
+    // The demo's first user is its admin.
+    server
+        .scope("other", Some(crm_core::ids::UserId(1)))
+        .unwrap()
+        .customers()
+        .create(NewCustomer {
+            name: "After too".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let feed = shared.feed_of("other");
+    assert_eq!(feed.last(), Some(&(copied_head + 1)), "{feed:?}");
+    assert_eq!(shared.feed_of("third")[0], 1);
 }
 
 /// Every table's rows as text, sorted, read with SQLite itself.

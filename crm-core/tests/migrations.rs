@@ -32,7 +32,7 @@ fn a_v1_database_upgrades_and_keeps_its_data() {
     let dir = tempfile::tempdir().unwrap();
     let path = v1_database(dir.path());
     let crm = Crm::open(&path).unwrap();
-    assert_eq!(crm_core::store::schema_version(&crm).unwrap(), 14);
+    assert_eq!(crm_core::store::schema_version(&crm).unwrap(), 15);
     // Version 14 gave every tenant the one position each feed follower had, which was the
     // feed's head as version 6, 7 and 10 set it, below what later versions wrote to the feed.
     let positions: Vec<(String, String, bool)> = rusqlite_connection(&path)
@@ -158,6 +158,6 @@ fn a_v1_database_upgrades_and_keeps_its_data() {
     // Opening again applies nothing more and changes nothing.
     drop(crm);
     let crm = Crm::open(&path).unwrap();
-    assert_eq!(crm_core::store::schema_version(&crm).unwrap(), 14);
+    assert_eq!(crm_core::store::schema_version(&crm).unwrap(), 15);
     assert_eq!(common::count(&crm, "customers"), 5);
 }

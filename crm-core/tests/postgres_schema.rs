@@ -518,3 +518,48 @@ fn the_postgresql_triggers_keep_the_timeline_and_the_board_as_sqlite_does() {
     pg.batch_execute(&format!("DROP SCHEMA {name} CASCADE"))
         .unwrap();
 }
+
+/// The partitioned shape has teeth: a unique index without `tenant_id` — what Citus could
+/// not enforce across shards — stops the partitioning, naming the table; the schema as
+/// migrated partitions whole, every tenant table, with `tenants` left whole.
+#[test]
+#[ignore = "needs a PostgreSQL server in CRM_TEST_POSTGRES (.ci/run starts one)"]
+fn every_key_of_a_tenant_table_holds_the_tenant() {
+    let url = std::env::var("CRM_TEST_POSTGRES").expect("CRM_TEST_POSTGRES names a server");
+    let target = crm_core::store::fresh_schema(&url, "shape").unwrap();
+    let mut pg = Client::connect(&target, NoTls).unwrap();
+    crm_core::store::migrate_postgres(&mut pg).unwrap();
+    pg.batch_execute("CREATE UNIQUE INDEX customers_email_everywhere ON customers (email)")
+        .unwrap();
+    let refused = crm_core::store::partition_by_tenant(&mut pg, 4)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("customers cannot be partitioned by tenant")
+            && refused.contains("customers_email_everywhere"),
+        "{refused}"
+    );
+    pg.batch_execute("DROP INDEX customers_email_everywhere")
+        .unwrap();
+    crm_core::store::partition_by_tenant(&mut pg, 4).unwrap();
+    let kinds: Vec<(String, String)> = pg
+        .query(
+            "SELECT CAST(c.relname AS TEXT), CAST(c.relkind AS TEXT) FROM pg_class c
+              WHERE c.relnamespace = CAST(current_schema() AS regnamespace)
+                AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+              ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    for (table, kind) in &kinds {
+        let whole = table == "tenants" || table == "refinery_schema_history";
+        assert_eq!(kind, if whole { "r" } else { "p" }, "{table}");
+    }
+    assert!(kinds.len() > 40, "{kinds:?}");
+    // And crm works on it.
+    let crm = crm_core::Crm::open(&target).unwrap();
+    assert_eq!(crm_core::store::schema_version(&crm).unwrap(), 15);
+}

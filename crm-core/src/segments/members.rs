@@ -255,19 +255,20 @@ fn record(
         MembershipChange::Entered => ("entered", "create"),
         MembershipChange::Exited => ("exited", "delete"),
     };
+    let seq = tx.next_history_seq()?;
     tx.prepare_cached(
-        "INSERT INTO segment_history (tenant_id, segment_id, customer_id, change, at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO segment_history (tenant_id, segment_id, customer_id, change, at, seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
         tenant,
         segment,
         customer,
         word,
-        time::to_millis(at)
+        time::to_millis(at),
+        seq
     ])?;
     tx.feed_entry(
-        tenant,
         RecordKind::SegmentMembership,
         customer,
         op,

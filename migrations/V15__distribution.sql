@@ -1,0 +1,3 @@
+-- Version 15 distributes a PostgreSQL database's tables by tenant when the Citus extension is
+-- there (../migrations-pg/V15__distribution.sql). A SQLite file has nothing to distribute: this
+-- version exists so that both engines count versions alike.
