@@ -140,8 +140,101 @@ pub(crate) const WAL_CHECKPOINT_PAGES: i64 = 10_000;
 const CLOSE_CHECKPOINT_WAIT: Duration = Duration::from_secs(1);
 /// How long a backup waits for its own new file, should something lock it.
 const BACKUP_WAIT: Duration = Duration::from_secs(10);
-/// Reader connections kept open for reuse.
-const MAX_IDLE_READERS: usize = 4;
+/// Connections a handle uses at once besides its writer when the opener does not say
+/// ([`OpenOptions::pool_size`]).
+pub const DEFAULT_POOL_SIZE: usize = 8;
+/// The largest pool a handle may ask for.
+pub const MAX_POOL_SIZE: usize = 1_000;
+
+/// How a handle opens its database: [`Crm::open_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// The most connections the handle uses at once besides its writer (SQLite's readers; a
+    /// server's readers and writers): a thread past it waits for one to come back, up to the
+    /// busy timeout. Work that needs a second connection while it holds one is not held back
+    /// (it would wait for itself), so a thread may briefly hold two. 1 to 1,000.
+    pub pool_size: usize,
+}
+
+impl OpenOptions {
+    /// `invalid_input` naming `poolSize` when it is out of range.
+    pub fn check(&self) -> Result<()> {
+        if (1..=MAX_POOL_SIZE).contains(&self.pool_size) {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "poolSize",
+                format!("must be 1 to {MAX_POOL_SIZE}, got {}", self.pool_size),
+            ))
+        }
+    }
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            pool_size: DEFAULT_POOL_SIZE,
+        }
+    }
+}
+
+/// A handle's connections besides its writer: idle ones kept for reuse, and how many are out.
+struct Pool {
+    state: Mutex<PoolState>,
+    returned: std::sync::Condvar,
+    size: usize,
+}
+
+struct PoolState {
+    idle: Vec<Connection>,
+    in_use: usize,
+}
+
+impl Pool {
+    fn new(size: usize) -> Pool {
+        Pool {
+            state: Mutex::new(PoolState {
+                idle: Vec::new(),
+                in_use: 0,
+            }),
+            returned: std::sync::Condvar::new(),
+            size,
+        }
+    }
+}
+
+thread_local! {
+    /// The pools (by address) this thread holds a connection of: taking a second one never
+    /// waits, or a full pool would wait for the thread itself.
+    static HOLDING: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A connection taken from a handle's pool; it goes back when dropped.
+struct Pooled<'p> {
+    pool: &'p Pool,
+    conn: Option<Connection>,
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        let key = std::ptr::from_ref(self.pool) as usize;
+        HOLDING.with(|h| {
+            let mut h = h.borrow_mut();
+            if let Some(at) = h.iter().position(|k| *k == key) {
+                h.swap_remove(at);
+            }
+        });
+        let mut state = lock(&self.pool.state);
+        state.in_use -= 1;
+        if let Some(conn) = self.conn.take()
+            && state.idle.len() < self.pool.size
+        {
+            state.idle.push(conn);
+        }
+        drop(state);
+        self.pool.returned.notify_one();
+    }
+}
 
 /// The handle to one crm database: open it once and share it (`Arc<Crm>`) between threads.
 ///
@@ -153,7 +246,7 @@ const MAX_IDLE_READERS: usize = 4;
 pub struct Crm {
     location: Location,
     writer: Mutex<Connection>,
-    readers: Mutex<Vec<Connection>>,
+    pool: Pool,
     /// What capabilities keep beside the database while the handle lives (the search
     /// index): one value per type, made on first use. The store knows none of their types.
     extensions: Mutex<Vec<Arc<dyn Any + Send + Sync>>>,
@@ -191,8 +284,14 @@ impl Crm {
     /// crm-core is built with its `postgres` feature): the schema `search_path` names,
     /// brought to the latest migration. Errors never repeat the URL.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, OpenOptions::default())
+    }
+
+    /// Like [`Crm::open`], with `options` (the size of the connection pool).
+    pub fn open_with(path: impl AsRef<Path>, options: OpenOptions) -> Result<Self> {
+        options.check()?;
         if let Some(url) = path.as_ref().to_str().filter(|p| is_server_url(p)) {
-            return Self::open_server(url);
+            return Self::open_server(url, options);
         }
         let path = path.as_ref().to_path_buf();
         let writer = RawConnection::open(&path)?;
@@ -210,7 +309,7 @@ impl Crm {
         Ok(Crm {
             location: Location::File(path),
             writer: Mutex::new(writer),
-            readers: Mutex::new(Vec::new()),
+            pool: Pool::new(options.pool_size),
             extensions: Mutex::new(Vec::new()),
         })
     }
@@ -223,13 +322,13 @@ impl Crm {
         Ok(Crm {
             location: Location::Memory,
             writer: Mutex::new(writer),
-            readers: Mutex::new(Vec::new()),
+            pool: Pool::new(1),
             extensions: Mutex::new(Vec::new()),
         })
     }
 
     #[cfg(feature = "postgres")]
-    fn open_server(url: &str) -> Result<Self> {
+    fn open_server(url: &str, options: OpenOptions) -> Result<Self> {
         let writer = Connection::postgres(url)?;
         {
             let pg = writer
@@ -241,13 +340,13 @@ impl Crm {
         Ok(Crm {
             location: Location::Server(url.to_owned()),
             writer: Mutex::new(writer),
-            readers: Mutex::new(Vec::new()),
+            pool: Pool::new(options.pool_size),
             extensions: Mutex::new(Vec::new()),
         })
     }
 
     #[cfg(not(feature = "postgres"))]
-    fn open_server(_: &str) -> Result<Self> {
+    fn open_server(_: &str, _: OpenOptions) -> Result<Self> {
         Err(Error::invalid(
             "db",
             "this build of crm has no PostgreSQL support (crm-core's `postgres` feature)",
@@ -273,11 +372,53 @@ impl Crm {
         }
     }
 
-    /// Runs `f` on a reader connection (the writer's, for an in-memory database).
+    /// Runs `f` on a connection of the pool (the writer's, for an in-memory database).
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let pooled = lock(&self.readers).pop();
-        let conn = match (pooled, &self.location) {
-            (_, Location::Memory) => return f(&lock(&self.writer)),
+        if let Location::Memory = self.location {
+            return f(&lock(&self.writer));
+        }
+        let pooled = self.take()?;
+        match &pooled.conn {
+            Some(conn) => f(conn),
+            None => Err(Error::Internal("a pooled connection went missing".into())),
+        }
+    }
+
+    /// Takes a connection of the pool, waiting while all are out (unless this thread holds
+    /// one already), reusing an idle one or opening one.
+    fn take(&self) -> Result<Pooled<'_>> {
+        let pool = &self.pool;
+        let key = std::ptr::from_ref(pool) as usize;
+        let nested = HOLDING.with(|h| h.borrow().contains(&key));
+        let mut state = lock(&pool.state);
+        if !nested {
+            let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+            while state.in_use >= pool.size {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    return Err(Error::Storage(crate::error::StorageError::new(
+                        crate::error::StorageKind::Busy,
+                        format!(
+                            "all {} connections of the pool stayed in use for {} s",
+                            pool.size,
+                            BUSY_TIMEOUT.as_secs()
+                        ),
+                    )));
+                }
+                state = pool
+                    .returned
+                    .wait_timeout(state, left)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+        }
+        state.in_use += 1;
+        let idle = state.idle.pop();
+        drop(state);
+        HOLDING.with(|h| h.borrow_mut().push(key));
+        // From here the slot goes back when `pooled` drops, whatever happens.
+        let mut pooled = Pooled { pool, conn: None };
+        pooled.conn = Some(match (idle, &self.location) {
             (Some(conn), _) => conn,
             (None, Location::File(path)) => {
                 let conn = RawConnection::open_with_flags(
@@ -291,13 +432,11 @@ impl Crm {
             }
             #[cfg(feature = "postgres")]
             (None, Location::Server(url)) => Connection::postgres(url)?,
-        };
-        let result = f(&conn);
-        let mut idle = lock(&self.readers);
-        if idle.len() < MAX_IDLE_READERS {
-            idle.push(conn);
-        }
-        result
+            (None, Location::Memory) => {
+                return Err(Error::Internal("an in-memory database has no pool".into()));
+            }
+        });
+        Ok(pooled)
     }
 
     /// The value of type `T` this handle keeps for a capability, made with `T::default()` on
@@ -333,7 +472,7 @@ impl Crm {
             return Ok(());
         }
         // This handle's own readers hold no snapshot between calls, but close them anyway.
-        lock(&self.readers).clear();
+        lock(&self.pool.state).idle.clear();
         let (busy, log, done): (i64, i64, i64) =
             lock(&self.writer).query_row("PRAGMA wal_checkpoint(TRUNCATE)", params![], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -482,7 +621,7 @@ impl Drop for Crm {
     /// of the log in use, so the checkpoint is best effort and waits at most a second for it.
     fn drop(&mut self) {
         lock(&self.extensions).clear();
-        lock(&self.readers).clear();
+        lock(&self.pool.state).idle.clear();
         if self.path().is_none() {
             return;
         }

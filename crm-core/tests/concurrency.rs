@@ -525,3 +525,85 @@ fn writers_of_several_tenants_and_their_followers_skip_nothing() {
         assert_eq!(members, at_risk, "{key}: segment members");
     }
 }
+
+/// A handle with a pool of two connections serves eight threads reading and writing at once:
+/// they take turns, nothing fails, nothing is lost, and (on a server, where each connection
+/// is a backend the server counts) no more than the pool and the writer are ever open.
+#[test]
+fn a_small_pool_serves_many_threads_and_holds_its_size() {
+    use crm_core::store::OpenOptions;
+    const THREADS: usize = 8;
+    const EACH: usize = 15;
+    let shared = common::Shared::new();
+    let target = if common::on_postgres() {
+        format!(
+            "{}&application_name=crm_pool_{}",
+            shared.target(),
+            std::process::id()
+        )
+    } else {
+        shared.target().to_owned()
+    };
+    assert!(
+        crm_core::Crm::open_with(&target, OpenOptions { pool_size: 0 })
+            .unwrap_err()
+            .to_string()
+            .contains("poolSize")
+    );
+    let crm = crm_core::Crm::open_with(&target, OpenOptions { pool_size: 2 }).unwrap();
+    let admin = common::tenant(&crm, "acme");
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let most = std::thread::scope(|s| {
+        let watcher = s.spawn(|| {
+            let mut most = 0;
+            if !common::on_postgres() {
+                return most;
+            }
+            let mut client = crm_core::store::postgres::Client::connect(
+                &std::env::var("CRM_TEST_POSTGRES").unwrap(),
+                crm_core::store::postgres::NoTls,
+            )
+            .unwrap();
+            let name = format!("crm_pool_{}", std::process::id());
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let n: i64 = client
+                    .query_one(
+                        "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+                        &[&name],
+                    )
+                    .unwrap()
+                    .get(0);
+                most = most.max(n);
+            }
+            most
+        });
+        let workers: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let crm = &crm;
+                s.spawn(move || {
+                    let scope = crm.scope("acme", Some(admin)).unwrap();
+                    for i in 0..EACH {
+                        let made = scope
+                            .customers()
+                            .create(NewCustomer {
+                                name: format!("t{t}-{i}"),
+                                ..Default::default()
+                            })
+                            .unwrap();
+                        assert_eq!(scope.customers().get(made.id).unwrap().name, made.name);
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.join().unwrap();
+        }
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        watcher.join().unwrap()
+    });
+    assert_eq!(common::all_customers(&crm, "acme").len(), THREADS * EACH);
+    // The writer and two pooled connections (the watcher saw them: the name reached the
+    // server).
+    assert!(most <= 3, "{most} connections open at once");
+    assert!(!common::on_postgres() || most >= 2, "{most}");
+}

@@ -31,7 +31,8 @@ extern "C" {
 // Opens (creating and migrating if needed) the database at `path`; `":memory:"` opens a private
 // in-memory database, and a `postgresql://user@host/db` URL a PostgreSQL database (its schema
 // as `search_path` names it; a password in the URL never appears in an error). `options_json`
-// may be NULL or a JSON object (no options are defined yet, so it must be empty).
+// may be NULL or a JSON object: `{"poolSize": n}` caps the connections the handle uses at
+// once besides its writer (1 to 1,000; 8 when absent).
 //
 // On success stores a new handle in `*out` and returns `CRM_OK`. On failure returns
 // `CRM_ERR_*`, leaves `*out` untouched and, if `error_out` is not NULL, stores a JSON error

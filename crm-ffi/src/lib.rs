@@ -7,6 +7,7 @@
 pub mod dispatch;
 
 use crm_core::Crm;
+use crm_core::store::OpenOptions;
 use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -51,10 +52,46 @@ unsafe fn read_str<'a>(s: *const c_char, what: &str) -> Result<&'a str, String> 
         .map_err(|_| format!("{what} is not valid UTF-8"))
 }
 
+/// The options of `crm_open` (`{"poolSize": n}`), or the JSON error response saying what is
+/// wrong with them.
+fn open_options(text: &str) -> Result<OpenOptions, String> {
+    let Ok(serde_json::Value::Object(given)) = serde_json::from_str::<serde_json::Value>(text)
+    else {
+        return Err(error_json(
+            "invalid_request",
+            "options_json must be a JSON object",
+        ));
+    };
+    let mut options = OpenOptions::default();
+    for (key, value) in given {
+        match key.as_str() {
+            "poolSize" => {
+                options.pool_size = value
+                    .as_u64()
+                    .and_then(|n| usize::try_from(n).ok())
+                    .ok_or_else(|| invalid(&key, format!("must be a whole number, got {value}")))?;
+            }
+            _ => return Err(invalid(&key, "unknown option".to_owned())),
+        }
+    }
+    Ok(options)
+}
+
+/// An `invalid_input` error response naming `field`.
+fn invalid(field: &str, message: String) -> String {
+    dispatch::Failure::from(crm_core::Error::InvalidInput {
+        field: field.to_owned(),
+        message,
+    })
+    .to_json()
+    .to_string()
+}
+
 /// Opens (creating and migrating if needed) the database at `path`; `":memory:"` opens a private
 /// in-memory database, and a `postgresql://user@host/db` URL a PostgreSQL database (its schema
 /// as `search_path` names it; a password in the URL never appears in an error). `options_json`
-/// may be NULL or a JSON object (no options are defined yet, so it must be empty).
+/// may be NULL or a JSON object: `{"poolSize": n}` caps the connections the handle uses at
+/// once besides its writer (1 to 1,000; 8 when absent).
 ///
 /// On success stores a new handle in `*out` and returns `CRM_OK`. On failure returns
 /// `CRM_ERR_*`, leaves `*out` untouched and, if `error_out` is not NULL, stores a JSON error
@@ -81,31 +118,17 @@ pub unsafe extern "C" fn crm_open(
             // SAFETY: forwarded from the caller.
             let path = unsafe { read_str(path, "path") }
                 .map_err(|m| (CRM_ERR_INVALID, error_json("invalid_request", &m)))?;
+            let mut options = OpenOptions::default();
             if !options_json.is_null() {
                 // SAFETY: forwarded from the caller.
-                let options = unsafe { read_str(options_json, "options_json") }
+                let text = unsafe { read_str(options_json, "options_json") }
                     .map_err(|m| (CRM_ERR_INVALID, error_json("invalid_request", &m)))?;
-                match serde_json::from_str::<serde_json::Value>(options) {
-                    Ok(serde_json::Value::Object(o)) if o.is_empty() => {}
-                    Ok(serde_json::Value::Object(o)) => {
-                        let key = o.keys().next().cloned().unwrap_or_default();
-                        return Err((
-                            CRM_ERR_INVALID,
-                            error_json("invalid_input", &format!("{key}: unknown option")),
-                        ));
-                    }
-                    _ => {
-                        return Err((
-                            CRM_ERR_INVALID,
-                            error_json("invalid_request", "options_json must be a JSON object"),
-                        ));
-                    }
-                }
+                options = open_options(text).map_err(|e| (CRM_ERR_INVALID, e))?;
             }
             let crm = if path == ":memory:" {
-                Crm::open_in_memory()
+                options.check().and_then(|()| Crm::open_in_memory())
             } else {
-                Crm::open(path)
+                Crm::open_with(path, options)
             };
             crm.map(|crm| Box::new(CrmHandle { crm })).map_err(|e| {
                 // A URL that does not parse is the caller's to fix, like a bad option.

@@ -180,6 +180,42 @@ fn open_refuses_bad_arguments_with_an_error_object() {
         )
     };
     assert_eq!(code, CRM_ERR_INVALID);
+    // The pool's size: a whole number from 1 to 1,000, named when it is not.
+    for bad in [
+        c"{\"poolSize\": 0}",
+        c"{\"poolSize\": 1001}",
+        c"{\"poolSize\": \"two\"}",
+        c"{\"poolSize\": -1}",
+    ] {
+        let code = unsafe {
+            crm_open(
+                c":memory:".as_ptr(),
+                bad.as_ptr(),
+                &raw mut out,
+                &raw mut error,
+            )
+        };
+        assert_eq!(code, CRM_ERR_INVALID, "{bad:?}");
+        let answer = unsafe { take(error) };
+        assert_eq!(answer["error"]["code"], "invalid_input", "{answer}");
+        assert_eq!(answer["error"]["field"], "poolSize", "{answer}");
+        assert!(out.is_null());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = std::ffi::CString::new(dir.path().join("pooled.db").to_str().unwrap()).unwrap();
+    for path in [c":memory:", file.as_c_str()] {
+        let code = unsafe {
+            crm_open(
+                path.as_ptr(),
+                c"{\"poolSize\": 2}".as_ptr(),
+                &raw mut out,
+                &raw mut error,
+            )
+        };
+        assert_eq!(code, CRM_OK);
+        unsafe { crm_close(out) };
+        out = ptr::null_mut();
+    }
     let code = unsafe {
         crm_open(
             c"/nonexistent-dir/x/crm.db".as_ptr(),

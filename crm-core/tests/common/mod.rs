@@ -45,6 +45,11 @@ impl Shared {
         }
     }
 
+    /// What [`Crm::open`] takes for the database: a file's path or a server's URL.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
     /// Another handle on the database.
     pub fn open(&self) -> Crm {
         Crm::open(&self.target).unwrap()
