@@ -46,7 +46,7 @@ fn with_database(url: &str, name: &str) -> String {
 /// which is copied from `file` (the SQLite demo, untouched yet) the first time.
 fn server_copy(url: &str, customers: usize, file: &Crm) -> Crm {
     let mut admin = Client::connect(url, NoTls).expect("CRM_BENCH_POSTGRES accepts connections");
-    let template = format!("crm_bench_demo_{customers}_v8");
+    let template = format!("crm_bench_demo_{customers}_v9");
     let exists = !admin
         .query("SELECT 1 FROM pg_database WHERE datname = $1", &[&template])
         .unwrap()

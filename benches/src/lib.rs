@@ -61,9 +61,9 @@ pub fn cache_path(name: &str) -> PathBuf {
 pub fn demo_copy(customers: usize, dir: &Path) -> Crm {
     let cache = cache_dir();
     std::fs::create_dir_all(&cache).unwrap();
-    // A version is in the name so a new migration or demo regenerates the data (v8: V13 and
-    // the demo's duplicate customers).
-    let cached = cache.join(format!("demo-{customers}-v8.db"));
+    // A version is in the name so a new migration or demo regenerates the data (v9: V14's
+    // feed keyed by tenant and V15).
+    let cached = cache.join(format!("demo-{customers}-v9.db"));
     if !cached.exists() {
         let building = cache.join(format!("demo-{customers}.building"));
         let _ = std::fs::remove_file(&building);
