@@ -86,15 +86,24 @@ fn server_copy(url: &str, customers: usize, file: &Crm) -> Crm {
     Crm::open(run).unwrap()
 }
 
-fn both(c: &mut Criterion) {
+/// The demo at the benchmarks' scale in both engines (a SQLite copy in a folder that lives as
+/// long as it), or `None` without a server to measure.
+fn engines() -> Option<(usize, tempfile::TempDir, Crm, Crm)> {
     let Ok(url) = std::env::var("CRM_BENCH_POSTGRES") else {
         eprintln!("CRM_BENCH_POSTGRES is not set: no PostgreSQL server to measure");
-        return;
+        return None;
     };
     let customers = scale();
     let dir = tempfile::tempdir().unwrap();
     let sqlite = demo_copy(customers, dir.path());
     let postgres = server_copy(&url, customers, &sqlite);
+    Some((customers, dir, sqlite, postgres))
+}
+
+fn both(c: &mut Criterion) {
+    let Some((customers, _dir, sqlite, postgres)) = engines() else {
+        return;
+    };
     let mut group = c.benchmark_group(format!("postgres@{customers}"));
     let mut counts = Vec::new();
     for (engine, crm) in [("sqlite", &sqlite), ("postgres", &postgres)] {
@@ -157,13 +166,9 @@ const WRITERS: usize = 4;
 /// engines: throughput in creates per second. SQLite has one writer for the whole file, so
 /// its threads take turns; a server runs tenants' writers side by side.
 fn scaling(c: &mut Criterion) {
-    let Ok(url) = std::env::var("CRM_BENCH_POSTGRES") else {
+    let Some((customers, _dir, sqlite, postgres)) = engines() else {
         return;
     };
-    let customers = scale();
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = demo_copy(customers, dir.path());
-    let postgres = server_copy(&url, customers, &sqlite);
     let mut group = c.benchmark_group(format!("postgres@{customers}"));
     group.sample_size(10);
     group.throughput(Throughput::Elements(WRITERS as u64));

@@ -262,7 +262,7 @@ fn quotes_made_at_once_on_two_handles_are_numbered_without_gap_or_repeat() {
 #[test]
 fn two_handles_catching_segments_up_at_once_record_each_change_once() {
     use crm_core::customers::CustomerChanges;
-    use crm_core::segments::{HistoryRequest, MembersRequest, MembershipChange, NewSegment};
+    use crm_core::segments::{HistoryRequest, MembershipChange, NewSegment};
     let shared = common::Shared::new();
     let writer = shared.open();
     let admin = common::tenant(&writer, "acme");
@@ -340,18 +340,7 @@ fn two_handles_catching_segments_up_at_once_record_each_change_once() {
             "{customer:?} started outside: {history:?}"
         );
     }
-    let members: Vec<_> = scope
-        .segments()
-        .members(&MembersRequest {
-            id: segment,
-            limit: Some(100),
-            cursor: None,
-        })
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
+    let members = members_of(&scope, segment);
     let at_risk: Vec<_> = common::all_customers(&writer, "acme")
         .into_iter()
         .filter(|c| c.churn_risk >= 50)
@@ -375,7 +364,7 @@ fn writers_of_several_tenants_and_their_followers_skip_nothing() {
     use crm_core::customers::CustomerChanges;
     use crm_core::feed::ChangesRequest;
     use crm_core::search::SearchQuery;
-    use crm_core::segments::{MembersRequest, NewSegment};
+    use crm_core::segments::NewSegment;
     use std::sync::atomic::{AtomicUsize, Ordering};
     const TENANTS: [&str; 4] = ["north", "south", "east", "west"];
     const PER_WRITER: usize = 25;
@@ -503,19 +492,7 @@ fn writers_of_several_tenants_and_their_followers_skip_nothing() {
             .unwrap()
             .items[0]
             .id;
-        let mut members: Vec<_> = scope
-            .segments()
-            .members(&MembersRequest {
-                id: segment,
-                limit: Some(100),
-                cursor: None,
-            })
-            .unwrap()
-            .items
-            .into_iter()
-            .map(|c| c.id)
-            .collect();
-        members.sort_unstable();
+        let members = members_of(&scope, segment);
         let mut at_risk: Vec<_> = customers
             .iter()
             .filter(|c| c.churn_risk >= 50)
@@ -606,4 +583,25 @@ fn a_small_pool_serves_many_threads_and_holds_its_size() {
     // server).
     assert!(most <= 3, "{most} connections open at once");
     assert!(!common::on_postgres() || most >= 2, "{most}");
+}
+
+/// The members of a segment (at most 100), by id.
+fn members_of(
+    scope: &crm_core::tenancy::Scope<'_>,
+    segment: crm_core::ids::SegmentId,
+) -> Vec<crm_core::ids::CustomerId> {
+    let mut members: Vec<_> = scope
+        .segments()
+        .members(&crm_core::segments::MembersRequest {
+            id: segment,
+            limit: Some(100),
+            cursor: None,
+        })
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    members.sort_unstable();
+    members
 }
