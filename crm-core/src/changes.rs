@@ -24,4 +24,10 @@ impl Changes<'_, '_> {
         crate::segments::catch_up(self.0)?;
         feed::list(self.0, request)
     }
+
+    /// The tenant's latest change-feed sequence: a cache key that moves with every write the
+    /// tenant commits, from this process or any other sharing the database.
+    pub fn head(&self) -> Result<i64> {
+        self.0.read(crate::follow::head)
+    }
 }

@@ -1,15 +1,15 @@
 //! The change feed: one entry per committed change, written in the same transaction as the
-//! change and its audit entry. Derived data follows it with a [`Follower`] per tenant (segment
+//! change and its audit entry. Derived data follows it a tenant at a time (segment
 //! memberships, lead scores, analytics sums, the search index), and hosts read a tenant's
 //! feed with `changes.list` ([`Changes`]) to mirror or notify without polling every list.
 //!
-//! Sequence numbers are the feed's row ids: they only grow and entries are never deleted. The
-//! order that matters is the tenant's: a write transaction holds its tenant's write lock from
-//! its first statement to its commit (SQLite's one write lock; on PostgreSQL an advisory lock
-//! per tenant, so that tenants write side by side), so within a tenant commit order is sequence
-//! order and a reader that saw a tenant's `seq` never later finds a committed entry of that
-//! tenant below it. Across tenants no such promise holds on PostgreSQL — which is why every
-//! follower keeps a position per tenant (`feed_positions`, or the search index's payload) and
+//! Sequence numbers are the tenant's own, taken from its counter (`id_sequences`) inside the
+//! writing transaction: they only grow and entries are never deleted. A write transaction
+//! holds its tenant's write lock from its first statement to its commit (SQLite's one write
+//! lock; on PostgreSQL an advisory lock per tenant, so that tenants write side by side), so
+//! within a tenant commit order is sequence order and a reader that saw a tenant's `seq` never
+//! later finds a committed entry of that tenant below it. Across tenants there is no order to
+//! rely on — which is why every follower ([`crate::follow`]) keeps a position per tenant and
 //! reads one tenant's entries at a time.
 
 use crate::catalog::RecordKind;
@@ -22,8 +22,6 @@ use crate::sql::params;
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
 use serde::{Deserialize, Serialize};
-
-pub(crate) use crate::follow::{Entry, Follower, Position, head, heads};
 
 /// What happened to a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,7 +12,12 @@ use crate::sql::{Connection, OptionalExtension, params};
 use crate::time::{self, Timestamp};
 use std::collections::BTreeMap;
 
-pub(crate) use crate::store::feed_head as head;
+/// The latest change-feed sequence of `tenant` on `conn` (0 before its first entry). Within a
+/// tenant commit order is sequence order ([`crate::feed`]), so it moves with every commit.
+pub(crate) fn head(conn: &Connection, tenant: i64) -> Result<i64> {
+    conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM change_feed WHERE tenant_id = ?1")?
+        .query_row(params![tenant], |r| r.get(0))
+}
 
 /// The latest sequence of every tenant that has entries.
 pub(crate) fn heads(conn: &Connection) -> Result<BTreeMap<i64, i64>> {

@@ -36,7 +36,7 @@ use schema::{Fields, analyzer, schema};
 use crate::catalog::RecordKind;
 use crate::conversations::ConversationStatus;
 use crate::error::{Error, Result};
-use crate::feed::{self, Entry, Follower};
+use crate::follow::{self, Entry, Follower};
 use crate::sql::{Connection, params};
 use crate::tenancy::Scope;
 use crate::tickets::{Channel, Priority, TicketStatus};
@@ -446,20 +446,21 @@ impl crate::Crm {
         };
         self.read(|conn| {
             let snapshot = conn.begin_read()?;
-            let heads = feed::heads(&snapshot)?;
+            let heads = follow::heads(&snapshot)?;
             let records = searchable_records(&snapshot)?;
-            let Some(behind) = engine::behind(&applied, &heads, true) else {
-                let (tenant, applied, head) = applied
-                    .iter()
-                    .map(|(t, a)| (*t, *a, heads.get(t).copied().unwrap_or(0)))
-                    .chain(heads.iter().map(|(t, h)| (*t, applied.get(t).copied().unwrap_or(0), *h)))
-                    .find(|(_, a, h)| a > h)
-                    .unwrap_or_default();
-                return Ok(IndexState::Ahead {
+            let behind = match engine::behind(&applied, &heads, true) {
+                Ok(behind) => behind,
+                Err(engine::Ahead {
                     tenant,
                     applied,
                     head,
-                });
+                }) => {
+                    return Ok(IndexState::Ahead {
+                        tenant,
+                        applied,
+                        head,
+                    });
+                }
             };
             if behind.is_empty() {
                 return Ok(IndexState::Current { documents, records });

@@ -201,6 +201,38 @@ impl Pool {
             size,
         }
     }
+
+    /// Takes a place in the pool, waiting while all are taken (unless this thread holds one
+    /// already), with an idle connection when there is one.
+    fn take(&self) -> Result<(Slot<'_>, Option<Connection>)> {
+        let key = std::ptr::from_ref(self) as usize;
+        let nested = HOLDING.with(|h| h.borrow().contains(&key));
+        let mut state = lock(&self.state);
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        while !nested && state.in_use >= self.size {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(Error::Storage(crate::error::StorageError::new(
+                    crate::error::StorageKind::Busy,
+                    format!(
+                        "all {} connections of the pool stayed in use for {} s",
+                        self.size,
+                        BUSY_TIMEOUT.as_secs()
+                    ),
+                )));
+            }
+            state = self
+                .returned
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        state.in_use += 1;
+        let idle = state.idle.pop();
+        drop(state);
+        HOLDING.with(|h| h.borrow_mut().push(key));
+        Ok((Slot { pool: self, key }, idle))
+    }
 }
 
 thread_local! {
@@ -209,29 +241,31 @@ thread_local! {
     static HOLDING: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// A connection taken from a handle's pool; it goes back when dropped.
-struct Pooled<'p> {
+/// A place taken in a handle's pool; given up when dropped, whatever happened meanwhile.
+struct Slot<'p> {
     pool: &'p Pool,
-    conn: Option<Connection>,
+    key: usize,
 }
 
-impl Drop for Pooled<'_> {
+impl Slot<'_> {
+    /// Keeps `conn` for the next taker (up to the pool's size), and gives the place up.
+    fn give_back(self, conn: Connection) {
+        let mut state = lock(&self.pool.state);
+        if state.idle.len() < self.pool.size {
+            state.idle.push(conn);
+        }
+    }
+}
+
+impl Drop for Slot<'_> {
     fn drop(&mut self) {
-        let key = std::ptr::from_ref(self.pool) as usize;
         HOLDING.with(|h| {
             let mut h = h.borrow_mut();
-            if let Some(at) = h.iter().position(|k| *k == key) {
+            if let Some(at) = h.iter().position(|k| *k == self.key) {
                 h.swap_remove(at);
             }
         });
-        let mut state = lock(&self.pool.state);
-        state.in_use -= 1;
-        if let Some(conn) = self.conn.take()
-            && state.idle.len() < self.pool.size
-        {
-            state.idle.push(conn);
-        }
-        drop(state);
+        lock(&self.pool.state).in_use -= 1;
         self.pool.returned.notify_one();
     }
 }
@@ -377,50 +411,20 @@ impl Crm {
         if let Location::Memory = self.location {
             return f(&lock(&self.writer));
         }
-        let pooled = self.take()?;
-        match &pooled.conn {
-            Some(conn) => f(conn),
-            None => Err(Error::Internal("a pooled connection went missing".into())),
-        }
+        let (slot, idle) = self.pool.take()?;
+        let conn = match idle {
+            Some(conn) => conn,
+            None => self.connect()?,
+        };
+        let result = f(&conn);
+        slot.give_back(conn);
+        result
     }
 
-    /// Takes a connection of the pool, waiting while all are out (unless this thread holds
-    /// one already), reusing an idle one or opening one.
-    fn take(&self) -> Result<Pooled<'_>> {
-        let pool = &self.pool;
-        let key = std::ptr::from_ref(pool) as usize;
-        let nested = HOLDING.with(|h| h.borrow().contains(&key));
-        let mut state = lock(&pool.state);
-        if !nested {
-            let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
-            while state.in_use >= pool.size {
-                let left = deadline.saturating_duration_since(std::time::Instant::now());
-                if left.is_zero() {
-                    return Err(Error::Storage(crate::error::StorageError::new(
-                        crate::error::StorageKind::Busy,
-                        format!(
-                            "all {} connections of the pool stayed in use for {} s",
-                            pool.size,
-                            BUSY_TIMEOUT.as_secs()
-                        ),
-                    )));
-                }
-                state = pool
-                    .returned
-                    .wait_timeout(state, left)
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .0;
-            }
-        }
-        state.in_use += 1;
-        let idle = state.idle.pop();
-        drop(state);
-        HOLDING.with(|h| h.borrow_mut().push(key));
-        // From here the slot goes back when `pooled` drops, whatever happens.
-        let mut pooled = Pooled { pool, conn: None };
-        pooled.conn = Some(match (idle, &self.location) {
-            (Some(conn), _) => conn,
-            (None, Location::File(path)) => {
+    /// A new connection for the pool: a read-only one to the file, or one to the server.
+    fn connect(&self) -> Result<Connection> {
+        match &self.location {
+            Location::File(path) => {
                 let conn = RawConnection::open_with_flags(
                     path,
                     OpenFlags::SQLITE_OPEN_READ_ONLY
@@ -428,15 +432,12 @@ impl Crm {
                         | OpenFlags::SQLITE_OPEN_URI,
                 )?;
                 configure(&conn)?;
-                Connection::sqlite(conn)
+                Ok(Connection::sqlite(conn))
             }
             #[cfg(feature = "postgres")]
-            (None, Location::Server(url)) => Connection::postgres(url)?,
-            (None, Location::Memory) => {
-                return Err(Error::Internal("an in-memory database has no pool".into()));
-            }
-        });
-        Ok(pooled)
+            Location::Server(url) => Connection::postgres(url),
+            Location::Memory => Err(Error::Internal("an in-memory database has no pool".into())),
+        }
     }
 
     /// The value of type `T` this handle keeps for a capability, made with `T::default()` on
@@ -761,7 +762,7 @@ impl Tx<'_> {
     }
 
     /// Allocates the next id of `kind` in this tenant.
-    pub(crate) fn next_id(&mut self, kind: RecordKind) -> Result<i64> {
+    pub(crate) fn next_id(&self, kind: RecordKind) -> Result<i64> {
         self.take(kind.plural(), 1)
     }
 
@@ -811,22 +812,22 @@ impl Tx<'_> {
              RETURNING kind, last_id",
         )?;
         let rows = stmt
-            .query_map(params![self.tenant, Value::texts(names)], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-            })?
+            .query_map(
+                params![self.tenant, Value::texts(names.iter().copied())],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+            )?
             .collect::<Result<Vec<_>>>()?;
-        let mut last = None;
+        // Every counter that came back is known from now on (`take` then moves `name` on).
+        let mut known = self.sequences.borrow_mut();
         for (kind, value) in rows {
-            if kind == name {
-                last = Some(value);
-            } else if let Some(companion) = [RecordKind::AuditEntry.plural(), FEED_COUNTER]
-                .into_iter()
-                .find(|c| *c == kind)
-            {
-                self.sequences.borrow_mut().insert(companion, value);
+            if let Some(counter) = names.iter().find(|n| **n == kind) {
+                known.insert(*counter, value);
             }
         }
-        last.ok_or_else(|| Error::Internal(format!("no counter came back for {name}")))
+        known
+            .get(name)
+            .copied()
+            .ok_or_else(|| Error::Internal(format!("no counter came back for {name}")))
     }
 
     /// Writes the counters back and commits. On a server that is one round trip: the
@@ -1021,11 +1022,6 @@ impl Tx<'_> {
             ])?;
         Ok(())
     }
-
-    /// Allocates the tenant's next segment history sequence.
-    pub(crate) fn next_history_seq(&self) -> Result<i64> {
-        self.take(RecordKind::SegmentMembership.plural(), 1)
-    }
 }
 
 /// A change's audit entry: `?1`–`?10` of [`Tx::record_noted_change`]'s parameters.
@@ -1050,28 +1046,6 @@ const AUDIT_AND_FEED_INSERT: &str = "WITH audit AS (
 fn to_json<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value)
         .map_err(|e| Error::Internal(format!("cannot serialize a record: {e}")))
-}
-
-/// The latest change-feed sequence number of `tenant` (its key): a cache key that changes with
-/// every write the tenant commits, from this process or any other sharing the database.
-pub fn change_seq(crm: &Crm, tenant: &str) -> Result<i64> {
-    crm.read(|conn| {
-        let id: Option<i64> = conn
-            .prepare_cached("SELECT id FROM tenants WHERE key = ?1")?
-            .query_row(params![tenant], |r| r.get(0))
-            .optional()?;
-        match id {
-            Some(id) => feed_head(conn, id),
-            None => Err(Error::not_found("tenant", tenant)),
-        }
-    })
-}
-
-/// The latest change-feed sequence of `tenant` on `conn` (0 before its first entry). Within a
-/// tenant commit order is sequence order ([`crate::feed`]), so it moves with every commit.
-pub(crate) fn feed_head(conn: &Connection, tenant: i64) -> Result<i64> {
-    conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM change_feed WHERE tenant_id = ?1")?
-        .query_row(params![tenant], |r| r.get(0))
 }
 
 /// The tables whose rows [`row_counts`] counts.

@@ -17,7 +17,7 @@ use super::periods::day_of_ms;
 use crate::catalog::RecordKind;
 use crate::deals::{DealStatus, StageKind};
 use crate::error::{Error, Result};
-use crate::feed::{self, Follower, Position};
+use crate::follow::{self, Follower, Position};
 use crate::sql::{Connection, OptionalExtension, params};
 use crate::store::Tx;
 use serde::Serialize;
@@ -480,7 +480,7 @@ pub(super) fn current(conn: &Connection, tenant: i64) -> Result<bool> {
 /// the first time).
 pub(super) fn catch_up(tx: &mut Tx<'_>) -> Result<()> {
     let tenant = tx.tenant;
-    let head = feed::head(tx, tenant)?;
+    let head = follow::head(tx, tenant)?;
     match Position::Analytics.get(tx, tenant)? {
         None => rebuild(tx, tenant)?,
         Some(applied) if applied >= head => return Ok(()),

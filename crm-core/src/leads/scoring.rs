@@ -17,13 +17,13 @@ use crate::catalog::{Field, FieldType, RecordKind};
 use crate::criteria::sql::Compiler;
 use crate::criteria::{CountOption, Criteria, FieldDef, Read, Related};
 use crate::error::{Error, Result};
-use crate::follow::{Follower, Position};
+use crate::follow::{self, Follower, Position};
 use crate::ids::LeadId;
 use crate::methods;
 use crate::records;
 use crate::sql::Value;
 use crate::sql::{Connection, OptionalExtension, params};
-use crate::store::{Tx, feed_head};
+use crate::store::Tx;
 use crate::tenancy::Scope;
 use crate::time::{self, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -440,7 +440,7 @@ fn leads_of(conn: &Connection, tenant: i64, kind: RecordKind, id: i64) -> Result
 /// the leads each change names are scored again.
 pub(crate) fn catch_up(tx: &mut Tx<'_>) -> Result<()> {
     let tenant = tx.tenant;
-    let head = feed_head(tx, tenant)?;
+    let head = follow::head(tx, tenant)?;
     let from = Position::Scoring.get(tx, tenant)?;
     if from.is_some_and(|from| from >= head) {
         return Ok(());
@@ -469,7 +469,7 @@ pub(crate) fn catch_up(tx: &mut Tx<'_>) -> Result<()> {
 /// rules) — which no rule reads — made once the follower had caught up. Without it the next
 /// reader would score again every lead whose score just changed.
 fn applied_to_head(tx: &Tx<'_>) -> Result<()> {
-    let head = feed_head(tx, tx.tenant)?;
+    let head = follow::head(tx, tx.tenant)?;
     Position::Scoring.set(tx, tx.tenant, head)
 }
 

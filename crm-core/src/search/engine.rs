@@ -150,7 +150,7 @@ impl Engine {
         let writer = self.writer(threads, memory)?;
         // The heads are read first: documents read afterwards are at least that new, and
         // entries after them are applied again by the next sync, which is idempotent.
-        let heads = feed::heads(conn)?;
+        let heads = follow::heads(conn)?;
         writer.delete_all_documents()?;
         let mut indexed = 0;
         for kind in SearchType::ALL {
@@ -173,14 +173,18 @@ impl Engine {
     /// commit's, so that the index holds every write of theirs committed before this call.
     pub(crate) fn sync(&mut self, conn: &Connection, tenant: Option<i64>) -> Result<()> {
         let heads = match tenant {
-            Some(tenant) => Positions::from([(tenant, feed::head(conn, tenant)?)]),
-            None => feed::heads(conn)?,
+            Some(tenant) => Positions::from([(tenant, follow::head(conn, tenant)?)]),
+            None => follow::heads(conn)?,
         };
-        let Some(applied) = self.applied()? else {
-            // New or of another schema: start again.
-            return self.rebuild(conn, &mut |_| {}).map(drop);
+        // What is left to apply: `None` when the index must start again (new, of another
+        // schema, or ahead of the database).
+        let plan = |engine: &Self| -> Result<Option<(Positions, Lagging)>> {
+            Ok(engine.applied()?.and_then(|applied| {
+                let lagging = behind(&applied, &heads, tenant.is_none()).ok()?;
+                Some((applied, lagging))
+            }))
         };
-        let Some(lagging) = behind(&applied, &heads, tenant.is_none()) else {
+        let Some((applied, lagging)) = plan(self)? else {
             return self.rebuild(conn, &mut |_| {}).map(drop);
         };
         if lagging.is_empty() {
@@ -188,11 +192,7 @@ impl Engine {
         }
         let writer = self.writer(1, SYNC_MEMORY)?;
         // Another process may have caught up while this one waited for the writer.
-        let Some(mut applied) = self.applied()? else {
-            drop(writer);
-            return self.rebuild(conn, &mut |_| {}).map(drop);
-        };
-        let Some(lagging) = behind(&applied, &heads, tenant.is_none()) else {
+        let Some((mut applied, lagging)) = plan(self)? else {
             drop(writer);
             return self.rebuild(conn, &mut |_| {}).map(drop);
         };
@@ -352,30 +352,48 @@ pub(crate) fn applied_positions(payload: &str) -> Option<Positions> {
         .collect()
 }
 
+/// The tenants the index has not caught up with: `(tenant, applied, head)` each.
+pub(crate) type Lagging = Vec<(i64, i64, i64)>;
+
+/// A tenant whose entries the index holds beyond the database's feed (a database restored
+/// under the index): the index must be rebuilt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ahead {
+    pub tenant: i64,
+    pub applied: i64,
+    pub head: i64,
+}
+
 /// The tenants of `heads` whose entries the index has not all applied, with where they are and
-/// where their feed ends; `None` when the index holds more than the database for some tenant
-/// (a database restored under it) and must be rebuilt. With `every` a tenant the index knows
-/// that has no entries any more counts as well.
+/// where their feed ends, or the first tenant it is ahead of. With `every` a tenant the index
+/// knows that has no entries any more counts as well.
 pub(crate) fn behind(
     applied: &Positions,
     heads: &Positions,
     every: bool,
-) -> Option<Vec<(i64, i64, i64)>> {
-    if every
-        && applied
-            .iter()
-            .any(|(tenant, seq)| *seq > heads.get(tenant).copied().unwrap_or(0))
-    {
-        return None;
+) -> std::result::Result<Lagging, Ahead> {
+    let head_of = |tenant: &i64| heads.get(tenant).copied().unwrap_or(0);
+    if every && let Some((tenant, seq)) = applied.iter().find(|(t, seq)| **seq > head_of(t)) {
+        return Err(Ahead {
+            tenant: *tenant,
+            applied: *seq,
+            head: head_of(tenant),
+        });
     }
     let mut behind = Vec::new();
     for (tenant, head) in heads {
         let at = applied.get(tenant).copied().unwrap_or(0);
         match at.cmp(head) {
-            std::cmp::Ordering::Greater => return None,
+            std::cmp::Ordering::Greater => {
+                return Err(Ahead {
+                    tenant: *tenant,
+                    applied: at,
+                    head: *head,
+                });
+            }
             std::cmp::Ordering::Less => behind.push((*tenant, at, *head)),
             std::cmp::Ordering::Equal => {}
         }
     }
-    Some(behind)
+    Ok(behind)
 }

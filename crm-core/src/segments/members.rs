@@ -16,7 +16,7 @@ use crate::catalog::RecordKind;
 use crate::criteria::Criteria;
 use crate::criteria::sql::Compiler;
 use crate::error::Result;
-use crate::feed::{self, Follower, Position};
+use crate::follow::{self, Follower, Position};
 use crate::ids::{CustomerId, SegmentId};
 use crate::records::{self, Page};
 use crate::sql::Value;
@@ -82,7 +82,7 @@ pub struct RefreshReport {
 /// Applies every feed entry of the transaction's tenant not applied yet.
 pub(crate) fn catch_up(tx: &mut Tx<'_>) -> Result<()> {
     let tenant = tx.tenant;
-    let head = feed::head(tx, tenant)?;
+    let head = follow::head(tx, tenant)?;
     let applied = Position::Segments.get(tx, tenant)?;
     if applied.is_some_and(|applied| applied >= head) {
         return Ok(());
@@ -90,7 +90,7 @@ pub(crate) fn catch_up(tx: &mut Tx<'_>) -> Result<()> {
     let segments = tenant_segments(tx, tenant)?;
     // Without a segment there is nothing to evaluate: the follower only moves forward.
     if !segments.is_empty() {
-        let mut touched: Vec<crate::feed::Entry> = Vec::new();
+        let mut touched: Vec<crate::follow::Entry> = Vec::new();
         Follower::new(tenant, applied.unwrap_or(0)).catch_up(tx, head, STEP, |entries| {
             touched.extend_from_slice(entries);
             Ok(())
@@ -98,12 +98,12 @@ pub(crate) fn catch_up(tx: &mut Tx<'_>) -> Result<()> {
         apply(tx, &segments, &touched)?;
     }
     // Entries written while applying are memberships: nothing to apply for them.
-    let head = feed::head(tx, tenant)?;
+    let head = follow::head(tx, tenant)?;
     Position::Segments.set(tx, tenant, head)
 }
 
 /// Evaluates again the customers that `entries` touched, each timed at its latest change.
-fn apply(tx: &mut Tx<'_>, segments: &[Stored], entries: &[crate::feed::Entry]) -> Result<()> {
+fn apply(tx: &mut Tx<'_>, segments: &[Stored], entries: &[crate::follow::Entry]) -> Result<()> {
     let tenant = tx.tenant;
     // Customer → when it last changed.
     let mut touched: HashMap<i64, Timestamp> = HashMap::new();
@@ -255,7 +255,7 @@ fn record(
         MembershipChange::Entered => ("entered", "create"),
         MembershipChange::Exited => ("exited", "delete"),
     };
-    let seq = tx.next_history_seq()?;
+    let seq = tx.next_id(RecordKind::SegmentMembership)?;
     tx.prepare_cached(
         "INSERT INTO segment_history (tenant_id, segment_id, customer_id, change, at, seq)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -361,7 +361,7 @@ pub(super) fn refresh(
         progress(i as u64 + 1, total);
     }
     // The follower is current: nothing the refresh wrote needs applying.
-    let head = feed::head(tx, tenant)?;
+    let head = follow::head(tx, tenant)?;
     Position::Segments.set(tx, tenant, head)?;
     Ok(report)
 }

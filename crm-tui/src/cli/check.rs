@@ -79,7 +79,7 @@ pub(super) fn check(crm: &Crm, repair: bool) -> Result<()> {
         IndexState::InMemory => {}
         IndexState::Absent => println!("search index: none yet (built on the first search)"),
         IndexState::Behind { tenants, changes } => println!(
-            "search index: {changes} change(s) of {tenants} tenant(s) behind (applied on the next search in each)"
+            "search index: {changes} change(s) in {tenants} tenant(s) to apply on the next search"
         ),
         IndexState::Current { documents, .. } if health.search.problem().is_none() => {
             println!("search index: current, {documents} documents");
