@@ -1,8 +1,10 @@
 //! Command-line parsing and the batch subcommands.
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+use common::Output;
 use crm_core::Crm;
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -21,7 +23,7 @@ mod trash;
 
 /// A terminal client for the crm engine: customers, leads, deals and tickets in one place.
 #[derive(Debug, Parser)]
-#[command(name = "crm", version, about)]
+#[command(name = "crm", version, about, after_long_help = EXIT_CODES)]
 pub struct Cli {
     /// The database file (default: crm.db in your data directory), or a PostgreSQL
     /// database's URL, `postgresql://user@host/db` (a password in it is never shown).
@@ -31,7 +33,7 @@ pub struct Cli {
     #[arg(long)]
     tenant: Option<String>,
     /// The user (id) changes are made as (default: the tenant's first admin).
-    #[arg(long)]
+    #[arg(long, global = true)]
     user: Option<i64>,
     /// Open a fresh demo database (about 5,000 customers) in a temporary directory.
     #[arg(long, conflicts_with = "db")]
@@ -56,9 +58,14 @@ enum Command {
         /// The random seed: the same seed gives the same data.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        #[arg(long, value_enum, default_value_t)]
+        format: Output,
     },
     /// Show how many rows each table holds.
-    Stats,
+    Stats {
+        #[arg(long, value_enum, default_value_t)]
+        format: Output,
+    },
     /// Link tickets to leads and deals by email, phone and company, for one tenant or all.
     /// Safe to interrupt and run again: it carries on where it stopped.
     BackfillLinks {
@@ -71,9 +78,14 @@ enum Command {
         /// Tickets per transaction (1 to 10,000).
         #[arg(long, default_value_t = crm_core::links::DEFAULT_BATCH_SIZE)]
         batch_size: u32,
+        #[arg(long, value_enum, default_value_t)]
+        format: Output,
     },
     /// Rebuild the search index from the database, with a progress bar.
-    Reindex,
+    Reindex {
+        #[arg(long, value_enum, default_value_t)]
+        format: Output,
+    },
     /// Check the database: SQLite's integrity and foreign keys, every timeline against its
     /// sources, the analytics sums against the deals, every quote's amounts against its lines,
     /// the search index against the change feed. Fails on any problem.
@@ -82,6 +94,9 @@ enum Command {
         /// first admin) and the search index.
         #[arg(long)]
         repair: bool,
+        /// `json`: what was found (and repaired) as one JSON document.
+        #[arg(long, value_enum, default_value_t)]
+        format: Output,
     },
     /// Copy the whole database into a new file, consistent as of one moment, while others
     /// keep writing.
@@ -89,6 +104,8 @@ enum Command {
         /// The new file (it must not exist).
         #[arg(long)]
         out: PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        format: Output,
     },
     /// Copy the whole SQLite database (--db) into an empty PostgreSQL database, in one
     /// transaction, then check the copy: equal row counts in every table, and `crm check`'s
@@ -97,6 +114,8 @@ enum Command {
         /// The PostgreSQL database, `postgresql://user@host/db` (its schema as `search_path`
         /// names it: `?options=-csearch_path%3Dcrm`); made to the latest schema first.
         url: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Output,
     },
     /// Pipeline funnel and rep performance, exact as of the last write: a table, JSON or CSV.
     Report {
@@ -137,6 +156,11 @@ enum Command {
         #[command(subcommand)]
         action: LeadsCommand,
     },
+    /// Print a completion script for a shell, e.g. `crm completions bash >
+    /// ~/.local/share/bash-completion/completions/crm`.
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff), e.g. `crm man | man -l -`.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -147,6 +171,8 @@ enum LeadsCommand {
         /// Only this tenant (its key); every tenant with rules when absent.
         #[arg(long)]
         tenant_id: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Output,
     },
 }
 
@@ -158,6 +184,8 @@ enum SegmentsCommand {
         /// Only this tenant (its key); every tenant when absent.
         #[arg(long)]
         tenant_id: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Output,
     },
 }
 
@@ -199,24 +227,129 @@ fn init_logging() {
     }
 }
 
+/// What `crm --help` says of exit codes (the README repeats it).
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  done (also when the reader of standard output closed it early: `crm … | head`)
+  1  the command ran and found a problem (`crm check`), or failed in a way not listed here
+  2  the command line or the input is wrong: an unknown flag, a kind, a file, a value refused
+  3  not found: the record, the tenant or the user does not exist (in that tenant)
+  4  forbidden: the user's role does not allow it
+  5  conflict: the record's state does not allow it (an external id taken, a sent quote)
+  6  storage: the database could not be opened, read or written (or is busy)
+
+With --format json, an error is written to standard error as one JSON line,
+{\"ok\": false, \"error\": {\"code\": …, \"message\": …, \"field\": …}}, as the C ABI answers.";
+
+/// How `crm` ended, for the shell: see [`EXIT_CODES`].
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    match classify(error).0 {
+        "invalid_input" => 2,
+        "not_found" => 3,
+        "forbidden" => 4,
+        "conflict" => 5,
+        "storage" | "search" => 6,
+        _ => 1,
+    }
+}
+
+/// The error code (the engine's, or `failed`) and the field at fault of the first cause that
+/// has them.
+fn classify(error: &anyhow::Error) -> (&str, Option<&str>) {
+    error
+        .chain()
+        .find_map(|e| {
+            if let Some(e) = e.downcast_ref::<crm_core::Error>() {
+                Some((e.code(), e.field()))
+            } else {
+                e.downcast_ref::<common::Refused>()
+                    .map(|r| (r.code, r.field))
+            }
+        })
+        .unwrap_or(("failed", None))
+}
+
+/// Whether `error` is the reader of standard output having gone (`crm … | head`): not a
+/// failure, the output simply is not wanted any more.
+pub fn is_closed_pipe(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<std::io::Error>()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// `error` as the C ABI would answer it, one JSON line: `{"ok": false, "error": {"code",
+/// "message", "field"?}}`.
+pub fn error_json(error: &anyhow::Error) -> String {
+    let (code, field) = classify(error);
+    let mut body = serde_json::json!({"code": code, "message": format!("{error:#}")});
+    if let Some(field) = field {
+        body["field"] = field.into();
+    }
+    serde_json::json!({"ok": false, "error": body}).to_string()
+}
+
 impl Cli {
+    /// Whether the subcommand was asked for JSON (its errors are written as JSON too).
+    pub fn wants_json(&self) -> bool {
+        let format = match &self.command {
+            Some(
+                Command::Stats { format }
+                | Command::Reindex { format }
+                | Command::Check { format, .. }
+                | Command::Backup { format, .. }
+                | Command::MigrateTo { format, .. }
+                | Command::Demo { format, .. }
+                | Command::BackfillLinks { format, .. }
+                | Command::Segments {
+                    action: SegmentsCommand::Refresh { format, .. },
+                }
+                | Command::Leads {
+                    action: LeadsCommand::Rescore { format, .. },
+                },
+            ) => *format,
+            Some(Command::Report { what }) => what.output(),
+            Some(Command::Quote { action }) => action.output(),
+            Some(Command::Import(args)) => args.output(),
+            Some(Command::Delete(args)) => args.output(),
+            Some(Command::Trash { action }) => action.output(),
+            Some(Command::Erase(args)) => args.output(),
+            Some(Command::ExportData(_)) => Output::Json,
+            _ => Output::Text,
+        };
+        format == Output::Json
+    }
+
+    /// Runs the command. A closed standard output comes back as an `io::Error` of kind
+    /// `BrokenPipe` (see [`is_closed_pipe`]), however the command reported it.
     pub fn run(self) -> Result<()> {
         init_logging();
+        // Everything goes through one handle on standard output, so that a closed pipe comes
+        // back as an error (println! would panic) and ends the command quietly.
+        let mut out = common::Stdout::default();
+        let result = self.dispatch(&mut out);
+        if out.closed {
+            return Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe).into());
+        }
+        result
+    }
+
+    fn dispatch(self, out: &mut common::Stdout) -> Result<()> {
         let db = || self.db.clone().map_or_else(default_db, Ok);
         match self.command {
             Some(Command::Demo {
                 customers,
                 tenant,
                 seed,
+                format,
             }) => {
                 let db = db()?;
-                demo::generate_demo(&db, &tenant, customers, seed, true)?;
-                Ok(())
+                demo::generate_demo(&db, &tenant, customers, seed, Some((out, format)))
             }
             Some(Command::BackfillLinks {
                 dry_run,
                 tenant_id,
                 batch_size,
+                format,
             }) => {
                 let db = db()?;
                 links::backfill_links(
@@ -224,109 +357,120 @@ impl Cli {
                     dry_run,
                     tenant_id.as_deref(),
                     batch_size,
+                    out,
+                    format,
                 )
             }
-            Some(Command::Reindex) => {
+            Some(Command::Reindex { format }) => {
                 let db = db()?;
-                reindex::reindex(&common::open_existing(&db)?)
+                reindex::reindex(&common::open_existing(&db)?, out, format)
             }
-            Some(Command::Check { repair }) => {
+            Some(Command::Check { repair, format }) => {
                 let db = db()?;
-                check::check(&common::open_existing(&db)?, repair)
+                check::check(&common::open_existing(&db)?, repair, out, format)
             }
-            Some(Command::MigrateTo { url }) => {
+            Some(Command::MigrateTo { url, format }) => {
                 let db = db()?;
-                check::migrate_to(&common::open_existing(&db)?, &url)
+                check::migrate_to(&common::open_existing(&db)?, &url, out, format)
             }
-            Some(Command::Backup { out }) => {
+            Some(Command::Backup { out: path, format }) => {
                 let db = db()?;
                 let started = Instant::now();
-                let report = common::open_existing(&db)?.backup(&out)?;
-                println!(
+                let report = common::open_existing(&db)?.backup(&path)?;
+                if format == Output::Json {
+                    return common::json_line(out, &report);
+                }
+                writeln!(
+                    out,
                     "backed up {} to {} ({} bytes) in {:.1?}",
                     crm_core::store::shown(&db),
                     report.path,
                     report.bytes,
                     started.elapsed()
-                );
+                )?;
                 Ok(())
             }
             Some(Command::Segments {
-                action: SegmentsCommand::Refresh { tenant_id },
+                action: SegmentsCommand::Refresh { tenant_id, format },
             }) => {
                 let db = db()?;
-                segments::refresh_segments(&common::open_existing(&db)?, tenant_id.as_deref())
+                segments::refresh_segments(
+                    &common::open_existing(&db)?,
+                    tenant_id.as_deref(),
+                    out,
+                    format,
+                )
             }
             Some(Command::Leads {
-                action: LeadsCommand::Rescore { tenant_id },
+                action: LeadsCommand::Rescore { tenant_id, format },
             }) => {
                 let db = db()?;
-                leads::rescore_leads(&common::open_existing(&db)?, tenant_id.as_deref())
+                leads::rescore_leads(
+                    &common::open_existing(&db)?,
+                    tenant_id.as_deref(),
+                    out,
+                    format,
+                )
             }
             Some(Command::Report { what }) => {
                 let db = db()?;
                 let crm = common::open_existing(&db)?;
-                report::run(&crm, what, &mut std::io::stdout().lock())
+                report::run(&crm, what, out)
             }
             Some(Command::Quote { action }) => {
                 let db = db()?;
                 let crm = common::open_existing(&db)?;
-                quote::run(&crm, action, &mut std::io::stdout().lock())
+                quote::run(&crm, action, out)
             }
             Some(Command::Import(args)) => {
                 let db = db()?;
-                files::import(&common::open_existing(&db)?, self.user, &args)
+                files::import(&common::open_existing(&db)?, self.user, &args, out)
             }
             Some(Command::Export(args)) => {
                 let db = db()?;
-                files::export(
-                    &common::open_existing(&db)?,
-                    &args,
-                    &mut std::io::stdout().lock(),
-                )
+                files::export(&common::open_existing(&db)?, &args, out)
             }
             Some(Command::Delete(args)) => {
                 let db = db()?;
-                trash::delete(
-                    &common::open_existing(&db)?,
-                    self.user,
-                    &args,
-                    &mut std::io::stdout().lock(),
-                )
+                trash::delete(&common::open_existing(&db)?, self.user, &args, out)
             }
             Some(Command::Trash { action }) => {
                 let db = db()?;
-                trash::run(
-                    &common::open_existing(&db)?,
-                    self.user,
-                    &action,
-                    &mut std::io::stdout().lock(),
-                )
+                trash::run(&common::open_existing(&db)?, self.user, &action, out)
             }
             Some(Command::Erase(args)) => {
                 let db = db()?;
-                trash::erase(
-                    &common::open_existing(&db)?,
-                    self.user,
-                    &args,
-                    &mut std::io::stdout().lock(),
-                )
+                trash::erase(&common::open_existing(&db)?, self.user, &args, out)
             }
             Some(Command::ExportData(args)) => {
                 let db = db()?;
-                trash::export_data(
-                    &common::open_existing(&db)?,
-                    self.user,
-                    &args,
-                    &mut std::io::stdout().lock(),
-                )
+                trash::export_data(&common::open_existing(&db)?, self.user, &args, out)
             }
-            Some(Command::Stats) => {
+            Some(Command::Stats { format }) => {
                 let db = db()?;
                 let crm = common::open_existing(&db)?;
-                for (table, n) in crm_core::store::row_counts(&crm)? {
-                    println!("{table:>20} {n:>12}");
+                let counts = crm_core::store::row_counts(&crm)?;
+                if format == Output::Json {
+                    let tables: serde_json::Map<String, serde_json::Value> = counts
+                        .into_iter()
+                        .map(|(table, n)| (table.to_string(), n.into()))
+                        .collect();
+                    return common::json_line(out, &tables);
                 }
+                for (table, n) in counts {
+                    writeln!(out, "{table:>20} {n:>12}")?;
+                }
+                Ok(())
+            }
+            Some(Command::Completions { shell }) => {
+                // Into memory first: clap_complete panics when its writer fails.
+                let mut script = Vec::new();
+                clap_complete::generate(shell, &mut Cli::command(), "crm", &mut script);
+                out.write_all(&script)?;
+                Ok(())
+            }
+            Some(Command::Man) => {
+                clap_mangen::Man::new(Cli::command()).render(out)?;
                 Ok(())
             }
             None if self.demo => {

@@ -15,13 +15,23 @@ pub fn started() -> Instant {
 }
 
 fn main() -> std::process::ExitCode {
+    use std::io::Write;
     started();
-    match cli::Cli::parse().run() {
+    let cli = cli::Cli::parse();
+    let json = cli.wants_json();
+    match cli.run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // The reader has what it wanted (`crm … | head`): nothing went wrong.
+        Err(e) if cli::is_closed_pipe(&e) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            // The chain of causes, one line, without a backtrace: this is for people.
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            // Without a backtrace: this is for people (or, as JSON, for their scripts). A
+            // closed standard error leaves only the exit code to tell.
+            let _ = if json {
+                writeln!(std::io::stderr(), "{}", cli::error_json(&e))
+            } else {
+                writeln!(std::io::stderr(), "error: {e:#}")
+            };
+            std::process::ExitCode::from(cli::exit_code(&e))
         }
     }
 }

@@ -399,7 +399,7 @@ fn reports_print_the_analytics_as_tables_json_and_csv() {
     assert!(err.contains("year"), "{err}");
     let (ok, _, err) = crm(&["report", "reps", "--db", db, "--at", "tomorrow"]);
     assert!(!ok);
-    assert!(err.contains("--at \"tomorrow\""), "{err}");
+    assert!(err.contains("--at: \"tomorrow\""), "{err}");
     let (ok, _, err) = crm(&["report", "funnel", "--db", db, "--pipeline", "99"]);
     assert!(!ok);
     assert!(err.contains("not found"), "{err}");

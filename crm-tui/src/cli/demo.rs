@@ -1,10 +1,12 @@
 //! `crm demo` and the demo `crm --demo` opens: generated with a progress bar, or behind the
 //! client.
 
+use super::common::Output;
 use anyhow::{Context, Result, bail};
 use crm_core::Crm;
 use crm_core::demo::{self, DemoOptions};
 use indicatif::ProgressBar;
+use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -49,15 +51,17 @@ pub(super) fn demo_behind(crm: &Arc<Crm>) -> Result<Arc<crate::client::app::Maki
     Ok(making)
 }
 
+/// Generates the demo tenant into `db`; with `report`, a progress bar and a summary written
+/// there (as text or JSON).
 pub(super) fn generate_demo(
     db: &Path,
     tenant: &str,
     customers: usize,
     seed: u64,
-    show_progress: bool,
+    report: Option<(&mut dyn Write, Output)>,
 ) -> Result<()> {
     let crm = Crm::open(db).with_context(|| format!("opening {}", crm_core::store::shown(db)))?;
-    let bar = if show_progress {
+    let bar = if report.is_some() {
         let bar = ProgressBar::new(customers as u64);
         bar.set_style(
             super::common::bar_style("{elapsed_precise} [{bar:40}] {human_pos}/{human_len} customers ({per_sec}, {eta} left)"),
@@ -80,13 +84,20 @@ pub(super) fn generate_demo(
                 crm_core::store::shown(db)
             )
         })?;
-    bar.finish();
-    if show_progress {
+    bar.finish_and_clear();
+    if let Some((out, format)) = report {
         let rows: i64 = crm_core::store::row_counts(&crm)?
             .iter()
             .map(|(_, n)| n)
             .sum();
-        println!(
+        if format == Output::Json {
+            return super::common::json_line(
+                out,
+                &serde_json::json!({"tenantId": tenant, "summary": summary, "rows": rows}),
+            );
+        }
+        writeln!(
+            out,
             "tenant {tenant:?}: {} customers, {} leads, {} deals ({} stage moves), {} tickets ({} events), {} conversations ({} messages), {} calls, {} activities, {} quotes",
             summary.customers,
             summary.leads,
@@ -99,16 +110,18 @@ pub(super) fn generate_demo(
             summary.calls,
             summary.activities,
             summary.quotes
-        );
-        println!(
+        )?;
+        writeln!(
+            out,
             "{rows} rows in {} after {:.1?}",
             crm_core::store::shown(db),
             started.elapsed()
-        );
-        println!(
+        )?;
+        writeln!(
+            out,
             "open it: crm --db {} --tenant {tenant}",
             crm_core::store::shown(db)
-        );
+        )?;
     }
     Ok(())
 }

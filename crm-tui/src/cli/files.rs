@@ -1,6 +1,7 @@
 //! `crm import` and `crm export`: CSV and JSON Lines files in and out of a tenant.
 
-use anyhow::{Context, Result, bail};
+use super::common::Output;
+use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use crm_core::Crm;
 use crm_core::catalog::RecordKind;
@@ -54,12 +55,6 @@ enum Duplicate {
     Update,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(super) enum Output {
-    Text,
-    Json,
-}
-
 #[derive(Debug, Args)]
 pub(super) struct ExportArgs {
     /// What is exported: a kind (customer, lead, deal, ticket, conversation, call, activity,
@@ -94,33 +89,50 @@ enum FileFormat {
     Jsonl,
 }
 
+impl ImportArgs {
+    pub(super) fn output(&self) -> Output {
+        self.format
+    }
+}
+
 pub(super) fn kind_of(text: &str) -> Result<RecordKind> {
     let singular = text.strip_suffix('s').unwrap_or(text);
     [text, singular]
         .iter()
         .find_map(|t| t.parse::<RecordKind>().ok())
-        .with_context(|| format!("{text:?} is not a kind of record"))
+        .ok_or_else(|| super::common::invalid("kind", format!("{text:?} is not a kind of record")))
 }
 
 pub(super) fn tenant_of(crm: &Crm, tenant: Option<&str>) -> Result<String> {
     super::common::tenant_keys(crm, tenant)?
         .into_iter()
         .next()
-        .context("the database has no tenant yet")
+        .ok_or_else(|| super::common::missing("the database has no tenant yet"))
 }
 
 fn mapping_of(text: &str) -> Result<Mapping> {
     let json = if text.trim_start().starts_with('{') {
         text.to_owned()
     } else {
-        std::fs::read_to_string(text).with_context(|| format!("reading the mapping {text}"))?
+        std::fs::read_to_string(text)
+            .map_err(|e| super::common::invalid("--mapping", format!("reading {text}: {e}")))?
     };
-    serde_json::from_str(&json).context("the mapping is not a JSON object of field → column")
+    serde_json::from_str(&json).map_err(|e| {
+        super::common::invalid(
+            "--mapping",
+            format!("not a JSON object of field → column: {e}"),
+        )
+    })
 }
 
 /// Imports `args.file`, showing a progress bar over its bytes, and writes the failed rows as
 /// CSV.
-pub(super) fn import(crm: &Crm, user: Option<i64>, args: &ImportArgs) -> Result<()> {
+pub(super) fn import(
+    crm: &Crm,
+    user: Option<i64>,
+    args: &ImportArgs,
+    out: &mut impl Write,
+) -> Result<()> {
     let key = tenant_of(crm, args.tenant_id.as_deref())?;
     let actor = match user {
         Some(id) => crm_core::ids::UserId(id),
@@ -200,16 +212,16 @@ pub(super) fn import(crm: &Crm, user: Option<i64>, args: &ImportArgs) -> Result<
     let outcome = outcome?;
     let written = report.finish()?;
     if args.format == Output::Json {
-        println!("{}", serde_json::to_string_pretty(&outcome)?);
-        return Ok(());
+        return super::common::json_line(out, &outcome);
     }
     let s = outcome.summary;
     let elapsed = started.elapsed();
-    println!("mapping:");
+    writeln!(out, "mapping:")?;
     for (field, source) in &mapping.0 {
-        println!("  {field:<18} ← {}", serde_json::to_string(source)?);
+        writeln!(out, "  {field:<18} ← {}", serde_json::to_string(source)?)?;
     }
-    println!(
+    writeln!(
+        out,
         "{}{} rows: {} created, {} updated, {} skipped, {} failed, in {:.1?} ({:.0} rows/s)",
         if outcome.dry_run {
             "dry run, nothing written: "
@@ -223,15 +235,17 @@ pub(super) fn import(crm: &Crm, user: Option<i64>, args: &ImportArgs) -> Result<
         s.failed,
         elapsed,
         s.rows as f64 / elapsed.as_secs_f64().max(1e-9),
-    );
+    )?;
     if let Some(path) = written {
-        println!(
+        writeln!(
+            out,
             "the {} rows that failed are in {} (row, line, column, field, value, message)",
             s.failed,
             path.display()
-        );
+        )?;
         for e in outcome.errors.iter().take(5) {
-            println!(
+            writeln!(
+                out,
                 "  row {} (line {}){}: {}",
                 e.row,
                 e.line,
@@ -240,7 +254,7 @@ pub(super) fn import(crm: &Crm, user: Option<i64>, args: &ImportArgs) -> Result<
                     .map(|c| format!(", {c}"))
                     .unwrap_or_default(),
                 e.message
-            );
+            )?;
         }
     }
     Ok(())
@@ -253,10 +267,9 @@ pub(super) fn export(crm: &Crm, args: &ExportArgs, out: &mut dyn Write) -> Resul
     let (kind, segment_id) = match args.what.strip_prefix("segment:") {
         Some(id) => (
             None,
-            Some(crm_core::ids::SegmentId(
-                id.parse()
-                    .with_context(|| format!("{id:?} is not a segment id"))?,
-            )),
+            Some(crm_core::ids::SegmentId(id.parse().map_err(|_| {
+                super::common::invalid("what", format!("{id:?} is not a segment id"))
+            })?)),
         ),
         None => (Some(kind_of(&args.what)?), None),
     };
@@ -266,7 +279,12 @@ pub(super) fn export(crm: &Crm, args: &ExportArgs, out: &mut dyn Write) -> Resul
             let defs = crm_core::criteria::own_fields(fields);
             Some(crm_core::criteria::text::parse(text, &defs, "where")?.to_json())
         }
-        (Some(_), None) => bail!("a segment's members are exported as the segment says"),
+        (Some(_), None) => {
+            return Err(super::common::invalid(
+                "--where",
+                "a segment's members are exported as the segment says",
+            ));
+        }
         (None, _) => None,
     };
     let sort = args.sort.as_deref().map(|s| match s.strip_prefix('-') {

@@ -1,8 +1,10 @@
 //! `crm backfill-links`: auto-link over every ticket, a batch per transaction.
 
+use super::common::Output;
 use anyhow::{Context, Result};
 use crm_core::Crm;
 use indicatif::ProgressBar;
+use std::io::Write;
 use std::time::Instant;
 
 use super::common::tenant_keys;
@@ -12,6 +14,8 @@ pub(super) fn backfill_links(
     dry_run: bool,
     tenant: Option<&str>,
     batch_size: u32,
+    out: &mut impl Write,
+    format: Output,
 ) -> Result<()> {
     use crm_core::links::{AutoLink, AutoLinkReport};
     let tenants = tenant_keys(crm, tenant)?;
@@ -44,11 +48,15 @@ pub(super) fn backfill_links(
                 tenant_total.linked_to_lead + tenant_total.linked_to_deal
             ));
         })?;
-        bar.finish();
+        bar.finish_and_clear();
         total.add_counts(&tenant_total);
     }
+    if format == Output::Json {
+        return super::common::json_line(out, &total);
+    }
     let verb = if dry_run { "would link" } else { "linked" };
-    println!(
+    writeln!(
+        out,
         "{} tenant(s), {:.1?}{}: examined {}, {verb} to a lead {}, {verb} to a deal {}, ambiguous {}, already linked {}, unmatched {}",
         tenants.len(),
         started.elapsed(),
@@ -63,6 +71,6 @@ pub(super) fn backfill_links(
         total.ambiguous,
         total.already_linked,
         total.unmatched
-    );
+    )?;
     Ok(())
 }

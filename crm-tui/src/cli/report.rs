@@ -1,7 +1,7 @@
 //! `crm report funnel|reps`: the analytics as a table for people, JSON or CSV for scripts.
 
 use crate::client::format::{amounts, percent};
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use clap::{Subcommand, ValueEnum};
 use crm_core::Crm;
 use crm_core::analytics::{
@@ -64,14 +64,32 @@ pub enum ReportCommand {
     },
 }
 
+impl ReportCommand {
+    pub(super) fn output(&self) -> super::common::Output {
+        match self {
+            ReportCommand::Funnel { format, .. } | ReportCommand::Reps { format, .. }
+                if *format == Format::Json =>
+            {
+                super::common::Output::Json
+            }
+            _ => super::common::Output::Text,
+        }
+    }
+}
+
 /// A day (`2026-04-01`, midnight UTC) or an RFC 3339 moment.
-fn moment(flag: &str, text: &str) -> Result<Timestamp> {
+fn moment(flag: &'static str, text: &str) -> Result<Timestamp> {
     if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         return Ok(day.and_time(chrono::NaiveTime::MIN).and_utc());
     }
     chrono::DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&chrono::Utc))
-        .with_context(|| format!("--{flag} {text:?}: give a day (2026-04-01) or an RFC 3339 time"))
+        .map_err(|_| {
+            super::common::invalid(
+                flag,
+                format!("{text:?}: give a day (2026-04-01) or an RFC 3339 time"),
+            )
+        })
 }
 
 pub fn run(crm: &Crm, command: ReportCommand, out: &mut impl Write) -> Result<()> {
@@ -79,7 +97,7 @@ pub fn run(crm: &Crm, command: ReportCommand, out: &mut impl Write) -> Result<()
         super::common::tenant_keys(crm, key.as_deref())?
             .into_iter()
             .next()
-            .context("the database has no tenant yet")
+            .ok_or_else(|| super::common::missing("the database has no tenant yet"))
     };
     match command {
         ReportCommand::Funnel {
@@ -99,18 +117,18 @@ pub fn run(crm: &Crm, command: ReportCommand, out: &mut impl Write) -> Result<()
                     .last()
                 {
                     Some(p) => p.id,
-                    None => bail!("the tenant has no pipeline yet"),
+                    None => return Err(super::common::missing("the tenant has no pipeline yet")),
                 },
             };
             let request = FunnelRequest {
                 pipeline_id: pipeline,
-                from: from.as_deref().map(|t| moment("from", t)).transpose()?,
-                to: to.as_deref().map(|t| moment("to", t)).transpose()?,
+                from: from.as_deref().map(|t| moment("--from", t)).transpose()?,
+                to: to.as_deref().map(|t| moment("--to", t)).transpose()?,
             };
             let funnel = scope.analytics().funnel(&request)?;
             let name = scope.pipelines().get(pipeline)?.name;
             match format {
-                Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&funnel)?)?,
+                Format::Json => super::common::json_line(out, &funnel)?,
                 Format::Csv => funnel_csv(&funnel, out)?,
                 Format::Table => funnel_table(&name, &funnel, out)?,
             }
@@ -126,13 +144,13 @@ pub fn run(crm: &Crm, command: ReportCommand, out: &mut impl Write) -> Result<()
             let scope = crm.scope(&tenant_of(tenant_id)?, None)?;
             let request = RepRequest {
                 timeframe,
-                at: at.as_deref().map(|t| moment("at", t)).transpose()?,
+                at: at.as_deref().map(|t| moment("--at", t)).transpose()?,
                 pipeline_id: pipeline.map(PipelineId),
                 team_id: team.map(TeamId),
             };
             let reps = scope.analytics().rep_performance(&request)?;
             match format {
-                Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&reps)?)?,
+                Format::Json => super::common::json_line(out, &reps)?,
                 Format::Csv => reps_csv(&reps, out)?,
                 Format::Table => reps_table(&reps, out)?,
             }

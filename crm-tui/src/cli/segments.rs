@@ -1,14 +1,21 @@
 //! `crm segments refresh`: every segment evaluated again.
 
+use super::common::Output;
 use anyhow::{Context, Result};
 use crm_core::Crm;
 use indicatif::ProgressBar;
+use std::io::Write;
 use std::time::Instant;
 
 use super::common::tenant_keys;
 
 /// Refreshes every segment of one tenant or all, as each tenant's first admin.
-pub(super) fn refresh_segments(crm: &Crm, tenant: Option<&str>) -> Result<()> {
+pub(super) fn refresh_segments(
+    crm: &Crm,
+    tenant: Option<&str>,
+    out: &mut impl Write,
+    format: Output,
+) -> Result<()> {
     use crm_core::segments::RefreshRequest;
     for key in tenant_keys(crm, tenant)? {
         let admin = crm
@@ -28,14 +35,19 @@ pub(super) fn refresh_segments(crm: &Crm, tenant: Option<&str>) -> Result<()> {
                 bar.set_position(done);
             })
             .with_context(|| format!("refreshing the segments of {key:?}"))?;
-        bar.finish();
-        println!(
+        bar.finish_and_clear();
+        if format == Output::Json {
+            super::common::json_line(out, &serde_json::json!({"tenantId": key, "report": report}))?;
+            continue;
+        }
+        writeln!(
+            out,
             "{key}: {} segments, {} customers entered, {} left, in {:.1?}",
             report.segments,
             report.entered,
             report.exited,
             started.elapsed()
-        );
+        )?;
     }
     Ok(())
 }

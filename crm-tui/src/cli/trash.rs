@@ -1,6 +1,7 @@
 //! `crm delete` and `crm trash list|restore|purge`: the trash for scripts.
 
-use super::files::{Output, kind_of, tenant_of};
+use super::common::Output;
+use super::files::{kind_of, tenant_of};
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use crm_core::Crm;
@@ -69,6 +70,28 @@ fn scope<'c>(crm: &'c Crm, user: Option<i64>, tenant: Option<&str>) -> Result<cr
             .with_context(|| format!("tenant {key:?} has no admin to act as; pass --user"))?,
     };
     Ok(crm.scope(&key, Some(actor))?)
+}
+
+impl DeleteArgs {
+    pub(super) fn output(&self) -> Output {
+        self.format
+    }
+}
+
+impl EraseArgs {
+    pub(super) fn output(&self) -> Output {
+        self.format
+    }
+}
+
+impl TrashCommand {
+    pub(super) fn output(&self) -> Output {
+        match self {
+            TrashCommand::List { format, .. }
+            | TrashCommand::Restore { format, .. }
+            | TrashCommand::Purge { format, .. } => *format,
+        }
+    }
 }
 
 /// Records by kind in words (`1 activity, 2 deals and 3 tickets`), as the client says them.

@@ -84,6 +84,8 @@ pub struct App {
     pub making: Option<Arc<Making>>,
     /// Whether the mouse is captured (`--no-mouse` starts without; `m` switches).
     pub mouse: bool,
+    /// Draw without colours (`NO_COLOR` set): emphasis and reversed video only.
+    pub no_color: bool,
     /// The terminal's size, where clicks are placed.
     pub size: (u16, u16),
     /// The last left click: when and where, for double clicks.
@@ -139,6 +141,7 @@ impl App {
             remembered: None,
             making: None,
             mouse: true,
+            no_color: false,
             // Until the terminal says (tests draw 120 columns wide).
             size: (120, height),
             last_click: None,
@@ -581,6 +584,8 @@ pub fn run_on(
         app.making = making;
         app.size = (size.width, size.height);
         app.mouse = mouse;
+        // https://no-color.org: set and not empty.
+        app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         // Each tab opens on the view it showed last time.
         if let Some(file) = crate::client::remembered::Remembered::default_file() {
             let remembered =
@@ -652,6 +657,23 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
         screen.draw(frame, areas, &view);
     }
     draw_status(frame, app, status);
+    if app.no_color {
+        without_color(frame.buffer_mut());
+    }
+}
+
+/// Takes the colours out of a drawn frame (`NO_COLOR`), keeping bold, dim, underline and
+/// reversed video. A cell drawn on a coloured background (a selection, a highlighted match)
+/// is shown reversed instead, so what stood out still does.
+fn without_color(buffer: &mut ratatui::buffer::Buffer) {
+    use ratatui::style::{Color, Modifier};
+    for cell in &mut buffer.content {
+        if cell.bg != Color::Reset {
+            cell.modifier.toggle(Modifier::REVERSED);
+        }
+        cell.fg = Color::Reset;
+        cell.bg = Color::Reset;
+    }
 }
 
 fn draw_tabs(frame: &mut Frame<'_>, app: &App, area: Rect) {
@@ -794,6 +816,45 @@ mod tests {
         let leads = h.screen().lines().next().unwrap().find("2 Leads").unwrap() as u16;
         click(&mut h, leads - 1, 0);
         assert_eq!(h.app.lists.tab, worker::Tab::Leads);
+    }
+
+    #[test]
+    fn no_color_draws_without_colours_and_the_selection_still_shows() {
+        use ratatui::style::{Color, Modifier};
+        let mut h = Harness::new(demo_crm(30));
+        let coloured = h.buffer();
+        let selected_cells = |b: &ratatui::buffer::Buffer| -> Vec<(u16, u16)> {
+            b.content
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.bg == Color::Blue)
+                .map(|(i, _)| b.pos_of(i))
+                .collect()
+        };
+        let selection = selected_cells(&coloured);
+        assert!(
+            !selection.is_empty(),
+            "the list shows its selection in colour"
+        );
+        h.app.no_color = true;
+        let plain = h.buffer();
+        assert!(
+            plain
+                .content
+                .iter()
+                .all(|c| c.fg == Color::Reset && c.bg == Color::Reset),
+            "a colour was left"
+        );
+        for (x, y) in selection {
+            let cell = &plain[(x, y)];
+            assert!(cell.modifier.contains(Modifier::REVERSED), "({x}, {y})");
+            assert!(cell.modifier.contains(Modifier::BOLD), "({x}, {y})");
+        }
+        // The text is the same, only its colours went.
+        assert_eq!(h.screen(), {
+            h.app.no_color = false;
+            h.screen()
+        });
     }
 
     #[test]
