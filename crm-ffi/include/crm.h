@@ -9,6 +9,13 @@
 
 #include <stdint.h>
 
+// The version of this C ABI, which `crm_abi_version` returns at run time and the shared
+// library's name carries (`libcrm.so.1`). It goes up when a function's signature or meaning
+// changes in a way a host built against the old header would misuse; new functions and new
+// request methods keep it. A host compares `crm_abi_version()` with `CRM_ABI_VERSION` from
+// the header it was built with.
+#define CRM_ABI_VERSION 1
+
 // `crm_open` succeeded.
 #define CRM_OK 0
 
@@ -66,6 +73,9 @@ void crm_string_free(char *s);
 // # Safety
 // `handle` is NULL or a handle from `crm_open` not yet closed, with no call running on it.
 void crm_close(struct CrmHandle *handle);
+
+// The version of the C ABI the library speaks (`CRM_ABI_VERSION` of its header).
+uint32_t crm_abi_version(void);
 
 // The library version: a static NUL-terminated string; do not free it.
 const char *crm_version(void);

@@ -14,6 +14,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 /// The crate version, as `crm_version` returns it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// The version of this C ABI, which `crm_abi_version` returns at run time and the shared
+/// library's name carries (`libcrm.so.1`). It goes up when a function's signature or meaning
+/// changes in a way a host built against the old header would misuse; new functions and new
+/// request methods keep it. A host compares `crm_abi_version()` with `CRM_ABI_VERSION` from
+/// the header it was built with.
+pub const CRM_ABI_VERSION: u32 = 1;
+
 /// An open crm database. Opaque to C; share it between threads freely.
 #[derive(Debug)]
 pub struct CrmHandle {
@@ -211,6 +218,12 @@ pub unsafe extern "C" fn crm_close(handle: *mut CrmHandle) {
             drop(unsafe { Box::from_raw(handle) });
         }));
     }
+}
+
+/// The version of the C ABI the library speaks (`CRM_ABI_VERSION` of its header).
+#[unsafe(no_mangle)]
+pub extern "C" fn crm_abi_version() -> u32 {
+    CRM_ABI_VERSION
 }
 
 /// The library version: a static NUL-terminated string; do not free it.

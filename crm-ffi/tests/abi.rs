@@ -272,6 +272,7 @@ fn open_refuses_bad_arguments_with_an_error_object() {
     }
     let version = unsafe { CStr::from_ptr(crm_version()) }.to_str().unwrap();
     assert_eq!(version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(crm::crm_abi_version(), crm::CRM_ABI_VERSION);
 }
 
 #[test]
@@ -279,8 +280,8 @@ fn every_records_method_through_json() {
     let (h, admin) = setup();
     let r = |m: &str, p: Value| h.ok(&req(m, "acme", admin, p));
     assert_eq!(
-        h.ok(&json!({"method": "system.version"}))["version"],
-        env!("CARGO_PKG_VERSION")
+        h.ok(&json!({"method": "system.version"})),
+        json!({"version": env!("CARGO_PKG_VERSION"), "abiVersion": crm::CRM_ABI_VERSION})
     );
     assert_eq!(
         h.ok(&json!({"method": "tenants.list"}))["items"][0]["tenantId"],

@@ -16,6 +16,37 @@ fn lib_dir() -> PathBuf {
     dir
 }
 
+/// The library's name inside it (its SONAME), as `readelf -d` reads it.
+fn soname(library: &Path) -> String {
+    let dynamic = run(Command::new("readelf").arg("-d").arg(library));
+    let line = dynamic
+        .lines()
+        .find(|l| l.contains("(SONAME)"))
+        .unwrap_or_else(|| panic!("{} has no SONAME:\n{dynamic}", library.display()));
+    line.rsplit('[')
+        .next()
+        .and_then(|s| s.strip_suffix(']'))
+        .unwrap()
+        .to_owned()
+}
+
+/// A folder where `libcrm.so.1` (the name a program linked with `-lcrm` asks for) is the
+/// library of this run, as an installation has it.
+fn runtime_dir(target: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let name = soname(&target.join("libcrm.so"));
+    std::os::unix::fs::symlink(target.join("libcrm.so"), dir.path().join(name)).unwrap();
+    dir
+}
+
+#[test]
+fn the_library_is_named_for_its_abi_version() {
+    assert_eq!(
+        soname(&lib_dir().join("libcrm.so")),
+        format!("libcrm.so.{}", crm::CRM_ABI_VERSION)
+    );
+}
+
 fn crate_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -56,9 +87,10 @@ fn c_example_builds_with_warnings_as_errors_and_sanitizers_and_runs() {
         .args(["-lcrm", "-o"])
         .arg(&binary));
     let db = exe.path().join("c.db");
+    let runtime = runtime_dir(&target);
     let out = run(Command::new(&binary)
         .arg(&db)
-        .env("LD_LIBRARY_PATH", &target)
+        .env("LD_LIBRARY_PATH", runtime.path())
         // Rust's runtime keeps a few allocations for the life of the process.
         .env("ASAN_OPTIONS", "detect_leaks=0"));
     assert!(out.ends_with("ok\n"), "{out}");

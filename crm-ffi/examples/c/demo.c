@@ -1,7 +1,9 @@
 /* Creates a tenant, a customer and a ticket through the crm C ABI, and reads them back.
  *
- *   cc -Wall -Werror -I crm-ffi/include crm-ffi/examples/c/demo.c -L target/debug -lcrm -o demo
- *   LD_LIBRARY_PATH=target/debug ./demo [DB_PATH]
+ *   make -C crm-ffi install PREFIX=$HOME/.local      # the library, crm.h and crm.pc
+ *   export PKG_CONFIG_PATH=$HOME/.local/lib/pkgconfig LD_LIBRARY_PATH=$HOME/.local/lib
+ *   cc -Wall -Werror crm-ffi/examples/c/demo.c $(pkg-config --cflags --libs crm) -o demo
+ *   ./demo [DB_PATH]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,12 @@ static long field(const char *json, const char *key) {
 }
 
 int main(int argc, char **argv) {
+    /* A library of another C ABI than the header this was built with would be misused. */
+    if (crm_abi_version() != CRM_ABI_VERSION) {
+        fprintf(stderr, "libcrm speaks C ABI %u, crm.h is for %u\n", crm_abi_version(),
+                (unsigned)CRM_ABI_VERSION);
+        return 1;
+    }
     const char *path = argc > 1 ? argv[1] : ":memory:";
     CrmHandle *crm = NULL;
     char *error = NULL;
@@ -38,7 +46,7 @@ int main(int argc, char **argv) {
         crm_string_free(error);
         return 1;
     }
-    printf("crm %s\n", crm_version());
+    printf("crm %s (C ABI %u)\n", crm_version(), crm_abi_version());
 
     char response[4096];
     char request[1024];

@@ -13,7 +13,7 @@ struct Backup {
 pub(super) const METHODS: &[(&str, Handler)] = &[
     (methods::SYSTEM_VERSION, |_, p| {
         no_params(p)?;
-        ok(json!({"version": crate::VERSION}))
+        ok(json!({"version": crate::VERSION, "abiVersion": crate::CRM_ABI_VERSION}))
     }),
     (methods::SYSTEM_BACKUP, |c, p| {
         let Backup { path } = params(p)?;
