@@ -7,7 +7,10 @@ const ABI_VERSION: u32 = 1;
 
 fn main() {
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
-    if matches!(os.as_str(), "linux" | "android" | "freebsd" | "netbsd" | "openbsd") {
+    if matches!(
+        os.as_str(),
+        "linux" | "android" | "freebsd" | "netbsd" | "openbsd"
+    ) {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libcrm.so.{ABI_VERSION}");
     }
     println!("cargo:rerun-if-changed=build.rs");

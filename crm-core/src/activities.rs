@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 string_enum! {
     /// What an activity is attached to.
     ActivityEntity {
+        /// Activity on a lead.
         Lead = "lead",
+        /// Activity on a deal.
         Deal = "deal",
     }
 }
@@ -26,13 +28,19 @@ string_enum! {
 string_enum! {
     /// What kind of activity it was.
     ActivityKind {
+        /// A note written down.
         Note = "note",
+        /// An email sent or received.
         Email = "email",
+        /// A call made or taken.
         Call = "call",
+        /// A meeting held.
         Meeting = "meeting",
+        /// A task to do.
         Task = "task",
         /// Written by `deals.moveStage`.
         StageChange = "stage_change",
+        /// Written when a lead's or deal's status changes.
         StatusChange = "status_change",
         /// Written by `leads.assign`.
         Assignment = "assignment",
@@ -43,17 +51,27 @@ string_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Activity {
+    /// Its id, counted per tenant.
     pub id: ActivityId,
+    /// Its id in another system, unique per tenant and kind; `get` finds the record by it too.
     pub external_id: Option<String>,
+    /// What kind of record the activity is on.
     pub entity_type: ActivityEntity,
+    /// The lead's or deal's id.
     pub entity_id: i64,
+    /// What kind of activity it was.
     pub kind: ActivityKind,
+    /// What was said or done, in words.
     pub body: Option<String>,
+    /// The user who recorded it, if one did.
     pub actor_id: Option<UserId>,
+    /// When it happened.
     #[serde(with = "time::rfc3339")]
     pub occurred_at: Timestamp,
+    /// When it was created: as imported, or the moment of the write.
     #[serde(with = "time::rfc3339")]
     pub created_at: Timestamp,
+    /// When it last changed.
     #[serde(with = "time::rfc3339")]
     pub updated_at: Timestamp,
 }
@@ -146,13 +164,19 @@ impl Record for Activity {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewActivity {
+    /// An id from another system, unique per tenant and kind.
     #[serde(default)]
     pub external_id: Option<String>,
+    /// What kind of record the activity is on.
     pub entity_type: ActivityEntity,
+    /// The lead's or deal's id (of this tenant).
     pub entity_id: i64,
+    /// What kind of activity it is.
     pub kind: ActivityKind,
+    /// What was said or done, in words.
     #[serde(default)]
     pub body: Option<String>,
+    /// When it happened; the moment of the write when absent.
     #[serde(default, with = "time::rfc3339::option")]
     pub occurred_at: Option<Timestamp>,
 }
@@ -161,9 +185,11 @@ pub struct NewActivity {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ActivityFilter {
+    /// Only those whose `entityType` is this.
     pub entity_type: Option<ActivityEntity>,
     /// Needs `entityType`.
     pub entity_id: Option<i64>,
+    /// Only those whose `kind` is this.
     pub kind: Option<ActivityKind>,
     /// Only the activities these criteria hold for, over an activity's own fields.
     #[serde(default)]
@@ -172,7 +198,10 @@ pub struct ActivityFilter {
     /// absent).
     #[serde(default)]
     pub sort: Option<crate::records::Sort>,
+    /// How many items a page holds: 50 when absent, at most 500.
     pub limit: Option<u32>,
+    /// Where the page starts: an earlier page's `nextCursor` or `prevCursor`; the first page when
+    /// absent.
     pub cursor: Option<String>,
 }
 
@@ -214,6 +243,8 @@ impl<'c> Scope<'c> {
 }
 
 impl Activities<'_, '_> {
+    /// Records an activity (`activities.create`) on a lead or deal of this tenant, audited and in
+    /// the change feed.
     pub fn create(&self, new: NewActivity) -> Result<Activity> {
         self.0.write(|tx| create(tx, new))
     }

@@ -1,7 +1,7 @@
 //! Analytics (API.md "Analytics"): the pipeline funnel and rep performance, exact as of the last
 //! committed write.
 //!
-//! Both read daily sums of deals ([`rollup`]) that follow the change feed and are brought up to
+//! Both read daily sums of deals (`rollup`) that follow the change feed and are brought up to
 //! date before every answer, in the same snapshot the answer is read from: a change committed
 //! by this process or another before the call is always in it. A cohort that starts or ends
 //! inside a day reads that day's deals from the deals themselves.
@@ -67,8 +67,11 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Rate {
+    /// `numerator` ÷ `denominator`.
     pub rate: f64,
+    /// What was counted.
     pub numerator: u64,
+    /// What it was counted out of (never 0).
     pub denominator: u64,
 }
 

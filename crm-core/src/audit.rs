@@ -14,17 +14,21 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEntry {
+    /// Its id, counted per tenant.
     pub id: AuditId,
     /// `None` for changes made without a user (creating a tenant).
     pub actor_id: Option<UserId>,
     /// The method that made the change, e.g. `deals.moveStage`.
     pub action: String,
+    /// What kind of record changed.
     pub entity_type: EntityType,
+    /// The record's id.
     pub entity_id: i64,
     /// The record before the change; `None` when it was created.
     pub before: Option<serde_json::Value>,
     /// The record after the change.
     pub after: Option<serde_json::Value>,
+    /// When the change was committed.
     #[serde(with = "time::rfc3339")]
     pub at: Timestamp,
     /// Why, where the records do not say (how an auto-link matched, and its evidence).
@@ -85,10 +89,14 @@ impl Record for AuditEntry {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AuditFilter {
+    /// Only those whose `entityType` is this.
     pub entity_type: Option<EntityType>,
     /// Needs `entityType`.
     pub entity_id: Option<i64>,
+    /// How many items a page holds: 50 when absent, at most 500.
     pub limit: Option<u32>,
+    /// Where the page starts: an earlier page's `nextCursor` or `prevCursor`; the first page when
+    /// absent.
     pub cursor: Option<String>,
 }
 

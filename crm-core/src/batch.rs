@@ -70,20 +70,35 @@ macro_rules! batch_ops {
 }
 
 batch_ops! {
+    /// `customers.create`, inside the batch's transaction.
     create_customer(NewCustomer) -> Customer = customers::create;
+    /// `leads.create`, inside the batch's transaction.
     create_lead(NewLead) -> Lead = leads::create;
+    /// `pipelines.create`, inside the batch's transaction.
     create_pipeline(NewPipeline) -> Pipeline = deals::create_pipeline;
+    /// `deals.create`, inside the batch's transaction.
     create_deal(NewDeal) -> Deal = deals::create_deal;
+    /// `deals.moveStage`, inside the batch's transaction.
     move_stage(MoveStage) -> Deal = deals::move_stage;
+    /// `tickets.create`, inside the batch's transaction.
     create_ticket(NewTicket) -> Ticket = tickets::create;
+    /// `tickets.addEvent`, inside the batch's transaction.
     add_ticket_event(NewTicketEvent) -> TicketEvent = tickets::create_event;
+    /// `conversations.create`, inside the batch's transaction.
     create_conversation(NewConversation) -> Conversation = conversations::create;
+    /// `messages.create`, inside the batch's transaction.
     create_message(NewMessage) -> Message = conversations::create_message;
+    /// `calls.create`, inside the batch's transaction.
     create_call(NewCall) -> Call = calls::create;
+    /// `activities.create`, inside the batch's transaction.
     create_activity(NewActivity) -> Activity = activities::create;
+    /// `products.create`, inside the batch's transaction.
     create_product(NewProduct) -> Product = products::create;
+    /// `quoteTemplates.create`, inside the batch's transaction.
     create_quote_template(NewQuoteTemplate) -> QuoteTemplate = quotes::templates::create;
+    /// `quotes.create`, inside the batch's transaction.
     create_quote(NewQuote) -> Quote = quotes::create;
+    /// `quotes.send`, inside the batch's transaction.
     send_quote(SendQuote) -> Quote = quotes::lifecycle::send;
 }
 

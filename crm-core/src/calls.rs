@@ -23,19 +23,31 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Call {
+    /// Its id, counted per tenant.
     pub id: CallId,
+    /// Its id in another system, unique per tenant and kind; `get` finds the record by it too.
     pub external_id: Option<String>,
+    /// The customer it belongs to, if any.
     pub customer_id: Option<CustomerId>,
+    /// The lead it belongs to, if any.
     pub lead_id: Option<LeadId>,
+    /// The deal it belongs to, if any.
     pub deal_id: Option<DealId>,
+    /// Whether the call came in or went out.
     pub direction: Direction,
+    /// How long it lasted, in seconds.
     pub duration_seconds: i64,
+    /// How it ended, in words (`resolved`, `voicemail`).
     pub outcome: Option<String>,
+    /// What was said.
     pub notes: Option<String>,
+    /// When it took place.
     #[serde(with = "time::rfc3339")]
     pub occurred_at: Timestamp,
+    /// When it was created: as imported, or the moment of the write.
     #[serde(with = "time::rfc3339")]
     pub created_at: Timestamp,
+    /// When it last changed.
     #[serde(with = "time::rfc3339")]
     pub updated_at: Timestamp,
 }
@@ -129,14 +141,23 @@ impl Record for Call {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewCall {
+    /// An id from another system, unique per tenant and kind.
     pub external_id: Option<String>,
+    /// The customer it belongs to (of this tenant), if any.
     pub customer_id: Option<CustomerId>,
+    /// The lead it belongs to (of this tenant), if any.
     pub lead_id: Option<LeadId>,
+    /// The deal it belongs to (of this tenant), if any.
     pub deal_id: Option<DealId>,
+    /// Whether the call came in or went out; `outbound` when absent.
     pub direction: Option<Direction>,
+    /// How long it lasted, in seconds (0 or more).
     pub duration_seconds: i64,
+    /// How it ended, in words.
     pub outcome: Option<String>,
+    /// What was said.
     pub notes: Option<String>,
+    /// When it took place; the moment of the write when absent.
     #[serde(default, with = "time::rfc3339::option")]
     pub occurred_at: Option<Timestamp>,
 }
@@ -145,8 +166,11 @@ pub struct NewCall {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CallFilter {
+    /// Only those of this customer.
     pub customer_id: Option<CustomerId>,
+    /// Only those of this lead.
     pub lead_id: Option<LeadId>,
+    /// Only those of this deal.
     pub deal_id: Option<DealId>,
     /// Only the records these criteria hold for, over the kind's own fields (API.md
     /// "Criteria"; `schema.fields` lists them).
@@ -156,7 +180,10 @@ pub struct CallFilter {
     /// absent).
     #[serde(default)]
     pub sort: Option<crate::records::Sort>,
+    /// How many items a page holds: 50 when absent, at most 500.
     pub limit: Option<u32>,
+    /// Where the page starts: an earlier page's `nextCursor` or `prevCursor`; the first page when
+    /// absent.
     pub cursor: Option<String>,
 }
 
@@ -226,6 +253,8 @@ impl<'c> Scope<'c> {
 }
 
 impl Calls<'_, '_> {
+    /// Records a call (`calls.create`), audited, in the change feed and on the timelines of the
+    /// records it is for.
     pub fn create(&self, new: NewCall) -> Result<Call> {
         self.0.write(|tx| create(tx, new))
     }

@@ -214,6 +214,7 @@ pub struct Field {
     pub name: &'static str,
     /// The column holding it in the kind's table (`churn_risk`).
     pub column: &'static str,
+    /// The field's type, which decides its operators and how values are read.
     pub ty: FieldType,
     /// What a person calls it (a column header, a picker entry).
     pub label: &'static str,

@@ -20,9 +20,13 @@ use serde::{Deserialize, Serialize};
 string_enum! {
     /// Where a conversation stands.
     ConversationStatus {
+        /// Waiting for the team.
         Open = "open",
+        /// Waiting for the customer.
         Pending = "pending",
+        /// Put aside until later.
         Snoozed = "snoozed",
+        /// Done.
         Resolved = "resolved",
     }
 }
@@ -30,7 +34,9 @@ string_enum! {
 string_enum! {
     /// Which way a message or call went.
     Direction {
+        /// From the customer to the team.
         Inbound = "inbound",
+        /// From the team to the customer.
         Outbound = "outbound",
     }
 }
@@ -39,14 +45,22 @@ string_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Conversation {
+    /// Its id, counted per tenant.
     pub id: ConversationId,
+    /// Its id in another system, unique per tenant and kind; `get` finds the record by it too.
     pub external_id: Option<String>,
+    /// The customer it belongs to.
     pub customer_id: CustomerId,
+    /// The channel it takes place on.
     pub channel: Channel,
+    /// Where it stands.
     pub status: ConversationStatus,
+    /// What it is about, if said.
     pub subject: Option<String>,
+    /// When it was created: as imported, or the moment of the write.
     #[serde(with = "time::rfc3339")]
     pub created_at: Timestamp,
+    /// When it last changed.
     #[serde(with = "time::rfc3339")]
     pub updated_at: Timestamp,
 }
@@ -130,15 +144,21 @@ impl Record for Conversation {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewConversation {
+    /// An id from another system, unique per tenant and kind.
     #[serde(default)]
     pub external_id: Option<String>,
+    /// The customer it belongs to (of this tenant).
     pub customer_id: CustomerId,
+    /// The channel it takes place on.
     pub channel: Channel,
     /// `open` when absent.
     #[serde(default)]
     pub status: Option<ConversationStatus>,
+    /// What it is about, if said.
     #[serde(default)]
     pub subject: Option<String>,
+    /// When it was created, for history brought in from elsewhere; the moment of the write when
+    /// absent.
     #[serde(default, with = "time::rfc3339::option")]
     pub created_at: Option<Timestamp>,
 }
@@ -147,8 +167,11 @@ pub struct NewConversation {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConversationFilter {
+    /// Only those of this customer.
     pub customer_id: Option<CustomerId>,
+    /// Only those whose `status` is this.
     pub status: Option<ConversationStatus>,
+    /// Only those whose `channel` is this.
     pub channel: Option<Channel>,
     /// Only the records these criteria hold for, over the kind's own fields (API.md
     /// "Criteria"; `schema.fields` lists them).
@@ -158,7 +181,10 @@ pub struct ConversationFilter {
     /// absent).
     #[serde(default)]
     pub sort: Option<crate::records::Sort>,
+    /// How many items a page holds: 50 when absent, at most 500.
     pub limit: Option<u32>,
+    /// Where the page starts: an earlier page's `nextCursor` or `prevCursor`; the first page when
+    /// absent.
     pub cursor: Option<String>,
 }
 
@@ -186,15 +212,23 @@ pub const MESSAGE_FIELDS: &[Field] = &[
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
+    /// Its id, counted per tenant.
     pub id: MessageId,
+    /// Its id in another system, unique per tenant and kind; `get` finds the record by it too.
     pub external_id: Option<String>,
+    /// The conversation it belongs to.
     pub conversation_id: ConversationId,
+    /// Whether the customer or the team wrote it.
     pub direction: Direction,
+    /// What it says.
     pub body: String,
+    /// When it was sent.
     #[serde(with = "time::rfc3339")]
     pub sent_at: Timestamp,
+    /// When it was created: as imported, or the moment of the write.
     #[serde(with = "time::rfc3339")]
     pub created_at: Timestamp,
+    /// When it last changed.
     #[serde(with = "time::rfc3339")]
     pub updated_at: Timestamp,
 }
@@ -252,11 +286,16 @@ impl Record for Message {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewMessage {
+    /// An id from another system, unique per tenant and kind.
     #[serde(default)]
     pub external_id: Option<String>,
+    /// The conversation it belongs to (of this tenant).
     pub conversation_id: ConversationId,
+    /// Whether the customer or the team wrote it.
     pub direction: Direction,
+    /// What it says (not empty).
     pub body: String,
+    /// When it was sent; the moment of the write when absent.
     #[serde(default, with = "time::rfc3339::option")]
     pub sent_at: Option<Timestamp>,
 }
@@ -265,6 +304,7 @@ pub struct NewMessage {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MessageFilter {
+    /// Only those of this conversation.
     pub conversation_id: Option<ConversationId>,
     /// Only the messages these criteria hold for, over a message's own fields.
     #[serde(default)]
@@ -273,7 +313,10 @@ pub struct MessageFilter {
     /// absent).
     #[serde(default)]
     pub sort: Option<crate::records::Sort>,
+    /// How many items a page holds: 50 when absent, at most 500.
     pub limit: Option<u32>,
+    /// Where the page starts: an earlier page's `nextCursor` or `prevCursor`; the first page when
+    /// absent.
     pub cursor: Option<String>,
 }
 
@@ -341,14 +384,17 @@ impl<'c> Scope<'c> {
 }
 
 impl Conversations<'_, '_> {
+    /// Opens a conversation (`conversations.create`), audited and in the change feed.
     pub fn create(&self, new: NewConversation) -> Result<Conversation> {
         self.0.write(|tx| create(tx, new))
     }
 
+    /// The conversation with this id (`not_found` for another tenant's).
     pub fn get(&self, id: ConversationId) -> Result<Conversation> {
         self.0.read(|c, t| records::get(c, t, id.0))
     }
 
+    /// The conversation with this external id.
     pub fn get_by_external_id(&self, external_id: &str) -> Result<Conversation> {
         self.0
             .read(|c, t| records::get_by_external_id(c, t, external_id))
@@ -373,6 +419,8 @@ impl Conversations<'_, '_> {
 }
 
 impl Messages<'_, '_> {
+    /// Adds a message to a conversation (`messages.create`), audited, in the change feed and on the
+    /// customer's timeline.
     pub fn create(&self, new: NewMessage) -> Result<Message> {
         self.0.write(|tx| create_message(tx, new))
     }

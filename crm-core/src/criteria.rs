@@ -6,7 +6,7 @@
 //! catalog's fields), its tags, or, for segments, a related record ("has at least one deal
 //! with …"), a count of related records or the whole days since a time. [`Criteria::from_json`]
 //! reads and checks a tree against a set of definitions, naming the JSON path of a fault;
-//! [`sql`] compiles it to one SQL expression; [`text`] reads and writes the text form.
+//! `sql` compiles it to one SQL expression; [`text`] reads and writes the text form.
 
 pub mod explain;
 pub(crate) mod sql;
@@ -53,6 +53,7 @@ pub enum Read {
 /// Rows of another table that belong to the record: `table.key = record.id`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Related {
+    /// The table holding the related rows.
     pub table: &'static str,
     /// The column of `table` holding the record's `via`.
     pub key: &'static str,
@@ -94,7 +95,9 @@ impl CountOption {
 /// and how it reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FieldDef {
+    /// The field's catalog entry.
     pub field: Field,
+    /// How the field's value is read for a record.
     pub read: Read,
     /// The options a condition on it may carry (count fields only).
     pub options: &'static [CountOption],
@@ -170,15 +173,20 @@ impl Where {
 /// A value a condition compares with, typed by its field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scalar {
+    /// A text (compared ignoring case where the field says so).
     Text(String),
+    /// A whole number (money in minor units, a count, a score).
     Number(i64),
+    /// A moment in time.
     Time(Timestamp),
+    /// True or false.
     Bool(bool),
 }
 
 /// What a condition compares with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operand {
+    /// One value.
     One(Scalar),
     /// `in`, `notIn`.
     List(Vec<Scalar>),
@@ -194,18 +202,26 @@ pub enum Operand {
 /// The options of a count condition (API.md: `withinDays`, `status`, `pipelineId`, `stageId`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CountOptions {
+    /// Count only the related rows of the last this many days.
     pub within_days: Option<i64>,
+    /// Count only the related rows in this status.
     pub status: Option<String>,
+    /// Count only the deals of this pipeline.
     pub pipeline_id: Option<i64>,
+    /// Count only the deals in this stage.
     pub stage_id: Option<i64>,
 }
 
 /// `field op value`, checked against its field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Condition {
+    /// The field compared: one of the kind's criteria fields.
     pub field: String,
+    /// How it is compared.
     pub op: Operator,
+    /// What it is compared with.
     pub value: Operand,
+    /// A count condition's options (empty for others).
     pub options: CountOptions,
 }
 
@@ -216,7 +232,9 @@ pub enum Node {
     All(Vec<Node>),
     /// At least one child holds (an empty `any` never holds).
     Any(Vec<Node>),
+    /// True where the node inside is false.
     Not(Box<Node>),
+    /// One condition.
     Condition(Condition),
 }
 
@@ -239,6 +257,7 @@ impl Node {
 /// A checked criteria tree with the definitions of its fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Criteria {
+    /// The tree.
     pub root: Node,
 }
 

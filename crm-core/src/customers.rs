@@ -21,20 +21,29 @@ pub const MAX_TAGS: usize = 50;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Customer {
+    /// Its id, counted per tenant.
     pub id: CustomerId,
+    /// Its id in another system, unique per tenant and kind; `get` finds the record by it too.
     pub external_id: Option<String>,
+    /// The person's or company's name.
     pub name: String,
+    /// Their email address.
     pub email: Option<String>,
+    /// Their phone number, as given (matched by its E.164 form).
     pub phone: Option<String>,
+    /// The company they are with.
     pub company: Option<String>,
+    /// Labels, in the order given.
     pub tags: Vec<String>,
     /// 0 (safe) to 100 (about to leave).
     pub churn_risk: u8,
     /// Derived: the latest message, call or ticket event of this customer.
     #[serde(with = "time::rfc3339::option")]
     pub last_contact_at: Option<Timestamp>,
+    /// When it was created: as imported, or the moment of the write.
     #[serde(with = "time::rfc3339")]
     pub created_at: Timestamp,
+    /// When it last changed.
     #[serde(with = "time::rfc3339")]
     pub updated_at: Timestamp,
 }
@@ -147,14 +156,23 @@ impl Record for Customer {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewCustomer {
+    /// An id from another system, unique per tenant and kind.
     pub external_id: Option<String>,
+    /// The person's or company's name (not empty).
     pub name: String,
+    /// Their email address (checked).
     pub email: Option<String>,
+    /// Their phone number (checked; matched by its E.164 form).
     pub phone: Option<String>,
+    /// The company they are with.
     pub company: Option<String>,
+    /// Labels.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// How likely they are to leave, 0 to 100.
     pub churn_risk: Option<i64>,
+    /// When it was created, for history brought in from elsewhere; the moment of the write when
+    /// absent.
     #[serde(default, with = "time::rfc3339::option")]
     pub created_at: Option<Timestamp>,
 }
@@ -163,17 +181,25 @@ pub struct NewCustomer {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CustomerChanges {
+    /// The customer to change.
     pub id: Option<CustomerId>,
+    /// The new `externalId`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub external_id: Option<Option<String>>,
+    /// The new `name`; absent leaves it.
     pub name: Option<String>,
+    /// The new `email`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub email: Option<Option<String>>,
+    /// The new `phone`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub phone: Option<Option<String>>,
+    /// The new `company`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub company: Option<Option<String>>,
+    /// The new `tags`; absent leaves it.
     pub tags: Option<Vec<String>>,
+    /// The new `churnRisk`; absent leaves it.
     pub churn_risk: Option<i64>,
 }
 
@@ -181,6 +207,7 @@ pub struct CustomerChanges {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CustomerFilter {
+    /// Only those whose `email` is this.
     pub email: Option<String>,
     /// Only the records these criteria hold for, over the kind's own fields (API.md
     /// "Criteria"; `schema.fields` lists them).
@@ -190,7 +217,10 @@ pub struct CustomerFilter {
     /// absent).
     #[serde(default)]
     pub sort: Option<crate::records::Sort>,
+    /// How many items a page holds: 50 when absent, at most 500.
     pub limit: Option<u32>,
+    /// Where the page starts: an earlier page's `nextCursor` or `prevCursor`; the first page when
+    /// absent.
     pub cursor: Option<String>,
 }
 
@@ -286,24 +316,50 @@ impl<'c> Scope<'c> {
 }
 
 impl Customers<'_, '_> {
+    /// Creates a customer (`customers.create`), validated, audited and in the change feed in one
+    /// transaction.
     pub fn create(&self, new: NewCustomer) -> Result<Customer> {
         self.0.write(|tx| create(tx, new))
     }
 
+    /// The customer with this id (`not_found` for another tenant's).
     pub fn get(&self, id: CustomerId) -> Result<Customer> {
         self.0.read(|c, t| records::get(c, t, id.0))
     }
 
+    /// The customer with this external id.
     pub fn get_by_external_id(&self, external_id: &str) -> Result<Customer> {
         self.0
             .read(|c, t| records::get_by_external_id(c, t, external_id))
     }
 
+    /// Changes a customer (`customers.update`): only the fields given change.
     pub fn update(&self, changes: CustomerChanges) -> Result<Customer> {
         self.0.write(|tx| update(tx, changes))
     }
 
-    /// A page of customers, newest first.
+    /// A page of customers, newest first; `where` keeps those its criteria match, `sort`
+    /// orders them by a sortable field.
+    ///
+    /// ```
+    /// # use crm_core::{Crm, tenancy::{NewAdmin, NewTenant}};
+    /// # let crm = Crm::open_in_memory()?;
+    /// # let acme = crm.create_tenant(NewTenant { tenant_id: "acme".into(), name: "Acme".into(),
+    /// #     default_region: None, admin: NewAdmin { name: "Ada".into(), email: "ada@acme.test".into() } })?;
+    /// let scope = crm.scope("acme", Some(acme.admin.id))?;
+    /// use crm_core::customers::{CustomerFilter, NewCustomer};
+    /// for (name, risk) in [("Ann", 80), ("Bob", 20), ("Cleo", 65)] {
+    ///     scope.customers().create(NewCustomer { name: name.into(), churn_risk: Some(risk), ..Default::default() })?;
+    /// }
+    /// let at_risk = scope.customers().list(&CustomerFilter {
+    ///     r#where: Some(serde_json::json!({"field": "churnRisk", "op": "gte", "value": 50})),
+    ///     sort: Some(serde_json::from_value(serde_json::json!({"field": "name"}))?),
+    ///     ..Default::default()
+    /// })?;
+    /// let names: Vec<_> = at_risk.items.iter().map(|c| c.name.as_str()).collect();
+    /// assert_eq!(names, ["Ann", "Cleo"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn list(&self, filter: &CustomerFilter) -> Result<Page<Customer>> {
         let page = PageRequest {
             limit: filter.limit,

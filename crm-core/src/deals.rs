@@ -25,8 +25,11 @@ pub const MAX_STAGES: usize = 50;
 string_enum! {
     /// Whether a stage keeps a deal open or closes it.
     StageKind {
+        /// Deals in it are open.
         Open = "open",
+        /// Deals in it are won.
         Won = "won",
+        /// Deals in it are lost.
         Lost = "lost",
     }
 }
@@ -34,8 +37,11 @@ string_enum! {
 string_enum! {
     /// Where a deal stands; follows the kind of its stage.
     DealStatus {
+        /// Still being worked.
         Open = "open",
+        /// Won.
         Won = "won",
+        /// Lost.
         Lost = "lost",
     }
 }
@@ -54,12 +60,15 @@ impl From<StageKind> for DealStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stage {
+    /// Its id, counted per tenant.
     pub id: StageId,
+    /// The stage's name.
     pub name: String,
     /// Order within the pipeline, ascending.
     pub position: i64,
     /// Chance of winning a deal in this stage, 0 to 100.
     pub probability: u8,
+    /// Whether deals in it are open, won or lost.
     pub kind: StageKind,
 }
 
@@ -67,12 +76,18 @@ pub struct Stage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Pipeline {
+    /// Its id, counted per tenant.
     pub id: PipelineId,
+    /// Its id in another system, unique per tenant and kind; `get` finds the record by it too.
     pub external_id: Option<String>,
+    /// The pipeline's name.
     pub name: String,
+    /// Its stages, in position order.
     pub stages: Vec<Stage>,
+    /// When it was created: as imported, or the moment of the write.
     #[serde(with = "time::rfc3339")]
     pub created_at: Timestamp,
+    /// When it last changed.
     #[serde(with = "time::rfc3339")]
     pub updated_at: Timestamp,
 }
@@ -125,11 +140,14 @@ impl Record for Pipeline {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewStage {
+    /// The stage's name.
     pub name: String,
     /// The stage's index in `stages` when absent.
     #[serde(default)]
     pub position: Option<i64>,
+    /// How likely a deal in it is to be won, 0 to 100.
     pub probability: i64,
+    /// Whether deals in it are open, won or lost.
     pub kind: StageKind,
 }
 
@@ -137,8 +155,10 @@ pub struct NewStage {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewPipeline {
+    /// An id from another system, unique per tenant and kind.
     #[serde(default)]
     pub external_id: Option<String>,
+    /// The pipeline's name (not empty).
     pub name: String,
     /// At least one, and at least one of kind `open`.
     pub stages: Vec<NewStage>,
@@ -148,12 +168,16 @@ pub struct NewPipeline {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AddStage {
+    /// The pipeline the stage is added to.
     pub pipeline_id: PipelineId,
+    /// The stage's name.
     pub name: String,
     /// After the last stage when absent.
     #[serde(default)]
     pub position: Option<i64>,
+    /// How likely a deal in it is to be won, 0 to 100.
     pub probability: i64,
+    /// Whether deals in it are open, won or lost.
     pub kind: StageKind,
 }
 
@@ -161,24 +185,38 @@ pub struct AddStage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Deal {
+    /// Its id, counted per tenant.
     pub id: DealId,
+    /// Its id in another system, unique per tenant and kind; `get` finds the record by it too.
     pub external_id: Option<String>,
+    /// The pipeline it belongs to.
     pub pipeline_id: PipelineId,
+    /// The stage it belongs to.
     pub stage_id: StageId,
+    /// The customer it belongs to, if any.
     pub customer_id: Option<CustomerId>,
+    /// The lead it belongs to, if any.
     pub lead_id: Option<LeadId>,
+    /// What is being sold, in words.
     pub title: String,
     /// In minor units of `currency`.
     pub value: i64,
+    /// The currency of `value` (ISO 4217).
     pub currency: String,
+    /// The owning user it belongs to, if any.
     pub owner_id: Option<UserId>,
+    /// Open, won or lost: the kind of its stage.
     pub status: DealStatus,
+    /// When it is expected to close, if anyone said.
     #[serde(with = "time::rfc3339::option")]
     pub expected_close_at: Option<Timestamp>,
+    /// When it was won or lost.
     #[serde(with = "time::rfc3339::option")]
     pub closed_at: Option<Timestamp>,
+    /// When it was created: as imported, or the moment of the write.
     #[serde(with = "time::rfc3339")]
     pub created_at: Timestamp,
+    /// When it last changed.
     #[serde(with = "time::rfc3339")]
     pub updated_at: Timestamp,
 }
@@ -298,24 +336,34 @@ impl Record for Deal {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewDeal {
+    /// An id from another system, unique per tenant and kind.
     #[serde(default)]
     pub external_id: Option<String>,
+    /// The pipeline it belongs to (of this tenant).
     pub pipeline_id: PipelineId,
     /// The pipeline's first open stage when absent.
     #[serde(default)]
     pub stage_id: Option<StageId>,
+    /// The customer it belongs to (of this tenant), if any.
     #[serde(default)]
     pub customer_id: Option<CustomerId>,
+    /// The lead it belongs to (of this tenant), if any.
     #[serde(default)]
     pub lead_id: Option<LeadId>,
+    /// What is being sold, in words (not empty).
     pub title: String,
     /// Minor units, at least 0.
     pub value: i64,
+    /// The currency of `value` (ISO 4217).
     pub currency: String,
+    /// The owning user it belongs to (of this tenant), if any.
     #[serde(default)]
     pub owner_id: Option<UserId>,
+    /// When it is expected to close.
     #[serde(default, with = "time::rfc3339::option")]
     pub expected_close_at: Option<Timestamp>,
+    /// When it was created, for history brought in from elsewhere; the moment of the write when
+    /// absent.
     #[serde(default, with = "time::rfc3339::option")]
     pub created_at: Option<Timestamp>,
     /// When a deal created in a won or lost stage closed (an imported history): `createdAt`
@@ -329,18 +377,27 @@ pub struct NewDeal {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DealChanges {
+    /// The deal to change.
     pub id: Option<DealId>,
+    /// The new `externalId`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub external_id: Option<Option<String>>,
+    /// The new `customerId`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub customer_id: Option<Option<CustomerId>>,
+    /// The new `leadId`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub lead_id: Option<Option<LeadId>>,
+    /// The new `title`; absent leaves it.
     pub title: Option<String>,
+    /// The new `value`; absent leaves it.
     pub value: Option<i64>,
+    /// The new `currency`; absent leaves it.
     pub currency: Option<String>,
+    /// The new `ownerId`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub owner_id: Option<Option<UserId>>,
+    /// The new `expectedCloseAt`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "time::rfc3339::patch::deserialize")]
     pub expected_close_at: Option<Option<Timestamp>>,
 }
@@ -349,11 +406,17 @@ pub struct DealChanges {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DealFilter {
+    /// Only those whose `status` is this.
     pub status: Option<DealStatus>,
+    /// Only those of this pipeline.
     pub pipeline_id: Option<PipelineId>,
+    /// Only those of this stage.
     pub stage_id: Option<StageId>,
+    /// Only those of this owning user.
     pub owner_id: Option<UserId>,
+    /// Only those of this customer.
     pub customer_id: Option<CustomerId>,
+    /// Only those of this lead.
     pub lead_id: Option<LeadId>,
     /// Only the records these criteria hold for, over the kind's own fields (API.md
     /// "Criteria"; `schema.fields` lists them).
@@ -363,7 +426,10 @@ pub struct DealFilter {
     /// absent).
     #[serde(default)]
     pub sort: Option<crate::records::Sort>,
+    /// How many items a page holds: 50 when absent, at most 500.
     pub limit: Option<u32>,
+    /// Where the page starts: an earlier page's `nextCursor` or `prevCursor`; the first page when
+    /// absent.
     pub cursor: Option<String>,
 }
 
@@ -371,8 +437,11 @@ pub struct DealFilter {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MoveStage {
+    /// The deal to move.
     pub deal_id: DealId,
+    /// The stage it moves to, of its own pipeline.
     pub stage_id: StageId,
+    /// When it moved, for history brought in from elsewhere; the moment of the write when absent.
     #[serde(default, with = "time::rfc3339::option")]
     pub at: Option<Timestamp>,
 }
@@ -381,10 +450,15 @@ pub struct MoveStage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StageChange {
+    /// The deal.
     pub deal_id: DealId,
+    /// The stage it left (none for the stage it was created in).
     pub from_stage_id: Option<StageId>,
+    /// The stage it entered.
     pub to_stage_id: StageId,
+    /// The user who moved it.
     pub actor_id: Option<UserId>,
+    /// When it moved.
     #[serde(with = "time::rfc3339")]
     pub at: Timestamp,
 }
@@ -782,10 +856,12 @@ impl<'c> Scope<'c> {
 }
 
 impl Pipelines<'_, '_> {
+    /// Creates a pipeline with its stages (`pipelines.create`).
     pub fn create(&self, new: NewPipeline) -> Result<Pipeline> {
         self.0.write(|tx| create_pipeline(tx, new))
     }
 
+    /// The pipeline with this id, with its stages (`not_found` for another tenant's).
     pub fn get(&self, id: PipelineId) -> Result<Pipeline> {
         self.0.read(|c, t| pipeline_with_stages(c, t, id))
     }
@@ -797,6 +873,7 @@ impl Pipelines<'_, '_> {
         self.0.write(|tx| add_stage(tx, add))
     }
 
+    /// The pipeline with this external id.
     pub fn get_by_external_id(&self, external_id: &str) -> Result<Pipeline> {
         self.0.read(|c, t| {
             let p: Pipeline = records::get_by_external_id(c, t, external_id)?;
@@ -822,19 +899,23 @@ impl Pipelines<'_, '_> {
 }
 
 impl Deals<'_, '_> {
+    /// Creates a deal (`deals.create`) in its first open stage (or the one given).
     pub fn create(&self, new: NewDeal) -> Result<Deal> {
         self.0.write(|tx| create_deal(tx, new))
     }
 
+    /// The deal with this id (`not_found` for another tenant's).
     pub fn get(&self, id: DealId) -> Result<Deal> {
         self.0.read(|c, t| records::get(c, t, id.0))
     }
 
+    /// The deal with this external id.
     pub fn get_by_external_id(&self, external_id: &str) -> Result<Deal> {
         self.0
             .read(|c, t| records::get_by_external_id(c, t, external_id))
     }
 
+    /// Changes a deal (`deals.update`): only the fields given change; stages through `move_stage`.
     pub fn update(&self, changes: DealChanges) -> Result<Deal> {
         self.0.write(|tx| update_deal(tx, changes))
     }

@@ -1,7 +1,7 @@
 //! Deterministic demo data at any scale: a populated CRM for newcomers, tests and benchmarks.
 //!
 //! The same seed and scale always give the same records. Everything is written through the
-//! public bulk path ([`Scope::batch`]), so it is validated, audited and in the change feed like
+//! public bulk path ([`Scope::batch`](crate::Scope::batch)), so it is validated, audited and in the change feed like
 //! any import.
 
 mod generator;
@@ -31,6 +31,7 @@ pub struct DemoOptions {
     pub tenant: String,
     /// How many customers; everything else scales with it.
     pub customers: usize,
+    /// The random seed: the same seed gives the same data.
     pub seed: u64,
     /// The end of the two years of generated history.
     pub until: Timestamp,
@@ -59,16 +60,27 @@ impl Default for DemoOptions {
 pub struct DemoSummary {
     /// The admin of the demo tenant: open the client as this user.
     pub admin_id: i64,
+    /// Customers made.
     pub customers: usize,
+    /// Leads made.
     pub leads: usize,
+    /// Deals made.
     pub deals: usize,
+    /// Stage moves of those deals.
     pub stage_moves: usize,
+    /// Tickets made.
     pub tickets: usize,
+    /// Events of those tickets.
     pub ticket_events: usize,
+    /// Conversations made.
     pub conversations: usize,
+    /// Messages of those conversations.
     pub messages: usize,
+    /// Calls made.
     pub calls: usize,
+    /// Activities made.
     pub activities: usize,
+    /// Quotes made.
     pub quotes: usize,
 }
 

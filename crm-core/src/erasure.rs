@@ -29,6 +29,7 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EraseRequest {
+    /// The customer to erase.
     pub id: CustomerId,
     /// The customer's email (any case), or their name when they have none: a typed
     /// confirmation that this is the person.
@@ -39,7 +40,9 @@ pub struct EraseRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Erased {
+    /// The customer erased.
     pub id: CustomerId,
+    /// How many records of each kind (plural) went.
     pub erased: BTreeMap<String, u64>,
     /// Deals kept for analytics, without the customer.
     pub anonymized: BTreeMap<String, u64>,
@@ -51,6 +54,7 @@ pub struct Erased {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExportDataRequest {
+    /// The customer whose data is exported.
     pub id: CustomerId,
 }
 

@@ -13,20 +13,30 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// The input is not acceptable; `field` is the JSON path of the value at fault.
     #[error("{field}: {message}")]
-    InvalidInput { field: String, message: String },
+    InvalidInput {
+        /// The JSON path of the value at fault (`criteria.all[2].op`).
+        field: String,
+        /// What is wrong with it, for people.
+        message: String,
+    },
     /// The record does not exist in the caller's tenant (records of other tenants included);
     /// `merged_into` names the record it was merged into, when it was.
     #[error("{entity} {id} not found{}", merged_into.map(|m| format!(" (merged into {entity} {m})")).unwrap_or_default())]
     NotFound {
+        /// The kind of record (`customer`).
         entity: &'static str,
+        /// The id (or external id) asked for.
         id: String,
+        /// The record it was merged into, when it was.
         merged_into: Option<i64>,
     },
     /// The request conflicts with the current state (duplicate external id, invalid state
     /// change); `field` is the JSON path of the value that conflicts, when one does.
     #[error("{}{message}", field.as_deref().map(|f| format!("{f}: ")).unwrap_or_default())]
     Conflict {
+        /// The JSON path of the value that conflicts, when one does.
         field: Option<String>,
+        /// What conflicts, for people.
         message: String,
     },
     /// The actor's role does not allow the operation.
@@ -169,7 +179,7 @@ pub fn clip(value: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// `message` with every quoted run (`"…"`, with backslash escapes, or `` `…` ``) longer than
-/// [`QUOTE_CHARS`] characters cut with `…`, and the whole cut to [`MESSAGE_CHARS`]: messages
+/// [`QUOTE_CHARS`] characters cut with `…`, and the whole cut to `MESSAGE_CHARS`: messages
 /// of other libraries (serde's `invalid type: string "…"`) quote a bad value whole.
 pub fn clip_quotes(message: &str) -> String {
     let mut out = String::with_capacity(message.len().min(MESSAGE_CHARS + 8));

@@ -42,6 +42,7 @@ pub struct ExportRequest {
     /// The fields written, in order; every field of the kind when empty.
     #[serde(default)]
     pub columns: Vec<String>,
+    /// CSV or JSON Lines.
     pub format: Format,
     /// The file written (replaced if it exists).
     pub path: String,
@@ -54,6 +55,7 @@ pub struct ExportRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Exported {
+    /// How many rows were written.
     pub rows: u64,
 }
 

@@ -1,7 +1,7 @@
 //! The change feed: one entry per committed change, written in the same transaction as the
 //! change and its audit entry. Derived data follows it a tenant at a time (segment
 //! memberships, lead scores, analytics sums, the search index), and hosts read a tenant's
-//! feed with `changes.list` ([`Changes`]) to mirror or notify without polling every list.
+//! feed with `changes.list` ([`Changes`](crate::changes::Changes)) to mirror or notify without polling every list.
 //!
 //! Sequence numbers are the tenant's own, taken from its counter (`id_sequences`) inside the
 //! writing transaction: they only grow and entries are never deleted. A write transaction
@@ -9,7 +9,7 @@
 //! lock; on PostgreSQL an advisory lock per tenant, so that tenants write side by side), so
 //! within a tenant commit order is sequence order and a reader that saw a tenant's `seq` never
 //! later finds a committed entry of that tenant below it. Across tenants there is no order to
-//! rely on — which is why every follower ([`crate::follow`]) keeps a position per tenant and
+//! rely on — which is why every follower (`follow`) keeps a position per tenant and
 //! reads one tenant's entries at a time.
 
 use crate::catalog::RecordKind;
@@ -53,13 +53,18 @@ pub enum ChangeOp {
 pub struct Change {
     /// Its place in the feed: pass the last one seen as `after`.
     pub seq: i64,
+    /// What kind of record changed.
     pub entity_type: RecordKind,
+    /// The record's id.
     pub entity_id: i64,
+    /// Created, updated or deleted.
     pub op: ChangeOp,
     /// The method that made it (`links.linkTicketToLead`); absent for changes recorded before
     /// the feed kept it.
     pub action: Option<String>,
+    /// The user who made the change, if one did.
     pub actor_id: Option<UserId>,
+    /// When the change was committed.
     #[serde(with = "time::rfc3339")]
     pub at: Timestamp,
     /// For a `segment_membership` entry (whose `entityId` is the customer): the segment.
@@ -86,6 +91,7 @@ pub struct ChangesRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangesPage {
+    /// The changes, oldest first.
     pub items: Vec<Change>,
     /// The `after` of the next call: the last sequence of this page, or `after` when it is empty.
     pub next: i64,

@@ -53,8 +53,11 @@ pub const MAX_REPORTED: usize = 1_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum DedupeKey {
+    /// The id the record has in the other system (`externalId`).
     ExternalId,
+    /// The email address, compared lowercased.
     Email,
+    /// The phone number, compared by its E.164 form.
     Phone,
 }
 
@@ -62,8 +65,10 @@ pub enum DedupeKey {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum OnDuplicate {
+    /// Leave the stored record as it is.
     #[default]
     Skip,
+    /// Write the row's values over the stored record's.
     Update,
 }
 
@@ -81,9 +86,12 @@ pub struct ImportRequest {
     pub format: Option<Format>,
     /// Suggested from the header when absent.
     pub mapping: Option<Mapping>,
+    /// Keys that make a row a duplicate of a stored record, besides `externalId` (always).
     #[serde(default)]
     pub dedupe: Vec<DedupeKey>,
+    /// What a duplicate row does: `skip` when absent.
     pub on_duplicate: Option<OnDuplicate>,
+    /// Plan every row and write nothing.
     #[serde(default)]
     pub dry_run: bool,
     /// A preview's most rows in `rows` (every row is planned and counted); 100 when absent.
@@ -94,9 +102,13 @@ pub struct ImportRequest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Action {
+    /// A new record.
     Create,
+    /// A stored record changed.
     Update,
+    /// Nothing written (`reason` says why).
     Skip,
+    /// The row cannot be imported (`errors` say why).
     Error,
 }
 
@@ -117,6 +129,7 @@ pub struct RowError {
     /// The cell's text (clipped), if a cell is at fault.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+    /// What is wrong, for people.
     pub message: String,
 }
 
@@ -124,8 +137,11 @@ pub struct RowError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlannedRow {
+    /// The row number, 1 for the first row of data.
     pub row: u64,
+    /// The file's line the row starts on (the header is line 1).
     pub line: u64,
+    /// What happens to it.
     pub action: Action,
     /// The record created or updated, or the duplicate skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -135,8 +151,10 @@ pub struct PlannedRow {
     /// it), `imported` (an earlier run of this very file wrote it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
+    /// For a `repeated` row: the earlier row of the file with the same key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_row: Option<u64>,
+    /// Why an `error` row cannot be imported.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<RowError>,
     /// The row's fields as read (a preview's rows only): what a person checks the mapping by.
@@ -148,10 +166,15 @@ pub struct PlannedRow {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
+    /// Rows read.
     pub rows: u64,
+    /// Records created.
     pub created: u64,
+    /// Records updated.
     pub updated: u64,
+    /// Rows skipped.
     pub skipped: u64,
+    /// Rows that failed.
     pub failed: u64,
 }
 
@@ -159,11 +182,14 @@ pub struct Summary {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Preview {
+    /// What the file was found to be: format, delimiter, encoding, columns.
     #[serde(flatten)]
     pub layout: Layout,
+    /// Which column fills which field, as suggested or given.
     pub mapping: Mapping,
     /// The first `limit` rows' plans.
     pub rows: Vec<PlannedRow>,
+    /// What a run would do with every row.
     pub summary: Summary,
 }
 
@@ -171,12 +197,14 @@ pub struct Preview {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Outcome {
+    /// What the run did (or, dry, would do).
     #[serde(flatten)]
     pub summary: Summary,
     /// The first [`MAX_REPORTED`] row errors.
     pub errors: Vec<RowError>,
     /// Row errors beyond those listed.
     pub errors_omitted: u64,
+    /// Nothing was written.
     pub dry_run: bool,
     /// The caller stopped the run; what was committed stays, and running the file again
     /// finishes it.
@@ -774,6 +802,7 @@ pub struct ErrorFile {
 }
 
 impl ErrorFile {
+    /// An error file to be written at `path`; nothing is written until a row fails.
     pub fn new(path: std::path::PathBuf) -> ErrorFile {
         ErrorFile { path, writer: None }
     }

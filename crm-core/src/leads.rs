@@ -22,10 +22,15 @@ use serde::{Deserialize, Serialize};
 string_enum! {
     /// Where a lead stands.
     LeadStatus {
+        /// Not yet contacted.
         New = "new",
+        /// Contacted, not yet qualified.
         Contacted = "contacted",
+        /// Worth a deal.
         Qualified = "qualified",
+        /// Not worth one.
         Unqualified = "unqualified",
+        /// Turned into a customer and a deal.
         Converted = "converted",
     }
 }
@@ -34,20 +39,32 @@ string_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Lead {
+    /// Its id, counted per tenant.
     pub id: LeadId,
+    /// Its id in another system, unique per tenant and kind; `get` finds the record by it too.
     pub external_id: Option<String>,
+    /// The customer it belongs to, if any.
     pub customer_id: Option<CustomerId>,
+    /// The person's name.
     pub name: String,
+    /// Their email address.
     pub email: Option<String>,
+    /// Their phone number, as given (matched by its E.164 form).
     pub phone: Option<String>,
+    /// The company they are with.
     pub company: Option<String>,
+    /// Where the lead stands.
     pub status: LeadStatus,
     /// 0 to 100.
     pub score: u8,
+    /// The owning user it belongs to, if any.
     pub owner_id: Option<UserId>,
+    /// Where the lead came from (`web`, `referral`, …).
     pub source: Option<String>,
+    /// When it was created: as imported, or the moment of the write.
     #[serde(with = "time::rfc3339")]
     pub created_at: Timestamp,
+    /// When it last changed.
     #[serde(with = "time::rfc3339")]
     pub updated_at: Timestamp,
 }
@@ -163,17 +180,28 @@ impl Record for Lead {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewLead {
+    /// An id from another system, unique per tenant and kind.
     pub external_id: Option<String>,
+    /// The customer it belongs to (of this tenant), if any.
     pub customer_id: Option<CustomerId>,
+    /// The person's name (not empty).
     pub name: String,
+    /// Their email address (checked).
     pub email: Option<String>,
+    /// Their phone number (checked; matched by its E.164 form).
     pub phone: Option<String>,
+    /// The company they are with.
     pub company: Option<String>,
     /// `new` when absent.
     pub status: Option<LeadStatus>,
+    /// A score set by hand, 0 to 100; the tenant's rules score the lead when absent.
     pub score: Option<i64>,
+    /// The owning user it belongs to (of this tenant), if any.
     pub owner_id: Option<UserId>,
+    /// Where the lead came from.
     pub source: Option<String>,
+    /// When it was created, for history brought in from elsewhere; the moment of the write when
+    /// absent.
     #[serde(default, with = "time::rfc3339::option")]
     pub created_at: Option<Timestamp>,
 }
@@ -182,22 +210,33 @@ pub struct NewLead {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LeadChanges {
+    /// The lead to change.
     pub id: Option<LeadId>,
+    /// The new `externalId`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub external_id: Option<Option<String>>,
+    /// The new `customerId`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub customer_id: Option<Option<CustomerId>>,
+    /// The new `name`; absent leaves it.
     pub name: Option<String>,
+    /// The new `email`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub email: Option<Option<String>>,
+    /// The new `phone`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub phone: Option<Option<String>>,
+    /// The new `company`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub company: Option<Option<String>>,
+    /// The new `status`; absent leaves it.
     pub status: Option<LeadStatus>,
+    /// The new `score`; absent leaves it.
     pub score: Option<i64>,
+    /// The new `ownerId`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub owner_id: Option<Option<UserId>>,
+    /// The new `source`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub source: Option<Option<String>>,
 }
@@ -206,8 +245,11 @@ pub struct LeadChanges {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LeadFilter {
+    /// Only those whose `status` is this.
     pub status: Option<LeadStatus>,
+    /// Only those of this owning user.
     pub owner_id: Option<UserId>,
+    /// Only those of this customer.
     pub customer_id: Option<CustomerId>,
     /// Only the records these criteria hold for, over the kind's own fields (API.md
     /// "Criteria"; `schema.fields` lists them).
@@ -217,7 +259,10 @@ pub struct LeadFilter {
     /// absent).
     #[serde(default)]
     pub sort: Option<crate::records::Sort>,
+    /// How many items a page holds: 50 when absent, at most 500.
     pub limit: Option<u32>,
+    /// Where the page starts: an earlier page's `nextCursor` or `prevCursor`; the first page when
+    /// absent.
     pub cursor: Option<String>,
 }
 
@@ -322,8 +367,11 @@ pub const MAX_ASSIGN: usize = 5_000;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Assign {
+    /// The leads to assign (of this tenant).
     pub lead_ids: Vec<LeadId>,
+    /// The user all of them go to.
     pub owner_id: Option<UserId>,
+    /// A team whose members take them in turn.
     pub team_id: Option<TeamId>,
     /// Required with `teamId`.
     pub mode: Option<AssignMode>,
@@ -333,7 +381,9 @@ pub struct Assign {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Assignment {
+    /// The lead.
     pub lead_id: LeadId,
+    /// The user it was given to.
     pub owner_id: UserId,
 }
 
@@ -341,6 +391,7 @@ pub struct Assignment {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Assigned {
+    /// Every lead with its owner, in the order asked.
     pub assignments: Vec<Assignment>,
 }
 
@@ -475,6 +526,7 @@ impl<'c> Scope<'c> {
 }
 
 impl Leads<'_, '_> {
+    /// Creates a lead (`leads.create`), scored by the tenant's rules unless a score is given.
     pub fn create(&self, new: NewLead) -> Result<Lead> {
         self.0.write(|tx| create(tx, new))
     }
@@ -484,10 +536,12 @@ impl Leads<'_, '_> {
         self.current(|c, t| records::get(c, t, id.0))
     }
 
+    /// The lead with this external id.
     pub fn get_by_external_id(&self, external_id: &str) -> Result<Lead> {
         self.current(|c, t| records::get_by_external_id(c, t, external_id))
     }
 
+    /// Changes a lead (`leads.update`): only the fields given change.
     pub fn update(&self, changes: LeadChanges) -> Result<Lead> {
         self.0.write(|tx| update(tx, changes))
     }

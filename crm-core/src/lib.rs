@@ -19,6 +19,9 @@
 //! # Ok::<(), crm_core::Error>(())
 //! ```
 
+// Every public item says what it is (a test of the README: `cargo doc` is clean).
+#![warn(missing_docs)]
+
 pub mod activities;
 pub mod analytics;
 pub mod audit;

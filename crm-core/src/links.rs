@@ -24,8 +24,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketLinks {
+    /// The ticket.
     pub ticket_id: TicketId,
+    /// The lead it is linked to, if any.
     pub related_lead_id: Option<LeadId>,
+    /// The deal it is linked to, if any.
     pub related_deal_id: Option<DealId>,
 }
 
@@ -33,8 +36,11 @@ pub struct TicketLinks {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketLinkRecords {
+    /// The ticket.
     pub ticket_id: TicketId,
+    /// The linked lead, if any.
     pub lead: Option<Lead>,
+    /// The linked deal, if any.
     pub deal: Option<Deal>,
 }
 
@@ -42,7 +48,9 @@ pub struct TicketLinkRecords {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LeadLink {
+    /// The ticket to link.
     pub ticket_id: TicketId,
+    /// The lead it is linked to.
     pub lead_id: LeadId,
 }
 
@@ -50,7 +58,9 @@ pub struct LeadLink {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DealLink {
+    /// The ticket to link.
     pub ticket_id: TicketId,
+    /// The deal it is linked to.
     pub deal_id: DealId,
 }
 
@@ -58,6 +68,7 @@ pub struct DealLink {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TicketRef {
+    /// The ticket.
     pub ticket_id: TicketId,
 }
 
@@ -65,8 +76,12 @@ pub struct TicketRef {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LeadTickets {
+    /// The lead whose tickets are asked for.
     pub lead_id: Option<LeadId>,
+    /// How many items a page holds: 50 when absent, at most 500.
     pub limit: Option<u32>,
+    /// Where the page starts: an earlier page's `nextCursor` or `prevCursor`; the first page when
+    /// absent.
     pub cursor: Option<String>,
 }
 
@@ -74,8 +89,12 @@ pub struct LeadTickets {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DealTickets {
+    /// The deal whose tickets are asked for.
     pub deal_id: Option<DealId>,
+    /// How many items a page holds: 50 when absent, at most 500.
     pub limit: Option<u32>,
+    /// Where the page starts: an earlier page's `nextCursor` or `prevCursor`; the first page when
+    /// absent.
     pub cursor: Option<String>,
 }
 
@@ -83,8 +102,11 @@ pub struct DealTickets {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchedBy {
+    /// Same email address as the ticket's requester.
     Email,
+    /// Same phone number (E.164) as the ticket's requester.
     Phone,
+    /// Same company as the ticket's requester.
     Company,
     /// The deal belongs to the ticket's own customer.
     Customer,
@@ -123,9 +145,13 @@ pub const MAX_BATCH_SIZE: u32 = 10_000;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AutoLinkMatch {
+    /// The ticket.
     pub ticket_id: TicketId,
+    /// The lead it was linked to, if one.
     pub lead_id: Option<LeadId>,
+    /// The deal it was linked to, if one.
     pub deal_id: Option<DealId>,
+    /// What matched.
     pub matched_by: MatchedBy,
     /// The normalised email, the E.164 number, the folded company name, or `customer N`.
     pub evidence: String,
@@ -135,10 +161,13 @@ pub struct AutoLinkMatch {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Ambiguity {
+    /// The ticket.
     pub ticket_id: TicketId,
     /// `lead`, `customer` (looking for the ticket's deal) or `deal`.
     pub kind: &'static str,
+    /// What matched several records.
     pub matched_by: MatchedBy,
+    /// The value that matched (an address, a number, a company).
     pub evidence: String,
     /// The ids that tied.
     pub candidates: Vec<i64>,
@@ -148,14 +177,23 @@ pub struct Ambiguity {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AutoLinkReport {
+    /// Tickets looked at.
     pub examined: u64,
+    /// Tickets linked to a lead.
     pub linked_to_lead: u64,
+    /// Tickets linked to a deal.
     pub linked_to_deal: u64,
+    /// Tickets left alone: several records matched equally well.
     pub ambiguous: u64,
+    /// Tickets that were linked already.
     pub already_linked: u64,
+    /// Tickets nothing matched.
     pub unmatched: u64,
+    /// Nothing was written.
     pub dry_run: bool,
+    /// Each ticket linked.
     pub matches: Vec<AutoLinkMatch>,
+    /// Each ticket left alone, with its candidates.
     pub ambiguities: Vec<Ambiguity>,
 }
 

@@ -46,6 +46,7 @@ const KEYS: [DuplicateKey; 3] = [
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DuplicateGroup {
+    /// Which key they share.
     pub key: DuplicateKey,
     /// The key they share, as stored (`ada@example.com`, `+14155550132`, `acme · ada lovelace`).
     pub value: String,
@@ -57,7 +58,10 @@ pub struct DuplicateGroup {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DuplicatesRequest {
+    /// How many items a page holds: 50 when absent, at most 500.
     pub limit: Option<u32>,
+    /// Where the page starts: an earlier page's `nextCursor` or `prevCursor`; the first page when
+    /// absent.
     pub cursor: Option<String>,
 }
 
@@ -236,11 +240,14 @@ fn company_groups(
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MergeRequest {
+    /// The record that stays.
     pub target_id: i64,
+    /// The records merged into it (and then removed).
     pub source_ids: Vec<i64>,
     /// Fields the target takes from a source (`{"email": 7}`); the target keeps the rest.
     #[serde(default)]
     pub fields: BTreeMap<String, i64>,
+    /// Say what the merge would do; change nothing.
     #[serde(default)]
     pub dry_run: bool,
 }
@@ -249,11 +256,13 @@ pub struct MergeRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Merged {
+    /// The record that stayed.
     pub target_id: i64,
     /// Records moved from the sources to the target, by plural kind.
     pub moved: BTreeMap<String, u64>,
     /// The fields taken from a source, with the value the target holds now.
     pub fields: BTreeMap<String, Value>,
+    /// Nothing was written.
     pub dry_run: bool,
 }
 

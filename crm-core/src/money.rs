@@ -110,7 +110,9 @@ impl<'de> Deserialize<'de> for Currency {
 /// is 19.99 dollars).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Money {
+    /// Minor units (cents): 1999 is 19.99 of a two-decimal currency.
     pub amount: i64,
+    /// The currency (ISO 4217).
     pub currency: Currency,
 }
 

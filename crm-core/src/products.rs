@@ -20,17 +20,24 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Product {
+    /// Its id, counted per tenant.
     pub id: ProductId,
+    /// Its id in another system, unique per tenant and kind; `get` finds the record by it too.
     pub external_id: Option<String>,
+    /// The product's name.
     pub name: String,
+    /// Its stock-keeping unit, unique per tenant.
     pub sku: Option<String>,
+    /// Its price for one unit.
     pub unit_price: Money,
     /// The tax rate a new line takes, in basis points (2,200 is 22%).
     pub tax_rate_bp: i64,
     /// Offered now; inactive products stay on the quotes that name them.
     pub active: bool,
+    /// When it was created: as imported, or the moment of the write.
     #[serde(with = "time::rfc3339")]
     pub created_at: Timestamp,
+    /// When it last changed.
     #[serde(with = "time::rfc3339")]
     pub updated_at: Timestamp,
 }
@@ -125,11 +132,15 @@ const SKU: Unique = Unique {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewProduct {
+    /// An id from another system, unique per tenant and kind.
     #[serde(default)]
     pub external_id: Option<String>,
+    /// The product's name (not empty).
     pub name: String,
+    /// Its stock-keeping unit, unique per tenant.
     #[serde(default)]
     pub sku: Option<String>,
+    /// Its price for one unit.
     pub unit_price: Money,
     /// 0 when absent.
     #[serde(default)]
@@ -143,14 +154,21 @@ pub struct NewProduct {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProductChanges {
+    /// The product to change.
     pub id: ProductId,
+    /// The new `externalId`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub external_id: Option<Option<String>>,
+    /// The new `name`; absent leaves it.
     pub name: Option<String>,
+    /// The new `sku`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub sku: Option<Option<String>>,
+    /// The new `unitPrice`; absent leaves it.
     pub unit_price: Option<Money>,
+    /// The new `taxRateBp`; absent leaves it.
     pub tax_rate_bp: Option<i64>,
+    /// The new `active`; absent leaves it.
     pub active: Option<bool>,
 }
 
@@ -158,6 +176,7 @@ pub struct ProductChanges {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProductFilter {
+    /// Only those whose `active` is this.
     pub active: Option<bool>,
     /// Only the products these criteria hold for (API.md "Criteria").
     #[serde(default)]
@@ -166,7 +185,10 @@ pub struct ProductFilter {
     /// absent).
     #[serde(default)]
     pub sort: Option<crate::records::Sort>,
+    /// How many items a page holds: 50 when absent, at most 500.
     pub limit: Option<u32>,
+    /// Where the page starts: an earlier page's `nextCursor` or `prevCursor`; the first page when
+    /// absent.
     pub cursor: Option<String>,
 }
 
@@ -245,19 +267,23 @@ impl<'c> Scope<'c> {
 }
 
 impl Products<'_, '_> {
+    /// Creates a product (`products.create`).
     pub fn create(&self, new: NewProduct) -> Result<Product> {
         self.0.write(|tx| create(tx, new))
     }
 
+    /// The product with this id (`not_found` for another tenant's).
     pub fn get(&self, id: ProductId) -> Result<Product> {
         self.0.read(|c, t| records::get(c, t, id.0))
     }
 
+    /// The product with this external id.
     pub fn get_by_external_id(&self, external_id: &str) -> Result<Product> {
         self.0
             .read(|c, t| records::get_by_external_id(c, t, external_id))
     }
 
+    /// Changes a product (`products.update`): only the fields given change.
     pub fn update(&self, changes: ProductChanges) -> Result<Product> {
         self.0.write(|tx| update(tx, changes))
     }

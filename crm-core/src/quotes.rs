@@ -44,9 +44,13 @@ use totals::{TaxRounding, Totals};
 string_enum! {
     /// Where a quote is in its life.
     QuoteStatus {
+        /// Being written; the only status that can change.
         Draft = "draft",
+        /// Sent to the customer and frozen.
         Sent = "sent",
+        /// Accepted by the customer: the deal is won.
         Accepted = "accepted",
+        /// Turned down by the customer.
         Rejected = "rejected",
         /// Sent, and its `validUntil` has passed.
         Expired = "expired",
@@ -59,7 +63,9 @@ string_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Quote {
+    /// Its id, counted per tenant.
     pub id: QuoteId,
+    /// Its id in another system, unique per tenant and kind; `get` finds the record by it too.
     pub external_id: Option<String>,
     /// `Q-<year>-<nnnn>`: the same for every revision.
     pub number: String,
@@ -67,34 +73,46 @@ pub struct Quote {
     pub revision: i64,
     /// The revision this one revised.
     pub previous_id: Option<QuoteId>,
+    /// The deal it belongs to.
     pub deal_id: DealId,
     /// Whom the quote is addressed to: the deal's customer when the quote was first made.
     pub customer_id: Option<CustomerId>,
+    /// The quote template it belongs to, if any.
     pub template_id: Option<QuoteTemplateId>,
     /// The deal's currency: every amount of the quote is in its minor units.
     pub currency: Currency,
     /// As of the read: a sent quote past `validUntil` reads `expired`.
     pub status: QuoteStatus,
+    /// The last day it may be accepted.
     #[serde(with = "time::rfc3339::option")]
     pub valid_until: Option<Timestamp>,
     /// The quote-level discount, in basis points.
     pub discount_bp: i64,
+    /// How its tax is rounded: per line or on each rate's sum.
     pub tax_rounding: TaxRounding,
+    /// Notes printed under the lines.
     pub notes: Option<String>,
+    /// Terms printed at the end.
     pub terms: Option<String>,
     /// The lines, in order; `None` in lists (`lineCount` says how many).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lines: Option<Vec<QuoteLine>>,
+    /// How many lines it has.
     pub line_count: i64,
+    /// Subtotal, discount, tax per rate and total.
     pub totals: Totals,
+    /// When it was sent.
     #[serde(with = "time::rfc3339::option")]
     pub sent_at: Option<Timestamp>,
     /// When it was accepted, rejected or found expired.
     #[serde(with = "time::rfc3339::option")]
     pub decided_at: Option<Timestamp>,
+    /// Why the customer turned it down.
     pub reject_reason: Option<String>,
+    /// When it was created: as imported, or the moment of the write.
     #[serde(with = "time::rfc3339")]
     pub created_at: Timestamp,
+    /// When it last changed.
     #[serde(with = "time::rfc3339")]
     pub updated_at: Timestamp,
 }
@@ -137,24 +155,32 @@ pub(crate) const SEARCH_DOCUMENT: &str = "SELECT x.tenant_id, x.id,
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewQuote {
+    /// An id from another system, unique per tenant and kind.
     #[serde(default)]
     pub external_id: Option<String>,
+    /// The deal it belongs to (of this tenant).
     pub deal_id: DealId,
     /// Copies the template's lines, discount, notes, terms, validity and tax rounding; what
     /// this request gives itself wins.
     #[serde(default)]
     pub template_id: Option<QuoteTemplateId>,
+    /// The last day it may be accepted; when absent, the template's validity counted from today
+    /// (none without a template that sets one).
     #[serde(default, with = "time::rfc3339::option")]
     pub valid_until: Option<Timestamp>,
+    /// Its lines; the template's when absent.
     #[serde(default)]
     pub lines: Option<Vec<LineRequest>>,
+    /// A discount on the whole quote, in basis points (0 to 10,000).
     #[serde(default)]
     pub discount_bp: Option<i64>,
     /// The tenant's default (`quotes.getSettings`) when neither this nor the template says.
     #[serde(default)]
     pub tax_rounding: Option<TaxRounding>,
+    /// Notes printed under the lines.
     #[serde(default)]
     pub notes: Option<String>,
+    /// Terms printed at the end.
     #[serde(default)]
     pub terms: Option<String>,
     /// When it was made, for records brought from elsewhere; now when absent.
@@ -171,16 +197,24 @@ pub struct NewQuote {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct QuoteChanges {
+    /// The draft to change.
     pub id: QuoteId,
+    /// The new `externalId`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub external_id: Option<Option<String>>,
+    /// The new `validUntil`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "time::rfc3339::patch::deserialize")]
     pub valid_until: Option<Option<Timestamp>>,
+    /// The new `lines`; absent leaves it.
     pub lines: Option<Vec<LineRequest>>,
+    /// The new `discountBp`; absent leaves it.
     pub discount_bp: Option<i64>,
+    /// The new `taxRounding`; absent leaves it.
     pub tax_rounding: Option<TaxRounding>,
+    /// The new `notes`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub notes: Option<Option<String>>,
+    /// The new `terms`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub terms: Option<Option<String>>,
 }
@@ -189,7 +223,9 @@ pub struct QuoteChanges {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct QuoteFilter {
+    /// Only those of this deal.
     pub deal_id: Option<DealId>,
+    /// Only those of this customer.
     pub customer_id: Option<CustomerId>,
     /// As read now: `expired` finds sent quotes past their validity too, `sent` leaves them out.
     pub status: Option<QuoteStatus>,
@@ -201,7 +237,10 @@ pub struct QuoteFilter {
     /// absent).
     #[serde(default)]
     pub sort: Option<records::Sort>,
+    /// How many items a page holds: 50 when absent, at most 500.
     pub limit: Option<u32>,
+    /// Where the page starts: an earlier page's `nextCursor` or `prevCursor`; the first page when
+    /// absent.
     pub cursor: Option<String>,
 }
 
@@ -237,7 +276,7 @@ const STATUS_NOW: &str = "CASE WHEN {row}.status = 'sent' AND {row}.valid_until 
      THEN 'expired' ELSE {row}.status END";
 
 /// The fields of a quote, as filters, sorts, list columns and `schema.fields` read them.
-/// `status` is derived when read (see [`STATUS_NOW`]), so it filters but does not sort.
+/// `status` is derived when read (see `STATUS_NOW`), so it filters but does not sort.
 pub const FIELDS: &[Field] = &[
     catalog::id_field(RecordKind::Quote),
     catalog::EXTERNAL_ID,
@@ -593,7 +632,28 @@ impl<'c> Scope<'c> {
 }
 
 impl Quotes<'_, '_> {
-    /// A new draft for a deal, numbered; from a template if one is named.
+    /// A new draft for a deal, numbered; from a template if one is named. Its amounts are
+    /// exact: integer minor units, rounded half away from zero once per tax rate or line.
+    ///
+    /// ```
+    /// # use crm_core::{Crm, tenancy::{NewAdmin, NewTenant}};
+    /// # let crm = Crm::open_in_memory()?;
+    /// # let acme = crm.create_tenant(NewTenant { tenant_id: "acme".into(), name: "Acme".into(),
+    /// #     default_region: None, admin: NewAdmin { name: "Ada".into(), email: "ada@acme.test".into() } })?;
+    /// let scope = crm.scope("acme", Some(acme.admin.id))?;
+    /// use serde_json::json;
+    /// let pipeline = scope.pipelines().create(serde_json::from_value(json!({"name": "Sales",
+    ///     "stages": [{"name": "Open", "probability": 10, "kind": "open"},
+    ///                {"name": "Won", "probability": 100, "kind": "won"},
+    ///                {"name": "Lost", "probability": 0, "kind": "lost"}]}))?)?;
+    /// let deal = scope.deals().create(serde_json::from_value(json!({"pipelineId": pipeline.id,
+    ///     "title": "Fleet", "value": 0, "currency": "EUR"}))?)?;
+    /// let quote = scope.quotes().create(serde_json::from_value(json!({"dealId": deal.id,
+    ///     "lines": [{"description": "Licence", "quantity": 3, "unitPrice": 1999, "taxRateBp": 2000}]}))?)?;
+    /// // 3 × 19.99 = 59.97, and 20 % tax on it: 11.99 (11.994 rounded).
+    /// assert_eq!((quote.totals.subtotal, quote.totals.total), (5997, 7196));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn create(&self, new: NewQuote) -> Result<Quote> {
         if new.dry_run {
             self.0.write_rolled_back(|tx| create(tx, new))

@@ -43,13 +43,17 @@ pub struct PageRequest {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListRequest {
+    /// Criteria over the kind's own fields.
     #[serde(default)]
     pub r#where: Option<serde_json::Value>,
     /// The order: a field the catalog marks sortable and a direction (newest first when
     /// absent).
     #[serde(default)]
     pub sort: Option<crate::records::Sort>,
+    /// How many items a page holds: 50 when absent, at most 500.
     pub limit: Option<u32>,
+    /// Where the page starts: an earlier page's `nextCursor` or `prevCursor`; the first page when
+    /// absent.
     pub cursor: Option<String>,
 }
 
@@ -270,7 +274,9 @@ pub enum Direction {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Sort {
+    /// The field, one the catalog marks sortable.
     pub field: String,
+    /// Ascending or descending.
     #[serde(default)]
     pub direction: Direction,
 }
@@ -904,11 +910,17 @@ pub(crate) fn id_value<T: Into<i64>>(id: Option<T>) -> Option<Value> {
 string_enum! {
     /// Where a ticket or conversation came in (a call is always `phone`).
     Channel {
+        /// Email.
         Email = "email",
+        /// A chat widget or messenger.
         Chat = "chat",
+        /// The telephone.
         Phone = "phone",
+        /// A web form.
         Web = "web",
+        /// Social media.
         Social = "social",
+        /// A host application, through crm's API.
         Api = "api",
     }
 }
@@ -917,14 +929,23 @@ string_enum! {
 /// records it belongs to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TimelineItem {
+    /// A title, for people.
     pub title: String,
+    /// More words, if there are any.
     pub body: Option<String>,
+    /// The channel it came in on, if any.
     pub channel: Option<Channel>,
+    /// The user who did it, if one did.
     pub actor_id: Option<UserId>,
+    /// The customer whose timeline shows it, if any.
     pub customer_id: Option<CustomerId>,
+    /// The lead whose timeline shows it, if any.
     pub lead_id: Option<LeadId>,
+    /// The deal whose timeline shows it, if any.
     pub deal_id: Option<DealId>,
+    /// The ticket it concerns, if any.
     pub ticket_id: Option<TicketId>,
+    /// The conversation it concerns, if any.
     pub conversation_id: Option<ConversationId>,
 }
 

@@ -36,6 +36,7 @@ pub fn fields(kind: RecordKind) -> Option<&'static [Field]> {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FieldsRequest {
+    /// The kind whose fields are asked for.
     pub kind: RecordKind,
 }
 
@@ -43,12 +44,18 @@ pub struct FieldsRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FieldInfo {
+    /// The field's name, as criteria, sorts and columns name it.
     pub name: &'static str,
+    /// The field's type.
     #[serde(rename = "type")]
     pub ty: FieldType,
+    /// A label for people.
     pub label: &'static str,
+    /// The operators criteria may use on it.
     pub operators: &'static [Operator],
+    /// Whether a list may be sorted by it.
     pub sortable: bool,
+    /// The values of an enumeration field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub values: Option<&'static [&'static str]>,
     /// The options a count condition on it takes (`withinDays`, `status`, …), for `segment`.
@@ -74,7 +81,9 @@ impl FieldInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KindFields {
+    /// The kind.
     pub kind: RecordKind,
+    /// Its fields, in catalog order.
     pub fields: Vec<FieldInfo>,
 }
 

@@ -8,11 +8,11 @@
 //!
 //! A query is answered in two passes over one searcher. The total and the facets are counted
 //! per segment from posting bitmaps and each match's packed facet code
-//! ([`Snapshot::count_segment`]); the page is ranked by tantivy, records matching every word as
+//! (`Snapshot::count_segment`); the page is ranked by tantivy, records matching every word as
 //! typed first (an intersection of term postings, pruned with block-max scores), then, only if
 //! the page reaches past them, those that needed a completion or a typo. Both passes take the
 //! tenant as an argument and intersect with its postings: ranked queries only through
-//! [`scoped`], counts in [`Snapshot::count_segment`].
+//! `scoped`, counts in `Snapshot::count_segment`.
 
 mod context;
 mod documents;
@@ -93,11 +93,17 @@ const FEED_STEP: i64 = 10_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SearchType {
+    /// A customer.
     Customer,
+    /// A lead.
     Lead,
+    /// A deal.
     Deal,
+    /// A ticket.
     Ticket,
+    /// A conversation.
     Conversation,
+    /// A quote.
     Quote,
 }
 
@@ -112,6 +118,7 @@ impl SearchType {
         SearchType::Quote,
     ];
 
+    /// The type as written in requests and answers (`customer`).
     pub fn as_str(self) -> &'static str {
         match self {
             SearchType::Customer => "customer",
@@ -137,14 +144,19 @@ pub fn document_sql(kind: SearchType) -> String {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SearchFilters {
+    /// Only tickets in these statuses.
     #[serde(default, deserialize_with = "one_or_many")]
     pub ticket_status: Option<Vec<TicketStatus>>,
+    /// Only tickets of these priorities.
     #[serde(default, deserialize_with = "one_or_many")]
     pub ticket_priority: Option<Vec<Priority>>,
+    /// Only conversations in these statuses.
     #[serde(default, deserialize_with = "one_or_many")]
     pub conversation_status: Option<Vec<ConversationStatus>>,
+    /// Only tickets and conversations on these channels.
     #[serde(default, deserialize_with = "one_or_many")]
     pub channels: Option<Vec<Channel>>,
+    /// Only tickets of this team.
     pub team_id: Option<i64>,
 }
 
@@ -176,7 +188,9 @@ where
 pub struct SearchQuery {
     /// Words; the last one also matches as a prefix. Empty matches everything.
     pub q: String,
+    /// Only hits of these types; every type when absent.
     pub types: Option<Vec<SearchType>>,
+    /// Filters on the hits' facets.
     #[serde(default)]
     pub filters: SearchFilters,
     /// 1 to 100; 20 when absent.
@@ -189,9 +203,12 @@ pub struct SearchQuery {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchHit {
+    /// What kind of record it is.
     #[serde(rename = "type")]
     pub hit_type: SearchType,
+    /// The record's id.
     pub id: i64,
+    /// The record's title.
     pub title: String,
     /// A fragment of the matched text with the matched words in `<b>…</b>`.
     pub snippet: String,
@@ -208,12 +225,18 @@ pub struct SearchHit {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Facets {
+    /// Hits per type.
     #[serde(rename = "type")]
     pub types: BTreeMap<String, u64>,
+    /// Ticket hits per status.
     pub ticket_status: BTreeMap<String, u64>,
+    /// Ticket hits per priority.
     pub ticket_priority: BTreeMap<String, u64>,
+    /// Conversation hits per status.
     pub conversation_status: BTreeMap<String, u64>,
+    /// Ticket and conversation hits per channel.
     pub channels: BTreeMap<String, u64>,
+    /// Ticket hits per team id.
     pub team_id: BTreeMap<String, u64>,
 }
 
@@ -221,8 +244,11 @@ pub struct Facets {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchResults {
+    /// How many records match.
     pub total: u64,
+    /// The page of hits, best first.
     pub hits: Vec<SearchHit>,
+    /// Counts per value of each facet, over all matches.
     pub facets: Facets,
 }
 
@@ -335,6 +361,20 @@ impl<'c> Scope<'c> {
 
 impl Search<'_, '_> {
     /// Runs a query; it sees every write committed before it began.
+    ///
+    /// ```
+    /// # use crm_core::{Crm, tenancy::{NewAdmin, NewTenant}};
+    /// # let crm = Crm::open_in_memory()?;
+    /// # let acme = crm.create_tenant(NewTenant { tenant_id: "acme".into(), name: "Acme".into(),
+    /// #     default_region: None, admin: NewAdmin { name: "Ada".into(), email: "ada@acme.test".into() } })?;
+    /// let scope = crm.scope("acme", Some(acme.admin.id))?;
+    /// use crm_core::{customers::NewCustomer, search::{SearchQuery, SearchType}};
+    /// let grace = scope.customers().create(NewCustomer { name: "Grace Hopper".into(), ..Default::default() })?;
+    /// let found = scope.search().query(&SearchQuery { q: "hopper".into(), ..Default::default() })?;
+    /// assert_eq!(found.total, 1);
+    /// assert_eq!((found.hits[0].hit_type, found.hits[0].id), (SearchType::Customer, grace.id.0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn query(&self, query: &SearchQuery) -> Result<SearchResults> {
         let page = checked(query)?;
         let tenant = self.0.tenant_row_id();
@@ -375,19 +415,35 @@ pub enum IndexState {
     /// There is no index yet; the first search builds it.
     Absent,
     /// The files cannot be read or were written by another version; the next search rebuilds it.
-    Unusable { reason: String },
+    Unusable {
+        /// Why, for people.
+        reason: String,
+    },
     /// The index lacks `changes` feed entries of `tenants` tenants; the next search in each
     /// applies its tenant's.
-    Behind { tenants: u64, changes: u64 },
+    Behind {
+        /// Tenants with changes to apply.
+        tenants: u64,
+        /// Changes to apply, over all those tenants.
+        changes: u64,
+    },
     /// The index holds changes of `tenant` (its row id) up to `applied`, but its feed ends at
     /// `head` (a database restored under the index); the next search rebuilds it.
     Ahead {
+        /// The tenant's row id.
         tenant: i64,
+        /// The last change of the tenant the index says it holds.
         applied: i64,
+        /// The last change of the tenant's feed.
         head: i64,
     },
     /// Up to date with the feed of every tenant; `documents` should equal `records`.
-    Current { documents: u64, records: u64 },
+    Current {
+        /// Documents the index holds.
+        documents: u64,
+        /// Records the database holds that the index should.
+        records: u64,
+    },
 }
 
 impl IndexState {

@@ -1,6 +1,6 @@
 //! Segments: saved criteria over a tenant's customers (API.md "Segments"). Counts and members
 //! are evaluated by one SQL statement at the moment of the call, never cached; memberships —
-//! who entered and left, and when — follow the change feed ([`members`]).
+//! who entered and left, and when — follow the change feed (`members`).
 //!
 //! A segment's criteria may use the customer's own fields and its related records: "has at
 //! least one deal / ticket / lead with …" (`deal.status`, `ticket.status`, `lead.score`, …),
@@ -168,8 +168,11 @@ pub fn fields() -> &'static [FieldDef] {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Segment {
+    /// Its id, counted per tenant.
     pub id: SegmentId,
+    /// The segment's name.
     pub name: String,
+    /// What it is for, in words.
     pub description: Option<String>,
     /// The criteria tree (API.md "Criteria").
     pub criteria: serde_json::Value,
@@ -180,8 +183,10 @@ pub struct Segment {
     /// When the memberships were last brought up to date with the clock (`segments.refresh`).
     #[serde(with = "time::rfc3339::option")]
     pub refreshed_at: Option<Timestamp>,
+    /// When it was created: as imported, or the moment of the write.
     #[serde(with = "time::rfc3339")]
     pub created_at: Timestamp,
+    /// When it last changed.
     #[serde(with = "time::rfc3339")]
     pub updated_at: Timestamp,
 }
@@ -269,8 +274,11 @@ impl Stored {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewSegment {
+    /// The segment's name (not empty).
     pub name: String,
+    /// The criteria tree a member matches.
     pub criteria: serde_json::Value,
+    /// What it is for, in words.
     #[serde(default)]
     pub description: Option<String>,
 }
@@ -279,9 +287,12 @@ pub struct NewSegment {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SegmentChanges {
+    /// The segment to change.
     pub id: SegmentId,
+    /// The new `name`; absent leaves it.
     #[serde(default)]
     pub name: Option<String>,
+    /// The new `criteria`; absent leaves it.
     #[serde(default)]
     pub criteria: Option<serde_json::Value>,
     /// Absent keeps it, `null` clears it.
@@ -293,6 +304,7 @@ pub struct SegmentChanges {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SegmentRef {
+    /// The segment.
     pub id: SegmentId,
 }
 
@@ -300,6 +312,7 @@ pub struct SegmentRef {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PreviewRequest {
+    /// The criteria tree.
     pub criteria: serde_json::Value,
     /// How many members to show: 0 to 500, 20 when absent.
     #[serde(default)]
@@ -310,7 +323,9 @@ pub struct PreviewRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Preview {
+    /// How many customers match.
     pub count: u64,
+    /// The first of them, newest first.
     pub items: Vec<Customer>,
 }
 
@@ -318,9 +333,13 @@ pub struct Preview {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MembersRequest {
+    /// The segment.
     pub id: SegmentId,
+    /// How many items a page holds: 50 when absent, at most 500.
     #[serde(default)]
     pub limit: Option<u32>,
+    /// Where the page starts: an earlier page's `nextCursor` or `prevCursor`; the first page when
+    /// absent.
     #[serde(default)]
     pub cursor: Option<String>,
 }
@@ -329,10 +348,13 @@ pub struct MembersRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExplainRequest {
+    /// A saved segment; `criteria` when absent.
     #[serde(default)]
     pub id: Option<SegmentId>,
+    /// Criteria not saved.
     #[serde(default)]
     pub criteria: Option<serde_json::Value>,
+    /// The customer.
     pub customer_id: CustomerId,
 }
 
@@ -341,7 +363,9 @@ pub struct ExplainRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Explanation {
+    /// Whether the customer matches.
     pub member: bool,
+    /// The tree with each node's result and what each condition saw.
     pub why: serde_json::Value,
 }
 
@@ -349,6 +373,7 @@ pub struct Explanation {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ParseRequest {
+    /// The criteria as text (`churnRisk >= 50 and tags contains vip`).
     pub text: String,
 }
 
@@ -356,6 +381,7 @@ pub struct ParseRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FormatRequest {
+    /// The criteria tree.
     pub criteria: serde_json::Value,
 }
 
@@ -363,7 +389,9 @@ pub struct FormatRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BothForms {
+    /// The tree.
     pub criteria: serde_json::Value,
+    /// Its text.
     pub text: String,
 }
 
@@ -421,7 +449,27 @@ impl<'c> Scope<'c> {
 }
 
 impl Segments<'_, '_> {
-    /// A new segment; its memberships start with the customers matching now.
+    /// A new segment; its memberships start with the customers matching now, and follow
+    /// every later write.
+    ///
+    /// ```
+    /// # use crm_core::{Crm, tenancy::{NewAdmin, NewTenant}};
+    /// # let crm = Crm::open_in_memory()?;
+    /// # let acme = crm.create_tenant(NewTenant { tenant_id: "acme".into(), name: "Acme".into(),
+    /// #     default_region: None, admin: NewAdmin { name: "Ada".into(), email: "ada@acme.test".into() } })?;
+    /// let scope = crm.scope("acme", Some(acme.admin.id))?;
+    /// use crm_core::{customers::NewCustomer, segments::{MembersRequest, NewSegment}};
+    /// scope.customers().create(NewCustomer { name: "Ann".into(), tags: vec!["vip".into()], ..Default::default() })?;
+    /// scope.customers().create(NewCustomer { name: "Bob".into(), ..Default::default() })?;
+    /// let vips = scope.segments().create(NewSegment {
+    ///     name: "VIPs".into(),
+    ///     criteria: serde_json::json!({"field": "tags", "op": "equals", "value": "vip"}),
+    ///     description: None,
+    /// })?;
+    /// let members = scope.segments().members(&MembersRequest { id: vips.id, limit: None, cursor: None })?;
+    /// assert_eq!(members.items.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["Ann"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn create(&self, new: NewSegment) -> Result<Segment> {
         let criteria = Criteria::from_json(&new.criteria, fields(), "criteria")?;
         let name = validate::name("name", &new.name)?;

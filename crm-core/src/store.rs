@@ -21,7 +21,7 @@ use std::time::Duration;
 pub use rusqlite::Connection as RawConnection;
 
 mod embedded {
-    refinery::embed_migrations!("../migrations");
+    refinery::embed_migrations!("migrations");
 }
 
 #[cfg(feature = "postgres")]
@@ -32,7 +32,7 @@ pub use shape::partition_by_tenant;
 
 #[cfg(feature = "postgres")]
 mod embedded_pg {
-    refinery::embed_migrations!("../migrations-pg");
+    refinery::embed_migrations!("migrations-pg");
 }
 
 /// The PostgreSQL client crate, for the tests of the `postgres` feature.
@@ -317,6 +317,16 @@ impl Crm {
     /// A `postgresql://…` URL in place of a path opens a PostgreSQL database instead (when
     /// crm-core is built with its `postgres` feature): the schema `search_path` names,
     /// brought to the latest migration. Errors never repeat the URL.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let crm = crm_core::Crm::open(dir.path().join("crm.db"))?;
+    /// assert!(crm.list_tenants()?.is_empty());
+    /// drop(crm);
+    /// // The file stays, migrated: opening it again finds the same (empty) database.
+    /// assert!(crm_core::Crm::open(dir.path().join("crm.db"))?.list_tenants()?.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         Self::open_with(path, OpenOptions::default())
     }

@@ -18,11 +18,14 @@ use serde::{Deserialize, Serialize};
 pub struct Tenant {
     /// The tenant's key, chosen by the host (`acme`).
     pub tenant_id: String,
+    /// The company's name.
     pub name: String,
     /// ISO 3166 alpha-2 region used to read phone numbers without a country code.
     pub default_region: String,
+    /// When it was created: as imported, or the moment of the write.
     #[serde(with = "time::rfc3339")]
     pub created_at: Timestamp,
+    /// When it last changed.
     #[serde(with = "time::rfc3339")]
     pub updated_at: Timestamp,
     #[serde(skip)]
@@ -35,7 +38,10 @@ pub struct Tenant {
 pub struct NewTenant {
     /// Lowercase letters, digits, `-` and `_`, 1 to 64 characters, starting with a letter or digit.
     pub tenant_id: String,
+    /// The company's name (not empty).
     pub name: String,
+    /// The region its phone numbers default to (`US`, `DE`), for numbers written without a country
+    /// code.
     #[serde(default)]
     pub default_region: Option<String>,
     /// The tenant's first user, an admin.
@@ -46,7 +52,9 @@ pub struct NewTenant {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewAdmin {
+    /// The admin's name.
     pub name: String,
+    /// The admin's email address.
     pub email: String,
 }
 
@@ -54,7 +62,9 @@ pub struct NewAdmin {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedTenant {
+    /// The tenant.
     pub tenant: Tenant,
+    /// Its first admin.
     pub admin: User,
 }
 
@@ -76,6 +86,7 @@ impl Role {
     /// Every role's name.
     pub const NAMES: &'static [&'static str] = &["admin", "manager", "agent", "viewer"];
 
+    /// The role as written in requests and answers (`admin`).
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
@@ -100,14 +111,22 @@ impl Role {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
+    /// Its id, counted per tenant.
     pub id: UserId,
+    /// Its id in another system, unique per tenant and kind; `get` finds the record by it too.
     pub external_id: Option<String>,
+    /// The user's name.
     pub name: String,
+    /// Their email address.
     pub email: String,
+    /// What they may do.
     pub role: Role,
+    /// The teams they belong to.
     pub team_ids: Vec<TeamId>,
+    /// When it was created: as imported, or the moment of the write.
     #[serde(with = "time::rfc3339")]
     pub created_at: Timestamp,
+    /// When it last changed.
     #[serde(with = "time::rfc3339")]
     pub updated_at: Timestamp,
 }
@@ -187,11 +206,16 @@ impl Record for User {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewUser {
+    /// An id from another system, unique per tenant and kind.
     #[serde(default)]
     pub external_id: Option<String>,
+    /// The user's name (not empty).
     pub name: String,
+    /// Their email address.
     pub email: String,
+    /// What they may do.
     pub role: Role,
+    /// The teams they belong to (of this tenant).
     #[serde(default)]
     pub team_ids: Vec<TeamId>,
 }
@@ -200,9 +224,13 @@ pub struct NewUser {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UserChanges {
+    /// The user to change.
     pub id: Option<UserId>,
+    /// The new `name`; absent leaves it.
     pub name: Option<String>,
+    /// The new `email`; absent leaves it.
     pub email: Option<String>,
+    /// The new `role`; absent leaves it.
     pub role: Option<Role>,
 }
 
@@ -210,6 +238,7 @@ pub struct UserChanges {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UserFilter {
+    /// Only those whose `role` is this.
     pub role: Option<Role>,
     /// Only the users these criteria hold for, over a user's own fields.
     #[serde(default)]
@@ -218,7 +247,10 @@ pub struct UserFilter {
     /// absent).
     #[serde(default)]
     pub sort: Option<crate::records::Sort>,
+    /// How many items a page holds: 50 when absent, at most 500.
     pub limit: Option<u32>,
+    /// Where the page starts: an earlier page's `nextCursor` or `prevCursor`; the first page when
+    /// absent.
     pub cursor: Option<String>,
 }
 
@@ -226,11 +258,16 @@ pub struct UserFilter {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Team {
+    /// Its id, counted per tenant.
     pub id: TeamId,
+    /// Its id in another system, unique per tenant and kind; `get` finds the record by it too.
     pub external_id: Option<String>,
+    /// The team's name.
     pub name: String,
+    /// When it was created: as imported, or the moment of the write.
     #[serde(with = "time::rfc3339")]
     pub created_at: Timestamp,
+    /// When it last changed.
     #[serde(with = "time::rfc3339")]
     pub updated_at: Timestamp,
 }
@@ -273,8 +310,10 @@ impl Record for Team {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewTeam {
+    /// An id from another system, unique per tenant and kind.
     #[serde(default)]
     pub external_id: Option<String>,
+    /// The team's name (not empty).
     pub name: String,
 }
 
@@ -556,15 +595,18 @@ impl<'c> Scope<'c> {
 pub struct Users<'s, 'c>(&'s Scope<'c>);
 
 impl Users<'_, '_> {
+    /// Creates a user (`users.create`; admins only).
     pub fn create(&self, new: NewUser) -> Result<User> {
         self.0
             .write_as_admin(methods::USERS_CREATE, |tx| create_user(tx, new))
     }
 
+    /// The user with this id (`not_found` for another tenant's).
     pub fn get(&self, id: UserId) -> Result<User> {
         self.0.read(|c, t| user_with_teams(c, t, id))
     }
 
+    /// The user with this external id.
     pub fn get_by_external_id(&self, external_id: &str) -> Result<User> {
         self.0.read(|c, t| {
             let mut user: User = records::get_by_external_id(c, t, external_id)?;
@@ -573,11 +615,13 @@ impl Users<'_, '_> {
         })
     }
 
+    /// Changes a user (`users.update`; admins only): only the fields given change.
     pub fn update(&self, changes: UserChanges) -> Result<User> {
         self.0
             .write_as_admin(methods::USERS_UPDATE, |tx| update_user(tx, changes))
     }
 
+    /// A page of users, oldest first.
     pub fn list(&self, filter: &UserFilter) -> Result<Page<User>> {
         let test = crate::criteria::Where::read(filter.r#where.as_ref(), USER_FIELDS, "users")?;
         let order = crate::records::Order::read(filter.sort.as_ref(), USER_FIELDS)?;
@@ -644,11 +688,14 @@ pub struct Teams<'s, 'c>(&'s Scope<'c>);
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TeamMember {
+    /// The team it belongs to.
     pub team_id: TeamId,
+    /// The user it belongs to.
     pub user_id: UserId,
 }
 
 impl Teams<'_, '_> {
+    /// Creates a team (`teams.create`; admins only).
     pub fn create(&self, new: NewTeam) -> Result<Team> {
         self.0
             .write_as_admin(methods::TEAMS_CREATE, |tx| create_team(tx, new))

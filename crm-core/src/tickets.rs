@@ -17,9 +17,13 @@ use serde::{Deserialize, Serialize};
 string_enum! {
     /// Where a ticket stands.
     TicketStatus {
+        /// Waiting for the team.
         Open = "open",
+        /// Waiting for the customer.
         Pending = "pending",
+        /// Answered.
         Solved = "solved",
+        /// Done for good.
         Closed = "closed",
     }
 }
@@ -27,9 +31,13 @@ string_enum! {
 string_enum! {
     /// How urgent a ticket is.
     Priority {
+        /// Can wait.
         Low = "low",
+        /// The usual.
         Normal = "normal",
+        /// Soon.
         High = "high",
+        /// Now.
         Urgent = "urgent",
     }
 }
@@ -40,13 +48,21 @@ pub use crate::records::Channel;
 string_enum! {
     /// What happened to a ticket.
     TicketEventKind {
+        /// The ticket was opened.
         Created = "created",
+        /// Its status changed.
         StatusChanged = "status_changed",
+        /// Its priority changed.
         PriorityChanged = "priority_changed",
+        /// It was given to someone (or taken back).
         Assigned = "assigned",
+        /// A reply the customer sees.
         Comment = "comment",
+        /// An internal note.
         Note = "note",
+        /// It was linked to a lead or a deal.
         Linked = "linked",
+        /// A link was removed.
         Unlinked = "unlinked",
     }
 }
@@ -55,25 +71,40 @@ string_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Ticket {
+    /// Its id, counted per tenant.
     pub id: TicketId,
+    /// Its id in another system, unique per tenant and kind; `get` finds the record by it too.
     pub external_id: Option<String>,
+    /// The customer it belongs to, if any.
     pub customer_id: Option<CustomerId>,
+    /// What it is about, in a line.
     pub subject: String,
+    /// What the customer wrote.
     pub description: String,
+    /// Where it stands.
     pub status: TicketStatus,
+    /// How soon it needs an answer.
     pub priority: Priority,
+    /// Where it came in.
     pub channel: Channel,
+    /// The team it belongs to, if any.
     pub team_id: Option<TeamId>,
+    /// The assigned user it belongs to, if any.
     pub assignee_id: Option<UserId>,
+    /// The requester's email address, when no customer is set (links match it).
     pub requester_email: Option<String>,
+    /// The requester's phone number, when no customer is set.
     pub requester_phone: Option<String>,
+    /// The requester's company, when no customer is set.
     pub requester_company: Option<String>,
     /// Set through `links.*`.
     pub related_lead_id: Option<LeadId>,
     /// Set through `links.*`.
     pub related_deal_id: Option<DealId>,
+    /// When it was created: as imported, or the moment of the write.
     #[serde(with = "time::rfc3339")]
     pub created_at: Timestamp,
+    /// When it last changed.
     #[serde(with = "time::rfc3339")]
     pub updated_at: Timestamp,
 }
@@ -214,11 +245,15 @@ impl Record for Ticket {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewTicket {
+    /// An id from another system, unique per tenant and kind.
     #[serde(default)]
     pub external_id: Option<String>,
+    /// The customer it belongs to (of this tenant), if any.
     #[serde(default)]
     pub customer_id: Option<CustomerId>,
+    /// What it is about, in a line (not empty).
     pub subject: String,
+    /// What the customer wrote.
     #[serde(default)]
     pub description: String,
     /// `open` when absent.
@@ -227,17 +262,25 @@ pub struct NewTicket {
     /// `normal` when absent.
     #[serde(default)]
     pub priority: Option<Priority>,
+    /// Where it came in.
     pub channel: Channel,
+    /// The team it belongs to (of this tenant), if any.
     #[serde(default)]
     pub team_id: Option<TeamId>,
+    /// The assigned user it belongs to (of this tenant), if any.
     #[serde(default)]
     pub assignee_id: Option<UserId>,
+    /// The requester's email address, for a ticket without a customer.
     #[serde(default)]
     pub requester_email: Option<String>,
+    /// The requester's phone number, for a ticket without a customer.
     #[serde(default)]
     pub requester_phone: Option<String>,
+    /// The requester's company, for a ticket without a customer.
     #[serde(default)]
     pub requester_company: Option<String>,
+    /// When it was created, for history brought in from elsewhere; the moment of the write when
+    /// absent.
     #[serde(default, with = "time::rfc3339::option")]
     pub created_at: Option<Timestamp>,
 }
@@ -270,24 +313,37 @@ impl NewTicket {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TicketChanges {
+    /// The ticket to change.
     pub id: Option<TicketId>,
+    /// The new `externalId`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub external_id: Option<Option<String>>,
+    /// The new `customerId`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub customer_id: Option<Option<CustomerId>>,
+    /// The new `subject`; absent leaves it.
     pub subject: Option<String>,
+    /// The new `description`; absent leaves it.
     pub description: Option<String>,
+    /// The new `status`; absent leaves it.
     pub status: Option<TicketStatus>,
+    /// The new `priority`; absent leaves it.
     pub priority: Option<Priority>,
+    /// The new `channel`; absent leaves it.
     pub channel: Option<Channel>,
+    /// The new `teamId`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub team_id: Option<Option<TeamId>>,
+    /// The new `assigneeId`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub assignee_id: Option<Option<UserId>>,
+    /// The new `requesterEmail`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub requester_email: Option<Option<String>>,
+    /// The new `requesterPhone`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub requester_phone: Option<Option<String>>,
+    /// The new `requesterCompany`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub requester_company: Option<Option<String>>,
 }
@@ -296,13 +352,21 @@ pub struct TicketChanges {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TicketFilter {
+    /// Only those whose `status` is this.
     pub status: Option<TicketStatus>,
+    /// Only those whose `priority` is this.
     pub priority: Option<Priority>,
+    /// Only those whose `channel` is this.
     pub channel: Option<Channel>,
+    /// Only those of this customer.
     pub customer_id: Option<CustomerId>,
+    /// Only those of this team.
     pub team_id: Option<TeamId>,
+    /// Only those of this assigned user.
     pub assignee_id: Option<UserId>,
+    /// Only those whose `relatedLeadId` is this.
     pub related_lead_id: Option<LeadId>,
+    /// Only those whose `relatedDealId` is this.
     pub related_deal_id: Option<DealId>,
     /// Only the records these criteria hold for, over the kind's own fields (API.md
     /// "Criteria"; `schema.fields` lists them).
@@ -312,7 +376,10 @@ pub struct TicketFilter {
     /// absent).
     #[serde(default)]
     pub sort: Option<crate::records::Sort>,
+    /// How many items a page holds: 50 when absent, at most 500.
     pub limit: Option<u32>,
+    /// Where the page starts: an earlier page's `nextCursor` or `prevCursor`; the first page when
+    /// absent.
     pub cursor: Option<String>,
 }
 
@@ -320,11 +387,17 @@ pub struct TicketFilter {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketEvent {
+    /// Its id, counted per tenant.
     pub id: TicketEventId,
+    /// The ticket it belongs to.
     pub ticket_id: TicketId,
+    /// What happened.
     pub kind: TicketEventKind,
+    /// What was written, for comments and notes.
     pub body: Option<String>,
+    /// The user who did it, if one did.
     pub actor_id: Option<UserId>,
+    /// When it happened.
     #[serde(with = "time::rfc3339")]
     pub occurred_at: Timestamp,
 }
@@ -370,10 +443,14 @@ impl Record for TicketEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewTicketEvent {
+    /// The ticket it belongs to (of this tenant).
     pub ticket_id: TicketId,
+    /// `comment` or `note`.
     pub kind: TicketEventKind,
+    /// What is written.
     #[serde(default)]
     pub body: Option<String>,
+    /// When it happened; the moment of the write when absent.
     #[serde(default, with = "time::rfc3339::option")]
     pub occurred_at: Option<Timestamp>,
 }
@@ -382,9 +459,13 @@ pub struct NewTicketEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TicketEventFilter {
+    /// The ticket.
     pub ticket_id: TicketId,
+    /// How many items a page holds: 50 when absent, at most 500.
     #[serde(default)]
     pub limit: Option<u32>,
+    /// Where the page starts: an earlier page's `nextCursor` or `prevCursor`; the first page when
+    /// absent.
     #[serde(default)]
     pub cursor: Option<String>,
 }
@@ -570,15 +651,19 @@ impl Tickets<'_, '_> {
         self.0.write(|tx| create(tx, new))
     }
 
+    /// The ticket with this id (`not_found` for another tenant's).
     pub fn get(&self, id: TicketId) -> Result<Ticket> {
         self.0.read(|c, t| records::get(c, t, id.0))
     }
 
+    /// The ticket with this external id.
     pub fn get_by_external_id(&self, external_id: &str) -> Result<Ticket> {
         self.0
             .read(|c, t| records::get_by_external_id(c, t, external_id))
     }
 
+    /// Changes a ticket (`tickets.update`): only the fields given change; status, priority and
+    /// assignee changes add events.
     pub fn update(&self, changes: TicketChanges) -> Result<Ticket> {
         self.0.write(|tx| update(tx, changes))
     }

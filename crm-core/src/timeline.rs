@@ -26,8 +26,11 @@ use std::fmt::Write as _;
 string_enum! {
     /// What kind of record a timeline belongs to.
     TimelineOwner {
+        /// A customer's timeline.
         Customer = "customer",
+        /// A lead's timeline.
         Lead = "lead",
+        /// A deal's timeline.
         Deal = "deal",
     }
 }
@@ -36,12 +39,19 @@ string_enum! {
     /// What a timeline event is. Ties at the same millisecond are broken by this name, then by
     /// the source's id, both descending.
     EventType {
+        /// A message of a conversation.
         Message = "message",
+        /// A conversation opened.
         Conversation = "conversation",
+        /// Something that happened to a ticket.
         TicketEvent = "ticket_event",
+        /// An activity on a lead.
         LeadActivity = "lead_activity",
+        /// An activity on a deal.
         DealActivity = "deal_activity",
+        /// A step of a quote: created, sent, accepted, …
         QuoteActivity = "quote_activity",
+        /// A call.
         Call = "call",
     }
 }
@@ -69,8 +79,10 @@ impl EventType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EntityRef {
+    /// Whose timeline: a customer, a lead or a deal.
     #[serde(rename = "type")]
     pub entity_type: TimelineOwner,
+    /// Its id.
     pub id: i64,
 }
 
@@ -78,6 +90,7 @@ pub struct EntityRef {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TimelineQuery {
+    /// The customer, lead or deal whose timeline is asked for.
     pub entity: EntityRef,
     /// Only events of these types; all types when absent.
     #[serde(default)]
@@ -118,7 +131,9 @@ impl TimelineQuery {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Source {
+    /// What kind of record it is.
     pub kind: EntityType,
+    /// The record's id.
     pub id: i64,
 }
 
@@ -128,20 +143,31 @@ pub struct Source {
 pub struct TimelineEvent {
     /// `<type>:<source id>`, e.g. `message:41`: unique within a tenant and stable.
     pub id: String,
+    /// What kind of event it is.
     #[serde(rename = "type")]
     pub event_type: EventType,
+    /// When it happened.
     #[serde(with = "time::rfc3339")]
     pub occurred_at: Timestamp,
+    /// The channel it came in on, if any.
     pub channel: Option<Channel>,
+    /// A title, for people.
     pub title: String,
+    /// More words, if there are any.
     pub body: Option<String>,
+    /// The user who did it, if one did.
     pub actor_id: Option<UserId>,
+    /// The customer whose timeline shows it, if any.
     pub customer_id: Option<CustomerId>,
+    /// The lead whose timeline shows it, if any.
     pub lead_id: Option<LeadId>,
+    /// The deal whose timeline shows it, if any.
     pub deal_id: Option<DealId>,
+    /// The ticket it concerns, if any.
     pub ticket_id: Option<TicketId>,
     /// The conversation of a message or conversation event.
     pub conversation_id: Option<ConversationId>,
+    /// The record it comes from.
     pub source: Source,
 }
 
@@ -149,6 +175,7 @@ pub struct TimelineEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TimelinePage {
+    /// The events, newest first.
     pub items: Vec<TimelineEvent>,
     /// Pass back as `cursor` (with the same query) for the next, older page; `None` at the end.
     pub next_cursor: Option<String>,

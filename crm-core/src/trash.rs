@@ -6,7 +6,7 @@
 //! table — get, every list and `where`, search, timelines, segments, the funnel and rep sums,
 //! the board, exports, the duplicates finder, auto-link — then sees only live rows without a
 //! filter of its own, so a list added tomorrow cannot forget one. The price is paid here, in
-//! one place: a group is found by walking the references between tables ([`children`]), its
+//! one place: a group is found by walking the references between tables (`children`), its
 //! rows are kept as JSON objects of their columns (so a restore needs no per-table code), and
 //! derived data that cannot follow the change feed alone is settled in the same transaction
 //! (segment exits, the analytics share of deals, timeline rows by trigger, board totals by
@@ -287,6 +287,7 @@ fn plan(tx: &Tx<'_>, kind: RecordKind, id: i64, cascade: bool) -> Result<Plan> {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeleteRequest {
+    /// The record to delete.
     pub id: i64,
     /// Take the records that depend on it to the trash with it.
     #[serde(default)]
@@ -300,15 +301,20 @@ pub struct DeleteRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Deleted {
+    /// The kind of the record deleted.
     pub kind: RecordKind,
+    /// Its id.
     pub id: i64,
+    /// Its title, as lists show it.
     pub title: String,
     /// Records in the group by kind (plural names, as `customers`), the root included.
     pub records: BTreeMap<String, u64>,
+    /// Records in the group, the root included.
     pub group_size: u64,
     /// Live records whose reference to a member of the group was cleared (set back on
     /// restore).
     pub detached: u64,
+    /// Nothing was written.
     pub dry_run: bool,
 }
 
@@ -316,12 +322,18 @@ pub struct Deleted {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TrashItem {
+    /// The kind of the record deleted.
     pub kind: RecordKind,
+    /// Its id.
     pub id: i64,
+    /// Its title, as lists showed it.
     pub title: String,
+    /// When it was deleted.
     #[serde(with = "time::rfc3339")]
     pub deleted_at: Timestamp,
+    /// Who deleted it.
     pub deleted_by: Option<UserId>,
+    /// Records in the group, the root included.
     pub group_size: u64,
 }
 
@@ -329,8 +341,12 @@ pub struct TrashItem {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TrashRequest {
+    /// Only groups whose deleted record is of this kind.
     pub kind: Option<RecordKind>,
+    /// How many items a page holds: 50 when absent, at most 500.
     pub limit: Option<u32>,
+    /// Where the page starts: an earlier page's `nextCursor` or `prevCursor`; the first page when
+    /// absent.
     pub cursor: Option<String>,
 }
 
@@ -338,7 +354,9 @@ pub struct TrashRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RestoreRequest {
+    /// The kind of the record a delete named.
     pub kind: RecordKind,
+    /// Its id.
     pub id: i64,
 }
 
@@ -346,9 +364,13 @@ pub struct RestoreRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Restored {
+    /// The kind of the record restored.
     pub kind: RecordKind,
+    /// Its id.
     pub id: i64,
+    /// Records brought back by plural kind.
     pub records: BTreeMap<String, u64>,
+    /// Records in the group, the root included.
     pub group_size: u64,
     /// References set back on live records.
     pub reattached: u64,

@@ -38,11 +38,15 @@ pub const LISTED: &[RecordKind] = &[
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct View {
+    /// Its id, counted per tenant.
     pub id: ViewId,
+    /// The view's name.
     pub name: String,
+    /// The kind of list it shows.
     pub kind: RecordKind,
     /// The criteria over the kind's own fields, as `list` takes them.
     pub r#where: Option<serde_json::Value>,
+    /// The order it sorts by, if it sets one.
     pub sort: Option<Sort>,
     /// The visible columns, in order (field names of the kind); empty means the client's
     /// default columns.
@@ -51,8 +55,10 @@ pub struct View {
     pub shared: bool,
     /// Who made it: the only user who sees it while it is not shared.
     pub owner_id: UserId,
+    /// When it was created: as imported, or the moment of the write.
     #[serde(with = "time::rfc3339")]
     pub created_at: Timestamp,
+    /// When it last changed.
     #[serde(with = "time::rfc3339")]
     pub updated_at: Timestamp,
 }
@@ -127,14 +133,20 @@ fn json<T: serde::de::DeserializeOwned>(row: &Row<'_>, i: usize) -> Result<Optio
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewView {
+    /// The view's name (not empty).
     pub name: String,
+    /// The kind of list it shows.
     pub kind: RecordKind,
+    /// Criteria over the kind's own fields.
     #[serde(default)]
     pub r#where: Option<serde_json::Value>,
+    /// The order it sorts by.
     #[serde(default)]
     pub sort: Option<Sort>,
+    /// The columns shown, in order; the list's own when empty.
     #[serde(default)]
     pub columns: Vec<String>,
+    /// Whether the tenant's other users see it too.
     #[serde(default)]
     pub shared: bool,
 }
@@ -144,13 +156,19 @@ pub struct NewView {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ViewChanges {
+    /// The view to change.
     pub id: Option<ViewId>,
+    /// The new `name`; absent leaves it.
     pub name: Option<String>,
+    /// The new `where`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub r#where: Option<Option<serde_json::Value>>,
+    /// The new `sort`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub sort: Option<Option<Sort>>,
+    /// The new `columns`; absent leaves it.
     pub columns: Option<Vec<String>>,
+    /// The new `shared`; absent leaves it.
     pub shared: Option<bool>,
 }
 
@@ -158,8 +176,12 @@ pub struct ViewChanges {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ViewFilter {
+    /// Only those whose `kind` is this.
     pub kind: Option<RecordKind>,
+    /// How many items a page holds: 50 when absent, at most 500.
     pub limit: Option<u32>,
+    /// Where the page starts: an earlier page's `nextCursor` or `prevCursor`; the first page when
+    /// absent.
     pub cursor: Option<String>,
 }
 
@@ -167,7 +189,9 @@ pub struct ViewFilter {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CountRequest {
+    /// The kind of list.
     pub kind: RecordKind,
+    /// Criteria over the kind's own fields.
     #[serde(default)]
     pub r#where: Option<serde_json::Value>,
 }
@@ -176,6 +200,7 @@ pub struct CountRequest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Count {
+    /// How many records match.
     pub count: u64,
 }
 

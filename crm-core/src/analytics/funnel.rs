@@ -15,6 +15,7 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FunnelRequest {
+    /// The pipeline whose deals are counted.
     pub pipeline_id: PipelineId,
     /// No lower bound when absent.
     #[serde(default, with = "time::rfc3339::option")]
@@ -51,9 +52,12 @@ impl FunnelRequest {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Funnel {
+    /// The pipeline.
     pub pipeline_id: PipelineId,
+    /// The start of the cohort (deals created from then), if one was given.
     #[serde(with = "time::rfc3339::option")]
     pub from: Option<Timestamp>,
+    /// The end of the cohort (deals created before then), if one was given.
     #[serde(with = "time::rfc3339::option")]
     pub to: Option<Timestamp>,
     /// Deals in the cohort.
@@ -74,8 +78,11 @@ pub struct Funnel {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FunnelStage {
+    /// The stage.
     pub stage_id: StageId,
+    /// The stage's name.
     pub name: String,
+    /// Whether the stage is open, won or lost.
     pub kind: StageKind,
     /// Cohort deals whose history shows them in this stage or a later open or won one.
     pub reached: u64,

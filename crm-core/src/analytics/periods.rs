@@ -58,6 +58,7 @@ impl std::str::FromStr for Timeframe {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Period {
+    /// Its first moment.
     #[serde(with = "time::rfc3339")]
     pub from: Timestamp,
     /// Exclusive: the next period's start.

@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RepRequest {
+    /// How long a period is: a week, a month or a quarter.
     pub timeframe: Timeframe,
     /// A moment in the period; now when absent.
     #[serde(default, with = "time::rfc3339::option")]
@@ -43,9 +44,13 @@ impl RepRequest {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RepPerformance {
+    /// How long a period is.
     pub timeframe: Timeframe,
+    /// The period asked about.
     pub period: Period,
+    /// Each rep with deals in the period.
     pub reps: Vec<RepRow>,
+    /// The period before, for comparison.
     pub previous: PeriodReps,
 }
 
@@ -53,7 +58,9 @@ pub struct RepPerformance {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PeriodReps {
+    /// The period.
     pub period: Period,
+    /// Each rep with deals in it.
     pub reps: Vec<RepRow>,
 }
 
@@ -61,7 +68,9 @@ pub struct PeriodReps {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RepRow {
+    /// The rep: the user who owns the deals.
     pub user_id: UserId,
+    /// The rep's name.
     pub name: String,
     /// Created in the period.
     pub deals_created: u64,
@@ -88,9 +97,13 @@ pub struct RepRow {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Average {
+    /// The mean, in minor units.
     pub amount: i64,
+    /// The currency.
     pub currency: Currency,
+    /// The sum of the amounts, in minor units.
     pub numerator: i64,
+    /// How many deals it was summed over.
     pub denominator: u64,
 }
 

@@ -11,7 +11,7 @@
 //! `false`, words (`vip`, `open`), JSON strings (`"Acme Ltd"`, `"2026-01-31T00:00:00Z"`) and
 //! lists (`[a, b]`). Groups of one or no nodes are written `all(…)` / `any(…)`.
 //!
-//! [`format`] writes every tree so that [`parse`] reads the same tree back (a property test
+//! [`format()`] writes every tree so that [`parse()`] reads the same tree back (a property test
 //! checks it); errors point at the column of the text.
 
 use super::{Criteria, FieldDef, MAX_DEPTH, Node, Operand, Scalar};

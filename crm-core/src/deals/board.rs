@@ -27,6 +27,7 @@ pub const MAX_PER_COLUMN: u32 = 200;
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BoardRequest {
+    /// The pipeline shown.
     pub pipeline_id: PipelineId,
     /// Only the deals these criteria hold for (the deals' own fields), in cards, counts and
     /// totals alike.
@@ -45,12 +46,17 @@ pub struct BoardRequest {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ColumnRequest {
+    /// The pipeline.
     pub pipeline_id: PipelineId,
+    /// The column: a stage of the pipeline.
     pub stage_id: StageId,
+    /// Criteria over deals' fields, as the board was asked with.
     #[serde(default)]
     pub r#where: Option<serde_json::Value>,
+    /// The order of the cards, as the board was asked with.
     #[serde(default)]
     pub sort: Option<Sort>,
+    /// How many items a page holds: 50 when absent, at most 500.
     #[serde(default)]
     pub limit: Option<u32>,
     /// A `nextCursor` or `prevCursor` of this column (with the same sort); the first page
@@ -63,7 +69,9 @@ pub struct ColumnRequest {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Board {
+    /// The pipeline shown.
     pub pipeline_id: PipelineId,
+    /// One column per stage.
     pub columns: Vec<Column>,
 }
 
@@ -71,9 +79,13 @@ pub struct Board {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Column {
+    /// The stage.
     pub stage_id: StageId,
+    /// The stage's name.
     pub name: String,
+    /// Whether deals in it are open, won or lost.
     pub kind: StageKind,
+    /// How likely a deal in it is to be won, 0 to 100.
     pub probability: u8,
     /// Deals in the column (matching `where`), not only those returned.
     pub count: u64,
@@ -90,9 +102,12 @@ pub struct Column {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Card {
+    /// The deal.
     #[serde(flatten)]
     pub deal: Deal,
+    /// Its customer's name, if it has a customer.
     pub customer_name: Option<String>,
+    /// Its owner's name, if it has an owner.
     pub owner_name: Option<String>,
     /// When the deal entered the stage it is in (its last stage change).
     #[serde(with = "time::rfc3339")]
@@ -344,6 +359,7 @@ pub struct BoardCheck {
 }
 
 impl BoardCheck {
+    /// Whether every column sum matches the deals.
     pub fn consistent(&self) -> bool {
         self.wrong == 0
     }

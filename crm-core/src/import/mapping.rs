@@ -631,15 +631,19 @@ pub(crate) fn targets(kind: RecordKind) -> Result<&'static Target> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportField {
+    /// The field's name, as a mapping names it.
     pub field: &'static str,
     /// `text`, `email`, `number`, `time`, `enum`, `tags`, `money`, `currency` or `reference`.
     pub r#type: &'static str,
+    /// The values an enumeration field takes.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<&'static str>,
     /// The kind a reference names.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refers: Option<RecordKind>,
+    /// Whether every created record needs it.
     pub required: bool,
+    /// Whether only a create sets it (an update leaves it).
     pub create_only: bool,
 }
 
@@ -670,7 +674,9 @@ pub fn fields(kind: RecordKind) -> Result<Vec<ImportField>> {
 pub enum Source {
     /// A column (by its header name, in any case); dates with `/` read by `dateOrder`.
     Column {
+        /// The column, by its header name (any case).
         column: String,
+        /// How a date with `/` in it is read; month first when absent.
         date_order: Option<DateOrder>,
     },
     /// The same value on every row.

@@ -17,7 +17,9 @@ const SAMPLE_RECORDS: usize = 50;
 /// Where the rows come from: a file, or the text itself (a host that holds the file in memory).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
+    /// A file on the machine running crm.
     Path(PathBuf),
+    /// The file's content itself.
     Text(String),
 }
 
@@ -25,7 +27,9 @@ pub enum Input {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
+    /// Comma-, semicolon-, tab- or bar-separated values with a header row.
     Csv,
+    /// One JSON object per line.
     Jsonl,
 }
 
@@ -33,6 +37,7 @@ pub enum Format {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Layout {
+    /// CSV or JSON Lines.
     pub format: Format,
     /// The CSV delimiter (`,` `;` `\t` `|`); absent for JSON Lines.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -40,6 +45,7 @@ pub struct Layout {
     /// `utf-8`, `utf-8-bom`, `utf-16le` or `utf-16be`; cells that are not UTF-8 are read as
     /// Windows-1252 whatever this says.
     pub encoding: &'static str,
+    /// The columns, in the order of the header (or of the first object).
     pub columns: Vec<String>,
 }
 

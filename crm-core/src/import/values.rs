@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DateOrder {
+    /// Month first: `3/22/2021`.
     #[default]
     Mdy,
+    /// Day first: `22/3/2021`.
     Dmy,
 }
 

@@ -46,7 +46,9 @@ const STEP: i64 = 5_000;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Rule {
+    /// The rule's name, unique among the tenant's rules.
     pub name: String,
+    /// Criteria over leads' fields.
     pub r#where: serde_json::Value,
     /// −100 to 100.
     pub points: i64,
@@ -56,6 +58,7 @@ pub struct Rule {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Rules {
+    /// The rules, in order.
     pub rules: Vec<Rule>,
     /// When they were last set; `None` while the tenant has never set any.
     #[serde(with = "time::rfc3339::option")]
@@ -66,6 +69,7 @@ pub struct Rules {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SetRules {
+    /// The rules that replace all of the tenant's (an empty list removes them).
     pub rules: Vec<Rule>,
 }
 
@@ -73,9 +77,12 @@ pub struct SetRules {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RulesSet {
+    /// The rules now in force.
     #[serde(flatten)]
     pub rules: Rules,
+    /// Leads scored again.
     pub rescored: u64,
+    /// Leads whose score changed.
     pub changed: u64,
 }
 
@@ -83,6 +90,7 @@ pub struct RulesSet {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Rescore {
+    /// These leads (of this tenant); a batch after `after` when absent.
     pub lead_ids: Option<Vec<LeadId>>,
     /// Without `leadIds`: start after this lead (a previous answer's `next`).
     pub after: Option<LeadId>,
@@ -95,8 +103,11 @@ pub struct Rescore {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Rescored {
+    /// Leads scored.
     pub rescored: u64,
+    /// Leads whose score changed.
     pub changed: u64,
+    /// Where the next batch starts; `None` when done.
     pub next: Option<LeadId>,
 }
 
@@ -104,8 +115,11 @@ pub struct Rescored {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RuleExplanation {
+    /// The rule's name.
     pub name: String,
+    /// The points it gives.
     pub points: i64,
+    /// Whether the lead matches it.
     pub matched: bool,
     /// The rule's tree with each node's `result` and each condition's `seen` value.
     pub why: serde_json::Value,
@@ -115,6 +129,7 @@ pub struct RuleExplanation {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ScoreExplanation {
+    /// The lead.
     pub lead_id: LeadId,
     /// The score the lead has.
     pub score: u8,
@@ -122,6 +137,7 @@ pub struct ScoreExplanation {
     pub computed: Option<u8>,
     /// The score was set by hand and stays until the lead is rescored.
     pub by_hand: bool,
+    /// Each rule, in order, with whether it matched.
     pub rules: Vec<RuleExplanation>,
 }
 

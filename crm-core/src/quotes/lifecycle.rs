@@ -20,11 +20,17 @@ use serde::{Deserialize, Serialize};
 string_enum! {
     /// A step of a quote's life, as its timeline activity names it.
     Step {
+        /// The quote was created.
         Created = "created",
+        /// It was sent.
         Sent = "sent",
+        /// The customer accepted it.
         Accepted = "accepted",
+        /// The customer turned it down.
         Rejected = "rejected",
+        /// A new revision replaced it.
         Revised = "revised",
+        /// Its validity passed.
         Expired = "expired",
     }
 }
@@ -33,6 +39,7 @@ string_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Reject {
+    /// The quote turned down.
     pub id: QuoteId,
     /// Why the customer said no, in their words or the rep's.
     #[serde(default)]
@@ -43,6 +50,7 @@ pub struct Reject {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SendQuote {
+    /// The draft to send.
     pub id: QuoteId,
     /// When it was sent, for records brought from elsewhere: not before the quote was made,
     /// not after now. Now when absent.

@@ -19,8 +19,10 @@ pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LineRequest {
+    /// The product sold, of this tenant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_id: Option<ProductId>,
+    /// What is sold, in words; the product's name when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// More than 0, at most three decimals: a JSON number (`0.5`) or a string (`"0.5"`).
@@ -28,8 +30,10 @@ pub struct LineRequest {
     /// Minor units of the quote's currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_price: Option<i64>,
+    /// A discount on this line, in basis points (0 to 10,000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_bp: Option<i64>,
+    /// The tax rate, in basis points; the product's (or 0) when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_rate_bp: Option<i64>,
 }
@@ -52,12 +56,17 @@ impl LineRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QuoteLine {
+    /// The product sold, if one.
     pub product_id: Option<ProductId>,
+    /// What is sold, in words.
     pub description: String,
+    /// How many.
     pub quantity: Quantity,
     /// Minor units.
     pub unit_price: i64,
+    /// The discount on this line, in basis points.
     pub discount_bp: i64,
+    /// The tax rate, in basis points.
     pub tax_rate_bp: i64,
     /// Quantity × unit price, rounded.
     pub gross: i64,

@@ -19,7 +19,9 @@ use std::fmt::Write as _;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Party {
+    /// The name printed.
     pub name: String,
+    /// The lines printed under it (address, email, phone).
     pub details: Vec<String>,
 }
 
@@ -27,22 +29,35 @@ pub struct Party {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Document {
+    /// Who sells: the tenant.
     pub seller: Party,
+    /// Who buys: the deal's customer, if it has one.
     pub customer: Option<Party>,
+    /// The deal's title.
     pub deal: String,
+    /// The quote's number.
     pub number: String,
+    /// Which revision it is (1 for the first).
     pub revision: i64,
+    /// The currency of every amount.
     pub currency: Currency,
     /// When it was sent (a draft: when it was made).
     #[serde(with = "time::rfc3339")]
     pub issued_at: Timestamp,
+    /// The last day it may be accepted.
     #[serde(with = "time::rfc3339::option")]
     pub valid_until: Option<Timestamp>,
+    /// The discount on the whole quote, in basis points.
     pub discount_bp: i64,
+    /// How its tax is rounded.
     pub tax_rounding: TaxRounding,
+    /// Its lines with their amounts.
     pub lines: Vec<QuoteLine>,
+    /// Subtotal, discount, tax per rate and total.
     pub totals: Totals,
+    /// Notes printed under the lines.
     pub notes: Option<String>,
+    /// Terms printed at the end.
     pub terms: Option<String>,
 }
 
@@ -50,7 +65,9 @@ pub struct Document {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Format {
+    /// Plain text, for a terminal or a mail body.
     Text,
+    /// One self-contained HTML page.
     Html,
 }
 
@@ -58,7 +75,9 @@ pub enum Format {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RenderRequest {
+    /// The quote.
     pub id: QuoteId,
+    /// Text or HTML.
     pub format: Format,
 }
 
@@ -66,9 +85,11 @@ pub struct RenderRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Rendered {
+    /// The format written.
     pub format: Format,
     /// `text/plain; charset=utf-8` or `text/html; charset=utf-8`.
     pub media_type: &'static str,
+    /// The document.
     pub content: String,
 }
 

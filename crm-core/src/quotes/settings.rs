@@ -25,7 +25,9 @@ pub struct QuoteSettings {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SettingsChanges {
+    /// The new `taxRounding`; absent leaves it.
     pub tax_rounding: Option<TaxRounding>,
+    /// The new `seller`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub seller: Option<Option<String>>,
 }

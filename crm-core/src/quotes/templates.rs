@@ -23,18 +23,28 @@ pub const MAX_VALID_DAYS: i64 = 3_650;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QuoteTemplate {
+    /// Its id, counted per tenant.
     pub id: QuoteTemplateId,
+    /// Its id in another system, unique per tenant and kind; `get` finds the record by it too.
     pub external_id: Option<String>,
+    /// The template's name.
     pub name: String,
+    /// The lines a quote starts with.
     pub lines: Vec<LineRequest>,
+    /// The discount a quote starts with, in basis points.
     pub discount_bp: i64,
+    /// Notes a quote starts with.
     pub notes: Option<String>,
+    /// Terms a quote starts with.
     pub terms: Option<String>,
     /// A quote made from it is valid through the end of the day (UTC) this many days after.
     pub valid_days: Option<i64>,
+    /// How a quote's tax is rounded; the tenant's setting when absent.
     pub tax_rounding: Option<TaxRounding>,
+    /// When it was created: as imported, or the moment of the write.
     #[serde(with = "time::rfc3339")]
     pub created_at: Timestamp,
+    /// When it last changed.
     #[serde(with = "time::rfc3339")]
     pub updated_at: Timestamp,
 }
@@ -116,19 +126,27 @@ impl Record for QuoteTemplate {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewQuoteTemplate {
+    /// An id from another system, unique per tenant and kind.
     #[serde(default)]
     pub external_id: Option<String>,
+    /// The template's name (not empty).
     pub name: String,
+    /// The lines a quote starts with.
     #[serde(default)]
     pub lines: Option<Vec<LineRequest>>,
+    /// The discount a quote starts with, in basis points (0 to 10,000).
     #[serde(default)]
     pub discount_bp: Option<i64>,
+    /// Notes a quote starts with.
     #[serde(default)]
     pub notes: Option<String>,
+    /// Terms a quote starts with.
     #[serde(default)]
     pub terms: Option<String>,
+    /// How many days a quote made from it stays valid.
     #[serde(default)]
     pub valid_days: Option<i64>,
+    /// How a quote's tax is rounded; the tenant's setting when absent.
     #[serde(default)]
     pub tax_rounding: Option<TaxRounding>,
 }
@@ -137,18 +155,27 @@ pub struct NewQuoteTemplate {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct QuoteTemplateChanges {
+    /// The template to change.
     pub id: QuoteTemplateId,
+    /// The new `externalId`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub external_id: Option<Option<String>>,
+    /// The new `name`; absent leaves it.
     pub name: Option<String>,
+    /// The new `lines`; absent leaves it.
     pub lines: Option<Vec<LineRequest>>,
+    /// The new `discountBp`; absent leaves it.
     pub discount_bp: Option<i64>,
+    /// The new `notes`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub notes: Option<Option<String>>,
+    /// The new `terms`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub terms: Option<Option<String>>,
+    /// The new `validDays`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub valid_days: Option<Option<i64>>,
+    /// The new `taxRounding`; `null` clears it, absent leaves it.
     #[serde(default, deserialize_with = "validate::patch")]
     pub tax_rounding: Option<Option<TaxRounding>>,
 }
@@ -259,19 +286,23 @@ impl<'c> Scope<'c> {
 }
 
 impl QuoteTemplates<'_, '_> {
+    /// Creates a quote template (`quoteTemplates.create`).
     pub fn create(&self, new: NewQuoteTemplate) -> Result<QuoteTemplate> {
         self.0.write(|tx| create(tx, new))
     }
 
+    /// The template with this id (`not_found` for another tenant's).
     pub fn get(&self, id: QuoteTemplateId) -> Result<QuoteTemplate> {
         self.0.read(|c, t| records::get(c, t, id.0))
     }
 
+    /// The template with this external id.
     pub fn get_by_external_id(&self, external_id: &str) -> Result<QuoteTemplate> {
         self.0
             .read(|c, t| records::get_by_external_id(c, t, external_id))
     }
 
+    /// Changes a template (`quoteTemplates.update`): only the fields given change.
     pub fn update(&self, changes: QuoteTemplateChanges) -> Result<QuoteTemplate> {
         self.0.write(|tx| update(tx, changes))
     }

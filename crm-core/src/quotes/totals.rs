@@ -38,6 +38,7 @@ impl Quantity {
         (1..=Quantity::MAX.0).contains(&n).then_some(Quantity(n))
     }
 
+    /// The quantity in thousandths (1.5 is 1,500).
     pub fn thousandths(self) -> i64 {
         self.0
     }
@@ -145,6 +146,7 @@ impl Default for TaxRounding {
 /// What a line's arithmetic needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineInput {
+    /// How many.
     pub quantity: Quantity,
     /// Minor units, at least 0.
     pub unit_price: i64,
@@ -172,9 +174,11 @@ pub struct LineAmounts {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaxAmount {
+    /// The rate, in basis points.
     pub rate_bp: i64,
     /// The sum of its lines' rounded nets.
     pub base: i64,
+    /// The tax at that rate, in minor units.
     pub amount: i64,
 }
 

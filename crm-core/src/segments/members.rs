@@ -34,7 +34,9 @@ const STEP: i64 = 5_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MembershipChange {
+    /// The customer came to match.
     Entered,
+    /// The customer stopped matching.
     Exited,
 }
 
@@ -42,8 +44,11 @@ pub enum MembershipChange {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryEntry {
+    /// The customer.
     pub customer_id: CustomerId,
+    /// Entered or left.
     pub change: MembershipChange,
+    /// When the change was found.
     #[serde(with = "time::rfc3339")]
     pub at: Timestamp,
 }
@@ -52,11 +57,16 @@ pub struct HistoryEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HistoryRequest {
+    /// The segment.
     pub id: SegmentId,
+    /// Only this customer's entries.
     #[serde(default)]
     pub customer_id: Option<CustomerId>,
+    /// How many items a page holds: 50 when absent, at most 500.
     #[serde(default)]
     pub limit: Option<u32>,
+    /// Where the page starts: an earlier page's `nextCursor` or `prevCursor`; the first page when
+    /// absent.
     #[serde(default)]
     pub cursor: Option<String>,
 }
@@ -65,6 +75,7 @@ pub struct HistoryRequest {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RefreshRequest {
+    /// The segment; every segment of the tenant when absent.
     #[serde(default)]
     pub id: Option<SegmentId>,
 }
@@ -75,7 +86,9 @@ pub struct RefreshRequest {
 pub struct RefreshReport {
     /// Segments evaluated.
     pub segments: u64,
+    /// Customers who entered a segment.
     pub entered: u64,
+    /// Customers who left one.
     pub exited: u64,
 }
 
