@@ -90,14 +90,7 @@ fn every_subcommand_ends_quietly_when_its_reader_has_gone() {
     for command in PRINTING {
         // The reading end is closed before the command starts: its first write fails, as
         // `crm … | head -0` makes it.
-        let (reader, writer) = std::io::pipe().unwrap();
-        drop(reader);
-        let out = crm()
-            .args(args(command, &db, dir.path()))
-            .stdout(writer)
-            .stderr(Stdio::piped())
-            .output()
-            .unwrap();
+        let out = into_closed_pipe(&args(command, &db, dir.path()));
         assert!(
             out.status.success(),
             "`crm {command}` into a closed pipe: {:?}\n{}",
@@ -110,6 +103,52 @@ fn every_subcommand_ends_quietly_when_its_reader_has_gone() {
             "`crm {command}` into a closed pipe complained:\n{stderr}"
         );
     }
+}
+
+/// Runs `crm` with its standard output a pipe nobody reads (closed before it starts).
+fn into_closed_pipe(args: &[String]) -> Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    crm()
+        .args(args)
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_command_that_writes_does_its_work_before_a_closed_pipe_ends_it() {
+    let (dir, db) = demo();
+    let email = {
+        let crm = crm_core::Crm::open(&db).unwrap();
+        let scope = crm.scope("demo", None).unwrap();
+        scope
+            .customers()
+            .get(crm_core::ids::CustomerId(5))
+            .unwrap()
+            .email
+            .unwrap()
+    };
+    for command in [
+        "delete ticket 2".to_owned(),
+        "trash restore ticket 2".to_owned(),
+        "delete ticket 3".to_owned(),
+        "trash purge --older-than 0".to_owned(),
+        format!("erase --customer 5 --confirm {email} --format json"),
+    ] {
+        let out = into_closed_pipe(&args(&command, &db, dir.path()));
+        assert!(
+            out.status.success() && out.stderr.is_empty(),
+            "`crm {command}` into a closed pipe: {out:?}"
+        );
+    }
+    let crm = crm_core::Crm::open(&db).unwrap();
+    let scope = crm.scope("demo", None).unwrap();
+    assert!(scope.tickets().get(crm_core::ids::TicketId(2)).is_ok(), "restored");
+    let gone = |e: crm_core::Error| e.code() == "not_found";
+    assert!(scope.tickets().get(crm_core::ids::TicketId(3)).is_err_and(gone), "purged");
+    assert!(scope.customers().get(crm_core::ids::CustomerId(5)).is_err_and(gone), "erased");
 }
 
 #[test]

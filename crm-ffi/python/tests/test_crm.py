@@ -1,5 +1,6 @@
 """The Python package as a host uses it, installed from its wheel (`.ci/hosts` builds it)."""
 
+import pathlib
 import threading
 
 import pytest
@@ -30,6 +31,20 @@ def test_the_readme_tour(tmp_path):
     # The file holds what was written, for the next process.
     with crm.Crm.open(path) as again:
         assert again.call("customers.get", {"id": grace["id"]}, tenant="acme")["name"] == "Grâce Hopper"
+
+
+def test_the_readme_python_tour_runs_as_written(tmp_path, monkeypatch, capsys):
+    """The README's Python example, read from the README itself and run in an empty folder."""
+    readme = pathlib.Path(__file__).resolve().parents[3] / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    section = text[text.index("### Python"):]
+    tour = section[section.index("```python\n") + len("```python\n"):]
+    tour = tour[:tour.index("```")]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(tour, str(readme), "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == ["1 Grace", 'email email: not a valid email address: "not an address"'], printed
+    assert (tmp_path / "crm.db").exists()
 
 
 def test_versions_agree():
