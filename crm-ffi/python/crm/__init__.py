@@ -133,14 +133,16 @@ def _error(body: Mapping[str, Any]) -> CrmError:
 def _take(pointer: Any) -> str:
     """The text of a string the library returned, which is then freed."""
     try:
-        return ffi.string(pointer).decode("utf-8")
+        text: str = ffi.string(pointer).decode("utf-8")
+        return text
     finally:
         lib.crm_string_free(pointer)
 
 
 def version() -> str:
     """The library's version (`crm_version`)."""
-    return ffi.string(lib.crm_version()).decode("ascii")
+    text: str = ffi.string(lib.crm_version()).decode("ascii")
+    return text
 
 
 #: The C ABI's version this package speaks (`crm_abi_version`).
