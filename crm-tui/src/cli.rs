@@ -233,7 +233,7 @@ Exit codes:
   0  done (also when the reader of standard output closed it early: `crm … | head`)
   1  the command ran and found a problem (`crm check`), or failed in a way not listed here
   2  the command line or the input is wrong: an unknown flag, a kind, a file, a value refused
-  3  not found: the record, the tenant or the user does not exist (in that tenant)
+  3  not found: the database file, the tenant, the record or the user does not exist
   4  forbidden: the user's role does not allow it
   5  conflict: the record's state does not allow it (an external id taken, a sent quote)
   6  storage: the database could not be opened, read or written (or is busy)
