@@ -145,10 +145,25 @@ fn a_command_that_writes_does_its_work_before_a_closed_pipe_ends_it() {
     }
     let crm = crm_core::Crm::open(&db).unwrap();
     let scope = crm.scope("demo", None).unwrap();
-    assert!(scope.tickets().get(crm_core::ids::TicketId(2)).is_ok(), "restored");
+    assert!(
+        scope.tickets().get(crm_core::ids::TicketId(2)).is_ok(),
+        "restored"
+    );
     let gone = |e: crm_core::Error| e.code() == "not_found";
-    assert!(scope.tickets().get(crm_core::ids::TicketId(3)).is_err_and(gone), "purged");
-    assert!(scope.customers().get(crm_core::ids::CustomerId(5)).is_err_and(gone), "erased");
+    assert!(
+        scope
+            .tickets()
+            .get(crm_core::ids::TicketId(3))
+            .is_err_and(gone),
+        "purged"
+    );
+    assert!(
+        scope
+            .customers()
+            .get(crm_core::ids::CustomerId(5))
+            .is_err_and(gone),
+        "erased"
+    );
 }
 
 #[test]
