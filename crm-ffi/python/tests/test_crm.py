@@ -1,7 +1,10 @@
 """The Python package as a host uses it, installed from its wheel (`.ci/hosts` builds it)."""
 
+import os
 import pathlib
+import subprocess
 import threading
+import time
 
 import pytest
 
@@ -149,3 +152,31 @@ def test_threads_share_one_database_and_close_waits_for_them(tmp_path):
     db.close()  # twice is allowed
     with pytest.raises(crm.InvalidRequest):
         db.call("system.version")
+
+
+@pytest.mark.skipif("CRM_TEST_POSTGRES" not in os.environ,
+                    reason="no PostgreSQL server to test against (CRM_TEST_POSTGRES)")
+def test_a_postgresql_url_serves_the_same_calls():
+    """The same package on the second backend: a schema of its own on the server."""
+    base = os.environ["CRM_TEST_POSTGRES"]
+    schema = f"py_{os.getpid()}_{time.time_ns()}"
+    subprocess.run(["psql", base, "-q", "-c", f"CREATE SCHEMA {schema}"], check=True)
+    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    try:
+        with crm.Crm.open(url, pool_size=2) as db:
+            ada = make_tenant(db, "acme")
+            bob = make_tenant(db, "globex")
+            acme = db.scope("acme", ada)
+            for i in range(7):
+                acme.call("customers.create", {"name": f"Zoë {i}", "email": f"zoe{i}@example.com"})
+            db.call("customers.create", {"name": "Globex's"}, tenant="globex", actor=bob)
+            names = [c["name"] for c in acme.items("customers.list", {"limit": 3})]
+            assert sorted(names) == [f"Zoë {i}" for i in range(7)]
+            with pytest.raises(crm.NotFound):
+                db.call("customers.get", {"id": 8}, tenant="acme")
+            with pytest.raises(crm.InvalidInput) as bad:
+                acme.call("customers.create", {"name": "Eve", "email": "nope"})
+            assert bad.value.field == "email"
+            assert db.call("system.version")["abiVersion"] == crm.ABI_VERSION
+    finally:
+        subprocess.run(["psql", base, "-q", "-c", f"DROP SCHEMA {schema} CASCADE"], check=True)
