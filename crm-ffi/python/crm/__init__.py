@@ -198,7 +198,7 @@ class Crm:
         """
         request: Dict[str, Any] = {"method": method}
         if params is not None:
-            request["params"] = params
+            request["params"] = dict(params)
         if tenant is not None:
             request["tenantId"] = tenant
         if actor is not None:
@@ -252,10 +252,14 @@ class Crm:
         lib.crm_close(handle)
 
     def __del__(self) -> None:
-        # A forgotten close still frees the handle (nothing can be calling by then).
+        # A forgotten close still frees the handle (nothing can be calling by then); at
+        # interpreter exit the library may already be gone, and then the process frees it.
         if not getattr(self, "_closed", True):
             self._closed = True
-            lib.crm_close(self._handle)
+            try:
+                lib.crm_close(self._handle)
+            except Exception:  # noqa: BLE001 - nothing to tell anyone during teardown
+                pass
 
 
 class Scope:
