@@ -486,6 +486,12 @@ impl Run<'_> {
                 .map(|row| row.map(|r| r as u64))
                 .collect::<Result<_>>()?;
         }
+        // A batch's audit and feed entries go in a few multi-row statements at its end (a dry
+        // run is one batch of the whole file, rolled back: it writes them as it goes, so as not
+        // to hold a file's worth in memory).
+        if !dry_run {
+            tx.hold_changes();
+        }
         let mut written = 0;
         while written < BATCH_ROWS || dry_run {
             let Some(source) = table.next_row()? else {
@@ -501,6 +507,7 @@ impl Run<'_> {
             }
             written += 1;
         }
+        tx.write_held()?;
         let done = self.summary.rows.max(self.done_before);
         tx.prepare_cached(
             "INSERT INTO import_runs (tenant_id, fingerprint, kind, rows_done, finished, started_at, updated_at)

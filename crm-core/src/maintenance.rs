@@ -368,17 +368,7 @@ fn copy_table(
     let width = columns.len().max(1);
     let per_statement = (COPY_PARAMETERS / width).clamp(1, COPY_ROWS);
     let insert = |rows: usize| {
-        let tuples = (0..rows)
-            .map(|r| {
-                let marks = (1..=width)
-                    .map(|c| format!("?{}", r * width + c))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                format!("({marks})")
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        format!("INSERT INTO \"{table}\" ({list}) VALUES {tuples}")
+        crate::store::insert_rows(&format!("INSERT INTO \"{table}\" ({list})"), width, rows)
     };
     let full = insert(per_statement);
     let mut read = src.prepare(&format!("SELECT {list} FROM \"{table}\""))?;

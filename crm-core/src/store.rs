@@ -613,6 +613,7 @@ fn run_transaction<T>(
         actor,
         now: time::now(),
         sequences: std::cell::RefCell::new(HashMap::new()),
+        held: None,
     };
     let value = f(&mut w)?;
     if keep {
@@ -746,6 +747,48 @@ pub(crate) struct Tx<'c> {
     // holds SQLite's write lock, and on PostgreSQL the tenant's write lock is held and the
     // counter's row is locked from its first read to the commit.
     sequences: std::cell::RefCell<HashMap<&'static str, i64>>,
+    /// Audit and feed entries held back to be written together at commit (an import's
+    /// batch: [`Tx::hold_changes`]); `None` writes each as it is recorded.
+    held: Option<Vec<HeldChange>>,
+}
+
+/// One change's audit and change-feed entry, held back by [`Tx::hold_changes`]: the values
+/// [`Tx::record_noted_change`] would have written (the tenant and actor are the Tx's).
+#[derive(Debug)]
+struct HeldChange {
+    audit_id: i64,
+    action: String,
+    entity: &'static str,
+    entity_id: i64,
+    before: Option<String>,
+    after: Option<String>,
+    at: i64,
+    note: Option<String>,
+    op: &'static str,
+    seq: i64,
+}
+
+/// Held changes per multi-row statement: 500 rows of 10 values stay far below both engines'
+/// limits on parameters (32,766 and 65,535).
+const HELD_PER_STATEMENT: usize = 500;
+
+/// The texts of the audit and feed statements of a full chunk of held changes.
+static HELD_FULL: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+
+/// `into` (`INSERT INTO t (a, b)`) followed by `rows` tuples of `width` numbered placeholders:
+/// one statement for many rows, on both engines.
+pub(crate) fn insert_rows(into: &str, width: usize, rows: usize) -> String {
+    let tuples = (0..rows)
+        .map(|r| {
+            let marks = (1..=width)
+                .map(|c| format!("?{}", r * width + c))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("({marks})")
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("{into} VALUES {tuples}")
 }
 
 impl std::ops::Deref for Tx<'_> {
@@ -843,6 +886,7 @@ impl Tx<'_> {
     /// Writes the counters back and commits. On a server that is one round trip: the
     /// counters go as literals (integers and the counters' own names, never a user's value).
     fn commit(mut self) -> Result<()> {
+        self.write_held()?;
         if self.inner.dialect() == sql::Dialect::Sqlite || self.sequences.borrow().is_empty() {
             self.flush_sequences()?;
             return self.inner.commit();
@@ -903,6 +947,21 @@ impl Tx<'_> {
         let audit_id = self.next_id(RecordKind::AuditEntry)?;
         let seq = self.next_seq()?;
         let at = time::to_millis(self.now);
+        if let Some(held) = &mut self.held {
+            held.push(HeldChange {
+                audit_id,
+                action: action.to_owned(),
+                entity: entity.as_str(),
+                entity_id,
+                before,
+                after,
+                at,
+                note: note.map(str::to_owned),
+                op,
+                seq,
+            });
+            return Ok(());
+        }
         let args = params![
             self.tenant,
             audit_id,
@@ -941,6 +1000,77 @@ impl Tx<'_> {
 }
 
 impl Tx<'_> {
+    /// From now on, the audit and change-feed entries of [`Tx::record_change`] are held and
+    /// written at commit, a few hundred rows per statement, in the order recorded and with the
+    /// ids and sequences they were given: the bulk path of an import's batch, whose rows are
+    /// many small creates and updates. Nothing in the transaction may read the audit log or
+    /// the feed after this (nothing an import's rows do does); a rolled-back transaction
+    /// drops them with the rest.
+    pub(crate) fn hold_changes(&mut self) {
+        self.held.get_or_insert_with(Vec::new);
+    }
+
+    /// Writes the held audit and feed entries (see [`Tx::hold_changes`]) and stops holding.
+    pub(crate) fn write_held(&mut self) -> Result<()> {
+        let Some(held) = self.held.take() else {
+            return Ok(());
+        };
+        let audit_into = "INSERT INTO audit_log (tenant_id, id, actor_id, action, entity_type, entity_id, before, after, at, note)";
+        let feed_into = "INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at, action, actor_id, seq)";
+        let (tenant, actor) = (
+            Value::Integer(self.tenant),
+            self.actor.map_or(Value::Null, Value::Integer),
+        );
+        let text = |v: Option<String>| v.map_or(Value::Null, Value::Text);
+        for chunk in held.chunks(HELD_PER_STATEMENT) {
+            let mut audit = Vec::with_capacity(chunk.len() * 10);
+            let mut feed = Vec::with_capacity(chunk.len() * 8);
+            for c in chunk {
+                audit.extend([
+                    tenant.clone(),
+                    Value::Integer(c.audit_id),
+                    actor.clone(),
+                    Value::Text(c.action.clone()),
+                    Value::Text(c.entity.to_owned()),
+                    Value::Integer(c.entity_id),
+                    text(c.before.clone()),
+                    text(c.after.clone()),
+                    Value::Integer(c.at),
+                    text(c.note.clone()),
+                ]);
+                feed.extend([
+                    tenant.clone(),
+                    Value::Text(c.entity.to_owned()),
+                    Value::Integer(c.entity_id),
+                    Value::Text(c.op.to_owned()),
+                    Value::Integer(c.at),
+                    Value::Text(c.action.clone()),
+                    actor.clone(),
+                    Value::Integer(c.seq),
+                ]);
+            }
+            // The full chunks share one cached statement each, its text made once per process
+            // (5,000 placeholders: making it per chunk cost 4% of an import); the last,
+            // shorter chunk's is made and prepared once.
+            if chunk.len() == HELD_PER_STATEMENT {
+                let (audit_sql, feed_sql) = HELD_FULL.get_or_init(|| {
+                    (
+                        insert_rows(audit_into, 10, HELD_PER_STATEMENT),
+                        insert_rows(feed_into, 8, HELD_PER_STATEMENT),
+                    )
+                });
+                self.inner.prepare_cached(audit_sql)?.execute(&*audit)?;
+                self.inner.prepare_cached(feed_sql)?.execute(&*feed)?;
+            } else {
+                let audit_sql = insert_rows(audit_into, 10, chunk.len());
+                let feed_sql = insert_rows(feed_into, 8, chunk.len());
+                self.inner.prepare(&audit_sql)?.execute(&*audit)?;
+                self.inner.prepare(&feed_sql)?.execute(&*feed)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Records many updates of one kind at once — each an audit entry and a change-feed entry,
     /// exactly as [`Tx::record_change`] writes them — in two statements instead of two per
     /// change, without the rows passing through Rust (the bulk path of derived values such as

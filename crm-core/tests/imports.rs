@@ -1049,3 +1049,145 @@ fn sales_teams_import_as_teams_and_users() {
         assert_eq!(user.team_ids, vec![team_of[&row[1]]], "{}", &row[0]);
     }
 }
+
+/// Every change of the tenant after `after`, oldest first.
+fn feed_after(scope: &Scope<'_>, after: i64) -> Vec<crm_core::feed::Change> {
+    let mut all = Vec::new();
+    let mut after = after;
+    loop {
+        let page = scope
+            .changes()
+            .list(&crm_core::feed::ChangesRequest {
+                after: Some(after),
+                limit: Some(500),
+                entity_types: None,
+            })
+            .unwrap();
+        let Some(last) = page.items.last() else {
+            return all;
+        };
+        after = last.seq;
+        all.extend(page.items);
+    }
+}
+
+/// An import writes the audit and feed entries of each batch together at its end: they must
+/// be exactly those the same writes make one by one — one per record created or updated, in
+/// the file's order, numbered on from the tenant's last, each audit entry holding the record
+/// as stored — across batches (5,000 rows) and multi-row statements (500).
+#[test]
+fn an_import_is_audited_and_in_the_feed_like_single_writes() {
+    use crm_core::audit::AuditFilter;
+    use crm_core::customers::NewCustomer;
+    use crm_core::feed::ChangeOp;
+    let (crm, admin) = setup();
+    let scope = crm.scope("t", Some(admin)).unwrap();
+    let old = scope
+        .customers()
+        .create(NewCustomer {
+            name: "Old".into(),
+            email: Some("old@x.test".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    let head = feed_after(&scope, 0).last().unwrap().seq;
+    let rows = 5_300;
+    let mut text = String::from("name,email,churnRisk\n");
+    for i in 0..rows {
+        match i {
+            // A row that updates the stored customer, and one that cannot be read.
+            17 => text.push_str("Old Renamed,old@x.test,20\n"),
+            4_999 => text.push_str("Bad,not an address,5\n"),
+            _ => {
+                use std::fmt::Write as _;
+                writeln!(text, "Person {i},p{i}@x.test,{}", i % 101).unwrap();
+            }
+        }
+    }
+    let outcome = run(
+        &scope,
+        json!({"kind": "customer", "csv": text, "dedupe": ["email"], "onDuplicate": "update"}),
+    );
+    assert_eq!(
+        (
+            outcome.summary.created,
+            outcome.summary.updated,
+            outcome.summary.failed
+        ),
+        (rows - 2, 1, 1)
+    );
+    let feed = feed_after(&scope, head);
+    assert_eq!(feed.len() as u64, rows - 1, "one entry per record written");
+    let seqs: Vec<i64> = feed.iter().map(|c| c.seq).collect();
+    let expected: Vec<i64> = ((head + 1)..(head + rows as i64)).collect();
+    assert_eq!(seqs, expected, "consecutive, on from the tenant's last");
+    // In the file's order: row 17 is the update of the stored customer, the others creates
+    // of new customers numbered as they came.
+    let mut next_id = old.id.0 + 1;
+    for (i, change) in (0..rows).filter(|i| *i != 4_999).zip(&feed) {
+        if i == 17 {
+            assert_eq!((change.entity_id, change.op), (old.id.0, ChangeOp::Updated));
+        } else {
+            assert_eq!(
+                (change.entity_id, change.op),
+                (next_id, ChangeOp::Created),
+                "row {i}"
+            );
+            next_id += 1;
+        }
+        assert_eq!(change.actor_id, Some(admin));
+    }
+    // Each audit entry holds the record as stored, as a single write's does.
+    let single = scope
+        .customers()
+        .create(NewCustomer {
+            name: "Single".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    for id in [old.id.0, old.id.0 + 1, next_id - 1, single.id.0] {
+        let entries = scope
+            .audit()
+            .list(&AuditFilter {
+                entity_type: Some(crm_core::catalog::RecordKind::Customer),
+                entity_id: Some(id),
+                limit: None,
+                cursor: None,
+            })
+            .unwrap()
+            .items;
+        let stored = scope
+            .customers()
+            .get(crm_core::ids::CustomerId(id))
+            .unwrap();
+        let newest = &entries[0];
+        assert_eq!(
+            newest.after,
+            Some(serde_json::to_value(&stored).unwrap()),
+            "customer {id}"
+        );
+        assert_eq!(newest.actor_id, Some(admin));
+    }
+    let by_import = scope
+        .audit()
+        .list(&AuditFilter {
+            entity_type: Some(crm_core::catalog::RecordKind::Customer),
+            entity_id: Some(old.id.0 + 1),
+            limit: None,
+            cursor: None,
+        })
+        .unwrap()
+        .items;
+    let by_hand = scope
+        .audit()
+        .list(&AuditFilter {
+            entity_type: Some(crm_core::catalog::RecordKind::Customer),
+            entity_id: Some(single.id.0),
+            limit: None,
+            cursor: None,
+        })
+        .unwrap()
+        .items;
+    assert_eq!(by_import[0].action, by_hand[0].action);
+    assert_eq!(by_import.len(), 1);
+}
