@@ -791,6 +791,11 @@ pub(crate) fn insert_rows(into: &str, width: usize, rows: usize) -> String {
     format!("{into} VALUES {tuples}")
 }
 
+/// A text to bind, or NULL.
+fn text(value: Option<&str>) -> sql::ValueRef<'_> {
+    value.map_or(sql::ValueRef::Null, sql::ValueRef::Text)
+}
+
 impl std::ops::Deref for Tx<'_> {
     type Target = Connection;
     fn deref(&self) -> &Connection {
@@ -1012,41 +1017,40 @@ impl Tx<'_> {
 
     /// Writes the held audit and feed entries (see [`Tx::hold_changes`]) and stops holding.
     pub(crate) fn write_held(&mut self) -> Result<()> {
+        use crate::sql::ValueRef;
         let Some(held) = self.held.take() else {
             return Ok(());
         };
-        let audit_into = "INSERT INTO audit_log (tenant_id, id, actor_id, action, entity_type, entity_id, before, after, at, note)";
-        let feed_into = "INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at, action, actor_id, seq)";
+        // Bound as borrowed values: the held strings are not copied again.
         let (tenant, actor) = (
-            Value::Integer(self.tenant),
-            self.actor.map_or(Value::Null, Value::Integer),
+            ValueRef::Integer(self.tenant),
+            self.actor.map_or(ValueRef::Null, ValueRef::Integer),
         );
-        let text = |v: Option<String>| v.map_or(Value::Null, Value::Text);
         for chunk in held.chunks(HELD_PER_STATEMENT) {
             let mut audit = Vec::with_capacity(chunk.len() * 10);
             let mut feed = Vec::with_capacity(chunk.len() * 8);
             for c in chunk {
                 audit.extend([
-                    tenant.clone(),
-                    Value::Integer(c.audit_id),
-                    actor.clone(),
-                    Value::Text(c.action.clone()),
-                    Value::Text(c.entity.to_owned()),
-                    Value::Integer(c.entity_id),
-                    text(c.before.clone()),
-                    text(c.after.clone()),
-                    Value::Integer(c.at),
-                    text(c.note.clone()),
+                    tenant,
+                    ValueRef::Integer(c.audit_id),
+                    actor,
+                    ValueRef::Text(&c.action),
+                    ValueRef::Text(c.entity),
+                    ValueRef::Integer(c.entity_id),
+                    text(c.before.as_deref()),
+                    text(c.after.as_deref()),
+                    ValueRef::Integer(c.at),
+                    text(c.note.as_deref()),
                 ]);
                 feed.extend([
-                    tenant.clone(),
-                    Value::Text(c.entity.to_owned()),
-                    Value::Integer(c.entity_id),
-                    Value::Text(c.op.to_owned()),
-                    Value::Integer(c.at),
-                    Value::Text(c.action.clone()),
-                    actor.clone(),
-                    Value::Integer(c.seq),
+                    tenant,
+                    ValueRef::Text(c.entity),
+                    ValueRef::Integer(c.entity_id),
+                    ValueRef::Text(c.op),
+                    ValueRef::Integer(c.at),
+                    ValueRef::Text(&c.action),
+                    actor,
+                    ValueRef::Integer(c.seq),
                 ]);
             }
             // The full chunks share one cached statement each, its text made once per process
@@ -1055,15 +1059,15 @@ impl Tx<'_> {
             if chunk.len() == HELD_PER_STATEMENT {
                 let (audit_sql, feed_sql) = HELD_FULL.get_or_init(|| {
                     (
-                        insert_rows(audit_into, 10, HELD_PER_STATEMENT),
-                        insert_rows(feed_into, 8, HELD_PER_STATEMENT),
+                        insert_rows(AUDIT_INTO, 10, HELD_PER_STATEMENT),
+                        insert_rows(FEED_INTO, 8, HELD_PER_STATEMENT),
                     )
                 });
                 self.inner.prepare_cached(audit_sql)?.execute(&*audit)?;
                 self.inner.prepare_cached(feed_sql)?.execute(&*feed)?;
             } else {
-                let audit_sql = insert_rows(audit_into, 10, chunk.len());
-                let feed_sql = insert_rows(feed_into, 8, chunk.len());
+                let audit_sql = insert_rows(AUDIT_INTO, 10, chunk.len());
+                let feed_sql = insert_rows(FEED_INTO, 8, chunk.len());
                 self.inner.prepare(&audit_sql)?.execute(&*audit)?;
                 self.inner.prepare(&feed_sql)?.execute(&*feed)?;
             }
@@ -1164,24 +1168,41 @@ impl Tx<'_> {
     }
 }
 
+/// The columns of an audit entry, in the order every statement below binds them.
+macro_rules! audit_into {
+    () => {
+        "INSERT INTO audit_log (tenant_id, id, actor_id, action, entity_type, entity_id, before, after, at, note)"
+    };
+}
+/// The columns of a change-feed entry, likewise.
+macro_rules! feed_into {
+    () => {
+        "INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at, action, actor_id, seq)"
+    };
+}
+/// Their heads, for the multi-row statements of held changes ([`insert_rows`]).
+const AUDIT_INTO: &str = audit_into!();
+const FEED_INTO: &str = feed_into!();
 /// A change's audit entry: `?1`–`?10` of [`Tx::record_noted_change`]'s parameters.
-const AUDIT_INSERT: &str = "INSERT INTO audit_log (tenant_id, id, actor_id, action, entity_type, entity_id, before, after, at, note)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+const AUDIT_INSERT: &str = concat!(
+    audit_into!(),
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+);
 /// Its change-feed entry.
-const FEED_INSERT: &str =
-    "INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at, action, actor_id, seq)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+const FEED_INSERT: &str = concat!(feed_into!(), " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
 /// The counter (`id_sequences.kind`) of a tenant's change-feed sequences.
 const FEED_COUNTER: &str = "change_feed";
 /// Both in one statement (the audit entry's parameters, then the operation as `?11` and the
 /// feed sequence as `?12`), so
 /// one round trip to a server (PostgreSQL runs a data-modifying
 /// `WITH` whether or not the rest reads it; SQLite has no such form).
-const AUDIT_AND_FEED_INSERT: &str = "WITH audit AS (
-       INSERT INTO audit_log (tenant_id, id, actor_id, action, entity_type, entity_id, before, after, at, note)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10))
-     INSERT INTO change_feed (tenant_id, entity_type, entity_id, op, at, action, actor_id, seq)
-     VALUES (?1, ?5, ?6, ?11, ?9, ?4, ?3, ?12)";
+const AUDIT_AND_FEED_INSERT: &str = concat!(
+    "WITH audit AS (",
+    audit_into!(),
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)) ",
+    feed_into!(),
+    " VALUES (?1, ?5, ?6, ?11, ?9, ?4, ?3, ?12)"
+);
 
 fn to_json<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value)
