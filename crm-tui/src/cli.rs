@@ -269,14 +269,6 @@ fn classify(error: &anyhow::Error) -> (&str, Option<&str>) {
         .unwrap_or(("failed", None))
 }
 
-/// Whether `error` is the reader of standard output having gone (`crm … | head`): not a
-/// failure, the output simply is not wanted any more.
-pub fn is_closed_pipe(error: &anyhow::Error) -> bool {
-    error
-        .downcast_ref::<std::io::Error>()
-        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-}
-
 /// `error` as the C ABI would answer it, one JSON line: `{"ok": false, "error": {"code",
 /// "message", "field"?}}`.
 pub fn error_json(error: &anyhow::Error) -> String {
@@ -319,16 +311,16 @@ impl Cli {
         format == Output::Json
     }
 
-    /// Runs the command. A closed standard output comes back as an `io::Error` of kind
-    /// `BrokenPipe` (see [`is_closed_pipe`]), however the command reported it.
+    /// Runs the command. A closed standard output (`crm … | head`) is success, however the
+    /// command reported it: the output is simply not wanted any more.
     pub fn run(self) -> Result<()> {
         init_logging();
         // Everything goes through one handle on standard output, so that a closed pipe comes
-        // back as an error (println! would panic) and ends the command quietly.
+        // back as an error (println! would panic) and ends the command where it was.
         let mut out = common::Stdout::default();
         let result = self.dispatch(&mut out);
         if out.closed {
-            return Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe).into());
+            return Ok(());
         }
         result
     }

@@ -21,8 +21,6 @@ fn main() -> std::process::ExitCode {
     let json = cli.wants_json();
     match cli.run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
-        // The reader has what it wanted (`crm … | head`): nothing went wrong.
-        Err(e) if cli::is_closed_pipe(&e) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             // Without a backtrace: this is for people (or, as JSON, for their scripts). A
             // closed standard error leaves only the exit code to tell.
