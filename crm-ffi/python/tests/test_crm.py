@@ -17,7 +17,18 @@ def make_tenant(db: crm.Crm, key: str = "acme") -> int:
     return created["admin"]["id"]
 
 
-def test_the_readme_tour(tmp_path):
+README = pathlib.Path(__file__).resolve().parents[3] / "README.md"
+
+
+def readme_tour() -> str:
+    """The Python example of the README's "Python" section, as written there."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("### Python"):]
+    tour = section[section.index("```python\n") + len("```python\n"):]
+    return tour[:tour.index("```")]
+
+
+def test_a_file_keeps_what_was_written(tmp_path):
     path = str(tmp_path / "crm.db")
     with crm.Crm.open(path) as db:
         ada = make_tenant(db)
@@ -38,16 +49,20 @@ def test_the_readme_tour(tmp_path):
 
 def test_the_readme_python_tour_runs_as_written(tmp_path, monkeypatch, capsys):
     """The README's Python example, read from the README itself and run in an empty folder."""
-    readme = pathlib.Path(__file__).resolve().parents[3] / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    section = text[text.index("### Python"):]
-    tour = section[section.index("```python\n") + len("```python\n"):]
-    tour = tour[:tour.index("```")]
     monkeypatch.chdir(tmp_path)
-    exec(compile(tour, str(readme), "exec"), {})
+    exec(compile(readme_tour(), str(README), "exec"), {})
     printed = capsys.readouterr().out.splitlines()
     assert printed == ["1 Grace", 'email email: not a valid email address: "not an address"'], printed
     assert (tmp_path / "crm.db").exists()
+
+
+def test_the_readme_python_tour_type_checks(tmp_path):
+    """A host type-checking the README's example against the installed package finds nothing."""
+    mypy = pytest.importorskip("mypy.api")
+    tour = tmp_path / "tour.py"
+    tour.write_text(readme_tour(), encoding="utf-8")
+    out, err, status = mypy.run(["--strict", "--no-incremental", str(tour)])
+    assert status == 0, out + err
 
 
 def test_versions_agree():
