@@ -6,40 +6,72 @@
 -- `tenant_id` a distributed table on that column, all co-located, so a tenant's rows live on
 -- one node and every statement (each names its tenant) runs there. Every key, unique index
 -- and foreign key of a tenant table leads with `tenant_id`, as Citus requires (CI proves the
--- shape on plain PostgreSQL by partitioning every tenant table by hash of `tenant_id`). Tables
--- are distributed after the ones their foreign keys point at. The timeline's and the board's
--- triggers write rows of the same tenant, on the same node: Citus runs them with
--- `citus.enable_unsafe_triggers`. Without Citus nothing happens; `crm_distribute_by_tenant()`
--- stays for a database that gains Citus later (and for the test of its order).
-CREATE FUNCTION crm_distribute_by_tenant() RETURNS void LANGUAGE plpgsql AS $$
+-- shape on plain PostgreSQL by partitioning every tenant table by hash of `tenant_id`).
+-- Citus refuses a foreign key between a local and a distributed table in either direction,
+-- so no order of distributing the tables one by one works while they point at each other:
+-- the foreign keys between tenant tables are taken off, every table is distributed, and the
+-- same keys are put back (Citus then makes them on every shard), all in this transaction.
+-- Foreign keys may be deferred (`SET CONSTRAINTS ALL DEFERRED`) only on the node a statement
+-- runs on, and Citus runs a tenant's statements on its worker: there they are checked at
+-- commit (`INITIALLY DEFERRED`), which is where the engine's deferring writes (merge, erasure,
+-- restore) need them checked. The timeline's and the board's triggers write rows of the
+-- same tenant, on the same node: Citus runs them with `citus.enable_unsafe_triggers`, and
+-- their functions name this schema as their search path (a worker's session does not).
+-- Without Citus nothing happens; `crm_distribute_by_tenant()` stays for a database that gains
+-- Citus later.
+--
+-- (The first text of this version distributed the tables one by one, referenced tables
+-- first, which Citus refuses; it never ran on Citus. A database that applied it without
+-- Citus is brought to this text when crm opens it: see `store::migrate_postgres`.)
+CREATE OR REPLACE FUNCTION crm_distribute_by_tenant() RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-    pending TEXT[];
+    k RECORD;
+    f OID;
     t TEXT;
-    progressed BOOLEAN;
+    keys TEXT[] := '{}';
+    tables TEXT[] := '{}';
+    definitions TEXT[] := '{}';
 BEGIN
     PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+    FOR k IN
+        SELECT CAST(c.relname AS TEXT) AS tab, CAST(f.conname AS TEXT) AS name,
+               pg_get_constraintdef(f.oid) AS definition
+          FROM pg_constraint f
+          JOIN pg_class c ON c.oid = f.conrelid
+          JOIN pg_class r ON r.oid = f.confrelid
+         WHERE f.contype = 'f' AND f.connamespace = CAST(current_schema() AS regnamespace)
+           AND r.relname <> 'tenants'
+         ORDER BY 1, 2
+    LOOP
+        EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', k.tab, k.name);
+        tables := tables || k.tab;
+        keys := keys || k.name;
+        definitions := definitions || k.definition;
+    END LOOP;
+    -- Triggers run on the workers, where a session's search path does not name this schema:
+    -- their functions carry it.
+    FOR f IN
+        SELECT p.oid FROM pg_proc p
+         WHERE p.pronamespace = CAST(current_schema() AS regnamespace)
+           AND p.prorettype = CAST('trigger' AS regtype)
+         ORDER BY p.proname
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s SET search_path = %I',
+                       CAST(f AS regprocedure), current_schema());
+    END LOOP;
     EXECUTE 'SELECT create_reference_table(''tenants'')';
-    SELECT array_agg(CAST(c.relname AS TEXT) ORDER BY c.relname) INTO pending
-      FROM pg_class c
-      JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
-     WHERE c.relnamespace = CAST(current_schema() AS regnamespace) AND c.relkind = 'r';
-    WHILE cardinality(pending) > 0 LOOP
-        progressed := FALSE;
-        FOREACH t IN ARRAY pending LOOP
-            IF NOT EXISTS (
-                SELECT 1 FROM pg_constraint k JOIN pg_class r ON r.oid = k.confrelid
-                 WHERE k.contype = 'f' AND k.conrelid = CAST(quote_ident(t) AS regclass)
-                   AND k.confrelid <> k.conrelid
-                   AND CAST(r.relname AS TEXT) = ANY (pending)
-            ) THEN
-                EXECUTE format('SELECT create_distributed_table(%L, %L)', quote_ident(t), 'tenant_id');
-                pending := array_remove(pending, t);
-                progressed := TRUE;
-            END IF;
-        END LOOP;
-        IF NOT progressed THEN
-            RAISE EXCEPTION 'foreign keys in a circle among %', pending;
-        END IF;
+    FOR t IN
+        SELECT CAST(c.relname AS TEXT)
+          FROM pg_class c
+          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
+         WHERE c.relnamespace = CAST(current_schema() AS regnamespace) AND c.relkind = 'r'
+         ORDER BY 1
+    LOOP
+        EXECUTE format('SELECT create_distributed_table(%L, %L)', quote_ident(t), 'tenant_id');
+    END LOOP;
+    FOR i IN 1 .. cardinality(keys) LOOP
+        EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I %s INITIALLY DEFERRED',
+                       tables[i], keys[i], definitions[i]);
     END LOOP;
 END
 $$;

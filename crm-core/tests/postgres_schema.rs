@@ -564,23 +564,49 @@ fn every_key_of_a_tenant_table_holds_the_tenant() {
     assert_eq!(crm_core::store::schema_version(&crm).unwrap(), 15);
 }
 
+/// The foreign keys of the schema's tables, as `(table, name, definition)`.
+fn foreign_keys(pg: &mut Client) -> BTreeSet<(String, String, String)> {
+    pg.query(
+        "SELECT CAST(c.relname AS TEXT), CAST(k.conname AS TEXT), pg_get_constraintdef(k.oid)
+           FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+          WHERE k.contype = 'f' AND k.connamespace = CAST(current_schema() AS regnamespace)",
+        &[],
+    )
+    .unwrap()
+    .iter()
+    .map(|r| (r.get(0), r.get(1), r.get(2)))
+    .collect()
+}
+
 /// Version 15's distribution, run against stand-ins for Citus's two functions that record
-/// their calls: `tenants` becomes the reference table first, then every tenant table is
-/// distributed on `tenant_id` exactly once, never before a table its foreign keys point at.
-/// (No Citus here: what Citus itself accepts is not proved by this.)
+/// their calls and refuse what Citus refuses: a table distributed while a foreign key joins
+/// it to another tenant table. `tenants` becomes the reference table first, then every
+/// tenant table is distributed on `tenant_id` exactly once, and afterwards every foreign key
+/// is back as it was, checked at commit. (Run against a real Citus cluster by hand: see the
+/// README's "Scaling out".)
 #[test]
 #[ignore = "needs a PostgreSQL server in CRM_TEST_POSTGRES (.ci/run starts one)"]
-fn tables_are_distributed_after_the_tables_they_reference() {
+fn every_tenant_table_is_distributed_with_its_foreign_keys_kept() {
     let url = std::env::var("CRM_TEST_POSTGRES").expect("CRM_TEST_POSTGRES names a server");
     let target = crm_core::store::fresh_schema(&url, "citus").unwrap();
     let mut pg = Client::connect(&target, NoTls).unwrap();
     crm_core::store::migrate_postgres(&mut pg).unwrap();
+    let before = foreign_keys(&mut pg);
+    assert!(before.len() > 40, "{before:?}");
     pg.batch_execute(
         "CREATE TABLE citus_calls (n BIGSERIAL, call TEXT, tab TEXT, col TEXT);
          CREATE FUNCTION create_reference_table(t regclass) RETURNS void LANGUAGE sql
            AS $$ INSERT INTO citus_calls (call, tab) VALUES ('reference', CAST(t AS TEXT)) $$;
-         CREATE FUNCTION create_distributed_table(t regclass, c text) RETURNS void LANGUAGE sql
-           AS $$ INSERT INTO citus_calls (call, tab, col) VALUES ('distributed', CAST(t AS TEXT), c) $$;
+         CREATE FUNCTION create_distributed_table(t regclass, c text) RETURNS void
+           LANGUAGE plpgsql AS $$
+         BEGIN
+             IF EXISTS (SELECT 1 FROM pg_constraint k JOIN pg_class r ON r.oid = k.confrelid
+                         WHERE k.contype = 'f' AND r.relname <> 'tenants'
+                           AND t IN (k.conrelid, k.confrelid)) THEN
+                 RAISE EXCEPTION '% is joined to another tenant table by a foreign key', t;
+             END IF;
+             INSERT INTO citus_calls (call, tab, col) VALUES ('distributed', CAST(t AS TEXT), c);
+         END $$;
          SELECT crm_distribute_by_tenant();",
     )
     .unwrap();
@@ -591,13 +617,13 @@ fn tables_are_distributed_after_the_tables_they_reference() {
         .map(|r| (r.get(0), r.get(1), r.get(2)))
         .collect();
     assert_eq!(calls[0], ("reference".into(), "tenants".into(), None));
-    let order: Vec<&str> = calls[1..].iter().map(|c| c.1.as_str()).collect();
     assert!(
         calls[1..]
             .iter()
             .all(|c| c.0 == "distributed" && c.2.as_deref() == Some("tenant_id"))
     );
-    // Every table with tenant_id, once.
+    let order: Vec<String> = calls[1..].iter().map(|c| c.1.clone()).collect();
+    // Every table with tenant_id (citus_calls has none), once.
     let tenant_tables: BTreeSet<String> = pg
         .query(
             "SELECT CAST(c.table_name AS TEXT) FROM information_schema.columns c
@@ -612,31 +638,91 @@ fn tables_are_distributed_after_the_tables_they_reference() {
         .map(|r| r.get(0))
         .collect();
     assert_eq!(
-        order
-            .iter()
-            .map(|t| (*t).to_owned())
-            .collect::<BTreeSet<_>>(),
+        order.iter().cloned().collect::<BTreeSet<_>>(),
         tenant_tables
     );
     assert_eq!(order.len(), tenant_tables.len());
-    let position = |t: &str| order.iter().position(|o| *o == t).unwrap();
-    let references: Vec<(String, String)> = pg
+    // The same keys, those between tenant tables now checked at commit.
+    let after = foreign_keys(&mut pg);
+    let expected: BTreeSet<(String, String, String)> = before
+        .into_iter()
+        .map(|(table, name, definition)| {
+            if definition.contains("REFERENCES tenants(") {
+                (table, name, definition)
+            } else {
+                (table, name, format!("{definition} INITIALLY DEFERRED"))
+            }
+        })
+        .collect();
+    assert_eq!(after, expected);
+    // Trigger functions name the schema they find their tables in.
+    let unnamed: Vec<String> = pg
         .query(
-            "SELECT CAST(c.relname AS TEXT), CAST(r.relname AS TEXT) FROM pg_constraint k
-               JOIN pg_class c ON c.oid = k.conrelid JOIN pg_class r ON r.oid = k.confrelid
-              WHERE k.contype = 'f' AND k.connamespace = CAST(current_schema() AS regnamespace)
-                AND r.relname <> 'tenants' AND k.conrelid <> k.confrelid",
+            "SELECT CAST(proname AS TEXT) FROM pg_proc
+              WHERE pronamespace = CAST(current_schema() AS regnamespace)
+                AND prorettype = CAST('trigger' AS regtype)
+                AND NOT ('search_path=' || current_schema()) = ANY (coalesce(proconfig, '{}'))",
             &[],
         )
         .unwrap()
         .iter()
-        .map(|r| (r.get(0), r.get(1)))
+        .map(|r| r.get(0))
         .collect();
-    assert!(references.len() > 20, "{references:?}");
-    for (from, to) in &references {
-        assert!(
-            position(to) < position(from),
-            "{from} distributed before {to}"
-        );
+    assert!(unnamed.is_empty(), "{unnamed:?}");
+}
+
+/// A database that applied the first text of version 15 (which Citus refused) opens: crm
+/// brings it to the present text — the function replaced, the history's checksum updated —
+/// instead of refinery refusing it for a changed migration; opening again changes nothing.
+#[test]
+#[ignore = "needs a PostgreSQL server in CRM_TEST_POSTGRES (.ci/run starts one)"]
+fn a_database_at_the_first_text_of_version_15_is_brought_to_the_present_one() {
+    mod pg_migrations {
+        refinery::embed_migrations!("migrations-pg");
+    }
+    let url = std::env::var("CRM_TEST_POSTGRES").expect("CRM_TEST_POSTGRES names a server");
+    let target = crm_core::store::fresh_schema(&url, "v15first").unwrap();
+    let mut pg = Client::connect(&target, NoTls).unwrap();
+    let runner = pg_migrations::migrations::runner();
+    let present = runner
+        .get_migrations()
+        .iter()
+        .find(|m| m.version() == 15)
+        .unwrap()
+        .clone();
+    let mut first: Vec<refinery::Migration> = runner
+        .get_migrations()
+        .iter()
+        .filter(|m| m.version() < 15)
+        .cloned()
+        .collect();
+    let first_text = include_str!("fixtures/pg-V15-first.sql");
+    let superseded = refinery::Migration::unapplied("V15__distribution", first_text).unwrap();
+    first.push(superseded.clone());
+    refinery::Runner::new(&first).run(&mut pg).unwrap();
+    let checksum = |pg: &mut Client| -> String {
+        pg.query_one(
+            "SELECT checksum FROM refinery_schema_history WHERE version = 15",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+    };
+    let body = |pg: &mut Client| -> String {
+        pg.query_one(
+            "SELECT prosrc FROM pg_proc WHERE proname = 'crm_distribute_by_tenant'
+                AND pronamespace = CAST(current_schema() AS regnamespace)",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+    };
+    assert_eq!(checksum(&mut pg), superseded.checksum().to_string());
+    assert!(!body(&mut pg).contains("DROP CONSTRAINT"));
+    for _ in 0..2 {
+        let crm = crm_core::Crm::open(&target).unwrap();
+        assert_eq!(crm_core::store::schema_version(&crm).unwrap(), 15);
+        assert_eq!(checksum(&mut pg), present.checksum().to_string());
+        assert!(body(&mut pg).contains("DROP CONSTRAINT"));
     }
 }
