@@ -9,12 +9,12 @@
 -- shape on plain PostgreSQL by partitioning every tenant table by hash of `tenant_id`).
 -- Citus refuses a foreign key between a local and a distributed table in either direction,
 -- so no order of distributing the tables one by one works while they point at each other:
--- the foreign keys between tenant tables are taken off, every table is distributed, and the
--- same keys are put back (Citus then makes them on every shard), all in this transaction.
--- Foreign keys may be deferred (`SET CONSTRAINTS ALL DEFERRED`) only on the node a statement
--- runs on, and Citus runs a tenant's statements on its worker: there they are checked at
--- commit (`INITIALLY DEFERRED`), which is where the engine's deferring writes (merge, erasure,
--- restore) need them checked. The timeline's and the board's triggers write rows of the
+-- the foreign keys are taken off, every table is distributed, and the same keys are put back
+-- (Citus then makes them on every shard), all in this transaction. `SET CONSTRAINTS ALL
+-- DEFERRED` reaches only the node it runs on, and Citus runs a tenant's statements on its
+-- worker: there the keys are checked at commit (`INITIALLY DEFERRED`), which is where the
+-- engine's deferring writes (merge, erasure, restore, a copy into the database) need them
+-- checked. The timeline's and the board's triggers write rows of the
 -- same tenant, on the same node: Citus runs them with `citus.enable_unsafe_triggers`, and
 -- their functions name this schema as their search path (a worker's session does not).
 -- Without Citus nothing happens; `crm_distribute_by_tenant()` stays for a database that gains
@@ -38,9 +38,7 @@ BEGIN
                pg_get_constraintdef(f.oid) AS definition
           FROM pg_constraint f
           JOIN pg_class c ON c.oid = f.conrelid
-          JOIN pg_class r ON r.oid = f.confrelid
          WHERE f.contype = 'f' AND f.connamespace = CAST(current_schema() AS regnamespace)
-           AND r.relname <> 'tenants'
          ORDER BY 1, 2
     LOOP
         EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', k.tab, k.name);

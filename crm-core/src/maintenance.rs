@@ -273,6 +273,22 @@ impl Crm {
                         format!("already holds tenants ({tenants}); copy into an empty database"),
                     ));
                 }
+                // Citus runs each tenant's statements on its worker, where neither `SET
+                // CONSTRAINTS` nor a table's triggers can be held off for one transaction
+                // as this copy needs; distributing afterwards moves the rows in one go.
+                let citus: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')",
+                    params![],
+                    |r| r.get(0),
+                )?;
+                if citus {
+                    return Err(Error::invalid(
+                        "target",
+                        "is distributed by Citus: copy into a PostgreSQL database without \
+                         the citus extension, then create the extension there and run \
+                         SELECT crm_distribute_by_tenant()",
+                    ));
+                }
                 let theirs = tx.tables()?;
                 if let Some(missing) = tables.iter().find(|t| !theirs.contains(t)) {
                     return Err(Error::Internal(format!(

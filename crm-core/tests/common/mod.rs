@@ -22,6 +22,24 @@ pub fn on_postgres() -> bool {
     std::env::var("CRM_TEST_BACKEND").as_deref() == Ok("postgres")
 }
 
+/// `true` when the tests' server has the Citus extension (a run by hand against a Citus
+/// cluster: V15 has distributed every schema the tests make).
+#[cfg(feature = "postgres")]
+pub fn on_citus() -> bool {
+    use crm_core::store::postgres::{Client, NoTls};
+    on_postgres()
+        && std::env::var("CRM_TEST_POSTGRES").is_ok_and(|url| {
+            Client::connect(&url, NoTls)
+                .and_then(|mut c| {
+                    c.query_one(
+                        "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')",
+                        &[],
+                    )
+                })
+                .is_ok_and(|r| r.get::<_, bool>(0))
+        })
+}
+
 /// One database that several handles open, as several processes would: a file in a folder
 /// of its own, or — with `CRM_TEST_BACKEND=postgres` — a schema of its own on the server.
 pub struct Shared {
