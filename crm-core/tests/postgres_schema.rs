@@ -649,6 +649,19 @@ fn every_tenant_table_is_distributed_with_its_foreign_keys_kept() {
         .map(|(table, name, definition)| (table, name, format!("{definition} INITIALLY DEFERRED")))
         .collect();
     assert_eq!(after, expected);
+    // No trigger is left off, and the timeline's view is still there.
+    let off: i64 = pg
+        .query_one(
+            "SELECT COUNT(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+              WHERE c.relnamespace = CAST(current_schema() AS regnamespace)
+                AND NOT t.tgisinternal AND t.tgenabled <> 'O'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(off, 0);
+    pg.query("SELECT COUNT(*) FROM timeline_sources", &[])
+        .unwrap();
     // Trigger functions name the schema they find their tables in.
     let unnamed: Vec<String> = pg
         .query(

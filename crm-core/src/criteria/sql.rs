@@ -127,16 +127,7 @@ impl<'a> Compiler<'a> {
                 self.compare(&value, c, FieldType::Number)
             }
             Read::DaysSinceNewest(rel) => {
-                let newest = format!(
-                    "(SELECT MAX(x.{}) FROM {} x WHERE {})",
-                    rel.column,
-                    rel.table,
-                    self.belongs(rel)
-                );
-                let value = format!(
-                    "(SELECT {} FROM (SELECT {newest} AS t) AS newest)",
-                    self.days_since("t")
-                );
+                let value = self.days_since_newest(rel);
                 self.compare(&value, c, FieldType::Number)
             }
             Read::Count(rel) => {
@@ -197,18 +188,7 @@ impl<'a> Compiler<'a> {
             Read::Column | Read::Tags => format!("{row}.{column}"),
             Read::Derived(expr) => self.derived(expr),
             Read::DaysSince => self.days_since(&format!("{row}.{column}")),
-            Read::DaysSinceNewest(rel) => {
-                let newest = format!(
-                    "(SELECT MAX(x.{}) FROM {} x WHERE {})",
-                    rel.column,
-                    rel.table,
-                    self.belongs(rel)
-                );
-                format!(
-                    "(SELECT {} FROM (SELECT {newest} AS t) AS newest)",
-                    self.days_since("t")
-                )
-            }
+            Read::DaysSinceNewest(rel) => self.days_since_newest(rel),
             Read::Count(rel) => self.count(rel, &c.options),
             Read::Related(rel) => format!(
                 "(SELECT json_group_array(x.{}) FROM {} x WHERE {})",
@@ -258,6 +238,16 @@ impl<'a> Compiler<'a> {
         }
         sql.push(')');
         sql
+    }
+
+    /// Whole days from the newest related row's time to now; NULL without one. One
+    /// aggregate over the related rows (the engines compute the repeated `MAX` once): Citus
+    /// refuses a correlated subquery inside a subquery without `FROM`, the obvious way to
+    /// name the newest time once.
+    fn days_since_newest(&mut self, rel: Related) -> String {
+        let belongs = self.belongs(rel);
+        let days = self.days_since(&format!("MAX(x.{})", rel.column));
+        format!("(SELECT {days} FROM {} x WHERE {belongs})", rel.table)
     }
 
     /// Whole days (floored) from the time `t` to now; NULL when `t` is.
