@@ -643,7 +643,7 @@ impl Run<'_> {
         // refused wrote nothing and needs no savepoint of its own (per-row savepoints cost a
         // fifth of an import's time). Should one ever write first and refuse after, the change
         // count tells, and the batch is rolled back rather than kept half-written.
-        let changes = tx.total_changes();
+        let changes = tx.total_changes()?;
         let written = match existing {
             Some(id) => {
                 planned.id = Some(id);
@@ -680,7 +680,7 @@ impl Run<'_> {
                 ) {
                     return Err(e);
                 }
-                if tx.total_changes() != changes {
+                if tx.total_changes()? != changes {
                     return Err(Error::Internal(format!(
                         "row {} was refused after part of it was written ({e})",
                         source.row

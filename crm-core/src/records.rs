@@ -746,7 +746,10 @@ impl Tx<'_> {
         if let Some(external_id) = record.external_id() {
             self.ensure_external_id_free::<R>(external_id)?;
         }
-        record.write(&mut self.prepare_cached(R::UPSERT)?, &self.ctx())?;
+        record.write(
+            &mut self.prepare_cached(R::UPSERT)?.one_row_later(),
+            &self.ctx(),
+        )?;
         self.record_change(action, R::ENTITY, record.id(), None, Some(record))
     }
 
@@ -768,7 +771,10 @@ impl Tx<'_> {
         {
             self.ensure_external_id_free::<R>(external_id)?;
         }
-        after.write(&mut self.prepare_cached(R::UPSERT)?, &self.ctx())?;
+        after.write(
+            &mut self.prepare_cached(R::UPSERT)?.one_row_later(),
+            &self.ctx(),
+        )?;
         self.record_noted_change(
             action,
             R::ENTITY,

@@ -167,6 +167,7 @@ impl Connection {
                 #[cfg(feature = "postgres")]
                 Engine::Postgres(c) => StatementInner::Postgres(c, c.prepare_cached(sql)?),
             },
+            later: false,
         })
     }
 
@@ -179,6 +180,7 @@ impl Connection {
                 #[cfg(feature = "postgres")]
                 Engine::Postgres(c) => StatementInner::Postgres(c, c.prepare(sql)?),
             },
+            later: false,
         })
     }
 
@@ -208,11 +210,28 @@ impl Connection {
         }
     }
 
+    /// Runs `sql` (statements separated by `;`, without parameters) with the next statement
+    /// that needs an answer, in the same round trip to a server; at once on SQLite.
+    #[cfg(feature = "postgres")]
+    fn defer_batch(&self, sql: &str) {
+        if let Engine::Postgres(c) = &self.inner {
+            c.defer_batch(sql);
+        }
+    }
+
+    /// Forgets what waits to be sent (a transaction rolled back before it went).
+    fn discard_deferred(&self) {
+        #[cfg(feature = "postgres")]
+        if let Engine::Postgres(c) = &self.inner {
+            c.discard_deferred();
+        }
+    }
+
     /// Rows changed by every statement since the connection opened: a cheap way to learn
     /// whether a step wrote anything.
-    pub(crate) fn total_changes(&self) -> u64 {
+    pub(crate) fn total_changes(&self) -> Result<u64> {
         match &self.inner {
-            Engine::Sqlite(c) => c.total_changes(),
+            Engine::Sqlite(c) => Ok(c.total_changes()),
             #[cfg(feature = "postgres")]
             Engine::Postgres(c) => c.total_changes(),
         }
@@ -345,8 +364,10 @@ impl Connection {
     pub(crate) fn begin_write(&self, lock: WriteLock) -> Result<Transaction<'_>> {
         match self.dialect() {
             Dialect::Sqlite => self.execute_batch("BEGIN IMMEDIATE")?,
+            // Sent with the transaction's first statement that needs an answer: one round
+            // trip fewer per write.
             #[cfg(feature = "postgres")]
-            Dialect::Postgres => self.execute_batch(&match lock {
+            Dialect::Postgres => self.defer_batch(&match lock {
                 // One key of the schema, taken shared by tenants' writers and exclusively by
                 // whole-database work; a tenant's key pairs the schema's with the tenant's id
                 // (a two-key lock never meets a one-key lock). Everyone takes the schema's key
@@ -361,7 +382,7 @@ impl Connection {
                     // Ids past 2^31 share keys with lower ones: they wait for each other, no more.
                     (tenant & 0x7fff_ffff) as i32
                 ),
-            })?,
+            }),
         }
         #[cfg(not(feature = "postgres"))]
         let _ = lock;
@@ -416,18 +437,25 @@ pub(crate) struct Transaction<'c> {
 impl Transaction<'_> {
     pub(crate) fn commit(mut self) -> Result<()> {
         self.open = false;
-        self.conn.execute_batch("COMMIT")
+        self.finish(self.conn.execute_batch("COMMIT"))
     }
 
-    /// Runs `statements` (separated by `;`, without parameters) and commits, in one round
-    /// trip to a server.
-    pub(crate) fn commit_after(mut self, statements: &str) -> Result<()> {
-        self.open = false;
-        self.conn.execute_batch(&format!("{statements}; COMMIT"))
+    /// After a commit that failed — a statement sent with it refused (a server skips the
+    /// rest of the transaction then, the `COMMIT` too), or the commit itself — the
+    /// transaction is rolled back, so that the connection's next one starts clean.
+    fn finish(&self, committed: Result<()>) -> Result<()> {
+        if committed.is_err()
+            && self.conn.in_transaction()
+            && let Err(e) = self.conn.execute_batch("ROLLBACK")
+        {
+            tracing::warn!(error = %e, "rolling back after a failed commit failed");
+        }
+        committed
     }
 
     pub(crate) fn rollback(mut self) -> Result<()> {
         self.open = false;
+        self.conn.discard_deferred();
         self.conn.execute_batch("ROLLBACK")
     }
 }
@@ -441,6 +469,9 @@ impl std::ops::Deref for Transaction<'_> {
 
 impl Drop for Transaction<'_> {
     fn drop(&mut self) {
+        if self.open {
+            self.conn.discard_deferred();
+        }
         if self.open
             && self.conn.in_transaction()
             && let Err(e) = self.conn.execute_batch("ROLLBACK")
@@ -460,11 +491,40 @@ enum StatementInner<'c> {
 /// A prepared statement of a [`Connection`].
 pub(crate) struct Statement<'c> {
     inner: StatementInner<'c>,
+    /// Set by [`Statement::one_row_later`].
+    later: bool,
 }
 
 impl Statement<'_> {
+    /// Runs the statement, whose count of changed rows nobody needs: on a server it goes
+    /// with the next statement that needs an answer (a failure surfaces there), on SQLite at
+    /// once.
+    pub(crate) fn execute_later<P: Params + ?Sized>(&mut self, params: &P) -> Result<()> {
+        #[cfg(feature = "postgres")]
+        if let StatementInner::Postgres(c, s) = &self.inner {
+            c.defer_execute(s, &params.args().collect::<Vec<_>>());
+            return Ok(());
+        }
+        self.execute(params).map(|_| ())
+    }
+
+    /// For a statement that writes exactly one row or fails (an upsert by key): on a server
+    /// [`Statement::execute`] then sends it with the next statement that needs an answer
+    /// (a failure surfaces there) and answers 1 without waiting. SQLite runs it at once.
+    pub(crate) fn one_row_later(mut self) -> Self {
+        self.later = true;
+        self
+    }
+
     /// Runs the statement; the number of rows it changed.
     pub(crate) fn execute<P: Params + ?Sized>(&mut self, params: &P) -> Result<usize> {
+        #[cfg(feature = "postgres")]
+        if self.later
+            && let StatementInner::Postgres(c, s) = &self.inner
+        {
+            c.defer_execute(s, &params.args().collect::<Vec<_>>());
+            return Ok(1);
+        }
         match &mut self.inner {
             StatementInner::Cached(s) => Ok(s.execute(bind(params))?),
             StatementInner::Once(s) => Ok(s.execute(bind(params))?),

@@ -2,7 +2,7 @@
 
 use crate::catalog::RecordKind;
 use crate::error::{Error, Result};
-use crate::sql::{self, Connection, OptionalExtension, Value, params};
+use crate::sql::{self, Connection, OptionalExtension, params};
 use crate::time::{self, Timestamp};
 use base64::Engine as _;
 use rusqlite::OpenFlags;
@@ -422,7 +422,7 @@ impl Crm {
             let pg = writer
                 .postgres_raw()
                 .ok_or_else(|| Error::Internal("a server opened as another engine".into()))?;
-            migrate_postgres(&mut pg.client())?;
+            migrate_postgres(&mut pg.second_client()?)?;
         }
         crate::matching::fill_keys(&writer)?;
         Ok(Crm {
@@ -907,18 +907,33 @@ impl Tx<'_> {
                 names.push(companion);
             }
         }
-        let mut stmt = self.inner.prepare_cached(
-            "INSERT INTO id_sequences (tenant_id, kind, last_id)
-             SELECT ?1, k, 0 FROM unnest(CAST(?2 AS TEXT[])) AS k
-             ON CONFLICT (tenant_id, kind) DO UPDATE SET last_id = id_sequences.last_id
-             RETURNING kind, last_id",
-        )?;
-        let rows = stmt
-            .query_map(
-                params![self.tenant, Value::texts(names.iter().copied())],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
-            )?
-            .collect::<Result<Vec<_>>>()?;
+        let list = sql::Value::texts(names.iter().copied());
+        // Locked as they are read: a row lock writes no new version of the row, as the
+        // upsert that makes a missing one would.
+        let read = || -> Result<Vec<(String, i64)>> {
+            self.inner
+                .prepare_cached(
+                    "SELECT kind, last_id FROM id_sequences
+                      WHERE tenant_id = ?1 AND kind = ANY (CAST(?2 AS TEXT[]))
+                      FOR UPDATE",
+                )?
+                .query_map(params![self.tenant, list], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+                })?
+                .collect()
+        };
+        let mut rows = read()?;
+        if rows.len() < names.len() {
+            // A tenant's first use of a counter.
+            self.inner
+                .prepare_cached(
+                    "INSERT INTO id_sequences (tenant_id, kind, last_id)
+                     SELECT ?1, k, 0 FROM unnest(CAST(?2 AS TEXT[])) AS k
+                     ON CONFLICT (tenant_id, kind) DO NOTHING",
+                )?
+                .execute(params![self.tenant, list])?;
+            rows = read()?;
+        }
         // Every counter that came back is known from now on (`take` then moves `name` on).
         let mut known = self.sequences.borrow_mut();
         for (kind, value) in rows {
@@ -933,24 +948,31 @@ impl Tx<'_> {
     }
 
     /// Writes the counters back and commits. On a server that is one round trip: the
-    /// counters go as literals (integers and the counters' own names, never a user's value).
+    /// counters' statement (prepared once, so planned once) goes with the commit.
     fn commit(mut self) -> Result<()> {
         self.write_held()?;
         if self.inner.dialect() == sql::Dialect::Sqlite || self.sequences.borrow().is_empty() {
             self.flush_sequences()?;
             return self.inner.commit();
         }
-        let rows = self
+        let (names, lasts): (Vec<&str>, Vec<i64>) = self
             .sequences
             .borrow()
             .iter()
-            .map(|(name, last)| format!("({}, '{name}', {last})", self.tenant))
-            .collect::<Vec<_>>()
-            .join(", ");
-        self.inner.commit_after(&format!(
-            "INSERT INTO id_sequences (tenant_id, kind, last_id) VALUES {rows}
-             ON CONFLICT (tenant_id, kind) DO UPDATE SET last_id = excluded.last_id"
-        ))
+            .map(|(name, last)| (*name, *last))
+            .unzip();
+        self.inner
+            .prepare_cached(
+                "INSERT INTO id_sequences (tenant_id, kind, last_id)
+                 SELECT ?1, k, n FROM unnest(CAST(?2 AS TEXT[]), CAST(?3 AS BIGINT[])) AS c (k, n)
+                 ON CONFLICT (tenant_id, kind) DO UPDATE SET last_id = excluded.last_id",
+            )?
+            .execute_later(params![
+                self.tenant,
+                sql::Value::texts(names),
+                sql::Value::ids(lasts)
+            ])?;
+        self.inner.commit()
     }
 
     fn flush_sequences(&mut self) -> Result<()> {
@@ -1042,7 +1064,7 @@ impl Tx<'_> {
         } else {
             self.inner
                 .prepare_cached(AUDIT_AND_FEED_INSERT)?
-                .execute(args)?;
+                .execute_later(args)?;
         }
         Ok(())
     }

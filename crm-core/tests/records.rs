@@ -1638,3 +1638,58 @@ fn a_deal_created_closed_takes_its_close_date() {
     let all = scope.deals().list(&DealFilter::default()).unwrap();
     assert_eq!(all.items.len(), 2);
 }
+
+/// On a server a write's row and its audit and feed entries go out without waiting for their
+/// answer, with the transaction's next statement that needs one (the commit): a refusal that
+/// comes back then still fails the call, leaves nothing written, and the handle goes on. A
+/// trigger of the test's own refuses one name, behind crm's back, on both engines.
+#[test]
+fn a_write_refused_after_it_was_sent_fails_whole_and_the_handle_goes_on() {
+    if common::on_citus() {
+        // Citus keeps triggers on distributed tables to the ones made as it distributes.
+        return;
+    }
+    let shared = common::Shared::new();
+    let crm = shared.open();
+    let admin = tenant(&crm, "a");
+    let scope = crm.scope("a", Some(admin)).unwrap();
+    let kept = scope.customers().create(customer("Kept")).unwrap();
+    shared.execute_raw(if common::on_postgres() {
+        "CREATE FUNCTION refuse_a_name() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             IF NEW.name = 'Refused' THEN RAISE EXCEPTION 'refused by the test'; END IF;
+             RETURN NEW;
+         END $$;
+         CREATE TRIGGER refuse_a_name BEFORE INSERT OR UPDATE ON customers
+         FOR EACH ROW EXECUTE FUNCTION refuse_a_name();"
+    } else {
+        "CREATE TRIGGER refuse_a_name BEFORE INSERT ON customers WHEN NEW.name = 'Refused'
+         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;
+         CREATE TRIGGER refuse_a_name_update BEFORE UPDATE ON customers WHEN NEW.name = 'Refused'
+         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"
+    });
+    let feed = shared.feed_of("a");
+    let (customers, audit) = (count(&crm, "customers"), count(&crm, "audit_log"));
+
+    let e = scope.customers().create(customer("Refused")).unwrap_err();
+    assert!(e.to_string().contains("refused by the test"), "{e}");
+    let e = scope
+        .customers()
+        .update(CustomerChanges {
+            id: Some(kept.id),
+            name: Some("Refused".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert!(e.to_string().contains("refused by the test"), "{e}");
+    assert_eq!(shared.feed_of("a"), feed);
+    assert_eq!(count(&crm, "customers"), customers);
+    assert_eq!(count(&crm, "audit_log"), audit);
+    assert_eq!(scope.customers().get(kept.id).unwrap().name, "Kept");
+
+    // The same handle writes on, numbering on from where the refused writes left nothing.
+    let next = scope.customers().create(customer("Next")).unwrap();
+    assert_eq!(next.id.0, kept.id.0 + 1);
+    assert_eq!(shared.feed_of("a").len(), feed.len() + 1);
+    assert_eq!(scope.customers().get(next.id).unwrap().name, "Next");
+}

@@ -11,7 +11,11 @@ use postgres::types::{FromSql, IsNull, ToSql, Type};
 use regex::Regex;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::{Pin, pin};
 use std::sync::LazyLock;
+use std::task::{Context, Poll};
+use tokio_postgres::AsyncMessage;
 
 type BoxError = Box<dyn std::error::Error + Sync + Send>;
 
@@ -19,16 +23,67 @@ type BoxError = Box<dyn std::error::Error + Sync + Send>;
 /// built at run time with their text varying would otherwise pile up on the server).
 const CACHED_STATEMENTS: usize = 512;
 
+/// What drives a connection's socket: tokio-postgres's `Connection`, whatever its TLS.
+type Driver = Box<
+    dyn FnMut(&mut Context<'_>) -> Poll<Option<std::result::Result<AsyncMessage, postgres::Error>>>
+        + Send,
+>;
+
+/// A deferred statement on its way: its count of changed rows, or the server's refusal.
+type Sending<'c> = Pin<Box<dyn Future<Output = std::result::Result<u64, postgres::Error>> + 'c>>;
+
+/// A statement sent with the next one that needs an answer (see [`Pg::defer_batch`]).
+enum Deferred {
+    /// Statements separated by `;`, without parameters.
+    Batch(String),
+    /// A prepared statement and its parameters.
+    Execute(postgres::Statement, Vec<Value>),
+}
+
 /// One connection to a PostgreSQL server.
 ///
-/// The client is borrowed mutably per call, which a `RefCell` gives: a connection is used by
-/// one thread at a time (the store hands it out under a lock), like SQLite's.
+/// tokio-postgres's client, driven on this thread by a runtime of its own (as the synchronous
+/// `postgres` crate drives it), so that statements whose answer nobody waits for — a write
+/// transaction's `BEGIN` and locks, its audit and change-feed entries — go out with the next
+/// statement that needs one, in one round trip (a pipeline: each still ends with its own
+/// `Sync`, so the first failure fails the rest of the transaction, as one by one). The state is
+/// borrowed per call, which `RefCell`s give: a connection is used by one thread at a time (the
+/// store hands it out under a lock), like SQLite's.
 pub(crate) struct Pg {
-    client: RefCell<postgres::Client>,
+    // Dropped before `driving`, which then tells the server goodbye.
+    client: tokio_postgres::Client,
+    driving: Driving,
+    /// Statements waiting to go out with the next round trip, in order.
+    deferred: RefCell<Vec<Deferred>>,
     /// Prepared statements by their text as written (before translation).
     cache: RefCell<HashMap<String, postgres::Statement>>,
     /// Rows changed by every statement run through [`Pg::execute`]: SQLite's `total_changes`.
     changes: Cell<u64>,
+    /// How to connect again, for migrations (refinery drives a client of its own).
+    config: postgres::Config,
+}
+
+/// The runtime and the connection it drives: when dropped (after the client, whose going
+/// closes the connection's queue of requests), the connection is driven to its end, which
+/// sends the server `Terminate` instead of leaving it to find the socket gone.
+struct Driving {
+    runtime: tokio::runtime::Runtime,
+    driver: RefCell<Driver>,
+}
+
+impl Drop for Driving {
+    fn drop(&mut self) {
+        let driver = self.driver.get_mut();
+        self.runtime.block_on(std::future::poll_fn(|cx| {
+            loop {
+                match (*driver)(cx) {
+                    Poll::Ready(Some(Ok(_))) => {}
+                    Poll::Ready(Some(Err(_)) | None) => return Poll::Ready(()),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+        }));
+    }
 }
 
 impl Pg {
@@ -38,14 +93,40 @@ impl Pg {
         let config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
             Error::invalid("db", format!("not a PostgreSQL connection URL: {e}"))
         })?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                Error::Storage(StorageError::new(
+                    StorageKind::Other,
+                    format!("cannot start the PostgreSQL client: {e}"),
+                ))
+            })?;
+        // The same URL read by the asynchronous client's parser (the synchronous `Config`
+        // keeps its own inside, out of reach).
+        let async_config: tokio_postgres::Config = url.parse().map_err(|e: postgres::Error| {
+            Error::invalid("db", format!("not a PostgreSQL connection URL: {e}"))
+        })?;
         // TLS when the URL asks for it (`sslmode=require`), with the server's certificate
         // verified; `prefer` (the default) and `disable` connect without.
-        let connected = if config.get_ssl_mode() == postgres::config::SslMode::Require {
-            config.connect(tls()?)
-        } else {
-            config.connect(postgres::NoTls)
-        };
-        let client = connected.map_err(|e| {
+        let connected: std::result::Result<(tokio_postgres::Client, Driver), postgres::Error> =
+            if config.get_ssl_mode() == postgres::config::SslMode::Require {
+                let tls = tls()?;
+                runtime
+                    .block_on(async_config.connect(tls))
+                    .map(|(client, mut connection)| {
+                        let driver: Driver = Box::new(move |cx| connection.poll_message(cx));
+                        (client, driver)
+                    })
+            } else {
+                runtime.block_on(async_config.connect(postgres::NoTls)).map(
+                    |(client, mut connection)| {
+                        let driver: Driver = Box::new(move |cx| connection.poll_message(cx));
+                        (client, driver)
+                    },
+                )
+            };
+        let (client, driver) = connected.map_err(|e| {
             let host = config
                 .get_hosts()
                 .first()
@@ -61,15 +142,125 @@ impl Pg {
             ))
         })?;
         Ok(Pg {
-            client: RefCell::new(client),
+            client,
+            driving: Driving {
+                runtime,
+                driver: RefCell::new(driver),
+            },
+            deferred: RefCell::new(Vec::new()),
             cache: RefCell::new(HashMap::new()),
             changes: Cell::new(0),
+            config,
         })
     }
 
-    /// The client itself, for what only the store does with it (migrations).
-    pub(crate) fn client(&self) -> std::cell::RefMut<'_, postgres::Client> {
-        self.client.borrow_mut()
+    /// A synchronous client of its own on the same server and schema, for what a library
+    /// drives itself (refinery's migrations).
+    pub(crate) fn second_client(&self) -> Result<postgres::Client> {
+        let connected = if self.config.get_ssl_mode() == postgres::config::SslMode::Require {
+            self.config.connect(tls()?)
+        } else {
+            self.config.connect(postgres::NoTls)
+        };
+        connected.map_err(|e| {
+            Error::Storage(StorageError::new(
+                StorageKind::Other,
+                format!("cannot connect to PostgreSQL: {}", message(&e)),
+            ))
+        })
+    }
+
+    /// Runs `current` on this thread, driving the connection meanwhile; the deferred
+    /// statements go out first, in the same round trip. The first failure among them all is
+    /// the answer (a failed statement fails the rest of its transaction).
+    fn run<T>(
+        &self,
+        current: impl Future<Output = std::result::Result<T, postgres::Error>>,
+    ) -> std::result::Result<T, postgres::Error> {
+        let deferred = std::mem::take(&mut *self.deferred.borrow_mut());
+        let client = &self.client;
+        // Each future sends its request when first polled: polled in order, they go out in
+        // order, before any answer is awaited.
+        let mut earlier: Vec<Sending<'_>> = deferred
+            .iter()
+            .map(|d| -> Sending<'_> {
+                match d {
+                    Deferred::Batch(sql) => {
+                        Box::pin(async move { client.batch_execute(sql).await.map(|()| 0) })
+                    }
+                    Deferred::Execute(statement, values) => Box::pin(async move {
+                        let outputs: Vec<ToSqlOutput<'_>> =
+                            values.iter().map(Value::as_ref).collect();
+                        let args: Vec<Arg<'_, '_>> = outputs.iter().map(Arg).collect();
+                        let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as _).collect();
+                        client.execute(statement, &refs).await
+                    }),
+                }
+            })
+            .collect();
+        let mut done: Vec<Option<std::result::Result<u64, postgres::Error>>> =
+            earlier.iter().map(|_| None).collect();
+        let mut current = pin!(current);
+        let mut answer = None;
+        let mut driver = self.driving.driver.borrow_mut();
+        let outcome = self.driving.runtime.block_on(std::future::poll_fn(|cx| {
+            loop {
+                match (*driver)(cx) {
+                    Poll::Ready(Some(Ok(AsyncMessage::Notice(notice)))) => {
+                        tracing::debug!(notice = notice.message(), "PostgreSQL says");
+                    }
+                    Poll::Ready(Some(Ok(_))) => {}
+                    Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
+                    // Closed, or nothing to read now: the requests learn which.
+                    Poll::Ready(None) | Poll::Pending => break,
+                }
+            }
+            for (future, slot) in earlier.iter_mut().zip(done.iter_mut()) {
+                if slot.is_none()
+                    && let Poll::Ready(result) = future.as_mut().poll(cx)
+                {
+                    *slot = Some(result);
+                }
+            }
+            if answer.is_none()
+                && let Poll::Ready(result) = current.as_mut().poll(cx)
+            {
+                answer = Some(result);
+            }
+            if answer.is_some() && done.iter().all(Option::is_some) {
+                Poll::Ready(Ok(()))
+            } else {
+                Poll::Pending
+            }
+        }));
+        outcome?;
+        for result in done.into_iter().flatten() {
+            let changed = result?;
+            self.changes.set(self.changes.get().saturating_add(changed));
+        }
+        answer.unwrap_or_else(|| unreachable!("polled to its end above"))
+    }
+
+    /// Sends `sql` (statements separated by `;`, without parameters and untranslated) with the
+    /// next statement that needs an answer: a failure surfaces there.
+    pub(crate) fn defer_batch(&self, sql: &str) {
+        self.deferred
+            .borrow_mut()
+            .push(Deferred::Batch(sql.to_owned()));
+    }
+
+    /// Runs `statement` with the next statement that needs an answer; its count of changed
+    /// rows joins [`Pg::total_changes`] then.
+    pub(crate) fn defer_execute(&self, statement: &postgres::Statement, args: &[ToSqlOutput<'_>]) {
+        let values = args.iter().map(owned).collect();
+        self.deferred
+            .borrow_mut()
+            .push(Deferred::Execute(statement.clone(), values));
+    }
+
+    /// Forgets the deferred statements (their transaction is being rolled back).
+    pub(crate) fn discard_deferred(&self) {
+        self.deferred.borrow_mut().clear();
     }
 
     pub(crate) fn prepare_cached(&self, sql: &str) -> Result<postgres::Statement> {
@@ -87,9 +278,7 @@ impl Pg {
 
     pub(crate) fn prepare(&self, sql: &str) -> Result<postgres::Statement> {
         let translated = translate(sql);
-        self.client
-            .borrow_mut()
-            .prepare(&translated)
+        self.run(self.client.prepare(&translated))
             .map_err(|e| refusal(&e, &translated))
     }
 
@@ -100,7 +289,7 @@ impl Pg {
     ) -> Result<usize> {
         let args: Vec<Arg<'_, '_>> = args.iter().map(Arg).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as _).collect();
-        let changed = self.client.borrow_mut().execute(statement, &refs)?;
+        let changed = self.run(self.client.execute(statement, &refs))?;
         self.changes.set(self.changes.get().saturating_add(changed));
         Ok(usize::try_from(changed).unwrap_or(usize::MAX))
     }
@@ -114,16 +303,34 @@ impl Pg {
     ) -> Result<Vec<postgres::Row>> {
         let args: Vec<Arg<'_, '_>> = args.iter().map(Arg).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as _).collect();
-        Ok(self.client.borrow_mut().query(statement, &refs)?)
+        Ok(self.run(self.client.query(statement, &refs))?)
     }
 
     /// Runs statements separated by `;`, without parameters and untranslated.
     pub(crate) fn batch(&self, sql: &str) -> Result<()> {
-        Ok(self.client.borrow_mut().batch_execute(sql)?)
+        Ok(self.run(self.client.batch_execute(sql))?)
     }
 
-    pub(crate) fn total_changes(&self) -> u64 {
-        self.changes.get()
+    /// Rows changed so far; deferred statements are run first, to be counted.
+    pub(crate) fn total_changes(&self) -> Result<u64> {
+        if !self.deferred.borrow().is_empty() {
+            self.run(async { Ok(()) })?;
+        }
+        Ok(self.changes.get())
+    }
+}
+
+/// A parameter's value, owned: what a deferred statement keeps until it is sent.
+fn owned(arg: &ToSqlOutput<'_>) -> Value {
+    match arg {
+        ToSqlOutput::Borrowed(value) => match *value {
+            ValueRef::Null => Value::Null,
+            ValueRef::Integer(i) => Value::Integer(i),
+            ValueRef::Real(x) => Value::Real(x),
+            ValueRef::Text(t) => Value::Text(t.to_owned()),
+            ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+        },
+        ToSqlOutput::Array(items) => Value::Array(std::sync::Arc::clone(items)),
     }
 }
 

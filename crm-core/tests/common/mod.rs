@@ -40,6 +40,11 @@ pub fn on_citus() -> bool {
         })
 }
 
+#[cfg(not(feature = "postgres"))]
+pub fn on_citus() -> bool {
+    false
+}
+
 /// One database that several handles open, as several processes would: a file in a folder
 /// of its own, or — with `CRM_TEST_BACKEND=postgres` — a schema of its own on the server.
 pub struct Shared {
@@ -91,6 +96,18 @@ impl Shared {
 }
 
 impl Shared {
+    /// Runs `sql` (statements separated by `;`) on the database with its engine's own client,
+    /// behind crm's back: a test's stand-in for what a database may do.
+    pub fn execute_raw(&self, sql: &str) {
+        if on_postgres() {
+            return execute_on_server(&self.target, sql);
+        }
+        crm_core::store::raw_connection(std::path::Path::new(&self.target))
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap();
+    }
+
     /// Every row of each of `tables`, as text, sorted: read with the server's own client.
     #[cfg(feature = "postgres")]
     pub fn rows<'t>(
@@ -144,6 +161,19 @@ fn feed_on_server(url: &str, sql: &str, tenant: &str) -> Vec<i64> {
         .iter()
         .map(|r| r.get(0))
         .collect()
+}
+
+#[cfg(feature = "postgres")]
+fn execute_on_server(url: &str, sql: &str) {
+    crm_core::store::postgres::Client::connect(url, crm_core::store::postgres::NoTls)
+        .unwrap()
+        .batch_execute(sql)
+        .unwrap();
+}
+
+#[cfg(not(feature = "postgres"))]
+fn execute_on_server(_: &str, _: &str) {
+    unreachable!("on_postgres() needs the feature to open anything")
 }
 
 #[cfg(not(feature = "postgres"))]
