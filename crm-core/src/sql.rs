@@ -219,11 +219,13 @@ impl Connection {
         }
     }
 
-    /// Forgets what waits to be sent (a transaction rolled back before it went).
-    fn discard_deferred(&self) {
-        #[cfg(feature = "postgres")]
-        if let Engine::Postgres(c) = &self.inner {
-            c.discard_deferred();
+    /// Forgets what waits to be sent (a transaction being rolled back); `true` when that was
+    /// the transaction's start, so there is nothing on the server to roll back.
+    fn discard_deferred(&self) -> bool {
+        match &self.inner {
+            #[cfg(feature = "postgres")]
+            Engine::Postgres(c) => c.discard_deferred(),
+            Engine::Sqlite(_) => false,
         }
     }
 
@@ -455,7 +457,9 @@ impl Transaction<'_> {
 
     pub(crate) fn rollback(mut self) -> Result<()> {
         self.open = false;
-        self.conn.discard_deferred();
+        if self.conn.discard_deferred() {
+            return Ok(());
+        }
         self.conn.execute_batch("ROLLBACK")
     }
 }
@@ -469,8 +473,8 @@ impl std::ops::Deref for Transaction<'_> {
 
 impl Drop for Transaction<'_> {
     fn drop(&mut self) {
-        if self.open {
-            self.conn.discard_deferred();
+        if self.open && self.conn.discard_deferred() {
+            return;
         }
         if self.open
             && self.conn.in_transaction()

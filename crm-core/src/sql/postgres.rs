@@ -258,9 +258,14 @@ impl Pg {
             .push(Deferred::Execute(statement.clone(), values));
     }
 
-    /// Forgets the deferred statements (their transaction is being rolled back).
-    pub(crate) fn discard_deferred(&self) {
-        self.deferred.borrow_mut().clear();
+    /// Forgets the deferred statements (their transaction is being rolled back); `true` when
+    /// the transaction's `BEGIN` was among them, so the server never saw it.
+    pub(crate) fn discard_deferred(&self) -> bool {
+        let mut deferred = self.deferred.borrow_mut();
+        let unseen =
+            matches!(deferred.first(), Some(Deferred::Batch(sql)) if sql.starts_with("BEGIN"));
+        deferred.clear();
+        unseen
     }
 
     pub(crate) fn prepare_cached(&self, sql: &str) -> Result<postgres::Statement> {
