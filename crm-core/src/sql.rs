@@ -210,8 +210,8 @@ impl Connection {
         }
     }
 
-    /// Runs `sql` (statements separated by `;`, without parameters) with the next statement
-    /// that needs an answer, in the same round trip to a server; at once on SQLite.
+    /// Runs `sql` (statements separated by `;`, without parameters) on a server with the
+    /// next statement that needs an answer, in the same round trip.
     #[cfg(feature = "postgres")]
     fn defer_batch(&self, sql: &str) {
         if let Engine::Postgres(c) = &self.inner {

@@ -63,6 +63,22 @@ pub(crate) struct Pg {
     config: postgres::Config,
 }
 
+/// Connects with `tls`; the client, and the connection as a [`Driver`] (its type names the
+/// TLS stream, which differs between the two ways to connect).
+fn start<T>(
+    runtime: &tokio::runtime::Runtime,
+    config: &tokio_postgres::Config,
+    tls: T,
+) -> std::result::Result<(tokio_postgres::Client, Driver), postgres::Error>
+where
+    T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket> + 'static + Send,
+    T::Stream: Send,
+{
+    let (client, mut connection) = runtime.block_on(config.connect(tls))?;
+    let driver: Driver = Box::new(move |cx| connection.poll_message(cx));
+    Ok((client, driver))
+}
+
 /// The runtime and the connection it drives: when dropped (after the client, whose going
 /// closes the connection's queue of requests), the connection is driven to its end, which
 /// sends the server `Terminate` instead of leaving it to find the socket gone.
@@ -109,23 +125,11 @@ impl Pg {
         })?;
         // TLS when the URL asks for it (`sslmode=require`), with the server's certificate
         // verified; `prefer` (the default) and `disable` connect without.
-        let connected: std::result::Result<(tokio_postgres::Client, Driver), postgres::Error> =
-            if config.get_ssl_mode() == postgres::config::SslMode::Require {
-                let tls = tls()?;
-                runtime
-                    .block_on(async_config.connect(tls))
-                    .map(|(client, mut connection)| {
-                        let driver: Driver = Box::new(move |cx| connection.poll_message(cx));
-                        (client, driver)
-                    })
-            } else {
-                runtime.block_on(async_config.connect(postgres::NoTls)).map(
-                    |(client, mut connection)| {
-                        let driver: Driver = Box::new(move |cx| connection.poll_message(cx));
-                        (client, driver)
-                    },
-                )
-            };
+        let connected = if config.get_ssl_mode() == postgres::config::SslMode::Require {
+            start(&runtime, &async_config, tls()?)
+        } else {
+            start(&runtime, &async_config, postgres::NoTls)
+        };
         let (client, driver) = connected.map_err(|e| {
             let host = config
                 .get_hosts()
