@@ -332,13 +332,7 @@ impl Pg {
 /// A parameter's value, owned: what a deferred statement keeps until it is sent.
 fn owned(arg: &ToSqlOutput<'_>) -> Value {
     match arg {
-        ToSqlOutput::Borrowed(value) => match *value {
-            ValueRef::Null => Value::Null,
-            ValueRef::Integer(i) => Value::Integer(i),
-            ValueRef::Real(x) => Value::Real(x),
-            ValueRef::Text(t) => Value::Text(t.to_owned()),
-            ValueRef::Blob(b) => Value::Blob(b.to_vec()),
-        },
+        ToSqlOutput::Borrowed(value) => value.to_owned_value(),
         ToSqlOutput::Array(items) => Value::Array(std::sync::Arc::clone(items)),
     }
 }
